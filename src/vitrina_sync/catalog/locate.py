@@ -34,9 +34,10 @@ def locate(updates: list[RowUpdate], sheet: Sheet, *, review: bool = False) -> t
         if targets is None:
             report.missing.append(update.sku or f"row {update.row_hint}")
             continue
-        if update.expect_fingerprint is not None and any(
-            row.get("fingerprint") != update.expect_fingerprint for row in targets
-        ):
+        expected = update.expect_fingerprint
+        if isinstance(expected, str):
+            expected = (expected,)
+        if expected is not None and any(row.get("fingerprint") not in expected for row in targets):
             report.refused.append(update.sku)
             continue
         for row in targets:

@@ -71,14 +71,15 @@ class RowUpdate:
 
     values: canonical key -> text. Only machine columns, unless the adapter is asked to write review
     columns on a signed-in reviewer's behalf. expect_fingerprint: write only if the row's Fingerprint
-    cell still holds this value (a decision bound to the picture the reviewer saw). For rows with no
+    cell still holds this value (or one of these values): a result for the inputs it was made from, a
+    decision bound to the picture the reviewer saw. For rows with no
     usable SKU (empty, duplicate) `row_hint` + `match` locate the row instead: it is written only if
     the row at row_hint still has exactly the `match` people's values.
     """
 
     sku: str
     values: dict[str, str]
-    expect_fingerprint: str | None = None
+    expect_fingerprint: str | tuple[str, ...] | None = None
     all_duplicates: bool = False
     row_hint: int | None = None
     match: dict[str, str] | None = None

@@ -65,9 +65,39 @@ def session(name: str, settings=None):
         os.environ["U2NET_HOME"] = str(path.parent)
         from rembg import new_session  # heavy import (numba): only when a cutout is needed
 
-        _sessions[name] = new_session(name)
+        _sessions[name] = new_session(name, sess_opts=_session_options(settings))
         LOAD_COUNT["n"] += 1
         return _sessions[name]
+
+
+def _session_options(settings):
+    """onnxruntime options; `onnx_threads` (when set) caps intra-op threads so a pipeline can keep
+    a core for decoding and encoding while the model runs."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    threads = int((settings or {}).get("onnx_threads", 0) or 0) if settings is not None else 0
+    if threads > 0:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    return opts
+
+
+def predict_work(img: Image.Image, model: str, settings=None, side: int = 640):
+    """The model's alpha on a reduced copy of `img` (long side <= `side`), with that copy.
+
+    The model only sees ~320-1024 px anyway; predicting on a reduced copy saves rembg's full-size
+    LANCZOS resizes, and the copy is the guide for refine.guided_coefficients.
+    Returns (work image RGB, alpha float32 in [0, 1] at the work size).
+    """
+    rgb = img.convert("RGB")
+    factor = side / max(rgb.size)
+    if factor < 1.0:
+        size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))
+        rgb = rgb.resize(size, Image.Resampling.BOX)
+    sess = session(model, settings)
+    mask = sess.predict(rgb)[0]
+    return rgb, np.asarray(mask, dtype=np.float32) / 255.0
 
 
 def predict_alpha(img: Image.Image, model: str, settings=None) -> np.ndarray:

@@ -1,0 +1,175 @@
+"""XLSX catalog: fast read with python-calamine, write-back with openpyxl, saved atomically.
+
+Write-back loads the workbook fresh, re-finds every row by SKU (catalog.locate), writes only machine
+cells as plain text, saves to a temp file beside the catalog, and renames it over the original only
+if the original did not change meanwhile and nobody holds it open (Excel's ~$ lock file); otherwise
+it re-reads, re-applies and retries. Nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+import warnings
+from copy import copy
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+
+from ..columns import APPENDED_KEYS, BY_KEY, column_key
+from ..errors import CatalogChanged, CatalogError, CatalogLocked
+from .locate import locate
+from .model import RowUpdate, Sheet, WriteReport
+
+HEADER_SCAN_ROWS = 10
+
+
+def file_state(path: Path) -> tuple[int, int, str]:
+    st = path.stat()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return st.st_size, st.st_mtime_ns, digest
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Lock files Excel (~$name) and LibreOffice (.~lock.name#) leave beside an open workbook."""
+    candidates = [path.with_name("~$" + path.name), path.with_name(".~lock." + path.name + "#")]
+    if len(path.name) > 2:  # Excel replaces the first two characters of long names
+        candidates.append(path.with_name("~$" + path.name[2:]))
+    return [p for p in candidates if p.exists()]
+
+
+def find_header_row(grid: list[list[object]]) -> int:
+    """0-based index of the first row (of the first few) that has a SKU header."""
+    for idx, row in enumerate(grid[:HEADER_SCAN_ROWS]):
+        if any(column_key(v) == "sku" for v in row if v not in (None, "")):
+            return idx
+    raise CatalogError("no SKU column: the header row needs a 'SKU' (or 'Артикул') cell")
+
+
+def plain_text(value: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+class XlsxCatalog:
+    def __init__(self, path: Path, sheet_name: str | None, settings):
+        self.path = Path(path)
+        self.sheet_name = sheet_name
+        self.settings = settings
+        self.spec = str(self.path) + (f"#{sheet_name}" if sheet_name else "")
+        self.default_assets = str(self.path.parent)
+        self.default_out = str(self.path.parent / "vitrina-out")
+        self.requests = 0  # parity with remote adapters' counters
+
+    # -- reading -------------------------------------------------------------------------------
+    def _check_exists(self) -> None:
+        if not self.path.exists():
+            raise CatalogError(f"catalog not found: {self.path}")
+
+    def read(self) -> Sheet:
+        from python_calamine import CalamineError, CalamineWorkbook
+
+        self._check_exists()
+        try:
+            book = CalamineWorkbook.from_path(str(self.path))
+            name = self.sheet_name or book.sheet_names[0]
+            if name not in book.sheet_names:
+                raise CatalogError(f"{self.path.name} has no sheet {name!r}")
+            grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except CalamineError as exc:
+            raise CatalogError(f"cannot read {self.path.name}: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise CatalogError(f"cannot read {self.path.name}: {exc}") from None
+        self.sheet_name = name
+        return self._sheet(grid)
+
+    def _sheet(self, grid: list[list[object]], version: str = "") -> Sheet:
+        header = find_header_row(grid)
+        return Sheet.from_values(grid[header:], header_row=header + 1, version=version)
+
+    # -- writing -------------------------------------------------------------------------------
+    def write_back(self, updates: list[RowUpdate], *, review: bool = False) -> WriteReport:
+        retries = int(self.settings.get("lock_retries", 5))
+        wait = float(self.settings.get("lock_wait", 2.0))
+        self._check_exists()
+        last = ""
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(wait)
+            if lock_files(self.path):
+                last = "locked"
+                continue
+            report, outcome = self._write_once(updates, review)
+            if outcome == "ok":
+                report.retries = attempt
+                if attempt:
+                    report.notes.append(f"catalog was busy ({last}); re-read and re-applied {attempt}x")
+                return report
+            last = outcome
+        if last == "locked":
+            raise CatalogLocked(f"{self.path.name} is open in Excel/LibreOffice (lock file present); close it and re-run")
+        raise CatalogChanged(f"{self.path.name} kept changing while we wrote; nothing was written, re-run")
+
+    def _load(self):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            book = load_workbook(self.path, keep_vba=self.path.suffix.lower() == ".xlsm", keep_links=True)
+        notes = sorted({str(w.message) for w in caught if "openpyxl" in (w.filename or "") or "will be" in str(w.message)})
+        return book, [f"openpyxl: {n}" for n in notes]
+
+    def _write_once(self, updates: list[RowUpdate], review: bool) -> tuple[WriteReport, str]:
+        before = file_state(self.path)
+        book, notes = self._load()
+        ws = book[self.sheet_name] if self.sheet_name else book.worksheets[0]
+        self.sheet_name = ws.title
+        grid = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
+        sheet = self._sheet(grid)
+        appended = self._append_columns(ws, sheet)
+        if appended:
+            grid[sheet.header_row - 1] = [c.value for c in ws[sheet.header_row]]
+            sheet = self._sheet(grid)
+        cells, report = locate(updates, sheet, review=review)
+        report.appended_columns = appended
+        report.notes.extend(notes)
+        if not cells and not appended:
+            return report, "ok"
+        for number, key, value in cells:
+            cell = ws.cell(row=number, column=sheet.columns[key] + 1)
+            cell.value = plain_text(str(value))
+            cell.data_type = "s"  # text, never a formula, whatever it starts with
+        return report, self._save_atomically(book, before)
+
+    def _append_columns(self, ws, sheet: Sheet) -> list[str]:
+        missing = [key for key in APPENDED_KEYS if key not in sheet.columns]
+        if not missing:
+            return []
+        last = max(ws.max_column, len(sheet.headers))
+        model = ws.cell(row=sheet.header_row, column=max(1, len(sheet.headers)))
+        for offset, key in enumerate(missing, start=1):
+            cell = ws.cell(row=sheet.header_row, column=last + offset, value=BY_KEY[key].header)
+            if model.has_style:
+                cell._style = copy(model._style)
+            width = ws.column_dimensions[get_column_letter(last + offset)]
+            width.width = max(width.width or 0, 14)
+        return [BY_KEY[k].header for k in missing]
+
+    def _save_atomically(self, book, before) -> str:
+        fd, tmp_name = tempfile.mkstemp(prefix=".vitrina-", suffix=self.path.suffix, dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            book.save(tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            if lock_files(self.path):
+                return "locked"
+            if file_state(self.path) != before:
+                return "changed on disk"
+            os.chmod(tmp, self.path.stat().st_mode & 0o777)
+            os.replace(tmp, self.path)
+            return "ok"
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,117 @@
+"""RQ jobs: importable module-level functions taking plain data.
+
+process_row never raises for a bad row: every problem becomes a result with status `error` and a
+clear Message, so one broken image never stops the batch or crashes a worker. Results are also
+published to the catalog's results hash for the single writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from functools import lru_cache
+from pathlib import Path
+
+from . import store
+from .errors import RowError, VitrinaError
+from .imaging.load import decode_image, load_image
+from .modes.base import ModeContext
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _modes() -> dict:
+    from .plugins import modes
+
+    return modes()
+
+
+def now_text() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def base_result(task: dict) -> dict:
+    return {"sku": task["sku"], "fingerprint": task["fingerprint"], "mode": task["mode"],
+            "reopened": task.get("reopened", ""), "updated": now_text()}
+
+
+def error_result(task: dict, message: str) -> dict:
+    return {**base_result(task), "status": "error", "message": message, "qa": "", "result": "", "ai_version": ""}
+
+
+def _load(task: dict, settings: Settings):
+    source = task["source"]
+    cap = int(settings.get("max_pixels") or 50_000_000)
+    max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
+    if source.startswith("https://"):
+        from .fetch import fetch_url
+
+        data = fetch_url(source, max_bytes)
+        return decode_image(data, source.rsplit("/", 1)[-1], cap), None, data
+    return load_image(Path(source), cap, max_bytes), Path(source), None
+
+
+def make_output(task: dict) -> dict:
+    """Run the row's mode and store its output; RowError for anything wrong with the row."""
+    folder = store.output_dir(task["out_root"], task["sku"], task["fingerprint"])
+    done = store.load_result(folder)
+    if done is not None:  # finished before (a re-run after a crash): reuse, never redo
+        return {**done, "result": str(folder / done["files"]["main"]), "reused": True,
+                "updated": now_text(), "reopened": task.get("reopened", "")}
+    settings = Settings(task.get("settings") or {})
+    mode = _modes().get(task["mode"])
+    if mode is None:
+        raise RowError(f"mode {task['mode']!r} is not installed on this worker")
+    loaded, source_path, source_bytes = _load(task, settings)
+    ctx = ModeContext(task["sku"], task["fingerprint"], task["preset"], settings, task.get("category", ""))
+    output = mode.process(loaded, ctx)
+    flags = list(output.qa.get("flags") or [])
+    message = "; ".join(flags + loaded.notes)
+    result = {**base_result(task), "status": "needs_review", "message": message, "flags": flags,
+              "qa": output.qa.get("summary") or ("ok" if not flags else " | ".join(flags)),
+              "ai_version": output.ai_version}
+    meta = {"sku": task["sku"], "fingerprint": task["fingerprint"], "preset_name": task["preset_name"],
+            "preset": task["preset"], "notes": loaded.notes, "result": result}
+    files = store.write_output(folder, source_path, source_bytes, output, task["preset"].get("format", "JPEG"), meta)
+    return {**result, "result": str(folder / files["main"]), "files": files}
+
+
+def process_row(task: dict) -> dict:
+    try:
+        result = make_output(task)
+    except VitrinaError as exc:
+        result = error_result(task, str(exc))
+    except MemoryError:
+        result = error_result(task, "out of memory while processing this image")
+    except Exception as exc:  # a bug must not crash the worker or lose the row: say what happened
+        log.error("job %s failed:\n%s", task.get("sku"), traceback.format_exc())
+        result = error_result(task, f"internal error: {type(exc).__name__}: {exc}")
+    _publish(task, result)
+    return result
+
+
+def _publish(task: dict, result: dict) -> None:
+    from rq import get_current_job
+
+    from .queue import publish_result
+
+    job = get_current_job()
+    if job is not None and task.get("catalog_key"):
+        publish_result(job.connection, task["catalog_key"], result)
+
+
+def on_job_failure(job, connection, exc_type, exc_value, tb) -> None:
+    """RQ failure callback (timeouts, abandoned jobs of killed workers): the row gets an error result,
+    unless RQ still has retries for it."""
+    if job.retries_left:
+        return
+    task = job.args[0]
+    name = getattr(exc_type, "__name__", "failure")
+    reason = {"JobTimeoutException": "took longer than the job timeout",
+              "AbandonedJobError": "its worker died and retries ran out"}.get(name, f"{name}: {exc_value}")
+    from .queue import publish_result
+
+    publish_result(connection, task["catalog_key"], error_result(task, f"processing failed: {reason}"))

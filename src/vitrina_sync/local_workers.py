@@ -1,0 +1,86 @@
+"""Worker processes started by `run` and `serve` on this machine, and what to do when one dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from rq.job import Job
+from rq.registry import StartedJobRegistry
+
+from .worker import EXIT_RECYCLE
+
+
+class LocalWorkers:
+    def __init__(self, url: str, count: int, queues: list[str], env: dict | None = None):
+        self.url = url
+        self.count = max(1, count)
+        self.queues = queues
+        self.env = {**os.environ, **(env or {})}
+        # Each worker gets its share of the cores: onnxruntime would otherwise start one thread per
+        # core in every process and they would fight over the same two cores.
+        self.env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) // self.count)))
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.restarts = 0
+
+    def _spawn(self, index: int) -> None:
+        name = f"vitrina-{os.getpid()}-{index}-{self.restarts}"
+        cmd = [sys.executable, "-m", "vitrina_sync.worker", "--url", self.url, "--queues", ",".join(self.queues),
+               "--name", name]
+        self.procs[name] = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL if not os.environ.get("VITRINA_DEBUG") else None)
+
+    def start(self) -> "LocalWorkers":
+        for i in range(self.count):
+            self._spawn(i)
+        return self
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs.values() if p.poll() is None]
+
+    def check(self, conn) -> list[str]:
+        """Replace dead workers; a job a dead worker held goes back to its queue (retries permitting)."""
+        notes = []
+        for name, proc in list(self.procs.items()):
+            code = proc.poll()
+            if code is None:
+                continue
+            del self.procs[name]
+            if code != EXIT_RECYCLE:
+                requeued = requeue_jobs_of(conn, name, self.queues)
+                notes.append(f"worker {name} exited ({code}); requeued {requeued} job(s)")
+            self.restarts += 1
+            self._spawn(len(self.procs))
+        return notes
+
+    def stop(self, timeout: float = 20) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # warm shutdown: the current job finishes
+        deadline = time.monotonic() + timeout
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+
+def requeue_jobs_of(conn, worker_name: str, queues: list[str]) -> int:
+    """Jobs the dead worker had started: retried now instead of after the registry TTL expires."""
+    count = 0
+    for queue_name in queues:
+        registry = StartedJobRegistry(queue_name, connection=conn)
+        for job_id in registry.get_job_ids(cleanup=False):
+            try:
+                job = Job.fetch(job_id, connection=conn)
+            except Exception:
+                continue
+            if job.worker_name == worker_name:
+                registry.requeue(job, at_front=True)
+                count += 1
+    return count

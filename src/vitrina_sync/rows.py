@@ -1,0 +1,78 @@
+"""Parse and validate one catalog row (pure): a RowSpec to process, or a RowError saying why not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import presets
+from .catalog.model import Row
+from .errors import RowError
+from .paths import check_url, is_url, resolve_source
+
+MODE_ALIASES = {
+    "": "white", "white": "white", "белый": "white", "белый фон": "white",
+    "card": "card", "карточка": "card",
+    "scene": "scene", "сцена": "scene",
+    "apparel": "apparel", "одежда": "apparel",
+}
+MARKETPLACE_ALIASES = {
+    "kaspi": "kaspi", "kaspi.kz": "kaspi", "каспи": "kaspi",
+    "wildberries": "wildberries", "wb": "wildberries", "вб": "wildberries", "вайлдберриз": "wildberries",
+    "ozon": "ozon", "озон": "ozon",
+}
+
+
+@dataclass
+class RowSpec:
+    """A valid row: everything a job needs to make its picture."""
+
+    sku: str
+    source: str  # absolute path, or an https URL where allowed
+    source_text: str  # the cell as typed
+    mode: str
+    preset_name: str
+    preset: dict[str, Any]
+    marketplaces: list[str] = field(default_factory=list)
+    category: str = ""
+
+
+def parse_mode(text: str, known_modes) -> str:
+    mode = MODE_ALIASES.get(text.strip().casefold(), text.strip().casefold())
+    if mode not in known_modes:
+        raise RowError(f"unknown mode {text!r} (known: {', '.join(sorted(known_modes))})")
+    return mode
+
+
+def parse_marketplaces(text: str, known: set[str]) -> list[str]:
+    names = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip().casefold()
+        if not part:
+            continue
+        name = MARKETPLACE_ALIASES.get(part, part)
+        if name not in known:
+            raise RowError(f"unknown marketplace {part!r} (known: {', '.join(sorted(known))})")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def parse_row(row: Row, asset_root: Path, settings, known_modes, known_marketplaces: set[str]) -> RowSpec:
+    """RowSpec for `row`, or RowError with the first problem found."""
+    sku = row.sku
+    if not sku:
+        raise RowError("SKU is empty")
+    mode = parse_mode(row.get("mode"), known_modes)
+    preset_name = row.get("preset").strip()
+    params = presets.resolve(mode, preset_name, settings)
+    marketplaces = parse_marketplaces(row.get("marketplaces"), known_marketplaces)
+    text = row.get("source")
+    if is_url(text):
+        if not settings.get("allow_urls"):
+            raise RowError("Source is a URL but URLs are off (setting allow_urls)")
+        source = check_url(text, settings.get("url_allowlist", ""))
+    else:
+        source = str(resolve_source(text, asset_root))
+    return RowSpec(sku, source, text, mode, preset_name or "default", params, marketplaces, row.get("category"))

@@ -1,0 +1,259 @@
+"""One catalog sync: read, plan, enqueue, (wait for local workers), write back, summarise."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from . import plugins
+from .catalog import open_catalog
+from .catalog.model import RowUpdate, WriteReport
+from .errors import QueueError
+from .fingerprint import FileHashCache
+from .jobs import error_result
+from .local_workers import LocalWorkers
+from .plan import PlanContext, RowPlan, plan_sheet
+from .queue import Broker, EmbeddedRedis, catalog_key, connect, job_id, redis_url_from_env
+from .writeback import merge, result_update
+
+BUILTIN_MARKETPLACES = {"kaspi", "wildberries", "ozon"}
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    modes: Counter = field(default_factory=Counter)
+    errors: list[tuple[str, int, str]] = field(default_factory=list)  # (sku, row, message)
+    queued: int = 0
+    processed: int = 0
+    reused: int = 0
+    changed: int = 0
+    notes: list[str] = field(default_factory=list)
+    report: WriteReport | None = None
+
+
+def known_marketplaces() -> set[str]:
+    try:
+        return BUILTIN_MARKETPLACES | set(plugins.marketplaces())
+    except Exception:  # a broken marketplace plugin must not stop image work; packs will say so
+        return set(BUILTIN_MARKETPLACES)
+
+
+def work_dir(out_root: Path) -> Path:
+    """Where the embedded Redis lives. Unix socket paths are limited to ~107 bytes."""
+    folder = out_root / ".vitrina"
+    if len(str(folder / "redis.sock")) > 100:
+        folder = Path(tempfile.gettempdir()) / ("vitrina-" + hashlib.sha256(str(out_root).encode()).hexdigest()[:10])
+    return folder
+
+
+class SyncSession:
+    def __init__(self, spec: str, settings, assets: str | None = None, out: str | None = None):
+        self.settings = settings
+        self.catalog = open_catalog(spec, settings)
+        self.spec = self.catalog.spec
+        self.asset_root = Path(assets or settings.get("assets") or self.catalog.default_assets).resolve()
+        self.out_root = Path(out or settings.get("out") or self.catalog.default_out).resolve()
+        self.key = catalog_key(self.spec)
+        self.ctx = PlanContext(settings, self.asset_root, self.out_root, plugins.modes(), known_marketplaces(),
+                               FileHashCache(self.out_root / ".vitrina" / "hashes.json"), self.key)
+        self.embedded: EmbeddedRedis | None = None
+        self.broker: Broker | None = None
+
+    # -- Redis ------------------------------------------------------------------------------------
+    def connect(self) -> Broker:
+        if self.broker is None:
+            url = redis_url_from_env(self.settings)
+            if not url:
+                self.embedded = EmbeddedRedis(work_dir(self.out_root)).start()
+                url = self.embedded.url
+            self.url = url
+            self.broker = Broker(connect(url), self.settings)
+        return self.broker
+
+    def recover_redis(self) -> str:
+        """The embedded Redis went away: start it again (its AOF keeps the queue)."""
+        if self.embedded is None:
+            raise QueueError(f"Redis at {self.url} is unreachable")
+        if not self.embedded.running():
+            self.embedded.start()
+        return "embedded Redis stopped during the run; restarted it from its append-only file"
+
+    # -- one cycle --------------------------------------------------------------------------------
+    def plan(self) -> list[RowPlan]:
+        sheet = self.catalog.read()
+        return plan_sheet(sheet, self.ctx)
+
+    def enqueue(self, plans: list[RowPlan]) -> dict[str, dict]:
+        tasks = {p.task["sku"]: p.task for p in plans if p.task}
+        if tasks:
+            broker = self.connect()
+            for task in tasks.values():
+                broker.enqueue(task)
+        return tasks
+
+    def finished(self, tasks: dict[str, dict] | None = None) -> dict[str, dict]:
+        """Results waiting in Redis for this catalog (only those for `tasks`, if given)."""
+        if self.broker is None:
+            if redis_url_from_env(self.settings) or (work_dir(self.out_root) / "redis.sock").exists():
+                self.connect()
+            else:
+                return {}
+        results = self.broker.pending_results(self.key)
+        if tasks is not None:
+            results = {s: r for s, r in results.items() if s in tasks and r["fingerprint"] == tasks[s]["fingerprint"]}
+        return results
+
+    def write_back(self, plans: list[RowPlan], results: dict[str, dict]) -> WriteReport:
+        seen = {p.row.sku: p.row.get("fingerprint") for p in plans}
+        audit = int(self.settings.get("audit_every") or 0)
+        base = Path(self.catalog.default_assets) if hasattr(self.catalog, "path") else None
+        updates = merge(
+            [p.update for p in plans if p.update is not None],
+            [result_update(r, audit, base, seen.get(s)) for s, r in results.items()],
+        )
+        report = self.catalog.write_back(updates) if updates else WriteReport()
+        if results and self.broker is not None:
+            written = set(report.written)
+            self.broker.drop_results(self.key, {s: r for s, r in results.items() if s in written or s in report.missing or s in report.refused})
+        return report
+
+    def close(self, stop_redis: bool = True) -> None:
+        self.ctx.hashes.save()
+        if self.embedded is not None and stop_redis:
+            self.embedded.stop()
+
+
+def queues_for(tasks: dict[str, dict], settings) -> list[str]:
+    queues = ["cpu"]
+    if any(t.get("queue") == "gpu" for t in tasks.values()):
+        queues.append("gpu")
+    return queues
+
+
+def wait_for(session: SyncSession, tasks: dict[str, dict], workers: LocalWorkers, summary: Summary,
+             progress: bool = True, timeout: float | None = None) -> dict[str, dict]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(tasks), unit="row", desc="rows", disable=not progress, leave=True)
+    done: dict[str, dict] = {}
+    last_check = last_progress = time.monotonic()
+    attempts: Counter = Counter()
+    try:
+        while len(done) < len(tasks):
+            try:
+                results = session.finished(tasks)
+                summary.notes.extend(workers.check(session.broker.conn))
+                if time.monotonic() - last_check > 3:
+                    last_check = time.monotonic()
+                    reconcile(session, tasks, results, attempts, summary)
+            except redis.ConnectionError:
+                summary.notes.append(session.recover_redis())
+                time.sleep(0.5)
+                continue
+            if len(results) > len(done):
+                last_progress = time.monotonic()
+            bar.update(len(results) - len(done))
+            done = results
+            if timeout and time.monotonic() - last_progress > timeout:
+                raise QueueError(f"no progress for {timeout:.0f} s; {len(tasks) - len(done)} rows unfinished")
+            time.sleep(0.2)
+    finally:
+        bar.close()
+    return done
+
+
+def reconcile(session: SyncSession, tasks: dict, results: dict, attempts: Counter, summary: Summary) -> None:
+    """A task with neither a result nor a live job (lost with Redis, failed without a callback) is queued
+    again; outputs already on disk are reused, so nothing is redone."""
+    conn = session.broker.conn
+    for sku, task in tasks.items():
+        if sku in results:
+            continue
+        jid = job_id(sku, task["fingerprint"])
+        raw = conn.hget(f"rq:job:{jid}", "status")
+        status = raw.decode() if raw else "missing"
+        if status in ("queued", "started", "scheduled", "deferred"):
+            continue
+        attempts[sku] += 1
+        if attempts[sku] > 3:
+            from .queue import publish_result
+
+            publish_result(conn, session.key, error_result(task, f"processing failed: job {status} 3 times"))
+            continue
+        session.broker.enqueue(task)
+        summary.notes.append(f"{sku}: job {status} without a result; queued again")
+
+
+def summarise(plans: list[RowPlan], results: dict[str, dict], report: WriteReport, summary: Summary) -> Summary:
+    summary.rows = len(plans)
+    for plan in plans:
+        sku = plan.row.sku
+        if sku in results:
+            status, message = results[sku]["status"], results[sku].get("message", "")
+            summary.reused += bool(results[sku].get("reused"))
+        elif plan.update is not None and "status" in plan.update.values:
+            status, message = plan.update.values["status"], plan.update.values.get("message", "")
+        else:
+            status, message = plan.row.get("status") or "unknown", plan.row.get("message")
+        summary.statuses[status] += 1
+        summary.modes[plan.spec.mode if plan.spec else (plan.row.get("mode") or "white")] += 1
+        if status == "error":
+            summary.errors.append((sku or "(no SKU)", plan.row.number, message))
+    summary.changed = len(report.written)
+    summary.report = report
+    summary.notes.extend(report.notes)
+    return summary
+
+
+def run(spec: str, settings, assets=None, out=None, workers: int | None = None, progress: bool = True) -> Summary:
+    """`vitrina-sync run`: everything in one go on this machine, then exit."""
+    session = SyncSession(spec, settings, assets, out)
+    summary = Summary()
+    local = None
+    try:
+        plans = session.plan()
+        tasks = session.enqueue(plans)
+        summary.queued = len(tasks)
+        results: dict[str, dict] = {}
+        if tasks:
+            count = workers or int(settings.get("workers") or 2)
+            local = LocalWorkers(session.url, min(count, len(tasks)), queues_for(tasks, settings)).start()
+            results = wait_for(session, tasks, local, summary, progress)
+            summary.processed = len(results)
+        report = session.write_back(plans, results)
+        return summarise(plans, results, report, summary)
+    finally:
+        if local is not None:
+            local.stop()
+        session.close()
+
+
+def sync_once(session: SyncSession) -> Summary:
+    """`vitrina-sync sync`: plan + enqueue, and write back whatever has finished meanwhile."""
+    summary = Summary()
+    plans = session.plan()
+    tasks = session.enqueue(plans)
+    summary.queued = len(tasks)
+    finished = session.finished()
+    current = {p.row.sku: p.fingerprint for p in plans}
+    results = {s: r for s, r in finished.items() if current.get(s) == r["fingerprint"]}
+    report = session.write_back(plans, results)
+    summary.processed = len(results)
+    return summarise(plans, results, report, summary)
+
+
+def dumps_summary(summary: Summary) -> str:
+    return json.dumps({"rows": summary.rows, "statuses": dict(summary.statuses), "modes": dict(summary.modes),
+                       "errors": summary.errors, "queued": summary.queued, "changed": summary.changed}, ensure_ascii=False)
+
+
+__all__ = ["SyncSession", "Summary", "run", "sync_once", "RowUpdate"]

@@ -1,0 +1,96 @@
+"""RQ worker for queues cpu and/or gpu: models load once per process, never per job.
+
+One long-lived process (SimpleWorker: no fork per job, so ONNX and CUDA sessions survive), which
+recycles itself after `recycle_after_jobs` jobs or above `recycle_rss_mb` of memory: long-running
+image servers leak. `python -m vitrina_sync.worker` and the repo's `worker.py` run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import psutil
+from rq import Queue, SimpleWorker
+
+from .errors import VitrinaError
+from .queue import connect
+from .settings import load_settings
+
+log = logging.getLogger("vitrina_sync.worker")
+EXIT_RECYCLE = 3
+
+
+class VitrinaWorker(SimpleWorker):
+    rss_limit_mb = 0
+
+    def execute_job(self, job, queue):
+        super().execute_job(job, queue)
+        rss = psutil.Process().memory_info().rss / 2**20
+        if self.rss_limit_mb and rss > self.rss_limit_mb:
+            log.warning("worker %s: %.0f MiB > %s MiB, recycling", self.name, rss, self.rss_limit_mb)
+            self._stop_requested = True
+
+
+def warm(queues: list[str], settings) -> list[str]:
+    """Load every model this worker's modes need, once, before the first job."""
+    from .plugins import modes
+
+    warmed = []
+    for mode in modes().values():
+        if getattr(mode, "queue", "cpu") in queues and hasattr(mode, "warm"):
+            try:
+                mode.warm(settings)
+                warmed.append(mode.name)
+            except VitrinaError as exc:  # e.g. a model not installed: jobs will say so per row
+                log.warning("mode %s not warmed: %s", mode.name, exc)
+    return warmed
+
+
+def check_gpu(settings) -> None:
+    try:
+        from .imaging.diffusion import check_worker_device
+    except ImportError as exc:
+        raise VitrinaError(f"gpu worker needs the gen extra (pip install 'vitrina-sync[gen]'): {exc}") from None
+    check_worker_device(settings)
+
+
+def run_worker(url: str, queues: list[str], settings, name: str | None = None, burst: bool = False) -> int:
+    if "gpu" in queues:
+        check_gpu(settings)
+    conn = connect(url)
+    warmed = warm(queues, settings)
+    log.info("worker ready on %s, modes warmed: %s", ",".join(queues), ",".join(warmed) or "none")
+    worker = VitrinaWorker([Queue(q, connection=conn) for q in queues], connection=conn, name=name,
+                           maintenance_interval=int(settings.get("maintenance_interval", 60)))
+    worker.rss_limit_mb = int(settings.get("recycle_rss_mb") or 0)
+    max_jobs = int(settings.get("recycle_after_jobs") or 0) or None
+    worker.work(burst=burst, max_jobs=max_jobs, logging_level="WARNING", with_scheduler=True)
+    done = worker.successful_job_count + worker.failed_job_count
+    return EXIT_RECYCLE if not burst and max_jobs is not None and done >= max_jobs else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vitrina-sync worker", description=__doc__)
+    parser.add_argument("--url", default=os.environ.get("REDIS_URL", ""), help="Redis URL (unix://... or redis://...)")
+    parser.add_argument("--queues", default="cpu", help="comma list of queues: cpu, gpu (gpu needs a GPU or gpu_cpu_ok)")
+    parser.add_argument("--name", default=None)
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not args.url:
+        print("vitrina-sync worker: no Redis: set REDIS_URL or --url", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    try:
+        return run_worker(args.url, queues, settings, args.name, args.burst)
+    except VitrinaError as exc:
+        print(f"vitrina-sync worker: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
