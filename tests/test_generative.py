@@ -1,0 +1,211 @@
+"""scene / apparel modes on a real (tiny, random-weight) diffusers pipeline, on CPU, offline.
+
+The tiny pipeline paints noise everywhere it may; the tests check that the product's pixels are
+still the cutout's, that seeds reproduce bytes, that variants come back, and that a missing model
+or a GPU worker without a GPU says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+pytest.importorskip("diffusers")
+pytest.importorskip("transformers")
+
+from vitrina_sync import plugins, presets  # noqa: E402
+from vitrina_sync.errors import ConfigError, ModelMissing, RowError  # noqa: E402
+from vitrina_sync.imaging import compose, cutout, diffusion  # noqa: E402
+from vitrina_sync.modes import generative  # noqa: E402
+from vitrina_sync.modes.base import LoadedImage, ModeContext  # noqa: E402
+from vitrina_sync.settings import load_settings  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_pipeline import save_tiny_pipeline  # noqa: E402
+
+pytestmark = pytest.mark.gen
+HAVE_U2NETP = cutout.model_path("u2netp").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    return save_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-inpaint")
+
+
+@pytest.fixture
+def settings():
+    return load_settings(env={}, overrides={"gpu_cpu_ok": True, "job_timeout": 600})
+
+
+@pytest.fixture
+def fake_cutout(monkeypatch):
+    """The product's true alpha instead of u2netp (fast, exact); the real model is tested once."""
+
+    def predict(img, model, settings=None):
+        arr = np.asarray(img.convert("RGB"), np.int16)
+        return (np.abs(arr - 245).sum(-1) > 30).astype(np.float32)
+
+    monkeypatch.setattr(cutout, "predict_alpha", predict)
+
+
+def product_photo() -> LoadedImage:
+    """A striped (printed) bottle on a light backdrop."""
+    img = Image.new("RGB", (160, 200), (245, 245, 245))
+    draw = ImageDraw.Draw(img)
+    draw.rounded_rectangle((50, 30, 110, 180), radius=12, fill=(200, 30, 40))
+    for y in range(40, 170, 12):
+        draw.rectangle((50, y, 110, y + 5), fill=(30, 60, 190))
+    return LoadedImage(img, "PNG")
+
+
+def preset_for(mode: str, model: Path, settings, **override) -> dict:
+    base = presets.resolve(mode, "default", settings)
+    return {**base, "canvas": [96, 80], "steps": 2, "diffusion_model": str(model), **override}
+
+
+def run(mode, model, settings, fingerprint="f" * 16, **override):
+    ctx = ModeContext(
+        "SKU-1", fingerprint, preset_for(mode.name, model, settings, **override), settings
+    )
+    return mode.process(product_photo(), ctx)
+
+
+def placed_cutout(preset: dict, settings) -> tuple[np.ndarray, np.ndarray]:
+    """The cutout placed on the canvas, computed here without the mode's own code."""
+    src = product_photo().image
+    alpha = cutout.predict_alpha(src, preset["model"], settings)
+    p = compose.plan_placement(compose.bbox(alpha), tuple(preset["canvas"]), preset["fill"])
+    canvas = np.zeros((preset["canvas"][1], preset["canvas"][0], 3), np.float64)
+    l, t, r, b = p.box
+    canvas[t:b, l:r] = np.asarray(compose.resample(src, p), np.float64)
+    return canvas, p.box
+
+
+def assert_locked(image: Image.Image, mask: Image.Image, expected: np.ndarray) -> None:
+    opaque = np.asarray(mask) == 255
+    assert opaque.sum() > 500, "the test product should have a real opaque core"
+    out = np.asarray(image, np.float64)[opaque]
+    de = generative.delta_e_rgb(out, expected[opaque])
+    assert np.percentile(de, 95) < 1.0
+    assert np.array_equal(out, expected[opaque])  # locked means the same bytes
+
+
+def test_ciede2000_matches_reference():
+    skcolor = pytest.importorskip("skimage.color")
+    rng = np.random.default_rng(1)
+    a, b = rng.integers(0, 256, (2, 500, 3)).astype(np.float64)
+    lab_a, lab_b = skcolor.rgb2lab(a / 255), skcolor.rgb2lab(b / 255)
+    assert np.allclose(generative.srgb_to_lab(a), lab_a, atol=0.02)  # white point rounding
+    ours = generative.ciede2000(lab_a, lab_b)
+    assert np.allclose(ours, skcolor.deltaE_ciede2000(lab_a, lab_b), atol=1e-6)
+
+
+def test_production_loader_keeps_one_pipeline(tiny_model, settings):
+    first = diffusion.load_pipeline(str(tiny_model), settings)
+    count = diffusion.LOAD_COUNT["n"]
+    again = diffusion.load_pipeline(str(tiny_model), settings)
+    assert again is first and diffusion.LOAD_COUNT["n"] == count
+    assert type(first.pipe).__name__ == "StableDiffusionInpaintPipeline"
+    assert (first.device, first.dtype) == ("cpu", "float32")
+
+
+def test_switching_models_frees_the_previous(tiny_model, tmp_path, settings):
+    other = shutil.copytree(tiny_model, tmp_path / "other")
+    diffusion.load_pipeline(str(tiny_model), settings)
+    diffusion.load_pipeline(str(other), settings)
+    assert [key[0] for key in diffusion._cache] == [str(other)]
+
+
+def test_scene_paints_background_and_locks_product(tiny_model, settings, fake_cutout):
+    out = run(generative.SceneMode(), tiny_model, settings)
+    assert out.image.size == (96, 80) and out.mask.size == (96, 80)
+    expected, box = placed_cutout(preset_for("scene", tiny_model, settings), settings)
+    assert_locked(out.image, out.mask, expected)
+    background = np.asarray(out.image, np.float64)[np.asarray(out.mask) == 0]
+    assert background.std() > 10, "the model painted the background (noise from random weights)"
+    assert out.qa["dE_p95"] < 1.0 and out.qa["seeds"] == [1234]
+    assert "seeds 1234" in out.ai_version and out.extra == {"seeds": [1234]}
+    assert out.qa["summary"].startswith("dE 0.0/0.0") and isinstance(out.qa["flags"], list)
+
+
+@pytest.mark.skipif(not HAVE_U2NETP, reason="u2netp.onnx not installed")
+def test_scene_with_the_real_cutout_model(tiny_model, settings):
+    out = run(generative.SceneMode(), tiny_model, settings, canvas=[128, 128])
+    assert out.image.size == (128, 128)
+    expected, _ = placed_cutout(
+        preset_for("scene", tiny_model, settings, canvas=[128, 128]), settings
+    )
+    assert_locked(out.image, out.mask, expected)
+
+
+def test_same_seed_same_bytes(tiny_model, settings, fake_cutout):
+    mode = generative.SceneMode()
+    a, b = run(mode, tiny_model, settings), run(mode, tiny_model, settings)
+    assert a.image.tobytes() == b.image.tobytes()
+    c = run(mode, tiny_model, settings, seed=99)
+    assert c.image.tobytes() != a.image.tobytes()
+
+
+def test_variants_are_returned_with_their_seeds(tiny_model, settings, fake_cutout):
+    out = run(generative.SceneMode(), tiny_model, settings, variants=3, seed=7)
+    assert len(out.variants) == 2  # the main image is variant 1
+    assert out.qa["seeds"] == [7, 8, 9] and out.qa["variants"] == 3
+    assert "seeds 7,8,9" in out.ai_version
+    images = [out.image, *out.variants]
+    assert len({img.tobytes() for img in images}) == 3
+    expected, _ = placed_cutout(preset_for("scene", tiny_model, settings), settings)
+    for img in images:
+        assert_locked(img, out.mask, expected)
+
+
+def test_negative_seed_comes_from_the_fingerprint(tiny_model, settings, fake_cutout):
+    seeds = generative.seeds_for({"seed": -1, "variants": 2}, "abc123")
+    assert seeds == generative.seeds_for({"seed": -1, "variants": 2}, "abc123")
+    assert seeds[1] == seeds[0] + 1
+    with pytest.raises(RowError, match="variants must be 1-3"):
+        generative.seeds_for({"seed": 1, "variants": 4}, "abc")
+
+
+def test_apparel_checks_hem_and_print(tiny_model, settings, fake_cutout):
+    out = run(generative.ApparelMode(), tiny_model, settings, canvas=[64, 96])
+    assert out.image.size == (64, 96)
+    for figure in ("hem_iou", "print_dE", "print_dE_p95", "fill", "bbox_grow"):
+        assert figure in out.qa
+    assert out.qa["print_dE_p95"] < 1.0
+    if not cutout.model_path("u2net_cloth_seg").exists():
+        assert out.qa["mask_model"] == "u2netp" and "u2net_cloth_seg" in out.qa["mask_note"]
+    assert out.qa["summary"].startswith("print_dE")
+
+
+def test_missing_model_is_a_row_error_with_a_fetch_hint(settings, fake_cutout, tmp_path):
+    mode = generative.SceneMode()
+    with pytest.raises(ModelMissing, match="hf download nobody/no-such-inpainting"):
+        run(mode, "nobody/no-such-inpainting", settings)
+    with pytest.raises(ModelMissing, match="does not exist"):
+        run(mode, tmp_path / "absent" / "model", settings)
+
+
+def test_watchdog_stops_a_run_past_its_deadline(tiny_model, settings, fake_cutout, monkeypatch):
+    monkeypatch.setattr(diffusion, "deadline_s", lambda s: -1.0)
+    with pytest.raises(RowError, match="deadline"):
+        run(generative.SceneMode(), tiny_model, settings)
+
+
+def test_gpu_worker_without_gpu_refuses_unless_allowed(monkeypatch):
+    monkeypatch.setattr(diffusion, "gpu_available", lambda: False)
+    strict = load_settings(env={}, overrides={"gpu_cpu_ok": False})
+    with pytest.raises(ConfigError, match="gpu_cpu_ok"):
+        diffusion.check_worker_device(strict)
+    assert "CPU" in diffusion.check_worker_device(
+        load_settings(env={}, overrides={"gpu_cpu_ok": True})
+    )
+
+
+def test_modes_register_on_the_gpu_queue():
+    modes = plugins.modes(plugins.build_plugin_manager(load_entry_points=False))
+    assert modes["scene"].queue == "gpu" and modes["apparel"].queue == "gpu"
