@@ -236,8 +236,23 @@ def inpaint(loaded: LoadedPipeline, image, mask, preset: dict, seeds: list[int],
     import torch
 
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
+    try:
+        result = _call(loaded.pipe, image, mask, preset, generators, watchdog)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()  # the next job must not inherit a fragmented cache
+        raise RowError(
+            f"GPU out of memory at {image.width}x{image.height} with {len(seeds)} variant(s); "
+            "use fewer variants or a smaller canvas"
+        ) from None
+    nsfw = getattr(result, "nsfw_content_detected", None) or [False] * len(seeds)
+    return list(zip(result.images, nsfw))
+
+
+def _call(pipe, image, mask, preset: dict, generators: list, watchdog):
+    import torch
+
     with torch.inference_mode():
-        result = loaded.pipe(
+        return pipe(
             prompt=str(preset.get("prompt", "")),
             negative_prompt=str(preset.get("negative_prompt", "")) or None,
             image=image,
@@ -246,9 +261,7 @@ def inpaint(loaded: LoadedPipeline, image, mask, preset: dict, seeds: list[int],
             height=image.height,
             num_inference_steps=int(preset.get("steps", 30)),
             guidance_scale=float(preset.get("guidance", 7.5)),
-            num_images_per_prompt=len(seeds),
+            num_images_per_prompt=len(generators),
             generator=generators,
             callback_on_step_end=watchdog,
         )
-    nsfw = getattr(result, "nsfw_content_detected", None) or [False] * len(seeds)
-    return list(zip(result.images, nsfw))

@@ -20,77 +20,13 @@ from .. import PIPELINE_VERSION
 from ..errors import ImageError, RowError
 from ..hookspecs import hookimpl
 from ..imaging import compose, cutout, diffusion
+from ..imaging.colour import delta_e_rgb
 from .base import LoadedImage, ModeContext, ModeOutput
 
 MAX_VARIANTS = 3
 GREY = 127.0  # what the pipeline sees outside the product before painting
 OPAQUE = 254.5 / 255.0  # alpha at or above this is locked byte for byte
 LIMITS = {"dE_p95": 1.0, "shape_iou": 0.9, "bbox_grow": 0.05}
-
-try:  # imaging.qa (another module's owner) may provide the shared implementation
-    from ..imaging.qa import delta_e_rgb as _shared_delta_e
-except ImportError:
-    _shared_delta_e = None
-
-
-# --- colour difference -------------------------------------------------------------------------
-
-
-def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB (0-255, (..., 3)) -> CIELAB under D65."""
-    c = np.asarray(rgb, np.float64) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    m = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
-                  [0.0193339, 0.1191920, 0.9503041]])  # fmt: skip
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
-    d = 6.0 / 29.0
-    f = np.where(xyz > d**3, np.cbrt(xyz), xyz / (3 * d * d) + 4.0 / 29.0)
-    return np.stack(
-        [116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1
-    )
-
-
-def _hue_terms(h1, h2, zero):
-    """Hue difference and mean hue of CIEDE2000 (degrees), with its wrap-around cases."""
-    dh = h2 - h1
-    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
-    hs = h1 + h2
-    mean = np.where(
-        np.abs(h1 - h2) <= 180, hs / 2, np.where(hs < 360, (hs + 360) / 2, (hs - 360) / 2)
-    )
-    return np.where(zero, 0.0, dh), np.where(zero, hs, mean)
-
-
-def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 colour difference (Sharma et al. 2005), vectorised over (..., 3) Lab arrays."""
-    l1, a1, b1 = np.moveaxis(lab1, -1, 0)
-    l2, a2, b2 = np.moveaxis(lab2, -1, 0)
-    cbar7 = ((np.hypot(a1, b1) + np.hypot(a2, b2)) / 2) ** 7
-    g = 0.5 * (1 - np.sqrt(cbar7 / (cbar7 + 25.0**7)))
-    a1, a2 = a1 * (1 + g), a2 * (1 + g)
-    c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
-    h1, h2 = np.degrees(np.arctan2(b1, a1)) % 360, np.degrees(np.arctan2(b2, a2)) % 360
-    dh, hbar = _hue_terms(h1, h2, c1 * c2 == 0)
-    d_l, d_c = l2 - l1, c2 - c1
-    d_h = 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh / 2))
-    lbar, cbar = (l1 + l2) / 2, (c1 + c2) / 2
-    rad = np.radians
-    t = 1 - 0.17 * np.cos(rad(hbar - 30)) + 0.24 * np.cos(rad(2 * hbar))
-    t += 0.32 * np.cos(rad(3 * hbar + 6)) - 0.20 * np.cos(rad(4 * hbar - 63))
-    rc = 2 * np.sqrt(cbar**7 / (cbar**7 + 25.0**7))
-    rt = -np.sin(rad(60 * np.exp(-(((hbar - 275) / 25) ** 2)))) * rc
-    sl = 1 + 0.015 * (lbar - 50) ** 2 / np.sqrt(20 + (lbar - 50) ** 2)
-    sc, sh = 1 + 0.045 * cbar, 1 + 0.015 * cbar * t
-    return np.sqrt(
-        (d_l / sl) ** 2 + (d_c / sc) ** 2 + (d_h / sh) ** 2 + rt * (d_c / sc) * (d_h / sh)
-    )
-
-
-def delta_e_rgb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if _shared_delta_e is not None:
-        return np.asarray(_shared_delta_e(a, b))
-    return ciede2000(srgb_to_lab(a), srgb_to_lab(b))
-
 
 # --- placement, masks, pixel lock ----------------------------------------------------------------
 
