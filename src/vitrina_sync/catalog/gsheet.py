@@ -7,7 +7,8 @@ write_back()  one values.batchGet of the header row and the key columns right be
               values.batchUpdate (RAW: text stays text, '=...' is never a formula) with only the
               machine cells to change, plus the headers of machine columns that were missing.
 Rare extra requests, each counted: spreadsheet metadata (once per catalog object, only for a
-URL/gid spec or when the grid must grow), spreadsheets.batchUpdate appendDimension (once in a
+URL/gid spec or when the grid must grow; the grid's width is otherwise read off the ranges
+Google echoes), spreadsheets.batchUpdate appendDimension (once in a
 sheet's life, when appended columns do not fit the grid), and a full re-read when people moved
 the key columns since the last read.
 """
@@ -25,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import gspread
 import requests
-from gspread.utils import absolute_range_name, rowcol_to_a1
+from gspread.utils import a1_to_rowcol, absolute_range_name, rowcol_to_a1
 
 from ..columns import APPENDED_KEYS, BY_KEY, map_headers
 from ..errors import CatalogError, ConfigError
@@ -45,6 +46,7 @@ CELL_LIMIT = 50_000  # Google refuses longer cell text
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # every control character but '\n'
 _URL_ID = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 _URL_GID = re.compile(r"[#?&]gid=(\d+)")
+_ECHO_END = re.compile(r":([A-Z]+)\d*$")  # the last column of an echoed range "Sheet1!A1:Z1000"
 
 
 def parse_spec(spec: str) -> tuple[str, str | None, int | None]:
@@ -133,6 +135,7 @@ class GoogleSheetCatalog:
         self._meta: dict | None = None  # this worksheet's properties, fetched at most once
         self._last: Sheet | None = None  # the last full read: where the key columns were
         self._width = 0  # last used column of the last full read (appended columns go after it)
+        self._grid_columns = 0  # grid width, from the range Google echoes (clipped to the grid)
 
     @classmethod
     def from_spec(cls, spec: str, settings) -> "GoogleSheetCatalog":
@@ -158,7 +161,7 @@ class GoogleSheetCatalog:
         elif exc.code == 403:
             exc.args = (f"{exc.args[0]} [account: {self.account}]",)
         elif exc.code == 400 and "exceeds grid limits" in exc.api_message:
-            self._meta = None  # someone resized the grid: fetch its size again next time
+            self._meta, self._grid_columns = None, 0  # someone shrank the grid: ask again next time
         return exc
 
     def _properties(self) -> dict:
@@ -194,6 +197,7 @@ class GoogleSheetCatalog:
             self.key, sheet_range, params={"valueRenderOption": "FORMATTED_VALUE",
                                            "majorDimension": "ROWS"}))
         values = response.get("values", [])
+        self._note_grid(response)
         skip = next((i for i, row in enumerate(values) if any(row)), len(values))
         version = hashlib.blake2b(json.dumps(values).encode(), digest_size=12).hexdigest()
         sheet = Sheet.from_values(values[skip:], header_row=skip + 1, version=version)
@@ -247,6 +251,7 @@ class GoogleSheetCatalog:
             self.key, list(ranges), params={"majorDimension": "COLUMNS",
                                             "valueRenderOption": "FORMATTED_VALUE"}))
         value_ranges = response.get("valueRanges", [])
+        self._note_grid(value_ranges[0])
         headers = [col[0] if col else "" for col in value_ranges[0].get("values", [])]
         columns, problems = map_headers(headers)
         if any(columns.get(k) != last.columns[k] for k in keys):
@@ -254,6 +259,12 @@ class GoogleSheetCatalog:
         fresh = Sheet(headers, columns, [], hr, problems, version="keys")
         fresh.rows = _key_rows(keys, value_ranges[1:], hr)
         return fresh, ""
+
+    def _note_grid(self, value_range: dict) -> None:
+        """A whole-row or whole-sheet read echoes the grid's width: no metadata request needed."""
+        found = _ECHO_END.search(value_range.get("range", ""))
+        if found:
+            self._grid_columns = a1_to_rowcol(f"{found.group(1)}1")[1]
 
     def _appended(self, fresh: Sheet, columns: dict[str, int]) -> list[tuple[str, int]]:
         """Missing machine/review columns, placed after the last used column; adds them to columns."""
@@ -267,15 +278,18 @@ class GoogleSheetCatalog:
 
     def _fit_grid(self, width: int, report: WriteReport) -> None:
         """Grow the grid to `width` columns by appending at its end: nothing existing moves."""
+        if self._grid_columns >= width:
+            return
         props = self._properties()
         have = props["gridProperties"]["columnCount"]
         if have >= width:
+            self._grid_columns = have
             return
         sheet_id = props["sheetId"]
         self._call("adding columns to", lambda: self.http.batch_update(self.key, {"requests": [
             {"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": width - have}}
         ]}))
-        props["gridProperties"]["columnCount"] = width
+        props["gridProperties"]["columnCount"] = self._grid_columns = width
         report.notes.append(f"grid widened from {have} to {width} columns (appendDimension)")
 
 
