@@ -169,13 +169,14 @@ class SheetsHttpClient(HTTPClient):
 
 
 def call_with_retries(attempt: Callable[[], T], *, what: str, policy: RetryPolicy,
-                      counters: ApiCounters, sleep=time.sleep, rng=random.random) -> T:
+                      counters: ApiCounters, sleep=time.sleep, rng=random.random,
+                      clock=time.monotonic) -> T:
     """Run `attempt` (which must build its request afresh each time) with bounded retries.
 
     408/429/5xx and timeouts/connection errors are retried with back-off (Retry-After honoured);
     403 and other 4xx fail at once. Raises SheetsForbidden, SheetsUnavailable or SheetsApiError.
     """
-    started = time.monotonic()
+    started = clock()
     for number in range(policy.attempts):
         try:
             return attempt()
@@ -190,7 +191,7 @@ def call_with_retries(attempt: Callable[[], T], *, what: str, policy: RetryPolic
             raise failure
         wait = policy.backoff(number, rng) if wait is None else wait
         last = number == policy.attempts - 1
-        if last or time.monotonic() - started + wait > policy.deadline:
+        if last or clock() - started + wait > policy.deadline:
             break
         counters.retries += 1
         sleep(wait)
