@@ -24,7 +24,9 @@ def bbox(alpha: np.ndarray, threshold: float = 0.5) -> tuple[int, int, int, int]
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
-def plan_placement(crop: tuple[int, int, int, int], canvas: tuple[int, int], fill: float) -> Placement:
+def plan_placement(
+    crop: tuple[int, int, int, int], canvas: tuple[int, int], fill: float
+) -> Placement:
     """Scale the crop so its longer side (relative to the canvas) fills `fill` of the canvas; centre it."""
     cw, ch = canvas
     w, h = crop[2] - crop[0], crop[3] - crop[1]
@@ -37,7 +39,9 @@ def plan_placement(crop: tuple[int, int, int, int], canvas: tuple[int, int], fil
 def resample(img: Image.Image, placement: Placement) -> Image.Image:
     """The crop resized to its box: the geometric transform, nothing else."""
     box = placement.box
-    return img.crop(placement.crop).resize((box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS)
+    return img.crop(placement.crop).resize(
+        (box[2] - box[0], box[3] - box[1]), Image.Resampling.LANCZOS
+    )
 
 
 def over(background: np.ndarray, fg: np.ndarray, alpha: np.ndarray, box) -> np.ndarray:
@@ -47,3 +51,122 @@ def over(background: np.ndarray, fg: np.ndarray, alpha: np.ndarray, box) -> np.n
     a = alpha[..., None]
     out[t:b, l:r] = fg * a + out[t:b, l:r] * (1.0 - a)
     return out
+
+
+@dataclass(frozen=True)
+class Region:
+    """The part of the canvas we render: the product box plus a margin for its soft edge.
+
+    `source` is the same area in source pixel coordinates (floats), so resampling the region
+    is exactly the geometric transform of the placement.
+    """
+
+    canvas: tuple[int, int, int, int]  # left, top, right, bottom on the canvas
+    source: tuple[float, float, float, float]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.canvas[2] - self.canvas[0], self.canvas[3] - self.canvas[1]
+
+
+def plan_region(
+    placement: Placement, canvas: tuple[int, int], src_size: tuple[int, int], pad: int
+) -> Region:
+    """The box grown by `pad` canvas pixels, kept inside both the canvas and the source."""
+    (cl, ct, cr, cb), (bl, bt, br, bb) = placement.crop, placement.box
+    sx, sy = (br - bl) / (cr - cl), (bb - bt) / (cb - ct)  # per-axis scales after rounding the box
+    left = max(0, bl - pad, bl - int(cl * sx))
+    top = max(0, bt - pad, bt - int(ct * sy))
+    right = min(canvas[0], br + pad, br + int((src_size[0] - cr) * sx))
+    bottom = min(canvas[1], bb + pad, bb + int((src_size[1] - cb) * sy))
+    source = (
+        cl + (left - bl) / sx,
+        ct + (top - bt) / sy,
+        cl + (right - bl) / sx,
+        ct + (bottom - bt) / sy,
+    )
+    return Region((left, top, right, bottom), source)
+
+
+def resample_region(img: Image.Image, region: Region) -> Image.Image:
+    """The source over the region: the geometric transform (LANCZOS resampling), nothing else."""
+    return img.resize(region.size, Image.Resampling.LANCZOS, box=region.source)
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    value = text.strip().lstrip("#")
+    if len(value) == 3:
+        value = "".join(ch * 2 for ch in value)
+    if len(value) != 6:
+        raise ValueError(f"not a #RRGGBB colour: {text!r}")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def solid(canvas: tuple[int, int], colour: tuple[int, int, int]) -> np.ndarray:
+    out = np.empty((canvas[1], canvas[0], 3), np.uint8)
+    out[...] = colour
+    return out
+
+
+def gradient(
+    canvas: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int]
+) -> np.ndarray:
+    """A vertical gradient, top colour to bottom colour."""
+    t = np.linspace(0.0, 1.0, canvas[1], dtype=np.float32)[:, None]
+    column = np.asarray(top, np.float32) * (1.0 - t) + np.asarray(bottom, np.float32) * t
+    return np.repeat((column + 0.5).astype(np.uint8)[:, None, :], canvas[0], axis=1)
+
+
+def cover(img: Image.Image, canvas: tuple[int, int]) -> np.ndarray:
+    """An image scaled (same factor on both axes) to cover the canvas, centre-cropped."""
+    scale = max(canvas[0] / img.width, canvas[1] / img.height)
+    w, h = canvas[0] / scale, canvas[1] / scale
+    left, top = (img.width - w) / 2, (img.height - h) / 2
+    box = (left, top, left + w, top + h)
+    return np.asarray(
+        img.convert("RGB").resize(canvas, Image.Resampling.LANCZOS, box=box), np.uint8
+    ).copy()
+
+
+def contact_shadow(alpha: np.ndarray, strength: float = 0.22) -> np.ndarray:
+    """A soft shadow under the product (h,w float 0..strength), on the region's grid.
+
+    It stays inside the product's own columns and at most 2% of its height below its lowest
+    pixel, so it never makes the product look larger than it is; it only shows where the
+    product is not opaque.
+    """
+    ys, xs = np.nonzero(alpha > 0.5)
+    if len(ys) == 0:
+        return np.zeros_like(alpha)
+    left, right, bottom = xs.min(), xs.max() + 1, ys.max() + 1
+    height = bottom - ys.min()
+    w, below = right - left, max(2, int(0.02 * height))
+    ry = max(2, int(0.03 * height))
+    layer = Image.new("L", (w, ry + below), 0)
+    from PIL import ImageDraw, ImageFilter
+
+    ImageDraw.Draw(layer).ellipse((0.1 * w, 0, 0.9 * w, 2 * ry), fill=255)
+    layer = layer.filter(ImageFilter.GaussianBlur(max(1.0, 0.02 * w)))
+    shadow = np.zeros_like(alpha)
+    top = bottom - ry
+    rows = min(ry + below, alpha.shape[0] - top)
+    shadow[top : top + rows, left:right] = np.asarray(layer, np.float32)[:rows] / 255.0 * strength
+    return shadow * (1.0 - alpha)
+
+
+def composite(
+    background: np.ndarray, fg: np.ndarray, alpha: np.ndarray, region: Region, shadow=None
+) -> np.ndarray:
+    """Product colours `fg` (h,w,3 float) with alpha over `background` (H,W,3 uint8), in place.
+
+    Where alpha is exactly 1 the result is fg exactly; where it is 0 (and no shadow) the
+    background pixel is untouched.
+    """
+    l, t, r, b = region.canvas
+    bg = background[t:b, l:r].astype(np.float32)
+    if shadow is not None:
+        bg *= (1.0 - shadow)[..., None]
+    a = alpha[..., None]
+    out = fg * a + bg * (1.0 - a)
+    background[t:b, l:r] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return background

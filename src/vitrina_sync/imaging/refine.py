@@ -35,7 +35,11 @@ def _solve_3x3(s: dict, c: np.ndarray) -> np.ndarray:
     det = s[0, 0] * a00 + s[0, 1] * a01 + s[0, 2] * a02
     c0, c1, c2 = c[..., 0], c[..., 1], c[..., 2]
     out = np.stack(
-        [a00 * c0 + a01 * c1 + a02 * c2, a01 * c0 + a11 * c1 + a12 * c2, a02 * c0 + a12 * c1 + a22 * c2],
+        [
+            a00 * c0 + a01 * c1 + a02 * c2,
+            a01 * c0 + a11 * c1 + a12 * c2,
+            a02 * c0 + a12 * c1 + a22 * c2,
+        ],
         axis=-1,
     )
     return out / det[..., None]
@@ -66,14 +70,18 @@ def edge_band(p: np.ndarray, r: int) -> np.ndarray:
     return ndimage.binary_dilation(soft | edge, iterations=r)
 
 
-def resample_float(arr: np.ndarray, size: tuple[int, int], box, nearest: bool = False) -> np.ndarray:
+def resample_float(
+    arr: np.ndarray, size: tuple[int, int], box, nearest: bool = False
+) -> np.ndarray:
     """A float map at work resolution, sampled onto `size` pixels covering `box` (work coords)."""
     method = Image.Resampling.NEAREST if nearest else Image.Resampling.BILINEAR
     img = Image.fromarray(np.ascontiguousarray(arr, dtype=np.float32), "F")
     return np.asarray(img.resize(size, method, box=box), dtype=np.float32)
 
 
-def refine_alpha(work_rgb: np.ndarray, p_work: np.ndarray, region: np.ndarray, work_box, params) -> np.ndarray:
+def refine_alpha(
+    work_rgb: np.ndarray, p_work: np.ndarray, region: np.ndarray, work_box, params
+) -> np.ndarray:
     """Alpha on `region` (h,w,3 uint8: the source resampled to the output) from the work mask.
 
     work_box: the region's extent in work-image pixel coordinates. params: r, eps (work pixels).
@@ -84,7 +92,9 @@ def refine_alpha(work_rgb: np.ndarray, p_work: np.ndarray, region: np.ndarray, w
     alpha = (coarse > 0.5).astype(np.float32)
     if not params.get("refine", True):
         return coarse.clip(0.0, 1.0)
-    band = resample_float(edge_band(p_work, r).astype(np.float32), size, work_box, nearest=True) > 0.5
+    band = (
+        resample_float(edge_band(p_work, r).astype(np.float32), size, work_box, nearest=True) > 0.5
+    )
     if not band.any():
         return alpha
     mean_a, mean_b = guided_coefficients(work_rgb.astype(np.float32) / 255.0, p_work, r, eps)
@@ -115,13 +125,20 @@ def local_mean(rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: 
     hh, ww = -(-h // step), -(-w // step)
     pad = ((0, hh * step - h), (0, ww * step - w))
     wsum = np.pad(weight, pad).reshape(hh, step, ww, step).mean(axis=(1, 3))
-    num = np.pad(rgb * weight[..., None], pad + ((0, 0),)).reshape(hh, step, ww, step, 3).mean(axis=(1, 3))
+    num = (
+        np.pad(rgb * weight[..., None], pad + ((0, 0),))
+        .reshape(hh, step, ww, step, 3)
+        .mean(axis=(1, 3))
+    )
     s = max(sigma / step, 0.5)
     wsum = ndimage.gaussian_filter(wsum, s)
     num = ndimage.gaussian_filter(num, (s, s, 0))
     gy, gx = (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5
     mass = ndimage.map_coordinates(wsum, [gy, gx], order=1, mode="nearest")
-    cols = np.stack([ndimage.map_coordinates(num[..., c], [gy, gx], order=1, mode="nearest") for c in range(3)], -1)
+    cols = np.stack(
+        [ndimage.map_coordinates(num[..., c], [gy, gx], order=1, mode="nearest") for c in range(3)],
+        -1,
+    )
     return cols / np.maximum(mass, 1e-6)[:, None], mass
 
 

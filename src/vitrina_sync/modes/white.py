@@ -1,6 +1,18 @@
-"""white mode: the product cut out, centred on pure #FFFFFF."""
+"""white mode: the product cut out, centred on pure #FFFFFF.
+
+The pipeline (shared with card mode): the model predicts a mask on a reduced copy; the product's
+box is placed on the canvas (same scale on both axes, centred, preset fill); only the region
+around the box is resampled from the full-resolution source (LANCZOS, the one geometric
+transform); the mask edge is refined on that region; the edge colour is decontaminated; the
+product is composited over the background. Where the mask is fully opaque the output pixel is
+the resampled source pixel, bit for bit (pixel lock).
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -8,45 +20,149 @@ from PIL import Image
 from .. import PIPELINE_VERSION
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..imaging import compose, cutout
+from ..imaging import compose, cutout, qa, refine
 from .base import LoadedImage, ModeContext, ModeOutput
+
+
+@dataclass
+class Cut:
+    """Everything the compositing and QA steps need about one cut-out product."""
+
+    placement: compose.Placement
+    region: compose.Region
+    source: np.ndarray  # the source resampled onto the region (h,w,3 uint8)
+    alpha: np.ndarray  # refined alpha on the region, quantised to 1/255 steps
+    p_work: np.ndarray  # the model's own alpha at work resolution (for uncertainty)
+
+
+def _model(preset, settings) -> str:
+    return str(preset.get("model") or settings.get("default_model", "u2netp"))
+
+
+def _canvas(preset) -> tuple[int, int]:
+    w, h = preset.get("canvas", (2000, 2000))
+    return int(w), int(h)
+
+
+@lru_cache(maxsize=16)
+def _weights(path: str) -> str:
+    return cutout.weights_hash(cutout.Path(path))[:8]
+
+
+def _crop_from_work(p_work: np.ndarray, work_size, src_size) -> tuple[int, int, int, int]:
+    box = compose.bbox(p_work)
+    if box is None:
+        raise ImageError("no product found in the photo (the mask is empty)")
+    kx, ky = work_size[0] / src_size[0], work_size[1] / src_size[1]
+    left, top = max(0, math.floor(box[0] / kx)), max(0, math.floor(box[1] / ky))
+    right, bottom = (
+        min(src_size[0], math.ceil(box[2] / kx)),
+        min(src_size[1], math.ceil(box[3] / ky)),
+    )
+    return left, top, right, bottom
+
+
+def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
+    """Predict, place, resample the region and refine its alpha."""
+    work, p_work = cutout.predict_work(
+        rgb, _model(preset, settings), settings, int(preset.get("work_side", 640))
+    )
+    crop = _crop_from_work(p_work, work.size, rgb.size)
+    placement = compose.plan_placement(crop, _canvas(preset), float(preset.get("fill", 0.85)))
+    out_per_work = (
+        (placement.box[2] - placement.box[0]) / (crop[2] - crop[0]) * rgb.width / work.width
+    )
+    pad = math.ceil((int(preset.get("refine_radius", 4)) + 4) * max(out_per_work, 1.0)) + 2
+    region = compose.plan_region(placement, _canvas(preset), rgb.size, pad)
+    source = np.asarray(compose.resample_region(rgb, region))
+    kx, ky = work.width / rgb.width, work.height / rgb.height
+    s = region.source
+    work_box = (s[0] * kx, s[1] * ky, s[2] * kx, s[3] * ky)
+    alpha = refine.refine_alpha(np.asarray(work), p_work, source, work_box, preset)
+    if source_alpha is not None:  # a source that is already cut out keeps its own alpha
+        own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
+        alpha = np.minimum(alpha, own)
+    alpha = np.round(alpha * 255.0) / 255.0  # the stored mask's steps: 255 <=> exactly opaque
+    return Cut(placement, region, source, alpha.astype(np.float32), p_work)
+
+
+def geometry(cut: Cut) -> dict:
+    """The geometric transform, so QA and reviewers can map output pixels back to the source."""
+    return {
+        "crop": list(cut.placement.crop),
+        "box": list(cut.placement.box),
+        "region": list(cut.region.canvas),
+        "region_source": [round(v, 4) for v in cut.region.source],
+    }
 
 
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-1"
+    version = "white-2"
+    measures_purity = True
 
     def warm(self, settings) -> None:
         cutout.session(settings.get("default_model", "u2netp"), settings)
 
-    def background(self, preset, size) -> np.ndarray:
-        return np.full((size[1], size[0], 3), 255.0, dtype=np.float32)
+    def background(self, preset, canvas, settings) -> np.ndarray:
+        return compose.solid(canvas, (255, 255, 255))
 
     def process(self, source: LoadedImage, ctx: ModeContext) -> ModeOutput:
-        preset = ctx.preset
-        model = preset.get("model") or ctx.settings.get("default_model", "u2netp")
+        preset, canvas = ctx.preset, _canvas(ctx.preset)
         rgb = source.image.convert("RGB")
-        alpha = cutout.predict_alpha(rgb, model, ctx.settings)
-        if source.image.mode == "RGBA":  # a source that is already cut out keeps its own alpha
-            alpha = np.minimum(alpha, np.asarray(source.image.getchannel("A"), np.float32) / 255.0)
-        crop = compose.bbox(alpha)
-        if crop is None:
-            raise ImageError("no product found in the photo (the mask is empty)")
-        canvas = tuple(preset.get("canvas", (2000, 2000)))
-        placement = compose.plan_placement(crop, canvas, float(preset.get("fill", 0.85)))
-        fg = np.asarray(compose.resample(rgb, placement), np.float32)
-        a_img = Image.fromarray((alpha * 255 + 0.5).astype(np.uint8), "L")
-        a = np.asarray(compose.resample(a_img, placement), np.float32) / 255.0
-        out = compose.over(self.background(preset, canvas), fg, a, placement.box)
+        own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
+        cut = cut_out(rgb, own_alpha, preset, ctx.settings)
+        fg = (
+            refine.decontaminate(cut.source, cut.alpha)
+            if preset.get("decontaminate", True)
+            else cut.source
+        )
+        canvas_rgb = self.background(preset, canvas, ctx.settings)
+        l, t, r, b = cut.region.canvas
+        new_bg = canvas_rgb[t:b, l:r].copy()
+        shadow = compose.contact_shadow(cut.alpha) if preset.get("shadow") else None
+        compose.composite(canvas_rgb, fg.astype(np.float32), cut.alpha, cut.region, shadow)
         mask = np.zeros((canvas[1], canvas[0]), np.uint8)
-        l, t, r, b = placement.box
-        mask[t:b, l:r] = (a * 255 + 0.5).astype(np.uint8)
-        image = Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
-        fill = max(r - l, b - t) / max(canvas)
-        qa = {"fill": round(fill, 4), "flags": []}
-        version = f"vitrina-sync {PIPELINE_VERSION} | rembg {model} | {self.version}"
-        return ModeOutput(image, Image.fromarray(mask, "L"), qa, version)
+        mask[t:b, l:r] = np.round(cut.alpha * 255.0).astype(np.uint8)
+        figures = self.figures(rgb, cut, canvas_rgb, mask, new_bg, shadow)
+        target = float(preset.get("fill", 0.85))
+        report = qa.finish(figures, ctx.settings, ctx.category, target)
+        image, mask_img = Image.fromarray(canvas_rgb, "RGB"), Image.fromarray(mask, "L")
+        extra = {"geometry": geometry(cut)}
+        return ModeOutput(
+            image, mask_img, report, self.ai_version(preset, ctx.settings), extra=extra
+        )
+
+    def figures(self, rgb, cut: Cut, out: np.ndarray, mask, new_bg, shadow) -> dict:
+        l, t, r, b = cut.region.canvas
+        out_region = out[t:b, l:r]
+        de_mean, de_p95 = qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0)
+        box, crop = cut.placement.box, cut.placement.crop
+        upscale = max(
+            (box[2] - box[0]) / (crop[2] - crop[0]), (box[3] - box[1]) / (crop[3] - crop[1])
+        )
+        figures = {
+            "de_mean": de_mean,
+            "de_p95": de_p95,
+            "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg),
+            "uncertainty": qa.uncertainty(cut.p_work),
+            "fill": qa.fill(mask),
+            "sharpness": qa.sharpness(rgb.crop(crop)),
+            "headroom": 1.0 / upscale,
+        }
+        if self.measures_purity:
+            shadow_mask = None
+            if shadow is not None:
+                shadow_mask = np.zeros(mask.shape, bool)
+                shadow_mask[t:b, l:r] = shadow > 0
+            figures["purity"] = qa.purity(out, mask, shadow_mask)
+        return figures
+
+    def ai_version(self, preset, settings) -> str:
+        model = _model(preset, settings)
+        weights = _weights(str(cutout.model_path(model, settings)))
+        return f"vitrina-sync {PIPELINE_VERSION} | rembg {model} {weights} | {self.version}"
 
 
 @hookimpl

@@ -1,0 +1,192 @@
+"""QA figures for one output, and the thresholds (per category) that turn them into flags.
+
+Each figure answers one question a reviewer would otherwise answer by squinting:
+- de_mean / de_p95: did the product's colours change? (CIEDE2000, source vs output, opaque part)
+- halo: does the old background show as a fringe around the product?
+- uncertainty: how unsure was the model about where the product ends?
+- fill: how much of the canvas does the product span (vs the preset's fill)?
+- purity: is the background really pure white (white mode)?
+- sharpness: is the source photo itself sharp (variance of the Laplacian at a fixed scale)?
+- headroom: source pixels per output pixel (below 1 = upscaled).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from .colour import delta_e_rgb
+from .refine import local_mean
+
+DEFAULTS: dict[str, float] = {
+    "de_mean_max": 1.0,
+    "de_p95_max": 2.0,
+    "halo_max": 0.03,
+    "uncertainty_max": 0.15,
+    "fill_tolerance": 0.02,
+    "purity_min": 0.999,
+    "sharpness_min": 15.0,
+    "headroom_min": 0.5,
+}
+SHARPNESS_SIDE = 512  # sharpness is measured with the product's long side at this many pixels
+DE_SAMPLES = 200_000  # CIEDE2000 on an even subsample: the figure, not every pixel, is needed
+
+
+def thresholds(settings, category: str) -> dict[str, float]:
+    """Defaults, overridden by settings["categories"][category] (a [categories.NAME] section)."""
+    merged = dict(DEFAULTS)
+    categories = (settings or {}).get("categories") or {}
+    key = (category or "").strip().lower()
+    for name, values in categories.items():
+        if str(name).strip().lower() == key and isinstance(values, dict):
+            merged.update({k: float(v) for k, v in values.items() if k in DEFAULTS})
+    return merged
+
+
+def colour_drift(source: np.ndarray, output: np.ndarray, opaque: np.ndarray) -> tuple[float, float]:
+    """CIEDE2000 mean and p95 between source and output pixels where `opaque` (same geometry)."""
+    ys, xs = np.nonzero(opaque)
+    if len(ys) == 0:
+        return 0.0, 0.0
+    step = max(1, len(ys) // DE_SAMPLES)
+    ys, xs = ys[::step], xs[::step]
+    de = delta_e_rgb(source[ys, xs], output[ys, xs])
+    return float(de.mean()), float(np.percentile(de, 95))
+
+
+def edge_ring(alpha: np.ndarray, width: int) -> np.ndarray:
+    hard = alpha > 0.5
+    return ndimage.binary_dilation(hard, iterations=width) & ~ndimage.binary_erosion(
+        hard, iterations=width
+    )
+
+
+def halo(
+    source: np.ndarray, output: np.ndarray, alpha: np.ndarray, background: np.ndarray
+) -> float:
+    """Share of edge-band output pixels pulled toward the old background's colour.
+
+    For each pixel within a few pixels of the product's edge: the colour we expect is the
+    product's local colour blended with the new background by alpha; the old background's local
+    colour comes from the source. A pixel counts as haloed when it sits more than a quarter of
+    the way from the expected colour toward the old background. Pixels where the old background
+    looks like the product or the new background cannot show a halo and are left out.
+    """
+    width = max(2, round(0.004 * max(alpha.shape)))
+    ys, xs = np.nonzero(edge_ring(alpha, width))
+    if len(ys) == 0:
+        return 0.0
+    src = source.astype(np.float32)
+    inner = ndimage.binary_erosion(alpha >= 1.0, iterations=width)
+    outer = ~ndimage.binary_dilation(alpha > 0.0, iterations=width)
+    sigma = 4.0 * width
+    prod, mass_f = local_mean(src, inner.astype(np.float32), ys, xs, sigma)
+    old, mass_b = local_mean(src, outer.astype(np.float32), ys, xs, sigma)
+    a = alpha[ys, xs][:, None]
+    expected = a * prod + (1.0 - a) * background[ys, xs].astype(np.float32)
+    toward = old - expected
+    dist2 = (toward**2).sum(axis=1)
+    known = (mass_f > 1e-3) & (mass_b > 1e-3) & (dist2 > 40.0**2)
+    if not known.any():
+        return 0.0
+    pull = ((output[ys, xs].astype(np.float32) - expected) * toward).sum(axis=1) / np.maximum(
+        dist2, 1.0
+    )
+    return float((pull[known] > 0.25).mean())
+
+
+def uncertainty(p: np.ndarray) -> float:
+    """Share of the model's alpha between 0.1 and 0.9 inside the object's bounding box."""
+    ys, xs = np.nonzero(p > 0.5)
+    if len(ys) == 0:
+        return 1.0
+    box = p[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return float(((box > 0.1) & (box < 0.9)).mean())
+
+
+def fill(mask: np.ndarray) -> float:
+    """The product's larger span relative to the canvas (the preset's `fill`)."""
+    rows, cols = np.nonzero(mask.max(axis=1) > 127)[0], np.nonzero(mask.max(axis=0) > 127)[0]
+    if len(rows) == 0:
+        return 0.0
+    return max((cols[-1] + 1 - cols[0]) / mask.shape[1], (rows[-1] + 1 - rows[0]) / mask.shape[0])
+
+
+def purity(image: np.ndarray, mask: np.ndarray, shadow_mask: np.ndarray | None = None) -> float:
+    """Share of exactly-white pixels where there is no product (and no shadow)."""
+    outside = mask == 0
+    if shadow_mask is not None:
+        outside &= ~shadow_mask
+    total = int(outside.sum())
+    if total == 0:
+        return 1.0
+    white = (image == 255).all(axis=2)
+    return float((white & outside).sum() / total)
+
+
+def sharpness(crop: Image.Image) -> float:
+    """Variance of the Laplacian of the product crop scaled to SHARPNESS_SIDE (0..255 grey)."""
+    scale = SHARPNESS_SIDE / max(crop.size)
+    size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
+    grey = np.asarray(crop.convert("L").resize(size, Image.Resampling.BOX), np.float32)
+    return float(ndimage.laplace(grey).var())
+
+
+def flags(
+    figures: dict[str, Any], limits: dict[str, float], target_fill: float | None
+) -> list[str]:
+    out = []
+    checks = (
+        ("de_mean", "dE", "de_mean_max", True),
+        ("de_p95", "dE p95", "de_p95_max", True),
+        ("halo", "halo", "halo_max", True),
+        ("uncertainty", "uncertainty", "uncertainty_max", True),
+        ("purity", "purity", "purity_min", False),
+        ("sharpness", "sharpness", "sharpness_min", False),
+        ("headroom", "headroom", "headroom_min", False),
+    )
+    for key, label, limit_key, is_max in checks:
+        value = figures.get(key)
+        if value is None:
+            continue
+        limit = limits[limit_key]
+        if is_max and value > limit:
+            out.append(f"{label} {_fmt(value)} > {_fmt(limit)}")
+        elif not is_max and value < limit:
+            out.append(f"{label} {_fmt(value)} < {_fmt(limit)}")
+    if target_fill is not None and abs(figures["fill"] - target_fill) > limits["fill_tolerance"]:
+        out.append(f"fill {_fmt(figures['fill'])} != {_fmt(target_fill)}")
+    return out
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}".rstrip("0").rstrip(".") if abs(value) < 0.1 else f"{value:.2f}"
+
+
+def summary(figures: dict[str, Any], failing: list[str]) -> str:
+    """The QA cell: `dE 0.4 | halo 0.01 | fill 0.83 | ok` (or the failing figures)."""
+    head = f"dE {figures['de_mean']:.1f} | halo {figures['halo']:.2f} | fill {figures['fill']:.2f}"
+    return f"{head} | {'; '.join(failing) if failing else 'ok'}"
+
+
+def finish(
+    figures: dict[str, Any], settings, category: str, target_fill: float | None
+) -> dict[str, Any]:
+    """Round the figures, add "flags" and "summary" (JSON-serialisable throughout)."""
+    limits = thresholds(settings, category)
+    clean = {
+        k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
+        for k, v in figures.items()
+    }
+    failing = flags(clean, limits, target_fill)
+    clean["flags"] = failing
+    clean["summary"] = summary(clean, failing)
+    clean["thresholds"] = limits
+    return clean
