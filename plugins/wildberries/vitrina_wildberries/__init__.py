@@ -1,0 +1,104 @@
+"""Wildberries: packs per nmID / vendor code, photo numbers from 1, /content/v3/media/save bodies.
+
+media/save replaces all of a card's media in array order and answers 200 even when one bad file
+means nothing was saved, so the uploader reads the card back and compares the photo count.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from vitrina_sync.errors import RowError
+from vitrina_sync.hookspecs import hookimpl
+from vitrina_sync.packs.base import Card, Marketplace, PackItem, dumps, url_for
+from vitrina_sync.packs.names import safe_stem
+from vitrina_sync.packs.upload import UploadError, client_for, require
+
+try:
+    __version__ = version("vitrina-wildberries")
+except PackageNotFoundError:  # running from a checkout without install
+    __version__ = "0.1.0"
+
+SAVE = "/content/v3/media/save"
+CARDS = "/content/v2/get/cards/list"
+
+
+class Wildberries(Marketplace):
+    name = "wildberries"
+    title = "Wildberries"
+    version = __version__
+    rules_path = Path(__file__).with_name("rules.toml")
+    id_key = "wb_nmid"
+    setting_keys = ("token", "api_url", "base_url")
+
+    def card_key(self, item: PackItem) -> tuple[str, list[str]]:
+        nmid = item.ids.get("wb_nmid", "").strip()
+        if nmid and not nmid.isdigit():
+            raise RowError(f"WB nmID {nmid!r} is not a number")
+        if not nmid:
+            return item.sku, ["no WB nmID in the sheet: media/save needs one (files packed by "
+                              "vendor code for manual upload)"]
+        return nmid, []
+
+    def file_name(self, card: Card, number: int, ext: str) -> str:
+        # Folder per card: "<nmID>" when known, else the vendor code; photo numbers from 1.
+        return f"{self.name}/{safe_stem(card.key)}/{number}.{ext}"
+
+    def manifests(self, cards: list[Card], base_url: str) -> tuple[dict[str, bytes], list[str]]:
+        bodies, cards_out, notes = [], [], []
+        for card in cards:
+            urls = [url_for(base_url, f.name) for f in card.files]
+            nmid = card.item.ids.get("wb_nmid", "").strip()
+            cards_out.append({"vendorCode": card.item.sku, "nmId": int(nmid) if nmid else None,
+                              "photos": [{"number": n, "file": f.name, "url": u} for n, (f, u)
+                                         in enumerate(zip(card.files, urls), start=1)]})
+            if nmid:
+                bodies.append({"nmId": int(nmid), "data": urls})
+            else:
+                notes.append(f"{card.item.sku}: no WB nmID, left out of media_save.json")
+        files = {"wildberries/media_save.json": dumps(bodies),
+                 "wildberries/manifest.json": dumps({"cards": cards_out})}
+        return files, notes
+
+    def upload(self, pack, client_kwargs: dict) -> list[dict]:
+        (token,) = require(self, "token")
+        client = client_for(self, {"Authorization": token}, **client_kwargs)
+        sku_of = {str(c["card"]): c["sku"] for c in pack.report["cards"]}
+        results = []
+        for body in pack.manifest("wildberries/media_save.json"):
+            nmid = body["nmId"]
+            result = {"sku": sku_of.get(str(nmid), ""), "card": str(nmid)}
+            try:
+                result.update(self._save(client, body))
+            except UploadError as exc:
+                result.update(ok=False, message=str(exc))
+            results.append(result)
+        for card in pack.report["cards"]:
+            if not card["card"].isdigit():
+                results.append({"sku": card["sku"], "card": card["card"], "ok": False,
+                                "message": "not uploaded: no WB nmID in the sheet"})
+        return results
+
+    def _save(self, client, body: dict) -> dict:
+        answer = client.json("POST", SAVE, json=body)
+        if answer.get("error"):
+            return {"ok": False, "message": f"WB refused: {answer.get('errorText') or answer}"}
+        saved = self._photo_count(client, body["nmId"])
+        if saved != len(body["data"]):
+            return {"ok": False, "message": f"WB answered 200 but the card has {saved} photo(s), "
+                    f"expected {len(body['data'])}: nothing saved (one bad file fails all)"}
+        return {"ok": True, "message": f"{saved} photo(s) saved"}
+
+    def _photo_count(self, client, nmid: int) -> int:
+        query = {"settings": {"cursor": {"limit": 1},
+                              "filter": {"textSearch": str(nmid), "withPhoto": -1}}}
+        for card in client.json("POST", CARDS, json=query).get("cards") or []:
+            if card.get("nmID") == nmid:
+                return len(card.get("photos") or [])
+        raise UploadError(f"card {nmid} not found on WB (wrong nmID?)")
+
+
+@hookimpl
+def vitrina_register_marketplaces():
+    return [Wildberries()]
