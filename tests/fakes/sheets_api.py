@@ -278,6 +278,16 @@ class FakeSheetsApi:
             del ws.data[at - 1 : at - 1 + count]
             ws.rows -= count
 
+    def insert_column(self, book: str, title: str, at: int, header: str = "") -> None:
+        """Insert an empty column so it becomes column `at` (1-based), headed `header`."""
+        with self.lock:
+            ws = self.sheet(book, title)
+            for row in ws.data:
+                if len(row) >= at:
+                    row.insert(at - 1, None)
+            ws.put(1, at, header or None)
+            ws.cols += 1
+
     def sort_rows(self, book: str, title: str, col: int, first: int = 2, reverse: bool = False) -> None:
         """Sort rows first..end by column `col` (1-based), blanks last, like Data > Sort range."""
         with self.lock:
