@@ -198,3 +198,35 @@ def test_gpu_worker_without_gpu_refuses_unless_allowed(monkeypatch):
 def test_modes_register_on_the_gpu_queue():
     modes = plugins.modes(plugins.build_plugin_manager(load_entry_points=False))
     assert modes["scene"].queue == "gpu" and modes["apparel"].queue == "gpu"
+
+
+def _bench(name: str):
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_bench_dry_run_and_refusal_without_cuda(capsys):
+    bench = _bench("gpu_scene")
+    assert bench.main(["--dry-run", "--only", "SD-1.5"]) == 0
+    assert "| SD-1.5 | ours:" in capsys.readouterr().out
+    import torch
+
+    if not torch.cuda.is_available():
+        assert bench.main([]) == 2
+        assert "needs a CUDA GPU" in capsys.readouterr().out
+
+
+def test_gpu_bench_configs_are_the_real_sizes():
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    bench = _bench("gpu_scene")
+    for cfg, millions in ((bench.SD15, 859.5), (bench.SDXL, 2567.5)):
+        with torch.device("meta"):  # shapes only: no memory, no init time
+            unet = UNet2DConditionModel(in_channels=9, out_channels=4, **cfg["unet"])
+        assert round(sum(p.numel() for p in unet.parameters()) / 1e6, 1) == millions
