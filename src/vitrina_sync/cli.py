@@ -55,6 +55,9 @@ def print_summary(summary, verb: str = "synced") -> None:
         echo(f"\nerrors ({len(summary.errors)}):")
         for sku, row, message in summary.errors:
             echo(f"  row {row:<5} {sku:<20} {message}")
+    if summary.model_loads:
+        loads = ", ".join(f"{n}" for n in summary.model_loads.values())
+        echo(f"\nworkers: {len(summary.model_loads)}, model loads per worker: {loads}")
     report = summary.report
     if report is not None:
         for sku in report.missing:
@@ -194,3 +197,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+
+
+if __name__ == "__main__":
+    main()

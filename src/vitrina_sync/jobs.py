@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import traceback
 from functools import lru_cache
 from pathlib import Path
@@ -34,12 +35,19 @@ def now_text() -> str:
 
 
 def base_result(task: dict) -> dict:
+    from .imaging.cutout import LOAD_COUNT
+
+    # worker: which process made it and how many model sessions that process has created so far
+    # (benchmarks and tests check models load once per worker process, never per job).
     return {"sku": task["sku"], "fingerprint": task["fingerprint"], "mode": task["mode"],
-            "reopened": task.get("reopened", ""), "updated": now_text()}
+            "reopened": task.get("reopened", ""), "updated": now_text(),
+            "worker": {"pid": os.getpid(), "model_loads": LOAD_COUNT["n"]}}
 
 
-def error_result(task: dict, message: str) -> dict:
-    return {**base_result(task), "status": "error", "message": message, "qa": "", "result": "", "ai_version": ""}
+def error_result(task: dict, message: str, transient: bool = False) -> dict:
+    """transient: not the row's fault (a bug, a timeout, a dead worker): the next sync tries again."""
+    return {**base_result(task), "status": "error", "message": message, "qa": "", "result": "", "ai_version": "",
+            "transient": transient}
 
 
 def _load(task: dict, settings: Settings):
@@ -59,8 +67,7 @@ def make_output(task: dict) -> dict:
     folder = store.output_dir(task["out_root"], task["sku"], task["fingerprint"])
     done = store.load_result(folder)
     if done is not None:  # finished before (a re-run after a crash): reuse, never redo
-        return {**done, "result": str(folder / done["files"]["main"]), "reused": True,
-                "updated": now_text(), "reopened": task.get("reopened", "")}
+        return {**done, **base_result(task), "result": str(folder / done["files"]["main"]), "reused": True}
     settings = Settings(task.get("settings") or {})
     mode = _modes().get(task["mode"])
     if mode is None:
@@ -85,10 +92,10 @@ def process_row(task: dict) -> dict:
     except VitrinaError as exc:
         result = error_result(task, str(exc))
     except MemoryError:
-        result = error_result(task, "out of memory while processing this image")
+        result = error_result(task, "out of memory while processing this image", transient=True)
     except Exception as exc:  # a bug must not crash the worker or lose the row: say what happened
         log.error("job %s failed:\n%s", task.get("sku"), traceback.format_exc())
-        result = error_result(task, f"internal error: {type(exc).__name__}: {exc}")
+        result = error_result(task, f"internal error: {type(exc).__name__}: {exc}", transient=True)
     _publish(task, result)
     return result
 
@@ -114,4 +121,4 @@ def on_job_failure(job, connection, exc_type, exc_value, tb) -> None:
               "AbandonedJobError": "its worker died and retries ran out"}.get(name, f"{name}: {exc_value}")
     from .queue import publish_result
 
-    publish_result(connection, task["catalog_key"], error_result(task, f"processing failed: {reason}"))
+    publish_result(connection, task["catalog_key"], error_result(task, f"processing failed: {reason}", transient=True))

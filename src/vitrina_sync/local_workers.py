@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+from rq import Queue
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
@@ -75,12 +77,15 @@ def requeue_jobs_of(conn, worker_name: str, queues: list[str]) -> int:
     count = 0
     for queue_name in queues:
         registry = StartedJobRegistry(queue_name, connection=conn)
-        for job_id in registry.get_job_ids(cleanup=False):
+        # Entries are "<job id>:<execution id>"; the whole entry must go, then the job is queued again.
+        for entry in conn.zrange(registry.key, 0, -1):
+            job_id = registry.parse_job_id(entry.decode())
             try:
                 job = Job.fetch(job_id, connection=conn)
-            except Exception:
+            except NoSuchJobError:
+                conn.zrem(registry.key, entry)
                 continue
-            if job.worker_name == worker_name:
-                registry.requeue(job, at_front=True)
+            if job.worker_name == worker_name and conn.zrem(registry.key, entry):
+                Queue(job.origin, connection=conn).enqueue_job(job, at_front=True)
                 count += 1
     return count

@@ -1,7 +1,8 @@
 """Build the plugin manager: built-ins first, then the `vitrina_sync` entry-point group.
 
 VITRINA_PLUGINS (comma list of distribution or plugin names) limits which external plugins load;
-unset means all installed ones. Duplicate contributions and hook implementations without a spec
+unset means all installed ones. VITRINA_PLUGIN_MODULES (comma list of importable modules) registers
+plugins that are not installed distributions, e.g. a deployment's own module or a test plugin. Duplicate contributions and hook implementations without a spec
 fail here, at start-up, with a clear message.
 """
 
@@ -38,6 +39,11 @@ def build_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager
                 continue  # a built-in mode not shipped in this build
             raise
         pm.register(module, name=module_name)
+    for module_name in filter(None, (m.strip() for m in os.environ.get("VITRINA_PLUGIN_MODULES", "").split(","))):
+        try:
+            pm.register(importlib.import_module(module_name), name=module_name)
+        except ImportError as exc:
+            raise ConfigError(f"plugin module {module_name!r} (VITRINA_PLUGIN_MODULES) failed to import: {exc}") from exc
     if load_entry_points:
         allow = _allowlist()
         from importlib.metadata import entry_points

@@ -38,6 +38,7 @@ class Summary:
     changed: int = 0
     notes: list[str] = field(default_factory=list)
     report: WriteReport | None = None
+    model_loads: dict[int, int] = field(default_factory=dict)  # worker pid -> model sessions it created
 
 
 def known_marketplaces() -> set[str]:
@@ -187,7 +188,7 @@ def reconcile(session: SyncSession, tasks: dict, results: dict, attempts: Counte
         if attempts[sku] > 3:
             from .queue import publish_result
 
-            publish_result(conn, session.key, error_result(task, f"processing failed: job {status} 3 times"))
+            publish_result(conn, session.key, error_result(task, f"processing failed: job {status} 3 times", True))
             continue
         session.broker.enqueue(task)
         summary.notes.append(f"{sku}: job {status} without a result; queued again")
@@ -200,6 +201,10 @@ def summarise(plans: list[RowPlan], results: dict[str, dict], report: WriteRepor
         if sku in results:
             status, message = results[sku]["status"], results[sku].get("message", "")
             summary.reused += bool(results[sku].get("reused"))
+            worker = results[sku].get("worker") or {}
+            if worker.get("pid"):
+                pid = worker["pid"]
+                summary.model_loads[pid] = max(summary.model_loads.get(pid, 0), worker.get("model_loads", 0))
         elif plan.update is not None and "status" in plan.update.values:
             status, message = plan.update.values["status"], plan.update.values.get("message", "")
         else:

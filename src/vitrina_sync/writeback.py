@@ -35,7 +35,8 @@ def result_values(result: dict, audit_every: int, base: Path | None) -> dict[str
         "ai_version": result.get("ai_version", ""),
         "qa": result.get("qa", ""),
         "audit": "audit" if result.get("status") != "error" and audited(result["sku"], audit_every) else "",
-        "fingerprint": result["fingerprint"],
+        # A transient failure keeps no fingerprint, so the next sync plans the row again.
+        "fingerprint": "" if result.get("transient") else result["fingerprint"],
         "message": message,
         "updated": result.get("updated", ""),
     }

@@ -1,0 +1,61 @@
+# Set-up on a fresh machine is two commands: `make demo` and `make test` (see README.md).
+# Order matters: torch==2.13.0 (the CPU build on this disk) is installed before anything that
+# depends on torch, or pip pulls a multi-GB CUDA build. White/card modes never need torch.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip
+VS      = $(VENV)/bin/vitrina-sync
+PLUGINS = plugins/kaspi plugins/wildberries plugins/ozon
+PLUGIN_ARGS = $(foreach p,$(PLUGINS),$(if $(wildcard $(p)/pyproject.toml),-e $(p)))
+
+.PHONY: demo test install install-test models warm system-deps bench lint clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.base: $(VENV)/bin/python pyproject.toml
+	$(PIP) install -q -e . $(PLUGIN_ARGS)
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[gen,test]" $(PLUGIN_ARGS)
+	touch $@
+
+install: $(VENV)/.base
+install-test: $(VENV)/.test system-deps
+
+# Debian's chromium (browser tests, driven by playwright with executable_path) and redis-server
+# (the many-machines test). Installed only where missing, and only where apt-get can run.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server >/dev/null) \
+	      || echo "system-deps: apt-get failed; browser and redis-server tests will be skipped"; \
+	  else echo "system-deps: no root/apt: browser and redis-server tests will be skipped"; fi; \
+	fi
+
+models: $(VENV)/.base
+	$(VS) models fetch u2netp
+
+# rembg imports pymatting, whose numba kernels compile on first import (~60 s once).
+warm: $(VENV)/.base
+	$(PY) -c "import rembg" 2>/dev/null || true
+
+demo: install models warm
+	$(VS) run examples/catalog.xlsx
+
+test: install-test models warm
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: install-test models warm
+	$(PY) bench/bench_sync.py
+
+lint:
+	$(VENV)/bin/ruff check src tests plugins bench
+
+clean:
+	rm -rf examples/vitrina-out bench/out test-artifacts

@@ -1,0 +1,149 @@
+"""Faults driven against real Redis and real worker processes: killed workers, a Redis restart,
+the catalog edited on disk while jobs run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from openpyxl import load_workbook
+from rq import Worker
+
+from vitrina_sync.errors import QueueError
+from vitrina_sync.runner import run, work_dir
+from conftest import write_catalog
+
+
+def slow_rows(n: int) -> list[list]:
+    photos = ["mug", "bag", "ring", "bottle", "coffee", "chelsea"]
+    return [[f"K{i}", f"photos/{photos[i % len(photos)]}.jpg", "slow", "", "", ""] for i in range(n)]
+
+
+def sheet_status(path: Path) -> dict[str, tuple]:
+    ws = load_workbook(path).active
+    h = [c.value for c in ws[1]]
+    return {r[0]: (r[h.index("Status")], r[h.index("Fingerprint")], r[h.index("Result")], r[h.index("Message")])
+            for r in ws.iter_rows(min_row=2, values_only=True)}
+
+
+class RunInThread(threading.Thread):
+    def __init__(self, catalog, settings, **kw):
+        super().__init__(daemon=True)
+        self.args, self.kw, self.summary, self.error = (str(catalog), settings), kw, None, None
+
+    def run(self):
+        try:
+            self.summary = run(*self.args, progress=False, **self.kw)
+        except Exception as exc:  # the test inspects it
+            self.error = exc
+
+
+def embedded_conn(workspace: Path, timeout: float = 30) -> redis.Redis:
+    sock = work_dir((workspace / "vitrina-out").resolve()) / "redis.sock"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sock.exists():
+            try:
+                conn = redis.Redis(unix_socket_path=str(sock))
+                conn.ping()
+                return conn
+            except redis.RedisError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("embedded Redis never came up")
+
+
+def wait_for(predicate, timeout: float = 60, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not reached in time")
+
+
+def busy_worker_pid(conn) -> int | None:
+    for w in Worker.all(connection=conn):
+        if w.get_current_job_id():
+            return w.pid
+    return None
+
+
+def outputs(workspace: Path) -> dict[str, list[str]]:
+    root = workspace / "vitrina-out"
+    return {d.name: sorted(p.name for p in d.iterdir() if not p.name.startswith(".")) for d in root.iterdir()
+            if d.is_dir() and not d.name.startswith(".")}
+
+
+@pytest.fixture
+def slow(monkeypatch):
+    monkeypatch.setenv("VITRINA_TEST_SLOW", "1.5")
+
+
+def test_worker_killed_mid_job_the_row_is_finished_by_another_worker(workspace, settings, slow):
+    catalog = write_catalog(workspace / "catalog.xlsx", slow_rows(4))
+    runner = RunInThread(catalog, settings, workers=2)
+    runner.start()
+    conn = embedded_conn(workspace)
+    pid = wait_for(lambda: busy_worker_pid(conn))
+    os.kill(pid, signal.SIGKILL)
+    runner.join(180)
+    assert runner.error is None, runner.error
+    status = sheet_status(catalog)
+    assert {s for s, *_ in status.values()} == {"needs_review"}, status
+    assert all(len(v) == 1 for v in outputs(workspace).values())  # exactly one output per row
+    assert any("requeued 1 job" in n for n in runner.summary.notes), runner.summary.notes
+
+
+def test_embedded_redis_restarted_mid_run_completes_and_rerun_redoes_nothing(workspace, settings, slow):
+    catalog = write_catalog(workspace / "catalog.xlsx", slow_rows(4))
+    runner = RunInThread(catalog, settings, workers=2)
+    runner.start()
+    conn = embedded_conn(workspace)
+    wait_for(lambda: conn.hlen(next(iter(conn.scan_iter("vitrina:results:*")), b"none")) >= 1, timeout=120)
+    pid = int(conn.info("server")["process_id"])
+    os.kill(pid, signal.SIGKILL)  # Redis dies without a chance to save; its AOF has the queue
+    runner.join(240)
+    if runner.error is not None:  # allowed: a clear message, and the re-run finishes the rest
+        assert isinstance(runner.error, QueueError) and "Redis" in str(runner.error)
+    else:
+        assert any("restarted" in n for n in runner.summary.notes), runner.summary.notes
+    made = {p: p.stat().st_mtime_ns for p in (workspace / "vitrina-out").glob("K*/*/main.jpg")}
+    rerun = run(str(catalog), settings, progress=False)
+    status = sheet_status(catalog)
+    assert {s for s, *_ in status.values()} == {"needs_review"}, status
+    for path, mtime in made.items():
+        assert path.stat().st_mtime_ns == mtime  # finished rows were not redone
+    assert all(len(v) == 1 for v in outputs(workspace).values())
+    assert rerun.statuses == {"needs_review": 4}
+
+
+def test_catalog_edited_on_disk_during_run_results_land_on_their_own_sku(workspace, settings, slow):
+    catalog = write_catalog(workspace / "catalog.xlsx", slow_rows(4))
+    runner = RunInThread(catalog, settings, workers=2)
+    runner.start()
+    conn = embedded_conn(workspace)
+    wait_for(lambda: busy_worker_pid(conn))
+    wb = load_workbook(catalog)  # a person inserts a row at the top and sorts the rest descending
+    ws = wb.active
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    ws.delete_rows(2, ws.max_row)
+    ws.append(["NEW-TOP", "photos/mug.jpg", "white", "", "", ""] + [None] * (len(rows[0]) - 6))
+    for values in sorted(rows, key=lambda r: r[0], reverse=True):
+        ws.append(values)
+    wb.save(catalog)
+    runner.join(180)
+    assert runner.error is None, runner.error
+    status = sheet_status(catalog)
+    for sku in ("K0", "K1", "K2", "K3"):
+        state, fp, result, _ = status[sku]
+        assert state == "needs_review" and result.startswith(f"vitrina-out/{sku}/{fp[:12]}/")
+    assert status["NEW-TOP"][0] in (None, "")  # not planned in this run: the next sync picks it up
+    rerun = run(str(catalog), settings, progress=False)
+    assert rerun.queued == 1 and sheet_status(catalog)["NEW-TOP"][0] == "needs_review"
