@@ -176,6 +176,8 @@ def render_card(item: PackItem, market: Marketplace) -> Card:
     """Every file of one item, encoded and named; RowError when the main image cannot be made."""
     rules = market.rules
     key, notes = market.card_key(item)
+    if not key.strip() or any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise RowError(f"card id {key!r} is empty or has control characters")
     card = Card(item, key, notes=list(notes))
     images = role_images(item, rules, card.notes)
     cap = int(rules.v("max_images"))
