@@ -14,18 +14,25 @@ from vitrina_sync.errors import CatalogError, ConfigError
 from vitrina_sync.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/fakes, whatever pytest's import mode
-from fakes.sheets_api import FakeSheetsApi, Formula  # noqa: E402
+from fakes.sheets_api import FakeSheetsApi, Formula
 
 BOOK = "1AbC-book_id"
 HEADER = ["SKU", "Source", "Mode", "Status", "Result", "QA", "Fingerprint", "Message", "Decision"]
 
 
 def settings_for(api: FakeSheetsApi, **extra):
-    settings = load_settings(env={}, overrides={"google_credentials": "none",
-                                                "google_api_url": api.url})
+    settings = load_settings(
+        env={}, overrides={"google_credentials": "none", "google_api_url": api.url}
+    )
     # Fast, unthrottled tests; the budget and back-off have their own tests.
-    settings.update({"google_retry_base": 0.001, "google_reads_per_minute": 1e6,
-                     "google_writes_per_minute": 1e6}, **extra)
+    settings.update(
+        {
+            "google_retry_base": 0.001,
+            "google_reads_per_minute": 1e6,
+            "google_writes_per_minute": 1e6,
+        },
+        **extra,
+    )
     return settings
 
 
@@ -65,8 +72,18 @@ def test_credentials_none_only_on_loopback(api):
 
 
 def test_read_keeps_cells_as_typed(api):
-    api.add_sheet(BOOK, "Sheet1", [[], HEADER, ["00123", "a.jpg", "", "", "", "", "", ""],
-                                   [], ["1e5", "b.jpg", "card"], [123, "c.jpg"]])
+    api.add_sheet(
+        BOOK,
+        "Sheet1",
+        [
+            [],
+            HEADER,
+            ["00123", "a.jpg", "", "", "", "", "", ""],
+            [],
+            ["1e5", "b.jpg", "card"],
+            [123, "c.jpg"],
+        ],
+    )
     sheet = catalog_for(api).read()
     assert sheet.header_row == 2
     assert [(r.number, r.sku) for r in sheet.rows] == [(3, "00123"), (5, "1e5"), (6, "123")]
@@ -99,13 +116,20 @@ def test_three_requests_per_cycle_on_10k_rows(api):
         api.reset_counts()
         sheet = catalog.read()
         done = sheet.rows[cycle * 100 : cycle * 100 + 50]
-        updates = [RowUpdate(r.sku, {"status": "needs_review", "result": f"out/{r.sku}.jpg",
-                                     "qa": "dE 0.4 | ok"}) for r in done]
+        updates = [
+            RowUpdate(
+                r.sku, {"status": "needs_review", "result": f"out/{r.sku}.jpg", "qa": "dE 0.4 | ok"}
+            )
+            for r in done
+        ]
         report = catalog.write_back(updates)
         assert len(report.written) == 50 and not report.missing
         assert api.count() == 3, [r["kind"] for r in api.requests]
-        assert [r["kind"] for r in api.requests] == ["values.get", "values.batchGet",
-                                                     "values.batchUpdate"]
+        assert [r["kind"] for r in api.requests] == [
+            "values.get",
+            "values.batchGet",
+            "values.batchUpdate",
+        ]
     assert catalog.metrics()["requests"] == 6
     values = api.values(BOOK, "Sheet1")
     assert values[101][3:6] == ["needs_review", "out/SKU00100.jpg", "dE 0.4 | ok"]
@@ -116,10 +140,12 @@ def test_writes_are_raw_text(api):
     catalog = catalog_for(api)
     catalog.read()
     evil = '=HYPERLINK("http://x","click")'
-    catalog.write_back([
-        RowUpdate("SKU00000", {"message": evil, "result": "00123", "qa": "1e5"}),
-        RowUpdate("SKU00001", {"message": "line\x00one\r\nline\ttwo\x1b"}),
-    ])
+    catalog.write_back(
+        [
+            RowUpdate("SKU00000", {"message": evil, "result": "00123", "qa": "1e5"}),
+            RowUpdate("SKU00001", {"message": "line\x00one\r\nline\ttwo\x1b"}),
+        ]
+    )
     assert api.cell(BOOK, "Sheet1", "H2") == evil  # a str, not a Formula
     assert not isinstance(api.cell(BOOK, "Sheet1", "H2"), Formula)
     assert api.cell(BOOK, "Sheet1", "E2") == "00123" and api.cell(BOOK, "Sheet1", "F2") == "1e5"
@@ -147,7 +173,9 @@ def test_missing_columns_appended_without_moving_anything(api):
     catalog.read()
     api.reset_counts()
     report = catalog.write_back([RowUpdate("B2", {"status": "queued", "message": "hi"})])
-    assert report.appended_columns[:2] == ["Status", "Result"] and len(report.appended_columns) == 13
+    assert (
+        report.appended_columns[:2] == ["Status", "Result"] and len(report.appended_columns) == 13
+    )
     values = api.values(BOOK, "Sheet1")
     assert values[0][:4] == ["SKU", "Source", "Notes", ""]  # D holds a stray value: start after it
     assert values[0][4:7] == ["Status", "Result", "AI version"]
@@ -193,16 +221,25 @@ def test_moved_columns_fall_back_to_a_full_read(api):
 
 
 def test_fingerprint_guard_and_duplicates(api):
-    rows = [HEADER, ["A", "", "", "", "", "", "fp1"], ["B", "", "", "", "", "", "fp2"], ["D"], ["D"]]
+    rows = [
+        HEADER,
+        ["A", "", "", "", "", "", "fp1"],
+        ["B", "", "", "", "", "", "fp2"],
+        ["D"],
+        ["D"],
+    ]
     api.add_sheet(BOOK, "Sheet1", rows)
     catalog = catalog_for(api)
     catalog.read()
-    report = catalog.write_back([
-        RowUpdate("A", {"decision": "approved"}, expect_fingerprint="fp1"),
-        RowUpdate("B", {"decision": "approved"}, expect_fingerprint="old"),
-        RowUpdate("D", {"message": "duplicate SKU"}),
-        RowUpdate("D", {"message": "SKU D appears twice"}, all_duplicates=True),
-    ], review=True)
+    report = catalog.write_back(
+        [
+            RowUpdate("A", {"decision": "approved"}, expect_fingerprint="fp1"),
+            RowUpdate("B", {"decision": "approved"}, expect_fingerprint="old"),
+            RowUpdate("D", {"message": "duplicate SKU"}),
+            RowUpdate("D", {"message": "SKU D appears twice"}, all_duplicates=True),
+        ],
+        review=True,
+    )
     assert report.written == ["A", "D"] and report.refused == ["B"] and report.missing == ["D"]
     values = api.values(BOOK, "Sheet1")
     assert values[1][8] == "approved" and len(values[2]) == 7

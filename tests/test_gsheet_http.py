@@ -41,7 +41,9 @@ class Clock:
 def api_error(code: int, retry_after: str | None = None) -> APIError:
     response = requests.Response()
     response.status_code = code
-    response._content = json.dumps({"error": {"code": code, "message": "m", "status": "S"}}).encode()
+    response._content = json.dumps(
+        {"error": {"code": code, "message": "m", "status": "S"}}
+    ).encode()
     if retry_after is not None:
         response.headers["Retry-After"] = retry_after
     return APIError(response)
@@ -87,10 +89,17 @@ def test_backoff_is_exponential_jittered_and_truncated():
 
 def test_retryable_codes_then_success():
     clock, counters = Clock(), ApiCounters()
-    attempt, calls = failing([api_error(429), api_error(500), api_error(408),
-                              requests.ConnectTimeout("slow")])
-    result = call_with_retries(attempt, what="reading", policy=RetryPolicy(), counters=counters,
-                               sleep=clock.sleep, rng=lambda: 0.0)
+    attempt, calls = failing(
+        [api_error(429), api_error(500), api_error(408), requests.ConnectTimeout("slow")]
+    )
+    result = call_with_retries(
+        attempt,
+        what="reading",
+        policy=RetryPolicy(),
+        counters=counters,
+        sleep=clock.sleep,
+        rng=lambda: 0.0,
+    )
     assert result == "ok" and len(calls) == 5 and counters.retries == 4
     assert clock.slept == [1, 2, 4, 8]
 
@@ -98,8 +107,14 @@ def test_retryable_codes_then_success():
 def test_retry_after_is_honoured_and_capped():
     clock = Clock()
     attempt, _ = failing([api_error(429, "7"), api_error(503, "9999")])
-    call_with_retries(attempt, what="x", policy=RetryPolicy(), counters=ApiCounters(),
-                      sleep=clock.sleep, rng=lambda: 0.0)
+    call_with_retries(
+        attempt,
+        what="x",
+        policy=RetryPolicy(),
+        counters=ApiCounters(),
+        sleep=clock.sleep,
+        rng=lambda: 0.0,
+    )
     assert clock.slept == [7.0, 64.0]
 
 
@@ -118,14 +133,26 @@ def test_attempts_and_deadline_bound_the_retries():
     clock = Clock()
     attempt, calls = failing([api_error(503)] * 10)
     with pytest.raises(SheetsUnavailable, match="gave up after 3 attempt"):
-        call_with_retries(attempt, what="x", policy=RetryPolicy(attempts=3), counters=ApiCounters(),
-                          sleep=clock.sleep, rng=lambda: 0.0)
+        call_with_retries(
+            attempt,
+            what="x",
+            policy=RetryPolicy(attempts=3),
+            counters=ApiCounters(),
+            sleep=clock.sleep,
+            rng=lambda: 0.0,
+        )
     assert len(calls) == 3 and clock.slept == [1, 2]
     attempt, calls = failing([api_error(429, "60")] * 10)
     clock = Clock()
     with pytest.raises(SheetsUnavailable):
-        call_with_retries(attempt, what="x", policy=RetryPolicy(attempts=9, deadline=100),
-                          counters=ApiCounters(), sleep=clock.sleep, clock=clock)
+        call_with_retries(
+            attempt,
+            what="x",
+            policy=RetryPolicy(attempts=9, deadline=100),
+            counters=ApiCounters(),
+            sleep=clock.sleep,
+            clock=clock,
+        )
     assert len(calls) == 2  # a third wait of 60 s would end past the 100 s deadline
 
 
@@ -134,8 +161,10 @@ def test_endpoint_rewritten_only_when_not_googles():
     assert SheetsHttpClient(None, requests.Session()).rebase(url) == url
     local = SheetsHttpClient(None, requests.Session(), api_url="http://127.0.0.1:9/")
     assert local.rebase(url) == "http://127.0.0.1:9/v4/spreadsheets/abc/values/A1"
-    assert local.rebase("https://www.googleapis.com/drive/v3/files") == \
-        "https://www.googleapis.com/drive/v3/files"
+    assert (
+        local.rebase("https://www.googleapis.com/drive/v3/files")
+        == "https://www.googleapis.com/drive/v3/files"
+    )
 
 
 def test_production_client_is_gspread_service_account(tmp_path):
@@ -143,13 +172,23 @@ def test_production_client_is_gspread_service_account(tmp_path):
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     path = tmp_path / "sa.json"
-    path.write_text(json.dumps({
-        "type": "service_account", "project_id": "p", "private_key_id": "k", "private_key": pem,
-        "client_email": "vitrina@p.iam.gserviceaccount.com", "client_id": "1",
-        "token_uri": "https://oauth2.googleapis.com/token"}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "p",
+                "private_key_id": "k",
+                "private_key": pem,
+                "client_email": "vitrina@p.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
     settings = {"google_credentials": str(path), "google_api_url": GOOGLE_API_URL}
     http, account = open_client(settings, ApiCounters(), RetryPolicy())
     assert isinstance(http, SheetsHttpClient) and account == "vitrina@p.iam.gserviceaccount.com"
@@ -157,6 +196,10 @@ def test_production_client_is_gspread_service_account(tmp_path):
     assert http.auth.service_account_email == account
     (tmp_path / "bad.json").write_text('{"type": "authorized_user"}')
     with pytest.raises(ConfigError, match="not a service-account key"):
-        open_client({"google_credentials": str(tmp_path / "bad.json")}, ApiCounters(), RetryPolicy())
+        open_client(
+            {"google_credentials": str(tmp_path / "bad.json")}, ApiCounters(), RetryPolicy()
+        )
     with pytest.raises(ConfigError, match="not a readable"):
-        open_client({"google_credentials": str(tmp_path / "nope.json")}, ApiCounters(), RetryPolicy())
+        open_client(
+            {"google_credentials": str(tmp_path / "nope.json")}, ApiCounters(), RetryPolicy()
+        )

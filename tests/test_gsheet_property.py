@@ -17,7 +17,7 @@ from vitrina_sync.columns import MACHINE_KEYS, column_key
 from vitrina_sync.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/fakes, whatever pytest's import mode
-from fakes.sheets_api import FakeSheetsApi  # noqa: E402
+from fakes.sheets_api import FakeSheetsApi
 
 TITLE = "Каталог 1"  # a title that needs quoting in A1 ranges
 HEADER = ["SKU", "Source", "Статус", "Decision", "RowId", "Result"]
@@ -36,14 +36,17 @@ class World:
 
     def __init__(self, api: FakeSheetsApi, n_rows: int):
         self.api, self.book = api, f"book{next(books)}"
-        self.people = {f"r{i}": {"SKU": f"{i:05d}", "Source": f"p{i}.jpg", "Decision": ""}
-                       for i in range(n_rows)}
+        self.people = {
+            f"r{i}": {"SKU": f"{i:05d}", "Source": f"p{i}.jpg", "Decision": ""}
+            for i in range(n_rows)
+        }
         self.machine: dict[str, str] = {}  # RowId -> Status we last wrote there
         self.ids = itertools.count(n_rows)
         rows = [[p["SKU"], p["Source"], "", "", rid] for rid, p in self.people.items()]
         api.add_sheet(self.book, TITLE, [HEADER] + rows, cols=8)
-        settings = load_settings(env={}, overrides={"google_credentials": "none",
-                                                    "google_api_url": api.url})
+        settings = load_settings(
+            env={}, overrides={"google_credentials": "none", "google_api_url": api.url}
+        )
         settings.update(google_reads_per_minute=1e6, google_writes_per_minute=1e6)
         self.catalog = open_catalog(f"gsheet://{self.book}/{TITLE}", settings)
         self.catalog.read()
@@ -103,7 +106,9 @@ def do_edit(world: World, data) -> None:
     index = data.draw(st.integers(0, len(world.people) - 1), label="edit row")
     name = data.draw(st.sampled_from(PEOPLE_EDITABLE), label="edit column")
     rid = world.row_id_at(index)
-    value = f"E{rid}-{name}" if name == "SKU" else data.draw(st.sampled_from(["x.jpg", "approved", ""]))
+    value = (
+        f"E{rid}-{name}" if name == "SKU" else data.draw(st.sampled_from(["x.jpg", "approved", ""]))
+    )
     world.people[rid][name] = value
     header, _ = world.grid()
     world.api.set_cell(world.book, TITLE, index + 2, header.index(name) + 1, value)
@@ -117,11 +122,16 @@ def do_insert_column(world: World, data) -> None:
 
 def do_write(world: World, data, step: int) -> None:
     present = sorted(world.sku_row())
-    chosen = data.draw(st.lists(st.sampled_from(present), unique=True, max_size=6), label="write") \
-        if present else []
+    chosen = (
+        data.draw(st.lists(st.sampled_from(present), unique=True, max_size=6), label="write")
+        if present
+        else []
+    )
     ghosts = ["ghost"] if data.draw(st.booleans(), label="ghost") else []
-    updates = [RowUpdate(sku, {"status": f"{sku}@{step}", "result": f"{sku}@{step}"})
-               for sku in chosen + ghosts]
+    updates = [
+        RowUpdate(sku, {"status": f"{sku}@{step}", "result": f"{sku}@{step}"})
+        for sku in chosen + ghosts
+    ]
     report = world.catalog.write_back(updates)
     owners = world.sku_row()
     for sku in chosen:
@@ -129,11 +139,18 @@ def do_write(world: World, data, step: int) -> None:
     assert sorted(report.written) == sorted(chosen) and report.missing == ghosts
 
 
-OPS = {"insert": do_insert, "delete": do_delete, "sort": do_sort, "edit": do_edit,
-       "column": do_insert_column}
+OPS = {
+    "insert": do_insert,
+    "delete": do_delete,
+    "sort": do_sort,
+    "edit": do_edit,
+    "column": do_insert_column,
+}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(n_rows=st.integers(0, 8), data=st.data())
 def test_results_land_on_their_sku_and_people_cells_never_change(api, n_rows, data):
     world = World(api, n_rows)

@@ -15,172 +15,25 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-          404: "NOT_FOUND", 408: "DEADLINE_EXCEEDED", 429: "RESOURCE_EXHAUSTED",
-          500: "INTERNAL", 503: "UNAVAILABLE"}
-MESSAGES = {
-    403: "The caller does not have permission",
-    404: "Requested entity was not found.",
-    429: "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute "
-         "per user' of service 'sheets.googleapis.com' for consumer 'project_number:0'.",
-    500: "Internal error encountered.",
-    503: "The service is currently unavailable.",
-}
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+from .sheets_grid import (
+    STATUS,
+    ApiError,
+    Formula,
+    Worksheet,
+    col_letters,
+    parse_cells,
+    rendered,
+    split_range,
+    trimmed,
+    typed,
+)
 
-
-class ApiError(Exception):
-    def __init__(self, code: int, message: str = ""):
-        super().__init__(message)
-        self.code, self.message = code, message or MESSAGES.get(code, "error")
-
-
-@dataclass(frozen=True)
-class Formula:
-    text: str
-
-    def value(self) -> str:
-        # Only what tests need: HYPERLINK shows its label; anything else is an error cell.
-        link = re.match(r'=HYPERLINK\("[^"]*"\s*[,;]\s*"([^"]*)"\)$', self.text, re.I)
-        return link.group(1) if link else "#NAME?"
-
-
-# ---------- A1 notation ----------
-
-def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def quote_title(title: str) -> str:
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", title):
-        return title
-    return "'" + title.replace("'", "''") + "'"
-
-
-def split_range(text: str) -> tuple[str, str]:
-    """"'My ''s'!A1:B2" -> ("My 's", "A1:B2"); "Sheet1" -> ("Sheet1", "")."""
-    if text.startswith("'"):
-        end = 1
-        while True:
-            end = text.index("'", end)
-            if text[end + 1 : end + 2] == "'":
-                end += 2
-                continue
-            break
-        title, rest = text[1:end].replace("''", "'"), text[end + 1 :]
-        return title, rest[1:] if rest.startswith("!") else rest
-    title, _, cells = text.partition("!")
-    return title, cells
-
-
-_END = re.compile(r"^([A-Za-z]*)(\d*)$")
-
-
-def parse_cells(cells: str, rows: int, cols: int) -> tuple[int, int, int, int]:
-    """A1 part -> 1-based inclusive (r1, c1, r2, c2), open ends clipped to the grid."""
-    if not cells:
-        return 1, 1, rows, cols
-    first, _, last = cells.partition(":")
-    m1, m2 = _END.match(first), _END.match(last or first)
-    single_cell = bool(m1 and m1.group(1) and m1.group(2))
-    if not m1 or not m2 or not first or not (last or single_cell):
-        raise ApiError(400, f"Unable to parse range: {cells}")
-    c1 = col_index(m1.group(1)) if m1.group(1) else 1
-    r1 = int(m1.group(2)) if m1.group(2) else 1
-    c2 = col_index(m2.group(1)) if m2.group(1) else cols
-    r2 = int(m2.group(2)) if m2.group(2) else rows
-    if not last:
-        r2, c2 = r1, c1
-    return r1, c1, r2, c2
-
-
-# ---------- the spreadsheet model ----------
-
-@dataclass
-class Worksheet:
-    sheet_id: int
-    title: str
-    rows: int = 1000
-    cols: int = 26
-    data: list[list[object]] = field(default_factory=list)  # None = empty cell
-
-    def get(self, r: int, c: int) -> object:
-        row = self.data[r - 1] if r <= len(self.data) else []
-        return row[c - 1] if c <= len(row) else None
-
-    def put(self, r: int, c: int, value: object) -> None:
-        while len(self.data) < r:
-            self.data.append([])
-        row = self.data[r - 1]
-        if c > len(row):
-            row.extend([None] * (c - len(row)))
-        row[c - 1] = value
-
-    def check_grid(self, r2: int, c2: int, text: str) -> None:
-        if r2 > self.rows or c2 > self.cols:
-            raise ApiError(400, f"Range ({text}) exceeds grid limits. Max rows: {self.rows}, "
-                                f"max columns: {self.cols}")
-
-    def a1(self, r1: int, c1: int, r2: int, c2: int) -> str:
-        return f"{quote_title(self.title)}!{col_letters(c1)}{r1}:{col_letters(c2)}{r2}"
-
-
-def typed(value: object, user_entered: bool) -> object:
-    """A written JSON value as the cell Google stores."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not user_entered:
-        return value
-    if value.startswith("="):
-        return Formula(value)
-    if value.startswith("'"):
-        return value[1:]
-    if value.upper() in ("TRUE", "FALSE"):
-        return value.upper() == "TRUE"
-    if _NUMBER.match(value.strip()):
-        number = float(value)
-        return int(number) if number.is_integer() and "e" not in value.lower() else number
-    return value
-
-
-def rendered(value: object, option: str) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, Formula):
-        return value.text if option == "FORMULA" else value.value()
-    if option != "FORMATTED_VALUE":
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
-def trimmed(grid: list[list[object]]) -> list[list[object]]:
-    out = []
-    for row in grid:
-        while row and row[-1] == "":
-            row.pop()
-        out.append(row)
-    while out and not out[-1]:
-        out.pop()
-    return out
+__all__ = ["ApiError", "FakeSheetsApi", "Formula", "Worksheet"]
 
 
 @dataclass
@@ -202,8 +55,7 @@ class FakeSheetsApi:
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
 
-    # ----- lifecycle -----
-    def __enter__(self) -> "FakeSheetsApi":
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -230,9 +82,14 @@ class FakeSheetsApi:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    # ----- set-up and people's edits -----
-    def add_sheet(self, book: str, title: str, values: list[list[object]] = (),
-                  rows: int | None = None, cols: int = 26) -> Worksheet:
+    def add_sheet(
+        self,
+        book: str,
+        title: str,
+        values: list[list[object]] = (),
+        rows: int | None = None,
+        cols: int = 26,
+    ) -> Worksheet:
         with self.lock:
             sheets = self.books.setdefault(book, {"title": book, "sheets": []})["sheets"]
             data = [[None if v == "" else v for v in row] for row in values]
@@ -288,17 +145,29 @@ class FakeSheetsApi:
             ws.put(1, at, header or None)
             ws.cols += 1
 
-    def sort_rows(self, book: str, title: str, col: int, first: int = 2, reverse: bool = False) -> None:
+    def sort_rows(
+        self, book: str, title: str, col: int, first: int = 2, reverse: bool = False
+    ) -> None:
         """Sort rows first..end by column `col` (1-based), blanks last, like Data > Sort range."""
         with self.lock:
             ws = self.sheet(book, title)
             body = ws.data[first - 1 :]
-            body.sort(key=lambda r: str(rendered(r[col - 1] if col <= len(r) else None,
-                                                 "FORMATTED_VALUE")), reverse=reverse)
+            body.sort(
+                key=lambda r: str(
+                    rendered(r[col - 1] if col <= len(r) else None, "FORMATTED_VALUE")
+                ),
+                reverse=reverse,
+            )
             ws.data[first - 1 :] = body
 
-    def fail(self, status: int, times: float = 1, kind: str | None = None,
-             retry_after: float | None = None, delay: float = 0.0) -> None:
+    def fail(
+        self,
+        status: int,
+        times: float = 1,
+        kind: str | None = None,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+    ) -> None:
         """The next `times` matching requests answer `status` (0 = answer normally after delay)."""
         with self.lock:
             self.faults.append(Fault(status, times, kind, retry_after, delay))
@@ -310,7 +179,6 @@ class FakeSheetsApi:
         with self.lock:
             self.requests.clear()
 
-    # ----- request handling (called from the HTTP thread) -----
     def take_fault(self, kind: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
@@ -324,12 +192,10 @@ class FakeSheetsApi:
         match = re.match(r"^/v4/spreadsheets/([^/:]+)(.*)$", path)
         if not match:
             raise ApiError(404, f"Unknown path {path}")
-        book_id, rest = match.group(1), match.group(2)
-        route = _route(method, rest)
+        route = _route(method, match.group(2))
         if route is None:
-            raise ApiError(404, f"Method not found: {method} {rest}")
-        kind, arg = route
-        return kind, arg, book_id
+            raise ApiError(404, f"Method not found: {method} {match.group(2)}")
+        return route[0], route[1], match.group(1)
 
     def dispatch(self, kind: str, arg: str, book_id: str, query: dict, body: dict) -> dict:
         with self.lock:
@@ -351,8 +217,10 @@ class FakeSheetsApi:
     def _read(self, book_id: str, text: str, query: dict) -> dict:
         ws, (r1, c1, r2, c2) = self._resolve(book_id, text)
         option = query.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
-        grid = [[rendered(ws.get(r, c), option) for c in range(c1, c2 + 1)]
-                for r in range(r1, min(r2, max(len(ws.data), r1 - 1)) + 1)]
+        grid = [
+            [rendered(ws.get(r, c), option) for c in range(c1, c2 + 1)]
+            for r in range(r1, min(r2, max(len(ws.data), r1 - 1)) + 1)
+        ]
         dimension = query.get("majorDimension", ["ROWS"])[0]
         if dimension == "COLUMNS":
             grid = [list(col) for col in zip(*grid)] if grid else []
@@ -364,15 +232,24 @@ class FakeSheetsApi:
 
     def _metadata(self, book_id: str, arg: str, query: dict, body: dict) -> dict:
         book = self.books[book_id]
-        sheets = [{"properties": {"sheetId": ws.sheet_id, "title": ws.title, "index": i,
-                                  "sheetType": "GRID",
-                                  "gridProperties": {"rowCount": ws.rows, "columnCount": ws.cols}}}
-                  for i, ws in enumerate(book["sheets"])]
-        return {"spreadsheetId": book_id,
-                "properties": {"title": book["title"], "locale": "en_US", "timeZone": "Etc/GMT",
-                               "autoRecalc": "ON_CHANGE"},
-                "sheets": sheets,
-                "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book_id}/edit"}
+        sheets = [
+            {
+                "properties": {
+                    "sheetId": ws.sheet_id,
+                    "title": ws.title,
+                    "index": i,
+                    "sheetType": "GRID",
+                    "gridProperties": {"rowCount": ws.rows, "columnCount": ws.cols},
+                }
+            }
+            for i, ws in enumerate(book["sheets"])
+        ]
+        return {
+            "spreadsheetId": book_id,
+            "sheets": sheets,
+            "properties": {"title": book["title"], "locale": "en_US", "timeZone": "Etc/GMT"},
+            "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book_id}/edit",
+        }
 
     def _values_get(self, book_id: str, arg: str, query: dict, body: dict) -> dict:
         return self._read(book_id, arg, query)
@@ -381,74 +258,90 @@ class FakeSheetsApi:
         ranges = [self._read(book_id, r, query) for r in query.get("ranges", [])]
         return {"spreadsheetId": book_id, "valueRanges": ranges}
 
-    def _write(self, book_id: str, text: str, values: list, user_entered: bool,
-               dimension: str = "ROWS") -> dict:
+    def _target(self, book_id: str, text: str, values: list, dimension: str = "ROWS"):
+        """Where a write goes: (sheet, first row, first column, rows of values); 400 if too big."""
         ws, (r1, c1, r2, c2) = self._resolve(book_id, text)
         if dimension == "COLUMNS":
             width = max([len(v) for v in values] + [0])
             values = [[col[i] if i < len(col) else None for col in values] for i in range(width)]
         height, width = len(values), max([len(v) for v in values] + [0])
         if r1 + height - 1 > r2 or c1 + width - 1 > c2:
-            raise ApiError(400, f"Requested writing within range [{text}], but tried writing "
-                                f"to row [{r1 + height - 1}] column [{col_letters(c1 + width - 1)}]")
+            raise ApiError(
+                400,
+                f"Requested writing within range [{text}], but tried writing "
+                f"to row [{r1 + height - 1}] column [{col_letters(c1 + width - 1)}]",
+            )
+        return ws, r1, c1, values
+
+    def _write(self, target: tuple, user_entered: bool) -> dict:
+        ws, r1, c1, values = target
         for i, row in enumerate(values):
             for j, value in enumerate(row):
                 if value is not None:  # null leaves the cell as it is
                     ws.put(r1 + i, c1 + j, typed(value, user_entered))
-        return {"spreadsheetId": book_id, "updatedRange": ws.a1(r1, c1, r1 + height - 1, c1 + width - 1),
-                "updatedRows": height, "updatedColumns": width,
-                "updatedCells": sum(len(r) for r in values)}
+        height, width = len(values), max([len(v) for v in values] + [0])
+        return {
+            "updatedRange": ws.a1(r1, c1, r1 + height - 1, c1 + width - 1),
+            "updatedRows": height,
+            "updatedColumns": width,
+            "updatedCells": sum(len(r) for r in values),
+        }
 
     def _values_update(self, book_id: str, arg: str, query: dict, body: dict) -> dict:
         option = _input_option(query.get("valueInputOption", [None])[0])
-        return self._write(book_id, arg, body.get("values", []), option == "USER_ENTERED",
-                           body.get("majorDimension", "ROWS"))
+        target = self._target(
+            book_id, arg, body.get("values", []), body.get("majorDimension", "ROWS")
+        )
+        return {"spreadsheetId": book_id, **self._write(target, option == "USER_ENTERED")}
 
     def _values_batchUpdate(self, book_id: str, arg: str, query: dict, body: dict) -> dict:
         option = _input_option(body.get("valueInputOption"))
-        for item in body.get("data", []):  # validate every range first: the batch is atomic
-            self._resolve(book_id, item["range"])
-        replies = [self._write(book_id, d["range"], d.get("values", []), option == "USER_ENTERED",
-                               d.get("majorDimension", "ROWS")) for d in body.get("data", [])]
-        return {"spreadsheetId": book_id, "totalUpdatedRows": sum(r["updatedRows"] for r in replies),
-                "totalUpdatedColumns": sum(r["updatedColumns"] for r in replies),
-                "totalUpdatedCells": sum(r["updatedCells"] for r in replies),
-                "totalUpdatedSheets": 1 if replies else 0, "responses": replies}
+        # Every range is checked before any is written: the batch is atomic, as Google's is.
+        targets = [
+            self._target(book_id, d["range"], d.get("values", []), d.get("majorDimension", "ROWS"))
+            for d in body.get("data", [])
+        ]
+        replies = [
+            {"spreadsheetId": book_id, **self._write(t, option == "USER_ENTERED")} for t in targets
+        ]
+        total = {
+            f"totalUpdated{k}": sum(r[f"updated{k}"] for r in replies)
+            for k in ("Rows", "Columns", "Cells")
+        }
+        return {
+            "spreadsheetId": book_id,
+            **total,
+            "totalUpdatedSheets": 1 if replies else 0,
+            "responses": replies,
+        }
 
     def _values_append(self, book_id: str, arg: str, query: dict, body: dict) -> dict:
         option = _input_option(query.get("valueInputOption", [None])[0])
-        ws, (r1, c1, _, _) = self._resolve(book_id, arg)
+        ws, (_, c1, _, _) = self._resolve(book_id, arg)
         values = body.get("values", [])
         start = len(trimmed([[rendered(v, "FORMULA") for v in row] for row in ws.data])) + 1
-        if start + len(values) - 1 > ws.rows:
-            ws.rows = start + len(values) - 1  # append grows the grid, as Google does
-        width = max([len(v) for v in values] + [0])
+        width = max([len(v) for v in values] + [1])
+        ws.rows = max(ws.rows, start + len(values) - 1)  # append grows the grid, as Google does
         ws.cols = max(ws.cols, c1 + width - 1)
-        target = f"{quote_title(ws.title)}!{col_letters(c1)}{start}"
-        update = self._write(book_id, target + f":{col_letters(c1 + max(width, 1) - 1)}"
-                             f"{start + max(len(values), 1) - 1}", values, option == "USER_ENTERED")
-        return {"spreadsheetId": book_id, "tableRange": ws.a1(1, c1, max(start - 1, 1), ws.cols),
-                "updates": update}
+        update = self._write((ws, start, c1, values), option == "USER_ENTERED")
+        return {
+            "spreadsheetId": book_id,
+            "tableRange": ws.a1(1, c1, max(start - 1, 1), ws.cols),
+            "updates": {"spreadsheetId": book_id, **update},
+        }
 
     def _batchUpdate(self, book_id: str, arg: str, query: dict, body: dict) -> dict:
         replies = []
         for request in body.get("requests", []):
-            (name, spec), = request.items()
-            ws = self._by_id(book_id, spec.get("sheetId", spec.get("range", {}).get("sheetId",
-                                               spec.get("properties", {}).get("sheetId"))))
+            ((name, spec),) = request.items()
+            ws = self._by_id(
+                book_id, (spec.get("range") or spec.get("properties") or spec)["sheetId"]
+            )
             if name == "appendDimension":
                 attr = "rows" if spec["dimension"] == "ROWS" else "cols"
                 setattr(ws, attr, getattr(ws, attr) + int(spec["length"]))
-            elif name == "insertDimension" and spec["range"]["dimension"] == "ROWS":
-                start, end = spec["range"]["startIndex"], spec["range"]["endIndex"]
-                ws.data[start:start] = [[] for _ in range(end - start)]
-                ws.rows += end - start
             elif name == "insertDimension":
-                start, end = spec["range"]["startIndex"], spec["range"]["endIndex"]
-                for row in ws.data:
-                    if len(row) > start:
-                        row[start:start] = [None] * (end - start)
-                ws.cols += end - start
+                self._insert_dimension(ws, spec["range"])
             elif name == "updateSheetProperties":
                 grid = spec["properties"].get("gridProperties", {})
                 ws.rows = grid.get("rowCount", ws.rows)
@@ -458,6 +351,18 @@ class FakeSheetsApi:
                 raise ApiError(400, f"Invalid requests[0]: unsupported request {name}")
             replies.append({})
         return {"spreadsheetId": book_id, "replies": replies}
+
+    @staticmethod
+    def _insert_dimension(ws: Worksheet, span: dict) -> None:
+        start, end = span["startIndex"], span["endIndex"]
+        if span["dimension"] == "ROWS":
+            ws.data[start:start] = [[] for _ in range(end - start)]
+            ws.rows += end - start
+            return
+        for row in ws.data:
+            if len(row) > start:
+                row[start:start] = [None] * (end - start)
+        ws.cols += end - start
 
     def _by_id(self, book_id: str, sheet_id: object) -> Worksheet:
         for ws in self.books[book_id]["sheets"]:
@@ -501,24 +406,28 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        kind = "unknown"
         try:
             body = json.loads(raw) if raw else {}
             kind, arg, book_id = self.fake.route(self.command, parts.path)
             with self.fake.lock:
-                self.fake.requests.append({"method": self.command, "kind": kind, "path": parts.path,
-                                           "query": parse_qs(parts.query), "at": time.monotonic()})
+                self.fake.requests.append(
+                    {
+                        "method": self.command,
+                        "kind": kind,
+                        "path": parts.path,
+                        "query": parse_qs(parts.query),
+                        "at": time.monotonic(),
+                    }
+                )
             fault = self.fake.take_fault(kind)
             if fault and fault.delay:
                 time.sleep(fault.delay)
             if fault and fault.status:
-                raise ApiError(fault.status, "") if fault.retry_after is None else \
-                    _RetryAfter(fault.status, fault.retry_after)
+                raise ApiError(fault.status, retry_after=fault.retry_after)
             self._reply(200, self.fake.dispatch(kind, arg, book_id, parse_qs(parts.query), body))
-        except _RetryAfter as exc:
-            self._reply(exc.code, _error_body(exc), {"Retry-After": f"{exc.retry_after:g}"})
         except ApiError as exc:
-            self._reply(exc.code, _error_body(exc))
+            retry = {} if exc.retry_after is None else {"Retry-After": f"{exc.retry_after:g}"}
+            self._reply(exc.code, _error_body(exc), retry)
         except (KeyError, ValueError, TypeError) as exc:
             self._reply(400, _error_body(ApiError(400, f"Invalid JSON payload: {exc}")))
 
@@ -535,11 +444,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class _RetryAfter(ApiError):
-    def __init__(self, code: int, retry_after: float):
-        super().__init__(code)
-        self.retry_after = retry_after
-
-
 def _error_body(exc: ApiError) -> dict:
-    return {"error": {"code": exc.code, "message": exc.message, "status": STATUS.get(exc.code, "UNKNOWN")}}
+    return {
+        "error": {
+            "code": exc.code,
+            "message": exc.message,
+            "status": STATUS.get(exc.code, "UNKNOWN"),
+        }
+    }

@@ -58,7 +58,9 @@ def parse_spec(spec: str) -> tuple[str, str | None, int | None]:
         return key, unquote(title) or None, None
     found = _URL_ID.search(spec)
     if not found:
-        raise ConfigError(f"{spec}: not a Google Sheets URL (docs.google.com/spreadsheets/d/<id>/...)")
+        raise ConfigError(
+            f"{spec}: not a Google Sheets URL (docs.google.com/spreadsheets/d/<id>/...)"
+        )
     gid = _URL_GID.search(spec)
     return found.group(1), None, int(gid.group(1)) if gid else None
 
@@ -79,7 +81,9 @@ def clean_text(value: object) -> str:
     return _CONTROL.sub("", text)[:CELL_LIMIT]
 
 
-def open_client(settings, counters: ApiCounters, policy: RetryPolicy) -> tuple[SheetsHttpClient, str]:
+def open_client(
+    settings, counters: ApiCounters, policy: RetryPolicy
+) -> tuple[SheetsHttpClient, str]:
     """gspread's client for the configured endpoint and credentials; (http client, account)."""
     api_url = str(settings.get("google_api_url") or GOOGLE_API_URL)
     credentials = str(settings.get("google_credentials") or "").strip()
@@ -88,15 +92,21 @@ def open_client(settings, counters: ApiCounters, policy: RetryPolicy) -> tuple[S
             raise ConfigError(
                 f"google_credentials 'none' is allowed only with a loopback google_api_url "
                 f"(127.0.0.0/8, ::1, localhost), not {api_url}: set VITRINA_GOOGLE_CREDENTIALS "
-                f"to a service-account JSON file")
+                f"to a service-account JSON file"
+            )
         account = f"none@{api_url}"
     elif not credentials:
-        raise ConfigError("Google Sheets needs google_credentials (VITRINA_GOOGLE_CREDENTIALS): "
-                          "the path of a service-account JSON file")
+        raise ConfigError(
+            "Google Sheets needs google_credentials (VITRINA_GOOGLE_CREDENTIALS): "
+            "the path of a service-account JSON file"
+        )
     else:
         account = _service_account_email(Path(credentials))
-    budget = shared_budget(account, float(settings.get("google_reads_per_minute", 60)),
-                           float(settings.get("google_writes_per_minute", 60)))
+    budget = shared_budget(
+        account,
+        float(settings.get("google_reads_per_minute", 60)),
+        float(settings.get("google_writes_per_minute", 60)),
+    )
 
     def factory(auth, session=None):
         return SheetsHttpClient(auth, session, api_url=api_url, budget=budget, counters=counters)
@@ -113,17 +123,30 @@ def _service_account_email(path: Path) -> str:
     try:
         info = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"google_credentials {path}: not a readable service-account JSON file ({exc})")
+        raise ConfigError(
+            f"google_credentials {path}: not a readable service-account JSON file ({exc})"
+        )
     if info.get("type") != "service_account" or "client_email" not in info:
-        raise ConfigError(f"google_credentials {path}: not a service-account key (type service_account)")
+        raise ConfigError(
+            f"google_credentials {path}: not a service-account key (type service_account)"
+        )
     return info["client_email"]
 
 
 class GoogleSheetCatalog:
     """A worksheet of a Google spreadsheet as a catalog. One object per sync loop; thread-safe."""
 
-    def __init__(self, spec: str, settings, *, http: SheetsHttpClient, account: str,
-                 counters: ApiCounters, policy: RetryPolicy, sleep=None):
+    def __init__(
+        self,
+        spec: str,
+        settings,
+        *,
+        http: SheetsHttpClient,
+        account: str,
+        counters: ApiCounters,
+        policy: RetryPolicy,
+        sleep=None,
+    ):
         self.spec = spec
         self.key, self._title, self._gid = parse_spec(spec)
         self.account = account
@@ -138,7 +161,7 @@ class GoogleSheetCatalog:
         self._grid_columns = 0  # grid width, from the range Google echoes (clipped to the grid)
 
     @classmethod
-    def from_spec(cls, spec: str, settings) -> "GoogleSheetCatalog":
+    def from_spec(cls, spec: str, settings) -> GoogleSheetCatalog:
         counters, policy = ApiCounters(), RetryPolicy.from_settings(settings)
         http, account = open_client(settings, counters, policy)
         return cls(spec, settings, http=http, account=account, counters=counters, policy=policy)
@@ -147,8 +170,13 @@ class GoogleSheetCatalog:
     def _call(self, what: str, attempt):
         kwargs = {"sleep": self._sleep} if self._sleep else {}
         try:
-            return call_with_retries(attempt, what=f"{what} {self.spec}", policy=self.policy,
-                                     counters=self.counters, **kwargs)
+            return call_with_retries(
+                attempt,
+                what=f"{what} {self.spec}",
+                policy=self.policy,
+                counters=self.counters,
+                **kwargs,
+            )
         except SheetsApiError as exc:
             raise self._explain(exc) from exc
 
@@ -156,8 +184,8 @@ class GoogleSheetCatalog:
         if exc.code == 400 and "Unable to parse range" in exc.api_message:
             exc.args = (f"{self.spec}: worksheet {self.title!r} not found in the spreadsheet",)
         elif exc.code == 404:
-            exc.args = (f"{self.spec}: spreadsheet not found (check the id and that it is shared "
-                        f"with {self.account})",)
+            shared = f"check the id and that it is shared with {self.account}"
+            exc.args = (f"{self.spec}: spreadsheet not found ({shared})",)
         elif exc.code == 403:
             exc.args = (f"{exc.args[0]} [account: {self.account}]",)
         elif exc.code == 400 and "exceeds grid limits" in exc.api_message:
@@ -167,11 +195,19 @@ class GoogleSheetCatalog:
     def _properties(self) -> dict:
         """This worksheet's properties (sheetId, title, grid size), fetched once and cached."""
         if self._meta is None:
-            meta = self._call("reading metadata of", lambda: self.http.fetch_sheet_metadata(
-                self.key, params={"includeGridData": "false", "fields": "sheets.properties"}))
+            meta = self._call(
+                "reading metadata of",
+                lambda: self.http.fetch_sheet_metadata(
+                    self.key, params={"includeGridData": "false", "fields": "sheets.properties"}
+                ),
+            )
             sheets = [s["properties"] for s in meta.get("sheets", [])]
-            found = [p for p in sheets if (self._title is None or p["title"] == self._title)
-                     and (self._gid is None or p["sheetId"] == self._gid)]
+            found = [
+                p
+                for p in sheets
+                if (self._title is None or p["title"] == self._title)
+                and (self._gid is None or p["sheetId"] == self._gid)
+            ]
             if not found:
                 raise CatalogError(f"{self.spec}: no such worksheet in the spreadsheet")
             self._meta = found[0]
@@ -193,9 +229,14 @@ class GoogleSheetCatalog:
     # ----- read -----
     def read(self) -> Sheet:
         sheet_range = self._range()
-        response = self._call("reading", lambda: self.http.values_get(
-            self.key, sheet_range, params={"valueRenderOption": "FORMATTED_VALUE",
-                                           "majorDimension": "ROWS"}))
+        response = self._call(
+            "reading",
+            lambda: self.http.values_get(
+                self.key,
+                sheet_range,
+                params={"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"},
+            ),
+        )
         values = response.get("values", [])
         self._note_grid(response)
         skip = next((i for i, row in enumerate(values) if any(row)), len(values))
@@ -229,10 +270,18 @@ class GoogleSheetCatalog:
         if appended:
             self._fit_grid(max(columns.values()) + 1, report)
         body_ranges = [(self._range(a1), values) for a1, values in data]
-        self._call("writing to", lambda: self.http.values_batch_update(self.key, body={
-            "valueInputOption": "RAW",  # never USER_ENTERED: no formulas, no numericising
-            "data": [{"range": r, "majorDimension": "ROWS", "values": v} for r, v in body_ranges],
-        }))  # the body is rebuilt on each attempt: nothing gspread mutated is ever resent
+        self._call(
+            "writing to",
+            lambda: self.http.values_batch_update(
+                self.key,
+                body={
+                    "valueInputOption": "RAW",  # never USER_ENTERED: no formulas, no numericising
+                    "data": [
+                        {"range": r, "majorDimension": "ROWS", "values": v} for r, v in body_ranges
+                    ],
+                },
+            ),
+        )  # the body is rebuilt on each attempt: nothing gspread mutated is ever resent
         report.appended_columns = [BY_KEY[key].header for key, _ in appended]
         self._width = max(self._width, max(columns.values()) + 1)
         return report
@@ -246,10 +295,17 @@ class GoogleSheetCatalog:
             return self.read(), ""  # nothing read yet (or no SKU column): the full read is fresh
         keys = [k for k in keys if k in last.columns]
         hr = last.header_row
-        ranges = [self._range(f"{hr}:{hr}")] + [self._range(_column_a1(last.columns[k], hr)) for k in keys]
-        response = self._call("re-reading keys of", lambda: self.http.values_batch_get(
-            self.key, list(ranges), params={"majorDimension": "COLUMNS",
-                                            "valueRenderOption": "FORMATTED_VALUE"}))
+        ranges = [self._range(f"{hr}:{hr}")] + [
+            self._range(_column_a1(last.columns[k], hr)) for k in keys
+        ]
+        response = self._call(
+            "re-reading keys of",
+            lambda: self.http.values_batch_get(
+                self.key,
+                list(ranges),
+                params={"majorDimension": "COLUMNS", "valueRenderOption": "FORMATTED_VALUE"},
+            ),
+        )
         value_ranges = response.get("valueRanges", [])
         self._note_grid(value_ranges[0])
         headers = [col[0] if col else "" for col in value_ranges[0].get("values", [])]
@@ -286,9 +342,23 @@ class GoogleSheetCatalog:
             self._grid_columns = have
             return
         sheet_id = props["sheetId"]
-        self._call("adding columns to", lambda: self.http.batch_update(self.key, {"requests": [
-            {"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": width - have}}
-        ]}))
+        self._call(
+            "adding columns to",
+            lambda: self.http.batch_update(
+                self.key,
+                {
+                    "requests": [
+                        {
+                            "appendDimension": {
+                                "sheetId": sheet_id,
+                                "dimension": "COLUMNS",
+                                "length": width - have,
+                            }
+                        }
+                    ]
+                },
+            ),
+        )
         props["gridProperties"]["columnCount"] = self._grid_columns = width
         report.notes.append(f"grid widened from {have} to {width} columns (appendDimension)")
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from gspread.exceptions import APIError
@@ -53,10 +54,11 @@ class RetryPolicy:
     timeout: tuple[float, float] = (10.0, 60.0)  # (connect, read) per request
 
     @classmethod
-    def from_settings(cls, settings) -> "RetryPolicy":
+    def from_settings(cls, settings) -> RetryPolicy:
         get = getattr(settings, "get", lambda _k, d=None: d)
-        return cls(attempts=int(get("google_retry_attempts", 5)),
-                   base=float(get("google_retry_base", 1.0)))
+        return cls(
+            attempts=int(get("google_retry_attempts", 5)), base=float(get("google_retry_base", 1.0))
+        )
 
     def backoff(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """Truncated exponential back-off with jitter: min(base * 2^n + jitter, cap)."""
@@ -139,8 +141,15 @@ class SheetsHttpClient(HTTPClient):
     With the default api_url nothing is rewritten: production requests are gspread's own.
     """
 
-    def __init__(self, auth, session=None, *, api_url: str = GOOGLE_API_URL,
-                 budget: QuotaBudget | None = None, counters: ApiCounters | None = None):
+    def __init__(
+        self,
+        auth,
+        session=None,
+        *,
+        api_url: str = GOOGLE_API_URL,
+        budget: QuotaBudget | None = None,
+        counters: ApiCounters | None = None,
+    ):
         super().__init__(auth, session)
         self.api_url = api_url.rstrip("/")
         self.budget = budget or QuotaBudget()
@@ -161,16 +170,25 @@ class SheetsHttpClient(HTTPClient):
         try:
             return super().request(method, self.rebase(endpoint), *args, **kwargs)
         except APIError as exc:
-            self.counters.note_error(f"{exc.code} {exc.error.get('status', '')}: {exc.error.get('message', '')}")
+            self.counters.note_error(
+                f"{exc.code} {exc.error.get('status', '')}: {exc.error.get('message', '')}"
+            )
             raise
         except requests.RequestException as exc:
             self.counters.note_error(f"{type(exc).__name__}: {exc}")
             raise
 
 
-def call_with_retries(attempt: Callable[[], T], *, what: str, policy: RetryPolicy,
-                      counters: ApiCounters, sleep=time.sleep, rng=random.random,
-                      clock=time.monotonic) -> T:
+def call_with_retries(
+    attempt: Callable[[], T],
+    *,
+    what: str,
+    policy: RetryPolicy,
+    counters: ApiCounters,
+    sleep=time.sleep,
+    rng=random.random,
+    clock=time.monotonic,
+) -> T:
     """Run `attempt` (which must build its request afresh each time) with bounded retries.
 
     408/429/5xx and timeouts/connection errors are retried with back-off (Retry-After honoured);
@@ -184,7 +202,9 @@ def call_with_retries(attempt: Callable[[], T], *, what: str, policy: RetryPolic
             failure = _api_failure(exc, what)
             wait = _retry_after(exc.response, policy)
         except (requests.Timeout, requests.ConnectionError) as exc:
-            failure = SheetsUnavailable(f"{what}: no answer from the Sheets API ({type(exc).__name__})")
+            failure = SheetsUnavailable(
+                f"{what}: no answer from the Sheets API ({type(exc).__name__})"
+            )
             wait = None
         if not isinstance(failure, SheetsUnavailable):
             counters.failures += 1
@@ -196,9 +216,12 @@ def call_with_retries(attempt: Callable[[], T], *, what: str, policy: RetryPolic
         counters.retries += 1
         sleep(wait)
     counters.failures += 1
-    raise SheetsUnavailable(f"{failure} - gave up after {number + 1} attempt(s); nothing was written "
-                            f"by this call, it is safe to try again next cycle", failure.code,
-                            failure.api_message)
+    raise SheetsUnavailable(
+        f"{failure} - gave up after {number + 1} attempt(s); nothing was written "
+        f"by this call, it is safe to try again next cycle",
+        failure.code,
+        failure.api_message,
+    )
 
 
 def _api_failure(exc: APIError, what: str) -> SheetsApiError:
@@ -209,9 +232,13 @@ def _api_failure(exc: APIError, what: str) -> SheetsApiError:
     if code in RETRYABLE:
         return SheetsUnavailable(f"{what}: Sheets API answered {code} ({message})", code, message)
     if code == 403:
-        return SheetsForbidden(f"{what}: 403 forbidden ({message}). Share the spreadsheet with the "
-                               f"service account's e-mail as Editor, and check that the Sheets "
-                               f"API is enabled for its project", code, message)
+        return SheetsForbidden(
+            f"{what}: 403 forbidden ({message}). Share the spreadsheet with the "
+            f"service account's e-mail as Editor, and check that the Sheets "
+            f"API is enabled for its project",
+            code,
+            message,
+        )
     return SheetsApiError(f"{what}: Sheets API answered {code} ({message})", code, message)
 
 
