@@ -188,9 +188,14 @@ def _register_optional() -> None:
     except ImportError:
         pass
     try:
-        from .web.commands import serve, users
+        from .web.commands import serve
 
         main.add_command(serve)
+    except ImportError:
+        pass
+    try:
+        from .web.auth import users
+
         main.add_command(users)
     except ImportError:
         pass
