@@ -13,7 +13,9 @@ from .errors import ConfigError, RowError
 
 @lru_cache(maxsize=8)
 def _load(extra: str) -> dict[str, dict[str, dict[str, Any]]]:
-    shipped = tomllib.loads(resources.files("vitrina_sync").joinpath("data/presets.toml").read_text("utf-8"))
+    shipped = tomllib.loads(
+        resources.files("vitrina_sync").joinpath("data/presets.toml").read_text("utf-8")
+    )
     if extra:
         path = Path(extra)
         try:
@@ -40,4 +42,23 @@ def resolve(mode: str, name: str, settings) -> dict[str, Any]:
     if key not in named:
         known = ", ".join(sorted(named))
         raise RowError(f"unknown preset {name!r} for mode {mode} (known: {known})")
-    return dict(named[key])
+    params = dict(named[key])
+    problem = check(mode, params)
+    if problem:
+        raise RowError(f"preset {key!r} of mode {mode}: {problem}")
+    return params
+
+
+def check(mode: str, params: dict[str, Any]) -> str:
+    """What is wrong with a preset's geometry, or "" (a bad value would crash or stretch later)."""
+    canvas = params.get("canvas", (2000, 2000))
+    if (
+        not isinstance(canvas, (list, tuple))
+        or len(canvas) != 2
+        or not all(isinstance(v, int) and 16 <= v <= 10_000 for v in canvas)
+    ):
+        return f"canvas must be [width, height] in pixels (16..10000), not {canvas!r}"
+    fill = params.get("fill", 0.85)
+    if not isinstance(fill, (int, float)) or not 0.05 <= fill <= 1.0:
+        return f"fill must be between 0.05 and 1.0, not {fill!r}"
+    return ""

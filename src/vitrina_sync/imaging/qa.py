@@ -4,6 +4,7 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
 - de_mean / de_p95: did the product's colours change? (CIEDE2000, source vs output, opaque part)
 - halo: does the old background show as a fringe around the product?
 - uncertainty: how unsure was the model about where the product ends?
+- bg_inside: is some of the old (plain) background kept inside the product, e.g. a ring's hole?
 - fill: how much of the canvas does the product span (vs the preset's fill)?
 - purity: is the background really pure white (white mode)?
 - sharpness: is the source photo itself sharp (variance of the Laplacian at a fixed scale)?
@@ -26,6 +27,7 @@ DEFAULTS: dict[str, float] = {
     "de_p95_max": 2.0,
     "halo_max": 0.03,
     "uncertainty_max": 0.15,
+    "bg_inside_max": 0.02,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
     "sharpness_min": 15.0,
@@ -98,6 +100,39 @@ def halo(
     return float((pull[known] > 0.25).mean())
 
 
+def background_inside(source: np.ndarray, alpha: np.ndarray) -> float:
+    """Share of the opaque product that looks like the old plain background continued inside it.
+
+    The background's colour is extended smoothly under the product (a wide local mean of the
+    background pixels); product pixels within dE 2.5 of it, in patches larger than 0.2% of the
+    product, count. Only meaningful on a plain background (most of it within dE 4 of its own
+    smooth estimate); on a busy one the figure is 0. It catches what salient-object models do
+    with closed holes: keep them as product (a ring's hole shows the old background).
+    """
+    width = max(2, round(0.01 * max(alpha.shape)))
+    far = ~ndimage.binary_dilation(alpha > 0.0, iterations=width)
+    inner = ndimage.binary_erosion(alpha >= 1.0, iterations=width)
+    if far.sum() < 100 or inner.sum() < 100:
+        return 0.0
+    src = source.astype(np.float32)
+    sigma = 0.15 * max(alpha.shape)
+    fy, fx = np.nonzero(far)
+    pick = slice(None, None, max(1, len(fy) // 20_000))
+    back_est, _ = local_mean(src, far.astype(np.float32), fy[pick], fx[pick], sigma, step=8)
+    if (delta_e_rgb(src[fy[pick], fx[pick]], back_est) < 4.0).mean() < 0.6:
+        return 0.0  # a busy background: no single colour to look for
+    ys, xs = np.nonzero(inner)
+    est, mass = local_mean(src, far.astype(np.float32), ys, xs, sigma, step=8)
+    close = np.zeros(alpha.shape, bool)
+    close[ys, xs] = (delta_e_rgb(src[ys, xs], est) < 2.5) & (mass > 1e-4)
+    labels, n = ndimage.label(close)
+    if n == 0:
+        return 0.0
+    sizes = np.bincount(labels.ravel())[1:]
+    big = sizes[sizes >= 0.002 * len(ys)].sum()
+    return float(big / len(ys))
+
+
 def uncertainty(p: np.ndarray) -> float:
     """Share of the model's alpha between 0.1 and 0.9 inside the object's bounding box."""
     ys, xs = np.nonzero(p > 0.5)
@@ -144,6 +179,7 @@ def flags(
         ("de_p95", "dE p95", "de_p95_max", True),
         ("halo", "halo", "halo_max", True),
         ("uncertainty", "uncertainty", "uncertainty_max", True),
+        ("bg_inside", "bg inside", "bg_inside_max", True),
         ("purity", "purity", "purity_min", False),
         ("sharpness", "sharpness", "sharpness_min", False),
         ("headroom", "headroom", "headroom_min", False),
@@ -177,10 +213,12 @@ def summary(figures: dict[str, Any], failing: list[str]) -> str:
 
 
 def finish(
-    figures: dict[str, Any], settings, category: str, target_fill: float | None
+    figures: dict[str, Any], settings, category: str, target_fill: float | None, preset=None
 ) -> dict[str, Any]:
     """Round the figures, add "flags" and "summary" (JSON-serialisable throughout)."""
     limits = thresholds(settings, category)
+    if preset and preset.get("max_upscale"):  # the preset's own limit on upscaling wins
+        limits["headroom_min"] = 1.0 / float(preset["max_upscale"])
     clean = {
         k: (round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
         for k, v in figures.items()

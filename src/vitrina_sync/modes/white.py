@@ -127,7 +127,7 @@ class WhiteMode:
         mask[t:b, l:r] = np.round(cut.alpha * 255.0).astype(np.uint8)
         figures = self.figures(rgb, cut, canvas_rgb, mask, new_bg, shadow)
         target = float(preset.get("fill", 0.85))
-        report = qa.finish(figures, ctx.settings, ctx.category, target)
+        report = qa.finish(figures, ctx.settings, ctx.category, target, preset)
         image, mask_img = Image.fromarray(canvas_rgb, "RGB"), Image.fromarray(mask, "L")
         extra = {"geometry": geometry(cut)}
         return ModeOutput(
@@ -147,6 +147,7 @@ class WhiteMode:
             "de_p95": de_p95,
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg),
             "uncertainty": qa.uncertainty(cut.p_work),
+            "bg_inside": qa.background_inside(cut.source, cut.alpha),
             "fill": qa.fill(mask),
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
