@@ -130,7 +130,9 @@ def test_three_requests_per_cycle_on_10k_rows(api):
             "values.batchGet",
             "values.batchUpdate",
         ]
-    assert catalog.metrics()["requests"] == 6
+    metrics = catalog.metrics()
+    assert metrics["requests"] == 6 and metrics["reads"] == 4 and metrics["writes"] == 2
+    assert metrics["retries"] == 0 and metrics["last_ok_at"] > 0 and not metrics["last_error"]
     values = api.values(BOOK, "Sheet1")
     assert values[101][3:6] == ["needs_review", "out/SKU00100.jpg", "dE 0.4 | ok"]
 

@@ -397,6 +397,7 @@ def _route(method: str, rest: str) -> tuple[str, str] | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Google's front end does
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
     fake: FakeSheetsApi
 
     def log_message(self, *args) -> None:  # keep test output quiet

@@ -77,6 +77,7 @@ class ApiCounters:
     throttled_seconds: float = 0.0  # waited on the client-side budget
     last_error: str = ""
     last_error_at: float = 0.0  # unix time
+    last_ok_at: float = 0.0  # unix time of the last answered request (healthz: "reachable")
 
     def note_error(self, text: str) -> None:
         self.last_error = text
@@ -168,7 +169,7 @@ class SheetsHttpClient(HTTPClient):
         else:
             self.counters.writes += 1
         try:
-            return super().request(method, self.rebase(endpoint), *args, **kwargs)
+            response = super().request(method, self.rebase(endpoint), *args, **kwargs)
         except APIError as exc:
             self.counters.note_error(
                 f"{exc.code} {exc.error.get('status', '')}: {exc.error.get('message', '')}"
@@ -177,6 +178,8 @@ class SheetsHttpClient(HTTPClient):
         except requests.RequestException as exc:
             self.counters.note_error(f"{type(exc).__name__}: {exc}")
             raise
+        self.counters.last_ok_at = time.time()
+        return response
 
 
 def call_with_retries(
