@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from conftest import write_catalog
 from openpyxl import load_workbook
 from rq import Worker
 
 from vitrina_sync.errors import QueueError
 from vitrina_sync.runner import run, work_dir
-from conftest import write_catalog
 
 
 def slow_rows(n: int) -> list[list]:

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from vitrina_sync import plugins
+from vitrina_sync import decisions, plugins
 from vitrina_sync.catalog.model import Row, Sheet
 from vitrina_sync.fingerprint import FileHashCache
 from vitrina_sync.plan import PlanContext, pack_eligibility, plan_sheet
-from vitrina_sync import decisions
 
 
 def ctx_for(workspace: Path, settings) -> PlanContext:

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from conftest import write_catalog
 from openpyxl import load_workbook
 from PIL import Image
 
 from vitrina_sync.runner import run
-from conftest import write_catalog
 
 
 def sheet_rows(path: Path) -> dict[str, dict]:
@@ -97,3 +97,27 @@ def test_cli_run_prints_summary_and_exit_codes(workspace):
     (workspace / "photos/bag.jpg").write_bytes((workspace / "photos/ring.jpg").read_bytes())
     locked = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert locked.returncode != 0 and "open in Excel" in locked.stderr
+
+
+def test_bad_images_each_get_their_own_error_and_the_batch_goes_on(workspace, settings):
+    photos = workspace / "photos"
+    data = (photos / "mug.jpg").read_bytes()
+    (photos / "truncated.jpg").write_bytes(data[: len(data) // 3])
+    (photos / "empty.jpg").write_bytes(b"")
+    Image.new("1", (4000, 3000)).save(photos / "bomb.png")  # 12 MP, a few KB on disk
+    (workspace / "vitrina.toml").write_text((workspace / "vitrina.toml").read_text() + "max_pixels = 5000000\n")
+    from vitrina_sync.settings import settings_for_catalog
+
+    rows = [["OK-1", "photos/mug.jpg", "white", "", "", ""],
+            ["TRUNC", "photos/truncated.jpg", "white", "", "", ""],
+            ["EMPTY", "photos/empty.jpg", "white", "", "", ""],
+            ["BOMB", "photos/bomb.png", "white", "", "", ""],
+            ["OK-2", "photos/bag.jpg", "white", "", "", ""]]
+    catalog = write_catalog(workspace / "catalog.xlsx", rows)
+    summary = run(str(catalog), settings_for_catalog(workspace), workers=1, progress=False)
+    got = sheet_rows(catalog)
+    assert got["OK-1"]["Status"] == got["OK-2"]["Status"] == "needs_review"
+    assert got["TRUNC"]["Status"] == "error" and "truncated" in got["TRUNC"]["Message"].lower()
+    assert got["EMPTY"]["Status"] == "error" and "empty" in got["EMPTY"]["Message"].lower()
+    assert got["BOMB"]["Status"] == "error" and "pixel cap" in got["BOMB"]["Message"]
+    assert len(summary.model_loads) == 1  # one worker did all five: it never crashed

@@ -6,13 +6,13 @@ import threading
 import time
 
 import pytest
+from conftest import write_catalog
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from vitrina_sync.catalog import RowUpdate, open_catalog
 from vitrina_sync.errors import CatalogError, CatalogLocked
-from conftest import write_catalog
 
 
 def rich_catalog(path):

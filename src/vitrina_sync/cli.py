@@ -181,7 +181,8 @@ def settings_cmd():
 def _register_optional() -> None:
     """Commands contributed by optional parts (packs, server); each imports lazily."""
     try:
-        from .packs.commands import pack, plugins as plugins_cmd, upload
+        from .packs.commands import pack, upload
+        from .packs.commands import plugins as plugins_cmd
 
         for cmd in (pack, upload, plugins_cmd):
             main.add_command(cmd)

@@ -35,7 +35,7 @@ class LocalWorkers:
         self.procs[name] = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL if not os.environ.get("VITRINA_DEBUG") else None)
 
-    def start(self) -> "LocalWorkers":
+    def start(self) -> LocalWorkers:
         for i in range(self.count):
             self._spawn(i)
         return self

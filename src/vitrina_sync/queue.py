@@ -56,7 +56,7 @@ class EmbeddedRedis:
         except (redis.RedisError, OSError):
             return False
 
-    def start(self) -> "EmbeddedRedis":
+    def start(self) -> EmbeddedRedis:
         if self.running():  # another vitrina process of this work folder started it: share it
             return self
         self.dir.mkdir(parents=True, exist_ok=True)

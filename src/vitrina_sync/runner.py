@@ -261,4 +261,4 @@ def dumps_summary(summary: Summary) -> str:
                        "errors": summary.errors, "queued": summary.queued, "changed": summary.changed}, ensure_ascii=False)
 
 
-__all__ = ["SyncSession", "Summary", "run", "sync_once", "RowUpdate"]
+__all__ = ["RowUpdate", "Summary", "SyncSession", "run", "sync_once"]
