@@ -152,8 +152,8 @@ def test_writes_are_raw_text(api):
     assert not isinstance(api.cell(BOOK, "Sheet1", "H2"), Formula)
     assert api.cell(BOOK, "Sheet1", "E2") == "00123" and api.cell(BOOK, "Sheet1", "F2") == "1e5"
     assert api.cell(BOOK, "Sheet1", "H3") == "lineone\nlinetwo"
-    body = api.requests[-1]
-    assert body["kind"] == "values.batchUpdate"
+    sent = api.requests[-1]
+    assert sent["kind"] == "values.batchUpdate" and sent["body"]["valueInputOption"] == "RAW"
 
 
 def test_people_columns_are_refused_unless_review(api):
@@ -258,6 +258,8 @@ def test_retries_then_success(api):
     assert report.retries == 1 and catalog.metrics()["retries"] == 3
     assert "503" in catalog.metrics()["last_error"]
     assert api.count("values.batchUpdate") == 2 and api.values(BOOK, "Sheet1")[1][3] == "queued"
+    first, second = (r["body"] for r in api.requests if r["kind"] == "values.batchUpdate")
+    assert first == second and first["data"][-1]["range"] == "'Sheet1'!D2:D2"  # not re-prefixed
 
 
 def test_forbidden_fails_at_once(api):

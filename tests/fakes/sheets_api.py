@@ -317,16 +317,18 @@ class FakeSheetsApi:
 
     def _values_append(self, book_id: str, arg: str, query: dict, body: dict) -> dict:
         option = _input_option(query.get("valueInputOption", [None])[0])
-        ws, (_, c1, _, _) = self._resolve(book_id, arg)
+        ws, (r1, c1, _, _) = self._resolve(book_id, arg)
         values = body.get("values", [])
-        start = len(trimmed([[rendered(v, "FORMULA") for v in row] for row in ws.data])) + 1
+        start = r1  # the "table" is the run of non-empty rows from the range's first row down
+        while any(v is not None for v in (ws.data[start - 1] if start <= len(ws.data) else [])):
+            start += 1
         width = max([len(v) for v in values] + [1])
         ws.rows = max(ws.rows, start + len(values) - 1)  # append grows the grid, as Google does
         ws.cols = max(ws.cols, c1 + width - 1)
         update = self._write((ws, start, c1, values), option == "USER_ENTERED")
         return {
             "spreadsheetId": book_id,
-            "tableRange": ws.a1(1, c1, max(start - 1, 1), ws.cols),
+            "tableRange": ws.a1(r1, c1, max(start - 1, r1), ws.cols),
             "updates": {"spreadsheetId": book_id, **update},
         }
 
@@ -417,6 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "kind": kind,
                         "path": parts.path,
                         "query": parse_qs(parts.query),
+                        "body": body,
                         "at": time.monotonic(),
                     }
                 )
@@ -442,7 +445,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out and left (the timeout tests do this on purpose)
 
 
 def _error_body(exc: ApiError) -> dict:
