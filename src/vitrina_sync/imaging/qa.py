@@ -71,33 +71,37 @@ def halo(
 ) -> float:
     """Share of edge-band output pixels pulled toward the old background's colour.
 
-    For each pixel within a few pixels of the product's edge: the colour we expect is the
-    product's local colour blended with the new background by alpha; the old background's local
-    colour comes from the source. A pixel counts as haloed when it sits more than a quarter of
-    the way from the expected colour toward the old background. Pixels where the old background
-    looks like the product or the new background cannot show a halo and are left out.
+    The band is every partly transparent pixel plus a few pixels either side of the edge. For
+    each: the colour we expect is the product's local colour blended with the new background
+    by alpha; the old background's local colour comes from the source. A pixel counts as haloed
+    when it has moved visibly (over 10 RGB levels and 10% of the gap) from the expected colour
+    toward the old background. Pixels where the old background looks like the product or the new
+    background cannot show a halo and are left out.
     """
     width = max(2, round(0.004 * max(alpha.shape)))
-    ys, xs = np.nonzero(edge_ring(alpha, width))
+    band = edge_ring(alpha, width) | ((alpha > 0.01) & (alpha < 0.99))
+    ys, xs = np.nonzero(band)
     if len(ys) == 0:
         return 0.0
     src = source.astype(np.float32)
-    inner = ndimage.binary_erosion(alpha >= 1.0, iterations=width)
-    outer = ~ndimage.binary_dilation(alpha > 0.0, iterations=width)
-    sigma = 4.0 * width
-    prod, mass_f = local_mean(src, inner.astype(np.float32), ys, xs, sigma)
-    old, mass_b = local_mean(src, outer.astype(np.float32), ys, xs, sigma)
+    inner = ndimage.binary_erosion(alpha >= 0.99, iterations=width)
+    outer = ~ndimage.binary_dilation(alpha > 0.01, iterations=width)
+    # the product's colour varies (labels, gloss): take it from close by; the background's from
+    # a wider neighbourhood (a soft edge spreads over a few pixels)
+    prod, mass_f = local_mean(src, inner.astype(np.float32), ys, xs, 1.5 * width, step=2)
+    old, mass_b = local_mean(src, outer.astype(np.float32), ys, xs, 4.0 * width)
     a = alpha[ys, xs][:, None]
     expected = a * prod + (1.0 - a) * background[ys, xs].astype(np.float32)
     toward = old - expected
-    dist2 = (toward**2).sum(axis=1)
-    known = (mass_f > 1e-3) & (mass_b > 1e-3) & (dist2 > 40.0**2)
+    gap = np.sqrt((toward**2).sum(axis=1))
+    known = (mass_f > 1e-3) & (mass_b > 1e-3) & (gap > 40.0)
     if not known.any():
         return 0.0
-    pull = ((output[ys, xs].astype(np.float32) - expected) * toward).sum(axis=1) / np.maximum(
-        dist2, 1.0
+    shift = ((output[ys, xs].astype(np.float32) - expected) * toward).sum(axis=1) / np.maximum(
+        gap, 1.0
     )
-    return float((pull[known] > 0.25).mean())
+    haloed = (shift > 10.0) & (shift > 0.1 * gap)
+    return float(haloed[known].mean())
 
 
 def background_inside(source: np.ndarray, alpha: np.ndarray) -> float:

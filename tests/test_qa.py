@@ -1,0 +1,157 @@
+"""QA figures against images whose answer is known (no model involved)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+from scipy import ndimage
+from skimage.color import deltaE_ciede2000, rgb2lab
+from synthetic import scene
+
+from vitrina_sync.imaging import colour, qa
+
+# Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula", table 1 (selected pairs).
+SHARMA = [
+    ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+    ((50.0, 3.1571, -77.2803), (50.0, 0.0, -82.7485), 2.8615),
+    ((50.0, 2.8361, -74.0200), (50.0, 0.0, -82.7485), 3.4412),
+    ((50.0, -1.3802, -84.2814), (50.0, 0.0, -82.7485), 1.0000),
+    ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+    ((22.7233, 20.0904, -46.6940), (23.0331, 14.9730, -42.5619), 2.0373),
+    ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+]
+
+
+def test_ciede2000_matches_published_pairs():
+    lab1 = np.array([p[0] for p in SHARMA])
+    lab2 = np.array([p[1] for p in SHARMA])
+    expected = np.array([p[2] for p in SHARMA])
+    assert np.allclose(colour.ciede2000(lab1, lab2), expected, atol=1e-4)
+
+
+def test_ciede2000_matches_scikit_image_on_random_colours():
+    rng = np.random.default_rng(7)
+    a, b = rng.integers(0, 256, (2, 5000, 3)).astype(np.uint8)
+    ours = colour.delta_e_rgb(a, b)
+    theirs = deltaE_ciede2000(rgb2lab(a[None] / 255.0)[0], rgb2lab(b[None] / 255.0)[0])
+    # scikit-image's sRGB->Lab uses slightly different constants (CIE's exact 216/24389 and
+    # 841/108 vs the rounded 0.008856 and 7.787); on identical Lab input the formulas agree.
+    assert np.abs(colour.srgb_to_lab(a) - rgb2lab(a[None] / 255.0)[0]).max() < 0.01
+    assert np.abs(ours - theirs).max() < 0.02
+    lab1, lab2 = rgb2lab(a[None] / 255.0)[0], rgb2lab(b[None] / 255.0)[0]
+    assert np.abs(colour.ciede2000(lab1, lab2) - deltaE_ciede2000(lab1, lab2)).max() < 1e-6
+
+
+def _hue_shift(rgb: np.ndarray, degrees: float) -> np.ndarray:
+    hsv = np.asarray(Image.fromarray(rgb).convert("HSV")).copy()
+    hsv[..., 0] = (hsv[..., 0].astype(int) + round(degrees / 360 * 256)) % 256
+    return np.asarray(Image.fromarray(hsv, "HSV").convert("RGB"))
+
+
+def test_hue_shifted_output_fails_colour_drift():
+    sc = scene("box", "green", (300, 400))
+    src = np.asarray(sc.image)
+    opaque = sc.alpha >= 1.0
+    assert qa.colour_drift(src, src.copy(), opaque) == (0.0, 0.0)
+    shifted = _hue_shift(src, 12)
+    mean, p95 = qa.colour_drift(src, shifted, opaque)
+    assert mean > 1.0 and p95 > 2.0
+    report = qa.finish({**_figures(), "de_mean": mean, "de_p95": p95}, {}, "", 0.85)
+    assert any(f.startswith("dE ") and "> 1" in f for f in report["flags"])
+    assert not report["summary"].endswith("| ok")
+
+
+def _figures(**kw):
+    base = {"de_mean": 0.0, "de_p95": 0.0, "halo": 0.0, "uncertainty": 0.02, "bg_inside": 0.0}
+    base.update({"fill": 0.85, "purity": 1.0, "sharpness": 200.0, "headroom": 1.2})
+    base.update(kw)
+    return base
+
+
+def _composite(sc, alpha, colours=None):
+    """The scene's product over white with `alpha`, colours from the photo unless given."""
+    fg = np.asarray(sc.image, np.float32) if colours is None else colours.astype(np.float32)
+    a = alpha[..., None]
+    return np.clip(fg * a + 255.0 * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+
+
+def test_haloed_composite_fails_halo_and_a_clean_one_passes():
+    sc = scene("box", "green", (600, 800))
+    src = np.asarray(sc.image)
+    white = np.full_like(src, 255)
+    clean = _composite(sc, sc.alpha, sc.product)  # true alpha, true product colours
+    assert qa.halo(src, clean, sc.alpha, white) < 0.01
+    grown = ndimage.binary_dilation(sc.alpha > 0.5, iterations=3).astype(np.float32)
+    haloed = _composite(sc, grown)  # the mask 3 px too big: a green rim survives
+    value = qa.halo(src, haloed, grown, white)
+    assert value > 0.2
+    report = qa.finish(_figures(halo=value), {}, "", 0.85)
+    assert any(f.startswith("halo ") and f.endswith("> 0.03") for f in report["flags"])
+
+
+def test_undecontaminated_soft_edge_shows_as_halo():
+    """Soft (blurred) alpha with the photo's own edge colours keeps a green fringe."""
+    sc = scene("bottle", "green", (600, 800))
+    src = np.asarray(sc.image)
+    blurred = ndimage.gaussian_filter((sc.alpha > 0.5).astype(np.float32), 2.0)
+    soft = np.clip(blurred * 1.3 - 0.15, 0.0, 1.0)  # a soft edge ~6 px wide, opaque inside
+    naive = _composite(sc, soft)
+    fixed = _composite(sc, soft, sc.product)
+    white = np.full_like(src, 255)
+    assert qa.halo(src, naive, soft, white) > 0.05  # measured 0.095
+    assert qa.halo(src, fixed, soft, white) < 0.005  # the product's true colours in the edge
+
+
+def test_uncertainty_fill_purity_known_answers():
+    p = np.zeros((100, 100), np.float32)
+    p[20:80, 20:80] = 1.0
+    p[20:80, 20:23] = 0.6  # 3 of 60 columns uncertain
+    assert qa.uncertainty(p) == pytest.approx(3 / 60)
+    mask = np.zeros((200, 100), np.uint8)
+    mask[50:150, 10:60] = 255
+    assert qa.fill(mask) == pytest.approx(0.5)
+    img = np.full((200, 100, 3), 255, np.uint8)
+    img[0, 0] = (254, 255, 255)
+    assert qa.purity(img, mask) == pytest.approx(1 - 1 / (200 * 100 - 100 * 50))
+
+
+def test_background_inside_catches_a_hole_kept_as_product():
+    sc = scene("ring", "green", (400, 400))
+    src = np.asarray(sc.image)
+    filled = ndimage.binary_fill_holes(sc.alpha > 0.5).astype(np.float32)
+    assert qa.background_inside(src, filled) > 0.2  # the hole's green counted as product
+    assert qa.background_inside(src, (sc.alpha >= 1.0).astype(np.float32)) < 0.005
+
+
+def test_sharpness_drops_when_blurred():
+    img = scene("box", "chelsea", (600, 800)).image
+    sharp = qa.sharpness(img)
+    blurred = qa.sharpness(img.filter(ImageFilter.GaussianBlur(3)))
+    assert sharp > 100 and blurred < sharp / 10
+    report = qa.finish(_figures(sharpness=blurred), {}, "", 0.85)
+    assert any(f.startswith("sharpness ") for f in report["flags"])
+
+
+def test_thresholds_per_category_and_preset():
+    settings = {"categories": {"Jewellery": {"halo_max": 0.1, "bogus": 3}}}
+    assert qa.thresholds(settings, "jewellery")["halo_max"] == 0.1
+    assert qa.thresholds(settings, "shoes")["halo_max"] == qa.DEFAULTS["halo_max"]
+    figures = _figures(halo=0.07)
+    assert qa.finish(figures, settings, "jewellery", 0.85)["flags"] == []
+    assert qa.finish(figures, settings, "shoes", 0.85)["flags"] == ["halo 0.07 > 0.03"]
+    low = qa.finish(_figures(headroom=0.4), {}, "", 0.85, {"max_upscale": 3.0})
+    assert low["flags"] == []  # 0.4 >= 1/3: the preset allows that much upscaling
+
+
+def test_summary_and_json():
+    report = qa.finish(_figures(de_mean=0.41, halo=0.012, fill=0.8312), {}, "", 0.83)
+    assert report["summary"] == "dE 0.4 | halo 0.01 | fill 0.83 | ok"
+    assert report["flags"] == []
+    bad = qa.finish(_figures(fill=0.7), {}, "", 0.85)
+    assert bad["flags"] == ["fill 0.70 != 0.85"]
+    assert bad["summary"] == "dE 0.0 | halo 0.00 | fill 0.70 | fill 0.70 != 0.85"
+    json.dumps(report)
