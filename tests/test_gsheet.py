@@ -107,6 +107,8 @@ def test_url_spec_finds_the_sheet_by_gid(api):
     assert [r.sku for r in catalog.read().rows] == ["X1"]
     catalog.read()
     assert api.count("metadata") == 1  # fetched once, then cached
+    first = open_catalog(f"gsheet://{BOOK}", settings_for(api))  # no title: the first sheet
+    assert first.read().rows[0].sku == "SKU00000" and first.title == "First"
 
 
 def test_three_requests_per_cycle_on_10k_rows(api):
@@ -290,3 +292,11 @@ def test_timeout_is_retried(api):
     api.fail(0, times=1, kind="values.get", delay=0.6)
     assert [r.sku for r in catalog.read().rows] == ["SKU00000"]
     assert catalog.metrics()["retries"] == 1 and "Timeout" in catalog.metrics()["last_error"]
+
+
+def test_catalogs_of_one_account_share_the_quota_budget(api):
+    settings = settings_for(api, google_reads_per_minute=60, google_writes_per_minute=60)
+    one = open_catalog(f"gsheet://{BOOK}/Sheet1", settings)
+    two = open_catalog(f"gsheet://{BOOK}/Other", settings)
+    assert one.http.budget is two.http.budget and one.counters is not two.counters
+    assert one.http.budget.reads.capacity == 60 and one.http.timeout == (10.0, 60.0)

@@ -154,7 +154,7 @@ class GoogleSheetCatalog:
         self.default_assets = str(settings.get("assets") or os.getcwd())
         self.default_out = str(settings.get("out") or Path(self.default_assets) / "vitrina-out")
         self._sleep = sleep
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the sync loop and the review page share one object
         self._meta: dict | None = None  # this worksheet's properties, fetched at most once
         self._last: Sheet | None = None  # the last full read: where the key columns were
         self._width = 0  # last used column of the last full read (appended columns go after it)
@@ -228,6 +228,10 @@ class GoogleSheetCatalog:
 
     # ----- read -----
     def read(self) -> Sheet:
+        with self._lock:
+            return self._read()
+
+    def _read(self) -> Sheet:
         sheet_range = self._range()
         response = self._call(
             "reading",
@@ -292,7 +296,7 @@ class GoogleSheetCatalog:
         keys = ["sku"] + (["fingerprint"] if any(u.expect_fingerprint for u in updates) else [])
         keys += sorted({k for u in updates for k in (u.match or {})} - set(keys))
         if last is None or "sku" not in last.columns:
-            return self.read(), ""  # nothing read yet (or no SKU column): the full read is fresh
+            return self._read(), ""  # nothing read yet (or no SKU column): the full read is fresh
         keys = [k for k in keys if k in last.columns]
         hr = last.header_row
         ranges = [self._range(f"{hr}:{hr}")] + [
@@ -311,7 +315,7 @@ class GoogleSheetCatalog:
         headers = [col[0] if col else "" for col in value_ranges[0].get("values", [])]
         columns, problems = map_headers(headers)
         if any(columns.get(k) != last.columns[k] for k in keys):
-            return self.read(), "columns moved since the last read: re-read the whole sheet"
+            return self._read(), "columns moved since the last read: re-read the whole sheet"
         fresh = Sheet(headers, columns, [], hr, problems, version="keys")
         fresh.rows = _key_rows(keys, value_ranges[1:], hr)
         return fresh, ""
@@ -342,6 +346,9 @@ class GoogleSheetCatalog:
             self._grid_columns = have
             return
         sheet_id = props["sheetId"]
+        # Not idempotent: a retry after a lost answer may add a few more empty columns at the
+        # grid's end. Harmless (nothing moves), unlike setting columnCount from a stale size,
+        # which could cut off columns a person added meanwhile.
         self._call(
             "adding columns to",
             lambda: self.http.batch_update(
