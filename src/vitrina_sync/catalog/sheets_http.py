@@ -23,7 +23,13 @@ from gspread.http_client import HTTPClient
 from ..errors import CatalogError
 
 GOOGLE_API_URL = "https://sheets.googleapis.com"
-RETRYABLE = {408, 429, 500, 502, 503, 504}
+
+
+def retryable(code: int) -> bool:
+    """408, 429 and every 5xx: Google asks for exponential back-off on these."""
+    return code in (408, 429) or 500 <= code < 600
+
+
 T = TypeVar("T")
 
 
@@ -202,16 +208,17 @@ def call_with_retries(
         try:
             return attempt()
         except APIError as exc:
-            failure = _api_failure(exc, what)
+            cause, failure = exc, _api_failure(exc, what)
             wait = _retry_after(exc.response, policy)
         except (requests.Timeout, requests.ConnectionError) as exc:
+            cause = exc
             failure = SheetsUnavailable(
                 f"{what}: no answer from the Sheets API ({type(exc).__name__})"
             )
             wait = None
         if not isinstance(failure, SheetsUnavailable):
             counters.failures += 1
-            raise failure
+            raise failure from cause
         wait = policy.backoff(number, rng) if wait is None else wait
         last = number == policy.attempts - 1
         if last or clock() - started + wait > policy.deadline:
@@ -219,12 +226,14 @@ def call_with_retries(
         counters.retries += 1
         sleep(wait)
     counters.failures += 1
+    # A write whose answer was lost may have landed; writing the same RAW cells again next cycle
+    # is harmless, so pending results simply stay pending.
     raise SheetsUnavailable(
-        f"{failure} - gave up after {number + 1} attempt(s); nothing was written "
-        f"by this call, it is safe to try again next cycle",
+        f"{failure} - gave up after {number + 1} attempt(s); nothing was written unless the last "
+        f"answer was lost on the way, and writing the same results again next cycle is safe",
         failure.code,
         failure.api_message,
-    )
+    ) from cause
 
 
 def _api_failure(exc: APIError, what: str) -> SheetsApiError:
@@ -232,7 +241,7 @@ def _api_failure(exc: APIError, what: str) -> SheetsApiError:
     if code <= 0 and exc.response is not None:
         code = exc.response.status_code
     message = str(exc.error.get("message", ""))
-    if code in RETRYABLE:
+    if retryable(code):
         return SheetsUnavailable(f"{what}: Sheets API answered {code} ({message})", code, message)
     if code == 403:
         return SheetsForbidden(
