@@ -39,7 +39,7 @@ def open_srgb(path: Path) -> Image.Image:
                 flat = Image.new("RGB", rgba.size, (255, 255, 255))
                 flat.paste(rgba, mask=rgba.getchannel("A"))
                 return flat
-            return img.convert("RGB")
+            return img if img.mode == "RGB" else img.convert("RGB")
     except (OSError, SyntaxError, ValueError, ImageCms.PyCMSError) as exc:
         raise ImageError(f"{path.name}: unreadable output ({exc})") from None
 
@@ -54,9 +54,9 @@ def is_srgb_profile(icc: bytes) -> bool:
 
 def edge_colour(img: Image.Image) -> tuple[int, int, int]:
     """Median colour of the 2-px border: the colour padding must have to be invisible."""
-    a = np.asarray(img.convert("RGB"))
-    ring = np.concatenate([a[:2].reshape(-1, 3), a[-2:].reshape(-1, 3),
-                           a[:, :2].reshape(-1, 3), a[:, -2:].reshape(-1, 3)])
+    w, h = img.size
+    strips = [img.crop(box) for box in ((0, 0, w, 2), (0, h - 2, w, h), (0, 0, 2, h), (w - 2, 0, w, h))]
+    ring = np.concatenate([np.asarray(s.convert("RGB")).reshape(-1, 3) for s in strips])
     return tuple(int(v) for v in np.median(ring, axis=0))
 
 
@@ -127,6 +127,13 @@ def detail_crop(main: Image.Image, mask: Image.Image | None, rules: Rules) -> Im
     return main.crop((round(cx - cw / 2), round(cy - ch / 2), round(cx + cw / 2), round(cy + ch / 2)))
 
 
+def detail_possible(main: Image.Image, rules: Rules) -> bool:
+    """Whether even a crop of the whole image at detail_zoom reaches the minimum (skips the mask read)."""
+    aw, ah = rules.aspect()
+    k = max(main.width / aw, main.height / ah) / float(rules.v("detail_zoom"))
+    return k * aw >= rules.v("min_width") and k * ah >= rules.v("min_height")
+
+
 def social_frame(img: Image.Image, rules: Rules) -> Image.Image:
     """The rendered main inside a frame of the rule's colour (same size and aspect)."""
     f = float(rules.v("social_frame_width"))
@@ -154,7 +161,9 @@ def role_images(item: PackItem, rules: Rules, notes: list[str]) -> list[tuple[st
     rendered = [("main", pad_to_rules(main, rules, edge_colour(main)))]
     if rules.v("social_frame"):
         rendered.append(("social", social_frame(rendered[0][1], rules)))
-    if "detail" in roles:
+    if "detail" in roles and not detail_possible(main, rules):
+        notes.append("detail crop skipped: too few pixels for the minimum size")
+    elif "detail" in roles:
         mask_path = item.out_dir / "mask.png"
         mask = Image.open(mask_path).convert("L") if mask_path.is_file() else None
         crop = detail_crop(main, mask, rules)

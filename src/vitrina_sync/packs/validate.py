@@ -35,18 +35,21 @@ class Check:
         return asdict(self)
 
 
+def _scaled_sum(q: int) -> int:
+    scale = 5000 / q if q < 50 else 200 - 2 * q
+    return sum(min(255, max(1, int((v * scale + 50) // 100))) for v in _STD_LUMA)
+
+
+_SUMS = {q: _scaled_sum(q) for q in range(1, 101)}  # once: validation runs per file on threads
+
+
 def jpeg_quality(img: Image.Image) -> int | None:
     """IJG quality whose luminance table is closest to the file's, or None (not a JPEG)."""
     tables = getattr(img, "quantization", None)
     if not tables:
         return None
     total = sum(tables[0])
-
-    def scaled_sum(q: int) -> int:
-        scale = 5000 / q if q < 50 else 200 - 2 * q
-        return sum(min(255, max(1, int((v * scale + 50) // 100))) for v in _STD_LUMA)
-
-    return min(range(1, 101), key=lambda q: abs(scaled_sum(q) - total))
+    return min(_SUMS, key=lambda q: abs(_SUMS[q] - total))
 
 
 def background_ok(colour: tuple[int, int, int], policy: str, tolerance: int) -> bool:
