@@ -1,0 +1,166 @@
+"""The sync loop of `serve`: one thread per catalog.
+
+Every `poll_interval` seconds, or at once when the webhook wakes it, a cycle plans the sheet,
+queues changed rows and writes back, in ONE batch, the queued marks plus every result that has
+finished meanwhile. Results stay in Redis until written (Broker.drop_results runs only after a
+successful write), so a failed write-back loses nothing: the results show as backlog and go in the
+next cycle. On SIGTERM the loop finishes the cycle in progress and exits; serve then stops the
+workers (their current jobs finish) and runs one last cycle to write what they finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+
+import redis
+
+from ..catalog.model import WriteReport
+from ..rows import parse_marketplaces
+from ..runner import Summary, known_marketplaces, summarise
+from ..writeback import audited
+from .state import RECENT_ERRORS, AppState, CatalogState
+
+log = logging.getLogger("vitrina_sync.serve")
+
+
+def cycle(state: AppState, cs: CatalogState) -> Summary | None:
+    """One sync cycle; never raises (a broken sheet or Redis is shown, and retried next cycle)."""
+    started = time.monotonic()
+    with cs.cycle_lock:
+        try:
+            summary, plans, results = _sync(state, cs)
+        except Exception as exc:  # noqa: BLE001 -- the loop must survive anything: show it, retry next cycle
+            log.warning("sync of %s failed: %s", cs.session.spec, exc)
+            _record_failure(state, cs, exc, time.monotonic() - started)
+            return None
+    _record(state, cs, summary, plans, results, time.monotonic() - started)
+    return summary
+
+
+def _sync(state: AppState, cs: CatalogState):
+    session = cs.session
+    plans = session.plan()
+    tasks = session.enqueue(plans)
+    _check_workers(state, session)
+    current = {p.row.sku: p.fingerprint for p in plans}
+    finished = session.finished()
+    results = {s: r for s, r in finished.items() if current.get(s) == r["fingerprint"]}
+    report = session.write_back(plans, results)
+    summary = summarise(plans, results, report, Summary(queued=len(tasks), processed=len(results)))
+    return summary, plans, results
+
+
+def _check_workers(state: AppState, session) -> None:
+    """Local workers that died are replaced and their jobs requeued (as `run` does)."""
+    if state.workers is None or session.broker is None:
+        return
+    with state.workers_lock:
+        for note in state.workers.check(session.broker.conn):
+            log.warning("%s", note)
+
+
+def _record(state, cs: CatalogState, summary: Summary, plans, results: dict, seconds: float) -> None:
+    written = set(summary.report.written if summary.report else [])
+    done = [r for s, r in results.items() if s in written]
+    state.count("jobs_done", sum(r.get("status") != "error" for r in done))
+    state.count("jobs_failed", sum(r.get("status") == "error" for r in done))
+    state.count("rows_written", len(written))
+    marketplaces, marked, waiting = _row_figures(state, plans, results, summary)
+    backlog = _backlog(cs)
+    with cs.lock:
+        cs.rows, cs.statuses = summary.rows, Counter(summary.statuses)
+        cs.marketplaces, cs.audit_marked, cs.audit_waiting = marketplaces, marked, waiting
+        cs.recent_errors = [(sku, msg) for sku, _row, msg in summary.errors][:RECENT_ERRORS]
+        cs.last_sync, cs.last_seconds, cs.last_error = time.time(), seconds, ""
+        cs.cycles += 1
+        cs.seconds_total += seconds
+        cs.backlog, cs.last_queued, cs.last_written = backlog, summary.queued, len(written)
+
+
+def _record_failure(state, cs: CatalogState, exc: Exception, seconds: float) -> None:
+    state.count("sync_errors")
+    backlog = _backlog(cs)
+    with cs.lock:
+        cs.last_error = f"{type(exc).__name__}: {exc}"
+        cs.failed_cycles += 1
+        cs.seconds_total += seconds
+        cs.last_seconds = seconds
+        if backlog >= 0:
+            cs.backlog = backlog
+
+
+def _backlog(cs: CatalogState) -> int:
+    """Finished results still waiting in Redis to be written (-1: Redis cannot say)."""
+    broker = cs.session.broker
+    if broker is None:
+        return 0
+    try:
+        return int(broker.conn.hlen(f"vitrina:results:{cs.session.key}"))
+    except (redis.RedisError, OSError):
+        return -1
+
+
+def _row_figures(state, plans, results: dict, summary: Summary) -> tuple[Counter, int, int]:
+    """Rows per marketplace, rows marked for audit, and those of them still waiting for review."""
+    every = int(state.settings.get("audit_every") or 0)
+    known = known_marketplaces()
+    marketplaces: Counter = Counter()
+    marked = waiting = 0
+    for plan in plans:
+        sku = plan.row.sku
+        names = plan.spec.marketplaces if plan.spec else parse_marketplaces(plan.row.get("marketplaces"), known)
+        marketplaces.update(names)
+        result = results.get(sku)
+        status = result["status"] if result else plan.row.get("status")
+        is_marked = audited(sku, every) if result else plan.row.get("audit") == "audit"
+        if is_marked and status != "error":
+            marked += 1
+            waiting += status == "needs_review"
+    return marketplaces, marked, waiting
+
+
+class SyncLoop(threading.Thread):
+    """Cycles one catalog until state.stopping is set; woken early by cs.wake (the webhook)."""
+
+    def __init__(self, state: AppState, name: str):
+        super().__init__(name=f"sync-{name}", daemon=True)
+        self.state, self.cs = state, state.catalogs[name]
+        self.interval = float(state.settings.get("poll_interval") or 60)
+
+    def run(self) -> None:
+        while not self.state.stopping.is_set():
+            self.cs.wake.clear()  # edits before this point are seen by the cycle about to start
+            cycle(self.state, self.cs)
+            self.cs.wake.wait(self.interval)
+
+
+def start_loops(state: AppState) -> list[SyncLoop]:
+    loops = [SyncLoop(state, name) for name in state.catalogs]
+    for loop in loops:
+        loop.start()
+    return loops
+
+
+def stop_loops(state: AppState, loops: list[SyncLoop], timeout: float = 120) -> None:
+    """Let each loop finish the cycle (and write-back) in progress, then return."""
+    state.stopping.set()
+    for cs in state.catalogs.values():
+        cs.wake.set()
+    deadline = time.monotonic() + timeout
+    for loop in loops:
+        loop.join(max(0.1, deadline - time.monotonic()))
+        if loop.is_alive():
+            log.error("sync loop %s still busy after %.0f s", loop.name, timeout)
+
+
+def final_cycle(state: AppState) -> list[WriteReport]:
+    """After the workers stopped: one more cycle per catalog writes what they finished."""
+    reports = []
+    for cs in state.catalogs.values():
+        summary = cycle(state, cs)
+        if summary is not None and summary.report is not None:
+            reports.append(summary.report)
+    return reports
