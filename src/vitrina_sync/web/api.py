@@ -34,7 +34,8 @@ def redis_figures(state) -> dict:
             "depth": broker.depth(),
             "started": broker.started(),
             "workers": [
-                {"name": w.name, "state": str(w.get_state()), "queues": w.queue_names()} for w in workers
+                {"name": w.name, "state": str(w.get_state()), "queues": w.queue_names()}
+                for w in workers
             ],
         }
     except (redis.RedisError, OSError) as exc:
@@ -50,7 +51,10 @@ def local_worker_pids(state) -> list[int] | None:
 
 
 def catalogs_snapshot(state) -> dict[str, dict]:
-    return {name: cs.snapshot() | {"sheets_api": cs.catalog_metrics()} for name, cs in state.catalogs.items()}
+    return {
+        name: cs.snapshot() | {"sheets_api": cs.catalog_metrics()}
+        for name, cs in state.catalogs.items()
+    }
 
 
 # -- views ------------------------------------------------------------------------------------------
@@ -60,7 +64,11 @@ def healthz():
     local = local_worker_pids(state)
     alive = len(local) if local is not None else len(figures.get("workers", []))
     catalogs = {
-        name: {"ok": not snap["last_error"], "last_error": snap["last_error"], "last_sync": snap["last_sync"]}
+        name: {
+            "ok": not snap["last_error"],
+            "last_error": snap["last_error"],
+            "last_sync": snap["last_sync"],
+        }
         for name, snap in ((n, cs.snapshot()) for n, cs in state.catalogs.items())
     }
     checks = {
@@ -98,7 +106,11 @@ def api_status():
 def metrics():
     state = _state()
     text = render_metrics(state, catalogs_snapshot(state), redis_figures(state))
-    return Response(text, mimetype="text/plain", headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+    return Response(
+        text,
+        mimetype="text/plain",
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    )
 
 
 # -- Prometheus text format -------------------------------------------------------------------------
@@ -130,7 +142,11 @@ def render_metrics(state, catalogs: dict[str, dict], figures: dict) -> str:
     out.sample("vitrina_jobs_total", counters.get("jobs_done", 0), outcome="done")
     out.sample("vitrina_jobs_total", counters.get("jobs_failed", 0), outcome="failed")
     out.family("vitrina_webhooks_total", "counter", "Webhook deliveries, by outcome.")
-    for outcome, key in (("accepted", "webhooks"), ("duplicate", "webhooks_duplicate"), ("refused", "webhooks_refused")):
+    for outcome, key in (
+        ("accepted", "webhooks"),
+        ("duplicate", "webhooks_duplicate"),
+        ("refused", "webhooks_refused"),
+    ):
         out.sample("vitrina_webhooks_total", counters.get(key, 0), outcome=outcome)
     out.family("vitrina_queue_depth", "gauge", "Jobs waiting per queue.")
     for queue in QUEUES:
@@ -147,14 +163,20 @@ def _catalog_metrics(out: _Lines, catalogs: dict[str, dict]) -> None:
     for name, snap in catalogs.items():
         for status, n in sorted(snap["statuses"].items()):
             out.sample("vitrina_rows", n, catalog=name, status=status)
-    out.family("vitrina_sync_seconds", "summary", "Seconds per sync cycle (plan, enqueue, write-back).")
+    out.family(
+        "vitrina_sync_seconds", "summary", "Seconds per sync cycle (plan, enqueue, write-back)."
+    )
     for name, snap in catalogs.items():
         out.sample("vitrina_sync_seconds_sum", snap["seconds_total"], catalog=name)
-        out.sample("vitrina_sync_seconds_count", snap["cycles"] + snap["failed_cycles"], catalog=name)
+        out.sample(
+            "vitrina_sync_seconds_count", snap["cycles"] + snap["failed_cycles"], catalog=name
+        )
     out.family("vitrina_sync_last_seconds", "gauge", "Seconds the last sync cycle took.")
     out.family("vitrina_sync_errors_total", "counter", "Sync cycles that failed.")
     out.family("vitrina_sync_last_timestamp_seconds", "gauge", "Unix time of the last good sync.")
-    out.family("vitrina_writeback_backlog", "gauge", "Finished results in Redis not yet written back.")
+    out.family(
+        "vitrina_writeback_backlog", "gauge", "Finished results in Redis not yet written back."
+    )
     for name, snap in catalogs.items():
         out.sample("vitrina_sync_last_seconds", snap["last_seconds"], catalog=name)
         out.sample("vitrina_sync_errors_total", snap["failed_cycles"], catalog=name)

@@ -98,6 +98,9 @@ def install_signal_handlers(server) -> threading.Event:
 def shutdown(state, loops, embedded) -> None:
     from .sync import final_cycle, stop_loops
 
+    if state.closed:
+        return
+    state.closed = True
     stop_loops(state, loops)
     if state.workers is not None:
         with state.workers_lock:
@@ -111,12 +114,21 @@ def shutdown(state, loops, embedded) -> None:
 
 
 @click.command()
-@click.option("--catalog", "catalogs", multiple=True, help="catalog spec (repeatable; default: setting catalogs)")
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    help="catalog spec (repeatable; default: setting catalogs)",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int, help="0 = any free port (printed)")
+@click.option(
+    "--port", default=8000, show_default=True, type=int, help="0 = any free port (printed)"
+)
 @click.option("--assets", type=click.Path(file_okay=False), help="asset root for Source paths")
 @click.option("--out", type=click.Path(file_okay=False), help="output folder")
-@click.option("--workers", type=int, help="local workers (default: setting workers without REDIS_URL, else 0)")
+@click.option(
+    "--workers", type=int, help="local workers (default: setting workers without REDIS_URL, else 0)"
+)
 @click.option("--config", type=click.Path(dir_okay=False), help="settings file")
 def serve(catalogs, host, port, assets, out, workers, config):
     """Keep catalogs in step: sync loops, webhook, review pages, API and metrics."""
@@ -133,13 +145,20 @@ def serve(catalogs, host, port, assets, out, workers, config):
     state, embedded = build_state(specs, settings, config, assets, out)
     loops = []
     try:
-        count = workers if workers is not None else (int(settings.get("workers") or 2) if embedded else 0)
+        count = (
+            workers
+            if workers is not None
+            else (int(settings.get("workers") or 2) if embedded else 0)
+        )
         state.workers = start_workers(state, count)
         server = make_server(host, port, create_app(state), threaded=True)
         install_signal_handlers(server)
         loops += start_loops(state)
-        click.echo(f"vitrina-sync serve: listening on http://{host}:{server.server_port} "
-                   f"({len(specs)} catalog(s), {count} local worker(s))", err=True)
+        click.echo(
+            f"vitrina-sync serve: listening on http://{host}:{server.server_port} "
+            f"({len(specs)} catalog(s), {count} local worker(s))",
+            err=True,
+        )
         server.serve_forever()
     except BaseException:
         state.stopping.set()

@@ -78,7 +78,9 @@ class SeenDeliveries:
     def first_time(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
         with self.lock:
-            while self.seen and (next(iter(self.seen.values())) < now - self.ttl or len(self.seen) >= self.cap):
+            while self.seen and (
+                next(iter(self.seen.values())) < now - self.ttl or len(self.seen) >= self.cap
+            ):
                 self.seen.popitem(last=False)
             if key in self.seen:
                 return False

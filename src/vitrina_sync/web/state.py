@@ -62,6 +62,7 @@ class CatalogState:
                 "last_error": self.last_error,
                 "cycles": self.cycles,
                 "failed_cycles": self.failed_cycles,
+                "seconds_total": round(self.seconds_total, 4),
                 "backlog": self.backlog,
                 "last_queued": self.last_queued,
                 "last_written": self.last_written,
@@ -80,6 +81,7 @@ class AppState:
         self.started = time.time()
         self.wake = threading.Event()  # set by the webhook: sync now (each loop has its own, too)
         self.stopping = threading.Event()  # SIGTERM: loops finish their cycle and exit
+        self.closed = False  # serve's shutdown ran (workers stopped, last write-back done)
         self.workers = None  # LocalWorkers when serve started them
         self.workers_lock = threading.Lock()  # loops of several catalogs share one LocalWorkers
 
@@ -98,7 +100,11 @@ class AppState:
 
     def trigger_sync(self, spreadsheet_id: str | None = None) -> list[str]:
         """Wake the loops now: those of the spreadsheet named, or every one if none matches."""
-        names = [n for n, c in self.catalogs.items() if spreadsheet_id and spreadsheet_id in c.session.spec]
+        names = [
+            n
+            for n, c in self.catalogs.items()
+            if spreadsheet_id and spreadsheet_id in c.session.spec
+        ]
         for name in names or list(self.catalogs):
             self.catalogs[name].wake.set()
         self.wake.set()

@@ -62,7 +62,9 @@ def _check_workers(state: AppState, session) -> None:
             log.warning("%s", note)
 
 
-def _record(state, cs: CatalogState, summary: Summary, plans, results: dict, seconds: float) -> None:
+def _record(
+    state, cs: CatalogState, summary: Summary, plans, results: dict, seconds: float
+) -> None:
     written = set(summary.report.written if summary.report else [])
     done = [r for s, r in results.items() if s in written]
     state.count("jobs_done", sum(r.get("status") != "error" for r in done))
@@ -111,7 +113,11 @@ def _row_figures(state, plans, results: dict, summary: Summary) -> tuple[Counter
     marked = waiting = 0
     for plan in plans:
         sku = plan.row.sku
-        names = plan.spec.marketplaces if plan.spec else parse_marketplaces(plan.row.get("marketplaces"), known)
+        names = (
+            plan.spec.marketplaces
+            if plan.spec
+            else parse_marketplaces(plan.row.get("marketplaces"), known)
+        )
         marketplaces.update(names)
         result = results.get(sku)
         status = result["status"] if result else plan.row.get("status")
