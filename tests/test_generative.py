@@ -230,3 +230,17 @@ def test_gpu_bench_configs_are_the_real_sizes():
         with torch.device("meta"):  # shapes only: no memory, no init time
             unet = UNet2DConditionModel(in_channels=9, out_channels=4, **cfg["unet"])
         assert round(sum(p.numel() for p in unet.parameters()) / 1e6, 1) == millions
+
+
+def test_colour_drift_inside_the_product_is_flagged(fake_cutout):
+    src = product_photo().image
+    placed = generative.place(
+        src, cutout.predict_alpha(src, "u2netp"), {"canvas": [96, 80], "fill": 0.6}
+    )
+    locked = np.asarray(generative.lock(Image.new("RGB", (96, 80), (0, 90, 0)), placed)).copy()
+    assert generative.colour_figures(Image.fromarray(locked), placed) == (0.0, 0.0)
+    locked[placed.solid] = np.clip(locked[placed.solid].astype(int) + 25, 0, 255)  # a repaint
+    mean, p95 = generative.colour_figures(Image.fromarray(locked), placed)
+    assert p95 > 1.0
+    figures = {"dE": mean, "dE_p95": p95, "shape_iou": 1.0, "bbox_grow": 0.0}
+    assert generative.SceneMode().flags(figures) == [f"dE p95 {p95:.2f} > 1.0"]

@@ -137,7 +137,11 @@ def colour_figures(out: Image.Image, placed: Placed) -> tuple[float, float]:
     solid = placed.solid
     if not solid.any():
         return 0.0, 0.0
-    de = delta_e_rgb(np.asarray(out, np.float64)[solid], placed.rgb[solid].astype(np.float64))
+    got, want = np.asarray(out, np.float64)[solid], placed.rgb[solid].astype(np.float64)
+    changed = np.any(got != want, axis=1)  # identical pixels are 0 by definition: skip the maths
+    de = np.zeros(len(got))
+    if changed.any():
+        de[changed] = delta_e_rgb(got[changed], want[changed])
     return float(de.mean()), float(np.percentile(de, 95))
 
 
