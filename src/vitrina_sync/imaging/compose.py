@@ -138,15 +138,15 @@ def contact_shadow(alpha: np.ndarray, strength: float = 0.22) -> np.ndarray:
     ys, xs = np.nonzero(alpha > 0.5)
     if len(ys) == 0:
         return np.zeros_like(alpha)
-    left, right, bottom = xs.min(), xs.max() + 1, ys.max() + 1
-    height = bottom - ys.min()
+    left, right, bottom = int(xs.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    height = bottom - int(ys.min())
     w, below = right - left, max(2, int(0.02 * height))
     ry = max(2, int(0.03 * height))
     layer = Image.new("L", (w, ry + below), 0)
     from PIL import ImageDraw, ImageFilter
 
     ImageDraw.Draw(layer).ellipse((0.1 * w, 0, 0.9 * w, 2 * ry), fill=255)
-    layer = layer.filter(ImageFilter.GaussianBlur(max(1.0, 0.02 * w)))
+    layer = layer.filter(ImageFilter.GaussianBlur(float(max(1.0, 0.02 * w))))
     shadow = np.zeros_like(alpha)
     top = bottom - ry
     rows = min(ry + below, alpha.shape[0] - top)

@@ -86,7 +86,7 @@ def refine_alpha(
 
     work_box: the region's extent in work-image pixel coordinates. params: r, eps (work pixels).
     """
-    r, eps = int(params.get("refine_radius", 4)), float(params.get("refine_eps", 1e-3))
+    r, eps = int(params.get("refine_radius", 4)), float(params.get("refine_eps", 1e-4))
     size = (region.shape[1], region.shape[0])
     coarse = resample_float(p_work, size, work_box)
     alpha = (coarse > 0.5).astype(np.float32)
@@ -97,7 +97,8 @@ def refine_alpha(
     )
     if not band.any():
         return alpha
-    mean_a, mean_b = guided_coefficients(work_rgb.astype(np.float32) / 255.0, p_work, r, eps)
+    target = (p_work > 0.5).astype(np.float32) if params.get("refine_hard", False) else p_work
+    mean_a, mean_b = guided_coefficients(work_rgb.astype(np.float32) / 255.0, target, r, eps)
     ys, xs = np.nonzero(band)
     guide = region[ys, xs].astype(np.float32) / 255.0
     q = _sample(mean_b, ys, xs, size, work_box)

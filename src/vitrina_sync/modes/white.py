@@ -67,6 +67,9 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
     work, p_work = cutout.predict_work(
         rgb, _model(preset, settings), settings, int(preset.get("work_side", 640))
     )
+    if source_alpha is not None:  # transparent parts of a cut-out source are never product
+        own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
+        p_work = np.minimum(p_work, own)
     crop = _crop_from_work(p_work, work.size, rgb.size)
     placement = compose.plan_placement(crop, _canvas(preset), float(preset.get("fill", 0.85)))
     out_per_work = (
@@ -92,7 +95,7 @@ def geometry(cut: Cut) -> dict:
         "crop": list(cut.placement.crop),
         "box": list(cut.placement.box),
         "region": list(cut.region.canvas),
-        "region_source": [round(v, 4) for v in cut.region.source],
+        "region_source": list(cut.region.source),  # exact: the transform is reproducible
     }
 
 

@@ -1,0 +1,292 @@
+"""white and card modes on ground-truth scenes, with the real u2netp model (no stubs)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage.color import deltaE_ciede2000, rgb2lab
+from synthetic import iou, scene
+
+from vitrina_sync import plugins
+from vitrina_sync.errors import ImageError, ModelMissing, RowError
+from vitrina_sync.imaging import compose, cutout
+from vitrina_sync.modes.base import LoadedImage, ModeContext
+from vitrina_sync.modes.card import CardMode
+from vitrina_sync.modes.white import WhiteMode
+
+SETTINGS = {"default_model": "u2netp"}
+SIZE = (600, 800)  # source photos (w, h)
+CANVAS = [800, 800]
+
+
+def run(mode, img, **preset):
+    params = {"canvas": CANVAS, "fill": 0.85, "model": "u2netp", **preset}
+    return mode.process(LoadedImage(img, "PNG"), ModeContext("SKU-1", "f" * 12, params, SETTINGS))
+
+
+def region_of(out) -> compose.Region:
+    g = out.extra["geometry"]
+    return compose.Region(tuple(g["region"]), tuple(g["region_source"]))
+
+
+def on_canvas(out, array: np.ndarray, fill_value=0) -> np.ndarray:
+    """A source-geometry array put through the output's geometric transform onto the canvas."""
+    region = region_of(out)
+    mode = "L" if array.ndim == 2 else "RGB"
+    resampled = np.asarray(compose.resample_region(Image.fromarray(array, mode), region))
+    canvas = np.full((out.mask.height, out.mask.width) + array.shape[2:], fill_value, array.dtype)
+    l, t, r, b = region.canvas
+    canvas[t:b, l:r] = resampled
+    return canvas
+
+
+def truth_on_canvas(out, sc) -> np.ndarray:
+    return on_canvas(out, (sc.alpha * 255 + 0.5).astype(np.uint8)).astype(np.float32) / 255.0
+
+
+@pytest.fixture(scope="module")
+def white():
+    mode = WhiteMode()
+    mode.warm(SETTINGS)
+    return mode
+
+
+@pytest.fixture(scope="module")
+def box_on_green(white):
+    sc = scene("box", "green", SIZE)
+    return sc, run(white, sc.image)
+
+
+def test_modes_register_through_the_hook():
+    modes = plugins.modes(plugins.build_plugin_manager(load_entry_points=False))
+    assert isinstance(modes["white"], WhiteMode) and isinstance(modes["card"], CardMode)
+    assert modes["card"].queue == modes["white"].queue == "cpu"
+
+
+def test_white_output_contract(box_on_green):
+    _, out = box_on_green
+    assert out.image.mode == "RGB" and out.mask.mode == "L"
+    assert out.image.size == out.mask.size == tuple(CANVAS)
+    for key in (
+        "de_mean",
+        "de_p95",
+        "halo",
+        "uncertainty",
+        "fill",
+        "purity",
+        "sharpness",
+        "headroom",
+    ):
+        assert isinstance(out.qa[key], float), key
+    assert out.qa["flags"] == [] and out.qa["summary"].endswith("| ok")
+    assert out.qa["summary"].startswith("dE 0.0 | halo 0.00 | fill 0.85")
+    assert "u2netp 8e83ca70" in out.ai_version and "white-2" in out.ai_version
+
+
+def test_white_background_is_exactly_white_and_product_centred(box_on_green):
+    _, out = box_on_green
+    img, mask = np.asarray(out.image), np.asarray(out.mask)
+    assert (img[mask == 0] == 255).all()  # every background pixel is exactly 255,255,255
+    assert out.qa["purity"] == 1.0
+    ys, xs = np.nonzero(mask > 127)
+    assert abs((xs.min() + xs.max() + 1) / 2 - CANVAS[0] / 2) <= 2
+    assert abs((ys.min() + ys.max() + 1) / 2 - CANVAS[1] / 2) <= 2
+    assert abs(out.qa["fill"] - 0.85) <= 0.02
+
+
+def test_white_mask_matches_ground_truth_on_green(box_on_green):
+    sc, out = box_on_green
+    assert iou(np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)) >= 0.99  # measured 0.997
+
+
+def test_pixel_lock_inside_the_opaque_mask(box_on_green):
+    sc, out = box_on_green
+    img, mask = np.asarray(out.image), np.asarray(out.mask)
+    # exactly the resampled source where the mask is fully opaque
+    source = on_canvas(out, np.asarray(sc.image))
+    opaque = mask == 255
+    assert opaque.sum() > 0.2 * mask.size
+    assert (img[opaque] == source[opaque]).all()
+    # and the true product colours (CIEDE2000 p95 < 1) where the truth is opaque too
+    truth = truth_on_canvas(out, sc)
+    product = on_canvas(out, sc.product)
+    both = opaque & (truth >= 1.0)
+    de = deltaE_ciede2000(rgb2lab(img[both][None] / 255.0), rgb2lab(product[both][None] / 255.0))
+    assert np.percentile(de, 95) < 1.0
+
+
+def test_no_green_fringe_on_green_background(box_on_green, white):
+    sc, out = box_on_green
+    assert out.qa["halo"] < 0.03  # measured 0.000
+    img = np.asarray(out.image).astype(int)
+    greenish = (img[..., 1] - (img[..., 0] + img[..., 2]) / 2) > 25
+    assert greenish.sum() == 0  # the box is red: any green pixel is the old background
+    raw = run(white, sc.image, decontaminate=False)  # the same cut without decontamination
+    raw_img = np.asarray(raw.image).astype(int)
+    assert ((raw_img[..., 1] - (raw_img[..., 0] + raw_img[..., 2]) / 2) > 25).sum() > 100
+    assert raw.qa["halo"] > 0.03 and any(f.startswith("halo") for f in raw.qa["flags"])
+
+
+def test_jpeg_q95_444_keeps_the_background_white_away_from_the_edge(box_on_green):
+    _, out = box_on_green
+    buf = io.BytesIO()
+    out.image.save(buf, "JPEG", quality=95, subsampling=0)
+    decoded = np.asarray(Image.open(buf))
+    from scipy import ndimage
+
+    near = ndimage.binary_dilation(np.asarray(out.mask) > 0, iterations=16)
+    assert (decoded[~near] == 255).all()
+
+
+@pytest.mark.parametrize(
+    "kind, bg, min_iou",
+    [
+        ("bottle", "light", 0.99),  # measured 1.000
+        ("bag", "grass", 0.98),  # thin straps on a real photo texture; measured 0.995
+        ("mug", "light", 0.98),  # white product on a light sweep; measured 0.999
+        ("box", "chelsea", 0.93),  # in front of a cat photo; measured 0.971
+    ],
+)
+def test_mask_iou_against_ground_truth(white, kind, bg, min_iou):
+    sc = scene(kind, bg, SIZE)
+    out = run(white, sc.image)
+    assert iou(np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)) >= min_iou
+    assert abs(out.qa["fill"] - 0.85) <= 0.02
+
+
+def test_ring_hole_is_kept_by_u2netp_and_qa_says_so(white):
+    """u2netp is a salient-object model: it keeps a ring's closed hole as product.
+
+    We do not hide that: the IoU is what it is (0.68 measured) and QA's bg_inside flags it.
+    """
+    sc = scene("ring", "green", SIZE)
+    out = run(white, sc.image)
+    mask, truth = np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)
+    assert 0.6 < iou(mask, truth) < 0.75
+    cy, cx = CANVAS[1] // 2, CANVAS[0] // 2
+    assert mask[cy, cx] == 1.0 and truth[cy, cx] == 0.0  # the hole's centre is "product"
+    assert out.qa["bg_inside"] > 0.2
+    assert any(f.startswith("bg inside") for f in out.qa["flags"])
+
+
+def test_busy_photo_background_is_flagged_not_hidden(white):
+    """On a busy photo u2netp takes part of the photo as product; QA must not say ok."""
+    sc = scene("ring", "chelsea", SIZE)
+    out = run(white, sc.image)
+    assert iou(np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)) < 0.8  # measured 0.56
+    assert out.qa["flags"], out.qa["summary"]
+
+
+def test_shadow_never_enlarges_the_product(white):
+    sc = scene("bottle", "light", SIZE)
+    out = run(white, sc.image, shadow=True)
+    img, mask = np.asarray(out.image), np.asarray(out.mask)
+    ys, xs = np.nonzero(mask > 127)
+    shaded = (img < 255).any(axis=2) & (mask == 0)
+    assert shaded.sum() > 100  # there is a visible shadow
+    sy, sx = np.nonzero(shaded)
+    assert sx.min() >= xs.min() and sx.max() <= xs.max()
+    assert sy.max() <= ys.max() + 0.025 * (ys.max() - ys.min())
+    assert abs(out.qa["fill"] - 0.85) <= 0.02
+    assert out.qa["purity"] == 1.0  # measured outside the product and its shadow
+
+
+def test_large_source_edge_follows_the_image_not_an_upscaled_mask(white):
+    """A 1200x1600 source on a 1400 px canvas: the refined edge beats the upscaled 320 px mask."""
+    from synthetic import boundary_f
+
+    sc = scene("box", "green", (1200, 1600))
+    results = {}
+    for refine in (True, False):
+        out = run(white, sc.image, canvas=[1400, 1400], refine=refine)
+        mask, truth = np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)
+        results[refine] = (np.abs(mask - truth).sum(), boundary_f(mask, truth, tol=1), out)
+    (sad, bf, out), (sad_coarse, bf_coarse, coarse) = results[True], results[False]
+    assert sad < 0.3 * sad_coarse  # measured 2.2k vs 10.4k alpha units
+    assert bf >= 0.99 and bf_coarse < bf  # measured 1.000 vs 0.966 (1 px tolerance)
+    assert out.qa["halo"] < 0.03 <= coarse.qa["halo"]  # measured 0.000 vs 0.043
+
+
+def test_source_with_alpha_keeps_its_own_transparency(white):
+    sc = scene("bottle", "green", SIZE)
+    rgba = sc.image.copy()
+    rgba.putalpha(Image.fromarray((sc.alpha * 255 + 0.5).astype(np.uint8)))
+    out = run(white, rgba)
+    own = on_canvas(out, np.asarray(rgba.getchannel("A")))
+    assert (np.asarray(out.mask).astype(int) <= own.astype(int) + 1).all()
+
+
+def test_sessions_are_created_once(white):
+    before = cutout.LOAD_COUNT["n"]
+    for kind in ("box", "bag"):
+        run(white, scene(kind, "light", (300, 400)).image, canvas=[400, 400])
+    assert cutout.LOAD_COUNT["n"] == before
+
+
+def test_missing_model_is_a_row_error_naming_the_fetch_command(white, tmp_path):
+    settings = {**SETTINGS, "model_dir": str(tmp_path)}
+    ctx = ModeContext("S", "f", {"canvas": CANVAS, "model": "birefnet-general"}, settings)
+    with pytest.raises(ModelMissing, match="vitrina-sync models fetch birefnet-general"):
+        white.process(LoadedImage(scene("box", "light", (200, 300)).image, "PNG"), ctx)
+    with pytest.raises(ModelMissing, match="unknown background model"):
+        cutout.session("no-such-model", settings)
+
+
+def test_empty_mask_is_a_row_error(white):
+    blank = Image.new("RGBA", (300, 400), (128, 128, 128, 0))  # a fully transparent cut-out
+    with pytest.raises(ImageError, match="no product found"):
+        run(white, blank)
+
+
+# ---- card mode ----
+
+
+@pytest.fixture(scope="module")
+def card():
+    return CardMode()
+
+
+def test_card_solid_colour_and_pixel_lock(card):
+    sc = scene("box", "green", SIZE)
+    out = run(card, sc.image, background="#F2EFEA")
+    img, mask = np.asarray(out.image), np.asarray(out.mask)
+    assert (img[mask == 0] == (0xF2, 0xEF, 0xEA)).all()
+    source = on_canvas(out, np.asarray(sc.image))
+    assert (img[mask == 255] == source[mask == 255]).all()
+    assert "purity" not in out.qa and out.qa["halo"] < 0.03
+    assert "card-1" in out.ai_version
+
+
+def test_card_gradient(card):
+    out = run(card, scene("bottle", "light", SIZE).image, background="gradient:#FFFFFF:#203040")
+    img = np.asarray(out.image)
+    assert tuple(img[0, 0]) == (255, 255, 255) and tuple(img[-1, 0]) == (0x20, 0x30, 0x40)
+    assert img[:, 0, 0].tolist() == sorted(img[:, 0, 0].tolist(), reverse=True)
+
+
+def test_card_image_background(card, tmp_path):
+    from skimage import data
+
+    Image.fromarray(data.coffee()).save(tmp_path / "linen.jpg", quality=92)
+    settings = {**SETTINGS, "assets": str(tmp_path)}
+    sc = scene("bottle", "green", SIZE)
+    params = {"canvas": CANVAS, "fill": 0.8, "background": "image:linen.jpg"}
+    out = card.process(LoadedImage(sc.image, "PNG"), ModeContext("S", "f", params, settings))
+    img, mask = np.asarray(out.image), np.asarray(out.mask)
+    expected = compose.cover(Image.open(tmp_path / "linen.jpg"), tuple(CANVAS))
+    assert (img[mask == 0] == expected[mask == 0]).all()
+    source = on_canvas(out, np.asarray(sc.image))
+    assert (img[mask == 255] == source[mask == 255]).all()
+    params["background"] = "image:missing.jpg"
+    with pytest.raises(ImageError, match="not found"):
+        card.process(LoadedImage(sc.image, "PNG"), ModeContext("S", "f", params, settings))
+
+
+def test_card_bad_background_spec_is_a_row_error(card):
+    with pytest.raises(RowError, match="gradient:#TOP:#BOTTOM"):
+        run(card, scene("box", "light", (200, 300)).image, background="gradient:#fff")
+    with pytest.raises(RowError, match="not a #RRGGBB"):
+        run(card, scene("box", "light", (200, 300)).image, background="teal-ish")
