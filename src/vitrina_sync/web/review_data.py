@@ -1,0 +1,304 @@
+"""What the review pages show, read from the sheet and the output folders (no Flask here).
+
+The sheet is read through the catalog adapter and kept a few seconds (an XLSX until its file
+changes), so paging through a 2,000-row queue does not re-read the workbook per click and a
+Google Sheet is not read more often than its quota allows. qa.json files live in
+content-addressed folders and never change, so they are cached for the life of the process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..catalog.model import Row, Sheet
+from ..store import output_dir, safe_name
+
+SHEET_TTL = 5.0  # seconds a non-file catalog read is reused
+PAGE_SIZE = 40
+FIGURES = (  # (figure, threshold key, how the figure must compare, label)
+    ("de_mean", "de_mean_max", "max", "colour drift dE mean"),
+    ("de_p95", "de_p95_max", "max", "colour drift dE p95"),
+    ("halo", "halo_max", "max", "edge halo"),
+    ("uncertainty", "uncertainty_max", "max", "mask uncertainty"),
+    ("bg_inside", "bg_inside_max", "max", "old background inside"),
+    ("purity", "purity_min", "min", "background purity"),
+    ("sharpness", "sharpness_min", "min", "source sharpness"),
+    ("headroom", "headroom_min", "min", "resolution headroom"),
+    ("fill", "fill_tolerance", "near", "fill ratio"),
+)
+DEFAULT_CHECKLIST = ("shape", "colour", "pattern", "hardware", "labels")
+DEFAULT_REASONS = (
+    "colour changed",
+    "shape or edges damaged",
+    "halo / old background visible",
+    "wrong crop or fill",
+    "artefacts",
+    "wrong product",
+)
+
+
+@dataclass
+class Item:
+    """One row waiting for review, with what the queue shows about it."""
+
+    row: Row
+    folder: Path
+    qa: dict = field(default_factory=dict)
+
+    @property
+    def sku(self) -> str:
+        return self.row.sku
+
+    @property
+    def fingerprint(self) -> str:
+        return self.row.get("fingerprint")
+
+    @property
+    def flags(self) -> list[str]:
+        return list(self.qa.get("flags") or [])
+
+    @property
+    def marketplaces(self) -> list[str]:
+        cell = self.row.get("marketplaces").replace(";", ",")
+        return [p.strip().casefold() for p in cell.split(",") if p.strip()]
+
+    @property
+    def badness(self) -> tuple[int, float]:
+        """Worst first: how many figures fail, then how far the worst one is from its limit."""
+        ratios = [r for _, _, _, _, r in figure_rows(self.qa)]
+        return len(self.flags), max(ratios, default=0.0)
+
+
+class SheetCache:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[object, float, Sheet]] = {}
+
+    def get(self, name: str, catalog) -> Sheet:
+        stamp = _file_stamp(catalog)
+        with self._lock:
+            entry = self._entries.get(name)
+        if entry and (
+            entry[0] == stamp if stamp is not None else time.monotonic() - entry[1] < SHEET_TTL
+        ):
+            return entry[2]
+        sheet = catalog.read()
+        with self._lock:
+            self._entries[name] = (stamp, time.monotonic(), sheet)
+        return sheet
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._entries.pop(name, None)
+
+
+def _file_stamp(catalog):
+    path = getattr(catalog, "path", None)
+    if path is None:
+        return None
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=20_000)
+def _qa_text(path: str) -> str:
+    try:
+        return Path(path).read_text("utf-8")
+    except OSError:
+        return ""
+
+
+def load_json(path: Path) -> dict:
+    """A JSON file of a finished (never rewritten) output folder, or {} when absent/unreadable."""
+    text = _qa_text(str(path))
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def figure_rows(qa: dict) -> list[tuple[str, float, str, bool, float]]:
+    """(label, value, limit text, ok, ratio to the limit) for each figure the output has."""
+    limits = qa.get("thresholds") or {}
+    out = []
+    for fig, key, how, label in FIGURES:
+        value, limit = qa.get(fig), limits.get(key)
+        if not isinstance(value, (int, float)) or not isinstance(limit, (int, float)):
+            continue
+        if how == "max":
+            ok, text, ratio = value <= limit, f"≤ {limit:g}", value / limit if limit else 0.0
+        elif how == "min":
+            ok, text, ratio = value >= limit, f"≥ {limit:g}", limit / value if value else 10.0
+        else:
+            target = float((qa.get("preset") or {}).get("fill") or value)
+            off = abs(value - target)
+            ok, text = off <= limit + 1e-9, f"{target:g} ± {limit:g}"
+            ratio = off / limit if limit else 0.0
+        out.append((label, float(value), text, ok, float(ratio)))
+    return out
+
+
+def item_for(row: Row, out_root: Path) -> Item:
+    folder = (
+        output_dir(out_root, row.sku, row.get("fingerprint"))
+        if row.get("fingerprint")
+        else out_root / "-"
+    )
+    return Item(row, folder, load_json(folder / "qa.json"))
+
+
+def waiting(sheet: Sheet, out_root: Path) -> list[Item]:
+    """Rows in needs_review, worst QA first (ties by SKU so pages are stable)."""
+    items = [
+        item_for(r, out_root) for r in sheet.rows if r.get("status") == "needs_review" and r.sku
+    ]
+    items.sort(key=lambda i: i.sku)
+    items.sort(key=lambda i: i.badness, reverse=True)
+    return items
+
+
+def matches(item: Item, filters: dict[str, str]) -> bool:
+    cat, mode, market = filters.get("category"), filters.get("mode"), filters.get("marketplace")
+    audit, flag = filters.get("audit"), filters.get("flag")
+    if cat and item.row.get("category").casefold() != cat.casefold():
+        return False
+    if mode and (item.row.get("mode") or "white").casefold() != mode.casefold():
+        return False
+    if market and market.casefold() not in item.marketplaces:
+        return False
+    if audit and (audit == "yes") != bool(item.row.get("audit")):
+        return False
+    if flag == "ok" and item.flags:
+        return False
+    if flag == "flagged" and not item.flags:
+        return False
+    if (
+        flag
+        and flag not in ("ok", "flagged")
+        and not any(f.split(" ")[0] == flag for f in item.flags)
+    ):
+        return False
+    return True
+
+
+def facets(items: list[Item]) -> dict[str, list[str]]:
+    """The values each filter can take in the current queue."""
+    flags = {f.split(" ")[0] for i in items for f in i.flags}
+    return {
+        "category": sorted({i.row.get("category") for i in items if i.row.get("category")}),
+        "mode": sorted({i.row.get("mode") or "white" for i in items}),
+        "marketplace": sorted({m for i in items for m in i.marketplaces}),
+        "flag": ["flagged", "ok", *sorted(flags)],
+    }
+
+
+def paged(items: list, page: int, size: int = PAGE_SIZE) -> tuple[list, int, int]:
+    pages = max(1, -(-len(items) // size))
+    page = min(max(1, page), pages)
+    return items[(page - 1) * size : page * size], page, pages
+
+
+def neighbours(items: list[Item], sku: str) -> tuple[str | None, str | None, int]:
+    """(previous SKU, next SKU, 1-based position) of `sku` in the queue."""
+    skus = [i.sku for i in items]
+    if sku not in skus:
+        return (skus[0] if skus else None), (skus[0] if skus else None), 0
+    at = skus.index(sku)
+    return (skus[at - 1] if at else None), (skus[at + 1] if at + 1 < len(skus) else None), at + 1
+
+
+def find_row(sheet: Sheet, sku: str) -> Row | None:
+    rows = [r for r in sheet.rows if r.sku == sku]
+    return rows[0] if len(rows) == 1 else None
+
+
+def files_of(folder: Path) -> dict[str, str]:
+    """Role -> file name in an output folder (from result.json, else by looking)."""
+    files = dict((load_json(folder / "result.json").get("files") or {}))
+    if not files and folder.is_dir():
+        for p in folder.iterdir():
+            files.setdefault(p.stem if not p.stem.startswith("source") else "source", p.name)
+    return {k: v for k, v in files.items() if "/" not in v and not v.startswith(".")}
+
+
+def variants(files: dict[str, str]) -> list[tuple[int, str]]:
+    """[(1, main), (2, variant_2), ...] when the mode made several pictures."""
+    extra = sorted(
+        (int(k.split("_")[1]), v)
+        for k, v in files.items()
+        if k.startswith("variant_") and k.split("_")[1].isdigit()
+    )
+    return [(1, files["main"]), *extra] if extra and "main" in files else []
+
+
+def history(out_root: Path, row: Row, log: list[dict]) -> list[dict]:
+    """Every output folder of the SKU (newest first), with the decisions made on each version."""
+    base = out_root / safe_name(row.sku)
+    current = row.get("fingerprint")[:12]
+    versions = []
+    folders = (
+        [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        if base.is_dir()
+        else []
+    )
+    for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True):
+        result, qa = load_json(folder / "result.json"), load_json(folder / "qa.json")
+        versions.append(
+            {
+                "fp": folder.name,
+                "current": folder.name == current,
+                "updated": result.get("updated", ""),
+                "qa": qa.get("summary") or result.get("qa", ""),
+                "mode": result.get("mode", ""),
+                "main": (result.get("files") or {}).get("main", ""),
+                "decisions": [e for e in log if e.get("fp", "")[:12] == folder.name],
+            }
+        )
+    bound = row.get("decision_fp").partition(":")[0]
+    if row.get("decision"):
+        for v in versions:
+            if v["fp"] == bound:
+                v["sheet_decision"] = {
+                    "decision": row.get("decision"),
+                    "approver": row.get("approver"),
+                    "date": row.get("review_date"),
+                    "reason": row.get("reject_reason"),
+                }
+    return versions
+
+
+def status_counts(sheet: Sheet) -> tuple[Counter, Counter, int]:
+    """(rows per status, rows per marketplace, audit rows waiting) from a sheet read."""
+    statuses, markets, audit = Counter(), Counter(), 0
+    for row in sheet.rows:
+        statuses[row.get("status") or "new"] += 1
+        for m in Item(row, Path()).marketplaces:
+            markets[m] += 1
+        audit += bool(row.get("audit")) and row.get("status") == "needs_review"
+    return statuses, markets, audit
+
+
+def checklist(settings, category: str) -> list[str]:
+    lists = (settings or {}).get("checklists") or {}
+    for name, items in lists.items():
+        if str(name).strip().casefold() == (category or "").strip().casefold() and items:
+            return [str(i) for i in items]
+    default = lists.get("default") if isinstance(lists, dict) else None
+    return [str(i) for i in default] if default else list(DEFAULT_CHECKLIST)
+
+
+def reject_reasons(settings) -> list[str]:
+    reasons = (settings or {}).get("reject_reasons")
+    if isinstance(reasons, str):
+        reasons = [r.strip() for r in reasons.split(",")]
+    return [str(r) for r in reasons if str(r).strip()] if reasons else list(DEFAULT_REASONS)

@@ -1,0 +1,107 @@
+"""/packs (admin only): build a marketplace's pack from the catalog's approved rows, show its
+report, download the zip. The same steps as `vitrina-sync pack` (packs/commands.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+
+from .auth import role_required
+
+bp = Blueprint("packs", __name__)
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+
+
+def _catalog():
+    from .review import catalog
+
+    return catalog()
+
+
+def packs_dir(session) -> Path:
+    return session.out_root / "packs"
+
+
+def installed() -> dict:
+    from .. import plugins
+
+    try:
+        return plugins.marketplaces()
+    except Exception as exc:  # a broken plugin: the page says so instead of a 500
+        flash(f"marketplace plugins failed to load: {exc}", "error")
+        return {}
+
+
+def read_report(folder: Path, market: str) -> dict | None:
+    try:
+        return json.loads((folder / f"{market}.report.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@bp.route("/packs")
+@role_required("admin")
+def index():
+    name, cstate = _catalog()
+    folder = packs_dir(cstate.session)
+    markets = []
+    for market_name, market in sorted(installed().items()):
+        zip_path = folder / f"{market_name}.zip"
+        markets.append(
+            {
+                "name": market_name,
+                "title": getattr(market, "title", market_name),
+                "base_url": market.configured(cstate.session.settings).config.get("base_url", ""),
+                "zip": zip_path.exists(),
+                "report": read_report(folder, market_name),
+            }
+        )
+    return render_template(
+        "packs.html", c=name, markets=markets, default_base=request.url_root + "packs/files/"
+    )
+
+
+@bp.route("/packs/build", methods=["POST"])
+@role_required("admin")
+def build():
+    from ..errors import VitrinaError
+    from ..packs.build import build_pack
+    from ..packs.commands import get_marketplace
+    from ..packs.select import plan_check, select_items
+
+    name, cstate = _catalog()
+    session = cstate.session
+    market_name = request.form.get("marketplace", "")
+    try:
+        market = get_marketplace(market_name, session.settings)
+        base = request.form.get("base_url", "").strip() or market.config.get("base_url", "")
+        sheet = session.catalog.read()
+        check = plan_check(session.settings, session.asset_root, session.out_root)
+        items, skipped = select_items(sheet.rows, market.name, check, session.out_root)
+        result = build_pack(items, market, packs_dir(session), base, skipped)
+    except VitrinaError as exc:
+        flash(f"Pack not built: {exc}", "error")
+        return redirect(url_for("packs.index", c=name))
+    counts = result.report["counts"]
+    flash(
+        f"{market.name}: {counts['cards']} card(s), {counts['files']} file(s), {counts['skipped']} row(s) skipped.",
+        "ok" if result.cards else "error",
+    )
+    return redirect(url_for("packs.index", c=name))
+
+
+@bp.route("/packs/download/<market>.zip")
+@role_required("admin")
+def download(market: str):
+    _, cstate = _catalog()
+    if market not in installed():
+        abort(404)
+    path = packs_dir(cstate.session) / f"{market}.zip"
+    if not path.is_file():
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=f"{market}.zip", max_age=0)
