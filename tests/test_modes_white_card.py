@@ -125,9 +125,19 @@ def test_no_green_fringe_on_green_background(box_on_green, white):
     greenish = (img[..., 1] - (img[..., 0] + img[..., 2]) / 2) > 25
     assert greenish.sum() == 0  # the box is red: any green pixel is the old background
     raw = run(white, sc.image, decontaminate=False)  # the same cut without decontamination
-    raw_img = np.asarray(raw.image).astype(int)
-    assert ((raw_img[..., 1] - (raw_img[..., 0] + raw_img[..., 2]) / 2) > 25).sum() > 100
-    assert raw.qa["halo"] > 0.03 and any(f.startswith("halo") for f in raw.qa["flags"])
+    assert raw.qa["halo"] > 0.03 and any(f.startswith("halo") for f in raw.qa["flags"])  # 0.124
+
+
+def _greenish(out) -> int:
+    img = np.asarray(out.image).astype(int)
+    return int(((img[..., 1] - (img[..., 0] + img[..., 2]) / 2) > 25).sum())
+
+
+def test_white_mug_on_green_keeps_no_green_fringe(white):
+    """A white product shows a green fringe most; decontamination removes it (measured 0 vs 1787)."""
+    sc = scene("mug", "green", SIZE)
+    assert _greenish(run(white, sc.image)) == 0
+    assert _greenish(run(white, sc.image, decontaminate=False)) > 100
 
 
 def test_jpeg_q95_444_keeps_the_background_white_away_from_the_edge(box_on_green):

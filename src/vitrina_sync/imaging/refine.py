@@ -106,7 +106,38 @@ def refine_alpha(
         q += _sample(mean_a[..., c], ys, xs, size, work_box) * guide[:, c]
     q = np.clip((q - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
     alpha[ys, xs] = q
+    if params.get("refine_colour", True):
+        spread = max(4.0, r * size[0] / max(work_box[2] - work_box[0], 1e-6))
+        _two_colour(region, alpha, spread)
     return alpha
+
+
+def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float) -> None:
+    """Sharpen the still-uncertain pixels with the two-colour model I = a F + (1 - a) B.
+
+    Where the guide is flat the guided filter only reproduces the model's soft ramp (it cannot
+    know where a flat background ends). F and B are the local colours of the sure product and
+    the sure background; a pixel's alpha is its position between them. Trusted only where F and
+    B differ clearly and the pixel lies near the line between them (not texture), in place.
+    """
+    ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
+    if len(ys) == 0:
+        return
+    rgb = region.astype(np.float32)
+    fg, mass_f = local_mean(rgb, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
+    bg, mass_b = local_mean(rgb, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+    d = fg - bg
+    gap2 = np.maximum((d**2).sum(axis=1), 1e-6)
+    pixel = rgb[ys, xs]
+    proj = ((pixel - bg) * d).sum(axis=1) / gap2
+    residual = np.sqrt(((pixel - bg - proj[:, None] * d) ** 2).sum(axis=1))
+    trust = np.clip((np.sqrt(gap2) - 20.0) / 40.0, 0.0, 1.0) * np.clip(
+        1.0 - residual / 30.0, 0.0, 1.0
+    )
+    trust = np.where((mass_f > 1e-3) & (mass_b > 1e-3), trust, 0.0)
+    proj = np.clip((np.clip(proj, 0.0, 1.0) - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
+    blended = trust * proj + (1.0 - trust) * alpha[ys, xs]
+    alpha[ys, xs] = np.where(blended < 1e-3, 0.0, np.where(blended > 1.0 - 1e-3, 1.0, blended))
 
 
 def _sample(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size, work_box) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""Cutout building blocks: rembg sessions, full-size alpha, edge refinement, decontamination."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from synthetic import boundary_f, iou, scene
+
+from vitrina_sync import presets
+from vitrina_sync.errors import ModelMissing, RowError
+from vitrina_sync.imaging import cutout, refine
+
+SETTINGS = {"default_model": "u2netp"}
+
+
+def test_session_is_created_once_per_process_and_never_downloads(tmp_path):
+    first = cutout.session("u2netp", SETTINGS)
+    count = cutout.LOAD_COUNT["n"]
+    assert cutout.session("u2netp", SETTINGS) is first
+    assert cutout.LOAD_COUNT["n"] == count
+    with pytest.raises(ModelMissing, match="vitrina-sync models fetch isnet-general-use"):
+        cutout.session("isnet-general-use", {"model_dir": str(tmp_path)})
+    assert not any(tmp_path.iterdir())  # nothing was fetched
+
+
+def test_predict_alpha_is_full_size_and_finds_the_product():
+    sc = scene("bottle", "light", (300, 400))
+    alpha = cutout.predict_alpha(sc.image, "u2netp", SETTINGS)
+    assert alpha.shape == (400, 300) and alpha.dtype == np.float32
+    assert 0.0 <= alpha.min() and alpha.max() <= 1.0
+    assert iou(alpha, sc.alpha) > 0.95
+
+
+def test_predict_work_reduces_before_the_model():
+    sc = scene("box", "green", (900, 1200))
+    work, p = cutout.predict_work(sc.image, "u2netp", SETTINGS, side=480)
+    assert work.size == (360, 480) and p.shape == (480, 360)
+    truth = np.asarray(Image.fromarray((sc.alpha * 255).astype(np.uint8)).resize(work.size)) / 255
+    assert iou(p, truth) > 0.98
+
+
+def _step_scene(shift_px: int):
+    """A vertical edge at x=100 (+ shift in the coarse mask): red product left, green bg right."""
+    img = np.zeros((64, 200, 3), np.uint8)
+    img[:, :100] = (200, 30, 40)
+    img[:, 100:] = (0, 177, 64)
+    coarse = np.zeros((64, 200), np.float32)
+    ramp = np.clip((100 + shift_px - np.arange(200) + 6) / 12, 0, 1)  # a soft, misplaced edge
+    coarse[:] = ramp
+    return img, coarse
+
+
+def test_refine_alpha_moves_a_soft_misplaced_edge_onto_the_image_edge():
+    img, coarse = _step_scene(shift_px=3)
+    alpha = refine.refine_alpha(img, coarse, img, (0, 0, 200, 64), {"refine_radius": 6})
+    row = alpha[32]
+    assert (row[:97] == 1.0).all() and (row[103:] == 0.0).all()
+    truth = (np.arange(200) < 100).astype(np.float32)
+    assert np.abs(row - truth).sum() < np.abs(coarse[32] - truth).sum() / 3
+
+
+def test_refine_alpha_upsamples_with_the_full_resolution_guide():
+    """Coefficients fitted at 1/4 size, applied to full-size pixels: the edge lands to the pixel."""
+    full = np.zeros((256, 800, 3), np.uint8)
+    full[:, :401] = (200, 30, 40)
+    full[:, 401:] = (0, 177, 64)
+    small = np.asarray(Image.fromarray(full).resize((200, 64), Image.Resampling.BOX))
+    coarse = np.clip((100 - np.arange(200) + 4) / 8, 0, 1)[None].repeat(64, 0).astype(np.float32)
+    alpha = refine.refine_alpha(small, coarse, full, (0, 0, 200, 64), {"refine_radius": 4})
+    edge = np.nonzero(alpha[128] < 0.5)[0][0]
+    assert abs(edge - 401) <= 1
+
+
+def test_decontaminate_recovers_the_product_colour_in_the_soft_edge():
+    fg, bg = np.array([200.0, 30.0, 40.0]), np.array([0.0, 177.0, 64.0])
+    alpha = np.clip((120 - np.arange(240)) / 8 + 0.5, 0, 1)[None].repeat(40, 0).astype(np.float32)
+    img = (alpha[..., None] * fg + (1 - alpha[..., None]) * bg + 0.5).astype(np.uint8)
+    est = refine.decontaminate(img, alpha)
+    soft = (alpha > 0.3) & (alpha < 1.0)
+    assert np.abs(est[soft] - fg).max() < 6  # the green is gone from the edge colours
+    assert (est[alpha >= 1.0] == img[alpha >= 1.0]).all()  # opaque pixels untouched
+
+
+@pytest.mark.parametrize("kind, bg", [("box", "green"), ("bag", "grass"), ("mug", "light")])
+def test_refinement_improves_boundary_f_at_full_resolution(kind, bg):
+    """Same model output; refined edge vs the upscaled soft mask, scored on the truth."""
+    from vitrina_sync.imaging import compose
+
+    sc = scene(kind, bg, (900, 1200))
+    rgb = sc.image
+    work, p = cutout.predict_work(rgb, "u2netp", SETTINGS)
+    region = compose.Region((0, 0, 900, 1200), (0.0, 0.0, 900.0, 1200.0))
+    k = work.width / rgb.width
+    src = np.asarray(compose.resample_region(rgb, region))
+    box = (0.0, 0.0, 900 * k, 1200 * k)
+    refined = refine.refine_alpha(np.asarray(work), p, src, box, {})
+    coarse = refine.refine_alpha(np.asarray(work), p, src, box, {"refine": False})
+    assert boundary_f(refined, sc.alpha, 1) > boundary_f(coarse, sc.alpha, 1)
+    assert np.abs(refined - sc.alpha).sum() < np.abs(coarse - sc.alpha).sum()
+
+
+def test_presets_resolve_and_reject():
+    params = presets.resolve("white", "", {})
+    assert (
+        params["canvas"] == [2000, 2000] and params["fill"] == 0.85 and params["model"] == "u2netp"
+    )
+    assert presets.resolve("white", "Portrait", {})["canvas"] == [1500, 2000]
+    assert presets.resolve("card", "gradient", {})["background"].startswith("gradient:")
+    with pytest.raises(RowError, match="unknown preset 'neon'"):
+        presets.resolve("card", "neon", {})
+    assert "fill" in presets.check("white", {"canvas": [100, 100], "fill": 1.5})
+    assert "canvas" in presets.check("white", {"canvas": [100], "fill": 0.5})
+
+
+def test_presets_file_overrides(tmp_path):
+    extra = tmp_path / "presets.toml"
+    extra.write_text('[card.brand]\nbackground = "#102030"\nfill = 0.7\n', "utf-8")
+    params = presets.resolve("card", "brand", {"presets": str(extra)})
+    assert params["background"] == "#102030" and params["canvas"] == [1500, 2000]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[white.huge]\nfill = 3.0\n", "utf-8")
+    with pytest.raises(RowError, match="fill must be"):
+        presets.resolve("white", "huge", {"presets": str(bad)})
