@@ -37,15 +37,20 @@ def make_items(root: Path, n: int, size: int) -> list[PackItem]:
         folder.mkdir()
         for f in ("main.jpg", "mask.png"):
             os.link(template / f, folder / f)
-        items.append(PackItem(f"SKU-{i:05d}", f"{i:064x}", folder, {"wb_nmid": str(10_000 + i)}, i + 2))
+        items.append(
+            PackItem(f"SKU-{i:05d}", f"{i:064x}", folder, {"wb_nmid": str(10_000 + i)}, i + 2)
+        )
     return items
 
 
 def floor_one(path: Path, target: tuple[int, int]) -> int:
     img = Image.open(path).convert("RGB")
     scale = min(target[0] / img.width, target[1] / img.height)
-    img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS,
-                     reducing_gap=3.0)
+    img = img.resize(
+        (round(img.width * scale), round(img.height * scale)),
+        Image.Resampling.LANCZOS,
+        reducing_gap=3.0,
+    )
     canvas = Image.new("RGB", target, (255, 255, 255))
     canvas.paste(img, ((target[0] - img.width) // 2, (target[1] - img.height) // 2))
     buf = io.BytesIO()
@@ -54,8 +59,11 @@ def floor_one(path: Path, target: tuple[int, int]) -> int:
 
 
 def run_floor(items, markets, workers: int) -> tuple[int, float]:
-    jobs = [(i.out_dir / "main.jpg", (m.rules.v("target_width"), m.rules.v("target_height")))
-            for m in markets for i in items]
+    jobs = [
+        (i.out_dir / "main.jpg", (m.rules.v("target_width"), m.rules.v("target_height")))
+        for m in markets
+        for i in items
+    ]
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda j: floor_one(*j), jobs))
@@ -89,13 +97,19 @@ def main() -> None:
             packs.append(run_packs(items, markets, Path(tmp) / "packs", args.workers))
         n_floor, t_floor = min(floors, key=lambda r: r[1])
         n_pack, t_pack = min(packs, key=lambda r: r[1])
-    print(f"{args.skus} SKUs x {len(markets)} marketplaces, {args.size}px mains, "
-          f"{args.workers} threads, {os.cpu_count()} CPUs, best of {args.repeat}, "
-          f"load avg {os.getloadavg()[0]:.1f}")
-    print(f"floor (decode+resize+pad+encode): {n_floor} images in {t_floor:.1f} s = "
-          f"{n_floor / t_floor:.1f} images/s")
-    print(f"packs (render+validate+zip+manifests+report): {n_pack} images in {t_pack:.1f} s = "
-          f"{n_pack / t_pack:.1f} images/s")
+    print(
+        f"{args.skus} SKUs x {len(markets)} marketplaces, {args.size}px mains, "
+        f"{args.workers} threads, {os.cpu_count()} CPUs, best of {args.repeat}, "
+        f"load avg {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"floor (decode+resize+pad+encode): {n_floor} images in {t_floor:.1f} s = "
+        f"{n_floor / t_floor:.1f} images/s"
+    )
+    print(
+        f"packs (render+validate+zip+manifests+report): {n_pack} images in {t_pack:.1f} s = "
+        f"{n_pack / t_pack:.1f} images/s"
+    )
     print(f"ratio packs/floor: {(n_pack / t_pack) / (n_floor / t_floor):.2f}")
 
 

@@ -33,11 +33,24 @@ def names(result) -> list[str]:
 
 
 def test_rebuild_is_byte_identical(registry, tmp_path):
-    items = [item(tmp_path, f"S{i}", ids={"wb_nmid": str(10 + i)}, size=(200, 200), variants=1)
-             for i in range(5)]
+    items = [
+        item(tmp_path, f"S{i}", ids={"wb_nmid": str(10 + i)}, size=(200, 200), variants=1)
+        for i in range(5)
+    ]
     for name in ("wildberries", "ozon", "kaspi"):
-        m = registry[name].configured({"marketplaces": {name: {"min_width": 100, "min_height": 100,
-                                       "target_width": 150, "target_height": 150, "aspect": "1:1"}}})
+        m = registry[name].configured(
+            {
+                "marketplaces": {
+                    name: {
+                        "min_width": 100,
+                        "min_height": 100,
+                        "target_width": 150,
+                        "target_height": 150,
+                        "aspect": "1:1",
+                    }
+                }
+            }
+        )
         first = build_pack(items, m, tmp_path / "a", BASE).zip_path.read_bytes()
         again = build_pack(list(reversed(items)), m, tmp_path / "b", BASE).zip_path.read_bytes()
         assert first == again, name
@@ -46,8 +59,19 @@ def test_rebuild_is_byte_identical(registry, tmp_path):
         assert {i.date_time for i in info} == {(1980, 1, 1, 0, 0, 0)}
 
 
-@pytest.mark.parametrize("sku", ["../../etc/passwd", "/abs/path", "C:\\evil", ".hidden", "a/../../b",
-                                 "..", "Кружка 1", "a_b/c"])
+@pytest.mark.parametrize(
+    "sku",
+    [
+        "../../etc/passwd",
+        "/abs/path",
+        "C:\\evil",
+        ".hidden",
+        "a/../../b",
+        "..",
+        "Кружка 1",
+        "a_b/c",
+    ],
+)
 @pytest.mark.parametrize("name", ["wildberries", "ozon", "kaspi"])
 def test_zip_slip_attempts_give_safe_names(registry, tmp_path, sku, name):
     m = market(registry, name, aspect="3:4")
@@ -62,8 +86,12 @@ def test_zip_slip_attempts_give_safe_names(registry, tmp_path, sku, name):
 
 
 def test_control_characters_in_an_id_are_a_row_error(registry, tmp_path):
-    result = build_pack([item(tmp_path, "x\x00y", size=(150, 200))], market(registry, "ozon"),
-                        tmp_path / "out", BASE)
+    result = build_pack(
+        [item(tmp_path, "x\x00y", size=(150, 200))],
+        market(registry, "ozon"),
+        tmp_path / "out",
+        BASE,
+    )
     assert not result.cards and "control characters" in result.skipped[0]["reason"]
 
 
@@ -104,8 +132,13 @@ def test_row_errors_are_skipped_with_reasons(registry, tmp_path):
     missing = item(tmp_path, "GONE", size=(150, 200))
     (missing.out_dir / "main.jpg").unlink()
     bad_id = item(tmp_path, "BADID", ids={"wb_nmid": "12a"}, size=(150, 200))
-    result = build_pack([ok, small, missing, bad_id], m, tmp_path / "out", BASE,
-                        skipped=[{"sku": "DRAFT", "row": 9, "reason": "not approved"}])
+    result = build_pack(
+        [ok, small, missing, bad_id],
+        m,
+        tmp_path / "out",
+        BASE,
+        skipped=[{"sku": "DRAFT", "row": 9, "reason": "not approved"}],
+    )
     reasons = {s["sku"]: s["reason"] for s in result.skipped}
     assert [c.item.sku for c in result.cards] == ["OK"]
     assert "source too small" in reasons["SMALL"] and "never upscale" in reasons["SMALL"]
@@ -118,12 +151,12 @@ def test_compression_stays_above_the_floor_or_fails_the_row(registry, tmp_path):
     noisy = item(tmp_path, "NOISY", size=(300, 400))
     noise = Image.effect_noise((300, 400), 120).convert("RGB")
     noise.save(noisy.out_dir / "main.jpg", quality=95)
-    m = market(registry, max_bytes=6000, target_width=300, target_height=400,
-               main_background="any")
+    m = market(registry, max_bytes=6000, target_width=300, target_height=400, main_background="any")
     result = build_pack([noisy], m, tmp_path / "out", BASE)
     assert not result.cards and "quality floor 65" in result.skipped[0]["reason"]
-    m = market(registry, max_bytes=80000, target_width=300, target_height=400,
-               main_background="any")
+    m = market(
+        registry, max_bytes=80000, target_width=300, target_height=400, main_background="any"
+    )
     result = build_pack([noisy], m, tmp_path / "out2", BASE)
     main = result.cards[0].files[0]
     assert len(main.data) <= 80000 and 65 <= main.quality < 92

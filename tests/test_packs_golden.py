@@ -83,11 +83,18 @@ def test_main_background_is_the_padding_colour_and_product_not_stretched(packs, 
 
 def test_wildberries_layout_and_media_save_bodies(packs):
     files = entries(packs["wildberries"])
-    assert {"wildberries/123456/1.jpg", "wildberries/123456/2.jpg", "wildberries/123457/1.jpg",
-            "wildberries/NO-NMID/1.jpg"} <= set(files)
+    assert {
+        "wildberries/123456/1.jpg",
+        "wildberries/123456/2.jpg",
+        "wildberries/123457/1.jpg",
+        "wildberries/NO-NMID/1.jpg",
+    } <= set(files)
     bodies = json.loads(files["wildberries/media_save.json"])  # cards in SKU order
     assert sorted(bodies, key=lambda b: b["nmId"]) == [
-        {"nmId": 123456, "data": [f"{BASE}/wildberries/123456/1.jpg", f"{BASE}/wildberries/123456/2.jpg"]},
+        {
+            "nmId": 123456,
+            "data": [f"{BASE}/wildberries/123456/1.jpg", f"{BASE}/wildberries/123456/2.jpg"],
+        },
         {"nmId": 123457, "data": [f"{BASE}/wildberries/123457/1.jpg"]},
     ]
     manifest = json.loads(files["wildberries/manifest.json"])
@@ -127,7 +134,16 @@ def test_kaspi_images_entries(packs):
 def test_report_lists_every_check(packs, name):
     report = json.loads(entries(packs[name])["report.json"])
     kinds = {c["check"] for c in report["checks"]}
-    assert {"name", "bytes", "decode", "format", "min_size", "aspect", "colour_space",
-            "main_background", "quality"} <= kinds
+    assert {
+        "name",
+        "bytes",
+        "decode",
+        "format",
+        "min_size",
+        "aspect",
+        "colour_space",
+        "main_background",
+        "quality",
+    } <= kinds
     assert report["counts"]["checks"] == len(report["checks"]) > 0
     assert json.loads(packs[name].report_path.read_text()) == report

@@ -11,9 +11,25 @@ from vitrina_sync.errors import ConfigError
 from vitrina_sync.packs.rules import apply_overrides, load_rules
 
 MARKETS = ("wildberries", "ozon", "kaspi")
-COMMON = ("formats", "output_format", "min_width", "min_height", "target_width", "target_height",
-          "max_side", "aspect", "max_bytes", "quality_floor", "quality_start", "max_images",
-          "colour_space", "main_background", "file_name_forbidden", "roles", "api_url")
+COMMON = (
+    "formats",
+    "output_format",
+    "min_width",
+    "min_height",
+    "target_width",
+    "target_height",
+    "max_side",
+    "aspect",
+    "max_bytes",
+    "quality_floor",
+    "quality_start",
+    "max_images",
+    "colour_space",
+    "main_background",
+    "file_name_forbidden",
+    "roles",
+    "api_url",
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,22 +59,35 @@ def test_stricter_defaults_where_sources_disagree(registry):
 
 def test_config_overrides_a_rule_and_says_so(registry):
     m = registry["wildberries"].configured(
-        {"marketplaces": {"wildberries": {"min_width": 1200, "min_height": 1600, "target_width": 1200,
-                                          "target_height": 1600, "token": "t"}}})
+        {
+            "marketplaces": {
+                "wildberries": {
+                    "min_width": 1200,
+                    "min_height": 1600,
+                    "target_width": 1200,
+                    "target_height": 1600,
+                    "token": "t",
+                }
+            }
+        }
+    )
     assert m.rules.v("min_width") == 1200 and m.rules["min_width"].overridden
     assert "shipped: 900" in m.rules["min_width"].note
     assert m.config == {"token": "t"}
     assert registry["wildberries"].rules.v("min_width") == 900  # the shipped object is untouched
 
 
-@pytest.mark.parametrize("section, message", [
-    ({"min_widht": 1000}, "unknown rule 'min_widht'"),
-    ({"min_width": "900px"}, "must be like 900"),
-    ({"social_frame": 1}, "must be like False"),
-    ({"target_width": 1000}, "is not aspect 3:4"),
-    ({"aspect": "wide"}, "not like '3:4'"),
-    ({"quality_floor": 95}, "quality_floor is above"),
-])
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"min_widht": 1000}, "unknown rule 'min_widht'"),
+        ({"min_width": "900px"}, "must be like 900"),
+        ({"social_frame": 1}, "must be like False"),
+        ({"target_width": 1000}, "is not aspect 3:4"),
+        ({"aspect": "wide"}, "not like '3:4'"),
+        ({"quality_floor": 95}, "quality_floor is above"),
+    ],
+)
 def test_bad_overrides_fail_at_start_up(registry, section, message):
     with pytest.raises(ConfigError, match=message):
         apply_overrides(registry["wildberries"].rules, section, "[marketplaces.wildberries]")

@@ -23,8 +23,13 @@ from vitrina_sync.store import output_dir
 
 def approved(row: Row, fingerprint: str) -> Row:
     """The row as the server leaves it after a reviewer approved the picture `fingerprint`."""
-    row.values.update(status="approved", fingerprint=fingerprint, decision="approved",
-                      approver="anna", review_date="2026-11-26")
+    row.values.update(
+        status="approved",
+        fingerprint=fingerprint,
+        decision="approved",
+        approver="anna",
+        review_date="2026-11-26",
+    )
     row.values["decision_fp"] = decisions.binding(fingerprint, row)
     return row
 
@@ -33,7 +38,12 @@ def rows_and_outputs(workspace, settings):
     """Rows A (approved), B (waiting), C (approved, photo replaced later), D (ozon only)."""
     out_root = workspace / "vitrina-out"
     check = plan_check(settings, workspace, out_root)
-    specs = {"A": "photos/mug.jpg", "B": "photos/bag.jpg", "C": "photos/ring.jpg", "D": "photos/bottle.jpg"}
+    specs = {
+        "A": "photos/mug.jpg",
+        "B": "photos/bag.jpg",
+        "C": "photos/ring.jpg",
+        "D": "photos/bottle.jpg",
+    }
     rows = []
     for n, (sku, source) in enumerate(specs.items(), start=2):
         row = Row(n, {"sku": sku, "source": source, "marketplaces": "ozon" if sku == "D" else ""})
@@ -72,15 +82,43 @@ def test_pack_command_on_an_xlsx_catalog(workspace, settings):
     rows, out_root = rows_and_outputs(workspace, settings)
     wb = Workbook()
     ws = wb.active
-    keys = ["sku", "source", "marketplaces", "status", "fingerprint", "decision", "approver",
-            "review_date", "decision_fp"]
-    ws.append(["SKU", "Source", "Marketplaces", "Status", "Fingerprint", "Decision", "Approver",
-               "Review date", "Decision fingerprint"])
+    keys = [
+        "sku",
+        "source",
+        "marketplaces",
+        "status",
+        "fingerprint",
+        "decision",
+        "approver",
+        "review_date",
+        "decision_fp",
+    ]
+    ws.append(
+        [
+            "SKU",
+            "Source",
+            "Marketplaces",
+            "Status",
+            "Fingerprint",
+            "Decision",
+            "Approver",
+            "Review date",
+            "Decision fingerprint",
+        ]
+    )
     for r in rows:
         ws.append([r.get(k) for k in keys])
     wb.save(workspace / "catalog.xlsx")
-    result = CliRunner().invoke(pack, [str(workspace / "catalog.xlsx"), "--marketplace", "kaspi",
-                                       "--base-url", "https://cdn.example.com/p"])
+    result = CliRunner().invoke(
+        pack,
+        [
+            str(workspace / "catalog.xlsx"),
+            "--marketplace",
+            "kaspi",
+            "--base-url",
+            "https://cdn.example.com/p",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "1 card(s)" in result.output and "skipped C" in result.output
     zip_path = out_root / "packs" / "kaspi.zip"

@@ -48,7 +48,9 @@ def test_every_hook_has_a_test(hook):
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_is_documented(hook):
     doc = (ROOT / "docs" / "plugins.md").read_text("utf-8")
-    assert re.search(rf"^### `{hook}\(", doc, re.M), f"docs/plugins.md lacks a ### `{hook}(...)` section"
+    assert re.search(rf"^### `{hook}\(", doc, re.MULTILINE), (
+        f"docs/plugins.md lacks a ### `{hook}(...)` section"
+    )
 
 
 def test_vitrina_register_marketplaces_installed_distributions():
@@ -56,50 +58,72 @@ def test_vitrina_register_marketplaces_installed_distributions():
     assert {"kaspi", "wildberries", "ozon"} <= set(found)
     eps = {ep.name: ep for ep in entry_points(group="vitrina_sync")}
     for name in ("kaspi", "wildberries", "ozon"):
-        assert eps[name].dist.name == f"vitrina-{name}" and found[name].version == eps[name].dist.version
+        assert (
+            eps[name].dist.name == f"vitrina-{name}"
+            and found[name].version == eps[name].dist.version
+        )
 
 
 def test_vitrina_register_marketplaces_duplicate_name_fails(tmp_path, monkeypatch):
-    write_plugin(tmp_path, monkeypatch, "dupe_kaspi", """
+    write_plugin(
+        tmp_path,
+        monkeypatch,
+        "dupe_kaspi",
+        """
         from vitrina_sync.hookspecs import hookimpl
         from vitrina_kaspi import Kaspi
 
         @hookimpl
         def vitrina_register_marketplaces():
             return [Kaspi()]
-    """)
+    """,
+    )
     pm = plugins.build_plugin_manager()
     with pytest.raises(ConfigError, match="two plugins register the marketplace 'kaspi'"):
         plugins.marketplaces(pm)
 
 
 def test_vitrina_register_modes_duplicate_name_fails(tmp_path, monkeypatch):
-    write_plugin(tmp_path, monkeypatch, "dupe_white", """
+    write_plugin(
+        tmp_path,
+        monkeypatch,
+        "dupe_white",
+        """
         from vitrina_sync.hookspecs import hookimpl
         from vitrina_sync.modes.white import WhiteMode
 
         @hookimpl
         def vitrina_register_modes():
             return [WhiteMode()]
-    """)
+    """,
+    )
     with pytest.raises(ConfigError, match="two plugins register the mode 'white'"):
         plugins.modes(plugins.build_plugin_manager())
 
 
 def test_hookimpl_without_a_spec_fails_at_start_up(tmp_path, monkeypatch):
-    write_plugin(tmp_path, monkeypatch, "typo_hook", """
+    write_plugin(
+        tmp_path,
+        monkeypatch,
+        "typo_hook",
+        """
         from vitrina_sync.hookspecs import hookimpl
 
         @hookimpl
         def vitrina_register_marketplace():  # singular: no such hook
             return []
-    """)
+    """,
+    )
     with pytest.raises(ConfigError, match="plugin error: .*vitrina_register_marketplace"):
         plugins.build_plugin_manager()
 
 
 def test_vitrina_startup_can_refuse_start_up(tmp_path, monkeypatch):
-    write_plugin(tmp_path, monkeypatch, "needs_token", """
+    write_plugin(
+        tmp_path,
+        monkeypatch,
+        "needs_token",
+        """
         from vitrina_sync.errors import ConfigError
         from vitrina_sync.hookspecs import hookimpl
 
@@ -107,18 +131,22 @@ def test_vitrina_startup_can_refuse_start_up(tmp_path, monkeypatch):
         def vitrina_startup(settings):
             if not settings.get("marketplaces", {}).get("etsy", {}).get("token"):
                 raise ConfigError("etsy: set token in [marketplaces.etsy]")
-    """)
+    """,
+    )
     pm = plugins.build_plugin_manager()
     with pytest.raises(ConfigError, match="etsy: set token"):
         pm.hook.vitrina_startup(settings={})
     pm.hook.vitrina_startup(settings={"marketplaces": {"etsy": {"token": "t"}}})
 
 
-@pytest.mark.parametrize("allow, expect", [
-    ("kaspi", {"kaspi"}),  # entry-point name
-    ("vitrina-ozon, wildberries", {"ozon", "wildberries"}),  # distribution name too
-    ("", set()),
-])
+@pytest.mark.parametrize(
+    "allow, expect",
+    [
+        ("kaspi", {"kaspi"}),  # entry-point name
+        ("vitrina-ozon, wildberries", {"ozon", "wildberries"}),  # distribution name too
+        ("", set()),
+    ],
+)
 def test_allowlist_limits_external_plugins(monkeypatch, allow, expect):
     monkeypatch.setenv("VITRINA_PLUGINS", allow)
     found = plugins.marketplaces(plugins.build_plugin_manager())
@@ -129,7 +157,11 @@ def test_allowlist_limits_external_plugins(monkeypatch, allow, expect):
 def test_a_third_party_marketplace_is_a_peer(tmp_path, monkeypatch):
     rules = (ROOT / "plugins/kaspi/vitrina_kaspi/rules.toml").read_text("utf-8")
     (tmp_path / "etsy_rules.toml").write_text(rules)
-    write_plugin(tmp_path, monkeypatch, "etsy_plugin", f"""
+    write_plugin(
+        tmp_path,
+        monkeypatch,
+        "etsy_plugin",
+        f"""
         from pathlib import Path
         from vitrina_sync.hookspecs import hookimpl
         from vitrina_sync.packs.base import Marketplace
@@ -142,11 +174,24 @@ def test_a_third_party_marketplace_is_a_peer(tmp_path, monkeypatch):
         @hookimpl
         def vitrina_register_marketplaces():
             return [Etsy()]
-    """)
+    """,
+    )
     etsy = plugins.marketplaces(plugins.build_plugin_manager())["etsy"]
-    etsy = etsy.configured({"marketplaces": {"etsy": {"min_width": 100, "min_height": 100,
-                                                      "target_width": 100, "target_height": 100}}})
-    result = build_pack([item(tmp_path, "E1", size=(200, 200))], etsy, tmp_path / "o", "https://x.io")
+    etsy = etsy.configured(
+        {
+            "marketplaces": {
+                "etsy": {
+                    "min_width": 100,
+                    "min_height": 100,
+                    "target_width": 100,
+                    "target_height": 100,
+                }
+            }
+        }
+    )
+    result = build_pack(
+        [item(tmp_path, "E1", size=(200, 200))], etsy, tmp_path / "o", "https://x.io"
+    )
     assert [f.name for f in result.cards[0].files] == ["etsy/E1/1.jpg"]
 
 
@@ -154,5 +199,9 @@ def test_plugins_command_lists_versions_and_rules(monkeypatch):
     monkeypatch.setattr(plugins, "plugin_manager", plugins.build_plugin_manager)
     out = CliRunner().invoke(plugins_cmd, []).output
     assert "marketplace wildberries 0.1.0 (Wildberries)" in out
+    assert (
+        "plugin ozon (vitrina-ozon 0.1.0)" in out
+        and "plugin vitrina_sync.modes.white (built-in)" in out
+    )
     assert "min_width = 900  [official API 700x900 vs promopult" in out
     assert "marketplace kaspi" in out and "seller practice, not official" in out

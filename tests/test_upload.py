@@ -6,8 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from fakes.marketplace_api import FakeMarketplaceApi, Fault
 
-from fakes.marketplace_api import Fault, FakeMarketplaceApi
 from vitrina_sync import plugins
 from vitrina_sync.errors import VitrinaError
 from vitrina_sync.packs.build import build_pack
@@ -17,9 +17,11 @@ from vitrina_sync.packs.upload import RateLimiter, UploadError, upload_pack
 
 CDN = "https://cdn.example.com/shop"
 API = FakeMarketplaceApi
-CREDS = {"wildberries": {"token": API.WB_TOKEN},
-         "ozon": {"client_id": API.OZON_CLIENT, "api_key": API.OZON_KEY},
-         "kaspi": {"token": API.KASPI_TOKEN}}
+CREDS = {
+    "wildberries": {"token": API.WB_TOKEN},
+    "ozon": {"client_id": API.OZON_CLIENT, "api_key": API.OZON_KEY},
+    "kaspi": {"token": API.KASPI_TOKEN},
+}
 
 
 @pytest.fixture
@@ -41,16 +43,24 @@ class Sleeps(list):
 
 
 def configured(registry, name, api, **extra):
-    section = {**small_rules(), **CREDS[name], "api_url": api.url, "api_min_interval_s": 0.0,
-               "api_backoff_s": 0.01, **extra}
+    section = {
+        **small_rules(),
+        **CREDS[name],
+        "api_url": api.url,
+        "api_min_interval_s": 0.0,
+        "api_backoff_s": 0.01,
+        **extra,
+    }
     return registry[name].configured({"marketplaces": {name: section}})
 
 
 def built(registry, name, api, tmp_path, base=CDN, **extra):
     market = configured(registry, name, api, **extra)
-    items = [item(tmp_path, "A_1", ids={"wb_nmid": "111"}, size=(300, 400), variants=1),
-             item(tmp_path, "B-2", ids={"wb_nmid": "222"}, size=(300, 400)),
-             item(tmp_path, "C-3", size=(300, 400))]
+    items = [
+        item(tmp_path, "A_1", ids={"wb_nmid": "111"}, size=(300, 400), variants=1),
+        item(tmp_path, "B-2", ids={"wb_nmid": "222"}, size=(300, 400)),
+        item(tmp_path, "C-3", size=(300, 400)),
+    ]
     return market, build_pack(items, market, tmp_path / "packs", base).zip_path
 
 
@@ -60,7 +70,9 @@ def test_wb_saves_each_card_and_records_results(registry, api, tmp_path):
     by_sku = {r["sku"]: r for r in results}
     assert by_sku["A_1"]["ok"] and by_sku["B-2"]["ok"]
     assert not by_sku["C-3"]["ok"] and "no WB nmID" in by_sku["C-3"]["message"]
-    assert api.wb_cards[111] == [f"{CDN}/wildberries/111/{n}.jpg" for n in (1, 2, 3)]  # main, detail, extra
+    assert api.wb_cards[111] == [
+        f"{CDN}/wildberries/111/{n}.jpg" for n in (1, 2, 3)
+    ]  # main, detail, extra
     assert all(r.headers["Authorization"] == API.WB_TOKEN for r in api.requests)
     body = json.loads(api.calls("/content/v3/media/save")[0].body)
     assert set(body) == {"nmId", "data"}
@@ -69,16 +81,25 @@ def test_wb_saves_each_card_and_records_results(registry, api, tmp_path):
 
 
 def test_wb_200_but_nothing_saved_is_a_failure(registry, api, tmp_path):
-    market, pack = built(registry, "wildberries", api, tmp_path, base="https://cdn.example.com/broken")
+    market, pack = built(
+        registry, "wildberries", api, tmp_path, base="https://cdn.example.com/broken"
+    )
     results = upload_pack(pack, market, sleep=Sleeps())
     saved = [r for r in results if r["card"] in ("111", "222")]
-    assert saved and all(not r["ok"] and "200 but the card has 0 photo" in r["message"] for r in saved)
+    assert saved and all(
+        not r["ok"] and "200 but the card has 0 photo" in r["message"] for r in saved
+    )
 
 
 def test_429_honours_retry_after_and_5xx_backs_off(registry, api, tmp_path):
     market, pack = built(registry, "wildberries", api, tmp_path)
-    api.fail("/content/v3/media/save", Fault(429, {"X-Ratelimit-Retry": "0.25"}),
-             Fault(503), Fault(502), Fault(429, {"Retry-After": "2"}))
+    api.fail(
+        "/content/v3/media/save",
+        Fault(429, {"X-Ratelimit-Retry": "0.25"}),
+        Fault(503),
+        Fault(502),
+        Fault(429, {"Retry-After": "2"}),
+    )
     sleeps = Sleeps()
     results = upload_pack(pack, market, sleep=sleeps)
     assert all(r["ok"] for r in results if r["card"] != "C-3")
@@ -138,8 +159,9 @@ def test_ozon_imports_polls_and_reports_per_offer(registry, api, tmp_path):
 
 
 def test_ozon_failed_offers_carry_ozons_reason(registry, api, tmp_path):
-    market, pack = built(registry, "ozon", api, tmp_path, base="https://cdn.example.com/broken",
-                         api_poll_s=0.0)
+    market, pack = built(
+        registry, "ozon", api, tmp_path, base="https://cdn.example.com/broken", api_poll_s=0.0
+    )
     results = upload_pack(pack, market, sleep=Sleeps())
     assert all(not r["ok"] and "image download failed" in r["message"] for r in results)
 
@@ -157,8 +179,33 @@ def test_kaspi_import_text_plain_and_result(registry, api, tmp_path):
 def test_upload_command_reads_credentials_from_config(registry, api, tmp_path):
     _, pack = built(registry, "wildberries", api, tmp_path)
     config = tmp_path / "vitrina.toml"
-    config.write_text(f'[marketplaces.wildberries]\ntoken = "{API.WB_TOKEN}"\napi_url = "{api.url}"\n'
-                      "api_min_interval_s = 0.0\n")
+    config.write_text(
+        f'[marketplaces.wildberries]\ntoken = "{API.WB_TOKEN}"\napi_url = "{api.url}"\n'
+        "api_min_interval_s = 0.0\n"
+    )
     result = CliRunner().invoke(upload, [str(pack), "-m", "wildberries", "--config", str(config)])
     assert "ok     A_1 (111): 3 photo(s) saved" in result.output
     assert result.exit_code == 1 and "1 card(s) failed" in result.output  # C-3 has no nmID
+
+
+def test_upload_writes_each_cards_result_into_message(registry, api, tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    _, pack = built(registry, "wildberries", api, tmp_path)
+    wb = Workbook()
+    wb.active.append(["SKU", "Source", "Message"])
+    for sku in ("A_1", "B-2", "C-3"):
+        wb.active.append([sku, f"photos/{sku}.jpg", ""])
+    wb.save(tmp_path / "catalog.xlsx")
+    config = tmp_path / "vitrina.toml"
+    config.write_text(
+        f'[marketplaces.wildberries]\ntoken = "{API.WB_TOKEN}"\napi_url = "{api.url}"\n'
+        "api_min_interval_s = 0.0\n"
+    )
+    args = [str(pack), "-m", "wildberries", "--catalog", str(tmp_path / "catalog.xlsx")]
+    result = CliRunner().invoke(upload, args)
+    assert "Message written for 3 row(s)" in result.output, result.output
+    ws = load_workbook(tmp_path / "catalog.xlsx").active
+    messages = {ws.cell(r, 1).value: ws.cell(r, 3).value for r in range(2, 5)}
+    assert messages["A_1"] == "wildberries upload: ok: 3 photo(s) saved"
+    assert messages["C-3"].startswith("wildberries upload: failed: not uploaded: no WB nmID")

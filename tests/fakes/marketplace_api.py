@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -56,7 +57,7 @@ class FakeMarketplaceApi:
         self._server: ThreadingHTTPServer | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------
-    def __enter__(self) -> "FakeMarketplaceApi":
+    def __enter__(self) -> Self:
         api = self
 
         class Handler(_Handler):
@@ -89,7 +90,10 @@ class FakeMarketplaceApi:
             if headers.get("Authorization") != self.WB_TOKEN:
                 return 401, {"title": "unauthorized", "status": 401}, {}
         elif path.startswith(("/v1/", "/v2/")):
-            if (headers.get("Client-Id"), headers.get("Api-Key")) != (self.OZON_CLIENT, self.OZON_KEY):
+            if (headers.get("Client-Id"), headers.get("Api-Key")) != (
+                self.OZON_CLIENT,
+                self.OZON_KEY,
+            ):
                 return 403, {"code": 7, "message": "Invalid Api-Key, please contact support"}, {}
         elif headers.get("X-Auth-Token") != self.KASPI_TOKEN:
             return 401, {"message": "unauthorized"}, {}
@@ -117,8 +121,11 @@ class FakeMarketplaceApi:
 
     def wb_cards_list(self, body, query):
         text = body["settings"]["filter"]["textSearch"]
-        cards = [{"nmID": n, "vendorCode": f"vc{n}", "photos": [{"big": u} for u in urls]}
-                 for n, urls in self.wb_cards.items() if str(n) == text]
+        cards = [
+            {"nmID": n, "vendorCode": f"vc{n}", "photos": [{"big": u} for u in urls]}
+            for n, urls in self.wb_cards.items()
+            if str(n) == text
+        ]
         return 200, {"cards": cards, "cursor": {"total": len(cards)}}, {}
 
     def ozon_import(self, body, query):
@@ -138,11 +145,15 @@ class FakeMarketplaceApi:
         out = []
         for i in items:
             urls = [i["primary_image"], *i.get("images", [])]
-            status = "pending" if polls <= self.pending_polls else (
-                "failed" if any("broken" in u for u in urls) else "imported")
+            status = (
+                "pending"
+                if polls <= self.pending_polls
+                else ("failed" if any("broken" in u for u in urls) else "imported")
+            )
             errors = [{"message": "image download failed"}] if status == "failed" else []
-            out.append({"offer_id": i["offer_id"], "product_id": 0, "status": status,
-                        "errors": errors})
+            out.append(
+                {"offer_id": i["offer_id"], "product_id": 0, "status": status, "errors": errors}
+            )
         return 200, {"result": {"items": out, "total": len(out)}}, {}
 
     def kaspi_import(self, body, query):
@@ -156,8 +167,11 @@ class FakeMarketplaceApi:
         products = self.kaspi_imports.get(query.get("i", [""])[0])
         if products is None:
             return 404, {"message": "unknown import code"}, {}
-        errors = [{"sku": p["sku"], "message": "image not reachable"} for p in products
-                  if any("broken" in i["url"] for i in p["images"])]
+        errors = [
+            {"sku": p["sku"], "message": "image not reachable"}
+            for p in products
+            if any("broken" in i["url"] for i in p["images"])
+        ]
         return 200, {"status": "FINISHED", "errors": errors}, {}
 
 
@@ -177,8 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
             queued = fake.faults.get(parts.path)
             fault = queued.pop(0) if queued else None
             if fault is None:
-                status, payload, extra = fake.route(method, parts.path, parse_qs(parts.query),
-                                                    headers, body)
+                status, payload, extra = fake.route(
+                    method, parts.path, parse_qs(parts.query), headers, body
+                )
         if fault is not None:
             status, extra = fault.status, fault.headers
             payload = {"title": "Too Many Requests" if status == 429 else "error", "status": status}

@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 from importlib.metadata import entry_points
 
+import vitrina_kaspi as plugin
+
 from vitrina_sync.packs.build import build_pack
 from vitrina_sync.packs.rules import load_rules
 from vitrina_sync.packs.testing import item
 
-import vitrina_kaspi as plugin
-
 
 def market():
     m = plugin.vitrina_register_marketplaces()[0]
-    rules = {"min_width": 90, "min_height": 120, "target_width": 90, "target_height": 120,
-             "aspect": "3:4"}
+    rules = {
+        "min_width": 90,
+        "min_height": 120,
+        "target_width": 90,
+        "target_height": 120,
+        "aspect": "3:4",
+    }
     return m.configured({"marketplaces": {"kaspi": rules}})
 
 
@@ -32,12 +37,17 @@ def test_products_import_entries(tmp_path):
     files = result.cards[0].files
     assert [f.name for f in files] == ["kaspi/KS1-1.jpg"]
     assert json.loads(_entry(result, "kaspi/products_import.json")) == [
-        {"sku": "KS1", "images": [{"url": "https://cdn.example.kz/kaspi/KS1-1.jpg"}]}]
+        {"sku": "KS1", "images": [{"url": "https://cdn.example.kz/kaspi/KS1-1.jpg"}]}
+    ]
 
 
 def test_long_kaspi_sku_is_a_row_error(tmp_path):
-    result = build_pack([item(tmp_path, "K" * 65, size=(150, 200))], market(), tmp_path / "o",
-                        "https://cdn.example.kz")
+    result = build_pack(
+        [item(tmp_path, "K" * 65, size=(150, 200))],
+        market(),
+        tmp_path / "o",
+        "https://cdn.example.kz",
+    )
     assert not result.cards and "over 64 chars" in result.skipped[0]["reason"]
 
 

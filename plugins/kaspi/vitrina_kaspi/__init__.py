@@ -39,7 +39,9 @@ class Kaspi(Marketplace):
     def card_key(self, item: PackItem) -> tuple[str, list[str]]:
         key = item.ids.get("kaspi_sku", "").strip() or item.sku
         if len(key) > int(self.rules.v("max_sku_length")):
-            raise RowError(f"Kaspi SKU {key[:20]!r}... is over {self.rules.v('max_sku_length')} chars")
+            raise RowError(
+                f"Kaspi SKU {key[:20]!r}... is over {self.rules.v('max_sku_length')} chars"
+            )
         return key, []
 
     def file_name(self, card: Card, number: int, ext: str) -> str:
@@ -52,8 +54,10 @@ class Kaspi(Marketplace):
             urls = [url_for(base_url, f.name) for f in card.files]
             bad = [u for u in urls if not URL_RE.match(u) or len(u) > limit]
             if bad or len(set(urls)) != len(urls):
-                notes.append(f"{card.item.sku}: left out of products_import.json (URL not "
-                             f"http(s), over {limit} chars or repeated)")
+                notes.append(
+                    f"{card.item.sku}: left out of products_import.json (URL not "
+                    f"http(s), over {limit} chars or repeated)"
+                )
                 continue
             products.append({"sku": card.key, "images": [{"url": u} for u in urls]})
         return {"kaspi/products_import.json": dumps(products)}, notes
@@ -68,14 +72,21 @@ class Kaspi(Marketplace):
             outcome = self._import(client, products, client_kwargs.get("sleep", time.sleep))
         except UploadError as exc:
             outcome = {p["sku"]: (False, str(exc)) for p in products}
-        return [{"sku": sku_of.get(p["sku"], ""), "card": p["sku"],
-                 "ok": outcome.get(p["sku"], (True, ""))[0],
-                 "message": outcome.get(p["sku"], (True, "imported"))[1]} for p in products]
+        return [
+            {
+                "sku": sku_of.get(p["sku"], ""),
+                "card": p["sku"],
+                "ok": outcome.get(p["sku"], (True, ""))[0],
+                "message": outcome.get(p["sku"], (True, "imported"))[1],
+            }
+            for p in products
+        ]
 
     def _import(self, client, products: list, sleep) -> dict[str, tuple[bool, str]]:
         body = dumps(products)
-        answer = client.json("POST", IMPORT, data=body,
-                             headers={"Content-Type": "text/plain; charset=utf-8"})
+        answer = client.json(
+            "POST", IMPORT, data=body, headers={"Content-Type": "text/plain; charset=utf-8"}
+        )
         code = answer.get("code")
         if not code:
             raise UploadError(f"products/import gave no code: {answer}")
@@ -92,7 +103,9 @@ class Kaspi(Marketplace):
 
 def _per_sku(result: dict) -> dict[str, tuple[bool, str]]:
     """Failed SKUs of a FINISHED import; SKUs it does not name were imported."""
-    return {e.get("sku", ""): (False, e.get("message", "error")) for e in result.get("errors") or []}
+    return {
+        e.get("sku", ""): (False, e.get("message", "error")) for e in result.get("errors") or []
+    }
 
 
 @hookimpl

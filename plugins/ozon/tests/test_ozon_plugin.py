@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from importlib.metadata import entry_points
+
+import vitrina_ozon as plugin
 
 from vitrina_sync.packs.build import build_pack
 from vitrina_sync.packs.rules import load_rules
 from vitrina_sync.packs.testing import item
 
-import vitrina_ozon as plugin
-
 
 def market():
     m = plugin.vitrina_register_marketplaces()[0]
-    rules = {"min_width": 90, "min_height": 120, "target_width": 90, "target_height": 120,
-             "aspect": "3:4"}
+    rules = {
+        "min_width": 90,
+        "min_height": 120,
+        "target_width": 90,
+        "target_height": 120,
+        "aspect": "3:4",
+    }
     return m.configured({"marketplaces": {"ozon": rules}})
 
 

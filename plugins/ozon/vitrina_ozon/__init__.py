@@ -62,8 +62,9 @@ class Ozon(Marketplace):
                 statuses = {o: (False, str(exc)) for o in offers}
             for offer in offers:
                 ok, message = statuses.get(offer, (False, "Ozon did not report this offer"))
-                results.append({"sku": sku_of.get(offer, ""), "card": offer, "ok": ok,
-                                "message": message})
+                results.append(
+                    {"sku": sku_of.get(offer, ""), "card": offer, "ok": ok, "message": message}
+                )
         return results
 
     def _import(self, client, body: dict, sleep) -> dict[str, tuple[bool, str]]:

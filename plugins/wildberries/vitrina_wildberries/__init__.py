@@ -37,8 +37,11 @@ class Wildberries(Marketplace):
         if nmid and not nmid.isdigit():
             raise RowError(f"WB nmID {nmid!r} is not a number")
         if not nmid:
-            return item.sku, ["no WB nmID in the sheet: media/save needs one (files packed by "
-                              "vendor code for manual upload)"]
+            note = (
+                "no WB nmID in the sheet: media/save needs one (files packed by vendor code "
+                "for manual upload)"
+            )
+            return item.sku, [note]
         return nmid, []
 
     def file_name(self, card: Card, number: int, ext: str) -> str:
@@ -50,15 +53,24 @@ class Wildberries(Marketplace):
         for card in cards:
             urls = [url_for(base_url, f.name) for f in card.files]
             nmid = card.item.ids.get("wb_nmid", "").strip()
-            cards_out.append({"vendorCode": card.item.sku, "nmId": int(nmid) if nmid else None,
-                              "photos": [{"number": n, "file": f.name, "url": u} for n, (f, u)
-                                         in enumerate(zip(card.files, urls), start=1)]})
+            cards_out.append(
+                {
+                    "vendorCode": card.item.sku,
+                    "nmId": int(nmid) if nmid else None,
+                    "photos": [
+                        {"number": n, "file": f.name, "url": u}
+                        for n, (f, u) in enumerate(zip(card.files, urls), start=1)
+                    ],
+                }
+            )
             if nmid:
                 bodies.append({"nmId": int(nmid), "data": urls})
             else:
                 notes.append(f"{card.item.sku}: no WB nmID, left out of media_save.json")
-        files = {"wildberries/media_save.json": dumps(bodies),
-                 "wildberries/manifest.json": dumps({"cards": cards_out})}
+        files = {
+            "wildberries/media_save.json": dumps(bodies),
+            "wildberries/manifest.json": dumps({"cards": cards_out}),
+        }
         return files, notes
 
     def upload(self, pack, client_kwargs: dict) -> list[dict]:
@@ -76,8 +88,14 @@ class Wildberries(Marketplace):
             results.append(result)
         for card in pack.report["cards"]:
             if not card["card"].isdigit():
-                results.append({"sku": card["sku"], "card": card["card"], "ok": False,
-                                "message": "not uploaded: no WB nmID in the sheet"})
+                results.append(
+                    {
+                        "sku": card["sku"],
+                        "card": card["card"],
+                        "ok": False,
+                        "message": "not uploaded: no WB nmID in the sheet",
+                    }
+                )
         return results
 
     def _save(self, client, body: dict) -> dict:
@@ -86,13 +104,20 @@ class Wildberries(Marketplace):
             return {"ok": False, "message": f"WB refused: {answer.get('errorText') or answer}"}
         saved = self._photo_count(client, body["nmId"])
         if saved != len(body["data"]):
-            return {"ok": False, "message": f"WB answered 200 but the card has {saved} photo(s), "
-                    f"expected {len(body['data'])}: nothing saved (one bad file fails all)"}
+            return {
+                "ok": False,
+                "message": f"WB answered 200 but the card has {saved} photo(s), "
+                f"expected {len(body['data'])}: nothing saved (one bad file fails all)",
+            }
         return {"ok": True, "message": f"{saved} photo(s) saved"}
 
     def _photo_count(self, client, nmid: int) -> int:
-        query = {"settings": {"cursor": {"limit": 1},
-                              "filter": {"textSearch": str(nmid), "withPhoto": -1}}}
+        query = {
+            "settings": {
+                "cursor": {"limit": 1},
+                "filter": {"textSearch": str(nmid), "withPhoto": -1},
+            }
+        }
         for card in client.json("POST", CARDS, json=query).get("cards") or []:
             if card.get("nmID") == nmid:
                 return len(card.get("photos") or [])

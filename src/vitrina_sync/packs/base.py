@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import VitrinaError
 from .names import safe_stem
@@ -82,7 +83,7 @@ class Marketplace:
         self.rules = rules if rules is not None else load_rules(self.rules_path)
         self.config = dict(config or {})
 
-    def configured(self, settings: Mapping[str, Any] | None) -> "Marketplace":
+    def configured(self, settings: Mapping[str, Any] | None) -> Marketplace:
         """A copy with this deployment's [marketplaces.<name>] overrides and credentials."""
         section = dict(((settings or {}).get("marketplaces") or {}).get(self.name) or {})
         clone = copy.copy(self)
@@ -97,7 +98,11 @@ class Marketplace:
 
     def file_name(self, card: Card, number: int, ext: str) -> str:
         """Zip entry of the card's `number`-th file (1-based, main is 1)."""
-        forbidden = str(self.rules.get("file_name_forbidden").value) if "file_name_forbidden" in self.rules else ""
+        forbidden = (
+            str(self.rules.get("file_name_forbidden").value)
+            if "file_name_forbidden" in self.rules
+            else ""
+        )
         stem = safe_stem(card.key, forbidden)
         return f"{self.name}/{stem}/{number}.{ext}"
 
@@ -115,5 +120,9 @@ class Marketplace:
         raise VitrinaError(f"{self.name}: this plugin has no uploader")
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "version": self.version,
-                "rules": self.rules.as_table()}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "version": self.version,
+            "rules": self.rules.as_table(),
+        }

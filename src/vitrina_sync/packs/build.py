@@ -87,8 +87,13 @@ def collect(results: list[ItemResult], skipped: list[dict]) -> tuple[list[Card],
         clash = names & {f.name for f in res.card.files}
         if res.card.key in keys or clash:
             other = keys.get(res.card.key, "another row")
-            skipped.append({"sku": res.item.sku, "row": res.item.row,
-                            "reason": f"card id {res.card.key!r} / file names clash with {other}"})
+            skipped.append(
+                {
+                    "sku": res.item.sku,
+                    "row": res.item.row,
+                    "reason": f"card id {res.card.key!r} / file names clash with {other}",
+                }
+            )
             continue
         keys[res.card.key] = res.item.sku
         names.update(f.name for f in res.card.files)
@@ -98,16 +103,34 @@ def collect(results: list[ItemResult], skipped: list[dict]) -> tuple[list[Card],
 
 def card_report(card: Card) -> dict:
     return {
-        "sku": card.item.sku, "row": card.item.row, "card": card.key,
-        "fingerprint": card.item.fingerprint, "notes": card.notes,
-        "files": [{"name": f.name, "role": f.role, "width": f.width, "height": f.height,
-                   "bytes": len(f.data), "format": f.format, "quality": f.quality}
-                  for f in card.files],
+        "sku": card.item.sku,
+        "row": card.item.row,
+        "card": card.key,
+        "fingerprint": card.item.fingerprint,
+        "notes": card.notes,
+        "files": [
+            {
+                "name": f.name,
+                "role": f.role,
+                "width": f.width,
+                "height": f.height,
+                "bytes": len(f.data),
+                "format": f.format,
+                "quality": f.quality,
+            }
+            for f in card.files
+        ],
     }
 
 
-def build_pack(items: list[PackItem], market: Marketplace, out_dir: Path, base_url: str,
-               skipped: list[dict] | None = None, workers: int = 2) -> PackResult:
+def build_pack(
+    items: list[PackItem],
+    market: Marketplace,
+    out_dir: Path,
+    base_url: str,
+    skipped: list[dict] | None = None,
+    workers: int = 2,
+) -> PackResult:
     """Write OUT/<marketplace>.zip and its report; `skipped` holds rows selection left out."""
     base_url = check_base_url(base_url)
     skipped = sorted(skipped or [], key=lambda s: (s["sku"], s.get("row", 0)))
@@ -116,12 +139,20 @@ def build_pack(items: list[PackItem], market: Marketplace, out_dir: Path, base_u
     cards, checks = collect(results, skipped)
     manifests, notes = market.manifests(cards, base_url)
     report = {
-        "marketplace": market.name, "plugin_version": market.version, "base_url": base_url,
-        "counts": {"cards": len(cards), "files": sum(len(c.files) for c in cards),
-                   "skipped": len(skipped), "checks": len(checks),
-                   "failed_checks": sum(not c.ok for c in checks)},
-        "cards": [card_report(c) for c in cards], "skipped": skipped,
-        "checks": [c.as_dict() for c in checks], "notes": notes,
+        "marketplace": market.name,
+        "plugin_version": market.version,
+        "base_url": base_url,
+        "counts": {
+            "cards": len(cards),
+            "files": sum(len(c.files) for c in cards),
+            "skipped": len(skipped),
+            "checks": len(checks),
+            "failed_checks": sum(not c.ok for c in checks),
+        },
+        "cards": [card_report(c) for c in cards],
+        "skipped": skipped,
+        "checks": [c.as_dict() for c in checks],
+        "notes": notes,
         "rules": market.rules.as_table(),
     }
     entries = {f.name: f.data for c in cards for f in c.files}

@@ -55,7 +55,9 @@ def read_catalog(spec: str, settings):
 @click.command()
 @click.argument("catalog")
 @click.option("--marketplace", "-m", "name", required=True, help="kaspi, wildberries, ozon, ...")
-@click.option("--out", type=click.Path(path_type=Path), help="Folder for the pack (default OUT/packs).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Folder for the pack (default OUT/packs)."
+)
 @click.option("--base-url", help="Where the pack's files will be hosted (URLs in the manifests).")
 @click.option("--assets", type=click.Path(path_type=Path), help="Asset root for Source paths.")
 @click.option("--config", type=click.Path(path_type=Path), help="vitrina.toml to use.")
@@ -76,8 +78,10 @@ def pack(catalog, name, out, base_url, assets, config, workers):
     base = base_url or market.config.get("base_url", "")
     result = build_pack(items, market, Path(out or out_root / "packs"), base, skipped, workers)
     counts = result.report["counts"]
-    click.echo(f"{result.zip_path}: {counts['cards']} card(s), {counts['files']} file(s), "
-               f"{counts['skipped']} row(s) skipped, {counts['checks']} checks")
+    click.echo(
+        f"{result.zip_path}: {counts['cards']} card(s), {counts['files']} file(s), "
+        f"{counts['skipped']} row(s) skipped, {counts['checks']} checks"
+    )
     for s in result.skipped:
         click.echo(f"  skipped {s['sku'] or 'row ' + str(s['row'])}: {s['reason']}")
     if not result.cards:
@@ -98,7 +102,9 @@ def upload(pack_path, name, config, catalog):
     market = get_marketplace(name, settings)
     results = upload_pack(pack_path, market)
     for r in results:
-        click.echo(f"  {'ok    ' if r['ok'] else 'FAILED'} {r['sku']} ({r['card']}): {r['message']}")
+        click.echo(
+            f"  {'ok    ' if r['ok'] else 'FAILED'} {r['sku']} ({r['card']}): {r['message']}"
+        )
     if catalog:
         write_messages(catalog, settings, market.name, results)
     if not all(r["ok"] for r in results):
@@ -108,11 +114,26 @@ def upload(pack_path, name, config, catalog):
 def write_messages(spec: str, settings, market: str, results: list[dict]) -> None:
     from ..catalog import RowUpdate, open_catalog
 
-    updates = [RowUpdate(r["sku"], {"message": f"{market} upload: "
-                                    f"{'ok' if r['ok'] else 'failed'}: {r['message']}"})
-               for r in results if r["sku"]]
+    updates = [
+        RowUpdate(
+            r["sku"],
+            {"message": f"{market} upload: {'ok' if r['ok'] else 'failed'}: {r['message']}"},
+        )
+        for r in results
+        if r["sku"]
+    ]
     report = open_catalog(spec, settings).write_back(updates)
     click.echo(f"Message written for {len(report.written)} row(s)")
+
+
+def _distribution(plugin_name: str) -> str:
+    """'<distribution> <version>' of an entry-point plugin; 'built-in' or 'module' otherwise."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="vitrina_sync"):
+        if ep.name == plugin_name and ep.dist is not None:
+            return f"{ep.dist.name} {ep.dist.version}"
+    return "built-in" if plugin_name.startswith("vitrina_sync.") else "module"
 
 
 @click.command(name="plugins")
@@ -124,9 +145,11 @@ def plugins(rules):
 
     pm = registry.plugin_manager()
     for plugin_name, _ in sorted(pm.list_name_plugin(), key=lambda p: p[0]):
-        click.echo(f"plugin {plugin_name}")
+        click.echo(f"plugin {plugin_name} ({_distribution(plugin_name)})")
     for market in sorted(registry.marketplaces(pm).values(), key=lambda m: m.name):
         click.echo(f"marketplace {market.name} {market.version} ({market.title})")
         if rules:
             for r in market.rules.as_table():
-                click.echo(f"  {r['rule']} = {r['value']!r}  [{r['source']}, {r['date']}] {r['note']}")
+                click.echo(
+                    f"  {r['rule']} = {r['value']!r}  [{r['source']}, {r['date']}] {r['note']}"
+                )

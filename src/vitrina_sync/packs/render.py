@@ -55,7 +55,9 @@ def is_srgb_profile(icc: bytes) -> bool:
 def edge_colour(img: Image.Image) -> tuple[int, int, int]:
     """Median colour of the 2-px border: the colour padding must have to be invisible."""
     w, h = img.size
-    strips = [img.crop(box) for box in ((0, 0, w, 2), (0, h - 2, w, h), (0, 0, 2, h), (w - 2, 0, w, h))]
+    strips = [
+        img.crop(box) for box in ((0, 0, w, 2), (0, h - 2, w, h), (0, 0, 2, h), (w - 2, 0, w, h))
+    ]
     ring = np.concatenate([np.asarray(s.convert("RGB")).reshape(-1, 3) for s in strips])
     return tuple(int(v) for v in np.median(ring, axis=0))
 
@@ -124,7 +126,9 @@ def detail_crop(main: Image.Image, mask: Image.Image | None, rules: Rules) -> Im
         return None
     cx = min(max((l + r) / 2, cw / 2), main.width - cw / 2)
     cy = min(max((t + b) / 2, ch / 2), main.height - ch / 2)
-    return main.crop((round(cx - cw / 2), round(cy - ch / 2), round(cx + cw / 2), round(cy + ch / 2)))
+    return main.crop(
+        (round(cx - cw / 2), round(cy - ch / 2), round(cx + cw / 2), round(cy + ch / 2))
+    )
 
 
 def detail_possible(main: Image.Image, rules: Rules) -> bool:
@@ -165,7 +169,10 @@ def role_images(item: PackItem, rules: Rules, notes: list[str]) -> list[tuple[st
         notes.append("detail crop skipped: too few pixels for the minimum size")
     elif "detail" in roles:
         mask_path = item.out_dir / "mask.png"
-        mask = Image.open(mask_path).convert("L") if mask_path.is_file() else None
+        mask = None
+        if mask_path.is_file():
+            with Image.open(mask_path) as m:
+                mask = m.convert("L")
         crop = detail_crop(main, mask, rules)
         if crop is None:
             notes.append("detail crop skipped: too few pixels for the minimum size")
@@ -197,6 +204,7 @@ def render_card(item: PackItem, market: Marketplace) -> Card:
     for number, (role, img) in enumerate(images, start=1):
         data, quality = encode(img, rules)
         name = market.file_name(card, number, ext)
-        card.files.append(RenderedFile(role, name, data, img.width, img.height,
-                                       rules.v("output_format"), quality))
+        card.files.append(
+            RenderedFile(role, name, data, img.width, img.height, rules.v("output_format"), quality)
+        )
     return card

@@ -8,9 +8,10 @@ any value in its [marketplaces.<name>] settings section. Overrides keep the rule
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -52,8 +53,14 @@ class Rules(dict):
     def as_table(self) -> list[dict[str, Any]]:
         """Plain rows for reports and `vitrina-sync plugins`, sorted by name."""
         return [
-            {"rule": r.name, "value": r.value, "source": r.source, "date": r.date, "note": r.note,
-             "overridden": r.overridden}
+            {
+                "rule": r.name,
+                "value": r.value,
+                "source": r.source,
+                "date": r.date,
+                "note": r.note,
+                "overridden": r.overridden,
+            }
             for r in sorted(self.values(), key=lambda r: r.name)
         ]
 
@@ -69,8 +76,9 @@ def load_rules(path: Path) -> Rules:
         missing = [f for f in REQUIRED_FIELDS if f not in table]
         if missing:
             raise ConfigError(f"rules file {path}: rule {name!r} lacks {', '.join(missing)}")
-        rules[name] = Rule(name, table["value"], str(table["source"]), str(table["date"]),
-                           str(table["note"]))
+        rules[name] = Rule(
+            name, table["value"], str(table["source"]), str(table["date"]), str(table["note"])
+        )
     check_consistent(rules, str(path))
     return rules
 
@@ -96,8 +104,12 @@ def apply_overrides(rules: Rules, section: Mapping[str, Any], where: str) -> Rul
             raise ConfigError(
                 f"{where}: rule {key!r} must be like {rules[key].value!r}, got {value!r}"
             )
-        out[key] = replace(rules[key], value=value, overridden=True,
-                           note=f"overridden by config ({where}); shipped: {rules[key].value!r}")
+        out[key] = replace(
+            rules[key],
+            value=value,
+            overridden=True,
+            note=f"overridden by config ({where}); shipped: {rules[key].value!r}",
+        )
     check_consistent(out, where)
     return out
 

@@ -7,8 +7,9 @@ never shipped under the old approval, and every row left out says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .base import PackItem
 
@@ -33,8 +34,14 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
     from ..plan import PlanContext, pack_eligibility
 
     known = {"kaspi", "wildberries", "ozon"} | set(plugins.marketplaces())
-    ctx = PlanContext(settings, Path(asset_root).resolve(), Path(out_root).resolve(),
-                      plugins.modes(), known, FileHashCache())
+    ctx = PlanContext(
+        settings,
+        Path(asset_root).resolve(),
+        Path(out_root).resolve(),
+        plugins.modes(),
+        known,
+        FileHashCache(),
+    )
     return lambda row: pack_eligibility(row, ctx)
 
 
@@ -54,9 +61,13 @@ def wanted(row, market: str) -> bool:
     return bool(names & ALIASES.get(market, {market}))
 
 
-def select_items(rows: Iterable, market: str, check: Eligibility, out_root: Path,
-                 out_dir_for: Callable[[Path, str, str], Path] = output_dir,
-                 ) -> tuple[list[PackItem], list[dict]]:
+def select_items(
+    rows: Iterable,
+    market: str,
+    check: Eligibility,
+    out_root: Path,
+    out_dir_for: Callable[[Path, str, str], Path] = output_dir,
+) -> tuple[list[PackItem], list[dict]]:
     """PackItems for the eligible rows, and {sku, row, reason} for every other row."""
     items, skipped = [], []
     for row in rows:
@@ -65,14 +76,20 @@ def select_items(rows: Iterable, market: str, check: Eligibility, out_root: Path
             skipped.append({"sku": "", "row": row.number, "reason": "no SKU"})
             continue
         if not wanted(row, market):
-            skipped.append({"sku": sku, "row": row.number,
-                            "reason": f"Marketplaces column does not list {market}"})
+            skipped.append(
+                {
+                    "sku": sku,
+                    "row": row.number,
+                    "reason": f"Marketplaces column does not list {market}",
+                }
+            )
             continue
         ok, reason, fingerprint = check(row)
         if not ok:
             skipped.append({"sku": sku, "row": row.number, "reason": reason})
             continue
         ids = {k: row.get(k).strip() for k in ID_KEYS if row.get(k).strip()}
-        items.append(PackItem(sku, fingerprint, out_dir_for(out_root, sku, fingerprint), ids,
-                              row.number))
+        items.append(
+            PackItem(sku, fingerprint, out_dir_for(out_root, sku, fingerprint), ids, row.number)
+        )
     return items, skipped

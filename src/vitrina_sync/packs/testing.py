@@ -12,10 +12,15 @@ from PIL import Image, ImageDraw
 from .base import PackItem
 
 
-def make_output(out_dir: Path, size: tuple[int, int] = (1000, 1000),
-                background: tuple[int, int, int] = (255, 255, 255),
-                product: tuple[int, int, int] = (200, 30, 40), variants: int = 0,
-                fmt: str = "jpg", icc: bytes | None = None) -> Path:
+def make_output(
+    out_dir: Path,
+    size: tuple[int, int] = (1000, 1000),
+    background: tuple[int, int, int] = (255, 255, 255),
+    product: tuple[int, int, int] = (200, 30, 40),
+    variants: int = 0,
+    fmt: str = "jpg",
+    icc: bytes | None = None,
+) -> Path:
     """A job's output folder: main.<fmt> (a product rectangle on `background`), mask.png, variants."""
     out_dir.mkdir(parents=True, exist_ok=True)
     w, h = size
@@ -36,8 +41,14 @@ def make_output(out_dir: Path, size: tuple[int, int] = (1000, 1000),
     return out_dir
 
 
-def item(root: Path, sku: str, fingerprint: str = "f" * 64, ids: dict | None = None,
-         row: int = 2, **output) -> PackItem:
+def item(
+    root: Path,
+    sku: str,
+    fingerprint: str = "f" * 64,
+    ids: dict | None = None,
+    row: int = 2,
+    **output,
+) -> PackItem:
     """A PackItem whose outputs exist under root/<n>/ (folder name independent of the SKU)."""
     folder = root / f"out-{abs(hash(sku)) % 10**8}-{fingerprint[:12]}"
     make_output(folder, **output)
@@ -46,5 +57,11 @@ def item(root: Path, sku: str, fingerprint: str = "f" * 64, ids: dict | None = N
 
 def small_rules(**extra) -> dict:
     """[marketplaces.<name>] overrides for fast tests: 3:4 at 90x120 (or 1:1 at 100x100)."""
-    return {"min_width": 90, "min_height": 120, "target_width": 90, "target_height": 120,
-            "aspect": "3:4", **extra}
+    return {
+        "min_width": 90,
+        "min_height": 120,
+        "target_width": 90,
+        "target_height": 120,
+        "aspect": "3:4",
+        **extra,
+    }

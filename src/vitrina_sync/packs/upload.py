@@ -12,9 +12,10 @@ import json
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -54,8 +55,12 @@ def retry_after(resp: requests.Response) -> float | None:
 class RateLimiter:
     """At most one request start per `interval` seconds (WB content: 600 ms, 100 req/min)."""
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval, self.clock, self.sleep = interval, clock, sleep
         self._next = 0.0
         self._lock = threading.Lock()
@@ -87,8 +92,14 @@ class ApiClient:
         for attempt in range(self.policy.retries + 1):
             self.limiter.wait()
             try:
-                resp = self.session.request(method, url, headers=headers, timeout=self.timeout,
-                                            allow_redirects=False, **kwargs)
+                resp = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    **kwargs,
+                )
             except requests.ConnectionError as exc:
                 self._note(method, path, attempt, None)
                 if attempt == self.policy.retries:
@@ -101,8 +112,10 @@ class ApiClient:
             if attempt == self.policy.retries:
                 break
             self.sleep(self._backoff(attempt, retry_after(resp)))
-        raise UploadError(f"{method} {path}: HTTP {resp.status_code} after "
-                          f"{self.policy.retries} retries: {resp.text[:200]}")
+        raise UploadError(
+            f"{method} {path}: HTTP {resp.status_code} after "
+            f"{self.policy.retries} retries: {resp.text[:200]}"
+        )
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """request() that requires a 2xx JSON answer."""
@@ -127,8 +140,11 @@ def client_for(market: Marketplace, headers: dict[str, str], **kwargs: Any) -> A
     rules = market.rules
     api_url = market.config.get("api_url") or rules.v("api_url")
     sleep = kwargs.pop("sleep", time.sleep)
-    policy = RetryPolicy(int(rules.v("api_retries")), float(rules.v("api_backoff_s")),
-                         float(rules.v("api_max_wait_s")))
+    policy = RetryPolicy(
+        int(rules.v("api_retries")),
+        float(rules.v("api_backoff_s")),
+        float(rules.v("api_max_wait_s")),
+    )
     limiter = RateLimiter(float(rules.v("api_min_interval_s")), sleep=sleep)
     return ApiClient(api_url, headers, limiter, policy, sleep=sleep, **kwargs)
 
@@ -172,7 +188,9 @@ def upload_pack(path: Path, market: Marketplace, **client_kwargs: Any) -> list[d
     """Upload a pack and add per-card results to its sidecar report (<name>.report.json)."""
     pack = load_pack(path)
     if pack.report.get("marketplace") != market.name:
-        raise UploadError(f"{path.name} is a {pack.report.get('marketplace')} pack, not {market.name}")
+        raise UploadError(
+            f"{path.name} is a {pack.report.get('marketplace')} pack, not {market.name}"
+        )
     results = market.upload(pack, client_kwargs)
     report = dict(pack.report)
     report["upload"] = sorted(results, key=lambda r: (r.get("sku", ""), r.get("card", "")))

@@ -18,10 +18,72 @@ from .render import edge_colour, is_srgb_profile
 from .rules import Rules
 
 # IJG's standard luminance table: JPEG quality is estimated by matching its scaled sum.
-_STD_LUMA = (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40,
-             57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35,
-             55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112,
-             100, 103, 99)
+_STD_LUMA = (
+    16,
+    11,
+    10,
+    16,
+    24,
+    40,
+    51,
+    61,
+    12,
+    12,
+    14,
+    19,
+    26,
+    58,
+    60,
+    55,
+    14,
+    13,
+    16,
+    24,
+    40,
+    57,
+    69,
+    56,
+    14,
+    17,
+    22,
+    29,
+    51,
+    87,
+    80,
+    62,
+    18,
+    22,
+    37,
+    56,
+    68,
+    109,
+    103,
+    77,
+    24,
+    35,
+    55,
+    64,
+    81,
+    104,
+    113,
+    92,
+    49,
+    64,
+    78,
+    87,
+    103,
+    121,
+    120,
+    101,
+    72,
+    92,
+    95,
+    98,
+    112,
+    100,
+    103,
+    99,
+)
 
 
 @dataclass
@@ -78,7 +140,7 @@ def validate_file(f: RenderedFile, rules: Rules) -> list[Check]:
         Image.open(io.BytesIO(f.data)).verify()
         img = Image.open(io.BytesIO(f.data))
         img.load()
-    except Exception as exc:  # any decoder failure means a broken file: never ship it
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a broken file: never ship it
         add("decode", False, f"does not re-open: {exc}")
         return checks
     add("decode", True, f"{img.format} {img.mode}")
@@ -111,8 +173,11 @@ def _image_checks(f: RenderedFile, img: Image.Image, rules: Rules) -> list[Check
     if f.role == "main":
         colour = edge_colour(img)
         policy, tol = rules.v("main_background"), rules.v("main_background_tolerance")
-        add("main_background", background_ok(colour, policy, tol),
-            f"border {'#%02X%02X%02X' % colour} vs policy {policy!r}")
+        add(
+            "main_background",
+            background_ok(colour, policy, tol),
+            f"border #{colour[0]:02X}{colour[1]:02X}{colour[2]:02X} vs policy {policy!r}",
+        )
     return out
 
 
