@@ -205,3 +205,39 @@ def test_duplicate_card_ids_keep_the_first(registry, tmp_path):
 def test_base_url_must_be_http(registry, tmp_path, url):
     with pytest.raises(PackError, match="base-url"):
         build_pack([], market(registry), tmp_path / "o", url)
+
+
+def swapped_primaries_profile() -> bytes:
+    """An RGB ICC profile whose red and blue primaries are swapped (and not named sRGB)."""
+    import struct
+
+    from PIL import ImageCms
+
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    count = struct.unpack(">I", data[128:132])[0]
+    entries = {bytes(data[132 + 12 * i : 136 + 12 * i]): 132 + 12 * i for i in range(count)}
+    r, b = entries[b"rXYZ"], entries[b"bXYZ"]
+    data[r + 4 : r + 12], data[b + 4 : b + 12] = data[b + 4 : b + 12], data[r + 4 : r + 12]
+    return bytes(data).replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
+
+
+def test_a_non_srgb_profile_is_converted_not_dropped(registry, tmp_path):
+    it = item(tmp_path, "ICC", size=(150, 200), icc=swapped_primaries_profile())
+    result = build_pack([it], market(registry), tmp_path / "o", BASE)
+    img = Image.open(io.BytesIO(result.cards[0].files[0].data))
+    assert "icc_profile" not in img.info
+    r, _g, b = img.getpixel((45, 60))  # inside the product rectangle, drawn as (200, 30, 40)
+    assert b > 150 and r < 90  # the tagged "red" is blue once its profile is honoured
+
+
+def test_a_non_srgb_tag_on_a_final_file_fails_the_check(registry):
+    from vitrina_sync.packs.base import RenderedFile
+    from vitrina_sync.packs.validate import validate_file
+
+    buf = io.BytesIO()
+    Image.new("RGB", (90, 120), "white").save(buf, "JPEG", icc_profile=swapped_primaries_profile())
+    m = market(registry)
+    checks = validate_file(
+        RenderedFile("main", "wildberries/x/1.jpg", buf.getvalue(), 90, 120, "JPEG"), m.rules
+    )
+    assert [c.check for c in checks if not c.ok] == ["colour_space"]

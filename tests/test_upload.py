@@ -74,6 +74,8 @@ def test_wb_saves_each_card_and_records_results(registry, api, tmp_path):
         f"{CDN}/wildberries/111/{n}.jpg" for n in (1, 2, 3)
     ]  # main, detail, extra
     assert all(r.headers["Authorization"] == API.WB_TOKEN for r in api.requests)
+    save, read = "/content/v3/media/save", "/content/v2/get/cards/list"
+    assert [r.path for r in api.requests] == [save, save, read, read]  # all saves, then read-backs
     body = json.loads(api.calls("/content/v3/media/save")[0].body)
     assert set(body) == {"nmId", "data"}
     report = json.loads((tmp_path / "packs" / "wildberries.report.json").read_text())

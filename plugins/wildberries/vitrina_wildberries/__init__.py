@@ -77,32 +77,41 @@ class Wildberries(Marketplace):
         (token,) = require(self, "token")
         client = client_for(self, {"Authorization": token}, **client_kwargs)
         sku_of = {str(c["card"]): c["sku"] for c in pack.report["cards"]}
-        results = []
-        for body in pack.manifest("wildberries/media_save.json"):
-            nmid = body["nmId"]
-            result = {"sku": sku_of.get(str(nmid), ""), "card": str(nmid)}
-            try:
-                result.update(self._save(client, body))
-            except UploadError as exc:
-                result.update(ok=False, message=str(exc))
-            results.append(result)
+        bodies = pack.manifest("wildberries/media_save.json")
+        # Save every card first, then read them back: WB applies media/save asynchronously, and
+        # the saves of the other cards (600 ms apart) give it time before the check.
+        results = [self._save(client, body, sku_of) for body in bodies]
+        for body, result in zip(bodies, results):
+            if result.get("ok") is None:
+                result.update(self._verify(client, body))
         for card in pack.report["cards"]:
             if not card["card"].isdigit():
+                message = "not uploaded: no WB nmID in the sheet"
                 results.append(
-                    {
-                        "sku": card["sku"],
-                        "card": card["card"],
-                        "ok": False,
-                        "message": "not uploaded: no WB nmID in the sheet",
-                    }
+                    {"sku": card["sku"], "card": card["card"], "ok": False, "message": message}
                 )
         return results
 
-    def _save(self, client, body: dict) -> dict:
-        answer = client.json("POST", SAVE, json=body)
+    def _save(self, client, body: dict, sku_of: dict) -> dict:
+        """The card's result so far: "ok" stays unset until the read-back decides it."""
+        result = {"sku": sku_of.get(str(body["nmId"]), ""), "card": str(body["nmId"])}
+        try:
+            answer = client.json("POST", SAVE, json=body)
+        except UploadError as exc:
+            return {**result, "ok": False, "message": str(exc)}
         if answer.get("error"):
-            return {"ok": False, "message": f"WB refused: {answer.get('errorText') or answer}"}
-        saved = self._photo_count(client, body["nmId"])
+            return {
+                **result,
+                "ok": False,
+                "message": f"WB refused: {answer.get('errorText') or answer}",
+            }
+        return result
+
+    def _verify(self, client, body: dict) -> dict:
+        try:
+            saved = self._photo_count(client, body["nmId"])
+        except UploadError as exc:
+            return {"ok": False, "message": f"saved, but the read-back failed: {exc}"}
         if saved != len(body["data"]):
             return {
                 "ok": False,
