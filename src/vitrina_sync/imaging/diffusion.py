@@ -87,7 +87,9 @@ def check_worker_device(settings) -> str:
 
 
 def model_name(preset: dict, settings) -> str:
-    name = str(preset.get("diffusion_model") or settings.get("diffusion_model", "") or "").strip()
+    """Per preset only: the preset is part of the row's fingerprint, so a new model re-opens review
+    (a deployment changes it for all rows through its presets file)."""
+    name = str(preset.get("diffusion_model") or "").strip()
     if not name:
         raise ConfigError("the preset names no diffusion_model")
     return name
