@@ -9,12 +9,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from vitrina_sync import plugins
+from vitrina_sync.packs.base import PackItem
 from vitrina_sync.packs.build import build_pack
 from vitrina_sync.packs.testing import item
 
@@ -147,3 +149,33 @@ def test_report_lists_every_check(packs, name):
     } <= kinds
     assert report["counts"]["checks"] == len(report["checks"]) > 0
     assert json.loads(packs[name].report_path.read_text()) == report
+
+
+@pytest.fixture(scope="module")
+def real_output(tmp_path_factory):
+    """A real white-mode output (u2netp cut-out of an example photo) stored as a job stores it."""
+    from vitrina_sync.imaging.load import load_image
+    from vitrina_sync.modes.base import ModeContext
+    from vitrina_sync.modes.white import WhiteMode
+    from vitrina_sync.store import output_dir, write_output
+
+    source = Path(__file__).parents[1] / "examples" / "photos" / "mug.jpg"
+    mode = WhiteMode()
+    settings = {"default_model": "u2netp"}
+    mode.warm(settings)
+    ctx = ModeContext("MUG-1", "a" * 64, {"canvas": [1200, 1200], "fill": 0.85}, settings)
+    output = mode.process(load_image(source), ctx)
+    folder = output_dir(tmp_path_factory.mktemp("real"), "MUG-1", "a" * 64)
+    write_output(folder, source, None, output, "JPEG", {})
+    return PackItem("MUG-1", "a" * 64, folder, {"wb_nmid": "424242"}, 2)
+
+
+@pytest.mark.parametrize("name", MARKETS)
+def test_real_white_mode_output_packs_cleanly(markets, real_output, tmp_path, name):
+    result = build_pack([real_output], markets[name], tmp_path, BASE)
+    assert result.report["counts"]["failed_checks"] == 0 and not result.skipped
+    main = Image.open(io.BytesIO(result.cards[0].files[0].data))
+    assert main.size == EXPECT[name][0] and main.format == "JPEG" and main.mode == "RGB"
+    a = np.asarray(main).astype(int)
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    assert np.abs(border - 255).mean() < 2  # white mode's #FFFFFF padded with #FFFFFF
