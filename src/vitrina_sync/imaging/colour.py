@@ -18,10 +18,20 @@ _RGB_TO_XYZ = np.array(
 _D65 = np.array([0.95047, 1.0, 1.08883])
 
 
+def _linear(c: np.ndarray) -> np.ndarray:
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+_LINEAR_LUT = _linear(np.arange(256) / 255.0)  # uint8 input: a table instead of a power
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB in 0..255 -> (..., 3) CIELAB under D65."""
-    c = np.asarray(rgb, np.float64) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8:
+        lin = _LINEAR_LUT[rgb]
+    else:
+        lin = _linear(rgb.astype(np.float64) / 255.0)
     xyz = lin @ _RGB_TO_XYZ.T / _D65
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16.0 / 116.0)
     lab = np.empty_like(f)

@@ -155,18 +155,36 @@ def contact_shadow(alpha: np.ndarray, strength: float = 0.22) -> np.ndarray:
 
 
 def composite(
-    background: np.ndarray, fg: np.ndarray, alpha: np.ndarray, region: Region, shadow=None
+    background: np.ndarray,
+    source: np.ndarray,
+    alpha: np.ndarray,
+    region: Region,
+    edge=None,
+    shadow=None,
 ) -> np.ndarray:
-    """Product colours `fg` (h,w,3 float) with alpha over `background` (H,W,3 uint8), in place.
+    """The product over `background` (H,W,3 uint8, in place) on the region.
 
-    Where alpha is exactly 1 the result is fg exactly; where it is 0 (and no shadow) the
-    background pixel is untouched.
+    source: the resampled source on the region (h,w,3 uint8); alpha: (h,w) in [0, 1];
+    edge: optional (ys, xs, colours) replacing the source colour at partly transparent pixels
+    (decontamination). Where alpha is exactly 1 the result is the source pixel, bit for bit;
+    where it is 0 (and no shadow) the background pixel is untouched. Only the pixels in between
+    are blended, so a large product costs little.
     """
     l, t, r, b = region.canvas
-    bg = background[t:b, l:r].astype(np.float32)
+    out = background[t:b, l:r]
     if shadow is not None:
-        bg *= (1.0 - shadow)[..., None]
-    a = alpha[..., None]
-    out = fg * a + bg * (1.0 - a)
-    background[t:b, l:r] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        sy, sx = np.nonzero(shadow > 0)
+        out[sy, sx] = np.clip(out[sy, sx] * (1.0 - shadow[sy, sx, None]) + 0.5, 0, 255).astype(
+            np.uint8
+        )
+    opaque = alpha >= 1.0
+    out[opaque] = source[opaque]
+    if edge is None:
+        ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
+        colours = source[ys, xs].astype(np.float32)
+    else:
+        ys, xs, colours = edge
+    a = alpha[ys, xs][:, None]
+    blended = colours * a + out[ys, xs].astype(np.float32) * (1.0 - a)
+    out[ys, xs] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     return background

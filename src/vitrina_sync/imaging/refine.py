@@ -123,12 +123,11 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float) -> None:
     ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
     if len(ys) == 0:
         return
-    rgb = region.astype(np.float32)
-    fg, mass_f = local_mean(rgb, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
-    bg, mass_b = local_mean(rgb, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+    fg, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
+    bg, mass_b = local_mean(region, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
     d = fg - bg
     gap2 = np.maximum((d**2).sum(axis=1), 1e-6)
-    pixel = rgb[ys, xs]
+    pixel = region[ys, xs].astype(np.float32)
     proj = ((pixel - bg) * d).sum(axis=1) / gap2
     residual = np.sqrt(((pixel - bg - proj[:, None] * d) ** 2).sum(axis=1))
     trust = np.clip((np.sqrt(gap2) - 20.0) / 40.0, 0.0, 1.0) * np.clip(
@@ -140,12 +139,42 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float) -> None:
     alpha[ys, xs] = np.where(blended < 1e-3, 0.0, np.where(blended > 1.0 - 1e-3, 1.0, blended))
 
 
+def bilinear(arr: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
+    """Bilinear samples of a (h,w) or (h,w,c) map at float pixel coordinates (edges clamped).
+
+    A direct gather: several times faster than ndimage.map_coordinates for scattered points.
+    """
+    h, w = arr.shape[:2]
+    gy = np.clip(gy, 0.0, h - 1.0)
+    gx = np.clip(gx, 0.0, w - 1.0)
+    y0, x0 = (
+        np.minimum(gy.astype(np.int32), h - 2 if h > 1 else 0),
+        np.minimum(gx.astype(np.int32), w - 2 if w > 1 else 0),
+    )
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    fy, fx = (gy - y0).astype(np.float32), (gx - x0).astype(np.float32)
+    if arr.ndim == 3:
+        fy, fx = fy[:, None], fx[:, None]
+    top = arr[y0, x0] * (1 - fx) + arr[y0, x1] * fx
+    bottom = arr[y1, x0] * (1 - fx) + arr[y1, x1] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)
+
+
 def _sample(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size, work_box) -> np.ndarray:
     """Bilinear samples of a work-resolution map at region pixel centres (ys, xs)."""
     l, t, r, b = work_box
     wx = l + (xs + 0.5) * (r - l) / size[0] - 0.5
     wy = t + (ys + 0.5) * (b - t) / size[1] - 0.5
-    return ndimage.map_coordinates(arr, [wy, wx], order=1, mode="nearest").astype(np.float32)
+    return bilinear(arr, wy, wx)
+
+
+def block_mean(arr: np.ndarray, step: int) -> np.ndarray:
+    """Block means over step x step tiles (partial tiles at the edges included), per channel."""
+    if step == 1:
+        return arr.astype(np.float32)
+    if arr.ndim == 3:
+        return np.stack([block_mean(arr[..., c], step) for c in range(arr.shape[2])], -1)
+    return np.asarray(Image.fromarray(arr.astype(np.float32), "F").reduce(step), np.float32)
 
 
 def local_mean(rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: int = 4):
@@ -153,47 +182,42 @@ def local_mean(rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: 
 
     Computed on a `step`-times reduced grid, since it only needs to be smooth.
     """
-    h, w = weight.shape
-    hh, ww = -(-h // step), -(-w // step)
-    pad = ((0, hh * step - h), (0, ww * step - w))
-    wsum = np.pad(weight, pad).reshape(hh, step, ww, step).mean(axis=(1, 3))
-    num = (
-        np.pad(rgb * weight[..., None], pad + ((0, 0),))
-        .reshape(hh, step, ww, step, 3)
-        .mean(axis=(1, 3))
-    )
+    wsum = block_mean(weight, step)
+    num = block_mean(rgb * weight[..., None], step)
     s = max(sigma / step, 0.5)
     wsum = ndimage.gaussian_filter(wsum, s)
     num = ndimage.gaussian_filter(num, (s, s, 0))
     gy, gx = (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5
-    mass = ndimage.map_coordinates(wsum, [gy, gx], order=1, mode="nearest")
-    cols = np.stack(
-        [ndimage.map_coordinates(num[..., c], [gy, gx], order=1, mode="nearest") for c in range(3)],
-        -1,
-    )
+    mass = bilinear(wsum, gy, gx)
+    cols = bilinear(num, gy, gx)
     return cols / np.maximum(mass, 1e-6)[:, None], mass
 
 
-def decontaminate(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0) -> np.ndarray:
-    """Foreground colour (h,w,3 float) for compositing: the source pixel where alpha is 1 or 0,
-    an estimate of the product's own colour where the edge is partly transparent.
+def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0):
+    """The product's own colour at each partly transparent pixel: (ys, xs, (n,3) float colours).
 
     I = a F + (1 - a) B, with B the local mean of nearby background pixels, gives F where a is
     large; where a is small that solve is noise, so it leans on the local mean of the product's
     opaque pixels instead.
     """
-    fg = region.astype(np.float32)
     ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
     if len(ys) == 0:
-        return fg
-    rgb = region.astype(np.float32)
-    inner, mass_f = local_mean(rgb, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
-    back, mass_b = local_mean(rgb, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+        return ys, xs, np.zeros((0, 3), np.float32)
+    inner, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
+    back, mass_b = local_mean(region, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
     a = alpha[ys, xs][:, None]
-    pixel = rgb[ys, xs]
+    pixel = region[ys, xs].astype(np.float32)
     solved = np.clip((pixel - (1.0 - a) * back) / np.maximum(a, 1e-3), 0.0, 255.0)
     solved = np.where(mass_b[:, None] > 1e-3, solved, pixel)
     trust = np.clip((a - 0.2) / 0.6, 0.0, 1.0)
     estimate = np.where(mass_f[:, None] > 1e-3, trust * solved + (1.0 - trust) * inner, solved)
-    fg[ys, xs] = estimate
+    return ys, xs, estimate.astype(np.float32)
+
+
+def decontaminate(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0) -> np.ndarray:
+    """Foreground colours (h,w,3 float): the source pixel where alpha is 1 or 0, the product's
+    estimated own colour where the edge is partly transparent (see edge_colours)."""
+    fg = region.astype(np.float32)
+    ys, xs, colours = edge_colours(region, alpha, sigma)
+    fg[ys, xs] = colours
     return fg

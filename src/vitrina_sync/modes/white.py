@@ -116,16 +116,16 @@ class WhiteMode:
         rgb = source.image.convert("RGB")
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
         cut = cut_out(rgb, own_alpha, preset, ctx.settings)
-        fg = (
-            refine.decontaminate(cut.source, cut.alpha)
+        edge = (
+            refine.edge_colours(cut.source, cut.alpha)
             if preset.get("decontaminate", True)
-            else cut.source
+            else None
         )
         canvas_rgb = self.background(preset, canvas, ctx.settings)
         l, t, r, b = cut.region.canvas
         new_bg = canvas_rgb[t:b, l:r].copy()
         shadow = compose.contact_shadow(cut.alpha) if preset.get("shadow") else None
-        compose.composite(canvas_rgb, fg.astype(np.float32), cut.alpha, cut.region, shadow)
+        compose.composite(canvas_rgb, cut.source, cut.alpha, cut.region, edge, shadow)
         mask = np.zeros((canvas[1], canvas[0]), np.uint8)
         mask[t:b, l:r] = np.round(cut.alpha * 255.0).astype(np.uint8)
         figures = self.figures(rgb, cut, canvas_rgb, mask, new_bg, shadow)
@@ -160,7 +160,7 @@ class WhiteMode:
             if shadow is not None:
                 shadow_mask = np.zeros(mask.shape, bool)
                 shadow_mask[t:b, l:r] = shadow > 0
-            figures["purity"] = qa.purity(out, mask, shadow_mask)
+            figures["purity"] = qa.purity(out, mask, shadow_mask, cut.region.canvas)
         return figures
 
     def ai_version(self, preset, settings) -> str:

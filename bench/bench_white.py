@@ -1,0 +1,163 @@
+"""White-mode throughput against `rembg p` and against the decode + inference floor.
+
+    .venv/bin/python bench/bench_white.py            # 48 photos of 1500x2000, all three timings
+    .venv/bin/python bench/bench_white.py --profile  # per-stage times for one photo
+
+Photos are synthetic products (tests/synthetic.py) over real scikit-image photos and studio
+backgrounds, saved as JPEG q92 into bench/out/white_in/ (git-ignored). Our pipeline runs as a
+worker would: one session, reused; decode, cutout, QA, JPEG q95 4:4:4 main image and PNG mask
+(compress_level 1) for every photo, with `--threads` photos in flight so decoding/encoding
+overlaps inference. rembg runs as its CLI on the same folder in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+OUT = ROOT / "bench" / "out"
+SETTINGS = {"default_model": "u2netp"}
+PRESET = {"canvas": [2000, 2000], "fill": 0.85, "model": "u2netp"}
+
+
+def generate(folder: Path, n: int, size=(1500, 2000)) -> list[Path]:
+    import synthetic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(n):
+        kind = synthetic.PRODUCTS[i % len(synthetic.PRODUCTS)]
+        bg = synthetic.BACKGROUNDS[(i // len(synthetic.PRODUCTS)) % len(synthetic.BACKGROUNDS)]
+        path = folder / f"{i:02d}-{kind}-{bg}.jpg"
+        if not path.exists():
+            synthetic.scene(kind, bg, size).image.save(path, quality=92)
+        files.append(path)
+    return files
+
+
+def one(mode, path: Path, out_dir: Path):
+    from vitrina_sync.imaging.load import load_image
+    from vitrina_sync.modes.base import ModeContext
+
+    loaded = load_image(path)
+    out = mode.process(loaded, ModeContext(path.stem, "0" * 12, PRESET, SETTINGS))
+    out.image.save(out_dir / f"{path.stem}.jpg", quality=95, subsampling=0)
+    out.mask.save(out_dir / f"{path.stem}.mask.png", compress_level=1)
+    return out.qa
+
+
+def ours(files: list[Path], threads: int) -> tuple[float, list[dict]]:
+    from vitrina_sync.imaging import cutout
+    from vitrina_sync.modes.white import WhiteMode
+
+    out_dir = OUT / "white_ours"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    start = time.perf_counter()
+    mode = WhiteMode()
+    mode.warm(SETTINGS)  # the one session of this "worker" (rembg import included)
+    with ThreadPoolExecutor(threads) as pool:
+        qas = list(pool.map(lambda p: one(mode, p, out_dir), files))
+    elapsed = time.perf_counter() - start
+    assert cutout.LOAD_COUNT["n"] == 1, cutout.LOAD_COUNT
+    return elapsed, qas
+
+
+def floor(files: list[Path]) -> tuple[float, float, float]:
+    """Decode every photo, run u2netp on it: the work no pipeline can skip. (total, decode, infer)"""
+    from vitrina_sync.imaging import cutout
+
+    sess = cutout.session("u2netp", SETTINGS)
+    decode = infer = 0.0
+    for path in files:
+        t0 = time.perf_counter()
+        img = Image.open(path)
+        img.load()
+        t1 = time.perf_counter()
+        sess.predict(img.reduce(4))  # model input is 320 px; the reduction is part of inference
+        infer += time.perf_counter() - t1
+        decode += t1 - t0
+    return decode + infer, decode, infer
+
+
+def rembg_cli(folder: Path) -> float | None:
+    exe = Path(sys.executable).with_name("rembg")
+    out_dir = OUT / "white_rembg"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    cmd = [str(exe), "p", "-m", "u2netp", "-bgc", "255", "255", "255", "255", str(folder), str(out_dir)]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        print("rembg p failed:", done.stderr[-2000:], file=sys.stderr)
+        return None
+    return elapsed
+
+
+def profile(path: Path) -> None:
+    """Per-stage times for one photo (single thread)."""
+    import cProfile
+    import pstats
+
+    from vitrina_sync.modes.white import WhiteMode
+
+    mode = WhiteMode()
+    mode.warm(SETTINGS)
+    out_dir = OUT / "white_profile"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    one(mode, path, out_dir)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(3):
+        one(mode, path, out_dir)
+    prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-rembg", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    folder = OUT / "white_in"
+    files = generate(folder, args.n)
+    if args.profile:
+        profile(files[0])
+        return
+    print(f"{len(files)} photos 1500x2000, load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}")
+    t_floor, t_dec, t_inf = floor(files)
+    t_ours, qas = ours(files, args.threads)
+    t_rembg = None if args.skip_rembg else rembg_cli(folder)
+    n = len(files)
+    rows = [("decode + u2netp inference floor", t_floor), (f"vitrina white ({args.threads} threads)", t_ours)]
+    if t_rembg:
+        rows.append(("rembg p -m u2netp -bgc 255 255 255 255", t_rembg))
+    print(f"floor: decode {t_dec / n * 1000:.0f} ms + inference {t_inf / n * 1000:.0f} ms per photo")
+    print("| pipeline | total s | s/photo | photos/s |")
+    print("|---|---|---|---|")
+    for name, t in rows:
+        print(f"| {name} | {t:.1f} | {t / n:.3f} | {n / t:.2f} |")
+    print(f"ours / floor time: {t_ours / t_floor:.2f}x")
+    if t_rembg:
+        print(f"ours vs rembg speed: {t_rembg / t_ours:.2f}x")
+    flagged = sum(1 for q in qas if q["flags"])
+    print(f"QA: {flagged}/{n} flagged; load average now {os.getloadavg()[0]:.2f}")
+    print("mean figures:", {k: round(float(np.mean([q[k] for q in qas])), 4) for k in ("halo", "fill", "purity")})
+
+
+if __name__ == "__main__":
+    main()
