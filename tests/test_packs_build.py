@@ -6,6 +6,8 @@ import io
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from vitrina_sync import plugins
@@ -125,6 +127,19 @@ def test_failed_write_leaves_the_previous_pack_and_no_temp_files(registry, tmp_p
     assert sorted(p.name for p in out.iterdir()) == ["wildberries.report.json", "wildberries.zip"]
 
 
+def test_concurrent_builds_to_one_folder_do_not_collide(registry, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = market(registry)
+    items = [item(tmp_path, f"S{i}", size=(150, 200)) for i in range(4)]
+    out = tmp_path / "out"
+    with ThreadPoolExecutor(4) as pool:
+        zips = list(pool.map(lambda _: build_pack(items, m, out, BASE, workers=1), range(4)))
+    assert len({z.zip_path.read_bytes() for z in zips}) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["wildberries.report.json", "wildberries.zip"]
+    assert (out / "wildberries.zip").stat().st_mode & 0o777 == 0o644
+
+
 def test_row_errors_are_skipped_with_reasons(registry, tmp_path):
     m = market(registry)
     ok = item(tmp_path, "OK", size=(150, 200))
@@ -241,3 +256,20 @@ def test_a_non_srgb_tag_on_a_final_file_fails_the_check(registry):
         RenderedFile("main", "wildberries/x/1.jpg", buf.getvalue(), 90, 120, "JPEG"), m.rules
     )
     assert [c.check for c in checks if not c.ok] == ["colour_space"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120), st.sampled_from(["", "_/"]))
+def test_safe_stem_is_always_a_safe_single_component(text, forbidden):
+    stem = safe_stem(text, forbidden)
+    assert check_arcname(f"ozon/{stem}-1.jpg") is None
+    assert "/" not in stem and ".." not in stem and not stem.startswith((".", "-"))
+    assert not set(forbidden) & set(stem) and len(stem) <= 80
+    assert stem.isascii()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=40), st.text(min_size=1, max_size=40))
+def test_distinct_ids_get_distinct_stems(a, b):
+    if a != b:
+        assert safe_stem(a, "_/") != safe_stem(b, "_/")

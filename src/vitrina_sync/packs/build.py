@@ -188,7 +188,10 @@ def zip_bytes_entries(zf: zipfile.ZipFile, entries: dict[str, bytes]) -> None:
 
 
 def write_zip_atomic(path: Path, entries: dict[str, bytes]) -> None:
-    tmp = _temp_path(path)
+    try:
+        tmp = _temp_path(path)
+    except OSError as exc:
+        raise PackError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             zip_bytes_entries(zf, entries)
@@ -201,7 +204,10 @@ def write_zip_atomic(path: Path, entries: dict[str, bytes]) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    tmp = _temp_path(path)
+    try:
+        tmp = _temp_path(path)
+    except OSError as exc:
+        raise PackError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)
@@ -213,4 +219,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """A unique hidden temp file beside `path` (two builds at once, e.g. web threads, never share)."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the pack from the web server / uploader user
+    os.close(fd)
+    return Path(name)
