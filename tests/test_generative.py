@@ -147,6 +147,8 @@ def test_variants_are_returned_with_their_seeds(tiny_model, settings, fake_cutou
     assert "seeds 7,8,9" in out.ai_version
     images = [out.image, *out.variants]
     assert len({img.tobytes() for img in images}) == 3
+    assert set(out.qa["variant_figures"]) == {"2", "3"}
+    assert out.qa["variant_figures"]["3"]["dE_p95"] < 1.0
     expected = placed_cutout(preset_for("scene", tiny_model, settings), settings)
     for img in images:
         assert_locked(img, out.mask, expected)

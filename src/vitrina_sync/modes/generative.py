@@ -195,7 +195,7 @@ class GenerativeMode:
         seeds = seeds_for(preset, ctx.fingerprint)
         painted = self.paint(loaded, placed, preset, seeds, watchdog)
         outputs = [lock(img, placed) for img, _ in painted]
-        qa = self.measure(outputs[0], placed, model, settings)
+        qa = self.measure_all(outputs, placed, model, settings)
         qa.update(self.record(loaded, model, preset, seeds, [nsfw for _, nsfw in painted]))
         qa["summary"] = summary(qa)
         mask = Image.fromarray((placed.lock_alpha * 255 + 0.5).astype(np.uint8), "L")
@@ -211,6 +211,16 @@ class GenerativeMode:
             image = image.resize(size, Image.Resampling.LANCZOS)
             mask = mask.resize(size, Image.Resampling.NEAREST)
         return diffusion.inpaint(loaded, image, mask, preset, seeds, watchdog)
+
+    def measure_all(self, outputs: list, placed: Placed, model: str, settings) -> dict:
+        """The main output's figures at the top; each other variant's under variant_figures, its
+        flags prefixed (a reviewer may approve variant 2, so it is checked as well)."""
+        qa = self.measure(outputs[0], placed, model, settings)
+        for n, img in enumerate(outputs[1:], start=2):
+            figures = self.measure(img, placed, model, settings)
+            qa["flags"] += [f"variant {n}: {flag}" for flag in figures.pop("flags")]
+            qa.setdefault("variant_figures", {})[str(n)] = figures
+        return qa
 
     def measure(self, out: Image.Image, placed: Placed, model: str, settings) -> dict:
         """Figures of the main output against the placed source; flags name the failing ones."""
