@@ -63,8 +63,13 @@ class Hook:
 
 @pytest.fixture
 def server(workspace, settings):
-    catalog = write_catalog(workspace / "catalog.xlsx", [["MUG-1", "photos/mug.jpg", "white", "", "kaspi, ozon"],
-                                                         ["BAG-2", "photos/bag.jpg", "", "", "ozon"]])
+    catalog = write_catalog(
+        workspace / "catalog.xlsx",
+        [
+            ["MUG-1", "photos/mug.jpg", "white", "", "kaspi, ozon"],
+            ["BAG-2", "photos/bag.jpg", "", "", "ozon"],
+        ],
+    )
     settings.update(poll_interval=3600, webhook_secret=SECRET, audit_every=1)
     state, embedded = build_state([str(catalog)], settings, None, None, None)
     state.workers = start_workers(state, 1)
@@ -89,7 +94,9 @@ def test_loop_webhook_backlog_api_and_shutdown(server):
     wait_until(lambda: cycles(cs) >= 1, what="the first cycle")
     assert {r["Status"] for r in sheet_rows(catalog).values()} == {"queued"}
     broker = state.broker()
-    wait_until(lambda: len(broker.pending_results(cs.session.key)) == 2, 90, "both results in Redis")
+    wait_until(
+        lambda: len(broker.pending_results(cs.session.key)) == 2, 90, "both results in Redis"
+    )
 
     # The sheet is open in Excel: the write-back fails, the results stay in Redis as backlog.
     lock = catalog.with_name("~$catalog.xlsx")
@@ -108,7 +115,9 @@ def test_loop_webhook_backlog_api_and_shutdown(server):
     wait_until(lambda: cycles(cs) >= 3, what="the next webhook's cycle")
     assert time.monotonic() - started < 10  # at once, not after the hour-long poll interval
     rows = sheet_rows(catalog)
-    assert {r["Status"] for r in rows.values()} == {"needs_review"} and rows["MUG-1"]["Audit"] == "audit"
+    assert {r["Status"] for r in rows.values()} == {"needs_review"} and rows["MUG-1"][
+        "Audit"
+    ] == "audit"
     assert cs.snapshot()["backlog"] == 0 and broker.pending_results(cs.session.key) == {}
 
     health = client.get("/healthz")

@@ -20,10 +20,10 @@ import pytest
 import redis
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fakes.sheets_api import FakeSheetsApi  # noqa: E402
+from fakes.sheets_api import FakeSheetsApi
 
-from vitrina_sync.queue import catalog_key, results_key  # noqa: E402
-from vitrina_sync.web.hooks import sign  # noqa: E402
+from vitrina_sync.queue import catalog_key, results_key
+from vitrina_sync.web.hooks import sign
 
 REDIS_SERVER = Path("/usr/bin/redis-server")
 BOOK, TITLE, SECRET = "1Many-machines_book", "Catalog", "hook-secret"
@@ -52,8 +52,21 @@ def wait_until(predicate, timeout: float, what: str):
 @pytest.fixture
 def redis_url():
     port = free_port()
-    proc = subprocess.Popen([str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(REDIS_SERVER),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     conn = redis.Redis(port=port)
     try:
         wait_until(lambda: _pings(conn), 10, "redis-server")
@@ -74,8 +87,13 @@ class Serve:
     """`vitrina-sync serve` as a subprocess; stderr drained in a thread (it logs there)."""
 
     def __init__(self, args: list[str], env: dict):
-        self.proc = subprocess.Popen([sys.executable, "-m", "vitrina_sync.cli", "serve", "--port", "0", *args],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vitrina_sync.cli", "serve", "--port", "0", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         threading.Thread(target=self._drain, daemon=True).start()
         wait_until(lambda: self.port or self.proc.poll() is not None, 30, "serve to listen")
@@ -102,8 +120,12 @@ class Serve:
     def hook(self, event: str) -> int:
         body = json.dumps({"event_id": event, "spreadsheet_id": BOOK}).encode()
         t = int(time.time())
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/hooks/sheet", data=body, method="POST",
-                                         headers={"X-Vitrina-Signature": f"t={t},v1={sign(SECRET, t, body)}"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/hooks/sheet",
+            data=body,
+            method="POST",
+            headers={"X-Vitrina-Signature": f"t={t},v1={sign(SECRET, t, body)}"},
+        )
         with urllib.request.urlopen(request, timeout=10) as r:
             return r.status
 
@@ -132,15 +154,50 @@ def statuses(api: FakeSheetsApi) -> dict[str, str]:
 @pytest.fixture
 def machines(workspace, redis_url):
     with FakeSheetsApi() as api:
-        api.add_sheet(BOOK, TITLE, [HEADER, ["MUG-1", "photos/mug.jpg", "white", "kaspi"],
-                                    ["00123", "photos/coffee.jpg", "", "ozon"]])
-        env = {**os.environ, "REDIS_URL": redis_url, "VITRINA_GOOGLE_API_URL": api.url,
-               "VITRINA_GOOGLE_CREDENTIALS": "none", "VITRINA_WEBHOOK_SECRET": SECRET,
-               "VITRINA_POLL_INTERVAL": "30", "VITRINA_PRESETS": str(workspace / "presets.toml")}
-        workers = [subprocess.Popen([sys.executable, "-m", "vitrina_sync.cli", "worker", "--queues", "cpu",
-                                     "--name", f"machine-{i}-{os.getpid()}"], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in (1, 2)]
-        args = ["--catalog", f"gsheet://{BOOK}/{TITLE}", "--assets", str(workspace), "--out", str(workspace / "out")]
+        api.add_sheet(
+            BOOK,
+            TITLE,
+            [
+                HEADER,
+                ["MUG-1", "photos/mug.jpg", "white", "kaspi"],
+                ["00123", "photos/coffee.jpg", "", "ozon"],
+            ],
+        )
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "VITRINA_GOOGLE_API_URL": api.url,
+            "VITRINA_GOOGLE_CREDENTIALS": "none",
+            "VITRINA_WEBHOOK_SECRET": SECRET,
+            "VITRINA_POLL_INTERVAL": "30",
+            "VITRINA_PRESETS": str(workspace / "presets.toml"),
+        }
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "vitrina_sync.cli",
+                    "worker",
+                    "--queues",
+                    "cpu",
+                    "--name",
+                    f"machine-{i}-{os.getpid()}",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in (1, 2)
+        ]
+        args = [
+            "--catalog",
+            f"gsheet://{BOOK}/{TITLE}",
+            "--assets",
+            str(workspace),
+            "--out",
+            str(workspace / "out"),
+        ]
         try:
             yield api, env, args, redis.Redis.from_url(redis_url)
         finally:
@@ -154,7 +211,9 @@ def test_serve_and_two_workers_on_a_shared_redis(machines):
     api, env, args, conn = machines
     serve = Serve(args, env)
     try:
-        poke_until(serve, lambda: set(statuses(api).values()) == {"needs_review"}, 90, "the first two rows")
+        poke_until(
+            serve, lambda: set(statuses(api).values()) == {"needs_review"}, 90, "the first two rows"
+        )
         assert statuses(api)["00123"] == "needs_review"  # the SKU stays text
         status, body = serve.get("/healthz")
         assert status == 200, body
@@ -184,7 +243,11 @@ def test_serve_and_two_workers_on_a_shared_redis(machines):
 
     again = Serve(args, env)  # the next serve writes what finished while none ran
     try:
-        wait_until(lambda: statuses(api).get("SLOW-4") == "needs_review", 30, "SLOW-4 to land after restart")
+        wait_until(
+            lambda: statuses(api).get("SLOW-4") == "needs_review",
+            30,
+            "SLOW-4 to land after restart",
+        )
         assert set(statuses(api).values()) == {"needs_review"}
         assert not conn.hexists(key, "SLOW-4")
     finally:
