@@ -33,6 +33,18 @@ pytestmark = pytest.mark.gen
 HAVE_U2NETP = cutout.model_path("u2netp").exists()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and spinning OpenMP threads on a busy 2-core box
+    made these tests 20x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
     return save_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-inpaint")
