@@ -212,7 +212,7 @@ def neighbours(items: list[Item], sku: str) -> tuple[str | None, str | None, int
     """(previous SKU, next SKU, 1-based position) of `sku` in the queue."""
     skus = [i.sku for i in items]
     if sku not in skus:
-        return (skus[0] if skus else None), (skus[0] if skus else None), 0
+        return None, (skus[0] if skus else None), 0  # decided already: on to the first one waiting
     at = skus.index(sku)
     return (skus[at - 1] if at else None), (skus[at + 1] if at + 1 < len(skus) else None), at + 1
 
