@@ -80,11 +80,13 @@ def resample_float(
 
 
 def refine_alpha(
-    work_rgb: np.ndarray, p_work: np.ndarray, region: np.ndarray, work_box, params
+    work_rgb: np.ndarray, p_work: np.ndarray, region: np.ndarray, work_box, params, fit=None
 ) -> np.ndarray:
     """Alpha on `region` (h,w,3 uint8: the source resampled to the output) from the work mask.
 
     work_box: the region's extent in work-image pixel coordinates. params: r, eps (work pixels).
+    fit: an optional dict that receives the local product/background colours estimated at the
+    edge pixels, so edge_colours can reuse them instead of measuring again.
     """
     r, eps = int(params.get("refine_radius", 4)), float(params.get("refine_eps", 1e-4))
     size = (region.shape[1], region.shape[0])
@@ -108,11 +110,11 @@ def refine_alpha(
     alpha[ys, xs] = q
     if params.get("refine_colour", True):
         spread = max(4.0, r * size[0] / max(work_box[2] - work_box[0], 1e-6))
-        _two_colour(region, alpha, spread)
+        _two_colour(region, alpha, spread, fit)
     return alpha
 
 
-def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float) -> None:
+def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -> None:
     """Sharpen the still-uncertain pixels with the two-colour model I = a F + (1 - a) B.
 
     Where the guide is flat the guided filter only reproduces the model's soft ramp (it cannot
@@ -125,6 +127,8 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float) -> None:
         return
     fg, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
     bg, mass_b = local_mean(region, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+    if fit is not None:
+        fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b)
     d = fg - bg
     gap2 = np.maximum((d**2).sum(axis=1), 1e-6)
     pixel = region[ys, xs].astype(np.float32)
@@ -193,18 +197,22 @@ def local_mean(rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: 
     return cols / np.maximum(mass, 1e-6)[:, None], mass
 
 
-def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0):
+def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
     """The product's own colour at each partly transparent pixel: (ys, xs, (n,3) float colours).
 
     I = a F + (1 - a) B, with B the local mean of nearby background pixels, gives F where a is
     large; where a is small that solve is noise, so it leans on the local mean of the product's
-    opaque pixels instead.
+    opaque pixels instead. `fit` (from refine_alpha) supplies F and B already measured there.
     """
     ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
     if len(ys) == 0:
         return ys, xs, np.zeros((0, 3), np.float32)
-    inner, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
-    back, mass_b = local_mean(region, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+    reused = _from_fit(fit, alpha.shape, ys, xs)
+    if reused is None:
+        inner, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
+        back, mass_b = local_mean(region, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+    else:
+        inner, back, mass_f, mass_b = reused
     a = alpha[ys, xs][:, None]
     pixel = region[ys, xs].astype(np.float32)
     solved = np.clip((pixel - (1.0 - a) * back) / np.maximum(a, 1e-3), 0.0, 255.0)
@@ -212,6 +220,18 @@ def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0):
     trust = np.clip((a - 0.2) / 0.6, 0.0, 1.0)
     estimate = np.where(mass_f[:, None] > 1e-3, trust * solved + (1.0 - trust) * inner, solved)
     return ys, xs, estimate.astype(np.float32)
+
+
+def _from_fit(fit, shape, ys, xs):
+    """The fit's estimates at (ys, xs), or None if the fit does not cover every one of them."""
+    if not fit or "ys" not in fit:
+        return None
+    index = np.full(shape, -1, np.int32)
+    index[fit["ys"], fit["xs"]] = np.arange(len(fit["ys"]), dtype=np.int32)
+    at = index[ys, xs]
+    if (at < 0).any():
+        return None
+    return fit["fg"][at], fit["bg"][at], fit["mass_f"][at], fit["mass_b"][at]
 
 
 def decontaminate(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0) -> np.ndarray:

@@ -33,6 +33,7 @@ class Cut:
     source: np.ndarray  # the source resampled onto the region (h,w,3 uint8)
     alpha: np.ndarray  # refined alpha on the region, quantised to 1/255 steps
     p_work: np.ndarray  # the model's own alpha at work resolution (for uncertainty)
+    fit: dict  # local product/background colours at the edge (refine -> decontamination)
 
 
 def _model(preset, settings) -> str:
@@ -81,12 +82,13 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
     kx, ky = work.width / rgb.width, work.height / rgb.height
     s = region.source
     work_box = (s[0] * kx, s[1] * ky, s[2] * kx, s[3] * ky)
-    alpha = refine.refine_alpha(np.asarray(work), p_work, source, work_box, preset)
+    fit: dict = {}
+    alpha = refine.refine_alpha(np.asarray(work), p_work, source, work_box, preset, fit)
     if source_alpha is not None:  # a source that is already cut out keeps its own alpha
         own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
         alpha = np.minimum(alpha, own)
     alpha = np.round(alpha * 255.0) / 255.0  # the stored mask's steps: 255 <=> exactly opaque
-    return Cut(placement, region, source, alpha.astype(np.float32), p_work)
+    return Cut(placement, region, source, alpha.astype(np.float32), p_work, fit)
 
 
 def geometry(cut: Cut) -> dict:
@@ -117,7 +119,7 @@ class WhiteMode:
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
         cut = cut_out(rgb, own_alpha, preset, ctx.settings)
         edge = (
-            refine.edge_colours(cut.source, cut.alpha)
+            refine.edge_colours(cut.source, cut.alpha, fit=cut.fit)
             if preset.get("decontaminate", True)
             else None
         )
