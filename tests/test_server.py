@@ -19,7 +19,7 @@ from vitrina_sync.web.auth import add_user
 from vitrina_sync.web.commands import build_state, shutdown, start_workers
 from vitrina_sync.web.hooks import sign
 from vitrina_sync.web.state import AppState
-from vitrina_sync.web.sync import start_loops
+from vitrina_sync.web.sync import cycle, start_loops
 
 SECRET = "test-secret"
 
@@ -175,3 +175,22 @@ def test_unreachable_redis_is_unhealthy_but_metrics_still_answer(workspace, sett
     assert health.status_code == 503 and not health.json["checks"]["redis"]["ok"]
     metrics = client.get("/metrics")
     assert metrics.status_code == 200 and "vitrina_redis_up 0" in metrics.get_data(as_text=True)
+
+
+def test_embedded_redis_that_dies_is_restarted_and_keeps_the_queue(workspace, settings):
+    catalog = write_catalog(workspace / "catalog.xlsx", [["MUG-1", "photos/mug.jpg"]])
+    state, embedded = build_state([str(catalog)], settings, None, None, None)
+    cs = next(iter(state.catalogs.values()))
+    try:
+        cycle(state, cs)
+        assert (
+            state.broker().depth()["cpu"] == 1
+            and sheet_rows(catalog)["MUG-1"]["Status"] == "queued"
+        )
+        time.sleep(1.1)  # appendfsync everysec
+        embedded.proc.kill()
+        embedded.proc.wait()
+        assert cycle(state, cs) is not None and not cs.snapshot()["last_error"]  # restarted first
+        assert state.broker().depth()["cpu"] == 1  # the job survived in the append-only file
+    finally:
+        shutdown(state, [], embedded)

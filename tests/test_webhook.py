@@ -151,3 +151,17 @@ def test_seen_deliveries_expire_and_stay_bounded():
     for key in "bcde":
         seen.first_time(key, now=12)
     assert len(seen.seen) <= 3
+
+
+def test_a_spreadsheet_id_wakes_only_its_catalog(workspace, settings):
+    settings["webhook_secret"] = SECRET
+    sessions = {}
+    for name in ("shop-a", "shop-b"):
+        path = write_catalog(workspace / f"{name}.xlsx", [["A-1", "photos/mug.jpg"]])
+        session = SyncSession(str(path), settings)
+        sessions[session.spec] = session
+    state = AppState(settings, sessions)
+    client = create_app(state, {"TESTING": True}).test_client()
+    body = json.dumps({"event_id": "one", "spreadsheet_id": "shop-b"}).encode()
+    assert post(client, body, signed(body)).status_code == 202
+    assert [cs.wake.is_set() for cs in state.catalogs.values()] == [False, True]

@@ -67,7 +67,9 @@ def build_state(specs: list[str], settings, config, assets, out):
     for session in sessions.values():
         session.settings["redis_url"] = url
         session.connect()
-    return AppState(settings, sessions, work_dir(first.out_root)), embedded
+    state = AppState(settings, sessions, work_dir(first.out_root))
+    state.embedded = embedded
+    return state, embedded
 
 
 def start_workers(state, count: int):

@@ -83,6 +83,7 @@ class AppState:
         self.stopping = threading.Event()  # SIGTERM: loops finish their cycle and exit
         self.closed = False  # serve's shutdown ran (workers stopped, last write-back done)
         self.workers = None  # LocalWorkers when serve started them
+        self.embedded = None  # EmbeddedRedis when serve started it (restarted if it dies)
         self.workers_lock = threading.Lock()  # loops of several catalogs share one LocalWorkers
 
     @property

@@ -11,6 +11,7 @@ workers (their current jobs finish) and runs one last cycle to write what they f
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections import Counter
@@ -18,6 +19,7 @@ from collections import Counter
 import redis
 
 from ..catalog.model import WriteReport
+from ..errors import QueueError
 from ..queue import job_id
 from ..rows import parse_marketplaces
 from ..runner import Summary, known_marketplaces, summarise
@@ -31,15 +33,45 @@ LIVE_JOB = {"queued", "started", "deferred", "scheduled"}  # as Broker.enqueue c
 def cycle(state: AppState, cs: CatalogState) -> Summary | None:
     """One sync cycle; never raises (a broken sheet or Redis is shown, and retried next cycle)."""
     started = time.monotonic()
+    _restart_embedded(
+        state
+    )  # before the cycle: a failing Redis call costs redis-py's retries (~10 s)
     with cs.cycle_lock:
         try:
             summary, plans, results = _sync(state, cs)
         except Exception as exc:  # noqa: BLE001 -- the loop must survive anything: show it, retry next cycle
             log.warning("sync of %s failed: %s", cs.session.spec, exc)
             _record_failure(state, cs, exc, time.monotonic() - started)
+            if isinstance(exc, (redis.ConnectionError, OSError)):
+                _restart_embedded(state)
             return None
     _record(state, cs, summary, plans, results, time.monotonic() - started)
     return summary
+
+
+def _restart_embedded(state: AppState) -> None:
+    """serve's own Redis went away: start it again; its append-only file keeps the queue and results."""
+    embedded = getattr(state, "embedded", None)
+    if embedded is None or state.stopping.is_set() or _listening(embedded.socket):
+        return
+    with state.workers_lock:  # one loop restarts it, the others find it running
+        if not embedded.running():
+            log.warning("embedded Redis stopped; starting it again")
+            try:
+                embedded.start()
+            except QueueError as exc:  # shown as the next cycle's error; tried again then
+                log.error("%s", exc)
+
+
+def _listening(path) -> bool:
+    """A plain connect: refused at once, where a redis-py ping retries with back-off (~3 s)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        try:
+            sock.connect(str(path))
+            return True
+        except OSError:
+            return False
 
 
 def _sync(state: AppState, cs: CatalogState):
@@ -107,7 +139,8 @@ def _record(
 
 def _record_failure(state, cs: CatalogState, exc: Exception, seconds: float) -> None:
     state.count("sync_errors")
-    backlog = _backlog(cs)
+    # With Redis down, asking it again costs another round of redis-py's retries (~10 s).
+    backlog = -1 if isinstance(exc, (redis.ConnectionError, OSError)) else _backlog(cs)
     with cs.lock:
         cs.last_error = f"{type(exc).__name__}: {exc}"
         cs.failed_cycles += 1
