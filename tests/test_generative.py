@@ -258,3 +258,41 @@ def test_colour_drift_inside_the_product_is_flagged(fake_cutout):
     assert p95 > 1.0
     figures = {"dE": mean, "dE_p95": p95, "shape_iou": 1.0, "bbox_grow": 0.0}
     assert generative.SceneMode().flags(figures) == [f"dE p95 {p95:.2f} > 1.0"]
+
+
+def test_hub_id_loads_from_the_local_cache_only(tiny_model, tmp_path, settings, monkeypatch):
+    import huggingface_hub
+
+    snapshot = tmp_path / "models--acme--tiny" / "snapshots" / ("c0ffee" * 7)[:40]
+    shutil.copytree(tiny_model, snapshot)
+    calls = []
+
+    def fake_snapshot_download(repo_id, local_files_only=False, **kw):
+        calls.append((repo_id, local_files_only))
+        return str(snapshot)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    loaded = diffusion.load_pipeline("acme/tiny", settings)
+    assert calls == [("acme/tiny", True)]  # never a download in the middle of a job
+    assert loaded.weights_id == ("c0ffee" * 7)[:12] and loaded.path == snapshot
+
+
+def test_apparel_uses_the_cloth_model_when_installed(tiny_model, settings, monkeypatch, tmp_path):
+    asked = []
+
+    class ClothSession:
+        def predict(self, img, cc=None):
+            asked.append(cc)
+            arr = np.asarray(img.convert("RGB"), np.int16)
+            return [Image.fromarray(((np.abs(arr - 245).sum(-1) > 30) * 255).astype(np.uint8))]
+
+    cloth = tmp_path / "u2net_cloth_seg.onnx"
+    cloth.write_bytes(b"x")
+    monkeypatch.setattr(cutout, "model_path", lambda name, settings=None: cloth)
+    monkeypatch.setattr(cutout, "session", lambda name, settings=None: ClothSession())
+    out = run(generative.ApparelMode(), tiny_model, settings)
+    assert out.qa["mask_model"] == "u2net_cloth_seg" and "mask_note" not in out.qa
+    assert asked and set(asked) == {"attire"}  # every garment class, not only the upper body
+    assert out.qa["print_dE_p95"] < 1.0
+    # this fake calls any non-backdrop pixel garment, painted noise included: the hem check sees it
+    assert any(flag.startswith("hem_iou") for flag in out.qa["flags"])
