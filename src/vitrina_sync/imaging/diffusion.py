@@ -205,6 +205,16 @@ def free_pipelines() -> None:
         torch.cuda.empty_cache()
 
 
+def gpu_memory_mb() -> float:
+    """GPU memory this process holds (torch's reserved pool), for a worker's recycle check:
+    long-running diffusion processes fragment and grow it; 0 without a GPU."""
+    if not gpu_available():
+        return 0.0
+    import torch
+
+    return torch.cuda.memory_reserved() / 2**20
+
+
 def deadline_s(settings) -> float:
     return max(10.0, float(settings.get("job_timeout", 600)) - DEADLINE_MARGIN_S)
 
