@@ -20,7 +20,12 @@ def catalog_dir(spec: str) -> Path | None:
 
 
 def load_for(spec: str, config: str | None, **overrides):
-    return settings_for_catalog(catalog_dir(spec), Path(config) if config else None, **overrides)
+    """Settings for a catalog, then every plugin's start-up check (a ConfigError refuses to start)."""
+    from .plugins import plugin_manager
+
+    settings = settings_for_catalog(catalog_dir(spec), Path(config) if config else None, **overrides)
+    plugin_manager().hook.vitrina_startup(settings=settings)
+    return settings
 
 
 class Cli(click.Group):

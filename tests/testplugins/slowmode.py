@@ -1,6 +1,6 @@
 """A test plugin: the white mode, slowed down by VITRINA_TEST_SLOW seconds per job, as mode "slow".
 
-Registered in worker processes through VITRINA_PLUGIN_MODULES=plugins.slowmode (tests/ on PYTHONPATH),
+Registered in worker processes through VITRINA_PLUGIN_MODULES=testplugins.slowmode (tests/ on PYTHONPATH),
 so fault tests can kill a worker or edit the catalog while a job is certainly running.
 """
 
