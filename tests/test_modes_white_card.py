@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -84,6 +85,18 @@ def test_white_output_contract(box_on_green):
     assert out.qa["flags"] == [] and out.qa["summary"].endswith("| ok")
     assert out.qa["summary"].startswith("dE 0.0 | halo 0.00 | fill 0.85")
     assert "u2netp 8e83ca70" in out.ai_version and "white-2" in out.ai_version
+    json.dumps(out.qa)
+    json.dumps(out.extra)
+
+
+def test_category_thresholds_reach_the_mode(white):
+    sc = scene("bottle", "light", (300, 400))
+    settings = {**SETTINGS, "categories": {"cosmetics": {"fill_tolerance": 0.0001, "halo_max": -1}}}
+    params = {"canvas": [400, 400], "fill": 0.85}
+    ctx = ModeContext("S", "f", params, settings, category="Cosmetics")
+    out = white.process(LoadedImage(sc.image, "PNG"), ctx)
+    assert any(f.startswith("halo ") for f in out.qa["flags"])
+    assert out.qa["thresholds"]["halo_max"] == -1
 
 
 def test_white_background_is_exactly_white_and_product_centred(box_on_green):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFilter
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,6 @@ def contact_shadow(alpha: np.ndarray, strength: float = 0.22) -> np.ndarray:
     w, below = right - left, max(2, int(0.02 * height))
     ry = max(2, int(0.03 * height))
     layer = Image.new("L", (w, ry + below), 0)
-    from PIL import ImageDraw, ImageFilter
-
     ImageDraw.Draw(layer).ellipse((0.1 * w, 0, 0.9 * w, 2 * ry), fill=255)
     layer = layer.filter(ImageFilter.GaussianBlur(float(max(1.0, 0.02 * w))))
     shadow = np.zeros_like(alpha)
