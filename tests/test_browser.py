@@ -16,13 +16,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
-
 from conftest import ROOT, write_catalog
+from openpyxl import load_workbook
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,11 +36,15 @@ ROWS = [
 
 def playwright_or_skip():
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+        pytest.skip(
+            "Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed (pip install playwright; never `playwright install`)")
+        pytest.skip(
+            "playwright is not installed (pip install playwright; never `playwright install`)"
+        )
     return sync_playwright
 
 
@@ -60,8 +62,21 @@ class Server:
     """`vitrina-sync serve` as a subprocess on a free port (it prints the address on stderr)."""
 
     def __init__(self, catalog: Path):
-        self.proc = subprocess.Popen(cli("serve", "--catalog", str(catalog), "--port", "0", "--workers", "0", cwd=catalog.parent),
-                                     cwd=catalog.parent, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            cli(
+                "serve",
+                "--catalog",
+                str(catalog),
+                "--port",
+                "0",
+                "--workers",
+                "0",
+                cwd=catalog.parent,
+            ),
+            cwd=catalog.parent,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         self.url = ""
         found = threading.Event()
@@ -97,8 +112,13 @@ def served(workspace, settings):
     assert summary.statuses == {"needs_review": 3}
     env = {**os.environ, "VITRINA_PASSWORD": PASSWORD}
     for name in ("alice", "bob"):
-        subprocess.run(cli("users", "add", name, "--catalog", str(catalog), cwd=workspace), cwd=workspace,
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            cli("users", "add", name, "--catalog", str(catalog), cwd=workspace),
+            cwd=workspace,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     server = Server(catalog)
     yield server, catalog
     server.stop()
@@ -107,19 +127,24 @@ def served(workspace, settings):
 def no_horizontal_overflow(page) -> bool:
     """Nothing wider than the viewport: a phone would otherwise zoom out (innerWidth grows) or scroll."""
     width = page.viewport_size["width"]
-    return page.evaluate("""(width) => {
+    return page.evaluate(
+        """(width) => {
         const main = document.getElementById('main');
         return window.innerWidth <= width && document.documentElement.scrollWidth <= width
             && main.scrollWidth <= main.clientWidth + 1;
-    }""", width)
+    }""",
+        width,
+    )
 
 
 def too_wide(page) -> list[str]:
     """The elements that stick out on the right: what to fix when the layout overflows."""
-    return page.evaluate("""(width) => Array.from(document.querySelectorAll('body *'))
+    return page.evaluate(
+        """(width) => Array.from(document.querySelectorAll('body *'))
         .filter(e => e.getBoundingClientRect().right > width + 1 || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')
         .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""",
-                         page.viewport_size["width"])
+        page.viewport_size["width"],
+    )
 
 
 def shot(page, name: str) -> None:
@@ -133,9 +158,12 @@ def shot(page, name: str) -> None:
 
 def images_loaded(page) -> None:
     # lazy images below the fold are (rightly) not fetched: only those on screen must be there
-    page.wait_for_function("() => Array.from(document.images).filter(i => !i.hidden && i.getAttribute('src')"
-                           " && i.getBoundingClientRect().top < window.innerHeight)"
-                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=15_000)
+    page.wait_for_function(
+        "() => Array.from(document.images).filter(i => !i.hidden && i.getAttribute('src')"
+        " && i.getBoundingClientRect().top < window.innerHeight)"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=15_000,
+    )
 
 
 def log_in(page, base: str, name: str) -> None:
@@ -176,13 +204,21 @@ def test_review_in_a_real_browser(served):
             assert no_horizontal_overflow(page), too_wide(page)
             shot(page, "compare")
 
-            next_sku = page.locator("#next").inner_text().rstrip(" →") if page.locator("#next").count() else None
+            next_sku = (
+                page.locator("#next").inner_text().rstrip(" →")
+                if page.locator("#next").count()
+                else None
+            )
             page.keyboard.press("a")
             page.wait_for_load_state("load")
             page.wait_for_selector(".flash")
             assert "approved by alice" in page.content()
             row = sheet(catalog)["MUG-1"]
-            assert (row["Decision"], row["Approver"], row["Review date"]) == ("approved", "alice", today)
+            assert (row["Decision"], row["Approver"], row["Review date"]) == (
+                "approved",
+                "alice",
+                today,
+            )
             assert row["Status"] == "approved"
 
             other = next_sku or "BAG-2"
@@ -193,10 +229,16 @@ def test_review_in_a_real_browser(served):
             page.click("button.reject")
             page.wait_for_selector(".flash")
             row = sheet(catalog)[other]
-            assert row["Decision"] == "rejected" and row["Approver"] == "alice" and row["Review date"] == today
+            assert (
+                row["Decision"] == "rejected"
+                and row["Approver"] == "alice"
+                and row["Review date"] == today
+            )
             assert row["Reject reason"].endswith(": strap cut off")
 
-            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
+            phone = browser.new_page(
+                viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2
+            )
             log_in(phone, base, "bob")
             for path in ("/", "/review", "/review/RING-3"):
                 phone.goto(base + path)
@@ -221,7 +263,9 @@ def check_viewer(page) -> None:
     assert len(set(transforms)) == 1 and "translate(" in transforms[0]
     page.keyboard.press("0")
     page.check("#t-edge")
-    page.wait_for_function("() => { const i = document.getElementById('ov-edge'); return !i.hidden && i.complete && i.naturalWidth > 0; }")
+    page.wait_for_function(
+        "() => { const i = document.getElementById('ov-edge'); return !i.hidden && i.complete && i.naturalWidth > 0; }"
+    )
     page.keyboard.press("s")
     assert page.get_attribute("#stage", "data-mode") == "slider"
     page.keyboard.press("s")

@@ -7,13 +7,17 @@ import os
 import stat
 
 import pytest
+import test_web_review
 from click.testing import CliRunner
+from test_web_review import PASSWORD, login, token
 
-from test_web_review import PASSWORD, login, site, token  # noqa: F401 -- `site` is a fixture
+site = test_web_review.site  # the same fixture: an XLSX catalog waiting for review, an app, users
 
 
 def cookie_header(response) -> str:
-    return next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session="))
+    return next(
+        v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session=")
+    )
 
 
 # -- the users file and `vitrina-sync users` ------------------------------------------------------
@@ -22,10 +26,16 @@ def test_users_add_from_env_and_stdin_stores_hashes_privately(tmp_path):
 
     path = tmp_path / "conf" / "users.json"
     runner = CliRunner()
-    result = runner.invoke(main, ["users", "add", "alice", "--file", str(path)], env={"VITRINA_PASSWORD": PASSWORD})
+    result = runner.invoke(
+        main, ["users", "add", "alice", "--file", str(path)], env={"VITRINA_PASSWORD": PASSWORD}
+    )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["users", "add", "root", "--role", "admin", "--file", str(path)],
-                           input="another secret\n", env={"VITRINA_PASSWORD": None})
+    result = runner.invoke(
+        main,
+        ["users", "add", "root", "--role", "admin", "--file", str(path)],
+        input="another secret\n",
+        env={"VITRINA_PASSWORD": None},
+    )
     assert result.exit_code == 0, result.output
     users = json.loads(path.read_text())["users"]
     assert users["alice"]["role"] == "reviewer" and users["root"]["role"] == "admin"
@@ -41,21 +51,29 @@ def test_users_add_refuses_short_password_and_bad_role(tmp_path):
     from vitrina_sync.cli import main
 
     path = tmp_path / "users.json"
-    short = CliRunner().invoke(main, ["users", "add", "a", "--file", str(path)], env={"VITRINA_PASSWORD": "short"})
+    short = CliRunner().invoke(
+        main, ["users", "add", "a", "--file", str(path)], env={"VITRINA_PASSWORD": "short"}
+    )
     assert short.exit_code != 0 and "too short" in short.output and not path.exists()
-    role = CliRunner().invoke(main, ["users", "add", "a", "--role", "god", "--file", str(path)],
-                              env={"VITRINA_PASSWORD": PASSWORD})
+    role = CliRunner().invoke(
+        main,
+        ["users", "add", "a", "--role", "god", "--file", str(path)],
+        env={"VITRINA_PASSWORD": PASSWORD},
+    )
     assert role.exit_code != 0
 
 
 def test_users_file_defaults_to_the_catalogs_work_folder(workspace):
-    from vitrina_sync.cli import main
-
     from conftest import write_catalog
 
+    from vitrina_sync.cli import main
+
     catalog = write_catalog(workspace / "catalog.xlsx", [["A", "photos/mug.jpg"]])
-    result = CliRunner().invoke(main, ["users", "add", "alice", "--catalog", str(catalog)],
-                                env={"VITRINA_PASSWORD": PASSWORD})
+    result = CliRunner().invoke(
+        main,
+        ["users", "add", "alice", "--catalog", str(catalog)],
+        env={"VITRINA_PASSWORD": PASSWORD},
+    )
     assert result.exit_code == 0, result.output
     assert (workspace / "vitrina-out" / ".vitrina" / "users.json").exists()
 
@@ -63,8 +81,10 @@ def test_users_file_defaults_to_the_catalogs_work_folder(workspace):
 # -- login / logout / sessions --------------------------------------------------------------------
 def test_login_sets_a_secure_httponly_lax_cookie_and_redirects_to_next(site):
     client = site["app"].test_client()
-    response = client.post("/login?next=/review", data={"username": "alice", "password": PASSWORD,
-                                                         "csrf_token": token(client)})
+    response = client.post(
+        "/login?next=/review",
+        data={"username": "alice", "password": PASSWORD, "csrf_token": token(client)},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/review"
     cookie = cookie_header(response)
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -74,21 +94,33 @@ def test_login_sets_a_secure_httponly_lax_cookie_and_redirects_to_next(site):
 def test_wrong_password_or_unknown_user_is_refused(site):
     client = site["app"].test_client()
     for name, password in (("alice", "wrong password"), ("mallory", PASSWORD), ("", "")):
-        response = client.post("/login", data={"username": name, "password": password, "csrf_token": token(client)})
-        assert response.status_code == 401 and "Wrong user name or password" in response.get_data(as_text=True)
+        response = client.post(
+            "/login", data={"username": name, "password": password, "csrf_token": token(client)}
+        )
+        assert response.status_code == 401 and "Wrong user name or password" in response.get_data(
+            as_text=True
+        )
     assert client.get("/review").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_login_never_redirects_off_site(site, target):
     client = site["app"].test_client()
-    response = client.post("/login", query_string={"next": target},
-                           data={"username": "alice", "password": PASSWORD, "csrf_token": token(client)})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "alice", "password": PASSWORD, "csrf_token": token(client)},
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_login_without_csrf_token_is_refused(site):
-    response = site["app"].test_client().post("/login", data={"username": "alice", "password": PASSWORD})
+    response = (
+        site["app"].test_client().post("/login", data={"username": "alice", "password": PASSWORD})
+    )
     assert response.status_code == 400
 
 

@@ -11,15 +11,33 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, write_catalog
 from openpyxl import load_workbook
 from PIL import Image, ImageDraw
 
-from conftest import EXAMPLES, write_catalog
-
-HEADERS = ["SKU", "Source", "Mode", "Preset", "Marketplaces", "Category", "Status", "QA", "Audit", "Fingerprint"]
-THRESHOLDS = {"de_mean_max": 1.0, "de_p95_max": 2.0, "halo_max": 0.03, "uncertainty_max": 0.15,
-              "bg_inside_max": 0.02, "fill_tolerance": 0.02, "purity_min": 0.999, "sharpness_min": 15.0,
-              "headroom_min": 0.5}
+HEADERS = [
+    "SKU",
+    "Source",
+    "Mode",
+    "Preset",
+    "Marketplaces",
+    "Category",
+    "Status",
+    "QA",
+    "Audit",
+    "Fingerprint",
+]
+THRESHOLDS = {
+    "de_mean_max": 1.0,
+    "de_p95_max": 2.0,
+    "halo_max": 0.03,
+    "uncertainty_max": 0.15,
+    "bg_inside_max": 0.02,
+    "fill_tolerance": 0.02,
+    "purity_min": 0.999,
+    "sharpness_min": 15.0,
+    "headroom_min": 0.5,
+}
 PASSWORD = "correct horse"
 
 
@@ -46,12 +64,27 @@ def write_output(out: Path, sku: str, fp: str, halo: float, variants: int = 0) -
         files[f"variant_{n}"] = f"variant_{n}.jpg"
     flags = [f"halo {halo:.2f} > 0.03"] if halo > 0.03 else []
     summary = f"dE 0.2 | halo {halo:.2f} | fill 0.85 | " + ("; ".join(flags) or "ok")
-    qa = {"de_mean": 0.2, "de_p95": 0.5, "halo": halo, "uncertainty": 0.04, "bg_inside": 0.0, "fill": 0.85,
-          "purity": 1.0, "sharpness": 200.0, "headroom": 2.0, "flags": flags, "summary": summary,
-          "thresholds": THRESHOLDS, "preset": {"fill": 0.85}}
+    qa = {
+        "de_mean": 0.2,
+        "de_p95": 0.5,
+        "halo": halo,
+        "uncertainty": 0.04,
+        "bg_inside": 0.0,
+        "fill": 0.85,
+        "purity": 1.0,
+        "sharpness": 200.0,
+        "headroom": 2.0,
+        "flags": flags,
+        "summary": summary,
+        "thresholds": THRESHOLDS,
+        "preset": {"fill": 0.85},
+    }
     (folder / "qa.json").write_text(json.dumps(qa))
-    (folder / "result.json").write_text(json.dumps({"files": files, "updated": "2026-11-26 10:00 UTC",
-                                                    "mode": "white", "qa": summary}))
+    (folder / "result.json").write_text(
+        json.dumps(
+            {"files": files, "updated": "2026-11-26 10:00 UTC", "mode": "white", "qa": summary}
+        )
+    )
 
 
 ROWS = [  # sku, category, marketplaces, halo, audit
@@ -76,13 +109,20 @@ def site(workspace, settings):
         fp = fp_of(sku)
         write_output(out, sku, fp, halo, variants=1 if sku == "CUP-4" else 0)
         qa = f"halo {halo:.2f}"
-        rows.append([sku, "photos/mug.jpg", "white", "", markets, category, "needs_review", qa, audit, fp])
+        rows.append(
+            [sku, "photos/mug.jpg", "white", "", markets, category, "needs_review", qa, audit, fp]
+        )
     rows.append(["ERR-5", "photos/nope.jpg", "white", "", "", "", "error", "", "", ""])
     catalog = write_catalog(workspace / "catalog.xlsx", rows, HEADERS)
     (workspace / "secret.txt").write_text("outside the roots")
-    settings = type(settings)({**settings, "audit_second_reviewer": True,
-                               "checklists": {"jewelry": ["stones", "clasp", "engraving"]},
-                               "reject_reasons": ["colour changed", "bad edges"]})
+    settings = type(settings)(
+        {
+            **settings,
+            "audit_second_reviewer": True,
+            "checklists": {"jewelry": ["stones", "clasp", "engraving"]},
+            "reject_reasons": ["colour changed", "bad edges"],
+        }
+    )
     session = SyncSession(str(catalog), settings)
     state = AppState(settings, {"main": session})
     users = workspace / "users.json"
@@ -99,7 +139,9 @@ def token(client, path="/login") -> str:
 
 
 def login(client, name="alice"):
-    response = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token(client)})
+    response = client.post(
+        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token(client)}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 
@@ -116,8 +158,14 @@ def sheet(path: Path) -> dict[str, dict]:
 
 
 def decide(client, sku, action, fp=None, **extra):
-    data = {"sku": sku, "fp": fp or fp_of(sku), "action": action, "c": "main",
-            "csrf_token": token(client, "/review"), **extra}
+    data = {
+        "sku": sku,
+        "fp": fp or fp_of(sku),
+        "action": action,
+        "c": "main",
+        "csrf_token": token(client, "/review"),
+        **extra,
+    }
     return client.post("/decide", data=data)
 
 
@@ -126,8 +174,16 @@ def flashed(client) -> str:
 
 
 # -- access ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/review", "/review/MUG-1", "/packs",
-                                  f"/img/out/MUG-1/{fp_of('MUG-1')[:12]}/main.jpg?c=main"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/review",
+        "/review/MUG-1",
+        "/packs",
+        f"/img/out/MUG-1/{fp_of('MUG-1')[:12]}/main.jpg?c=main",
+    ],
+)
 def test_no_page_or_image_without_login(site, path):
     response = site["app"].test_client().get(path)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
@@ -135,7 +191,9 @@ def test_no_page_or_image_without_login(site, path):
 
 def test_post_without_csrf_token_is_refused_and_writes_nothing(site, alice):
     before = sheet(site["catalog"])
-    response = alice.post("/decide", data={"sku": "MUG-1", "fp": fp_of("MUG-1"), "action": "approve", "c": "main"})
+    response = alice.post(
+        "/decide", data={"sku": "MUG-1", "fp": fp_of("MUG-1"), "action": "approve", "c": "main"}
+    )
     assert response.status_code == 400 and "not accepted" in response.get_data(as_text=True)
     assert sheet(site["catalog"]) == before
 
@@ -151,20 +209,38 @@ def test_dashboard_counts_statuses_marketplaces_audit_and_errors(alice):
 def test_queue_worst_qa_first_filters_and_thumbnails(site, alice):
     page = alice.get("/review").get_data(as_text=True)
     order = [m for m in re.findall(r'class="sku" href="[^"]*">([^<]+)<', page)]
-    assert order == ["BAG-2", "RING/3", "CUP-4", "MUG-1"]  # two flagged (worst halo first), then by figure
+    assert order == [
+        "BAG-2",
+        "RING/3",
+        "CUP-4",
+        "MUG-1",
+    ]  # two flagged (worst halo first), then by figure
     assert "4 of 4 waiting" in page and "ERR-5" not in page
-    assert re.findall(r'class="sku"[^>]*>([^<]+)<', alice.get("/review?category=kitchen").get_data(as_text=True)) == ["CUP-4", "MUG-1"]
-    assert re.findall(r'class="sku"[^>]*>([^<]+)<', alice.get("/review?marketplace=wb").get_data(as_text=True)) == ["BAG-2"]
-    assert re.findall(r'class="sku"[^>]*>([^<]+)<', alice.get("/review?audit=yes").get_data(as_text=True)) == ["RING/3"]
-    assert re.findall(r'class="sku"[^>]*>([^<]+)<', alice.get("/review?flag=ok").get_data(as_text=True)) == ["CUP-4", "MUG-1"]
-    assert re.findall(r'class="sku"[^>]*>([^<]+)<', alice.get("/review?flag=halo&mode=white").get_data(as_text=True)) == ["BAG-2", "RING/3"]
+    assert re.findall(
+        r'class="sku"[^>]*>([^<]+)<', alice.get("/review?category=kitchen").get_data(as_text=True)
+    ) == ["CUP-4", "MUG-1"]
+    assert re.findall(
+        r'class="sku"[^>]*>([^<]+)<', alice.get("/review?marketplace=wb").get_data(as_text=True)
+    ) == ["BAG-2"]
+    assert re.findall(
+        r'class="sku"[^>]*>([^<]+)<', alice.get("/review?audit=yes").get_data(as_text=True)
+    ) == ["RING/3"]
+    assert re.findall(
+        r'class="sku"[^>]*>([^<]+)<', alice.get("/review?flag=ok").get_data(as_text=True)
+    ) == ["CUP-4", "MUG-1"]
+    assert re.findall(
+        r'class="sku"[^>]*>([^<]+)<',
+        alice.get("/review?flag=halo&mode=white").get_data(as_text=True),
+    ) == ["BAG-2", "RING/3"]
     thumb = re.search(r'<img src="([^"]+v=thumb)"', page).group(1).replace("&amp;", "&")
     first = alice.get(thumb)
     assert first.status_code == 200 and first.mimetype == "image/jpeg"
     cached = list((site["out"] / ".vitrina" / "thumbs").rglob("*.jpg"))
     assert len(cached) == 1 and Image.open(cached[0]).size[0] <= 160
     stamp = cached[0].stat().st_mtime_ns
-    assert alice.get(thumb).status_code == 200 and cached[0].stat().st_mtime_ns == stamp  # made once
+    assert (
+        alice.get(thumb).status_code == 200 and cached[0].stat().st_mtime_ns == stamp
+    )  # made once
 
 
 def test_queue_pages(site, alice, monkeypatch):
@@ -183,7 +259,13 @@ def test_compare_shows_qa_thresholds_checklist_reasons_history_variants(site, al
     assert "bad edges" in page and "colour changed" in page
     assert fp_of("RING/3")[:12] in page and "current" in page
     assert "two different reviewers" in page
-    assert "variant" not in alice.get("/review/MUG-1").get_data(as_text=True).lower().split("<h2>variants")[0][-5:]
+    assert (
+        "variant"
+        not in alice.get("/review/MUG-1")
+        .get_data(as_text=True)
+        .lower()
+        .split("<h2>variants")[0][-5:]
+    )
     cup = alice.get("/review/CUP-4").get_data(as_text=True)
     assert "Variants" in cup and 'name="variant"' in cup
     default = alice.get("/review/MUG-1").get_data(as_text=True)
@@ -195,7 +277,9 @@ def test_compare_shows_qa_thresholds_checklist_reasons_history_variants(site, al
 def test_pages_escape_cell_text(site, alice):
     from vitrina_sync.catalog.model import RowUpdate
 
-    site["session"].catalog.write_back([RowUpdate("MUG-1", {"message": "<script>alert(1)</script>"})])
+    site["session"].catalog.write_back(
+        [RowUpdate("MUG-1", {"message": "<script>alert(1)</script>"})]
+    )
     page = alice.get("/review/MUG-1").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
 
@@ -215,13 +299,20 @@ def test_approve_writes_decision_approver_date_bound_to_the_fingerprint(site, al
     assert response.status_code == 302 and "/review/CUP-4" in response.headers["Location"]
     row = sheet(site["catalog"])["MUG-1"]
     today = dt.date.today().isoformat()
-    assert (row["Decision"], row["Approver"], row["Review date"], row["Status"]) == ("approved", "alice", today, "approved")
+    assert (row["Decision"], row["Approver"], row["Review date"], row["Status"]) == (
+        "approved",
+        "alice",
+        today,
+        "approved",
+    )
     cells = {"decision": "approved", "approver": "alice", "review_date": today}
     assert row["Decision fingerprint"] == decisions.binding(fp_of("MUG-1"), Row(2, cells))
     bound = Row(2, {**cells, "decision_fp": row["Decision fingerprint"]})
     assert decisions.bound_state(bound, fp_of("MUG-1")) == "approved"
     log = (site["out"] / ".vitrina" / "review-log.jsonl").read_text()
-    assert '"decision": "approved"' in log and "MUG-1" in alice.get("/review/MUG-1").get_data(as_text=True)
+    assert '"decision": "approved"' in log and "MUG-1" in alice.get("/review/MUG-1").get_data(
+        as_text=True
+    )
 
 
 def test_approve_a_variant(site, alice):
@@ -235,7 +326,11 @@ def test_reject_needs_a_reason_and_writes_it(site, alice):
     assert sheet(site["catalog"])["BAG-2"].get("Decision") is None
     decide(alice, "BAG-2", "reject", reason="bad edges", note="strap cut off")
     row = sheet(site["catalog"])["BAG-2"]
-    assert (row["Decision"], row["Reject reason"], row["Status"]) == ("rejected", "bad edges: strap cut off", "rejected")
+    assert (row["Decision"], row["Reject reason"], row["Status"]) == (
+        "rejected",
+        "bad edges: strap cut off",
+        "rejected",
+    )
     assert row["Message"] == "rejected: bad edges: strap cut off"
 
 
@@ -246,7 +341,9 @@ def test_decision_refused_when_the_row_changed_after_the_page_was_opened(site, a
     site["session"].catalog.write_back([RowUpdate("MUG-1", {"fingerprint": fp_of("MUG-1", "new")})])
     response = decide(alice, "MUG-1", "approve")
     assert "/review/MUG-1" in response.headers["Location"]
-    assert "changed since this page was opened" in alice.get(response.headers["Location"]).get_data(as_text=True)
+    assert "changed since this page was opened" in alice.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
     assert sheet(site["catalog"])["MUG-1"].get("Decision") is None
 
 
@@ -259,7 +356,9 @@ def test_write_back_guard_refuses_a_change_between_check_and_write(site, alice, 
 
     def check_then_change(row, req):
         problem = real_check(row, req)
-        site["session"].catalog.write_back([RowUpdate("MUG-1", {"fingerprint": fp_of("MUG-1", "x")})])
+        site["session"].catalog.write_back(
+            [RowUpdate("MUG-1", {"fingerprint": fp_of("MUG-1", "x")})]
+        )
         return problem
 
     monkeypatch.setattr(review_decide, "check", check_then_change)
@@ -301,17 +400,32 @@ def test_images_inside_the_roots_are_served_with_overlays(site, alice):
         response = alice.get(f"{base}/mask.png?c=main&v={kind}")
         assert response.status_code == 200 and response.mimetype == "image/png"
         overlay = Image.open(__import__("io").BytesIO(response.data))
-        assert overlay.mode == "RGBA" and overlay.size == (200, 200) and overlay.getchannel("A").getextrema()[1] > 0
+        assert (
+            overlay.mode == "RGBA"
+            and overlay.size == (200, 200)
+            and overlay.getchannel("A").getextrema()[1] > 0
+        )
     assert alice.get(f"{base}/main.jpg?c=main&v=overlay-edge").status_code == 404
     assert alice.get(f"{base}/main.jpg?c=main&v=bogus").status_code == 404
 
 
 TRAVERSALS = [
-    "/img/out/../catalog.xlsx", "/img/out/%2e%2e/secret.txt", "/img/out/..%2fsecret.txt",
-    "/img/assets/../secret.txt", "/img/assets/%2e%2e/%2e%2e/etc/passwd", "/img/out//etc/passwd",
-    "/img/out/%2Fetc%2Fpasswd", "/img/out/.vitrina/users.json", "/img/assets/users.json",
-    "/img/out/MUG-1/..%5C..%5Csecret.txt", "/img/out/link/mug.jpg", "/img/out/MUG-1/x%00.jpg",
-    "/img/elsewhere/photos/mug.jpg", "/img/out/MUG-1", "/img/assets/secret.txt", "/img/out/MUG-1/C:%5Cx.jpg",
+    "/img/out/../catalog.xlsx",
+    "/img/out/%2e%2e/secret.txt",
+    "/img/out/..%2fsecret.txt",
+    "/img/assets/../secret.txt",
+    "/img/assets/%2e%2e/%2e%2e/etc/passwd",
+    "/img/out//etc/passwd",
+    "/img/out/%2Fetc%2Fpasswd",
+    "/img/out/.vitrina/users.json",
+    "/img/assets/users.json",
+    "/img/out/MUG-1/..%5C..%5Csecret.txt",
+    "/img/out/link/mug.jpg",
+    "/img/out/MUG-1/x%00.jpg",
+    "/img/elsewhere/photos/mug.jpg",
+    "/img/out/MUG-1",
+    "/img/assets/secret.txt",
+    "/img/out/MUG-1/C:%5Cx.jpg",
 ]
 
 
@@ -337,13 +451,25 @@ def test_packs_admin_only_build_report_and_download(site, alice):
     page = root.get("/packs").get_data(as_text=True)
     assert "Build pack" in page
     market = re.search(r'name="marketplace" value="([^"]+)"', page).group(1)
-    response = root.post("/packs/build", data={"marketplace": market, "base_url": "https://cdn.example.com/p/",
-                                               "c": "main", "csrf_token": token(root, "/packs")})
+    response = root.post(
+        "/packs/build",
+        data={
+            "marketplace": market,
+            "base_url": "https://cdn.example.com/p/",
+            "c": "main",
+            "csrf_token": token(root, "/packs"),
+        },
+    )
     assert response.status_code == 302
     page = root.get("/packs").get_data(as_text=True)
-    assert "why left out" in page and "not approved" in page  # nothing approved yet: every row says why
+    assert (
+        "why left out" in page and "not approved" in page
+    )  # nothing approved yet: every row says why
     zip_response = root.get(f"/packs/download/{market}.zip?c=main")
     assert zip_response.status_code == 200 and zip_response.data[:2] == b"PK"
     assert root.get("/packs/download/nope.zip?c=main").status_code == 404
-    bad = root.post("/packs/build", data={"marketplace": "nope", "c": "main", "csrf_token": token(root, "/packs")})
+    bad = root.post(
+        "/packs/build",
+        data={"marketplace": "nope", "c": "main", "csrf_token": token(root, "/packs")},
+    )
     assert "Pack not built" in root.get(bad.headers["Location"]).get_data(as_text=True)

@@ -41,6 +41,7 @@ def init_app(app) -> None:
     from . import review_packs
 
     app.extensions["vitrina_sheets"] = data.SheetCache()
+    app.extensions["vitrina_waiting"] = {}  # catalog -> (the sheet read, its sorted queue)
     app.register_blueprint(bp)
     review_packs.init_app(app)
     app.after_request(_security_headers)
@@ -90,7 +91,7 @@ def out_rel(sku: str, fp: str, name: str) -> str:
 def fmt_time(ts: float) -> str:
     if not ts:
         return "never"
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def filters_from(args) -> dict[str, str]:
@@ -99,7 +100,14 @@ def filters_from(args) -> dict[str, str]:
 
 def queue_items(name: str, cstate, filters: dict[str, str]) -> tuple[list, list]:
     """(all rows waiting, those the filters keep)."""
-    items = data.waiting(sheet_of(name, cstate), cstate.session.out_root)
+    sheet = sheet_of(name, cstate)
+    memo = current_app.extensions["vitrina_waiting"]
+    cached = memo.get(name)
+    if cached is not None and cached[0] is sheet:  # same read: the sorted queue is still right
+        items = cached[1]
+    else:
+        items = data.waiting(sheet, cstate.session.out_root)
+        memo[name] = (sheet, items)
     return items, [i for i in items if data.matches(i, filters)]
 
 
@@ -153,7 +161,7 @@ def broker_info(session) -> dict:
             "workers": Worker.count(connection=broker.conn),
             "backlog": broker.conn.hlen(results_key(session.key)),
         }
-    except Exception as exc:  # Redis away: the dashboard still renders and says so
+    except Exception as exc:  # noqa: BLE001 -- Redis away: the dashboard still renders and says so
         return {"error": f"Redis unavailable: {exc}"}
 
 
@@ -227,7 +235,7 @@ def compare_context(name: str, cstate, row) -> dict:
     settings = app_state().settings or {}
     item = data.item_for(row, cstate.session.out_root)
     files, fp = data.files_of(item.folder), row.get("fingerprint")
-    url = lambda f, kind="full": img_url(name, "out", out_rel(row.sku, fp, f), kind)  # noqa: E731
+    url = lambda f, kind="full": img_url(name, "out", out_rel(row.sku, fp, f), kind)
     log = review_log(cstate)
     first = log.first_approval(row.sku, fp) if row.get("audit") else None
     return {
@@ -294,7 +302,7 @@ def decide():
 @bp.route("/img/<any(out, assets):root>/<path:rel>")
 @login_required
 def image(root: str, rel: str):
-    name, cstate = catalog()
+    _, cstate = catalog()
     session = cstate.session
     base = session.out_root if root == "out" else session.asset_root
     path = images.resolve_inside(base, rel)

@@ -182,13 +182,8 @@ def matches(item: Item, filters: dict[str, str]) -> bool:
         return False
     if flag == "flagged" and not item.flags:
         return False
-    if (
-        flag
-        and flag not in ("ok", "flagged")
-        and not any(f.split(" ")[0] == flag for f in item.flags)
-    ):
-        return False
-    return True
+    named = flag and flag not in ("ok", "flagged")
+    return not named or any(f.split(" ")[0] == flag for f in item.flags)
 
 
 def facets(items: list[Item]) -> dict[str, list[str]]:
@@ -224,7 +219,7 @@ def find_row(sheet: Sheet, sku: str) -> Row | None:
 
 def files_of(folder: Path) -> dict[str, str]:
     """Role -> file name in an output folder (from result.json, else by looking)."""
-    files = dict((load_json(folder / "result.json").get("files") or {}))
+    files = dict(load_json(folder / "result.json").get("files") or {})
     if not files and folder.is_dir():
         for p in folder.iterdir():
             files.setdefault(p.stem if not p.stem.startswith("source") else "source", p.name)

@@ -198,7 +198,7 @@ def _entry(req: Request, kind: str, today: dt.date) -> dict:
         "reviewer": req.reviewer,
         "verdict": req.verdict,
         "date": today.isoformat(),
-        "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -221,7 +221,7 @@ def regenerate(cstate, sku: str, fp_on_screen: str, reviewer: str, log: ReviewLo
     task = plan.task or _task(plan.spec, plan.fingerprint, session.ctx, "")
     try:
         state = session.connect().enqueue(task)
-    except Exception as exc:  # Redis down: say so on the page instead of a 500
+    except Exception as exc:  # noqa: BLE001 -- Redis down: say so on the page instead of a 500
         return Outcome(False, f"Could not queue {sku}: {exc}")
     log.append(
         {

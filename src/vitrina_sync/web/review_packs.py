@@ -32,7 +32,7 @@ def installed() -> dict:
 
     try:
         return plugins.marketplaces()
-    except Exception as exc:  # a broken plugin: the page says so instead of a 500
+    except Exception as exc:  # noqa: BLE001 -- a broken plugin: the page says so instead of a 500
         flash(f"marketplace plugins failed to load: {exc}", "error")
         return {}
 
