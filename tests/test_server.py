@@ -7,6 +7,7 @@ webhook woke the loop.
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -177,7 +178,7 @@ def test_unreachable_redis_is_unhealthy_but_metrics_still_answer(workspace, sett
     assert metrics.status_code == 200 and "vitrina_redis_up 0" in metrics.get_data(as_text=True)
 
 
-def test_embedded_redis_that_dies_is_restarted_and_keeps_the_queue(workspace, settings):
+def test_dead_embedded_redis_restarts_and_shutdown_waits_for_the_write_back(workspace, settings):
     catalog = write_catalog(workspace / "catalog.xlsx", [["MUG-1", "photos/mug.jpg"]])
     state, embedded = build_state([str(catalog)], settings, None, None, None)
     cs = next(iter(state.catalogs.values()))
@@ -192,5 +193,22 @@ def test_embedded_redis_that_dies_is_restarted_and_keeps_the_queue(workspace, se
         embedded.proc.wait()
         assert cycle(state, cs) is not None and not cs.snapshot()["last_error"]  # restarted first
         assert state.broker().depth()["cpu"] == 1  # the job survived in the append-only file
+
+        # SIGTERM arrives while a cycle is writing: shutdown waits for that write to finish.
+        catalog_obj, writing = cs.session.catalog, threading.Event()
+        real_write = catalog_obj.write_back
+
+        def slow_write(updates, **kw):
+            writing.set()
+            time.sleep(1)
+            return real_write(updates, **kw)
+
+        catalog_obj.write_back = slow_write
+        add_row(catalog, ["BAG-2", "photos/bag.jpg"])
+        loops = start_loops(state)  # its first cycle plans BAG-2 and writes it, slowly
+        assert writing.wait(30)
+        shutdown(state, loops, embedded)
+        assert not any(loop.is_alive() for loop in loops)
+        assert sheet_rows(catalog)["BAG-2"]["Status"] == "queued"
     finally:
         shutdown(state, [], embedded)

@@ -83,6 +83,7 @@ def _sync(state: AppState, cs: CatalogState):
     finished = session.finished()
     results = {s: r for s, r in finished.items() if current.get(s) == r["fingerprint"]}
     report = session.write_back(plans, results)
+    _save_hashes(session)
     summary = summarise(plans, results, report, Summary(queued=len(tasks), processed=len(results)))
     return summary, plans, results
 
@@ -106,6 +107,14 @@ def enqueue(session, plans) -> dict[str, dict]:
         if (status or b"").decode() not in LIVE_JOB:
             broker.enqueue(task)
     return tasks
+
+
+def _save_hashes(session) -> None:
+    """serve runs for weeks: keep the photo-hash cache on disk, not only at shutdown."""
+    try:
+        session.ctx.hashes.save()  # a no-op when nothing new was hashed
+    except OSError as exc:
+        log.warning("could not save the hash cache: %s", exc)
 
 
 def _check_workers(state: AppState, session) -> None:
