@@ -296,3 +296,12 @@ def test_apparel_uses_the_cloth_model_when_installed(tiny_model, settings, monke
     assert out.qa["print_dE_p95"] < 1.0
     # this fake calls any non-backdrop pixel garment, painted noise included: the hem check sees it
     assert any(flag.startswith("hem_iou") for flag in out.qa["flags"])
+
+
+def test_odd_canvas_and_bottom_placement(tiny_model, settings, fake_cutout):
+    out = run(generative.SceneMode(), tiny_model, settings, canvas=[97, 83], placement="bottom")
+    assert out.image.size == (97, 83)  # painted at 96x80 (the model's multiple), scaled back
+    expected = placed_cutout(preset_for("scene", tiny_model, settings, canvas=[97, 83]), settings)
+    rows = np.nonzero(np.asarray(out.mask).max(axis=1))[0]
+    centred_rows = np.nonzero(expected.max(axis=(1, 2)))[0]
+    assert rows.max() > centred_rows.max()  # stands lower than the centred placement

@@ -116,12 +116,14 @@ def resolve_model_path(name: str, settings) -> Path:
     if _looks_like_path(name):
         raise ModelMissing(f"diffusion model folder {folder} does not exist")
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
 
     offline = not settings.get("diffusion_downloads", False)
     try:
         return Path(snapshot_download(name, local_files_only=offline))
-    except (LocalEntryNotFoundError, OSError, ValueError) as exc:
+    except (
+        OSError,
+        ValueError,
+    ) as exc:  # LocalEntryNotFoundError is an OSError; bad ids ValueError
         raise ModelMissing(
             f"diffusion model {name} is not installed here ({type(exc).__name__}); {fetch_hint(name)}"
         ) from None
