@@ -305,3 +305,10 @@ def test_odd_canvas_and_bottom_placement(tiny_model, settings, fake_cutout):
     rows = np.nonzero(np.asarray(out.mask).max(axis=1))[0]
     centred_rows = np.nonzero(expected.max(axis=(1, 2)))[0]
     assert rows.max() > centred_rows.max()  # stands lower than the centred placement
+
+
+@pytest.mark.skipif(not HAVE_U2NETP, reason="u2netp.onnx not installed")
+def test_warm_says_which_model_is_missing(settings):
+    # the shipped default names a hub id that is not in this machine's cache
+    with pytest.raises(ModelMissing, match="hf download stable-diffusion-v1-5"):
+        generative.SceneMode().warm(settings)

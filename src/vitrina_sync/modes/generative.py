@@ -170,7 +170,7 @@ class GenerativeMode:
 
         diffusion.check_worker_device(settings)
         preset = presets.resolve(self.name, "default", settings)
-        cutout.session(preset.get("model") or settings.get("default_model", "u2netp"), settings)
+        cutout.session(self.mask_model(preset, settings), settings)
         diffusion.load_pipeline(diffusion.model_name(preset, settings), settings)
 
     def mask_model(self, preset: dict, settings) -> str:
