@@ -33,13 +33,13 @@ LIVE_JOB = {"queued", "started", "deferred", "scheduled"}  # as Broker.enqueue c
 def cycle(state: AppState, cs: CatalogState) -> Summary | None:
     """One sync cycle; never raises (a broken sheet or Redis is shown, and retried next cycle)."""
     started = time.monotonic()
-    _restart_embedded(
-        state
-    )  # before the cycle: a failing Redis call costs redis-py's retries (~10 s)
+    # Before the cycle: with Redis gone, every call would first sit out redis-py's retries (~10 s).
+    _restart_embedded(state)
     with cs.cycle_lock:
         try:
             summary, plans, results = _sync(state, cs)
-        except Exception as exc:  # noqa: BLE001 -- the loop must survive anything: show it, retry next cycle
+        # The loop must survive anything: show it on the status page, try again next cycle.
+        except Exception as exc:  # noqa: BLE001
             log.warning("sync of %s failed: %s", cs.session.spec, exc)
             _record_failure(state, cs, exc, time.monotonic() - started)
             if isinstance(exc, (redis.ConnectionError, OSError)):
@@ -94,7 +94,8 @@ def enqueue(session, plans) -> dict[str, dict]:
     The planner hands back every `queued` row (its job may have been lost), and Broker.enqueue
     asks Redis about each one in 3 round trips: 30,000 for a 10,000-row import still in the queue,
     ~15 s a cycle here. One pipelined HGET of every job's status answers the common case at once;
-    Broker.enqueue still checks again for the rest, so a job that ends in between is not missed.
+    only the rest go through Broker.enqueue (which checks again). A job that ends just after the
+    check is seen by the next cycle, as the row is planned again until its result is written.
     """
     tasks = {p.task["sku"]: p.task for p in plans if p.task}
     if not tasks:
