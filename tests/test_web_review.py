@@ -473,3 +473,29 @@ def test_packs_admin_only_build_report_and_download(site, alice):
         data={"marketplace": "nope", "c": "main", "csrf_token": token(root, "/packs")},
     )
     assert "Pack not built" in root.get(bad.headers["Location"]).get_data(as_text=True)
+
+
+def test_settings_page_admin_only_with_secrets_masked(site, alice):
+    from vitrina_sync.web import review_packs
+
+    site["session"].settings["webhook_secret"] = "hush-hush"
+    site["session"].settings["marketplaces"] = {
+        "ozon": {"api_key": "k-123", "base_url": "https://x"}
+    }
+    assert alice.get("/settings").status_code == 403
+    page = login(site["app"].test_client(), "root").get("/settings").get_data(as_text=True)
+    assert "webhook_secret" in page and "(set)" in page and "audit_every" in page
+    assert "hush-hush" not in page and "k-123" not in page and "https://x" in page
+    assert review_packs.masked("secret_key", "") == ""  # an unset secret says so
+
+
+def test_regenerate_queues_the_row_again_and_writes_nothing(site, alice):
+    before = sheet(site["catalog"])
+    try:
+        decide(alice, "MUG-1", "regenerate")
+        assert "queued again" in flashed(alice)
+        broker = site["session"].broker
+        assert broker is not None and broker.queues["cpu"].count == 1
+    finally:
+        site["session"].close()  # stops the embedded Redis this started
+    assert sheet(site["catalog"]) == before

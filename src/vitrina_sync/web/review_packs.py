@@ -1,5 +1,6 @@
-"""/packs (admin only): build a marketplace's pack from the catalog's approved rows, show its
-report, download the zip. The same steps as `vitrina-sync pack` (packs/commands.py)."""
+"""Admin pages. /packs: build a marketplace's pack from the catalog's approved rows, show its
+report, download the zip (the same steps as `vitrina-sync pack`, packs/commands.py).
+/settings: the settings the server runs with, secrets masked."""
 
 from __future__ import annotations
 
@@ -105,3 +106,36 @@ def download(market: str):
     if not path.is_file():
         abort(404)
     return send_file(path, as_attachment=True, download_name=f"{market}.zip", max_age=0)
+
+
+SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey", "credential", "key")
+
+
+def masked(name: str, value):
+    """Secrets are shown as set / not set: the page must not hand them to a shoulder-surfer."""
+    if isinstance(value, dict):
+        return {k: masked(k, v) for k, v in value.items()}
+    if any(w in name.lower() for w in SECRET_WORDS) and value not in ("", None):
+        return "(set)"
+    return value
+
+
+@bp.route("/settings")
+@role_required("admin")
+def settings_page():
+    from ..settings import SETTINGS
+
+    name, cstate = _catalog()
+    values = cstate.session.settings
+    known = [(s.name, masked(s.name, values.get(s.name)), s.help) for s in SETTINGS]
+    names = {s.name for s in SETTINGS}
+    extra = [(k, masked(k, v)) for k, v in sorted(values.items()) if k not in names]
+    return render_template(
+        "settings.html",
+        c=name,
+        known=known,
+        extra=extra,
+        spec=cstate.session.spec,
+        out=cstate.session.out_root,
+        assets=cstate.session.asset_root,
+    )
