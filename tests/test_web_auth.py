@@ -174,3 +174,31 @@ def test_webhook_is_the_only_post_without_csrf(site):
     assert response.status_code != 400 or b"not accepted" not in response.data
     assert response.status_code in (401, 403, 400, 413, 202, 200, 503)
     assert b"The form was not accepted" not in response.data
+
+
+def test_failed_logins_are_throttled_per_name_and_address(site):
+    client = site["app"].test_client()
+    for _ in range(5):
+        wrong = {"username": "alice", "password": "guess", "csrf_token": token(client)}
+        assert client.post("/login", data=wrong).status_code == 401
+    right = {"username": "alice", "password": PASSWORD, "csrf_token": token(client)}
+    response = client.post("/login", data=right)
+    assert response.status_code == 429 and "Too many failed logins" in response.get_data(
+        as_text=True
+    )
+    other = site["app"].test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    assert (
+        other.post("/login", data={**right, "csrf_token": token(other)}).status_code == 429
+    )  # per name too
+
+
+def test_login_page_warns_when_reached_over_plain_http_off_localhost(site):
+    client = site["app"].test_client()
+    assert "plain HTTP" in client.get("/login", base_url="http://review.example.com").get_data(
+        as_text=True
+    )
+    assert "plain HTTP" not in client.get("/login").get_data(as_text=True)
+    assert "plain HTTP" not in client.get("/login", base_url="https://review.example.com").get_data(
+        as_text=True
+    )

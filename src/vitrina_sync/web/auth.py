@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -141,6 +142,7 @@ def init_app(app) -> None:
     users_file = app.config.get("USERS_FILE")
     if not users_file and ((settings or {}).get("users_file") or out_root):
         users_file = default_users_file(settings, out_root)
+    app.extensions["vitrina_throttle"] = Throttle()
     app.extensions["vitrina_users"] = UserStore(
         Path(users_file) if users_file else Path(os.devnull)
     )
@@ -223,18 +225,58 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+class Throttle:
+    """Failed logins per user name and per client address in a sliding window: a password cannot
+    be guessed at request speed. In memory, per process (serve is one process)."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, list[float]] = {}
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        for key in keys:
+            recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+            self._failures[key] = recent
+            if len(recent) >= self.limit:
+                return True
+        return False
+
+    def failed(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.setdefault(key, []).append(time.monotonic())
+
+
+def _plain_http_warning() -> str:
+    """Session cookies are Secure: over plain HTTP (other than localhost) browsers drop them."""
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]")
+    if request.is_secure or host in ("localhost", "127.0.0.1", "::1"):
+        return ""
+    return (
+        "This page was reached over plain HTTP: browsers drop the server's Secure session "
+        "cookie, so logging in cannot work. Serve it behind HTTPS."
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if request.method == "POST":
-        name = request.form.get("username", "").strip()
-        user = current_app.extensions["vitrina_users"].check(name, request.form.get("password", ""))
-        if user is not None:
-            session.clear()  # a fresh session on login: no fixation
-            session["user"] = name
-            return redirect(_safe_next(request.args.get("next")))
-        flash("Wrong user name or password.", "error")
-        return render_template("login.html", username=name), 401
-    return render_template("login.html", username="")
+    warning = _plain_http_warning()
+    if request.method == "GET":
+        return render_template("login.html", username="", warning=warning)
+    name = request.form.get("username", "").strip()
+    throttle = current_app.extensions["vitrina_throttle"]
+    keys = (f"user:{name}", f"addr:{request.remote_addr}")
+    if throttle.blocked(*keys):
+        flash("Too many failed logins; wait a few minutes and try again.", "error")
+        return render_template("login.html", username=name, warning=warning), 429
+    user = current_app.extensions["vitrina_users"].check(name, request.form.get("password", ""))
+    if user is not None:
+        session.clear()  # a fresh session on login: no fixation
+        session["user"] = name
+        return redirect(_safe_next(request.args.get("next")))
+    throttle.failed(*keys)
+    flash("Wrong user name or password.", "error")
+    return render_template("login.html", username=name, warning=warning), 401
 
 
 @bp.route("/logout", methods=["POST"])
