@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +27,7 @@ def resolve_source(value: str, asset_root: Path) -> Path:
         raise RowError(f"Source uses backslashes: {text!r} (use '/')")
     if ".." in Path(text).parts:
         raise RowError(f"Source leaves the asset folder: {text!r}")
-    root = asset_root.resolve()
+    root = _resolved(str(asset_root))
     candidate = root / text
     try:
         resolved = candidate.resolve(strict=True)
@@ -39,6 +40,12 @@ def resolve_source(value: str, asset_root: Path) -> Path:
     if not resolved.is_file():
         raise RowError(f"Source is not a file: {text}")
     return resolved
+
+
+@lru_cache(maxsize=16)
+def _resolved(root: str) -> Path:
+    """The asset root, resolved once: planning resolves a path per row, and this was the second."""
+    return Path(root).resolve()
 
 
 def is_url(value: str) -> bool:

@@ -96,9 +96,7 @@ class SyncSession:
     def enqueue(self, plans: list[RowPlan]) -> dict[str, dict]:
         tasks = {p.task["sku"]: p.task for p in plans if p.task}
         if tasks:
-            broker = self.connect()
-            for task in tasks.values():
-                broker.enqueue(task)
+            self.connect().enqueue_many(list(tasks.values()))
         return tasks
 
     def finished(self, tasks: dict[str, dict] | None = None) -> dict[str, dict]:
@@ -242,18 +240,21 @@ def run(spec: str, settings, assets=None, out=None, workers: int | None = None, 
         session.close()
 
 
-def sync_once(session: SyncSession) -> Summary:
-    """`vitrina-sync sync`: plan + enqueue, and write back whatever has finished meanwhile."""
-    summary = Summary()
+def cycle(session: SyncSession) -> tuple[Summary, list[RowPlan], dict[str, dict]]:
+    """One sync cycle: plan + enqueue, and write back (one batch) whatever has finished meanwhile."""
     plans = session.plan()
     tasks = session.enqueue(plans)
-    summary.queued = len(tasks)
     finished = session.finished()
     current = {p.row.sku: p.fingerprint for p in plans}
     results = {s: r for s, r in finished.items() if current.get(s) == r["fingerprint"]}
     report = session.write_back(plans, results)
-    summary.processed = len(results)
-    return summarise(plans, results, report, summary)
+    summary = summarise(plans, results, report, Summary(queued=len(tasks), processed=len(results)))
+    return summary, plans, results
+
+
+def sync_once(session: SyncSession) -> Summary:
+    """`vitrina-sync sync`: one cycle."""
+    return cycle(session)[0]
 
 
 def dumps_summary(summary: Summary) -> str:

@@ -38,6 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audit_every", 10, "Mark every Nth generated row for a second look (0 = never)."),
     Setting("lock_retries", 5, "Times a locked or changed XLSX is re-read and re-applied."),
     Setting("lock_wait", 2.0, "Seconds between those retries."),
+    Setting("catalogs", "", "Catalog specs `serve` keeps in step when no --catalog is given (comma list)."),
     Setting("poll_interval", 60, "Seconds between sync cycles of `serve` and `sync --watch`."),
     Setting("google_credentials", "", "Service-account JSON file for Google Sheets ('none' on loopback)."),
     Setting("google_api_url", "https://sheets.googleapis.com", "Google Sheets API endpoint."),

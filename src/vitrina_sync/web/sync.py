@@ -20,14 +20,13 @@ import redis
 
 from ..catalog.model import WriteReport
 from ..errors import QueueError
-from ..queue import job_id
 from ..rows import parse_marketplaces
-from ..runner import Summary, known_marketplaces, summarise
+from ..runner import Summary, known_marketplaces
+from ..runner import cycle as sync_cycle
 from ..writeback import audited
 from .state import RECENT_ERRORS, AppState, CatalogState
 
 log = logging.getLogger("vitrina_sync.serve")
-LIVE_JOB = {"queued", "started", "deferred", "scheduled"}  # as Broker.enqueue counts them
 
 
 def cycle(state: AppState, cs: CatalogState) -> Summary | None:
@@ -76,38 +75,10 @@ def _listening(path) -> bool:
 
 def _sync(state: AppState, cs: CatalogState):
     session = cs.session
-    plans = session.plan()
-    tasks = enqueue(session, plans)
+    summary, plans, results = sync_cycle(session)
     _check_workers(state, session)
-    current = {p.row.sku: p.fingerprint for p in plans}
-    finished = session.finished()
-    results = {s: r for s, r in finished.items() if current.get(s) == r["fingerprint"]}
-    report = session.write_back(plans, results)
     _save_hashes(session)
-    summary = summarise(plans, results, report, Summary(queued=len(tasks), processed=len(results)))
     return summary, plans, results
-
-
-def enqueue(session, plans) -> dict[str, dict]:
-    """session.enqueue, minus the rows whose job is already waiting or running.
-
-    The planner hands back every `queued` row (its job may have been lost), and Broker.enqueue
-    asks Redis about each one in 3 round trips: 30,000 for a 10,000-row import still in the queue,
-    ~15 s a cycle here. One pipelined HGET of every job's status answers the common case at once;
-    only the rest go through Broker.enqueue (which checks again). A job that ends just after the
-    check is seen by the next cycle, as the row is planned again until its result is written.
-    """
-    tasks = {p.task["sku"]: p.task for p in plans if p.task}
-    if not tasks:
-        return tasks
-    broker = session.connect()
-    pipe = broker.conn.pipeline(transaction=False)
-    for sku, task in tasks.items():
-        pipe.hget(f"rq:job:{job_id(sku, task['fingerprint'])}", "status")
-    for task, status in zip(tasks.values(), pipe.execute()):
-        if (status or b"").decode() not in LIVE_JOB:
-            broker.enqueue(task)
-    return tasks
 
 
 def _save_hashes(session) -> None:
