@@ -237,7 +237,10 @@ class Throttle:
         now = time.monotonic()
         for key in keys:
             recent = [t for t in self._failures.get(key, []) if now - t < self.window]
-            self._failures[key] = recent
+            if recent:
+                self._failures[key] = recent
+            else:  # forget quiet keys, so guessed names do not pile up in memory
+                self._failures.pop(key, None)
             if len(recent) >= self.limit:
                 return True
         return False
