@@ -126,7 +126,10 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -
     if len(ys) == 0:
         return
     fg, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
-    bg, mass_b = local_mean(region, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+    back_w = (alpha <= 0.0).astype(np.float32)
+    bg, mass_b = local_mean(region, back_w, ys, xs, sigma)
+    sq, _ = local_mean(np.square(region, dtype=np.float32), back_w, ys, xs, sigma)
+    bg_spread = np.sqrt(np.maximum(sq - bg**2, 0.0).mean(axis=1))  # texture of the background
     if fit is not None:
         fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b)
     d = fg - bg
@@ -137,10 +140,18 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -
     trust = np.clip((np.sqrt(gap2) - 20.0) / 40.0, 0.0, 1.0) * np.clip(
         1.0 - residual / 30.0, 0.0, 1.0
     )
+    trust = trust * np.clip(1.0 - bg_spread / 12.0, 0.0, 1.0)  # only against a plain background
     trust = np.where((mass_f > 1e-3) & (mass_b > 1e-3), trust, 0.0)
     proj = np.clip((np.clip(proj, 0.0, 1.0) - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
-    blended = trust * proj + (1.0 - trust) * alpha[ys, xs]
-    alpha[ys, xs] = np.where(blended < 1e-3, 0.0, np.where(blended > 1.0 - 1e-3, 1.0, blended))
+    q = alpha[ys, xs]
+    blended = trust * proj + (1.0 - trust) * q
+    # Near the guided edge the colour model decides; away from it, it may only push further to
+    # the side the guided filter chose (textured backgrounds hold colours between F and B).
+    near = (q > 0.25) & (q < 0.75)
+    sided = np.where(q >= 0.5, np.maximum(blended, q), np.minimum(blended, q))
+    blended = np.where(near, blended, sided)
+    tiny = 0.5 / 255.0  # under half a step of the stored 8-bit mask
+    alpha[ys, xs] = np.where(blended < tiny, 0.0, np.where(blended > 1.0 - tiny, 1.0, blended))
 
 
 def bilinear(arr: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
