@@ -93,14 +93,16 @@ def our_call(preset: dict, settings, fake_cut: bool):
 
 
 def host_side(preset: dict, repeats: int) -> tuple[float, float]:
-    """Placement, masks, lock and colour QA at the canvas size, with a fake painting."""
+    """Placement, masks, lock and the imaging.qa figures at the canvas size, fake painting."""
     rgb, alpha = photo(), true_alpha(photo())
     painted = Image.new("RGB", tuple(preset["canvas"]), (90, 120, 80))
 
     def job():
         placed = generative.place(rgb, alpha, preset)
         generative.init_image(placed), generative.inpaint_mask(placed)
-        generative.colour_figures(generative.lock(painted, placed), placed)
+        painting = generative.to_canvas(painted, placed)
+        generative.output_figures(generative.lock(painting, placed), painting, placed)
+        generative.source_figures(rgb, placed)
 
     return measured({"host": job}, repeats)["host"]
 
@@ -154,7 +156,7 @@ def report(rows, load_s: float, host, args) -> str:
             else:
                 cells += ["n/a", "n/a"]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", f"host-side steps at 1024x1024 (place, masks, lock, colour QA): {ms(host)} ms"]
+    lines += ["", f"host-side steps at 1024x1024 (place, masks, lock, QA figures): {ms(host)} ms"]
     return "\n".join(lines)
 
 

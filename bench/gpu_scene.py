@@ -192,7 +192,8 @@ def plain_job(pipe, image, mask, preset, seeds):
 
 
 def our_job(loaded, rgb, alpha, preset, seeds):
-    """The scene mode's path after the cutout: place, paint (batched), lock, colour QA."""
+    """The scene mode's path after the cutout: place, paint (batched), lock, QA figures
+    (all but re-segmenting the output: no cutout model on the GPU box)."""
     from vitrina_sync.imaging import diffusion
     from vitrina_sync.modes import generative
 
@@ -200,8 +201,9 @@ def our_job(loaded, rgb, alpha, preset, seeds):
     placed = generative.place(rgb, alpha, preset)
     watchdog = diffusion.Watchdog(600)
     painted = mode.paint(loaded, placed, preset, seeds, watchdog)
-    outputs = [generative.lock(img, placed) for img, _ in painted]
-    generative.colour_figures(outputs[0], placed)
+    paintings = [generative.to_canvas(img, placed) for img, _ in painted]
+    outputs = [generative.lock(painting, placed) for painting in paintings]
+    generative.output_figures(outputs[0], paintings[0], placed)
     return outputs
 
 

@@ -131,9 +131,11 @@ def test_scene_paints_background_and_locks_product(tiny_model, settings, fake_cu
     assert_locked(out.image, out.mask, expected)
     background = np.asarray(out.image, np.float64)[np.asarray(out.mask) == 0]
     assert background.std() > 10, "the model painted the background (noise from random weights)"
-    assert out.qa["dE_p95"] < 1.0 and out.qa["seeds"] == [1234]
+    assert out.qa["de_p95"] < 1.0 and out.qa["seeds"] == [1234]
     assert "seeds 1234" in out.ai_version and out.extra == {"seeds": [1234]}
-    assert out.qa["summary"].startswith("dE 0.0/0.0") and isinstance(out.qa["flags"], list)
+    assert out.qa["summary"].startswith("dE 0.0 | halo ") and isinstance(out.qa["flags"], list)
+    for figure in ("halo", "uncertainty", "bg_inside", "sharpness", "headroom", "shape_iou"):
+        assert figure in out.qa  # imaging.qa's figures, as white mode reports them
 
 
 @pytest.mark.skipif(not HAVE_U2NETP, reason="u2netp.onnx not installed")
@@ -160,7 +162,7 @@ def test_variants_are_returned_with_their_seeds(tiny_model, settings, fake_cutou
     images = [out.image, *out.variants]
     assert len({img.tobytes() for img in images}) == 3
     assert set(out.qa["variant_figures"]) == {"2", "3"}
-    assert out.qa["variant_figures"]["3"]["dE_p95"] < 1.0
+    assert out.qa["variant_figures"]["3"]["de_p95"] < 1.0
     expected = placed_cutout(preset_for("scene", tiny_model, settings), settings)
     for img in images:
         assert_locked(img, out.mask, expected)
@@ -177,12 +179,12 @@ def test_negative_seed_comes_from_the_fingerprint(tiny_model, settings, fake_cut
 def test_apparel_checks_hem_and_print(tiny_model, settings, fake_cutout):
     out = run(generative.ApparelMode(), tiny_model, settings, canvas=[64, 96])
     assert out.image.size == (64, 96)
-    for figure in ("hem_iou", "print_dE", "print_dE_p95", "fill", "bbox_grow"):
+    for figure in ("hem_iou", "de_mean", "de_p95", "fill", "bbox_grow"):
         assert figure in out.qa
-    assert out.qa["print_dE_p95"] < 1.0
+    assert out.qa["de_p95"] < 1.0
     if not cutout.model_path("u2net_cloth_seg").exists():
         assert out.qa["mask_model"] == "u2netp" and "u2net_cloth_seg" in out.qa["mask_note"]
-    assert out.qa["summary"].startswith("print_dE")
+    assert out.qa["summary"].startswith("print dE 0.0 | halo")
 
 
 def test_missing_model_is_a_row_error_with_a_fetch_hint(settings, fake_cutout, tmp_path):
@@ -246,18 +248,18 @@ def test_gpu_bench_configs_are_the_real_sizes():
         assert round(sum(p.numel() for p in unet.parameters()) / 1e6, 1) == millions
 
 
-def test_colour_drift_inside_the_product_is_flagged(fake_cutout):
+def test_colour_drift_inside_the_product_is_measured(fake_cutout):
     src = product_photo().image
     placed = generative.place(
         src, cutout.predict_alpha(src, "u2netp"), {"canvas": [96, 80], "fill": 0.6}
     )
-    locked = np.asarray(generative.lock(Image.new("RGB", (96, 80), (0, 90, 0)), placed)).copy()
-    assert generative.colour_figures(Image.fromarray(locked), placed) == (0.0, 0.0)
+    painting = np.zeros((80, 96, 3), np.float32) + (0, 90, 0)
+    locked = np.asarray(generative.lock(painting, placed)).copy()
+    figures = generative.output_figures(Image.fromarray(locked), painting, placed)
+    assert (figures["de_mean"], figures["de_p95"]) == (0.0, 0.0)
     locked[placed.solid] = np.clip(locked[placed.solid].astype(int) + 25, 0, 255)  # a repaint
-    mean, p95 = generative.colour_figures(Image.fromarray(locked), placed)
-    assert p95 > 1.0
-    figures = {"dE": mean, "dE_p95": p95, "shape_iou": 1.0, "bbox_grow": 0.0}
-    assert generative.SceneMode().flags(figures) == [f"dE p95 {p95:.2f} > 1.0"]
+    figures = generative.output_figures(Image.fromarray(locked), painting, placed)
+    assert figures["de_p95"] > 2.0  # over imaging.qa's default de_p95_max: flagged
 
 
 def test_hub_id_loads_from_the_local_cache_only(tiny_model, tmp_path, settings, monkeypatch):
@@ -293,7 +295,7 @@ def test_apparel_uses_the_cloth_model_when_installed(tiny_model, settings, monke
     out = run(generative.ApparelMode(), tiny_model, settings)
     assert out.qa["mask_model"] == "u2net_cloth_seg" and "mask_note" not in out.qa
     assert asked and set(asked) == {"attire"}  # every garment class, not only the upper body
-    assert out.qa["print_dE_p95"] < 1.0
+    assert out.qa["de_p95"] < 1.0
     # this fake calls any non-backdrop pixel garment, painted noise included: the hem check sees it
     assert any(flag.startswith("hem_iou") for flag in out.qa["flags"])
 

@@ -19,14 +19,13 @@ from scipy import ndimage
 from .. import PIPELINE_VERSION
 from ..errors import ImageError, RowError
 from ..hookspecs import hookimpl
-from ..imaging import compose, cutout, diffusion
-from ..imaging.colour import delta_e_rgb
+from ..imaging import compose, cutout, diffusion, qa
 from .base import LoadedImage, ModeContext, ModeOutput
 
 MAX_VARIANTS = 3
 GREY = 127.0  # what the pipeline sees outside the product before painting
 OPAQUE = 254.5 / 255.0  # alpha at or above this is locked byte for byte
-LIMITS = {"dE_p95": 1.0, "shape_iou": 0.9, "bbox_grow": 0.05}
+LIMITS = {"shape_iou": 0.9, "bbox_grow": 0.05}  # colour, halo, fill: imaging.qa per category
 
 # --- placement, masks, pixel lock ----------------------------------------------------------------
 
@@ -38,8 +37,12 @@ class Placed:
     rgb: np.ndarray  # (H, W, 3) float32, the resampled source (0 outside the box)
     alpha: np.ndarray  # (H, W) float32 in [0, 1], as the cutout model predicted it
     core: np.ndarray  # (H, W) bool: the product minus a `blend_band` px rim; never painted
-    box: tuple[int, int, int, int]
+    placement: compose.Placement
     canvas: tuple[int, int]
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.placement.box
 
     @property
     def lock_alpha(self) -> np.ndarray:
@@ -83,7 +86,7 @@ def place(rgb: Image.Image, alpha: np.ndarray, preset: dict) -> Placed:
     out_rgb[t:b, l:r] = np.asarray(compose.resample(rgb, p), np.float32)
     out_a[t:b, l:r] = np.asarray(compose.resample(a_img, p), np.float32) / 255.0
     core = core_of(out_a, int(preset.get("blend_band", 6)))
-    return Placed(out_rgb, out_a, core, p.box, canvas)
+    return Placed(out_rgb, out_a, core, p, canvas)
 
 
 def init_image(placed: Placed) -> Image.Image:
@@ -102,13 +105,17 @@ def work_size(canvas: tuple[int, int], multiple: int) -> tuple[int, int]:
     return tuple(max(multiple, v // multiple * multiple) for v in canvas)
 
 
-def lock(painted: Image.Image, placed: Placed) -> Image.Image:
-    """Composite the original product over the painting; opaque pixels are copied, not blended."""
+def to_canvas(painted: Image.Image, placed: Placed) -> np.ndarray:
+    """The painting at the canvas size (the model ran at a multiple of 8 or 64)."""
     if painted.size != placed.canvas:
         painted = painted.resize(placed.canvas, Image.Resampling.LANCZOS)
-    bg = np.asarray(painted.convert("RGB"), np.float32)
+    return np.asarray(painted.convert("RGB"), np.float32)
+
+
+def lock(painting: np.ndarray, placed: Placed) -> Image.Image:
+    """Composite the original product over the painting; opaque pixels are copied, not blended."""
     a = placed.lock_alpha[..., None]
-    out = np.where(placed.solid[..., None], placed.rgb, placed.rgb * a + bg * (1 - a))
+    out = np.where(placed.solid[..., None], placed.rgb, placed.rgb * a + painting * (1 - a))
     return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
@@ -133,16 +140,30 @@ def bbox_grow(mask: np.ndarray, box) -> float:
     return over / max(r - l, b - t)
 
 
-def colour_figures(out: Image.Image, placed: Placed) -> tuple[float, float]:
-    solid = placed.solid
-    if not solid.any():
-        return 0.0, 0.0
-    got, want = np.asarray(out, np.float64)[solid], placed.rgb[solid].astype(np.float64)
-    changed = np.any(got != want, axis=1)  # identical pixels are 0 by definition: skip the maths
-    de = np.zeros(len(got))
-    if changed.any():
-        de[changed] = delta_e_rgb(got[changed], want[changed])
-    return float(de.mean()), float(np.percentile(de, 95))
+def source_figures(rgb: Image.Image, placed: Placed) -> dict:
+    """imaging.qa figures of the source and its placement: the same for every variant."""
+    l, t, r, b = placed.box
+    return {
+        "uncertainty": qa.uncertainty(placed.alpha),
+        "bg_inside": qa.background_inside(placed.rgb[t:b, l:r], placed.alpha[t:b, l:r]),
+        "sharpness": qa.sharpness(rgb.crop(placed.placement.crop)),
+        "headroom": 1.0 / placed.placement.scale,
+    }
+
+
+def output_figures(out: Image.Image, painting: np.ndarray, placed: Placed) -> dict:
+    """imaging.qa figures of one output, measured in the product's box (the placed source holds
+    nothing outside it): colour drift where locked, halo on the rim, fill on the canvas."""
+    l, t, r, b = placed.box
+    src, got = placed.rgb[t:b, l:r], np.asarray(out, np.float32)[t:b, l:r]
+    alpha = placed.lock_alpha[t:b, l:r]
+    de_mean, de_p95 = qa.colour_drift(src, got, alpha >= OPAQUE)
+    return {
+        "de_mean": de_mean,
+        "de_p95": de_p95,
+        "halo": qa.halo(src, got, alpha, painting[t:b, l:r]),
+        "fill": qa.fill((placed.lock_alpha * 255 + 0.5).astype(np.uint8)),
+    }
 
 
 # --- the modes -----------------------------------------------------------------------------------
@@ -163,7 +184,7 @@ class GenerativeMode:
     name = "generative"
     queue = "gpu"
     version = "generative-1"
-    de_name, shape_name = "dE", "shape_iou"  # apparel calls them print_dE and hem_iou
+    de_label, shape_name = "dE", "shape_iou"  # apparel: the print's colour and the hem
 
     def warm(self, settings) -> None:
         from .. import presets
@@ -190,64 +211,72 @@ class GenerativeMode:
         watchdog = diffusion.Watchdog(diffusion.deadline_s(ctx.settings))  # the job's clock
         preset, settings = ctx.preset, ctx.settings
         model = self.mask_model(preset, settings)
-        placed = place(*self.cut_out(source, model, settings), preset)
+        rgb, alpha = self.cut_out(source, model, settings)
+        placed = place(rgb, alpha, preset)
         loaded = diffusion.load_pipeline(diffusion.model_name(preset, settings), settings)
         seeds = seeds_for(preset, ctx.fingerprint)
         painted = self.paint(loaded, placed, preset, seeds, watchdog)
-        outputs = [lock(img, placed) for img, _ in painted]
-        qa = self.measure_all(outputs, placed, model, settings)
-        qa.update(self.record(loaded, model, preset, seeds, [nsfw for _, nsfw in painted]))
-        qa["summary"] = summary(qa)
+        paintings = [to_canvas(img, placed) for img, _ in painted]
+        outputs = [lock(painting, placed) for painting in paintings]
+        report = self.measure_all(outputs, paintings, placed, source_figures(rgb, placed), ctx)
+        report.update(self.record(loaded, model, preset, seeds, [nsfw for _, nsfw in painted]))
+        report["flags"] += [
+            f"variant {n} blanked by the safety checker" for n in report.get("safety_blanked", [])
+        ]
+        report["summary"] = self.summary(report)
         mask = Image.fromarray((placed.lock_alpha * 255 + 0.5).astype(np.uint8), "L")
         return ModeOutput(
-            outputs[0], mask, qa, self.ai_version(loaded, model, seeds),
+            outputs[0], mask, report, self.ai_version(loaded, model, seeds),
             variants=outputs[1:], extra={"seeds": seeds},
         )  # fmt: skip
 
     def paint(self, loaded, placed: Placed, preset: dict, seeds, watchdog) -> list:
         size = work_size(placed.canvas, loaded.size_multiple)
         image, mask = init_image(placed), inpaint_mask(placed)
-        if size != placed.canvas:  # the model needs multiples of 8/64; lock() scales back
+        if size != placed.canvas:  # the model needs multiples of 8/64; to_canvas() scales back
             image = image.resize(size, Image.Resampling.LANCZOS)
             mask = mask.resize(size, Image.Resampling.NEAREST)
         return diffusion.inpaint(loaded, image, mask, preset, seeds, watchdog)
 
-    def measure_all(self, outputs: list, placed: Placed, model: str, settings) -> dict:
-        """The main output's figures at the top; each other variant's under variant_figures, its
-        flags prefixed (a reviewer may approve variant 2, so it is checked as well)."""
-        qa = self.measure(outputs[0], placed, model, settings)
-        for n, img in enumerate(outputs[1:], start=2):
-            figures = self.measure(img, placed, model, settings)
-            qa["flags"] += [f"variant {n}: {flag}" for flag in figures.pop("flags")]
-            qa.setdefault("variant_figures", {})[str(n)] = figures
-        return qa
+    def measure_all(self, outputs, paintings, placed: Placed, common: dict, ctx) -> dict:
+        """The main output's report at the top; each other variant's figures under
+        variant_figures, its flags prefixed (a reviewer may approve variant 2: it is checked too)."""
+        report = self.measure(outputs[0], paintings[0], placed, common, ctx)
+        for n, (img, painting) in enumerate(zip(outputs[1:], paintings[1:]), start=2):
+            figures = self.measure(img, painting, placed, common, ctx)
+            report["flags"] += [f"variant {n}: {flag}" for flag in figures["flags"]]
+            keep = {k: v for k, v in figures.items() if k not in ("flags", "summary", "thresholds")}
+            report.setdefault("variant_figures", {})[str(n)] = keep
+        return report
 
-    def measure(self, out: Image.Image, placed: Placed, model: str, settings) -> dict:
-        """Figures of the main output against the placed source; flags name the failing ones."""
-        mean, p95 = colour_figures(out, placed)
-        found = self.segment(out, model, settings) >= 0.5
-        l, t, r, b = placed.box
-        de = self.de_name
-        figures = {
-            "fill": round(max(r - l, b - t) / max(placed.canvas), 4),
-            de: round(mean, 3),
-            f"{de}_p95": round(p95, 3),
-            self.shape_name: round(iou(found, placed.alpha >= 0.5), 4),
-            "bbox_grow": round(bbox_grow(found, placed.box), 4),
-        }
-        figures["flags"] = self.flags(figures)
-        return figures
+    def measure(self, out: Image.Image, painting, placed: Placed, common: dict, ctx) -> dict:
+        """imaging.qa figures and thresholds (per category), plus the shape check: the product
+        found again in the output must have the placed outline and box."""
+        figures = {**common, **output_figures(out, painting, placed)}
+        model = self.mask_model(ctx.preset, ctx.settings)
+        found = self.segment(out, model, ctx.settings) >= 0.5
+        figures[self.shape_name] = iou(found, placed.alpha >= 0.5)
+        figures["bbox_grow"] = bbox_grow(found, placed.box)
+        target = float(ctx.preset.get("fill", 0.6))
+        report = qa.finish(figures, ctx.settings, ctx.category, target, ctx.preset)
+        report["flags"] += self.shape_flags(report)
+        return report
 
-    def flags(self, f: dict) -> list[str]:
-        de, shape = self.de_name, self.shape_name
+    def shape_flags(self, f: dict) -> list[str]:
         out = []
-        if f[f"{de}_p95"] > LIMITS["dE_p95"]:
-            out.append(f"{de} p95 {f[f'{de}_p95']:.2f} > {LIMITS['dE_p95']}")
-        if f[shape] < LIMITS["shape_iou"]:
-            out.append(f"{shape} {f[shape]:.2f} < {LIMITS['shape_iou']}")
+        if f[self.shape_name] < LIMITS["shape_iou"]:
+            out.append(f"{self.shape_name} {f[self.shape_name]:.2f} < {LIMITS['shape_iou']}")
         if f["bbox_grow"] > LIMITS["bbox_grow"]:
             out.append(f"bbox_grow {f['bbox_grow']:.2f} > {LIMITS['bbox_grow']}")
         return out
+
+    def summary(self, report: dict) -> str:
+        """The QA cell, imaging.qa's layout plus the shape figure: `dE 0.0 | halo 0.01 | ...`."""
+        head = [
+            f"{self.de_label} {report['de_mean']:.1f}", f"halo {report['halo']:.2f}",
+            f"fill {report['fill']:.2f}", f"{self.shape_name} {report[self.shape_name]:.2f}",
+        ]  # fmt: skip
+        return " | ".join(head + ["; ".join(report["flags"]) or "ok"])
 
     def record(self, loaded, model: str, preset: dict, seeds, nsfw) -> dict:
         """What reproduces the output: seeds, model, steps, guidance (kept in qa.json)."""
@@ -276,18 +305,6 @@ class GenerativeMode:
         )
 
 
-def summary(qa: dict) -> str:
-    """The QA cell: a few figures, then `ok` or the failing ones."""
-    de = "print_dE" if "print_dE" in qa else "dE"
-    shape = "hem_iou" if "hem_iou" in qa else "shape_iou"
-    parts = [f"{de} {qa[de]:.1f}/{qa[de + '_p95']:.1f}", f"{shape} {qa[shape]:.2f}"]
-    parts += [f"fill {qa['fill']:.2f}", f"seed {','.join(map(str, qa['seeds']))}"]
-    flags = list(qa["flags"]) + [
-        f"variant {i} blanked by safety checker" for i in qa.get("safety_blanked", [])
-    ]
-    return " | ".join(parts + ["; ".join(flags) if flags else "ok"])
-
-
 class SceneMode(GenerativeMode):
     name = "scene"
     version = "scene-1"
@@ -298,7 +315,7 @@ class ApparelMode(GenerativeMode):
 
     name = "apparel"
     version = "apparel-1"
-    de_name, shape_name = "print_dE", "hem_iou"
+    de_label, shape_name = "print dE", "hem_iou"
     CLOTH = "u2net_cloth_seg"
 
     def mask_model(self, preset: dict, settings) -> str:
