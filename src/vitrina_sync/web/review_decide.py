@@ -159,20 +159,28 @@ def decide(
     return _write(cstate, update_for(row, req, approver, today), req, log, today)
 
 
-def _write(cstate, update: RowUpdate, req: Request, log: ReviewLog, today: dt.date) -> Outcome:
-    # The sync loop holds cycle_lock while it plans and writes back: one writer of the file at a time.
+def locked_write(cstate, update: RowUpdate, review: bool):
+    """Write one update as the sync loop's peer: it holds cycle_lock while it plans and writes back,
+    so there is one writer of the catalog at a time. Returns a WriteReport, or an Outcome saying why
+    nothing was written."""
     lock = getattr(cstate, "cycle_lock", None) or getattr(cstate, "lock", None)
     if lock is not None and not lock.acquire(timeout=LOCK_WAIT):
         return Outcome(
             False, "The catalog is busy with a sync; nothing was written. Try again in a moment."
         )
     try:
-        report = cstate.session.catalog.write_back([update], review=True)
+        return cstate.session.catalog.write_back([update], review=review)
     except VitrinaError as exc:
         return Outcome(False, f"Nothing was written: {exc}")
     finally:
         if lock is not None:
             lock.release()
+
+
+def _write(cstate, update: RowUpdate, req: Request, log: ReviewLog, today: dt.date) -> Outcome:
+    report = locked_write(cstate, update, review=True)
+    if isinstance(report, Outcome):
+        return report
     if req.sku in report.refused:
         return Outcome(False, changed_message(req))
     if req.sku not in report.written:
@@ -203,33 +211,43 @@ def _entry(req: Request, kind: str, today: dt.date) -> dict:
 
 
 def regenerate(cstate, sku: str, fp_on_screen: str, reviewer: str, log: ReviewLog) -> Outcome:
-    """Queue the row's job again; writes nothing into the sheet.
+    """A new seed: bump the row's Seed cell (a machine column, guarded by the fingerprint on screen).
 
-    Outputs are content-addressed by the row's inputs and no seed is part of them, so the job
-    finds its finished folder and returns the same picture; a true new seed needs a seed input
-    in the fingerprint (see the report). What this does give: a lost or failed job runs again.
+    The seed is an input of the fingerprint, so the next sync cycle (woken now) plans the row again
+    and a new picture goes to review; the old one stays in the history.
     """
-    from ..plan import _task, plan_row
+    from ..rows import seed_offset
 
     session = cstate.session
     row = next((r for r in session.catalog.read().rows if r.sku == sku), None)
     if row is None or row.get("fingerprint") != fp_on_screen:
         return Outcome(False, changed_message(Request(sku, fp_on_screen, "", reviewer)))
-    plan = plan_row(row, session.ctx)
-    if plan.spec is None:
-        return Outcome(False, f"{sku} cannot be queued: {plan.message}")
-    task = plan.task or _task(plan.spec, plan.fingerprint, session.ctx, "")
-    try:
-        state = session.connect().enqueue(task)
-    except Exception as exc:  # noqa: BLE001 -- Redis down: say so on the page instead of a 500
-        return Outcome(False, f"Could not queue {sku}: {exc}")
+    seed = seed_offset(row.get("seed")) + 1
+    update = RowUpdate(sku, {"seed": str(seed)}, expect_fingerprint=fp_on_screen)
+    report = locked_write(cstate, update, review=False)
+    if isinstance(report, Outcome):
+        return report
+    if sku not in report.written:
+        return Outcome(False, changed_message(Request(sku, fp_on_screen, "", reviewer)))
     log.append(
         {
             "sku": sku,
             "fp": fp_on_screen,
             "kind": "regenerate",
+            "seed": seed,
             "reviewer": reviewer,
             "date": dt.date.today().isoformat(),
         }
     )
-    return Outcome(True, f"{sku} queued again ({state}); the same inputs give the same picture.")
+    state = current_app_state()
+    if state is not None:
+        state.trigger_sync()
+    return Outcome(
+        True, f"{sku}: new seed (offset {seed}) queued; the new picture will come to review."
+    )
+
+
+def current_app_state():
+    from flask import current_app, has_app_context
+
+    return current_app.extensions.get("vitrina") if has_app_context() else None
