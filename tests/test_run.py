@@ -121,3 +121,14 @@ def test_bad_images_each_get_their_own_error_and_the_batch_goes_on(workspace, se
     assert got["EMPTY"]["Status"] == "error" and "empty" in got["EMPTY"]["Message"].lower()
     assert got["BOMB"]["Status"] == "error" and "pixel cap" in got["BOMB"]["Message"]
     assert len(summary.model_loads) == 1  # one worker did all five: it never crashed
+
+
+def test_scene_rows_without_a_gpu_worker_say_so_and_cutouts_go_on(workspace, settings):
+    catalog = write_catalog(workspace / "catalog.xlsx", [["SC-1", "photos/mug.jpg", "scene", "", "", ""],
+                                                         ["WH-2", "photos/bag.jpg", "white", "", "", ""]])
+    summary = run(str(catalog), settings, workers=1, progress=False)
+    rows = sheet_rows(catalog)
+    assert rows["WH-2"]["Status"] == "needs_review"
+    assert rows["SC-1"]["Status"] == "error" and "no GPU worker" in rows["SC-1"]["Message"]
+    assert not rows["SC-1"]["Fingerprint"]  # transient: the next sync (with a GPU worker) tries again
+    assert summary.statuses == {"needs_review": 1, "error": 1}

@@ -20,7 +20,15 @@ from .fingerprint import FileHashCache
 from .jobs import error_result
 from .local_workers import LocalWorkers
 from .plan import PlanContext, RowPlan, plan_sheet
-from .queue import Broker, EmbeddedRedis, catalog_key, connect, job_id, redis_url_from_env
+from .queue import (
+    Broker,
+    EmbeddedRedis,
+    catalog_key,
+    connect,
+    job_id,
+    publish_result,
+    redis_url_from_env,
+)
 from .writeback import merge, result_update
 
 BUILTIN_MARKETPLACES = {"kaspi", "wildberries", "ozon"}
@@ -131,11 +139,34 @@ class SyncSession:
             self.embedded.stop()
 
 
+def gpu_worker_possible(settings) -> bool:
+    """A local gpu worker can start: a GPU, or gpu_cpu_ok (tests, tiny models)."""
+    if settings.get("gpu_cpu_ok"):
+        return True
+    try:
+        from .imaging.diffusion import gpu_available
+    except ImportError:
+        return False
+    return gpu_available()
+
+
 def queues_for(tasks: dict[str, dict], settings) -> list[str]:
     queues = ["cpu"]
-    if any(t.get("queue") == "gpu" for t in tasks.values()):
+    if any(t.get("queue") == "gpu" for t in tasks.values()) and gpu_worker_possible(settings):
         queues.append("gpu")
     return queues
+
+
+def without_gpu(session: SyncSession, tasks: dict[str, dict], queues: list[str]) -> dict[str, dict]:
+    """gpu tasks no local worker can take: each row says so (an error the next sync retries)."""
+    if "gpu" in queues:
+        return {}
+    stuck = {s: t for s, t in tasks.items() if t.get("queue") == "gpu"}
+    for task in stuck.values():
+        message = ("no GPU worker: scene/apparel need a GPU (or set gpu_cpu_ok to run on CPU, slowly); "
+                   "or run `vitrina-sync worker --queues gpu` on a GPU host with REDIS_URL")
+        publish_result(session.broker.conn, session.key, error_result(task, message, transient=True))
+    return stuck
 
 
 def wait_for(session: SyncSession, tasks: dict[str, dict], workers: LocalWorkers, summary: Summary,
@@ -184,8 +215,6 @@ def reconcile(session: SyncSession, tasks: dict, results: dict, attempts: Counte
             continue
         attempts[sku] += 1
         if attempts[sku] > 3:
-            from .queue import publish_result
-
             publish_result(conn, session.key, error_result(task, f"processing failed: job {status} 3 times", True))
             continue
         session.broker.enqueue(task)
@@ -229,7 +258,10 @@ def run(spec: str, settings, assets=None, out=None, workers: int | None = None, 
         results: dict[str, dict] = {}
         if tasks:
             count = workers or int(settings.get("workers") or 2)
-            local = LocalWorkers(session.url, min(count, len(tasks)), queues_for(tasks, settings)).start()
+            queues = queues_for(tasks, settings)
+            if not redis_url_from_env(settings):  # on a shared Redis, remote gpu workers take them
+                without_gpu(session, tasks, queues)
+            local = LocalWorkers(session.url, min(count, len(tasks)), queues).start()
             results = wait_for(session, tasks, local, summary, progress)
             summary.processed = len(results)
         report = session.write_back(plans, results)

@@ -81,6 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
         "gpu_cpu_ok", False, "Let generative modes run on CPU (slow; for tests and tiny models)."
     ),
     Setting("recycle_after_jobs", 200, "A worker restarts itself after this many jobs."),
+    Setting("recycle_gpu_mb", 0, "A gpu worker restarts itself above this much GPU memory (MiB; 0 = off)."),
+    Setting("diffusion_downloads", False, "Let generative modes fetch a missing diffusion model from the hub (off: never mid-job)."),
     Setting("recycle_rss_mb", 12_000, "A worker restarts itself above this resident memory (MiB)."),
 )
 

@@ -25,6 +25,7 @@ EXIT_RECYCLE = 3
 
 class VitrinaWorker(SimpleWorker):
     rss_limit_mb = 0
+    gpu_limit_mb = 0
 
     def execute_job(self, job, queue):
         super().execute_job(job, queue)
@@ -32,6 +33,13 @@ class VitrinaWorker(SimpleWorker):
         if self.rss_limit_mb and rss > self.rss_limit_mb:
             log.warning("worker %s: %.0f MiB > %s MiB, recycling", self.name, rss, self.rss_limit_mb)
             self._stop_requested = True
+        if self.gpu_limit_mb and "gpu" in self.queue_names():
+            from .imaging.diffusion import gpu_memory_mb
+
+            held = gpu_memory_mb()
+            if held > self.gpu_limit_mb:  # long-running diffusion processes fragment and grow the pool
+                log.warning("worker %s: GPU %.0f MiB > %s MiB, recycling", self.name, held, self.gpu_limit_mb)
+                self._stop_requested = True
 
 
 def warm(queues: list[str], settings) -> list[str]:
@@ -49,23 +57,23 @@ def warm(queues: list[str], settings) -> list[str]:
     return warmed
 
 
-def check_gpu(settings) -> None:
-    try:
-        from .imaging.diffusion import check_worker_device
-    except ImportError as exc:
-        raise VitrinaError(f"gpu worker needs the gen extra (pip install 'vitrina-sync[gen]'): {exc}") from None
-    check_worker_device(settings)
+def check_gpu(settings) -> str:
+    """A gpu worker without a GPU says so and exits (ConfigError) unless gpu_cpu_ok is set."""
+    from .imaging.diffusion import check_worker_device
+
+    return check_worker_device(settings)
 
 
 def run_worker(url: str, queues: list[str], settings, name: str | None = None, burst: bool = False) -> int:
     if "gpu" in queues:
-        check_gpu(settings)
+        log.info("%s", check_gpu(settings))
     conn = connect(url)
     warmed = warm(queues, settings)
     log.info("worker ready on %s, modes warmed: %s", ",".join(queues), ",".join(warmed) or "none")
     worker = VitrinaWorker([Queue(q, connection=conn) for q in queues], connection=conn, name=name,
                            maintenance_interval=int(settings.get("maintenance_interval", 60)))
     worker.rss_limit_mb = int(settings.get("recycle_rss_mb") or 0)
+    worker.gpu_limit_mb = int(settings.get("recycle_gpu_mb") or 0)
     max_jobs = int(settings.get("recycle_after_jobs") or 0) or None
     worker.work(burst=burst, max_jobs=max_jobs, logging_level="WARNING", with_scheduler=True)
     done = worker.successful_job_count + worker.failed_job_count

@@ -10,9 +10,7 @@ whatever is still queued). Nothing finished is lost: results stay in Redis until
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import os
 import signal
 import threading
 from pathlib import Path
@@ -42,10 +40,10 @@ def load_serve_settings(specs: tuple[str, ...], config: str | None):
 
 
 def wants_gpu_queue(settings) -> bool:
-    """Only when a gpu worker can start: torch installed and a GPU (or gpu_cpu_ok for tests)."""
-    if importlib.util.find_spec("torch") is None:
-        return False
-    return bool(settings.get("gpu_cpu_ok")) or os.path.exists("/dev/nvidia0")
+    """Only when a gpu worker can start: a GPU, or gpu_cpu_ok (tests, tiny models)."""
+    from ..runner import gpu_worker_possible
+
+    return gpu_worker_possible(settings)
 
 
 def build_state(specs: list[str], settings, config, assets, out):
