@@ -95,8 +95,8 @@ def halo(
     outer = ~ndimage.binary_dilation(alpha > 0.01, iterations=width)
     # the product's colour varies (labels, gloss): take it from close by; the background's from
     # a wider neighbourhood (a soft edge spreads over a few pixels)
-    prod, mass_f = local_mean(src, inner.astype(np.float32), ys, xs, 1.5 * width, step=2)
-    old, mass_b = local_mean(src, outer.astype(np.float32), ys, xs, 4.0 * width)
+    prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2)
+    old, mass_b = local_mean(src, outer, ys, xs, 4.0 * width)
     a = alpha[ys, xs][:, None]
     expected = a * prod + (1.0 - a) * background[ys, xs].astype(np.float32)
     toward = old - expected
@@ -132,11 +132,11 @@ def background_inside(source: np.ndarray, alpha: np.ndarray) -> float:
     sigma = 0.15 * max(alpha.shape)
     fy, fx = np.nonzero(far)
     pick = slice(None, None, max(1, len(fy) // 20_000))
-    back_est, _ = local_mean(src, far.astype(np.float32), fy[pick], fx[pick], sigma, step=4)
+    back_est, _ = local_mean(src, far, fy[pick], fx[pick], sigma, step=4)
     if (delta_e_rgb(src[fy[pick], fx[pick]], back_est) < 4.0).mean() < 0.6:
         return 0.0  # a busy background: no single colour to look for
     ys, xs = np.nonzero(inner)
-    est, mass = local_mean(src, far.astype(np.float32), ys, xs, sigma, step=4)
+    est, mass = local_mean(src, far, ys, xs, sigma, step=4)
     close = np.zeros(alpha.shape, bool)
     close[ys, xs] = (delta_e_rgb(src[ys, xs], est) < 2.5) & (mass > 1e-4)
     labels, n = ndimage.label(close)

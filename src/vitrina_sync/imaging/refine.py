@@ -125,11 +125,9 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -
     ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
     if len(ys) == 0:
         return
-    fg, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
-    back_w = (alpha <= 0.0).astype(np.float32)
-    bg, mass_b = local_mean(region, back_w, ys, xs, sigma)
-    sq, _ = local_mean(np.square(region, dtype=np.float32), back_w, ys, xs, sigma)
-    bg_spread = np.sqrt(np.maximum(sq - bg**2, 0.0).mean(axis=1))  # texture of the background
+    fg, mass_f = local_mean(region, alpha >= 1.0, ys, xs, sigma)
+    # bg_spread: the background's texture; the colour model is only trusted against a plain one
+    bg, mass_b, bg_spread = local_mean(region, alpha <= 0.0, ys, xs, sigma, spread=True)
     if fit is not None:
         fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b)
     d = fg - bg
@@ -138,9 +136,9 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -
     proj = ((pixel - bg) * d).sum(axis=1) / gap2
     residual = np.sqrt(((pixel - bg - proj[:, None] * d) ** 2).sum(axis=1))
     trust = np.clip((np.sqrt(gap2) - 20.0) / 40.0, 0.0, 1.0) * np.clip(
-        1.0 - residual / 30.0, 0.0, 1.0
+        (30.0 - residual) / 25.0, 0.0, 1.0
     )
-    trust = trust * np.clip(1.0 - bg_spread / 12.0, 0.0, 1.0)  # only against a plain background
+    trust = trust * np.clip((12.0 - bg_spread) / 9.0, 0.0, 1.0)  # only against a plain background
     trust = np.where((mass_f > 1e-3) & (mass_b > 1e-3), trust, 0.0)
     proj = np.clip((np.clip(proj, 0.0, 1.0) - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
     q = alpha[ys, xs]
@@ -184,28 +182,58 @@ def _sample(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size, work_box) -> 
 
 
 def block_mean(arr: np.ndarray, step: int) -> np.ndarray:
-    """Block means over step x step tiles (partial tiles at the edges included), per channel."""
+    """Block means over step x step tiles (partial tiles at the edges included), per channel.
+
+    8-bit RGB stays 8-bit (Pillow's reduce, means rounded); anything else becomes float32.
+    """
     if step == 1:
-        return arr.astype(np.float32)
+        return arr if arr.dtype == np.uint8 else arr.astype(np.float32)
+    if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3:
+        return np.asarray(Image.fromarray(arr, "RGB").reduce(step))
     if arr.ndim == 3:
         return np.stack([block_mean(arr[..., c], step) for c in range(arr.shape[2])], -1)
     return np.asarray(Image.fromarray(arr.astype(np.float32), "F").reduce(step), np.float32)
 
 
-def local_mean(rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: int = 4):
+def _masked_blocks(rgb: np.ndarray, weight: np.ndarray, step: int):
+    """Block means of rgb*weight (h',w',3) and of weight (h',w'), for uint8 rgb and a 0/1 weight.
+
+    Pillow masks and reduces in C on 8-bit data (means rounded to whole levels), several times
+    cheaper than float arithmetic over the full region; the result only feeds smooth estimates.
+    """
+    mask = Image.fromarray(weight.view(np.uint8) * np.uint8(255), "L")
+    masked = Image.new("RGB", mask.size, 0)
+    masked.paste(Image.fromarray(rgb, "RGB"), mask=mask)
+    num = np.asarray(masked.reduce(step), np.float32)
+    den = np.asarray(mask.reduce(step), np.float32) / 255.0
+    return num, den
+
+
+def local_mean(
+    rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: int = 4, spread=False
+):
     """Weighted local mean colour around (ys, xs): (n,3) colours and (n,) weight mass.
 
-    Computed on a `step`-times reduced grid, since it only needs to be smooth.
+    Computed on a `step`-times reduced grid, since it only needs to be smooth. With spread=True
+    a third value: the local colour spread (RGB std between blocks: the texture of the area).
     """
-    wsum = block_mean(weight, step)
-    num = block_mean(rgb * weight[..., None], step)
+    if weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1:
+        num, wsum = _masked_blocks(rgb, weight, step)
+    else:
+        weight = weight.astype(np.float32)
+        wsum = block_mean(weight, step)
+        num = block_mean(rgb * weight[..., None], step)
     s = max(sigma / step, 0.5)
-    wsum = ndimage.gaussian_filter(wsum, s)
-    num = ndimage.gaussian_filter(num, (s, s, 0))
     gy, gx = (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5
-    mass = bilinear(wsum, gy, gx)
-    cols = bilinear(num, gy, gx)
-    return cols / np.maximum(mass, 1e-6)[:, None], mass
+    block_sq = (num**2).sum(axis=2) / np.maximum(wsum, 1e-6) if spread else None
+    wsum_s = ndimage.gaussian_filter(wsum, s)
+    num_s = ndimage.gaussian_filter(num, (s, s, 0))
+    mass = bilinear(wsum_s, gy, gx)
+    cols = bilinear(num_s, gy, gx) / np.maximum(mass, 1e-6)[:, None]
+    if not spread:
+        return cols, mass
+    sq = bilinear(ndimage.gaussian_filter(block_sq, s), gy, gx) / np.maximum(mass, 1e-6)
+    return cols, mass, np.sqrt(np.maximum(sq - (cols**2).sum(axis=1), 0.0) / 3.0)
 
 
 def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
@@ -220,8 +248,8 @@ def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=
         return ys, xs, np.zeros((0, 3), np.float32)
     reused = _from_fit(fit, alpha.shape, ys, xs)
     if reused is None:
-        inner, mass_f = local_mean(region, (alpha >= 1.0).astype(np.float32), ys, xs, sigma)
-        back, mass_b = local_mean(region, (alpha <= 0.0).astype(np.float32), ys, xs, sigma)
+        inner, mass_f = local_mean(region, alpha >= 1.0, ys, xs, sigma)
+        back, mass_b = local_mean(region, alpha <= 0.0, ys, xs, sigma)
     else:
         inner, back, mass_f, mass_b = reused
     a = alpha[ys, xs][:, None]
