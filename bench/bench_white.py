@@ -32,17 +32,23 @@ SETTINGS = {"default_model": "u2netp"}
 PRESET = {"canvas": [2000, 2000], "fill": 0.85, "model": "u2netp"}
 
 
-def generate(folder: Path, n: int, size=(1500, 2000)) -> list[Path]:
+def generate(folder: Path, n: int, noise: float, size=(1500, 2000)) -> list[Path]:
+    """n photos; `noise` adds Gaussian sensor noise (std in levels) as a camera would."""
     import synthetic
 
     folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
     files = []
     for i in range(n):
         kind = synthetic.PRODUCTS[i % len(synthetic.PRODUCTS)]
         bg = synthetic.BACKGROUNDS[(i // len(synthetic.PRODUCTS)) % len(synthetic.BACKGROUNDS)]
         path = folder / f"{i:02d}-{kind}-{bg}.jpg"
         if not path.exists():
-            synthetic.scene(kind, bg, size).image.save(path, quality=92)
+            img = synthetic.scene(kind, bg, size).image
+            if noise:
+                arr = np.asarray(img, np.float32) + rng.normal(0, noise, (size[1], size[0], 3))
+                img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8))
+            img.save(path, quality=92)
         files.append(path)
     return files
 
@@ -155,10 +161,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--onnx-threads", type=int, default=1, help="0 = onnxruntime's default")
     parser.add_argument("--skip-rembg", action="store_true")
+    parser.add_argument("--noise", type=float, default=0.0, help="sensor noise std (levels)")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    folder = OUT / "white_in"
-    files = generate(folder, args.n)
+    folder = OUT / (f"white_in_noise{args.noise:g}" if args.noise else "white_in")
+    files = generate(folder, args.n, args.noise)
     if args.profile:
         profile(files[0])
         return

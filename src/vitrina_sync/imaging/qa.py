@@ -184,7 +184,8 @@ def purity(image: np.ndarray, mask: np.ndarray, shadow_mask=None, box=None) -> f
     inside = mask[t:b, l:r] == 0
     if shadow_mask is not None:
         inside &= ~shadow_mask[t:b, l:r]
-    white = (image[t:b, l:r] == 255).all(axis=2) & inside
+    part = image[t:b, l:r]
+    white = ((part[..., 0] & part[..., 1] & part[..., 2]) == 255) & inside  # all three are 255
     total = outside_box + int(inside.sum())
     return float((white_strips + int(white.sum())) / total) if total else 1.0
 
