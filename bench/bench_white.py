@@ -152,7 +152,7 @@ def profile(path: Path) -> None:
     for _ in range(3):
         one(mode, path, out_dir)
     prof.disable()
-    pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(35)
 
 
 def main() -> None:

@@ -103,6 +103,8 @@ def parse_colour(text: str) -> tuple[int, int, int]:
 
 
 def solid(canvas: tuple[int, int], colour: tuple[int, int, int]) -> np.ndarray:
+    if colour[0] == colour[1] == colour[2]:  # white, greys: a plain fill is a memset
+        return np.full((canvas[1], canvas[0], 3), colour[0], np.uint8)
     out = np.empty((canvas[1], canvas[0], 3), np.uint8)
     out[...] = colour
     return out
@@ -175,8 +177,7 @@ def composite(
         out[sy, sx] = np.clip(out[sy, sx] * (1.0 - shadow[sy, sx, None]) + 0.5, 0, 255).astype(
             np.uint8
         )
-    opaque = alpha >= 1.0
-    out[opaque] = source[opaque]
+    np.copyto(out, source, where=(alpha >= 1.0)[..., None])  # no gather: a masked copy
     if edge is None:
         ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
         colours = source[ys, xs].astype(np.float32)
