@@ -171,7 +171,7 @@ def main() -> None:
         return
     SETTINGS["onnx_threads"] = args.onnx_threads
     print(
-        f"{len(files)} photos 1500x2000, load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}"
+        f"{len(files)} photos 1500x2000 in {folder.name}, load average {os.getloadavg()[0]:.2f}, cores {os.cpu_count()}"
     )
     c0 = cpu_self()
     t_floor, t_dec, t_inf = floor(files)
