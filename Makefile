@@ -52,7 +52,15 @@ test: install-test models warm
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install-test models warm
+	$(PIP) install -q -e ".[gen,test,bench]" $(PLUGIN_ARGS)
 	$(PY) bench/bench_sync.py
+	$(PY) bench/bench_white.py
+	$(PY) bench/bench_masks.py
+	$(PY) bench/bench_packs.py
+	$(PY) bench/bench_gsheet.py
+	$(PY) bench/bench_webhook.py
+	$(PY) bench/bench_review.py
+	$(PY) bench/bench_gen_overhead.py
 
 lint:
 	$(VENV)/bin/ruff check src tests plugins bench

@@ -4,4 +4,4 @@ __version__ = "0.1.0"
 
 # Bumped whenever a change to the image pipeline changes output pixels: part of every fingerprint,
 # so a new pipeline re-opens review instead of silently keeping approvals for pictures it did not make.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"

@@ -22,7 +22,7 @@ from .rows import RowSpec, parse_row
 
 FINAL = {"needs_review", "approved", "rejected", "error"}
 WORK_SETTINGS = ("max_pixels", "max_source_bytes", "model_dir", "default_model", "categories", "gpu_cpu_ok",
-                 "allow_urls", "url_allowlist", "job_timeout", "diffusion_downloads")
+                 "allow_urls", "url_allowlist", "job_timeout", "diffusion_downloads", "onnx_threads")
 
 
 @dataclass

@@ -39,6 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("presets", "", "Extra presets TOML merged over the shipped ones."),
     Setting("model_dir", "", "Where background-removal models live (default: rembg's ~/.u2net)."),
     Setting("default_model", "u2netp", "Background-removal model used when a preset names none."),
+    Setting("onnx_threads", 0, "onnxruntime threads per model session (0 = its default; 1 is fastest with several jobs in flight)."),
     Setting("audit_every", 10, "Mark every Nth generated row for a second look (0 = never)."),
     Setting("lock_retries", 5, "Times a locked or changed XLSX is re-read and re-applied."),
     Setting("lock_wait", 2.0, "Seconds between those retries."),

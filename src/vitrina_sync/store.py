@@ -81,7 +81,8 @@ def _write_files(tmp: Path, source, source_bytes, output, fmt: str, meta: dict) 
         data, vext = encode(variant, fmt)
         (tmp / f"variant_{n}.{vext}").write_bytes(data)
         files[f"variant_{n}"] = f"variant_{n}.{vext}"
-    qa = {**output.qa, "ai_version": output.ai_version, **meta}
+    # extra: the mode's geometry (crop -> box) and seeds, so an output can be mapped back and reproduced.
+    qa = {**output.qa, "ai_version": output.ai_version, "extra": output.extra, **meta}
     (tmp / "qa.json").write_text(json.dumps(qa, indent=2, sort_keys=True, default=str), "utf-8")
     files["qa"] = "qa.json"
     result = {**meta.get("result", {}), "files": files}
