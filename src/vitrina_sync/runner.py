@@ -104,7 +104,12 @@ class SyncSession:
     def enqueue(self, plans: list[RowPlan]) -> dict[str, dict]:
         tasks = {p.task["sku"]: p.task for p in plans if p.task}
         if tasks:
-            self.connect().enqueue_many(list(tasks.values()))
+            broker = self.connect()
+            # A row whose result waits in Redis (its write-back failed, or has not run yet) is done:
+            # queueing it again would only redo the job.
+            waiting = broker.pending_results(self.key)
+            todo = [t for s, t in tasks.items() if waiting.get(s, {}).get("fingerprint") != t["fingerprint"]]
+            broker.enqueue_many(todo)
         return tasks
 
     def finished(self, tasks: dict[str, dict] | None = None) -> dict[str, dict]:
