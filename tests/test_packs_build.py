@@ -273,3 +273,21 @@ def test_safe_stem_is_always_a_safe_single_component(text, forbidden):
 def test_distinct_ids_get_distinct_stems(a, b):
     if a != b:
         assert safe_stem(a, "_/") != safe_stem(b, "_/")
+
+
+def test_the_approved_variant_leads_the_card_and_a_missing_one_is_a_row_error(registry, tmp_path):
+    m = market(registry)
+    chosen = item(tmp_path, "V", ids={"wb_nmid": "77"}, size=(150, 200), variants=2)
+    chosen.variant = 3  # "approved 3": variant_3 leads, main.jpg (variant 1) follows as an extra
+    lost = item(tmp_path, "W", ids={"wb_nmid": "78"}, size=(150, 200))
+    lost.variant = 2  # the output has no variant 2
+    result = build_pack([chosen, lost], m, tmp_path / "o", BASE)
+    reasons = {s["sku"]: s["reason"] for s in result.skipped}
+    assert "approves variant 2" in reasons["W"]
+    with zipfile.ZipFile(result.zip_path) as zf:
+        photos = sorted(n for n in zf.namelist() if n.endswith(".jpg"))
+        first = Image.open(io.BytesIO(zf.read(photos[0]))).convert("RGB")
+    assert photos[0].endswith("/1.jpg") and len(photos) == 3
+    # main.jpg has a red box in the middle; variant 3 a green-ish ellipse on a light ground
+    r, g, _ = first.getpixel((first.width // 2, int(first.height * 0.55)))
+    assert not (r > 150 and g < 80), (r, g)

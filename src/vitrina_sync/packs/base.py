@@ -34,6 +34,7 @@ class PackItem:
     out_dir: Path  # OUT/<sku>/<fp12>/ with main.jpg|png, mask.png, variant_N.*
     ids: dict[str, str] = field(default_factory=dict)  # wb_nmid / ozon_offer_id / kaspi_sku
     row: int = 0
+    variant: int = 1  # the variant the reviewer approved ("approved 2"): the main image of the card
 
 
 @dataclass

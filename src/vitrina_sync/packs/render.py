@@ -148,19 +148,25 @@ def social_frame(img: Image.Image, rules: Rules) -> Image.Image:
     return canvas
 
 
-def sources(out_dir: Path) -> tuple[Path, list[Path]]:
-    """The main output and the variants (variant_N.*, by N) of one row's output folder."""
+def sources(out_dir: Path, chosen: int = 1) -> tuple[Path, list[Path]]:
+    """The main image and the others of one row's output folder. main.* is variant 1; when the
+    reviewer approved another variant ("approved 2"), that one leads and main.* becomes an extra."""
     main = next((out_dir / n for n in MAIN_NAMES if (out_dir / n).is_file()), None)
     if main is None:
         raise RowError(f"no main.jpg/main.png in {out_dir.name} (was the row generated?)")
-    found = [(int(m.group(1)), p) for p in out_dir.iterdir() if (m := _VARIANT.match(p.name))]
-    return main, [p for _, p in sorted(found)]
+    found = dict(sorted((int(m.group(1)), p) for p in out_dir.iterdir() if (m := _VARIANT.match(p.name))))
+    if chosen > 1:
+        if chosen not in found:
+            raise RowError(f"the decision approves variant {chosen}, but the output has {1 + len(found)} variant(s)")
+        lead = found.pop(chosen)
+        return lead, [main, *found.values()]
+    return main, list(found.values())
 
 
 def role_images(item: PackItem, rules: Rules, notes: list[str]) -> list[tuple[str, Image.Image]]:
     """(role, rendered image) in upload order: main, social, detail, extras."""
     roles = set(rules.v("roles"))
-    main_path, variants = sources(item.out_dir)
+    main_path, variants = sources(item.out_dir, item.variant)
     main = open_srgb(main_path)
     rendered = [("main", pad_to_rules(main, rules, edge_colour(main)))]
     if rules.v("social_frame"):

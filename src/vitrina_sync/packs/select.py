@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..decisions import parse_decision
 from .base import PackItem
 
 ID_KEYS = ("wb_nmid", "ozon_offer_id", "kaspi_sku")
@@ -90,6 +91,7 @@ def select_items(
             continue
         ids = {k: row.get(k).strip() for k in ID_KEYS if row.get(k).strip()}
         items.append(
-            PackItem(sku, fingerprint, out_dir_for(out_root, sku, fingerprint), ids, row.number)
+            PackItem(sku, fingerprint, out_dir_for(out_root, sku, fingerprint), ids, row.number,
+                     parse_decision(row.get("decision")).variant)
         )
     return items, skipped

@@ -34,7 +34,7 @@ def make_output(
     extra = {"icc_profile": icc} if icc else {}
     img.save(out_dir / f"main.{fmt}", save[0], **save[1], **extra)
     mask.save(out_dir / "mask.png")
-    for n in range(1, variants + 1):
+    for n in range(2, variants + 2):  # main.* is variant 1, as the job stores them
         var = Image.new("RGB", (w, h * 5 // 4), (240, 240, 235))
         ImageDraw.Draw(var).ellipse((w // 5, h // 5, 4 * w // 5, h), fill=(30 * n % 255, 90, 60))
         var.save(out_dir / f"variant_{n}.jpg", "JPEG", quality=90)
