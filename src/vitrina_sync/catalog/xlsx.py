@@ -1,18 +1,24 @@
-"""XLSX catalog: fast read with python-calamine, write-back with openpyxl, saved atomically.
+"""XLSX catalog: fast read with python-calamine, write-back by patching the sheet XML, saved atomically.
 
-Write-back loads the workbook fresh, re-finds every row by SKU (catalog.locate), writes only machine
-cells as plain text, saves to a temp file beside the catalog, and renames it over the original only
-if the original did not change meanwhile and nobody holds it open (Excel's ~$ lock file); otherwise
-it re-reads, re-applies and retries. Nothing is ever half-written.
+Write-back reads the file's bytes fresh, re-finds every row by SKU (catalog.locate) in a calamine read
+of those same bytes, and patches only the rows it writes in the worksheet XML (xlsx_patch: machine
+cells as inline strings, every other zip member byte-identical). Workbooks the patcher does not
+understand (see xlsx_patch.PatchUnsupported) go through the older openpyxl load/save instead, and
+WriteReport.notes says which path ran. Either way the result is saved to a temp file beside the
+catalog, fsynced, and renamed over the original only if the original did not change meanwhile and
+nobody holds it open (Excel's ~$ lock file); otherwise it re-reads, re-applies and retries. Nothing is
+ever half-written.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import time
 import warnings
+import zipfile
 from copy import copy
 from pathlib import Path
 
@@ -22,10 +28,14 @@ from openpyxl.utils import get_column_letter
 
 from ..columns import APPENDED_KEYS, BY_KEY, column_key
 from ..errors import CatalogChanged, CatalogError, CatalogLocked
+from . import xlsx_patch
 from .locate import locate
 from .model import RowUpdate, Sheet, WriteReport
 
 HEADER_SCAN_ROWS = 10
+APPENDED_WIDTH = 14
+# Write-back patches the worksheet XML; False forces the openpyxl round trip (bench, comparisons).
+USE_PATCH = True
 
 
 def file_state(path: Path) -> tuple[int, int, str]:
@@ -121,6 +131,67 @@ class XlsxCatalog:
         return book, [f"openpyxl: {n}" for n in notes]
 
     def _write_once(self, updates: list[RowUpdate], review: bool) -> tuple[WriteReport, str]:
+        if not USE_PATCH:
+            return self._write_once_openpyxl(updates, review, "openpyxl round trip (patching is switched off)")
+        try:
+            return self._write_once_patch(updates, review)
+        except xlsx_patch.PatchUnsupported as exc:
+            return self._write_once_openpyxl(updates, review, f"openpyxl round trip (the XML patch cannot: {exc})")
+
+    def _write_once_patch(self, updates: list[RowUpdate], review: bool) -> tuple[WriteReport, str]:
+        from python_calamine import CalamineError, CalamineWorkbook
+
+        st = self.path.stat()
+        data = self.path.read_bytes()  # one read: the grid we locate in and the XML we patch agree
+        before = (st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest())
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as exc:
+            raise xlsx_patch.PatchUnsupported(f"not a zip ({exc})") from None
+        with zf:
+            title, member = xlsx_patch.find_worksheet(zf.read, self.sheet_name)
+            xlsx_patch.check_zip(zf, member)
+            sheet_xml = zf.read(member)
+            layout = xlsx_patch.scan_sheet(sheet_xml)
+            try:
+                book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+                grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+            except (CalamineError, OSError, ValueError) as exc:
+                raise CatalogError(f"cannot read {self.path.name}: {exc}") from None
+            self.sheet_name = title
+            sheet = self._sheet(grid)
+            header = sheet.header_row
+            writes: dict[tuple[int, int], str] = {}
+            styles: dict[tuple[int, int], bytes] = {}
+            missing = [key for key in APPENDED_KEYS if key not in sheet.columns]
+            new_columns = []
+            if missing:
+                last = max(len(sheet.headers), layout.width, xlsx_patch.row_width(layout, header))
+                model = xlsx_patch.cell_style(layout, header, max(1, len(sheet.headers)))
+                tables = xlsx_patch.table_ranges(zf.read, member, sheet_xml)
+                sheet.headers.extend([""] * (last - len(sheet.headers)))
+                for offset, key in enumerate(missing, start=1):
+                    col = last + offset
+                    if any(t[0] <= header <= t[2] and t[1] <= col <= t[3] for t in tables):
+                        raise xlsx_patch.PatchUnsupported("an Excel table covers the columns we would append")
+                    writes[(header, col)] = BY_KEY[key].header
+                    if model is not None:
+                        styles[(header, col)] = model
+                    sheet.headers.append(BY_KEY[key].header)
+                    sheet.columns[key] = col - 1
+                    new_columns.append(col)
+            cells, report = locate(updates, sheet, review=review)
+            report.appended_columns = [BY_KEY[k].header for k in missing]
+            if not cells and not missing:
+                return report, "ok"
+            for number, key, value in cells:
+                writes[(number, sheet.columns[key] + 1)] = plain_text(str(value))
+            new_xml = xlsx_patch.patch_sheet_xml(layout, writes, styles=styles, new_columns=new_columns,
+                                                 new_width=APPENDED_WIDTH)
+        report.notes.append(f"write-back: patched {member} in place (inline strings); every other part unchanged")
+        return report, self._save_atomically(xlsx_patch.PatchedWorkbook(data, member, new_xml), before)
+
+    def _write_once_openpyxl(self, updates: list[RowUpdate], review: bool, why: str) -> tuple[WriteReport, str]:
         before = file_state(self.path)
         book, notes = self._load()
         ws = book[self.sheet_name] if self.sheet_name else book.worksheets[0]
@@ -133,6 +204,7 @@ class XlsxCatalog:
             sheet = self._sheet(grid)
         cells, report = locate(updates, sheet, review=review)
         report.appended_columns = appended
+        report.notes.append(f"write-back: {why}")
         report.notes.extend(notes)
         if not cells and not appended:
             return report, "ok"
@@ -153,10 +225,11 @@ class XlsxCatalog:
             if model.has_style:
                 cell._style = copy(model._style)
             width = ws.column_dimensions[get_column_letter(last + offset)]
-            width.width = max(width.width or 0, 14)
+            width.width = max(width.width or 0, APPENDED_WIDTH)
         return [BY_KEY[k].header for k in missing]
 
     def _save_atomically(self, book, before) -> str:
+        """book: an openpyxl Workbook or an xlsx_patch.PatchedWorkbook (anything with save(path))."""
         fd, tmp_name = tempfile.mkstemp(prefix=".vitrina-", suffix=self.path.suffix, dir=self.path.parent)
         os.close(fd)
         tmp = Path(tmp_name)
