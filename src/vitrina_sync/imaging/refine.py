@@ -103,9 +103,10 @@ def refine_alpha(
     mean_a, mean_b = guided_coefficients(work_rgb.astype(np.float32) / 255.0, target, r, eps)
     ys, xs = np.nonzero(band)
     guide = region[ys, xs].astype(np.float32) / 255.0
-    q = _sample(mean_b, ys, xs, size, work_box)
+    coeffs = _work_grid(mean_b.shape, ys, xs, size, work_box)(np.dstack([mean_b, mean_a]))
+    q = coeffs[:, 0].copy()
     for c in range(3):
-        q += _sample(mean_a[..., c], ys, xs, size, work_box) * guide[:, c]
+        q += coeffs[:, 1 + c] * guide[:, c]
     q = np.clip((q - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
     alpha[ys, xs] = q
     if params.get("refine_colour", True):
@@ -125,9 +126,14 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -
     ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
     if len(ys) == 0:
         return
-    fg, mass_f = local_mean(region, alpha >= 1.0, ys, xs, sigma)
+    # both local means sampled in one gather (same positions on the same reduced grid)
+    fields = np.dstack(
+        [local_fields(region, alpha >= 1.0, sigma), local_fields(region, alpha <= 0.0, sigma, spread=True)]
+    )
+    samples = step_grid(fields.shape, ys, xs, 4)(fields)
+    fg, mass_f = from_fields(samples[:, :4])
     # bg_spread: the background's texture; the colour model is only trusted against a plain one
-    bg, mass_b, bg_spread = local_mean(region, alpha <= 0.0, ys, xs, sigma, spread=True)
+    bg, mass_b, bg_spread = from_fields(samples[:, 4:], spread=True)
     if fit is not None:
         fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b)
     d = fg - bg
@@ -152,33 +158,56 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -
     alpha[ys, xs] = np.where(blended < tiny, 0.0, np.where(blended > 1.0 - tiny, 1.0, blended))
 
 
+class Grid:
+    """Bilinear sample positions (float pixel coordinates, edges clamped) on an (h, w) map.
+
+    The positions are worked out once and applied to any number of maps of that shape; several
+    maps stacked on a last axis are sampled in one gather. Same arithmetic as `bilinear`.
+    """
+
+    def __init__(self, shape, gy: np.ndarray, gx: np.ndarray):
+        h, w = shape[:2]
+        self.shape = (h, w)
+        gy = np.clip(gy, 0.0, h - 1.0)
+        gx = np.clip(gx, 0.0, w - 1.0)
+        y0 = np.minimum(gy.astype(np.int32), h - 2 if h > 1 else 0)
+        x0 = np.minimum(gx.astype(np.int32), w - 2 if w > 1 else 0)
+        dy, dx = np.where(y0 + 1 < h, w, 0), np.where(x0 + 1 < w, 1, 0)  # clamped neighbours
+        self.i00 = y0.astype(np.intp) * w + x0
+        self.i01, self.i10 = self.i00 + dx, self.i00 + dy
+        self.i11 = self.i10 + dx
+        self.fy, self.fx = (gy - y0).astype(np.float32), (gx - x0).astype(np.float32)
+
+    def __call__(self, arr: np.ndarray) -> np.ndarray:
+        h, w = self.shape
+        flat = arr.reshape(h * w, -1) if arr.ndim == 3 else arr.reshape(h * w)
+        fy, fx = self.fy, self.fx
+        if arr.ndim == 3:
+            fy, fx = fy[:, None], fx[:, None]
+        top = flat.take(self.i00, axis=0) * (1 - fx) + flat.take(self.i01, axis=0) * fx
+        bottom = flat.take(self.i10, axis=0) * (1 - fx) + flat.take(self.i11, axis=0) * fx
+        return (top * (1 - fy) + bottom * fy).astype(np.float32, copy=False)
+
+
 def bilinear(arr: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
     """Bilinear samples of a (h,w) or (h,w,c) map at float pixel coordinates (edges clamped).
 
     A direct gather: several times faster than ndimage.map_coordinates for scattered points.
     """
-    h, w = arr.shape[:2]
-    gy = np.clip(gy, 0.0, h - 1.0)
-    gx = np.clip(gx, 0.0, w - 1.0)
-    y0, x0 = (
-        np.minimum(gy.astype(np.int32), h - 2 if h > 1 else 0),
-        np.minimum(gx.astype(np.int32), w - 2 if w > 1 else 0),
-    )
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = (gy - y0).astype(np.float32), (gx - x0).astype(np.float32)
-    if arr.ndim == 3:
-        fy, fx = fy[:, None], fx[:, None]
-    top = arr[y0, x0] * (1 - fx) + arr[y0, x1] * fx
-    bottom = arr[y1, x0] * (1 - fx) + arr[y1, x1] * fx
-    return (top * (1 - fy) + bottom * fy).astype(np.float32)
+    return Grid(arr.shape, gy, gx)(arr)
 
 
 def _sample(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size, work_box) -> np.ndarray:
     """Bilinear samples of a work-resolution map at region pixel centres (ys, xs)."""
+    return _work_grid(arr.shape, ys, xs, size, work_box)(arr)
+
+
+def _work_grid(shape, ys: np.ndarray, xs: np.ndarray, size, work_box) -> Grid:
+    """Sample positions of region pixel centres (ys, xs) on a work-resolution map."""
     l, t, r, b = work_box
     wx = l + (xs + 0.5) * (r - l) / size[0] - 0.5
     wy = t + (ys + 0.5) * (b - t) / size[1] - 0.5
-    return bilinear(arr, wy, wx)
+    return Grid(shape, wy, wx)
 
 
 def block_mean(arr: np.ndarray, step: int) -> np.ndarray:
@@ -209,6 +238,38 @@ def _masked_blocks(rgb: np.ndarray, weight: np.ndarray, step: int):
     return num, den
 
 
+def local_fields(rgb: np.ndarray, weight: np.ndarray, sigma: float, step: int = 4, spread=False):
+    """The smoothed fields local_mean samples, stacked on the reduced grid (h',w',4 or 5):
+    weight mass, weighted colour sums (3) and, with spread=True, the blocks' mean squares."""
+    if weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1:
+        num, wsum = _masked_blocks(rgb, weight, step)
+    else:
+        weight = weight.astype(np.float32)
+        wsum = block_mean(weight, step)
+        num = block_mean(rgb * weight[..., None], step)
+    s = max(sigma / step, 0.5)
+    parts = [ndimage.gaussian_filter(wsum, s), ndimage.gaussian_filter(num, (s, s, 0))]
+    if spread:
+        block_sq = (num**2).sum(axis=2) / np.maximum(wsum, 1e-6)
+        parts.append(ndimage.gaussian_filter(block_sq, s))
+    return np.dstack(parts)
+
+
+def step_grid(shape, ys, xs, step: int) -> Grid:
+    """Sample positions of full-resolution pixels (ys, xs) on a `step`-times reduced grid."""
+    return Grid(shape, (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
+
+
+def from_fields(samples: np.ndarray, spread=False):
+    """(colours, mass[, spread]) from sampled local_fields values (n, 4 or 5)."""
+    mass = samples[:, 0]
+    cols = samples[:, 1:4] / np.maximum(mass, 1e-6)[:, None]
+    if not spread:
+        return cols, mass
+    sq = samples[:, 4] / np.maximum(mass, 1e-6)
+    return cols, mass, np.sqrt(np.maximum(sq - (cols**2).sum(axis=1), 0.0) / 3.0)
+
+
 def local_mean(
     rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: int = 4, spread=False
 ):
@@ -217,23 +278,8 @@ def local_mean(
     Computed on a `step`-times reduced grid, since it only needs to be smooth. With spread=True
     a third value: the local colour spread (RGB std between blocks: the texture of the area).
     """
-    if weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1:
-        num, wsum = _masked_blocks(rgb, weight, step)
-    else:
-        weight = weight.astype(np.float32)
-        wsum = block_mean(weight, step)
-        num = block_mean(rgb * weight[..., None], step)
-    s = max(sigma / step, 0.5)
-    gy, gx = (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5
-    block_sq = (num**2).sum(axis=2) / np.maximum(wsum, 1e-6) if spread else None
-    wsum_s = ndimage.gaussian_filter(wsum, s)
-    num_s = ndimage.gaussian_filter(num, (s, s, 0))
-    mass = bilinear(wsum_s, gy, gx)
-    cols = bilinear(num_s, gy, gx) / np.maximum(mass, 1e-6)[:, None]
-    if not spread:
-        return cols, mass
-    sq = bilinear(ndimage.gaussian_filter(block_sq, s), gy, gx) / np.maximum(mass, 1e-6)
-    return cols, mass, np.sqrt(np.maximum(sq - (cols**2).sum(axis=1), 0.0) / 3.0)
+    fields = local_fields(rgb, weight, sigma, step, spread)
+    return from_fields(step_grid(fields.shape, ys, xs, step)(fields), spread)
 
 
 def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
