@@ -30,7 +30,7 @@ from ..columns import APPENDED_KEYS, BY_KEY, column_key
 from ..errors import CatalogChanged, CatalogError, CatalogLocked
 from . import xlsx_patch
 from .locate import locate
-from .model import RowUpdate, Sheet, WriteReport
+from .model import Row, RowUpdate, Sheet, WriteReport, cell_text
 
 HEADER_SCAN_ROWS = 10
 APPENDED_WIDTH = 14
@@ -58,6 +58,43 @@ def find_header_row(grid: list[list[object]]) -> int:
         if any(column_key(v) == "sku" for v in row if v not in (None, "")):
             return idx
     raise CatalogError("no SKU column: the header row needs a 'SKU' (or 'Артикул') cell")
+
+
+def _filled(value: object) -> bool:
+    """cell_text(value) != "" without formatting the value."""
+    if value is None:
+        return False
+    if value.__class__ is str:
+        return bool(value.strip())
+    return bool(cell_text(value))
+
+
+def locate_sheet(calamine_sheet, needed: set[str]) -> Sheet:
+    """The Sheet catalog.locate needs, streamed from a calamine sheet without building the grid.
+
+    Same header, columns and row numbers as Sheet.from_values over the full grid, and the same rows
+    (a row counts when any known column has text); past the header scan only the `needed` keys'
+    values are kept (SKU, Fingerprint and any `match` keys), which is all locate() reads.
+    """
+    lead = [""] * (calamine_sheet.start[1] if calamine_sheet.start else 0)
+    rows = iter(calamine_sheet.iter_rows())
+    head: list[list[object]] = []
+    for raw in rows:
+        head.append(lead + raw if lead else raw)
+        if len(head) == HEADER_SCAN_ROWS:
+            break
+    header = find_header_row(head)
+    sheet = Sheet.from_values(head[header:], header_row=header + 1)
+    mapped = sorted(sheet.columns.items(), key=lambda kv: kv[0] != "sku")  # SKU first: it decides most rows
+    indexes = [idx for _, idx in mapped]
+    wanted = [(key, idx) for key, idx in mapped if key in needed]
+    for number, raw in enumerate(rows, start=len(head) + 1):
+        if lead:
+            raw = lead + raw
+        width = len(raw)
+        if any(idx < width and _filled(raw[idx]) for idx in indexes):
+            sheet.rows.append(Row(number, {key: cell_text(raw[idx]) if idx < width else "" for key, idx in wanted}))
+    return sheet
 
 
 def plain_text(value: str) -> str:
@@ -153,13 +190,13 @@ class XlsxCatalog:
             xlsx_patch.check_zip(zf, member)
             sheet_xml = zf.read(member)
             layout = xlsx_patch.scan_sheet(sheet_xml)
+            needed = {"sku", "fingerprint"} | {k for u in updates for k in (u.match or {})}
             try:
                 book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-                grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+                sheet = locate_sheet(book.get_sheet_by_name(title), needed)
             except (CalamineError, OSError, ValueError) as exc:
                 raise CatalogError(f"cannot read {self.path.name}: {exc}") from None
             self.sheet_name = title
-            sheet = self._sheet(grid)
             header = sheet.header_row
             writes: dict[tuple[int, int], str] = {}
             styles: dict[tuple[int, int], bytes] = {}

@@ -29,6 +29,7 @@ INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\u
 _NAME = rb"[A-Za-z_][\w.\-]*"
 _SHEETDATA = re.compile(rb"<(?:(" + _NAME + rb"):)?sheetData(?=[\s/>])[^>]*?(/?)>")
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(["'])(.*?)\1""", re.S)
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 
 
@@ -169,7 +170,8 @@ def scan_sheet(xml: bytes) -> SheetLayout:
     previous = 0
     row_tag = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(/?)>")
     for rm in row_tag.finditer(xml, data_start, data_end):
-        r = _attr(rm.group(1), b"r")
+        ra = _R_ATTR.search(rm.group(1))
+        r = ra.group(2) if ra else None
         number = int(r) if r is not None and r.strip().isdigit() else previous + 1 if r is None else -1
         if number <= previous:
             raise PatchUnsupported(f"rows out of order or duplicated (row {number} after {previous})")
@@ -321,7 +323,8 @@ def patch_sheet_xml(
     if missing:
         raise PatchUnsupported(f"row {missing[0]} is not in the worksheet XML")
     xml = layout.xml
-    pieces: list[bytes] = []
+    view = memoryview(xml)  # slices without copies; joined once at the end
+    pieces: list = []
     pos = 0
     max_col = 0
     for number in sorted(by_row, key=lambda n: layout.rows[n][0]):
@@ -354,17 +357,17 @@ def patch_sheet_xml(
                 lo, hi = cols[0], cols[-1]
             if cols[0] < lo or cols[-1] > hi:
                 attrs = _set_attr(attrs, b"spans", f"{min(lo, cols[0])}:{max(hi, cols[-1])}".encode())
-        pieces.append(xml[pos:start])
+        pieces.append(view[pos:start])
         pieces.append(b"<" + prefix + b"row" + attrs + b">" + b"".join(ordered) + trailing
                       + b"</" + prefix + b"row>")
         pos = end
-    pieces.append(xml[pos:])
-    out = b"".join(pieces)
-    head_end = layout.data_start
+    pieces.append(view[pos:])
     # The sheet grew wider (or rows were written outside a stale dimension): widen <dimension ref>.
-    new_head = _widen_dimension(out[:head_end], prefix, layout.dimension, by_row, max_col)
+    head = xml[: layout.data_start]
+    new_head = _widen_dimension(head, prefix, layout.dimension, by_row, max_col)
     new_head = _add_col_widths(new_head, prefix, sorted(set(new_columns)), new_width)
-    return new_head + out[head_end:]
+    # pieces[0] runs from the start of the XML, head included (the first row is after <sheetData>).
+    return b"".join([new_head, pieces[0][len(head) :], *pieces[1:]])
 
 
 def _widen_dimension(head: bytes, prefix: bytes, dim, by_row, max_col: int) -> bytes:
