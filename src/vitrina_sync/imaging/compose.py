@@ -154,6 +154,17 @@ def contact_shadow(alpha: np.ndarray, strength: float = 0.22) -> np.ndarray:
     return shadow * (1.0 - alpha)
 
 
+def _copy_where(out: np.ndarray, source: np.ndarray, where: np.ndarray) -> None:
+    """out[where] = source[where] for (h,w,3) uint8 images: on (h, w*3) rows with the mask
+    repeated per channel, several times faster than a mask broadcast over the channel axis."""
+    h, w = where.shape
+    if out.shape != (h, w, 3) or out.strides[1:] != (3, 1):  # pixels not packed along each row
+        np.copyto(out, source, where=where[..., None])
+        return
+    rows = np.lib.stride_tricks.as_strided(out, (h, w * 3), (out.strides[0], 1))
+    np.copyto(rows, np.ascontiguousarray(source).reshape(h, w * 3), where=np.repeat(where, 3, axis=1))
+
+
 def composite(
     background: np.ndarray,
     source: np.ndarray,
@@ -177,7 +188,7 @@ def composite(
         out[sy, sx] = np.clip(out[sy, sx] * (1.0 - shadow[sy, sx, None]) + 0.5, 0, 255).astype(
             np.uint8
         )
-    np.copyto(out, source, where=(alpha >= 1.0)[..., None])  # no gather: a masked copy
+    _copy_where(out, source, alpha >= 1.0)  # no gather: a masked copy
     if edge is None:
         ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
         colours = source[ys, xs].astype(np.float32)

@@ -111,19 +111,23 @@ def refine_alpha(
     alpha[ys, xs] = q
     if params.get("refine_colour", True):
         spread = max(4.0, r * size[0] / max(work_box[2] - work_box[0], 1e-6))
-        _two_colour(region, alpha, spread, fit)
+        # outside the band alpha is exactly 0 or 1: the uncertain pixels are the band's, in order
+        unsure = (q > 0.0) & (q < 1.0)
+        _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]))
     return alpha
 
 
-def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -> None:
+def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, at=None) -> None:
     """Sharpen the still-uncertain pixels with the two-colour model I = a F + (1 - a) B.
 
     Where the guide is flat the guided filter only reproduces the model's soft ramp (it cannot
     know where a flat background ends). F and B are the local colours of the sure product and
     the sure background; a pixel's alpha is its position between them. Trusted only where F and
     B differ clearly and the pixel lies near the line between them (not texture), in place.
+    at: the pixels with 0 < alpha < 1 in row-major order, where the caller already knows them.
+    On return, fit["covers"] says that every pixel outside fit's (ys, xs) is exactly 0 or 1.
     """
-    ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
+    ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0)) if at is None else at
     if len(ys) == 0:
         return
     # both local means sampled in one gather (same positions on the same reduced grid)
@@ -135,7 +139,7 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None) -
     # bg_spread: the background's texture; the colour model is only trusted against a plain one
     bg, mass_b, bg_spread = from_fields(samples[:, 4:], spread=True)
     if fit is not None:
-        fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b)
+        fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b, covers=True)
     d = fg - bg
     gap2 = np.maximum((d**2).sum(axis=1), 1e-6)
     pixel = region[ys, xs].astype(np.float32)
@@ -289,10 +293,16 @@ def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=
     large; where a is small that solve is noise, so it leans on the local mean of the product's
     opaque pixels instead. `fit` (from refine_alpha) supplies F and B already measured there.
     """
-    ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
+    if fit and fit.get("covers"):  # the partly transparent pixels are a subset of the fit's
+        a_fit = alpha[fit["ys"], fit["xs"]]
+        keep = (a_fit > 0.0) & (a_fit < 1.0)
+        ys, xs = fit["ys"][keep], fit["xs"][keep]
+        reused = fit["fg"][keep], fit["bg"][keep], fit["mass_f"][keep], fit["mass_b"][keep]
+    else:
+        ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
+        reused = _from_fit(fit, alpha.shape, ys, xs) if len(ys) else None
     if len(ys) == 0:
         return ys, xs, np.zeros((0, 3), np.float32)
-    reused = _from_fit(fit, alpha.shape, ys, xs)
     if reused is None:
         inner, mass_f = local_mean(region, alpha >= 1.0, ys, xs, sigma)
         back, mass_b = local_mean(region, alpha <= 0.0, ys, xs, sigma)

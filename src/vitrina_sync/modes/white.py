@@ -87,6 +87,7 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
     if source_alpha is not None:  # a source that is already cut out keeps its own alpha
         own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
         alpha = np.minimum(alpha, own)
+        fit["covers"] = False  # new partly transparent pixels may lie outside the fit
     alpha = np.round(alpha * 255.0) / 255.0  # the stored mask's steps: 255 <=> exactly opaque
     return Cut(placement, region, source, alpha.astype(np.float32), p_work, fit)
 
