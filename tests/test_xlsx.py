@@ -181,3 +181,49 @@ def test_missing_file_and_missing_sku_column_are_catalog_errors(tmp_path, settin
     path = write_catalog(tmp_path / "c.xlsx", [["A", "b"]], headers=["Name", "Photo"])
     with pytest.raises(CatalogError, match="no SKU column"):
         open_catalog(str(path), settings).read()
+
+
+def test_patch_and_openpyxl_paths_write_the_same_workbook_values(tmp_path, settings, monkeypatch):
+    from vitrina_sync.catalog import xlsx as xlsx_mod
+
+    updates = [
+        RowUpdate("00123", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0", "message": "a\x00b"}),
+        RowUpdate('=HYPERLINK("http://x")', {"message": "+1 & @SUM"}),
+        RowUpdate("B-2", {"status": "failed", "fingerprint": "fp"}),
+    ]
+    patched = rich_catalog(tmp_path / "p.xlsx")
+    report_p = open_catalog(str(patched), settings).write_back(updates)
+    assert any("write-back: patched" in n for n in report_p.notes), report_p.notes
+    monkeypatch.setattr(xlsx_mod, "USE_PATCH", False)
+    plain = rich_catalog(tmp_path / "o.xlsx")
+    report_o = open_catalog(str(plain), settings).write_back(updates)
+    assert any("write-back: openpyxl round trip" in n for n in report_o.notes), report_o.notes
+    assert (report_p.written, report_p.appended_columns) == (report_o.written, report_o.appended_columns)
+    for name in ("Catalog", "Prices"):  # (an empty cell's type is whatever the writer left there)
+        got = [[(c.value, c.value is not None and c.data_type) for c in r] for r in load_workbook(patched)[name].iter_rows()]
+        want = [[(c.value, c.value is not None and c.data_type) for c in r] for r in load_workbook(plain)[name].iter_rows()]
+        assert got == want
+    ws = load_workbook(patched)["Catalog"]
+    assert ws.data_validations.dataValidation[0].formula1 == '"white,card"'
+    assert ws["A1"].font.bold and ws.column_dimensions["B"].width == 33
+
+
+def test_lock_file_appearing_while_we_save_is_waited_out(tmp_path, settings, monkeypatch):
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "photos/mug.jpg"]])
+    cat = open_catalog(str(path), settings)
+    real_save = cat._save_atomically
+    lock = tmp_path / "~$c.xlsx"
+    calls = []
+
+    def save_while_excel_opens_it(book, before):
+        if not calls:
+            lock.write_bytes(b"lock")
+            threading.Timer(0.02, lock.unlink).start()
+        calls.append(1)
+        return real_save(book, before)
+
+    monkeypatch.setattr(cat, "_save_atomically", save_while_excel_opens_it)
+    report = cat.write_back([RowUpdate("A", {"status": "x"})])
+    assert report.written == ["A"] and report.retries >= 1 and len(calls) >= 2
+    ws = load_workbook(path).active
+    assert ws.cell(2, [c.value for c in ws[1]].index("Status") + 1).value == "x"
