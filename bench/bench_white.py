@@ -135,6 +135,41 @@ def rembg_cli(folder: Path) -> float | None:
     return elapsed, cpu_children() - cpu
 
 
+def job_path(files: list[Path], workers: int, onnx_threads: int) -> tuple[float, float, dict]:
+    """The worker's own path: `vitrina-sync run` on a catalog of these photos (white mode, default
+    preset), `workers` worker processes, each job through vitrina_sync.jobs.process_row (load,
+    mode, store: JPEG main image, PNG mask, qa.json). Fresh output folder (outputs are reused
+    by fingerprint otherwise). Returns (wall s, children's CPU s, status counts)."""
+    import json
+
+    import openpyxl
+
+    folder = OUT / "white_job"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Catalog"
+    ws.append(["SKU", "Source", "Mode", "Preset", "Marketplaces", "Category", "Notes"])
+    for path in files:
+        ws.append([f"SKU-{path.stem}", path.name, "white", None, None, None, None])
+    wb.save(folder / "catalog.xlsx")
+    (folder / "vitrina.toml").write_text(f"onnx_threads = {onnx_threads}\nworkers = {workers}\n")
+    exe = Path(sys.executable).with_name("vitrina-sync")
+    cmd = [str(exe), "run", str(folder / "catalog.xlsx"), "--workers", str(workers), "--no-progress"]
+    cmd += ["--assets", str(files[0].parent)]
+    start, cpu = time.perf_counter(), cpu_children()
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=folder)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0 or "error " in done.stdout:
+        print("vitrina-sync run:", done.stdout[-1000:], done.stderr[-2000:], file=sys.stderr)
+    statuses: dict = {}
+    for result in (folder / "vitrina-out").rglob("result.json"):
+        status = json.loads(result.read_text()).get("status", "?")
+        statuses[status] = statuses.get(status, 0) + 1
+    return elapsed, cpu_children() - cpu, statuses
+
+
 def profile(path: Path) -> None:
     """Per-stage times for one photo (single thread)."""
     import cProfile
@@ -163,6 +198,10 @@ def main() -> None:
     parser.add_argument("--skip-rembg", action="store_true")
     parser.add_argument("--noise", type=float, default=0.0, help="sensor noise std (levels)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--job-path", type=int, default=0, metavar="WORKERS",
+        help="also time `vitrina-sync run` with this many worker processes (the job path)",
+    )
     args = parser.parse_args()
     folder = OUT / (f"white_in_noise{args.noise:g}" if args.noise else "white_in")
     files = generate(folder, args.n, args.noise)
@@ -179,6 +218,7 @@ def main() -> None:
     t_ours, qas = ours(files, args.threads)
     c2 = cpu_self()
     rembg = None if args.skip_rembg else rembg_cli(folder)
+    job = job_path(files, args.job_path, args.onnx_threads) if args.job_path else None
     n = len(files)
     rows = [
         ("decode + u2netp inference floor (sequential)", t_floor, c1 - c0),
@@ -190,6 +230,15 @@ def main() -> None:
     ]
     if rembg:
         rows.append(("rembg p -m u2netp -bgc 255 255 255 255", rembg[0], rembg[1]))
+    if job:
+        rows.append(
+            (
+                f"vitrina-sync run, {args.job_path} worker processes, onnx threads "
+                f"{args.onnx_threads} (job path, start-up included)",
+                job[0],
+                job[1],
+            )
+        )
     print(
         f"floor: decode {t_dec / n * 1000:.0f} ms + inference {t_inf / n * 1000:.0f} ms per photo"
     )
@@ -202,6 +251,10 @@ def main() -> None:
         print(
             f"ours vs rembg speed (wall): {rembg[0] / t_ours:.2f}x; CPU: {rembg[1] / (c2 - c1):.2f}x"
         )
+    if job:
+        print(f"job path / floor wall time: {job[0] / t_floor:.2f}x; statuses {job[2]}")
+        if rembg:
+            print(f"job path vs rembg speed (wall): {rembg[0] / job[0]:.2f}x")
     flagged = sum(1 for q in qas if q["flags"])
     print(f"QA: {flagged}/{n} flagged; load average now {os.getloadavg()[0]:.2f}")
     print(
