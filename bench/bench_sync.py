@@ -3,10 +3,12 @@ that process's ru_maxrss).
 
     .venv/bin/python bench/bench_sync.py                 # all: sync 1k/10k/100k, write-back, e2e
     .venv/bin/python bench/bench_sync.py --sizes 1000,10000 --photos 50
+    .venv/bin/python bench/bench_sync.py --sizes 10000,100000 --photos 10 --only writeback
 
 1. no-change `sync` of generated catalogs (every row already processed, fingerprints current),
    beside openpyxl's read-only iteration of the same file (the floor we must stay within +20% of);
-2. write-back of 50 finished rows into the 10k and 100k files;
+2. write-back of 50 finished rows into the 10k and 100k files, both ways in the same run: the XML
+   patch (the default) and the older openpyxl load/save round trip (its fallback);
 3. end-to-end `run` on 50 photos of 1500x2000 px with the embedded default on this machine.
 """
 
@@ -116,10 +118,12 @@ def one_sync(path: Path) -> dict:
     return {"seconds": time.perf_counter() - t, "startup": startup, "rows": summary.rows, "peak_mb": peak_mb()}
 
 
-def one_writeback(path: Path) -> dict:
+def one_writeback(path: Path, how: str = "patch") -> dict:
     from vitrina_sync.catalog import RowUpdate, open_catalog
+    from vitrina_sync.catalog import xlsx as xlsx_adapter
 
-    work = path.with_name("wb-" + path.name)
+    xlsx_adapter.USE_PATCH = how == "patch"
+    work = path.with_name(f"wb-{how}-" + path.name)
     shutil.copy(path, work)
     cat = open_catalog(str(work), settings_for(path.parent))
     step = max(1, int(path.stem.split("-")[1]) // 50)
@@ -127,8 +131,12 @@ def one_writeback(path: Path) -> dict:
                for i in range(0, step * 50, step)]
     t = time.perf_counter()
     report = cat.write_back(updates)
+    seconds = time.perf_counter() - t
     assert len(report.written) == 50, report
-    return {"seconds": time.perf_counter() - t, "rows": 50, "peak_mb": peak_mb()}
+    said = "write-back: patched" if how == "patch" else "write-back: openpyxl round trip"
+    assert any(n.startswith(said) for n in report.notes), report.notes
+    work.unlink()
+    return {"seconds": seconds, "rows": 50, "peak_mb": peak_mb()}
 
 
 def one_e2e(n: int) -> dict:
@@ -155,8 +163,8 @@ def one_e2e(n: int) -> dict:
             "peak_mb": peak_mb()}
 
 
-def child(kind: str, arg: str) -> dict:
-    cmd = [sys.executable, __file__, "--one", kind, "--arg", arg]
+def child(kind: str, arg: str, how: str = "") -> dict:
+    cmd = [sys.executable, __file__, "--one", kind, "--arg", arg] + (["--how", how] if how else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} {arg} failed:\n{proc.stderr[-3000:]}")
@@ -169,24 +177,46 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=50)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--arg", help=argparse.SUPPRESS)
+    parser.add_argument("--how", default="patch", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["writeback"], help="writeback: only the write-back table (both paths)")
     args = parser.parse_args()
     if args.one:
-        fn = {"openpyxl": one_openpyxl, "sync": one_sync, "writeback": one_writeback}.get(args.one)
-        result = one_e2e(int(args.arg)) if args.one == "e2e" else fn(Path(args.arg))
+        fn = {"openpyxl": one_openpyxl, "sync": one_sync}.get(args.one)
+        if args.one == "e2e":
+            result = one_e2e(int(args.arg))
+        elif args.one == "writeback":
+            result = one_writeback(Path(args.arg), args.how)
+        else:
+            result = fn(Path(args.arg))
         print(json.dumps(result))
         return
     OUT.mkdir(parents=True, exist_ok=True)
     photos = make_photos(OUT / "photos", args.photos)
-    print("| rows | openpyxl read-only s | sync s | sync / floor | + start-up s | sync peak MiB | write-back 50 s | write-back peak MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size in [int(s) for s in args.sizes.split(",")]:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.only == "writeback":
+        print("| rows | write-back 50, openpyxl round trip s | peak MiB | write-back 50, XML patch s | peak MiB | speed-up |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for size in sizes:
+            path = make_catalog(size, photos)
+            old = child("writeback", str(path), "openpyxl")
+            new = child("writeback", str(path), "patch")
+            print(f"| {size:,} | {old['seconds']:.2f} | {old['peak_mb']:.0f} | {new['seconds']:.2f} | {new['peak_mb']:.0f} "
+                  f"| {old['seconds'] / new['seconds']:.1f}x |")
+        return
+    print("| rows | openpyxl read-only s | sync s | sync / floor | + start-up s | sync peak MiB "
+          "| write-back 50 (openpyxl) s | peak MiB | write-back 50 (XML patch) s | peak MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    nan = {"seconds": float("nan"), "peak_mb": float("nan")}
+    for size in sizes:
         path = make_catalog(size, photos)
         child("sync", str(path))  # warm the file-hash cache and the OS page cache once
         floor = child("openpyxl", str(path))
         sync = child("sync", str(path))
-        wb = child("writeback", str(path)) if size >= 10000 else None
+        old = child("writeback", str(path), "openpyxl") if size >= 10000 else nan
+        new = child("writeback", str(path), "patch") if size >= 10000 else nan
         print(f"| {size:,} | {floor['seconds']:.2f} | {sync['seconds']:.2f} | {sync['seconds'] / floor['seconds']:.2f} "
-              f"| {sync['startup']:.2f} | {sync['peak_mb']:.0f} | {wb['seconds'] if wb else float('nan'):.2f} | {wb['peak_mb'] if wb else float('nan'):.0f} |")
+              f"| {sync['startup']:.2f} | {sync['peak_mb']:.0f} | {old['seconds']:.2f} | {old['peak_mb']:.0f} "
+              f"| {new['seconds']:.2f} | {new['peak_mb']:.0f} |")
     e2e = child("e2e", str(args.photos))
     print(f"\nend-to-end run, {e2e['rows']} photos 1500x2000, 2 workers: {e2e['seconds']:.1f} s, "
           f"{e2e['images_per_min']:.1f} images/min, model loads per worker {e2e['model_loads']}, {e2e['statuses']}")
