@@ -383,3 +383,101 @@ def test_patched_workbook_save_keeps_member_order_and_dates(tmp_path):
         assert [(i.filename, i.date_time) for i in zf.infolist()] == [
             ("a.xml", (2001, 2, 3, 4, 5, 6)), ("b.bin", (2002, 2, 3, 4, 5, 6))]
         assert zf.read("a.xml") == b"<b/>" and zf.read("b.bin") == b"\x00" * 10
+
+
+# -- a package laid out the way Excel writes it (shared strings, spans, x14ac, mc:Ignorable) --------
+EXCEL_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        f'<workbook xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="Товары" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="/xl/worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+    "xl/styles.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        f'<styleSheet xmlns="{MAIN}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+    ),
+    "xl/sharedStrings.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        f'<sst xmlns="{MAIN}" count="8" uniqueCount="8"><si><t>Артикул</t></si><si><t>Фото</t></si>'
+        "<si><t>Статус</t></si><si><t>A-1</t></si><si><t>a.jpg</t></si><si><t>B-2</t></si><si><t>b.jpg</t></si>"
+        "<si><t>old</t></si></sst>"
+    ),
+    "xl/worksheets/sheet1.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+        f'<worksheet xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac xr" '
+        'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" '
+        'xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" xr:uid="{00000000-0001-0000-0000-000000000000}">'
+        '<dimension ref="A1:C3"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15" x14ac:dyDescent="0.25"/><cols><col min="2" max="2" width="30" customWidth="1"/></cols>'
+        '<sheetData><row r="1" spans="1:3" x14ac:dyDescent="0.25"><c r="A1" s="1" t="s"><v>0</v></c>'
+        '<c r="B1" s="1" t="s"><v>1</v></c><c r="C1" s="1" t="s"><v>2</v></c></row>'
+        '<row r="2" spans="1:3" x14ac:dyDescent="0.25"><c r="A2" t="s"><v>3</v></c><c r="B2" t="s"><v>4</v></c>'
+        '<c r="C2" s="1" t="s"><v>7</v></c></row>'
+        '<row r="3" spans="1:3" x14ac:dyDescent="0.25"><c r="A3" t="s"><v>5</v></c><c r="B3" t="s"><v>6</v></c></row>'
+        '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        + X14_EXT + "</worksheet>"
+    ),
+}
+
+
+def test_excel_style_package_with_shared_strings(tmp_path, settings):
+    path = tmp_path / "excel.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in EXCEL_PARTS.items():
+            zf.writestr(name, text.encode())
+    before = members(path)
+    report = open_catalog(str(path), settings).write_back(
+        [RowUpdate("A-1", {"status": "done", "qa": "ok"}), RowUpdate("B-2", {"status": "=SUM(1)"})]
+    )
+    assert any("patched xl/worksheets/sheet1.xml" in n for n in report.notes), report.notes
+    after = members(path)
+    assert {k: v for k, v in after.items() if k != SHEET1} == {k: v for k, v in before.items() if k != SHEET1}
+    xml = after[SHEET1]
+    assert_valid_sheet(xml)
+    assert X14_EXT.encode() in xml and b'xr:uid="{00000000-0001-0000-0000-000000000000}"' in xml
+    assert b'<c r="C2" s="1" t="inlineStr"><is><t>done</t></is></c>' in xml  # the cell keeps its style
+    assert b'<row r="2" spans="1:' in xml and b'x14ac:dyDescent="0.25"' in xml
+    grid = calamine_grid(path)
+    qa = grid[0].index("QA")
+    assert grid[0][:3] == ["Артикул", "Фото", "Статус"] and grid[1][2] == "done" and grid[1][qa] == "ok"
+    assert grid[2][2] == "=SUM(1)"
+    dim = parse_range(re.search(rb'<dimension ref="([^"]+)"', xml).group(1).decode())
+    assert dim == (1, 1, 3, len(grid[0]))
+    with pytest.warns(UserWarning):
+        ws = load_workbook(path).active
+    assert ws["C2"].value == "done" and ws["C2"].font.b and ws["C3"].value == "=SUM(1)" and ws["C3"].data_type == "s"
+    assert ws.column_dimensions["B"].width == 30
+    assert ws.cell(1, qa + 1).value == "QA" and ws.cell(1, qa + 1).font.b  # appended headers look like the last one

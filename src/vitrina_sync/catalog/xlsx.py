@@ -19,6 +19,8 @@ import tempfile
 import time
 import warnings
 import zipfile
+import zlib
+from contextlib import contextmanager
 from copy import copy
 from pathlib import Path
 
@@ -95,6 +97,17 @@ def locate_sheet(calamine_sheet, needed: set[str]) -> Sheet:
         if any(idx < width and _filled(raw[idx]) for idx in indexes):
             sheet.rows.append(Row(number, {key: cell_text(raw[idx]) if idx < width else "" for key, idx in wanted}))
     return sheet
+
+
+@contextmanager
+def _patching():
+    """Whatever trips the XML patcher (a malformed part, an odd attribute) sends us to openpyxl."""
+    try:
+        yield
+    except xlsx_patch.PatchUnsupported:
+        raise
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError, zipfile.BadZipFile, zlib.error, SyntaxError) as exc:
+        raise xlsx_patch.PatchUnsupported(f"{type(exc).__name__}: {exc}") from exc
 
 
 def plain_text(value: str) -> str:
@@ -181,15 +194,14 @@ class XlsxCatalog:
         st = self.path.stat()
         data = self.path.read_bytes()  # one read: the grid we locate in and the XML we patch agree
         before = (st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest())
-        try:
+        with _patching():
             zf = zipfile.ZipFile(io.BytesIO(data))
-        except zipfile.BadZipFile as exc:
-            raise xlsx_patch.PatchUnsupported(f"not a zip ({exc})") from None
         with zf:
-            title, member = xlsx_patch.find_worksheet(zf.read, self.sheet_name)
-            xlsx_patch.check_zip(zf, member)
-            sheet_xml = zf.read(member)
-            layout = xlsx_patch.scan_sheet(sheet_xml)
+            with _patching():
+                title, member = xlsx_patch.find_worksheet(zf.read, self.sheet_name)
+                xlsx_patch.check_zip(zf, member)
+                sheet_xml = zf.read(member)
+                layout = xlsx_patch.scan_sheet(sheet_xml)
             needed = {"sku", "fingerprint"} | {k for u in updates for k in (u.match or {})}
             try:
                 book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -203,9 +215,10 @@ class XlsxCatalog:
             missing = [key for key in APPENDED_KEYS if key not in sheet.columns]
             new_columns = []
             if missing:
-                last = max(len(sheet.headers), layout.width, xlsx_patch.row_width(layout, header))
-                model = xlsx_patch.cell_style(layout, header, max(1, len(sheet.headers)))
-                tables = xlsx_patch.table_ranges(zf.read, member, sheet_xml)
+                with _patching():
+                    last = max(len(sheet.headers), layout.width, xlsx_patch.row_width(layout, header))
+                    model = xlsx_patch.cell_style(layout, header, max(1, len(sheet.headers)))
+                    tables = xlsx_patch.table_ranges(zf.read, member, sheet_xml)
                 sheet.headers.extend([""] * (last - len(sheet.headers)))
                 for offset, key in enumerate(missing, start=1):
                     col = last + offset
@@ -223,8 +236,9 @@ class XlsxCatalog:
                 return report, "ok"
             for number, key, value in cells:
                 writes[(number, sheet.columns[key] + 1)] = plain_text(str(value))
-            new_xml = xlsx_patch.patch_sheet_xml(layout, writes, styles=styles, new_columns=new_columns,
-                                                 new_width=APPENDED_WIDTH)
+            with _patching():
+                new_xml = xlsx_patch.patch_sheet_xml(layout, writes, styles=styles, new_columns=new_columns,
+                                                     new_width=APPENDED_WIDTH)
         report.notes.append(f"write-back: patched {member} in place (inline strings); every other part unchanged")
         return report, self._save_atomically(xlsx_patch.PatchedWorkbook(data, member, new_xml), before)
 
