@@ -86,11 +86,18 @@ def halo(
     by alpha; the old background's local colour comes from the source. A pixel counts as haloed
     when it has moved visibly (over 10 RGB levels and 10% of the gap) from the expected colour
     toward the old background. Pixels where the old background looks like the product or the new
-    background cannot show a halo and are left out.
+    background cannot show a halo and are left out. `background` (h,w,3 uint8) may be one
+    colour broadcast over the region (np.broadcast_to), which saves copying and reducing it.
     """
+    plain = background.ndim == 3 and background.strides[:2] == (0, 0)  # one colour, broadcast
     if max(alpha.shape) > HALO_FULL_SIDE:  # large outputs: measured at half size (same verdict)
         source, output = block_mean(source, 2), block_mean(output, 2)
-        alpha, background = block_mean(alpha, 2), block_mean(background, 2)
+        alpha = block_mean(alpha, 2)
+        background = (
+            np.broadcast_to(background[0, 0], alpha.shape + (3,))  # the block mean of one colour
+            if plain
+            else block_mean(background, 2)
+        )
     width = max(2, round(0.004 * max(alpha.shape)))
     band = edge_ring(alpha, width) | ((alpha > 0.01) & (alpha < 0.99))
     ys, xs = np.nonzero(band)

@@ -131,8 +131,12 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, a
     if len(ys) == 0:
         return
     # both local means sampled in one gather (same positions on the same reduced grid)
+    image = Image.fromarray(region, "RGB") if region.dtype == np.uint8 else None
     fields = np.dstack(
-        [local_fields(region, alpha >= 1.0, sigma), local_fields(region, alpha <= 0.0, sigma, spread=True)]
+        [
+            local_fields(region, alpha >= 1.0, sigma, image=image),
+            local_fields(region, alpha <= 0.0, sigma, spread=True, image=image),
+        ]
     )
     samples = step_grid(fields.shape, ys, xs, 4)(fields)
     fg, mass_f = from_fields(samples[:, :4])
@@ -228,7 +232,7 @@ def block_mean(arr: np.ndarray, step: int) -> np.ndarray:
     return np.asarray(Image.fromarray(arr.astype(np.float32), "F").reduce(step), np.float32)
 
 
-def _masked_blocks(rgb: np.ndarray, weight: np.ndarray, step: int):
+def _masked_blocks(rgb: np.ndarray, weight: np.ndarray, step: int, image=None):
     """Block means of rgb*weight (h',w',3) and of weight (h',w'), for uint8 rgb and a 0/1 weight.
 
     Pillow masks and reduces in C on 8-bit data (means rounded to whole levels), several times
@@ -236,17 +240,20 @@ def _masked_blocks(rgb: np.ndarray, weight: np.ndarray, step: int):
     """
     mask = Image.fromarray(weight.view(np.uint8) * np.uint8(255), "L")
     masked = Image.new("RGB", mask.size, 0)
-    masked.paste(Image.fromarray(rgb, "RGB"), mask=mask)
+    masked.paste(Image.fromarray(rgb, "RGB") if image is None else image, mask=mask)
     num = np.asarray(masked.reduce(step), np.float32)
     den = np.asarray(mask.reduce(step), np.float32) / 255.0
     return num, den
 
 
-def local_fields(rgb: np.ndarray, weight: np.ndarray, sigma: float, step: int = 4, spread=False):
+def local_fields(
+    rgb: np.ndarray, weight: np.ndarray, sigma: float, step: int = 4, spread=False, image=None
+):
     """The smoothed fields local_mean samples, stacked on the reduced grid (h',w',4 or 5):
-    weight mass, weighted colour sums (3) and, with spread=True, the blocks' mean squares."""
+    weight mass, weighted colour sums (3) and, with spread=True, the blocks' mean squares.
+    image: rgb as a Pillow image already (saves a conversion when several weights share it)."""
     if weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1:
-        num, wsum = _masked_blocks(rgb, weight, step)
+        num, wsum = _masked_blocks(rgb, weight, step, image)
     else:
         weight = weight.astype(np.float32)
         wsum = block_mean(weight, step)

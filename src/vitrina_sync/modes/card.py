@@ -67,6 +67,10 @@ class CardMode(WhiteMode):
     def background(self, preset, canvas, settings) -> np.ndarray:
         return render_background(str(preset.get("background", "#FFFFFF")), canvas, settings)
 
+    def region_background(self, canvas_rgb: np.ndarray, region: compose.Region) -> np.ndarray:
+        l, t, r, b = region.canvas
+        return canvas_rgb[t:b, l:r].copy()  # any colours: a copy before compositing
+
 
 @hookimpl
 def vitrina_register_modes():

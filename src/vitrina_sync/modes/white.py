@@ -114,6 +114,12 @@ class WhiteMode:
     def background(self, preset, canvas, settings) -> np.ndarray:
         return compose.solid(canvas, (255, 255, 255))
 
+    def region_background(self, canvas_rgb: np.ndarray, region: compose.Region) -> np.ndarray:
+        """The new background under the region, before compositing (for the halo figure): in
+        white mode one colour, broadcast (no copy)."""
+        l, t, r, b = region.canvas
+        return np.broadcast_to(np.full(3, 255, np.uint8), (b - t, r - l, 3))
+
     def process(self, source: LoadedImage, ctx: ModeContext) -> ModeOutput:
         preset, canvas = ctx.preset, _canvas(ctx.preset)
         rgb = source.image.convert("RGB")
@@ -126,7 +132,7 @@ class WhiteMode:
         )
         canvas_rgb = self.background(preset, canvas, ctx.settings)
         l, t, r, b = cut.region.canvas
-        new_bg = canvas_rgb[t:b, l:r].copy()
+        new_bg = self.region_background(canvas_rgb, cut.region)
         shadow = compose.contact_shadow(cut.alpha) if preset.get("shadow") else None
         compose.composite(canvas_rgb, cut.source, cut.alpha, cut.region, edge, shadow)
         mask = np.zeros((canvas[1], canvas[0]), np.uint8)
