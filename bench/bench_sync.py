@@ -165,7 +165,7 @@ def one_e2e(n: int) -> dict:
 
 def child(kind: str, arg: str, how: str = "") -> dict:
     cmd = [sys.executable, __file__, "--one", kind, "--arg", arg] + (["--how", how] if how else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{kind} {arg} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

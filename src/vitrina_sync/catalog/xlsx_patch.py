@@ -29,7 +29,7 @@ INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\u
 _NAME = rb"[A-Za-z_][\w.\-]*"
 _SHEETDATA = re.compile(rb"<(?:(" + _NAME + rb"):)?sheetData(?=[\s/>])[^>]*?(/?)>")
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
-_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(["'])(.*?)\1""", re.S)
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(["'])(.*?)\1""", re.DOTALL)
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
 
 
@@ -82,19 +82,19 @@ def parse_range(ref: str) -> tuple[int, int, int, int]:
 
 
 def _attr(attrs: bytes, name: bytes) -> bytes | None:
-    m = re.search(rb"(?:^|\s)" + re.escape(name) + rb"""\s*=\s*(["'])(.*?)\1""", attrs, re.S)
+    m = re.search(rb"(?:^|\s)" + re.escape(name) + rb"""\s*=\s*(["'])(.*?)\1""", attrs, re.DOTALL)
     return m.group(2) if m else None
 
 
 def _set_attr(attrs: bytes, name: bytes, value: bytes) -> bytes:
-    pattern = re.compile(rb"((?:^|\s)" + re.escape(name) + rb"""\s*=\s*)(["'])(.*?)\2""", re.S)
+    pattern = re.compile(rb"((?:^|\s)" + re.escape(name) + rb"""\s*=\s*)(["'])(.*?)\2""", re.DOTALL)
     if pattern.search(attrs):
         return pattern.sub(lambda m: m.group(1) + b'"' + value + b'"', attrs, count=1)
     return attrs + b" " + name + b'="' + value + b'"'
 
 
 def _drop_attr(attrs: bytes, name: bytes) -> bytes:
-    return re.sub(rb"\s" + re.escape(name) + rb"""\s*=\s*(["']).*?\1""", b"", attrs, flags=re.S)
+    return re.sub(rb"\s" + re.escape(name) + rb"""\s*=\s*(["']).*?\1""", b"", attrs, flags=re.DOTALL)
 
 
 def xml_text(value: str) -> str:
@@ -256,7 +256,7 @@ def _row_cells(layout: SheetLayout, number: int) -> tuple[bytes, list[_Cell], by
         cells.append(_Cell(this_col, content[cm.start() : cend], cattrs, inner))
         col, pos = this_col, cend
     stripped = trailing.strip()
-    if stripped and not re.fullmatch(rb"<" + p + rb"extLst\b.*</" + p + rb"extLst>", stripped, re.S):
+    if stripped and not re.fullmatch(rb"<" + p + rb"extLst\b.*</" + p + rb"extLst>", stripped, re.DOTALL):
         raise PatchUnsupported(f"row {number} holds something other than cells")
     return attrs, cells, trailing, end
 
