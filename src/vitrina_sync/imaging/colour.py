@@ -25,6 +25,32 @@ def _linear(c: np.ndarray) -> np.ndarray:
 _LINEAR_LUT = _linear(np.arange(256) / 255.0)  # uint8 input: a table instead of a power
 
 
+def srgb_lightness(rgb: np.ndarray) -> np.ndarray:
+    """CIE L* only (the same arithmetic as srgb_to_lab's L channel), for cheap pre-checks."""
+    rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8:
+        lin = _LINEAR_LUT[rgb]
+    else:
+        lin = _linear(rgb.astype(np.float64) / 255.0)
+    y = lin @ _RGB_TO_XYZ[1] / _D65[1]
+    return 116.0 * np.where(y > 0.008856, np.cbrt(y), 7.787 * y + 16.0 / 116.0) - 16.0
+
+
+# S_L of CIEDE2000 is at most 1 + 0.015 * 2500 / sqrt(2520) (L* at 0 or 100), and the chroma/hue
+# part of the sum is never negative (|R_T| <= 2), so dE00 >= |dL*| / MAX_SL.
+MAX_SL = 1.0 + 0.015 * 2500.0 / np.sqrt(2520.0)
+
+
+def delta_e_below(rgb1: np.ndarray, rgb2: np.ndarray, limit: float) -> np.ndarray:
+    """delta_e_rgb(rgb1, rgb2) < limit for (n,3) arrays, computing CIEDE2000 only where the
+    lightness difference alone does not already put the pair over the limit."""
+    maybe = np.abs(srgb_lightness(rgb1) - srgb_lightness(rgb2)) <= limit * MAX_SL * 1.001
+    out = np.zeros(len(maybe), bool)
+    if maybe.any():
+        out[maybe] = delta_e_rgb(rgb1[maybe], rgb2[maybe]) < limit
+    return out
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB in 0..255 -> (..., 3) CIELAB under D65."""
     rgb = np.asarray(rgb)

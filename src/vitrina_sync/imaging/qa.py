@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .colour import delta_e_rgb
+from .colour import delta_e_below, delta_e_rgb
 from .refine import block_mean, local_mean
 
 DEFAULTS: dict[str, float] = {
@@ -151,7 +151,7 @@ def background_inside(source: np.ndarray, alpha: np.ndarray) -> float:
     ys, xs = np.nonzero(inner)
     est, mass = local_mean(src, far, ys, xs, sigma, step=4)
     close = np.zeros(alpha.shape, bool)
-    close[ys, xs] = (delta_e_rgb(src[ys, xs], est) < 2.5) & (mass > 1e-4)
+    close[ys, xs] = delta_e_below(src[ys, xs], est, 2.5) & (mass > 1e-4)
     labels, n = ndimage.label(close)
     if n == 0:
         return 0.0
