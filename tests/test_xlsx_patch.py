@@ -483,3 +483,30 @@ def test_excel_style_package_with_shared_strings(tmp_path, settings):
     assert ws["C2"].value == "done" and ws["C2"].font.b and ws["C3"].value == "=SUM(1)" and ws["C3"].data_type == "s"
     assert ws.column_dimensions["B"].width == 30
     assert ws.cell(1, qa + 1).value == "QA" and ws.cell(1, qa + 1).font.b  # appended headers look like the last one
+
+
+def test_patch_that_reads_back_wrong_is_never_saved(tmp_path, settings, monkeypatch):
+    """If the XML scan and calamine ever disagreed on row numbers, the read-back check catches it."""
+    from vitrina_sync.catalog import xlsx_patch
+
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"], ["B", "b.jpg"], ["C", "c.jpg"]])
+    real_patch = xlsx_patch.patch_sheet_xml
+
+    def off_by_one(layout, writes, **kw):  # a row-numbering bug: data rows land one row too low
+        return real_patch(layout, {(r + 1 if r > 1 else r, c): v for (r, c), v in writes.items()}, **kw)
+
+    monkeypatch.setattr(xlsx_patch, "patch_sheet_xml", off_by_one)
+    report = open_catalog(str(path), settings).write_back([RowUpdate("B", {"status": "mine"})])
+    assert any("openpyxl round trip" in n and "read back" in n for n in report.notes), report.notes
+    ws = load_workbook(path).active
+    status = [c.value for c in ws[1]].index("Status") + 1
+    assert [ws.cell(r, status).value for r in (2, 3, 4)] == [None, "mine", None]
+
+
+def test_carriage_return_and_odd_characters_read_back(tmp_path, settings):
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
+    text = "line1\r\nline2\ttab \ufffe\x1f end\U0001F600"
+    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"message": text})])
+    assert any("write-back: patched" in n for n in report.notes), report.notes
+    grid = calamine_grid(path)
+    assert grid[1][grid[0].index("Message")] == "line1\r\nline2\ttab  end\U0001F600"

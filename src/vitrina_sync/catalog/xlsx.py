@@ -99,6 +99,36 @@ def locate_sheet(calamine_sheet, needed: set[str]) -> Sheet:
     return sheet
 
 
+def verify_patch(data: bytes, title: str, writes: dict[tuple[int, int], str], header_row: int) -> None:
+    """Read the patched workbook back with calamine before it replaces anything: every cell we wrote
+    holds our text at the row and column catalog.locate chose (so the XML scan and calamine agree on
+    row numbers), and the header row is still where it was."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(title)
+    except CalamineError as exc:
+        raise xlsx_patch.PatchUnsupported(f"the patched sheet does not read back ({exc})") from None
+    lead = sheet.start[1] if sheet.start else 0
+    by_row: dict[int, list[tuple[int, str]]] = {}
+    for (row, col), text in writes.items():
+        by_row.setdefault(row, []).append((col, xlsx_patch.xml_text(text)))
+    last = max(by_row)
+    for number, raw in enumerate(sheet.iter_rows(), start=1):
+        if number in by_row:
+            for col, want in by_row[number]:
+                idx = col - 1 - lead
+                got = raw[idx] if 0 <= idx < len(raw) else ""
+                if got != want:
+                    raise xlsx_patch.PatchUnsupported(
+                        f"read back {xlsx_patch.col_letter(col)}{number} as {got!r}, not {want!r}")
+        if number == header_row and find_header_row([[""] * lead + raw]) != 0:
+            raise xlsx_patch.PatchUnsupported(f"the header is no longer on row {header_row}")
+        if number >= last and number >= header_row:
+            return
+    raise xlsx_patch.PatchUnsupported("the patched sheet reads back shorter than the rows we wrote")
+
+
 @contextmanager
 def _patching():
     """Whatever trips the XML patcher (a malformed part, an odd attribute) sends us to openpyxl."""
@@ -239,8 +269,11 @@ class XlsxCatalog:
             with _patching():
                 new_xml = xlsx_patch.patch_sheet_xml(layout, writes, styles=styles, new_columns=new_columns,
                                                      new_width=APPENDED_WIDTH)
+        patched = xlsx_patch.PatchedWorkbook(data, member, new_xml)
+        with _patching():
+            verify_patch(patched.to_bytes(), title, writes, sheet.header_row)
         report.notes.append(f"write-back: patched {member} in place (inline strings); every other part unchanged")
-        return report, self._save_atomically(xlsx_patch.PatchedWorkbook(data, member, new_xml), before)
+        return report, self._save_atomically(patched, before)
 
     def _write_once_openpyxl(self, updates: list[RowUpdate], review: bool, why: str) -> tuple[WriteReport, str]:
         before = file_state(self.path)

@@ -268,13 +268,6 @@ def _inside(ranges: Iterable[tuple[int, int, int, int]], row: int, col: int) -> 
     return None
 
 
-def row_cells_text(layout: SheetLayout, number: int) -> dict[int, bytes]:
-    """Column -> raw <c> element of one row (for tests and for finding style models)."""
-    if number not in layout.rows:
-        return {}
-    return {c.col: c.raw for c in _row_cells(layout, number)[1]}
-
-
 def cell_style(layout: SheetLayout, row: int, col: int) -> bytes | None:
     if row not in layout.rows:
         return None
@@ -515,9 +508,21 @@ class PatchedWorkbook:
     source: bytes
     member: str
     new_xml: bytes
+    _built: bytes | None = None
+
+    def to_bytes(self) -> bytes:
+        if self._built is None:
+            buffer = io.BytesIO()
+            self._write(buffer)
+            self._built = buffer.getvalue()
+        return self._built
 
     def save(self, path) -> None:
-        with zipfile.ZipFile(io.BytesIO(self.source)) as src, zipfile.ZipFile(path, "w", allowZip64=True) as out:
+        with open(path, "wb") as fh:
+            fh.write(self.to_bytes())
+
+    def _write(self, target) -> None:
+        with zipfile.ZipFile(io.BytesIO(self.source)) as src, zipfile.ZipFile(target, "w", allowZip64=True) as out:
             for info in src.infolist():
                 data = self.new_xml if info.filename == self.member else src.read(info)
                 copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
