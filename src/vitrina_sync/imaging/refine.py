@@ -94,9 +94,10 @@ def refine_alpha(
     alpha = (coarse > 0.5).astype(np.float32)
     if not params.get("refine", True):
         return coarse.clip(0.0, 1.0)
-    band = (
-        resample_float(edge_band(p_work, r).astype(np.float32), size, work_box, nearest=True) > 0.5
-    )
+    # nearest-neighbour resampling of the 0/1 band as an 8-bit image: the same pixel mapping as a
+    # float map, a quarter of the memory traffic
+    band_img = Image.fromarray(edge_band(p_work, r).view(np.uint8), "L")
+    band = np.asarray(band_img.resize(size, Image.Resampling.NEAREST, box=work_box)).view(bool)
     if not band.any():
         return alpha
     target = (p_work > 0.5).astype(np.float32) if params.get("refine_hard", False) else p_work
