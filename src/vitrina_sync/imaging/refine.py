@@ -96,15 +96,21 @@ def refine_alpha(
         return coarse.clip(0.0, 1.0)
     # nearest-neighbour resampling of the 0/1 band as an 8-bit image: the same pixel mapping as a
     # float map, a quarter of the memory traffic
-    band_img = Image.fromarray(edge_band(p_work, r).view(np.uint8), "L")
+    work_band = edge_band(p_work, r)
+    band_img = Image.fromarray(work_band.view(np.uint8), "L")
     band = np.asarray(band_img.resize(size, Image.Resampling.NEAREST, box=work_box)).view(bool)
     if not band.any():
         return alpha
     target = (p_work > 0.5).astype(np.float32) if params.get("refine_hard", False) else p_work
-    mean_a, mean_b = guided_coefficients(work_rgb.astype(np.float32) / 255.0, target, r, eps)
+    # The coefficients are only sampled near the band: fit them on the band's box (plus both box
+    # filters' reach and the bilinear neighbour), not on the whole photo.
+    t0, b0, l0, r0 = _reach(work_band, work_box, 2 * r + 3)
+    guide_crop = work_rgb[t0:b0, l0:r0].astype(np.float32) / 255.0
+    mean_a, mean_b = guided_coefficients(guide_crop, target[t0:b0, l0:r0], r, eps)
     ys, xs = np.nonzero(band)
     guide = region[ys, xs].astype(np.float32) / 255.0
-    coeffs = _work_grid(mean_b.shape, ys, xs, size, work_box)(np.dstack([mean_b, mean_a]))
+    shifted = (work_box[0] - l0, work_box[1] - t0, work_box[2] - l0, work_box[3] - t0)
+    coeffs = _work_grid(mean_b.shape, ys, xs, size, shifted)(np.dstack([mean_b, mean_a]))
     q = coeffs[:, 0].copy()
     for c in range(3):
         q += coeffs[:, 1 + c] * guide[:, c]
@@ -116,6 +122,25 @@ def refine_alpha(
         unsure = (q > 0.0) & (q < 1.0)
         _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]))
     return alpha
+
+
+def _reach(work_band: np.ndarray, work_box, margin: int):
+    """Rows/columns (top, bottom, left, right) of the work map covering the band's pixels inside
+    the region's box, grown by `margin` and kept inside the map."""
+    h, w = work_band.shape
+    l, t, r, b = work_box
+    top, bottom = max(0, int(np.floor(t)) - 1), min(h, int(np.ceil(b)) + 1)
+    left, right = max(0, int(np.floor(l)) - 1), min(w, int(np.ceil(r)) + 1)
+    inside = work_band[top:bottom, left:right]
+    rows, cols = np.nonzero(inside.any(axis=1))[0], np.nonzero(inside.any(axis=0))[0]
+    if len(rows) == 0:
+        return 0, h, 0, w
+    return (
+        max(0, top + int(rows[0]) - margin),
+        min(h, top + int(rows[-1]) + 1 + margin),
+        max(0, left + int(cols[0]) - margin),
+        min(w, left + int(cols[-1]) + 1 + margin),
+    )
 
 
 def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, at=None) -> None:
