@@ -313,3 +313,32 @@ def test_card_bad_background_spec_is_a_row_error(card):
         run(card, scene("box", "light", (200, 300)).image, background="gradient:#fff")
     with pytest.raises(RowError, match="not a #RRGGBB"):
         run(card, scene("box", "light", (200, 300)).image, background="teal-ish")
+
+
+def test_composite_opaque_copy_on_a_canvas_view_matches_a_masked_copy():
+    """The opaque pixels are copied row-wise into the canvas view; the result must be exactly
+    np.copyto with the mask, and pixels outside the region untouched."""
+    rng = np.random.default_rng(11)
+    source = rng.integers(0, 256, (60, 80, 3)).astype(np.uint8)
+    alpha = np.zeros((60, 80), np.float32)
+    alpha[10:50, 5:70] = 1.0
+    alpha[20:30, 30:40] = 0.0  # a hole
+    alpha[9, 5:70] = 0.5  # a soft edge
+    region = compose.Region((20, 30, 100, 90), (0.0, 0.0, 80.0, 60.0))
+    canvas = np.full((120, 150, 3), 255, np.uint8)
+    want = canvas.copy()
+    np.copyto(want[30:90, 20:100], source, where=(alpha >= 1.0)[..., None])
+    want[30 + 9, 25:90] = np.clip(source[9, 5:70] * 0.5 + 255 * 0.5 + 0.5, 0, 255).astype(np.uint8)
+    compose.composite(canvas, source, alpha, region)
+    assert np.array_equal(canvas, want)
+
+
+def test_white_region_background_is_white_and_card_is_a_copy():
+    region = compose.Region((10, 20, 50, 70), (0.0, 0.0, 40.0, 50.0))
+    canvas = np.full((100, 100, 3), 255, np.uint8)
+    bg = WhiteMode().region_background(canvas, region)
+    assert bg.shape == (50, 40, 3) and (bg == 255).all()
+    grey = np.full((100, 100, 3), 200, np.uint8)
+    copy = CardMode().region_background(grey, region)
+    grey[20:70, 10:50] = 0  # compositing draws on the canvas afterwards
+    assert (copy == 200).all()

@@ -155,3 +155,46 @@ def test_summary_and_json():
     assert bad["flags"] == ["fill 0.70 != 0.85"]
     assert bad["summary"] == "dE 0.0 | halo 0.00 | fill 0.70 | fill 0.70 != 0.85"
     json.dumps(report)
+
+
+# Fast paths of the QA figures: each must give the answer of the plain computation.
+
+
+def test_delta_e_below_matches_the_full_ciede2000_test():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (20000, 3)).astype(np.uint8)
+    b = np.clip(a + rng.normal(0, 3, a.shape), 0, 255)  # float, mostly close pairs
+    far = rng.integers(0, 256, (20000, 3)).astype(np.uint8)
+    for other in (b, far, far.astype(np.float64)):
+        for limit in (1.0, 2.5, 4.0):
+            want = colour.delta_e_rgb(a, other) < limit
+            assert np.array_equal(colour.delta_e_below(a, other, limit), want)
+    assert np.abs(colour.srgb_lightness(a) - colour.srgb_to_lab(a)[:, 0]).max() < 1e-9
+
+
+def test_colour_drift_fast_path_matches_the_sampled_computation():
+    sc = scene("box", "green", (300, 400))
+    src = np.asarray(sc.image)
+    opaque = sc.alpha >= 1.0
+    out = src.copy()
+    out[~opaque] = 255  # only non-opaque pixels changed: the lock holds
+    assert qa.colour_drift(src, out, opaque) == (0.0, 0.0)
+    ys, xs = np.nonzero(opaque)
+    out[ys[::50], xs[::50]] = (0, 0, 255)  # some locked pixels broken
+    mean, p95 = qa.colour_drift(src, out, opaque)
+    assert mean > 0.5 and mean == pytest.approx(
+        float(colour.delta_e_rgb(src[ys, xs], out[ys, xs]).mean()), rel=1e-9
+    )
+    strided = np.full((500, 700, 3), 255, np.uint8)[50:450, 100:400]  # a canvas view, as white mode
+    strided[...] = out
+    assert qa.colour_drift(src, strided, opaque) == (mean, p95)
+
+
+def test_halo_with_a_broadcast_background_equals_the_full_array():
+    sc = scene("bottle", "green", (1000, 1400))  # over HALO_FULL_SIDE: the reduced path too
+    src = np.asarray(sc.image)
+    grown = ndimage.binary_dilation(sc.alpha > 0.5, iterations=6).astype(np.float32)
+    haloed = _composite(sc, grown)
+    full = np.full_like(src, 255)
+    plain = np.broadcast_to(np.full(3, 255, np.uint8), src.shape)
+    assert qa.halo(src, haloed, grown, plain) == qa.halo(src, haloed, grown, full) > 0.2
