@@ -236,6 +236,7 @@ class XlsxCatalog:
             try:
                 book = CalamineWorkbook.from_filelike(io.BytesIO(data))
                 sheet = locate_sheet(book.get_sheet_by_name(title), needed)
+                book.close()
             except (CalamineError, OSError, ValueError) as exc:
                 raise CatalogError(f"cannot read {self.path.name}: {exc}") from None
             self.sheet_name = title
@@ -269,7 +270,11 @@ class XlsxCatalog:
             with _patching():
                 new_xml = xlsx_patch.patch_sheet_xml(layout, writes, styles=styles, new_columns=new_columns,
                                                      new_width=APPENDED_WIDTH)
-        patched = xlsx_patch.PatchedWorkbook(data, member, new_xml)
+            with _patching():
+                patched = xlsx_patch.PatchedWorkbook(data, member, new_xml)
+                patched.to_bytes()
+            patched.new_xml = b""  # built into the zip; drop the big copies before reading it back
+            del new_xml, layout, sheet_xml
         with _patching():
             verify_patch(patched.to_bytes(), title, writes, sheet.header_row)
         report.notes.append(f"write-back: patched {member} in place (inline strings); every other part unchanged")
