@@ -547,3 +547,19 @@ def test_excel_table_beside_the_appended_columns_is_patched(tmp_path, settings):
     assert after["xl/tables/table1.xml"] == before["xl/tables/table1.xml"]
     ws = load_workbook(path).active
     assert ws["C3"].value == "x" and ws.tables["Goods"].ref == "A1:C3"
+
+
+def test_header_lost_in_the_patch_is_caught_by_the_read_back(tmp_path, settings, monkeypatch):
+    from vitrina_sync.catalog import xlsx_patch
+
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
+    real_patch = xlsx_patch.patch_sheet_xml
+
+    def clobber_sku_header(layout, writes, **kw):
+        return real_patch(layout, {**writes, (1, 1): "not a key"}, **kw)
+
+    monkeypatch.setattr(xlsx_patch, "patch_sheet_xml", clobber_sku_header)
+    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "x"})])
+    assert any("openpyxl round trip" in n and "header is no longer" in n for n in report.notes), report.notes
+    ws = load_workbook(path).active
+    assert ws["A1"].value == "SKU" and ws.cell(2, [c.value for c in ws[1]].index("Status") + 1).value == "x"
