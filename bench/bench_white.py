@@ -218,8 +218,11 @@ def main() -> None:
     t_ours, qas = ours(files, args.threads)
     c2 = cpu_self()
     rembg = None if args.skip_rembg else rembg_cli(folder)
-    job = job_path(files, args.job_path, args.onnx_threads) if args.job_path else None
     n = len(files)
+    job = job_path(files, args.job_path, args.onnx_threads) if args.job_path else None
+    # the same run on the first 8 photos: (48-photo time - 8-photo time) / 40 is the job path's
+    # steady cost per photo, without worker start-up (imports, session) and sync/write-back
+    short = job_path(files[:8], args.job_path, args.onnx_threads) if job and n > 8 else None
     rows = [
         ("decode + u2netp inference floor (sequential)", t_floor, c1 - c0),
         (
@@ -253,6 +256,12 @@ def main() -> None:
         )
     if job:
         print(f"job path / floor wall time: {job[0] / t_floor:.2f}x; statuses {job[2]}")
+    if short:
+        marginal = (job[0] - short[0]) / (n - 8)
+        print(
+            f"job path, 8 photos: {short[0]:.1f} s; marginal {marginal:.3f} s/photo "
+            f"({marginal / (t_floor / n):.2f}x the floor; fixed cost ~{short[0] - 8 * marginal:.1f} s)"
+        )
         if rembg:
             print(f"job path vs rembg speed (wall): {rembg[0] / job[0]:.2f}x")
     flagged = sum(1 for q in qas if q["flags"])
