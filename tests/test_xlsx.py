@@ -15,6 +15,15 @@ from vitrina_sync.catalog import RowUpdate, open_catalog
 from vitrina_sync.errors import CatalogError, CatalogLocked
 
 
+@pytest.fixture(autouse=True, params=["patch", "openpyxl"])
+def write_path(request, monkeypatch):
+    """Every test here runs against both write-back paths: the XML patch and its openpyxl fallback."""
+    from vitrina_sync.catalog import xlsx as xlsx_mod
+
+    monkeypatch.setattr(xlsx_mod, "USE_PATCH", request.param == "patch")
+    return request.param
+
+
 def rich_catalog(path):
     wb = Workbook()
     ws = wb.active
@@ -186,6 +195,7 @@ def test_missing_file_and_missing_sku_column_are_catalog_errors(tmp_path, settin
 def test_patch_and_openpyxl_paths_write_the_same_workbook_values(tmp_path, settings, monkeypatch):
     from vitrina_sync.catalog import xlsx as xlsx_mod
 
+    monkeypatch.setattr(xlsx_mod, "USE_PATCH", True)
     updates = [
         RowUpdate("00123", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0", "message": "a\x00b"}),
         RowUpdate('=HYPERLINK("http://x")', {"message": "+1 & @SUM"}),
@@ -227,3 +237,11 @@ def test_lock_file_appearing_while_we_save_is_waited_out(tmp_path, settings, mon
     assert report.written == ["A"] and report.retries >= 1 and len(calls) >= 2
     ws = load_workbook(path).active
     assert ws.cell(2, [c.value for c in ws[1]].index("Status") + 1).value == "x"
+
+
+def test_report_notes_say_which_write_back_path_ran(tmp_path, settings, write_path):
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "photos/mug.jpg"]])
+    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "x"})])
+    said = "write-back: patched xl/worksheets/sheet1.xml" if write_path == "patch" else "write-back: openpyxl round trip"
+    path_notes = [n for n in report.notes if n.startswith("write-back:")]
+    assert len(path_notes) == 1 and path_notes[0].startswith(said), report.notes
