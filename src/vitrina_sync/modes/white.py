@@ -34,6 +34,7 @@ class Cut:
     alpha: np.ndarray  # refined alpha on the region, quantised to 1/255 steps
     p_work: np.ndarray  # the model's own alpha at work resolution (for uncertainty)
     fit: dict  # local product/background colours at the edge (refine -> decontamination)
+    levels: np.ndarray | None = None  # alpha as the stored 8-bit mask (round(alpha * 255))
 
 
 def _model(preset, settings) -> str:
@@ -88,8 +89,9 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
         own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
         alpha = np.minimum(alpha, own)
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
-    alpha = np.round(alpha * 255.0) / 255.0  # the stored mask's steps: 255 <=> exactly opaque
-    return Cut(placement, region, source, alpha.astype(np.float32), p_work, fit)
+    levels = np.round(alpha * 255.0)  # the stored mask's steps: 255 <=> exactly opaque
+    alpha = (levels / 255.0).astype(np.float32, copy=False)
+    return Cut(placement, region, source, alpha, p_work, fit, levels.astype(np.uint8))
 
 
 def geometry(cut: Cut) -> dict:
@@ -136,7 +138,9 @@ class WhiteMode:
         shadow = compose.contact_shadow(cut.alpha) if preset.get("shadow") else None
         compose.composite(canvas_rgb, cut.source, cut.alpha, cut.region, edge, shadow)
         mask = np.zeros((canvas[1], canvas[0]), np.uint8)
-        mask[t:b, l:r] = np.round(cut.alpha * 255.0).astype(np.uint8)
+        mask[t:b, l:r] = (
+            cut.levels if cut.levels is not None else np.round(cut.alpha * 255.0).astype(np.uint8)
+        )
         figures = self.figures(rgb, cut, canvas_rgb, mask, new_bg, shadow)
         target = float(preset.get("fill", 0.85))
         report = qa.finish(figures, ctx.settings, ctx.category, target, preset)
