@@ -324,6 +324,15 @@ def patch_sheet_xml(
         start = layout.rows[number][0]
         attrs, cells, trailing, end = _row_cells(layout, number)
         existing = {c.col: c for c in cells}
+        # Positions become explicit in a row we rebuild (a reader never has to count cells).
+        if _R_ATTR.search(attrs) is None:
+            attrs = b' r="%d"' % number + attrs
+        open_tag = b"<" + prefix + b"c"
+        for cell in cells:
+            if _R_ATTR.search(cell.attrs) is None:
+                ref = f"{col_letter(cell.col)}{number}".encode()
+                cell.raw = open_tag + b' r="' + ref + b'"' + cell.raw[len(open_tag) :]
+                cell.attrs = b' r="' + ref + b'"' + cell.attrs
         for col, value in by_row[number].items():
             max_col = max(max_col, col)
             ref = f"{col_letter(col)}{number}"
