@@ -574,3 +574,15 @@ def test_header_lost_in_the_patch_is_caught_by_the_read_back(tmp_path, settings,
     assert any("openpyxl round trip" in n and "header is no longer" in n for n in report.notes), report.notes
     ws = load_workbook(path).active
     assert ws["A1"].value == "SKU" and ws.cell(2, [c.value for c in ws[1]].index("Status") + 1).value == "x"
+
+
+def test_literal_ooxml_escape_sequence_is_kept_literal(tmp_path, settings):
+    """Excel and calamine read _xHHHH_ as a character; text that contains one is written escaped
+    (_x005F_xHHHH_), so the cell shows what we wrote. (openpyxl's round trip writes it raw and the
+    cell then reads 'lit A end'.)"""
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
+    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"message": "lit _x0041_ end"})])
+    assert any("write-back: patched" in n for n in report.notes), report.notes
+    grid = calamine_grid(path)
+    assert grid[1][grid[0].index("Message")] == "lit _x0041_ end"
+    assert b"lit _x005F_x0041_ end" in members(path)[SHEET1]

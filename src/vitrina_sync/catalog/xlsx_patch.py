@@ -102,7 +102,12 @@ def xml_text(value: str) -> str:
     return INVALID_XML_CHARS.sub("", value)
 
 
+_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
 def _escape(text: str) -> bytes:
+    # Excel (and calamine) read _xHHHH_ as the character U+HHHH; a literal one is written _x005F_xHHHH_.
+    text = _OOXML_ESCAPE.sub(r"_x005F_\1", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     return text.encode("utf-8")
 
