@@ -586,3 +586,11 @@ def test_literal_ooxml_escape_sequence_is_kept_literal(tmp_path, settings):
     grid = calamine_grid(path)
     assert grid[1][grid[0].index("Message")] == "lit _x0041_ end"
     assert b"lit _x005F_x0041_ end" in members(path)[SHEET1]
+
+
+def test_text_longer_than_an_excel_cell_is_cut_at_the_limit(tmp_path, settings):
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
+    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"message": "x" * 40_000})])
+    assert any("write-back: patched" in n for n in report.notes), report.notes
+    grid = calamine_grid(path)
+    assert grid[1][grid[0].index("Message")] == "x" * 32_767

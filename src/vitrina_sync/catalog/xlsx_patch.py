@@ -97,9 +97,12 @@ def _drop_attr(attrs: bytes, name: bytes) -> bytes:
     return re.sub(rb"\s" + re.escape(name) + rb"""\s*=\s*(["']).*?\1""", b"", attrs, flags=re.DOTALL)
 
 
+EXCEL_CELL_CHARS = 32_767  # Excel's limit on one cell's text; longer text makes it repair the file
+
+
 def xml_text(value: str) -> str:
-    """Text as XML character data can carry it (control characters and the like stripped)."""
-    return INVALID_XML_CHARS.sub("", value)
+    """Text as a cell can carry it: control characters and the like stripped, cut at Excel's limit."""
+    return INVALID_XML_CHARS.sub("", value)[:EXCEL_CELL_CHARS]
 
 
 _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
