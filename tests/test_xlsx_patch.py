@@ -594,3 +594,12 @@ def test_text_longer_than_an_excel_cell_is_cut_at_the_limit(tmp_path, settings):
     assert any("write-back: patched" in n for n in report.notes), report.notes
     grid = calamine_grid(path)
     assert grid[1][grid[0].index("Message")] == "x" * 32_767
+
+
+def test_whole_row_dimension_does_not_push_appended_columns_off_the_sheet(tmp_path, settings):
+    path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
+    rewrite_member(path, SHEET1, lambda x: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD2"', x))
+    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "x"})])
+    assert any("write-back: patched" in n for n in report.notes), report.notes
+    grid = calamine_grid(path)
+    assert grid[0][6] == "Status" and grid[1][6] == "x"  # right after the six people's columns

@@ -247,7 +247,10 @@ class XlsxCatalog:
             new_columns = []
             if missing:
                 with _patching():
-                    last = max(len(sheet.headers), layout.width, xlsx_patch.row_width(layout, header))
+                    # The used range per <dimension> also counts columns that only carry a style
+                    # (openpyxl's max_column does too); a whole-row dimension (..XFD) is ignored.
+                    dim_width = layout.width if layout.width + len(missing) <= xlsx_patch.MAX_COL else 0
+                    last = max(len(sheet.headers), dim_width, xlsx_patch.row_width(layout, header))
                     model = xlsx_patch.cell_style(layout, header, max(1, len(sheet.headers)))
                     tables = xlsx_patch.table_ranges(zf.read, member, sheet_xml)
                 sheet.headers.extend([""] * (last - len(sheet.headers)))

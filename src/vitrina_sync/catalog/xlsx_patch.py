@@ -26,6 +26,7 @@ from defusedxml import ElementTree as SafeET
 # XML 1.0 cannot carry C0 controls other than tab/newline/CR, lone surrogates or U+FFFE/U+FFFF.
 INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
+MAX_COL = 16_384  # XFD
 _NAME = rb"[A-Za-z_][\w.\-]*"
 _SHEETDATA = re.compile(rb"<(?:(" + _NAME + rb"):)?sheetData(?=[\s/>])[^>]*?(/?)>")
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]+)$")
@@ -78,7 +79,7 @@ def parse_range(ref: str) -> tuple[int, int, int, int]:
         else:
             ends.append(parse_ref(part))
     (r1, c1), (r2, c2) = ends
-    return r1 or 1, c1 or 1, r2 or 1_048_576, c2 or 16_384
+    return r1 or 1, c1 or 1, r2 or 1_048_576, c2 or MAX_COL
 
 
 def _attr(attrs: bytes, name: bytes) -> bytes | None:
@@ -171,8 +172,7 @@ def scan_sheet(xml: bytes) -> SheetLayout:
     if close < 0:
         raise PatchUnsupported("worksheet XML has no </sheetData>")
     data_start, data_end = sd.end(), close
-    body = xml[data_start:data_end]
-    if b"<!--" in body or b"<![CDATA[" in body or b"<?" in body:
+    if any(xml.find(mark, data_start, data_end) >= 0 for mark in (b"<!--", b"<![CDATA[", b"<?")):
         raise PatchUnsupported("comments, CDATA or processing instructions inside <sheetData>")
     rows: dict[int, tuple[int, int, bool]] = {}
     previous = 0
@@ -310,7 +310,7 @@ def patch_sheet_xml(
     prefix = layout.prefix
     by_row: dict[int, dict[int, str]] = {}
     for (row, col), value in writes.items():
-        if row < 1 or col < 1 or col > 16_384:
+        if row < 1 or col < 1 or col > MAX_COL:
             raise PatchUnsupported(f"cell ({row}, {col}) is outside a worksheet")
         by_row.setdefault(row, {})[col] = value
         rng = _inside(layout.formula_ranges, row, col)
