@@ -192,6 +192,44 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, a
     alpha[ys, xs] = np.where(blended < tiny, 0.0, np.where(blended > 1.0 - tiny, 1.0, blended))
 
 
+_KERNEL: list = []
+
+
+def _kernel():
+    """The compiled bilinear gather (numba, which rembg's pymatting already brings), or None.
+
+    Same float32 operations in the same order as Grid's numpy path, so the same bits. Compiled
+    with cache=True (a cold compile takes seconds): warm() loads it when a worker starts, so it
+    never lands on a job.
+    """
+    if not _KERNEL:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - numba comes with rembg
+            _KERNEL.append(None)
+            return None
+
+        @numba.njit(cache=True, nogil=True)
+        def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compiled
+            one = np.float32(1.0)
+            for j in range(i00.shape[0]):
+                wx, wy = fx[j], fy[j]
+                ox, oy = one - wx, one - wy
+                for c in range(flat.shape[1]):
+                    top = flat[i00[j], c] * ox + flat[i01[j], c] * wx
+                    bottom = flat[i10[j], c] * ox + flat[i11[j], c] * wx
+                    out[j, c] = top * oy + bottom * wy
+
+        _KERNEL.append(gather)
+    return _KERNEL[0]
+
+
+def warm() -> None:
+    """Compile (or load from numba's cache) the band kernels, before the first job."""
+    grid = Grid((2, 2), np.zeros(1), np.zeros(1))
+    grid(np.zeros((2, 2, 1), np.float32))
+
+
 class Grid:
     """Bilinear sample positions (float pixel coordinates, edges clamped) on an (h, w) map.
 
@@ -214,6 +252,12 @@ class Grid:
 
     def __call__(self, arr: np.ndarray) -> np.ndarray:
         h, w = self.shape
+        kernel = _kernel()
+        if kernel is not None and arr.dtype == np.float32:
+            flat = np.ascontiguousarray(arr).reshape(h * w, -1)
+            out = np.empty((len(self.i00), flat.shape[1]), np.float32)
+            kernel(flat, self.i00, self.i01, self.i10, self.i11, self.fy, self.fx, out)
+            return out if arr.ndim == 3 else out[:, 0]
         flat = arr.reshape(h * w, -1) if arr.ndim == 3 else arr.reshape(h * w)
         fy, fx = self.fy, self.fx
         if arr.ndim == 3:
