@@ -44,6 +44,7 @@ models: $(VENV)/.base
 # rembg imports pymatting, whose numba kernels compile on first import (~60 s once).
 warm: $(VENV)/.base
 	$(PY) -c "import rembg" 2>/dev/null || true
+	$(PY) -c "from vitrina_sync.imaging import refine; refine.warm()"
 
 demo: install models warm
 	$(VS) run examples/catalog.xlsx
@@ -61,6 +62,9 @@ bench: install-test models warm
 	$(PY) bench/bench_webhook.py
 	$(PY) bench/bench_review.py
 	$(PY) bench/bench_gen_overhead.py
+	@# GPU only: each says so and exits 2 where torch sees no CUDA device
+	-$(PY) bench/gpu_checks.py
+	-$(PY) bench/gpu_scene.py
 
 lint:
 	$(VENV)/bin/ruff check src tests plugins bench

@@ -237,6 +237,22 @@ def test_gpu_bench_dry_run_and_refusal_without_cuda(capsys):
         assert "needs a CUDA GPU" in capsys.readouterr().out
 
 
+def test_gpu_checks_smoke_run_on_cpu(capsys):
+    """bench/gpu_checks.py (the checks a GPU machine runs) goes through production's loader; on
+    CPU its --cpu smoke run must pass the same checks, bar the dtype and the memory one."""
+    checks = _bench("gpu_checks")
+    assert checks.main(["--cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "smoke run done" in out
+    for name in ("device picked by the loader: cpu, float32", "same seeds, same bytes",
+                 "product pixels locked: max |difference| on the opaque product 0"):  # fmt: skip
+        assert f"PASS  {name}" in out
+    import torch
+
+    if not torch.cuda.is_available():
+        assert checks.main([]) == 2
+
+
 def test_gpu_bench_configs_are_the_real_sizes():
     import torch
     from diffusers import UNet2DConditionModel
