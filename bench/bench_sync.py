@@ -74,22 +74,68 @@ def make_catalog(rows: int, photos: list[str]) -> Path:
     path = OUT / f"catalog-{rows}.xlsx"
     if path.exists():
         return path
-    ctx = PlanContext(settings_for(OUT), OUT, OUT / "vitrina-out", plugins.modes(), {"kaspi", "ozon", "wildberries"},
-                      FileHashCache())
+    ctx = PlanContext(
+        settings_for(OUT),
+        OUT,
+        OUT / "vitrina-out",
+        plugins.modes(),
+        {"kaspi", "ozon", "wildberries"},
+        FileHashCache(),
+    )
     fps = {}
     for p in photos:
         fps[p] = plan_row(Row(2, {"sku": "x", "source": p}), ctx).fingerprint
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Catalog")
-    ws.append(["SKU", "Source", "Mode", "Preset", "Marketplaces", "Category", "Status", "Result", "AI version",
-               "QA", "Audit", "Fingerprint", "Message", "Updated", "Decision fingerprint", "Decision", "Approver",
-               "Review date", "Reject reason"])
+    ws.append(
+        [
+            "SKU",
+            "Source",
+            "Mode",
+            "Preset",
+            "Marketplaces",
+            "Category",
+            "Status",
+            "Result",
+            "AI version",
+            "QA",
+            "Audit",
+            "Fingerprint",
+            "Message",
+            "Updated",
+            "Decision fingerprint",
+            "Decision",
+            "Approver",
+            "Review date",
+            "Reject reason",
+        ]
+    )
     for i in range(rows):
         src = photos[i % len(photos)]
         fp = fps[src]
-        ws.append([f"SKU-{i:06d}", src, "white", "", "kaspi, ozon", "kitchen", "needs_review",
-                   f"vitrina-out/SKU-{i:06d}/{fp[:12]}/main.jpg", "vitrina-sync 1 | rembg u2netp | white",
-                   "dE 0.3 | halo 0.01 | fill 0.85 | ok", "", fp, "", "2026-11-26 12:00 UTC", "", "", "", "", ""])
+        ws.append(
+            [
+                f"SKU-{i:06d}",
+                src,
+                "white",
+                "",
+                "kaspi, ozon",
+                "kitchen",
+                "needs_review",
+                f"vitrina-out/SKU-{i:06d}/{fp[:12]}/main.jpg",
+                "vitrina-sync 1 | rembg u2netp | white",
+                "dE 0.3 | halo 0.01 | fill 0.85 | ok",
+                "",
+                fp,
+                "",
+                "2026-11-26 12:00 UTC",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
     wb.save(path)
     return path
 
@@ -115,7 +161,12 @@ def one_sync(path: Path) -> dict:
     summary = sync_once(session)
     session.close(stop_redis=False)
     assert summary.queued == 0 and summary.changed == 0, (summary.queued, summary.changed)
-    return {"seconds": time.perf_counter() - t, "startup": startup, "rows": summary.rows, "peak_mb": peak_mb()}
+    return {
+        "seconds": time.perf_counter() - t,
+        "startup": startup,
+        "rows": summary.rows,
+        "peak_mb": peak_mb(),
+    }
 
 
 def one_writeback(path: Path, how: str = "patch") -> dict:
@@ -127,8 +178,12 @@ def one_writeback(path: Path, how: str = "patch") -> dict:
     shutil.copy(path, work)
     cat = open_catalog(str(work), settings_for(path.parent))
     step = max(1, int(path.stem.split("-")[1]) // 50)
-    updates = [RowUpdate(f"SKU-{i:06d}", {"status": "needs_review", "qa": "dE 0.2 | ok", "message": "bench"})
-               for i in range(0, step * 50, step)]
+    updates = [
+        RowUpdate(
+            f"SKU-{i:06d}", {"status": "needs_review", "qa": "dE 0.2 | ok", "message": "bench"}
+        )
+        for i in range(0, step * 50, step)
+    ]
     t = time.perf_counter()
     report = cat.write_back(updates)
     seconds = time.perf_counter() - t
@@ -158,9 +213,14 @@ def one_e2e(n: int) -> dict:
     t = time.perf_counter()
     summary = run(str(folder / "catalog.xlsx"), settings_for(folder), workers=2, progress=False)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "rows": summary.processed, "images_per_min": 60 * summary.processed / seconds,
-            "model_loads": sorted(summary.model_loads.values()), "statuses": dict(summary.statuses),
-            "peak_mb": peak_mb()}
+    return {
+        "seconds": seconds,
+        "rows": summary.processed,
+        "images_per_min": 60 * summary.processed / seconds,
+        "model_loads": sorted(summary.model_loads.values()),
+        "statuses": dict(summary.statuses),
+        "peak_mb": peak_mb(),
+    }
 
 
 def child(kind: str, arg: str, how: str = "") -> dict:
@@ -178,7 +238,9 @@ def main() -> None:
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--arg", help=argparse.SUPPRESS)
     parser.add_argument("--how", default="patch", help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=["writeback"], help="writeback: only the write-back table (both paths)")
+    parser.add_argument(
+        "--only", choices=["writeback"], help="writeback: only the write-back table (both paths)"
+    )
     args = parser.parse_args()
     if args.one:
         fn = {"openpyxl": one_openpyxl, "sync": one_sync}.get(args.one)
@@ -194,17 +256,23 @@ def main() -> None:
     photos = make_photos(OUT / "photos", args.photos)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.only == "writeback":
-        print("| rows | write-back 50, openpyxl round trip s | peak MiB | write-back 50, XML patch s | peak MiB | speed-up |")
+        print(
+            "| rows | write-back 50, openpyxl round trip s | peak MiB | write-back 50, XML patch s | peak MiB | speed-up |"
+        )
         print("|---:|---:|---:|---:|---:|---:|")
         for size in sizes:
             path = make_catalog(size, photos)
             old = child("writeback", str(path), "openpyxl")
             new = child("writeback", str(path), "patch")
-            print(f"| {size:,} | {old['seconds']:.2f} | {old['peak_mb']:.0f} | {new['seconds']:.2f} | {new['peak_mb']:.0f} "
-                  f"| {old['seconds'] / new['seconds']:.1f}x |")
+            print(
+                f"| {size:,} | {old['seconds']:.2f} | {old['peak_mb']:.0f} | {new['seconds']:.2f} | {new['peak_mb']:.0f} "
+                f"| {old['seconds'] / new['seconds']:.1f}x |"
+            )
         return
-    print("| rows | openpyxl read-only s | sync s | sync / floor | + start-up s | sync peak MiB "
-          "| write-back 50 (openpyxl) s | peak MiB | write-back 50 (XML patch) s | peak MiB |")
+    print(
+        "| rows | openpyxl read-only s | sync s | sync / floor | + start-up s | sync peak MiB "
+        "| write-back 50 (openpyxl) s | peak MiB | write-back 50 (XML patch) s | peak MiB |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     nan = {"seconds": float("nan"), "peak_mb": float("nan")}
     for size in sizes:
@@ -214,12 +282,16 @@ def main() -> None:
         sync = child("sync", str(path))
         old = child("writeback", str(path), "openpyxl") if size >= 10000 else nan
         new = child("writeback", str(path), "patch") if size >= 10000 else nan
-        print(f"| {size:,} | {floor['seconds']:.2f} | {sync['seconds']:.2f} | {sync['seconds'] / floor['seconds']:.2f} "
-              f"| {sync['startup']:.2f} | {sync['peak_mb']:.0f} | {old['seconds']:.2f} | {old['peak_mb']:.0f} "
-              f"| {new['seconds']:.2f} | {new['peak_mb']:.0f} |")
+        print(
+            f"| {size:,} | {floor['seconds']:.2f} | {sync['seconds']:.2f} | {sync['seconds'] / floor['seconds']:.2f} "
+            f"| {sync['startup']:.2f} | {sync['peak_mb']:.0f} | {old['seconds']:.2f} | {old['peak_mb']:.0f} "
+            f"| {new['seconds']:.2f} | {new['peak_mb']:.0f} |"
+        )
     e2e = child("e2e", str(args.photos))
-    print(f"\nend-to-end run, {e2e['rows']} photos 1500x2000, 2 workers: {e2e['seconds']:.1f} s, "
-          f"{e2e['images_per_min']:.1f} images/min, model loads per worker {e2e['model_loads']}, {e2e['statuses']}")
+    print(
+        f"\nend-to-end run, {e2e['rows']} photos 1500x2000, 2 workers: {e2e['seconds']:.1f} s, "
+        f"{e2e['images_per_min']:.1f} images/min, model loads per worker {e2e['model_loads']}, {e2e['statuses']}"
+    )
 
 
 if __name__ == "__main__":

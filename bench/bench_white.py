@@ -178,7 +178,14 @@ def job_path(files: list[Path], workers: int, onnx_threads: int) -> tuple[float,
     wb.save(folder / "catalog.xlsx")
     (folder / "vitrina.toml").write_text(f"onnx_threads = {onnx_threads}\nworkers = {workers}\n")
     exe = Path(sys.executable).with_name("vitrina-sync")
-    cmd = [str(exe), "run", str(folder / "catalog.xlsx"), "--workers", str(workers), "--no-progress"]
+    cmd = [
+        str(exe),
+        "run",
+        str(folder / "catalog.xlsx"),
+        "--workers",
+        str(workers),
+        "--no-progress",
+    ]
     cmd += ["--assets", str(files[0].parent)]
     start, cpu = time.perf_counter(), cpu_children()
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=folder)
@@ -221,7 +228,10 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.0, help="sensor noise std (levels)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
-        "--job-path", type=int, default=0, metavar="WORKERS",
+        "--job-path",
+        type=int,
+        default=0,
+        metavar="WORKERS",
         help="also time `vitrina-sync run` with this many worker processes (the job path)",
     )
     args = parser.parse_args()
@@ -261,8 +271,10 @@ def main() -> None:
     if job:
         rows.append(
             (
-                f"vitrina-sync run, {args.job_path} worker processes, onnx threads "
-                f"{args.onnx_threads} (job path, start-up included)",
+                (
+                    f"vitrina-sync run, {args.job_path} worker processes, onnx threads "
+                    f"{args.onnx_threads} (job path, start-up included)"
+                ),
                 job[0],
                 job[1],
             )

@@ -16,7 +16,9 @@ EXAMPLES = ROOT / "examples" / "photos"
 
 # Worker processes started by the code under test must find the test plugins too.
 sys.path.insert(0, str(TESTS))
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH", "")]))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(TESTS), os.environ.get("PYTHONPATH", "")])
+)
 os.environ.setdefault("VITRINA_PLUGIN_MODULES", "testplugins.slowmode")
 os.environ.setdefault("VITRINA_TEST_SLOW", "1")
 

@@ -28,7 +28,18 @@ def test_settings_command_lists_every_setting():
 def test_every_command_the_readme_names_exists():
     readme = (ROOT / "README.md").read_text("utf-8")
     named = set(re.findall(r"`vitrina-sync ([a-z]+)", readme))
-    assert {"run", "sync", "worker", "check", "models", "pack", "upload", "plugins", "serve", "users"} <= named
+    assert {
+        "run",
+        "sync",
+        "worker",
+        "check",
+        "models",
+        "pack",
+        "upload",
+        "plugins",
+        "serve",
+        "users",
+    } <= named
     for name in named:
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0, f"`vitrina-sync {name}` from the README does not exist"

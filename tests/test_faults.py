@@ -21,14 +21,23 @@ from vitrina_sync.runner import run, work_dir
 
 def slow_rows(n: int) -> list[list]:
     photos = ["mug", "bag", "ring", "bottle", "coffee", "chelsea"]
-    return [[f"K{i}", f"photos/{photos[i % len(photos)]}.jpg", "slow", "", "", ""] for i in range(n)]
+    return [
+        [f"K{i}", f"photos/{photos[i % len(photos)]}.jpg", "slow", "", "", ""] for i in range(n)
+    ]
 
 
 def sheet_status(path: Path) -> dict[str, tuple]:
     ws = load_workbook(path).active
     h = [c.value for c in ws[1]]
-    return {r[0]: (r[h.index("Status")], r[h.index("Fingerprint")], r[h.index("Result")], r[h.index("Message")])
-            for r in ws.iter_rows(min_row=2, values_only=True)}
+    return {
+        r[0]: (
+            r[h.index("Status")],
+            r[h.index("Fingerprint")],
+            r[h.index("Result")],
+            r[h.index("Message")],
+        )
+        for r in ws.iter_rows(min_row=2, values_only=True)
+    }
 
 
 class RunInThread(threading.Thread):
@@ -39,7 +48,7 @@ class RunInThread(threading.Thread):
     def run(self):
         try:
             self.summary = run(*self.args, progress=False, **self.kw)
-        except Exception as exc:  # the test inspects it
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
             self.error = exc
 
 
@@ -77,8 +86,11 @@ def busy_worker_pid(conn) -> int | None:
 
 def outputs(workspace: Path) -> dict[str, list[str]]:
     root = workspace / "vitrina-out"
-    return {d.name: sorted(p.name for p in d.iterdir() if not p.name.startswith(".")) for d in root.iterdir()
-            if d.is_dir() and not d.name.startswith(".")}
+    return {
+        d.name: sorted(p.name for p in d.iterdir() if not p.name.startswith("."))
+        for d in root.iterdir()
+        if d.is_dir() and not d.name.startswith(".")
+    }
 
 
 @pytest.fixture
@@ -101,12 +113,17 @@ def test_worker_killed_mid_job_the_row_is_finished_by_another_worker(workspace, 
     assert any("requeued 1 job" in n for n in runner.summary.notes), runner.summary.notes
 
 
-def test_embedded_redis_restarted_mid_run_completes_and_rerun_redoes_nothing(workspace, settings, slow):
+def test_embedded_redis_restarted_mid_run_completes_and_rerun_redoes_nothing(
+    workspace, settings, slow
+):
     catalog = write_catalog(workspace / "catalog.xlsx", slow_rows(4))
     runner = RunInThread(catalog, settings, workers=2)
     runner.start()
     conn = embedded_conn(workspace)
-    wait_for(lambda: conn.hlen(next(iter(conn.scan_iter("vitrina:results:*")), b"none")) >= 1, timeout=120)
+    wait_for(
+        lambda: conn.hlen(next(iter(conn.scan_iter("vitrina:results:*")), b"none")) >= 1,
+        timeout=120,
+    )
     pid = int(conn.info("server")["process_id"])
     os.kill(pid, signal.SIGKILL)  # Redis dies without a chance to save; its AOF has the queue
     runner.join(240)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from vitrina_sync.catalog import RowUpdate, open_catalog
-from vitrina_sync.columns import APPENDED_KEYS
 from vitrina_sync.catalog.gsheet import GoogleSheetCatalog, parse_spec
 from vitrina_sync.catalog.sheets_http import SheetsForbidden, SheetsUnavailable
+from vitrina_sync.columns import APPENDED_KEYS
 from vitrina_sync.errors import CatalogError, ConfigError
 from vitrina_sync.settings import load_settings
 

@@ -14,12 +14,21 @@ from vitrina_sync.plan import PlanContext, pack_eligibility, plan_sheet
 
 
 def ctx_for(workspace: Path, settings) -> PlanContext:
-    return PlanContext(settings, workspace, workspace / "out", plugins.modes(), {"kaspi", "wildberries", "ozon"},
-                       FileHashCache(), "test")
+    return PlanContext(
+        settings,
+        workspace,
+        workspace / "out",
+        plugins.modes(),
+        {"kaspi", "wildberries", "ozon"},
+        FileHashCache(),
+        "test",
+    )
 
 
 def sheet(*rows: dict) -> Sheet:
-    return Sheet([], {}, [Row(i + 2, {k: str(v) for k, v in r.items()}) for i, r in enumerate(rows)])
+    return Sheet(
+        [], {}, [Row(i + 2, {k: str(v) for k, v in r.items()}) for i, r in enumerate(rows)]
+    )
 
 
 def one(workspace, settings, **values):
@@ -29,20 +38,31 @@ def one(workspace, settings, **values):
 def test_new_row_is_queued_with_its_fingerprint(workspace, settings):
     plan = one(workspace, settings, sku="A1", source="photos/mug.jpg")
     assert plan.action == "enqueue"
-    assert plan.update.values == {"status": "queued", "fingerprint": plan.fingerprint, "message": ""}
+    assert plan.update.values == {
+        "status": "queued",
+        "fingerprint": plan.fingerprint,
+        "message": "",
+    }
     assert plan.task["source"] == str((workspace / "photos/mug.jpg").resolve())
     assert plan.task["queue"] == "cpu" and plan.task["preset"]["canvas"] == [400, 400]
 
 
 def test_finished_unchanged_row_is_left_alone(workspace, settings):
     fp = one(workspace, settings, sku="A1", source="photos/mug.jpg").fingerprint
-    plan = one(workspace, settings, sku="A1", source="photos/mug.jpg", status="needs_review", fingerprint=fp)
+    plan = one(
+        workspace,
+        settings,
+        sku="A1",
+        source="photos/mug.jpg",
+        status="needs_review",
+        fingerprint=fp,
+    )
     assert plan.action == "unchanged" and plan.update is None and plan.task is None
 
 
 def test_changed_source_bytes_requeue_exactly_that_row(workspace, settings):
     ctx = ctx_for(workspace, settings)
-    rows = [dict(sku="A1", source="photos/mug.jpg"), dict(sku="B2", source="photos/bag.jpg")]
+    rows = [{"sku": "A1", "source": "photos/mug.jpg"}, {"sku": "B2", "source": "photos/bag.jpg"}]
     first = plan_sheet(sheet(*rows), ctx)
     done = [dict(r, status="needs_review", fingerprint=p.fingerprint) for r, p in zip(rows, first)]
     data = (workspace / "photos/bag.jpg").read_bytes()
@@ -54,24 +74,29 @@ def test_changed_source_bytes_requeue_exactly_that_row(workspace, settings):
 
 def test_changed_mode_or_preset_changes_the_fingerprint(workspace, settings):
     base = one(workspace, settings, sku="A1", source="photos/mug.jpg").fingerprint
-    portrait = one(workspace, settings, sku="A1", source="photos/mug.jpg", preset="portrait").fingerprint
+    portrait = one(
+        workspace, settings, sku="A1", source="photos/mug.jpg", preset="portrait"
+    ).fingerprint
     assert base != portrait
 
 
 @pytest.mark.parametrize(
     "values, message",
     [
-        (dict(sku="", source="photos/mug.jpg"), "SKU is empty"),
-        (dict(sku="X", source="photos/nope.jpg"), "source file not found"),
-        (dict(sku="X", source="../../etc/passwd"), "leaves the asset folder"),
-        (dict(sku="X", source="/etc/passwd"), "relative to the asset folder"),
-        (dict(sku="X", source="C:/photos/a.jpg"), "relative to the asset folder"),
-        (dict(sku="X", source="photos\\mug.jpg"), "backslashes"),
-        (dict(sku="X", source="photos/mug.jpg", mode="sepia"), "unknown mode 'sepia'"),
-        (dict(sku="X", source="photos/mug.jpg", preset="huge"), "unknown preset 'huge'"),
-        (dict(sku="X", source="photos/mug.jpg", marketplaces="kaspi, amazon"), "unknown marketplace 'amazon'"),
-        (dict(sku="X", source="https://example.com/a.jpg"), "URLs are off"),
-        (dict(sku="X", source=""), "Source is empty"),
+        ({"sku": "", "source": "photos/mug.jpg"}, "SKU is empty"),
+        ({"sku": "X", "source": "photos/nope.jpg"}, "source file not found"),
+        ({"sku": "X", "source": "../../etc/passwd"}, "leaves the asset folder"),
+        ({"sku": "X", "source": "/etc/passwd"}, "relative to the asset folder"),
+        ({"sku": "X", "source": "C:/photos/a.jpg"}, "relative to the asset folder"),
+        ({"sku": "X", "source": "photos\\mug.jpg"}, "backslashes"),
+        ({"sku": "X", "source": "photos/mug.jpg", "mode": "sepia"}, "unknown mode 'sepia'"),
+        ({"sku": "X", "source": "photos/mug.jpg", "preset": "huge"}, "unknown preset 'huge'"),
+        (
+            {"sku": "X", "source": "photos/mug.jpg", "marketplaces": "kaspi, amazon"},
+            "unknown marketplace 'amazon'",
+        ),
+        ({"sku": "X", "source": "https://example.com/a.jpg"}, "URLs are off"),
+        ({"sku": "X", "source": ""}, "Source is empty"),
     ],
 )
 def test_row_errors_are_clear_and_per_row(workspace, settings, values, message):
@@ -90,22 +115,37 @@ def test_symlink_out_of_the_asset_root_is_refused(workspace, settings, tmp_path_
 
 
 def test_duplicate_skus_are_an_error_on_every_duplicate(workspace, settings):
-    plans = plan_sheet(sheet(dict(sku="D", source="photos/mug.jpg"), dict(sku="E", source="photos/mug.jpg"),
-                             dict(sku="D", source="photos/bag.jpg")), ctx_for(workspace, settings))
+    plans = plan_sheet(
+        sheet(
+            {"sku": "D", "source": "photos/mug.jpg"},
+            {"sku": "E", "source": "photos/mug.jpg"},
+            {"sku": "D", "source": "photos/bag.jpg"},
+        ),
+        ctx_for(workspace, settings),
+    )
     assert [p.action for p in plans] == ["invalid", "enqueue", "invalid"]
     assert "duplicate SKU 'D' (rows 2, 4)" in plans[0].message
     assert plans[0].update.all_duplicates
 
 
 def test_russian_aliases_for_mode_and_marketplaces(workspace, settings):
-    plan = one(workspace, settings, sku="R", source="photos/mug.jpg", mode="Белый", marketplaces="ВБ, озон")
+    plan = one(
+        workspace, settings, sku="R", source="photos/mug.jpg", mode="Белый", marketplaces="ВБ, озон"
+    )
     assert plan.spec.mode == "white" and plan.spec.marketplaces == ["wildberries", "ozon"]
 
 
 def approved_row(workspace, settings, **extra):
     fp = one(workspace, settings, sku="A1", source="photos/mug.jpg").fingerprint
-    row = dict(sku="A1", source="photos/mug.jpg", status="needs_review", fingerprint=fp, decision="approved",
-               approver="anna", review_date="2026-11-20")
+    row = {
+        "sku": "A1",
+        "source": "photos/mug.jpg",
+        "status": "needs_review",
+        "fingerprint": fp,
+        "decision": "approved",
+        "approver": "anna",
+        "review_date": "2026-11-20",
+    }
     return fp, {**row, **extra}
 
 
@@ -120,10 +160,16 @@ def test_a_sheet_decision_is_bound_to_the_current_fingerprint(workspace, setting
     assert ok, reason
 
 
-def test_approved_row_whose_source_changes_reopens_review_naming_the_old_approval(workspace, settings):
+def test_approved_row_whose_source_changes_reopens_review_naming_the_old_approval(
+    workspace, settings
+):
     fp, row = approved_row(workspace, settings)
-    bound = dict(row, status="approved", decision_fp=f"{fp[:12]}:{decisions.signature(Row(2, row))}")
-    (workspace / "photos/mug.jpg").write_bytes((workspace / "photos/bag.jpg").read_bytes())  # photo replaced
+    bound = dict(
+        row, status="approved", decision_fp=f"{fp[:12]}:{decisions.signature(Row(2, row))}"
+    )
+    (workspace / "photos/mug.jpg").write_bytes(
+        (workspace / "photos/bag.jpg").read_bytes()
+    )  # photo replaced
     plan = one(workspace, settings, **bound)
     assert plan.action == "enqueue"
     assert "approved by anna on 2026-11-20" in plan.message and fp[:12] in plan.message

@@ -36,13 +36,20 @@ def test_run_processes_writes_back_and_a_second_run_changes_nothing(workspace, s
     assert summary.statuses == {"needs_review": 3, "error": 2}
     rows = sheet_rows(catalog)
     assert rows["BAD-4"]["Status"] == "error" and "not an image" in rows["BAD-4"]["Message"]
-    assert rows["ESC-5"]["Status"] == "error" and "leaves the asset folder" in rows["ESC-5"]["Message"]
+    assert (
+        rows["ESC-5"]["Status"] == "error" and "leaves the asset folder" in rows["ESC-5"]["Message"]
+    )
     for sku in ("MUG-1", "BAG-2", "00123"):
         row = rows[sku]
         assert row["Status"] == "needs_review" and row["QA"] and "u2netp" in row["AI version"]
         out = workspace / row["Result"]
         assert out.parent == workspace / "vitrina-out" / sku / row["Fingerprint"][:12]
-        assert {p.name for p in out.parent.iterdir()} >= {"source.jpg", "main.jpg", "mask.png", "qa.json"}
+        assert {p.name for p in out.parent.iterdir()} >= {
+            "source.jpg",
+            "main.jpg",
+            "mask.png",
+            "qa.json",
+        }
         source = next(r[1] for r in ROWS if r[0] == sku)
         assert out.parent.joinpath("source.jpg").read_bytes() == (workspace / source).read_bytes()
     main = np.asarray(Image.open(workspace / rows["BAG-2"]["Result"]))
@@ -55,7 +62,9 @@ def test_run_processes_writes_back_and_a_second_run_changes_nothing(workspace, s
     assert sheet_rows(catalog) == rows
 
 
-def test_edited_source_requeues_exactly_that_row_and_models_load_once_per_worker(workspace, settings):
+def test_edited_source_requeues_exactly_that_row_and_models_load_once_per_worker(
+    workspace, settings
+):
     catalog = write_catalog(workspace / "catalog.xlsx", ROWS[:3])
     first = run(str(catalog), settings, progress=False)
     assert first.processed == 3
@@ -67,11 +76,16 @@ def test_edited_source_requeues_exactly_that_row_and_models_load_once_per_worker
     assert after["MUG-1"]["Fingerprint"] != before["MUG-1"]["Fingerprint"]
     assert after["BAG-2"] == before["BAG-2"] and after["00123"] == before["00123"]
     folders = list((workspace / "vitrina-out" / "MUG-1").iterdir())
-    assert len([f for f in folders if not f.name.startswith(".")]) == 2  # old and new output both kept
+    assert (
+        len([f for f in folders if not f.name.startswith(".")]) == 2
+    )  # old and new output both kept
 
 
 def test_model_loads_once_per_worker_process(workspace, settings):
-    rows = [[f"S{i}", "photos/mug.jpg" if i % 2 else "photos/bag.jpg", "white", "", "", ""] for i in range(6)]
+    rows = [
+        [f"S{i}", "photos/mug.jpg" if i % 2 else "photos/bag.jpg", "white", "", "", ""]
+        for i in range(6)
+    ]
     catalog = write_catalog(workspace / "catalog.xlsx", rows)
     summary = run(str(catalog), settings, workers=2, progress=False)
     assert summary.processed == 6
@@ -83,19 +97,24 @@ def test_model_loads_once_per_worker_process(workspace, settings):
 def test_cli_run_prints_summary_and_exit_codes(workspace):
     catalog = write_catalog(workspace / "catalog.xlsx", ROWS)
     cmd = [sys.executable, "-m", "vitrina_sync.cli", "run", str(catalog), "--no-progress"]
-    first = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    first = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=240)
     assert first.returncode == 0, first.stderr
     assert "5 rows synced; 5 rows changed" in first.stdout
     assert "needs_review       3" in first.stdout and "error              2" in first.stdout
     assert "BAD-4" in first.stdout and "ESC-5" in first.stdout
-    second = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    second = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=240)
     assert "0 rows changed" in second.stdout and "queued 0" in second.stdout
-    missing = subprocess.run([sys.executable, "-m", "vitrina_sync.cli", "run", str(workspace / "nope.xlsx")],
-                             capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "vitrina_sync.cli", "run", str(workspace / "nope.xlsx")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert missing.returncode != 0 and "catalog not found" in missing.stderr
     (workspace / "~$catalog.xlsx").write_text("lock")
     (workspace / "photos/bag.jpg").write_bytes((workspace / "photos/ring.jpg").read_bytes())
-    locked = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    locked = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=240)
     assert locked.returncode != 0 and "open in Excel" in locked.stderr
 
 
@@ -105,14 +124,18 @@ def test_bad_images_each_get_their_own_error_and_the_batch_goes_on(workspace, se
     (photos / "truncated.jpg").write_bytes(data[: len(data) // 3])
     (photos / "empty.jpg").write_bytes(b"")
     Image.new("1", (4000, 3000)).save(photos / "bomb.png")  # 12 MP, a few KB on disk
-    (workspace / "vitrina.toml").write_text((workspace / "vitrina.toml").read_text() + "max_pixels = 5000000\n")
+    (workspace / "vitrina.toml").write_text(
+        (workspace / "vitrina.toml").read_text() + "max_pixels = 5000000\n"
+    )
     from vitrina_sync.settings import settings_for_catalog
 
-    rows = [["OK-1", "photos/mug.jpg", "white", "", "", ""],
-            ["TRUNC", "photos/truncated.jpg", "white", "", "", ""],
-            ["EMPTY", "photos/empty.jpg", "white", "", "", ""],
-            ["BOMB", "photos/bomb.png", "white", "", "", ""],
-            ["OK-2", "photos/bag.jpg", "white", "", "", ""]]
+    rows = [
+        ["OK-1", "photos/mug.jpg", "white", "", "", ""],
+        ["TRUNC", "photos/truncated.jpg", "white", "", "", ""],
+        ["EMPTY", "photos/empty.jpg", "white", "", "", ""],
+        ["BOMB", "photos/bomb.png", "white", "", "", ""],
+        ["OK-2", "photos/bag.jpg", "white", "", "", ""],
+    ]
     catalog = write_catalog(workspace / "catalog.xlsx", rows)
     summary = run(str(catalog), settings_for_catalog(workspace), workers=1, progress=False)
     got = sheet_rows(catalog)
@@ -124,11 +147,18 @@ def test_bad_images_each_get_their_own_error_and_the_batch_goes_on(workspace, se
 
 
 def test_scene_rows_without_a_gpu_worker_say_so_and_cutouts_go_on(workspace, settings):
-    catalog = write_catalog(workspace / "catalog.xlsx", [["SC-1", "photos/mug.jpg", "scene", "", "", ""],
-                                                         ["WH-2", "photos/bag.jpg", "white", "", "", ""]])
+    catalog = write_catalog(
+        workspace / "catalog.xlsx",
+        [
+            ["SC-1", "photos/mug.jpg", "scene", "", "", ""],
+            ["WH-2", "photos/bag.jpg", "white", "", "", ""],
+        ],
+    )
     summary = run(str(catalog), settings, workers=1, progress=False)
     rows = sheet_rows(catalog)
     assert rows["WH-2"]["Status"] == "needs_review"
     assert rows["SC-1"]["Status"] == "error" and "no GPU worker" in rows["SC-1"]["Message"]
-    assert not rows["SC-1"]["Fingerprint"]  # transient: the next sync (with a GPU worker) tries again
+    assert not rows["SC-1"][
+        "Fingerprint"
+    ]  # transient: the next sync (with a GPU worker) tries again
     assert summary.statuses == {"needs_review": 1, "error": 1}

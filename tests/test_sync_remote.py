@@ -8,17 +8,22 @@ import subprocess
 import sys
 
 import pytest
+from conftest import write_catalog
 from openpyxl import load_workbook
 from test_server_machines import REDIS_SERVER, redis_url  # noqa: F401  (the fixture)
-
-from conftest import write_catalog
 
 pytestmark = pytest.mark.skipif(not REDIS_SERVER.exists(), reason="needs Debian's redis-server")
 
 
 def cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vitrina_sync.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=180, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "vitrina_sync.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
 
 
 def statuses(path) -> dict[str, str]:
@@ -27,9 +32,17 @@ def statuses(path) -> dict[str, str]:
     return {r[0]: r[head.index("Status")] for r in ws.iter_rows(min_row=2, values_only=True)}
 
 
-def test_sync_queues_on_shared_redis_a_remote_worker_processes_next_sync_writes(workspace, redis_url):  # noqa: F811
-    catalog = write_catalog(workspace / "catalog.xlsx", [["R-1", "photos/mug.jpg", "white", "", "", ""],
-                                                         ["R-2", "photos/bag.jpg", "white", "", "", ""]])
+def test_sync_queues_on_shared_redis_a_remote_worker_processes_next_sync_writes(
+    workspace,
+    redis_url,  # noqa: F811 - the fixture imported above
+):
+    catalog = write_catalog(
+        workspace / "catalog.xlsx",
+        [
+            ["R-1", "photos/mug.jpg", "white", "", "", ""],
+            ["R-2", "photos/bag.jpg", "white", "", "", ""],
+        ],
+    )
     env = {**os.environ, "REDIS_URL": redis_url}
     first = cli("sync", str(catalog), env=env)
     assert first.returncode == 0, first.stderr

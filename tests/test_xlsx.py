@@ -197,7 +197,9 @@ def test_patch_and_openpyxl_paths_write_the_same_workbook_values(tmp_path, setti
 
     monkeypatch.setattr(xlsx_mod, "USE_PATCH", True)
     updates = [
-        RowUpdate("00123", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0", "message": "a\x00b"}),
+        RowUpdate(
+            "00123", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0", "message": "a\x00b"}
+        ),
         RowUpdate('=HYPERLINK("http://x")', {"message": "+1 & @SUM"}),
         RowUpdate("B-2", {"status": "failed", "fingerprint": "fp"}),
     ]
@@ -208,10 +210,19 @@ def test_patch_and_openpyxl_paths_write_the_same_workbook_values(tmp_path, setti
     plain = rich_catalog(tmp_path / "o.xlsx")
     report_o = open_catalog(str(plain), settings).write_back(updates)
     assert any("write-back: openpyxl round trip" in n for n in report_o.notes), report_o.notes
-    assert (report_p.written, report_p.appended_columns) == (report_o.written, report_o.appended_columns)
+    assert (report_p.written, report_p.appended_columns) == (
+        report_o.written,
+        report_o.appended_columns,
+    )
     for name in ("Catalog", "Prices"):  # (an empty cell's type is whatever the writer left there)
-        got = [[(c.value, c.value is not None and c.data_type) for c in r] for r in load_workbook(patched)[name].iter_rows()]
-        want = [[(c.value, c.value is not None and c.data_type) for c in r] for r in load_workbook(plain)[name].iter_rows()]
+        got = [
+            [(c.value, c.value is not None and c.data_type) for c in r]
+            for r in load_workbook(patched)[name].iter_rows()
+        ]
+        want = [
+            [(c.value, c.value is not None and c.data_type) for c in r]
+            for r in load_workbook(plain)[name].iter_rows()
+        ]
         assert got == want
     ws = load_workbook(patched)["Catalog"]
     assert ws.data_validations.dataValidation[0].formula1 == '"white,card"'
@@ -242,6 +253,10 @@ def test_lock_file_appearing_while_we_save_is_waited_out(tmp_path, settings, mon
 def test_report_notes_say_which_write_back_path_ran(tmp_path, settings, write_path):
     path = write_catalog(tmp_path / "c.xlsx", [["A", "photos/mug.jpg"]])
     report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "x"})])
-    said = "write-back: patched xl/worksheets/sheet1.xml" if write_path == "patch" else "write-back: openpyxl round trip"
+    said = (
+        "write-back: patched xl/worksheets/sheet1.xml"
+        if write_path == "patch"
+        else "write-back: openpyxl round trip"
+    )
     path_notes = [n for n in report.notes if n.startswith("write-back:")]
     assert len(path_notes) == 1 and path_notes[0].startswith(said), report.notes

@@ -39,7 +39,7 @@ X14_EXT = (
     'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:cfRule type="dataBar" '
     'id="{00000000-000E-0000-0000-000001000000}"><x14:dataBar minLength="0" maxLength="100" gradient="0">'
     '<x14:cfvo type="autoMin"/><x14:cfvo type="autoMax"/><x14:negativeFillColor rgb="FFFF0000"/>'
-    "<x14:axisColor rgb=\"FF000000\"/></x14:dataBar></x14:cfRule><xm:sqref>B2:B4</xm:sqref>"
+    '<x14:axisColor rgb="FF000000"/></x14:dataBar></x14:cfRule><xm:sqref>B2:B4</xm:sqref>'
     "</x14:conditionalFormatting></x14:conditionalFormattings></ext></extLst>"
 )
 
@@ -98,7 +98,9 @@ def catalog_with_extension(path):
     ws["A1"].font = Font(bold=True)
     wb.create_sheet("Prices").append(["SKU", "Price"])
     wb.save(path)
-    rewrite_member(path, SHEET1, lambda x: x.replace(b"</worksheet>", X14_EXT.encode() + b"</worksheet>"))
+    rewrite_member(
+        path, SHEET1, lambda x: x.replace(b"</worksheet>", X14_EXT.encode() + b"</worksheet>")
+    )
     return path
 
 
@@ -107,14 +109,18 @@ def test_only_the_sheet_changes_and_x14_extension_survives(tmp_path, settings):
     path = catalog_with_extension(tmp_path / "c.xlsx")
     before = members(path)
     report = open_catalog(str(path), settings).write_back(
-        [RowUpdate("B", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0"}),
-         RowUpdate("A", {"status": "done", "message": "x\x07y"})]
+        [
+            RowUpdate("B", {"status": "needs_review", "qa": "=cmd|' /C calc'!A0"}),
+            RowUpdate("A", {"status": "done", "message": "x\x07y"}),
+        ]
     )
     assert sorted(report.written) == ["A", "B"] and "QA" in report.appended_columns
     assert any("patched xl/worksheets/sheet1.xml" in n for n in report.notes), report.notes
     after = members(path)
     assert list(after) == list(before)  # same members, same order
-    assert {k: v for k, v in after.items() if k != SHEET1} == {k: v for k, v in before.items() if k != SHEET1}
+    assert {k: v for k, v in after.items() if k != SHEET1} == {
+        k: v for k, v in before.items() if k != SHEET1
+    }
     xml = after[SHEET1]
     assert X14_EXT.encode() in xml
     assert_valid_sheet(xml)
@@ -123,7 +129,9 @@ def test_only_the_sheet_changes_and_x14_extension_survives(tmp_path, settings):
     assert row4 in xml
     # Whatever follows </sheetData> is byte-identical.
     assert xml.split(b"</sheetData>")[1] == before[SHEET1].split(b"</sheetData>")[1]
-    with pytest.warns(UserWarning, match="Conditional Formatting extension"):  # openpyxl can't model it
+    with pytest.warns(
+        UserWarning, match="Conditional Formatting extension"
+    ):  # openpyxl can't model it
         ws = load_workbook(path)["Catalog"]
     headers = [c.value for c in ws[1]]
     assert headers[:5] == ["SKU", "Source", "Notes", "Status", "Message"]
@@ -131,10 +139,19 @@ def test_only_the_sheet_changes_and_x14_extension_survives(tmp_path, settings):
     assert ws.cell(3, qa).value == "=cmd|' /C calc'!A0" and ws.cell(3, qa).data_type == "s"
     assert ws["D2"].value == "done" and ws["D2"].fill.fgColor.rgb == "00FFFF00"  # style kept
     assert ws["E2"].value == "xy" and ws["C4"].value == "=1+1" and ws["A1"].font.bold
-    widths = [(int(lo), int(hi), w) for lo, hi, w in re.findall(rb'<col min="(\d+)" max="(\d+)" width="([^"]+)"', xml)]
-    assert any(lo <= qa <= hi and w == b"14" for lo, hi, w in widths), widths  # appended columns get width 14
+    widths = [
+        (int(lo), int(hi), w)
+        for lo, hi, w in re.findall(rb'<col min="(\d+)" max="(\d+)" width="([^"]+)"', xml)
+    ]
+    assert any(lo <= qa <= hi and w == b"14" for lo, hi, w in widths), (
+        widths
+    )  # appended columns get width 14
     grid = calamine_grid(path)
-    assert grid[2][3] == "needs_review" and grid[1][4] == "xy" and grid[2][qa - 1] == "=cmd|' /C calc'!A0"
+    assert (
+        grid[2][3] == "needs_review"
+        and grid[1][4] == "xy"
+        and grid[2][qa - 1] == "=cmd|' /C calc'!A0"
+    )
     dim = re.search(rb'<dimension ref="([^"]+)"', xml).group(1).decode()
     assert parse_range(dim)[3] == len(headers)
 
@@ -158,7 +175,9 @@ def test_second_sheet_by_name_and_xlsm_parts_kept(tmp_path, settings):
     wb.save(path)
     add_member(path, "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not really VBA" * 50)
     before = members(path)
-    report = open_catalog(f"{path}#Catalog", settings).write_back([RowUpdate("S1", {"status": "ok"})])
+    report = open_catalog(f"{path}#Catalog", settings).write_back(
+        [RowUpdate("S1", {"status": "ok"})]
+    )
     assert any("patched xl/worksheets/sheet2.xml" in n for n in report.notes), report.notes
     after = members(path)
     assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
@@ -204,35 +223,58 @@ def test_empty_value_clears_the_cell_and_whitespace_survives(tmp_path, settings)
     assert grid[1][message] == "  two\nlines <&> "
     cat.write_back([RowUpdate("A", {"message": ""})])
     ws = load_workbook(path).active
-    assert ws.cell(2, message + 1).value is None and ws.cell(2, grid[0].index("Status") + 1).value == "x"
+    assert (
+        ws.cell(2, message + 1).value is None
+        and ws.cell(2, grid[0].index("Status") + 1).value == "x"
+    )
 
 
 # -- what the patcher refuses goes through openpyxl ------------------------------------------------
 def test_formula_in_a_cell_we_write_falls_back_to_openpyxl(tmp_path, settings):
-    path = write_catalog(tmp_path / "c.xlsx", [["A", "photos/mug.jpg", "", "", "", "", "=1+2"]],
-                         headers=["SKU", "Source", "Mode", "Preset", "Marketplaces", "Category", "Status"])
+    path = write_catalog(
+        tmp_path / "c.xlsx",
+        [["A", "photos/mug.jpg", "", "", "", "", "=1+2"]],
+        headers=["SKU", "Source", "Mode", "Preset", "Marketplaces", "Category", "Status"],
+    )
     report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "done"})])
     assert any("openpyxl round trip" in n and "formula" in n for n in report.notes), report.notes
     assert load_workbook(path).active["G2"].value == "done"
 
 
 def test_shared_formula_spanning_a_written_row_falls_back(tmp_path, settings):
-    path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg", 1], ["B", "b.jpg", 2]],
-                         headers=["SKU", "Source", "Status"])
+    path = write_catalog(
+        tmp_path / "c.xlsx",
+        [["A", "a.jpg", 1], ["B", "b.jpg", 2]],
+        headers=["SKU", "Source", "Status"],
+    )
 
     def shared(xml: bytes) -> bytes:  # C2:C3 become one shared formula, as Excel writes a fill-down
-        xml = re.sub(rb'<c r="C2"[^>]*>.*?</c>', b'<c r="C2"><f t="shared" ref="C2:C3" si="0">B2</f><v>1</v></c>', xml)
-        return re.sub(rb'<c r="C3"[^>]*>.*?</c>', b'<c r="C3"><f t="shared" si="0"/><v>2</v></c>', xml)
+        xml = re.sub(
+            rb'<c r="C2"[^>]*>.*?</c>',
+            b'<c r="C2"><f t="shared" ref="C2:C3" si="0">B2</f><v>1</v></c>',
+            xml,
+        )
+        return re.sub(
+            rb'<c r="C3"[^>]*>.*?</c>', b'<c r="C3"><f t="shared" si="0"/><v>2</v></c>', xml
+        )
 
     rewrite_member(path, SHEET1, shared)
     report = open_catalog(str(path), settings).write_back([RowUpdate("B", {"status": "done"})])
-    assert any("openpyxl round trip" in n and "shared/array formula" in n for n in report.notes), report.notes
+    assert any("openpyxl round trip" in n and "shared/array formula" in n for n in report.notes), (
+        report.notes
+    )
     assert load_workbook(path).active["C3"].value == "done"
 
 
 def test_doctype_in_the_sheet_falls_back(tmp_path, settings):
     path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
-    rewrite_member(path, SHEET1, lambda x: re.sub(rb"^(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or b"") + b"<!DOCTYPE worksheet>", x))
+    rewrite_member(
+        path,
+        SHEET1,
+        lambda x: re.sub(
+            rb"^(<\?xml[^>]*\?>)?", lambda m: (m.group(0) or b"") + b"<!DOCTYPE worksheet>", x
+        ),
+    )
     with pytest.raises(PatchUnsupported, match="DOCTYPE"):
         scan_sheet(members(path)[SHEET1])
 
@@ -248,7 +290,9 @@ def strip_refs(xml: bytes) -> bytes:
     """The same sheet with no r (or spans) attributes on rows and cells: positions are implicit."""
     head, rest = xml.split(b"<sheetData>", 1)
     body, tail = rest.split(b"</sheetData>", 1)
-    return head + b"<sheetData>" + re.sub(rb'\s(r|spans)="[^"]*"', b"", body) + b"</sheetData>" + tail
+    return (
+        head + b"<sheetData>" + re.sub(rb'\s(r|spans)="[^"]*"', b"", body) + b"</sheetData>" + tail
+    )
 
 
 def test_prefixed_namespace_sheet_is_patched(tmp_path, settings):
@@ -258,7 +302,7 @@ def test_prefixed_namespace_sheet_is_patched(tmp_path, settings):
     report = open_catalog(str(path), settings).write_back([RowUpdate("B", {"status": "done"})])
     assert any("patched" in n for n in report.notes), report.notes
     xml = members(path)[SHEET1]
-    assert b"<x:c " in xml and b'<c r=' not in xml
+    assert b"<x:c " in xml and b"<c r=" not in xml
     assert_valid_sheet(xml)
     ws = load_workbook(path).active
     status = [c.value for c in ws[1]].index("Status") + 1
@@ -273,19 +317,27 @@ def test_rows_and_cells_without_r_attributes(tmp_path, settings):
     assert any("patched" in n for n in report.notes), report.notes
     ws = load_workbook(path).active
     status = [c.value for c in ws[1]].index("Status") + 1
-    assert [ws.cell(r, 1).value for r in (1, 2, 3)] == ["SKU", "A", "B"] and ws.cell(3, status).value == "done"
+    assert [ws.cell(r, 1).value for r in (1, 2, 3)] == ["SKU", "A", "B"] and ws.cell(
+        3, status
+    ).value == "done"
     assert calamine_grid(path)[2][status - 1] == "done"
 
 
 def test_patch_sheet_xml_units():
-    xml = (f'<worksheet xmlns="{MAIN}"><dimension ref="A1:B3"/><sheetData>'
-           '<row r="1" spans="1:2"><c r="A1" t="s"><v>0</v></c><c r="B1" s="4"/></row>'
-           '<row r="3" spans="1:2"/><row r="5"><c r="B5" s="2" t="n"><v>7</v></c></row>'
-           '</sheetData><mergeCells count="1"><mergeCell ref="D7:E8"/></mergeCells></worksheet>').encode()
+    xml = (
+        f'<worksheet xmlns="{MAIN}"><dimension ref="A1:B3"/><sheetData>'
+        '<row r="1" spans="1:2"><c r="A1" t="s"><v>0</v></c><c r="B1" s="4"/></row>'
+        '<row r="3" spans="1:2"/><row r="5"><c r="B5" s="2" t="n"><v>7</v></c></row>'
+        '</sheetData><mergeCells count="1"><mergeCell ref="D7:E8"/></mergeCells></worksheet>'
+    ).encode()
     layout = scan_sheet(xml)
     assert sorted(layout.rows) == [1, 3, 5] and layout.dimension == (1, 1, 3, 2)
-    out = patch_sheet_xml(layout, {(1, 4): "New", (3, 3): "x", (5, 2): "over", (5, 1): "first"},
-                          styles={(1, 4): b"4"}, new_columns=[4])
+    out = patch_sheet_xml(
+        layout,
+        {(1, 4): "New", (3, 3): "x", (5, 2): "over", (5, 1): "first"},
+        styles={(1, 4): b"4"},
+        new_columns=[4],
+    )
     assert_valid_sheet(out)
     assert b'<row r="1" spans="1:4"><c r="A1" t="s"><v>0</v></c><c r="B1" s="4"/>' in out
     assert b'<c r="D1" s="4" t="inlineStr"><is><t>New</t></is></c>' in out
@@ -307,18 +359,31 @@ def test_patch_sheet_xml_units():
 SKUS = st.sampled_from(["A", "B", "C", "D", "00123", " E ", "=1+1"])
 # People's cells: what openpyxl accepts. Our values: control characters too (both paths strip them);
 # no CR (openpyxl writes it raw and XML readers turn it into LF; we keep it as &#13;) and no U+FFFE/FFFF.
-PEOPLE_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12)
-TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\r\ufffe\uffff"),
-               max_size=12)
+PEOPLE_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
+)
+TEXT = st.text(
+    alphabet=st.characters(
+        codec="utf-8", exclude_categories=("Cs",), exclude_characters="\r\ufffe\uffff"
+    ),
+    max_size=12,
+)
 
 
-@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    rows=st.lists(st.tuples(SKUS, PEOPLE_TEXT, st.one_of(st.none(), PEOPLE_TEXT, st.integers(-5, 5))),
-                  min_size=1, max_size=6),
+    rows=st.lists(
+        st.tuples(SKUS, PEOPLE_TEXT, st.one_of(st.none(), PEOPLE_TEXT, st.integers(-5, 5))),
+        min_size=1,
+        max_size=6,
+    ),
     header_at=st.integers(1, 3),
     with_status=st.booleans(),
-    updates=st.lists(st.tuples(SKUS, st.sampled_from(["status", "qa", "message", "seed"]), TEXT), max_size=6),
+    updates=st.lists(
+        st.tuples(SKUS, st.sampled_from(["status", "qa", "message", "seed"]), TEXT), max_size=6
+    ),
     variant=st.sampled_from(["openpyxl", "prefixed", "no refs"]),
 )
 def test_patch_and_openpyxl_write_the_same_values(
@@ -350,12 +415,19 @@ def test_patch_and_openpyxl_write_the_same_values(
         rep_o = open_catalog(str(folder / "o.xlsx"), settings).write_back(ups)
     finally:
         xlsx_mod.USE_PATCH = True
-    assert (rep_p.written, rep_p.missing, rep_p.appended_columns) == (rep_o.written, rep_o.missing, rep_o.appended_columns)
+    assert (rep_p.written, rep_p.missing, rep_p.appended_columns) == (
+        rep_o.written,
+        rep_o.missing,
+        rep_o.appended_columns,
+    )
     assert_valid_sheet(members(folder / "p.xlsx")[SHEET1])
+
     # openpyxl writes whitespace-only text without xml:space="preserve" (calamine then reads ""); we
     # keep it. Apart from that, the two files read the same.
     def blank(grid):
-        return [[v if not (isinstance(v, str) and not v.strip()) else "" for v in row] for row in grid]
+        return [
+            [v if not (isinstance(v, str) and not v.strip()) else "" for v in row] for row in grid
+        ]
 
     assert blank(calamine_grid(folder / "p.xlsx")) == blank(calamine_grid(folder / "o.xlsx"))
     got = [[c.value for c in r] for r in load_workbook(folder / "p.xlsx").active.iter_rows()]
@@ -394,7 +466,9 @@ def test_patched_workbook_save_keeps_member_order_and_dates(tmp_path):
     PatchedWorkbook(src.getvalue(), "a.xml", b"<b/>").save(tmp_path / "o.zip")
     with zipfile.ZipFile(tmp_path / "o.zip") as zf:
         assert [(i.filename, i.date_time) for i in zf.infolist()] == [
-            ("a.xml", (2001, 2, 3, 4, 5, 6)), ("b.bin", (2002, 2, 3, 4, 5, 6))]
+            ("a.xml", (2001, 2, 3, 4, 5, 6)),
+            ("b.bin", (2002, 2, 3, 4, 5, 6)),
+        ]
         assert zf.read("a.xml") == b"<b/>" and zf.read("b.bin") == b"\x00" * 10
 
 
@@ -461,7 +535,8 @@ EXCEL_PARTS = {
         '<c r="C2" s="1" t="s"><v>7</v></c></row>'
         '<row r="3" spans="1:3" x14ac:dyDescent="0.25"><c r="A3" t="s"><v>5</v></c><c r="B3" t="s"><v>6</v></c></row>'
         '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
-        + X14_EXT + "</worksheet>"
+        + X14_EXT
+        + "</worksheet>"
     ),
 }
 
@@ -477,23 +552,38 @@ def test_excel_style_package_with_shared_strings(tmp_path, settings):
     )
     assert any("patched xl/worksheets/sheet1.xml" in n for n in report.notes), report.notes
     after = members(path)
-    assert {k: v for k, v in after.items() if k != SHEET1} == {k: v for k, v in before.items() if k != SHEET1}
+    assert {k: v for k, v in after.items() if k != SHEET1} == {
+        k: v for k, v in before.items() if k != SHEET1
+    }
     xml = after[SHEET1]
     assert_valid_sheet(xml)
     assert X14_EXT.encode() in xml and b'xr:uid="{00000000-0001-0000-0000-000000000000}"' in xml
-    assert b'<c r="C2" s="1" t="inlineStr"><is><t>done</t></is></c>' in xml  # the cell keeps its style
+    assert (
+        b'<c r="C2" s="1" t="inlineStr"><is><t>done</t></is></c>' in xml
+    )  # the cell keeps its style
     assert b'<row r="2" spans="1:' in xml and b'x14ac:dyDescent="0.25"' in xml
     grid = calamine_grid(path)
     qa = grid[0].index("QA")
-    assert grid[0][:3] == ["Артикул", "Фото", "Статус"] and grid[1][2] == "done" and grid[1][qa] == "ok"
+    assert (
+        grid[0][:3] == ["Артикул", "Фото", "Статус"]
+        and grid[1][2] == "done"
+        and grid[1][qa] == "ok"
+    )
     assert grid[2][2] == "=SUM(1)"
     dim = parse_range(re.search(rb'<dimension ref="([^"]+)"', xml).group(1).decode())
     assert dim == (1, 1, 3, len(grid[0]))
     with pytest.warns(UserWarning):
         ws = load_workbook(path).active
-    assert ws["C2"].value == "done" and ws["C2"].font.b and ws["C3"].value == "=SUM(1)" and ws["C3"].data_type == "s"
+    assert (
+        ws["C2"].value == "done"
+        and ws["C2"].font.b
+        and ws["C3"].value == "=SUM(1)"
+        and ws["C3"].data_type == "s"
+    )
     assert ws.column_dimensions["B"].width == 30
-    assert ws.cell(1, qa + 1).value == "QA" and ws.cell(1, qa + 1).font.b  # appended headers look like the last one
+    assert (
+        ws.cell(1, qa + 1).value == "QA" and ws.cell(1, qa + 1).font.b
+    )  # appended headers look like the last one
 
 
 def test_patch_that_reads_back_wrong_is_never_saved(tmp_path, settings, monkeypatch):
@@ -504,7 +594,9 @@ def test_patch_that_reads_back_wrong_is_never_saved(tmp_path, settings, monkeypa
     real_patch = xlsx_patch.patch_sheet_xml
 
     def off_by_one(layout, writes, **kw):  # a row-numbering bug: data rows land one row too low
-        return real_patch(layout, {(r + 1 if r > 1 else r, c): v for (r, c), v in writes.items()}, **kw)
+        return real_patch(
+            layout, {(r + 1 if r > 1 else r, c): v for (r, c), v in writes.items()}, **kw
+        )
 
     monkeypatch.setattr(xlsx_patch, "patch_sheet_xml", off_by_one)
     report = open_catalog(str(path), settings).write_back([RowUpdate("B", {"status": "mine"})])
@@ -516,11 +608,11 @@ def test_patch_that_reads_back_wrong_is_never_saved(tmp_path, settings, monkeypa
 
 def test_carriage_return_and_odd_characters_read_back(tmp_path, settings):
     path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
-    text = "line1\r\nline2\ttab \ufffe\x1f end\U0001F600"
+    text = "line1\r\nline2\ttab \ufffe\x1f end\U0001f600"
     report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"message": text})])
     assert any("write-back: patched" in n for n in report.notes), report.notes
     grid = calamine_grid(path)
-    assert grid[1][grid[0].index("Message")] == "line1\r\nline2\ttab  end\U0001F600"
+    assert grid[1][grid[0].index("Message")] == "line1\r\nline2\ttab  end\U0001f600"
 
 
 def test_excel_table_over_the_appended_columns_falls_back(tmp_path, settings):
@@ -552,7 +644,9 @@ def test_excel_table_beside_the_appended_columns_is_patched(tmp_path, settings):
     ws.add_table(Table(displayName="Goods", ref="A1:C3"))
     wb.save(path)
     before = members(path)
-    report = open_catalog(str(path), settings).write_back([RowUpdate("B", {"status": "x", "qa": "ok"})])
+    report = open_catalog(str(path), settings).write_back(
+        [RowUpdate("B", {"status": "x", "qa": "ok"})]
+    )
     assert any("write-back: patched" in n for n in report.notes), report.notes
     after = members(path)
     assert after["xl/tables/table1.xml"] == before["xl/tables/table1.xml"]
@@ -571,9 +665,14 @@ def test_header_lost_in_the_patch_is_caught_by_the_read_back(tmp_path, settings,
 
     monkeypatch.setattr(xlsx_patch, "patch_sheet_xml", clobber_sku_header)
     report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "x"})])
-    assert any("openpyxl round trip" in n and "header is no longer" in n for n in report.notes), report.notes
+    assert any("openpyxl round trip" in n and "header is no longer" in n for n in report.notes), (
+        report.notes
+    )
     ws = load_workbook(path).active
-    assert ws["A1"].value == "SKU" and ws.cell(2, [c.value for c in ws[1]].index("Status") + 1).value == "x"
+    assert (
+        ws["A1"].value == "SKU"
+        and ws.cell(2, [c.value for c in ws[1]].index("Status") + 1).value == "x"
+    )
 
 
 def test_literal_ooxml_escape_sequence_is_kept_literal(tmp_path, settings):
@@ -581,7 +680,9 @@ def test_literal_ooxml_escape_sequence_is_kept_literal(tmp_path, settings):
     (_x005F_xHHHH_), so the cell shows what we wrote. (openpyxl's round trip writes it raw and the
     cell then reads 'lit A end'.)"""
     path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
-    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"message": "lit _x0041_ end"})])
+    report = open_catalog(str(path), settings).write_back(
+        [RowUpdate("A", {"message": "lit _x0041_ end"})]
+    )
     assert any("write-back: patched" in n for n in report.notes), report.notes
     grid = calamine_grid(path)
     assert grid[1][grid[0].index("Message")] == "lit _x0041_ end"
@@ -590,7 +691,9 @@ def test_literal_ooxml_escape_sequence_is_kept_literal(tmp_path, settings):
 
 def test_text_longer_than_an_excel_cell_is_cut_at_the_limit(tmp_path, settings):
     path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
-    report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"message": "x" * 40_000})])
+    report = open_catalog(str(path), settings).write_back(
+        [RowUpdate("A", {"message": "x" * 40_000})]
+    )
     assert any("write-back: patched" in n for n in report.notes), report.notes
     grid = calamine_grid(path)
     assert grid[1][grid[0].index("Message")] == "x" * 32_767
@@ -598,7 +701,9 @@ def test_text_longer_than_an_excel_cell_is_cut_at_the_limit(tmp_path, settings):
 
 def test_whole_row_dimension_does_not_push_appended_columns_off_the_sheet(tmp_path, settings):
     path = write_catalog(tmp_path / "c.xlsx", [["A", "a.jpg"]])
-    rewrite_member(path, SHEET1, lambda x: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD2"', x))
+    rewrite_member(
+        path, SHEET1, lambda x: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD2"', x)
+    )
     report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "x"})])
     assert any("write-back: patched" in n for n in report.notes), report.notes
     grid = calamine_grid(path)

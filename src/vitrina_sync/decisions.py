@@ -60,4 +60,8 @@ def describe_old_approval(row: Row) -> str:
     who = row.get("approver") or "a reviewer"
     when = row.get("review_date")
     old = row.get("decision_fp").split(":")[0] or row.get("fingerprint")[:12]
-    return f"{row.get('decision') or 'decision'} by {who}" + (f" on {when}" if when else "") + f" (fp {old})"
+    return (
+        f"{row.get('decision') or 'decision'} by {who}"
+        + (f" on {when}" if when else "")
+        + f" (fp {old})"
+    )

@@ -52,7 +52,9 @@ class FileHashCache:
         self.dirty = False
 
 
-def fingerprint(mode: str, mode_version: str, preset_name: str, preset: dict, source_sha: str) -> str:
+def fingerprint(
+    mode: str, mode_version: str, preset_name: str, preset: dict, source_sha: str
+) -> str:
     payload = json.dumps(
         {
             "pipeline": PIPELINE_VERSION,

@@ -39,15 +39,27 @@ def base_result(task: dict) -> dict:
 
     # worker: which process made it and how many model sessions that process has created so far
     # (benchmarks and tests check models load once per worker process, never per job).
-    return {"sku": task["sku"], "fingerprint": task["fingerprint"], "mode": task["mode"],
-            "reopened": task.get("reopened", ""), "updated": now_text(),
-            "worker": {"pid": os.getpid(), "model_loads": LOAD_COUNT["n"]}}
+    return {
+        "sku": task["sku"],
+        "fingerprint": task["fingerprint"],
+        "mode": task["mode"],
+        "reopened": task.get("reopened", ""),
+        "updated": now_text(),
+        "worker": {"pid": os.getpid(), "model_loads": LOAD_COUNT["n"]},
+    }
 
 
 def error_result(task: dict, message: str, transient: bool = False) -> dict:
     """transient: not the row's fault (a bug, a timeout, a dead worker): the next sync tries again."""
-    return {**base_result(task), "status": "error", "message": message, "qa": "", "result": "", "ai_version": "",
-            "transient": transient}
+    return {
+        **base_result(task),
+        "status": "error",
+        "message": message,
+        "qa": "",
+        "result": "",
+        "ai_version": "",
+        "transient": transient,
+    }
 
 
 def _load(task: dict, settings: Settings):
@@ -67,22 +79,42 @@ def make_output(task: dict) -> dict:
     folder = store.output_dir(task["out_root"], task["sku"], task["fingerprint"])
     done = store.load_result(folder)
     if done is not None:  # finished before (a re-run after a crash): reuse, never redo
-        return {**done, **base_result(task), "result": str(folder / done["files"]["main"]), "reused": True}
+        return {
+            **done,
+            **base_result(task),
+            "result": str(folder / done["files"]["main"]),
+            "reused": True,
+        }
     settings = Settings(task.get("settings") or {})
     mode = _modes().get(task["mode"])
     if mode is None:
         raise RowError(f"mode {task['mode']!r} is not installed on this worker")
     loaded, source_path, source_bytes = _load(task, settings)
-    ctx = ModeContext(task["sku"], task["fingerprint"], task["preset"], settings, task.get("category", ""))
+    ctx = ModeContext(
+        task["sku"], task["fingerprint"], task["preset"], settings, task.get("category", "")
+    )
     output = mode.process(loaded, ctx)
     flags = list(output.qa.get("flags") or [])
     message = "; ".join(flags + loaded.notes)
-    result = {**base_result(task), "status": "needs_review", "message": message, "flags": flags,
-              "qa": output.qa.get("summary") or ("ok" if not flags else " | ".join(flags)),
-              "ai_version": output.ai_version}
-    meta = {"sku": task["sku"], "fingerprint": task["fingerprint"], "preset_name": task["preset_name"],
-            "preset": task["preset"], "notes": loaded.notes, "result": result}
-    files = store.write_output(folder, source_path, source_bytes, output, task["preset"].get("format", "JPEG"), meta)
+    result = {
+        **base_result(task),
+        "status": "needs_review",
+        "message": message,
+        "flags": flags,
+        "qa": output.qa.get("summary") or ("ok" if not flags else " | ".join(flags)),
+        "ai_version": output.ai_version,
+    }
+    meta = {
+        "sku": task["sku"],
+        "fingerprint": task["fingerprint"],
+        "preset_name": task["preset_name"],
+        "preset": task["preset"],
+        "notes": loaded.notes,
+        "result": result,
+    }
+    files = store.write_output(
+        folder, source_path, source_bytes, output, task["preset"].get("format", "JPEG"), meta
+    )
     return {**result, "result": str(folder / files["main"]), "files": files}
 
 
@@ -93,7 +125,7 @@ def process_row(task: dict) -> dict:
         result = error_result(task, str(exc))
     except MemoryError:
         result = error_result(task, "out of memory while processing this image", transient=True)
-    except Exception as exc:  # a bug must not crash the worker or lose the row: say what happened
+    except Exception as exc:  # noqa: BLE001 - a bug must not crash the worker or lose the row: say what happened
         log.error("job %s failed:\n%s", task.get("sku"), traceback.format_exc())
         result = error_result(task, f"internal error: {type(exc).__name__}: {exc}", transient=True)
     _publish(task, result)
@@ -117,8 +149,14 @@ def on_job_failure(job, connection, exc_type, exc_value, tb) -> None:
         return
     task = job.args[0]
     name = getattr(exc_type, "__name__", "failure")
-    reason = {"JobTimeoutException": "took longer than the job timeout",
-              "AbandonedJobError": "its worker died and retries ran out"}.get(name, f"{name}: {exc_value}")
+    reason = {
+        "JobTimeoutException": "took longer than the job timeout",
+        "AbandonedJobError": "its worker died and retries ran out",
+    }.get(name, f"{name}: {exc_value}")
     from .queue import publish_result
 
-    publish_result(connection, task["catalog_key"], error_result(task, f"processing failed: {reason}", transient=True))
+    publish_result(
+        connection,
+        task["catalog_key"],
+        error_result(task, f"processing failed: {reason}", transient=True),
+    )

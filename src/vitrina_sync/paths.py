@@ -21,7 +21,7 @@ def resolve_source(value: str, asset_root: Path) -> Path:
         raise RowError("Source is empty")
     if "\x00" in text:
         raise RowError("Source contains a NUL character")
-    if text.startswith(("/", "~")) or _DRIVE.match(text) or text.startswith("\\\\"):
+    if text.startswith(("/", "~", "\\\\")) or _DRIVE.match(text):
         raise RowError(f"Source must be a path relative to the asset folder, not {text!r}")
     if "\\" in text:
         raise RowError(f"Source uses backslashes: {text!r} (use '/')")

@@ -21,8 +21,19 @@ from .paths import is_url
 from .rows import RowSpec, parse_row
 
 FINAL = {"needs_review", "approved", "rejected", "error"}
-WORK_SETTINGS = ("max_pixels", "max_source_bytes", "model_dir", "default_model", "categories", "gpu_cpu_ok",
-                 "allow_urls", "url_allowlist", "job_timeout", "diffusion_downloads", "onnx_threads")
+WORK_SETTINGS = (
+    "max_pixels",
+    "max_source_bytes",
+    "model_dir",
+    "default_model",
+    "categories",
+    "gpu_cpu_ok",
+    "allow_urls",
+    "url_allowlist",
+    "job_timeout",
+    "diffusion_downloads",
+    "onnx_threads",
+)
 
 
 @dataclass
@@ -55,11 +66,17 @@ def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
 
 def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
     mode = ctx.modes[spec.mode]
-    return fingerprint(spec.mode, mode.version, spec.preset_name, spec.preset, source_sha(spec, ctx.hashes))
+    return fingerprint(
+        spec.mode, mode.version, spec.preset_name, spec.preset, source_sha(spec, ctx.hashes)
+    )
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
-    if row.get("status") == "error" and row.get("message") == message and not row.get("fingerprint"):
+    if (
+        row.get("status") == "error"
+        and row.get("message") == message
+        and not row.get("fingerprint")
+    ):
         return RowPlan(row, "invalid", message)  # already says so: nothing to write
     values = {"status": "error", "message": message, "fingerprint": ""}
     update = RowUpdate(row.sku, values, all_duplicates=all_duplicates)
@@ -91,14 +108,25 @@ def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
     status = row.get("status")
     bound_sig = row.get("decision_fp").partition(":")[2]
     if decision.verdict and bound_sig != decisions.signature(row):
-        values = {"status": decision.verdict, "decision_fp": decisions.binding(fp, row), "message": ""}
+        values = {
+            "status": decision.verdict,
+            "decision_fp": decisions.binding(fp, row),
+            "message": "",
+        }
         if decision.verdict == "rejected" and row.get("reject_reason"):
             values["message"] = f"rejected: {row.get('reject_reason')}"
-        return RowPlan(row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values))
+        return RowPlan(
+            row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values)
+        )
     bound = decisions.bound_state(row, fp)
     if status in ("approved", "rejected") and bound != status:
-        values = {"status": bound or "needs_review", "decision_fp": row.get("decision_fp") if bound else ""}
-        return RowPlan(row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values))
+        values = {
+            "status": bound or "needs_review",
+            "decision_fp": row.get("decision_fp") if bound else "",
+        }
+        return RowPlan(
+            row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values)
+        )
     return RowPlan(row, "unchanged", spec=spec, fingerprint=fp)
 
 
@@ -136,7 +164,9 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
     for row in sheet.rows:
         if row.sku and counts[row.sku] > 1:
             rows = ", ".join(str(n) for n in where[row.sku])
-            plans.append(_invalid(row, f"duplicate SKU {row.sku!r} (rows {rows})", all_duplicates=True))
+            plans.append(
+                _invalid(row, f"duplicate SKU {row.sku!r} (rows {rows})", all_duplicates=True)
+            )
         else:
             plans.append(plan_row(row, ctx))
     ctx.hashes.save()

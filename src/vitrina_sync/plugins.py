@@ -17,7 +17,11 @@ import pluggy
 from . import hookspecs
 from .errors import ConfigError
 
-DEFAULT_PLUGINS = ("vitrina_sync.modes.white", "vitrina_sync.modes.card", "vitrina_sync.modes.generative")
+DEFAULT_PLUGINS = (
+    "vitrina_sync.modes.white",
+    "vitrina_sync.modes.card",
+    "vitrina_sync.modes.generative",
+)
 ENTRY_POINT_GROUP = "vitrina_sync"
 
 
@@ -39,11 +43,15 @@ def build_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager
                 continue  # a built-in mode not shipped in this build
             raise
         pm.register(module, name=module_name)
-    for module_name in filter(None, (m.strip() for m in os.environ.get("VITRINA_PLUGIN_MODULES", "").split(","))):
+    for module_name in filter(
+        None, (m.strip() for m in os.environ.get("VITRINA_PLUGIN_MODULES", "").split(","))
+    ):
         try:
             pm.register(importlib.import_module(module_name), name=module_name)
         except ImportError as exc:
-            raise ConfigError(f"plugin module {module_name!r} (VITRINA_PLUGIN_MODULES) failed to import: {exc}") from exc
+            raise ConfigError(
+                f"plugin module {module_name!r} (VITRINA_PLUGIN_MODULES) failed to import: {exc}"
+            ) from exc
     if load_entry_points:
         allow = _allowlist()
         from importlib.metadata import entry_points

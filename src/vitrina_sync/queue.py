@@ -27,7 +27,12 @@ from rq.job import Callback, Job
 from .errors import QueueError
 
 QUEUES = ("cpu", "gpu")
-LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}  # a job in these states needs no new one
+LIVE_STATUSES = {
+    "queued",
+    "started",
+    "deferred",
+    "scheduled",
+}  # a job in these states needs no new one
 
 
 class EmbeddedRedis:
@@ -57,7 +62,9 @@ class EmbeddedRedis:
     def running(self) -> bool:
         try:
             # No retries: redis-py's default back-off makes a refused connection take ~5 s.
-            conn = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2, retry=Retry(NoBackoff(), 0))
+            conn = redis.Redis(
+                unix_socket_path=str(self.socket), socket_timeout=2, retry=Retry(NoBackoff(), 0)
+            )
             return conn.ping()
         except (redis.RedisError, OSError):
             return False
@@ -68,11 +75,30 @@ class EmbeddedRedis:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
         # Short socket paths matter (108-byte limit): the socket lives in the work folder itself.
-        cmd = [self.binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-               "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-               "--daemonize", "no", "--logfile", str(self.dir / "redis.log")]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        cmd = [
+            self.binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.dir / "redis.log"),
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.running():
@@ -123,7 +149,9 @@ class Broker:
         """Queue `task` unless a job for the same SKU + fingerprint is already waiting or running."""
         jid = job_id(task["sku"], task["fingerprint"])
         queue = self.queues[task.get("queue", "cpu")]
-        existing = Job.fetch(jid, connection=self.conn) if self.conn.exists(f"rq:job:{jid}") else None
+        existing = (
+            Job.fetch(jid, connection=self.conn) if self.conn.exists(f"rq:job:{jid}") else None
+        )
         if existing is not None:
             status = existing.get_status(refresh=True)
             if status in LIVE_STATUSES:
@@ -172,7 +200,9 @@ class Broker:
         key = results_key(catalog)
         for sku, result in written.items():
             current = self.conn.hget(key, sku)
-            if current is not None and json.loads(current).get("fingerprint") == result.get("fingerprint"):
+            if current is not None and json.loads(current).get("fingerprint") == result.get(
+                "fingerprint"
+            ):
                 self.conn.hdel(key, sku)
 
     def depth(self) -> dict[str, int]:

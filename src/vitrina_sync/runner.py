@@ -46,13 +46,15 @@ class Summary:
     changed: int = 0
     notes: list[str] = field(default_factory=list)
     report: WriteReport | None = None
-    model_loads: dict[int, int] = field(default_factory=dict)  # worker pid -> model sessions it created
+    model_loads: dict[int, int] = field(
+        default_factory=dict
+    )  # worker pid -> model sessions it created
 
 
 def known_marketplaces() -> set[str]:
     try:
         return BUILTIN_MARKETPLACES | set(plugins.marketplaces())
-    except Exception:  # a broken marketplace plugin must not stop image work; packs will say so
+    except Exception:  # noqa: BLE001 - a broken marketplace plugin must not stop image work; packs will say so
         return set(BUILTIN_MARKETPLACES)
 
 
@@ -60,7 +62,9 @@ def work_dir(out_root: Path) -> Path:
     """Where the embedded Redis lives. Unix socket paths are limited to ~107 bytes."""
     folder = out_root / ".vitrina"
     if len(str(folder / "redis.sock")) > 100:
-        folder = Path(tempfile.gettempdir()) / ("vitrina-" + hashlib.sha256(str(out_root).encode()).hexdigest()[:10])
+        folder = Path(tempfile.gettempdir()) / (
+            "vitrina-" + hashlib.sha256(str(out_root).encode()).hexdigest()[:10]
+        )
     return folder
 
 
@@ -69,11 +73,20 @@ class SyncSession:
         self.settings = settings
         self.catalog = open_catalog(spec, settings)
         self.spec = self.catalog.spec
-        self.asset_root = Path(assets or settings.get("assets") or self.catalog.default_assets).resolve()
+        self.asset_root = Path(
+            assets or settings.get("assets") or self.catalog.default_assets
+        ).resolve()
         self.out_root = Path(out or settings.get("out") or self.catalog.default_out).resolve()
         self.key = catalog_key(self.spec)
-        self.ctx = PlanContext(settings, self.asset_root, self.out_root, plugins.modes(), known_marketplaces(),
-                               FileHashCache(self.out_root / ".vitrina" / "hashes.json"), self.key)
+        self.ctx = PlanContext(
+            settings,
+            self.asset_root,
+            self.out_root,
+            plugins.modes(),
+            known_marketplaces(),
+            FileHashCache(self.out_root / ".vitrina" / "hashes.json"),
+            self.key,
+        )
         self.embedded: EmbeddedRedis | None = None
         self.broker: Broker | None = None
 
@@ -108,20 +121,31 @@ class SyncSession:
             # A row whose result waits in Redis (its write-back failed, or has not run yet) is done:
             # queueing it again would only redo the job.
             waiting = broker.pending_results(self.key)
-            todo = [t for s, t in tasks.items() if waiting.get(s, {}).get("fingerprint") != t["fingerprint"]]
+            todo = [
+                t
+                for s, t in tasks.items()
+                if waiting.get(s, {}).get("fingerprint") != t["fingerprint"]
+            ]
             broker.enqueue_many(todo)
         return tasks
 
     def finished(self, tasks: dict[str, dict] | None = None) -> dict[str, dict]:
         """Results waiting in Redis for this catalog (only those for `tasks`, if given)."""
         if self.broker is None:
-            if redis_url_from_env(self.settings) or (work_dir(self.out_root) / "redis.sock").exists():
+            if (
+                redis_url_from_env(self.settings)
+                or (work_dir(self.out_root) / "redis.sock").exists()
+            ):
                 self.connect()
             else:
                 return {}
         results = self.broker.pending_results(self.key)
         if tasks is not None:
-            results = {s: r for s, r in results.items() if s in tasks and r["fingerprint"] == tasks[s]["fingerprint"]}
+            results = {
+                s: r
+                for s, r in results.items()
+                if s in tasks and r["fingerprint"] == tasks[s]["fingerprint"]
+            }
         return results
 
     def write_back(self, plans: list[RowPlan], results: dict[str, dict]) -> WriteReport:
@@ -135,7 +159,14 @@ class SyncSession:
         report = self.catalog.write_back(updates) if updates else WriteReport()
         if results and self.broker is not None:
             written = set(report.written)
-            self.broker.drop_results(self.key, {s: r for s, r in results.items() if s in written or s in report.missing or s in report.refused})
+            self.broker.drop_results(
+                self.key,
+                {
+                    s: r
+                    for s, r in results.items()
+                    if s in written or s in report.missing or s in report.refused
+                },
+            )
         return report
 
     def close(self, stop_redis: bool = True) -> None:
@@ -168,14 +199,24 @@ def without_gpu(session: SyncSession, tasks: dict[str, dict], queues: list[str])
         return {}
     stuck = {s: t for s, t in tasks.items() if t.get("queue") == "gpu"}
     for task in stuck.values():
-        message = ("no GPU worker: scene/apparel need a GPU (or set gpu_cpu_ok to run on CPU, slowly); "
-                   "or run `vitrina-sync worker --queues gpu` on a GPU host with REDIS_URL")
-        publish_result(session.broker.conn, session.key, error_result(task, message, transient=True))
+        message = (
+            "no GPU worker: scene/apparel need a GPU (or set gpu_cpu_ok to run on CPU, slowly); "
+            "or run `vitrina-sync worker --queues gpu` on a GPU host with REDIS_URL"
+        )
+        publish_result(
+            session.broker.conn, session.key, error_result(task, message, transient=True)
+        )
     return stuck
 
 
-def wait_for(session: SyncSession, tasks: dict[str, dict], workers: LocalWorkers, summary: Summary,
-             progress: bool = True, timeout: float | None = None) -> dict[str, dict]:
+def wait_for(
+    session: SyncSession,
+    tasks: dict[str, dict],
+    workers: LocalWorkers,
+    summary: Summary,
+    progress: bool = True,
+    timeout: float | None = None,
+) -> dict[str, dict]:
     from tqdm import tqdm
 
     bar = tqdm(total=len(tasks), unit="row", desc="rows", disable=not progress, leave=True)
@@ -199,14 +240,18 @@ def wait_for(session: SyncSession, tasks: dict[str, dict], workers: LocalWorkers
             bar.update(len(results) - len(done))
             done = results
             if timeout and time.monotonic() - last_progress > timeout:
-                raise QueueError(f"no progress for {timeout:.0f} s; {len(tasks) - len(done)} rows unfinished")
+                raise QueueError(
+                    f"no progress for {timeout:.0f} s; {len(tasks) - len(done)} rows unfinished"
+                )
             time.sleep(0.2)
     finally:
         bar.close()
     return done
 
 
-def reconcile(session: SyncSession, tasks: dict, results: dict, attempts: Counter, summary: Summary) -> None:
+def reconcile(
+    session: SyncSession, tasks: dict, results: dict, attempts: Counter, summary: Summary
+) -> None:
     """A task with neither a result nor a live job (lost with Redis, failed without a callback) is queued
     again; outputs already on disk are reused, so nothing is redone."""
     conn = session.broker.conn
@@ -220,13 +265,19 @@ def reconcile(session: SyncSession, tasks: dict, results: dict, attempts: Counte
             continue
         attempts[sku] += 1
         if attempts[sku] > 3:
-            publish_result(conn, session.key, error_result(task, f"processing failed: job {status} 3 times", True))
+            publish_result(
+                conn,
+                session.key,
+                error_result(task, f"processing failed: job {status} 3 times", True),
+            )
             continue
         session.broker.enqueue(task)
         summary.notes.append(f"{sku}: job {status} without a result; queued again")
 
 
-def summarise(plans: list[RowPlan], results: dict[str, dict], report: WriteReport, summary: Summary) -> Summary:
+def summarise(
+    plans: list[RowPlan], results: dict[str, dict], report: WriteReport, summary: Summary
+) -> Summary:
     summary.rows = len(plans)
     for plan in plans:
         sku = plan.row.sku
@@ -236,7 +287,9 @@ def summarise(plans: list[RowPlan], results: dict[str, dict], report: WriteRepor
             worker = results[sku].get("worker") or {}
             if worker.get("pid"):
                 pid = worker["pid"]
-                summary.model_loads[pid] = max(summary.model_loads.get(pid, 0), worker.get("model_loads", 0))
+                summary.model_loads[pid] = max(
+                    summary.model_loads.get(pid, 0), worker.get("model_loads", 0)
+                )
         elif plan.update is not None and "status" in plan.update.values:
             status, message = plan.update.values["status"], plan.update.values.get("message", "")
         else:
@@ -251,7 +304,9 @@ def summarise(plans: list[RowPlan], results: dict[str, dict], report: WriteRepor
     return summary
 
 
-def run(spec: str, settings, assets=None, out=None, workers: int | None = None, progress: bool = True) -> Summary:
+def run(
+    spec: str, settings, assets=None, out=None, workers: int | None = None, progress: bool = True
+) -> Summary:
     """`vitrina-sync run`: everything in one go on this machine, then exit."""
     session = SyncSession(spec, settings, assets, out)
     summary = Summary()
@@ -295,8 +350,17 @@ def sync_once(session: SyncSession) -> Summary:
 
 
 def dumps_summary(summary: Summary) -> str:
-    return json.dumps({"rows": summary.rows, "statuses": dict(summary.statuses), "modes": dict(summary.modes),
-                       "errors": summary.errors, "queued": summary.queued, "changed": summary.changed}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "rows": summary.rows,
+            "statuses": dict(summary.statuses),
+            "modes": dict(summary.modes),
+            "errors": summary.errors,
+            "queued": summary.queued,
+            "changed": summary.changed,
+        },
+        ensure_ascii=False,
+    )
 
 
 __all__ = ["RowUpdate", "Summary", "SyncSession", "run", "sync_once"]

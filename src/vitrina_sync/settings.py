@@ -39,7 +39,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("presets", "", "Extra presets TOML merged over the shipped ones."),
     Setting("model_dir", "", "Where background-removal models live (default: rembg's ~/.u2net)."),
     Setting("default_model", "u2netp", "Background-removal model used when a preset names none."),
-    Setting("onnx_threads", 0, "onnxruntime threads per model session (0 = its default; 1 is fastest with several jobs in flight)."),
+    Setting(
+        "onnx_threads",
+        0,
+        "onnxruntime threads per model session (0 = its default; 1 is fastest with several jobs in flight).",
+    ),
     Setting("audit_every", 10, "Mark every Nth generated row for a second look (0 = never)."),
     Setting("lock_retries", 5, "Times a locked or changed XLSX is re-read and re-applied."),
     Setting("lock_wait", 2.0, "Seconds between those retries."),
@@ -82,8 +86,16 @@ SETTINGS: tuple[Setting, ...] = (
         "gpu_cpu_ok", False, "Let generative modes run on CPU (slow; for tests and tiny models)."
     ),
     Setting("recycle_after_jobs", 200, "A worker restarts itself after this many jobs."),
-    Setting("recycle_gpu_mb", 0, "A gpu worker restarts itself above this much GPU memory (MiB; 0 = off)."),
-    Setting("diffusion_downloads", False, "Let generative modes fetch a missing diffusion model from the hub (off: never mid-job)."),
+    Setting(
+        "recycle_gpu_mb",
+        0,
+        "A gpu worker restarts itself above this much GPU memory (MiB; 0 = off).",
+    ),
+    Setting(
+        "diffusion_downloads",
+        False,
+        "Let generative modes fetch a missing diffusion model from the hub (off: never mid-job).",
+    ),
     Setting("recycle_rss_mb", 12_000, "A worker restarts itself above this resident memory (MiB)."),
 )
 

@@ -49,7 +49,9 @@ def encode(image: Image.Image, fmt: str) -> tuple[bytes, str]:
     return buf.getvalue(), "jpg"
 
 
-def write_output(folder: Path, source: Path | None, source_bytes: bytes | None, output, fmt: str, meta: dict) -> dict:
+def write_output(
+    folder: Path, source: Path | None, source_bytes: bytes | None, output, fmt: str, meta: dict
+) -> dict:
     """Write every file of one output into `folder` atomically; returns the file names written."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".tmp-{folder.name}-{uuid.uuid4().hex[:8]}"
@@ -70,7 +72,9 @@ def _write_files(tmp: Path, source, source_bytes, output, fmt: str, meta: dict) 
     files = {}
     if source is not None:
         suffix = Path(source).suffix.lower() or ".bin"
-        (tmp / f"source{suffix}").write_bytes(source_bytes if source_bytes is not None else Path(source).read_bytes())
+        (tmp / f"source{suffix}").write_bytes(
+            source_bytes if source_bytes is not None else Path(source).read_bytes()
+        )
         files["source"] = f"source{suffix}"
     data, ext = encode(output.image, fmt)
     (tmp / f"main.{ext}").write_bytes(data)

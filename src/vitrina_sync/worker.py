@@ -31,14 +31,23 @@ class VitrinaWorker(SimpleWorker):
         super().execute_job(job, queue)
         rss = psutil.Process().memory_info().rss / 2**20
         if self.rss_limit_mb and rss > self.rss_limit_mb:
-            log.warning("worker %s: %.0f MiB > %s MiB, recycling", self.name, rss, self.rss_limit_mb)
+            log.warning(
+                "worker %s: %.0f MiB > %s MiB, recycling", self.name, rss, self.rss_limit_mb
+            )
             self._stop_requested = True
         if self.gpu_limit_mb and "gpu" in self.queue_names():
             from .imaging.diffusion import gpu_memory_mb
 
             held = gpu_memory_mb()
-            if held > self.gpu_limit_mb:  # long-running diffusion processes fragment and grow the pool
-                log.warning("worker %s: GPU %.0f MiB > %s MiB, recycling", self.name, held, self.gpu_limit_mb)
+            if (
+                held > self.gpu_limit_mb
+            ):  # long-running diffusion processes fragment and grow the pool
+                log.warning(
+                    "worker %s: GPU %.0f MiB > %s MiB, recycling",
+                    self.name,
+                    held,
+                    self.gpu_limit_mb,
+                )
                 self._stop_requested = True
 
 
@@ -64,14 +73,20 @@ def check_gpu(settings) -> str:
     return check_worker_device(settings)
 
 
-def run_worker(url: str, queues: list[str], settings, name: str | None = None, burst: bool = False) -> int:
+def run_worker(
+    url: str, queues: list[str], settings, name: str | None = None, burst: bool = False
+) -> int:
     if "gpu" in queues:
         log.info("%s", check_gpu(settings))
     conn = connect(url)
     warmed = warm(queues, settings)
     log.info("worker ready on %s, modes warmed: %s", ",".join(queues), ",".join(warmed) or "none")
-    worker = VitrinaWorker([Queue(q, connection=conn) for q in queues], connection=conn, name=name,
-                           maintenance_interval=int(settings.get("maintenance_interval", 60)))
+    worker = VitrinaWorker(
+        [Queue(q, connection=conn) for q in queues],
+        connection=conn,
+        name=name,
+        maintenance_interval=int(settings.get("maintenance_interval", 60)),
+    )
     worker.rss_limit_mb = int(settings.get("recycle_rss_mb") or 0)
     worker.gpu_limit_mb = int(settings.get("recycle_gpu_mb") or 0)
     max_jobs = int(settings.get("recycle_after_jobs") or 0) or None
@@ -82,8 +97,16 @@ def run_worker(url: str, queues: list[str], settings, name: str | None = None, b
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vitrina-sync worker", description=__doc__)
-    parser.add_argument("--url", default=os.environ.get("REDIS_URL", ""), help="Redis URL (unix://... or redis://...)")
-    parser.add_argument("--queues", default="cpu", help="comma list of queues: cpu, gpu (gpu needs a GPU or gpu_cpu_ok)")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("REDIS_URL", ""),
+        help="Redis URL (unix://... or redis://...)",
+    )
+    parser.add_argument(
+        "--queues",
+        default="cpu",
+        help="comma list of queues: cpu, gpu (gpu needs a GPU or gpu_cpu_ok)",
+    )
     parser.add_argument("--name", default=None)
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     args = parser.parse_args(argv)

@@ -20,7 +20,11 @@ def display_path(path: str, base: Path | None) -> str:
     if not path or base is None:
         return path
     try:
-        return os.path.relpath(path, base) if Path(path).is_relative_to(base.resolve()) or Path(path).is_relative_to(base) else path
+        return (
+            os.path.relpath(path, base)
+            if Path(path).is_relative_to(base.resolve()) or Path(path).is_relative_to(base)
+            else path
+        )
     except ValueError:
         return path
 
@@ -34,7 +38,9 @@ def result_values(result: dict, audit_every: int, base: Path | None) -> dict[str
         "result": display_path(result.get("result", ""), base),
         "ai_version": result.get("ai_version", ""),
         "qa": result.get("qa", ""),
-        "audit": "audit" if result.get("status") != "error" and audited(result["sku"], audit_every) else "",
+        "audit": "audit"
+        if result.get("status") != "error" and audited(result["sku"], audit_every)
+        else "",
         # A transient failure keeps no fingerprint, so the next sync plans the row again.
         "fingerprint": "" if result.get("transient") else result["fingerprint"],
         "message": message,
@@ -42,7 +48,9 @@ def result_values(result: dict, audit_every: int, base: Path | None) -> dict[str
     }
 
 
-def result_update(result: dict, audit_every: int, base: Path | None, seen_fp: str | None = None) -> RowUpdate:
+def result_update(
+    result: dict, audit_every: int, base: Path | None, seen_fp: str | None = None
+) -> RowUpdate:
     """The cells of a finished result, guarded: written only where the row's Fingerprint is still the one
     this result was made for (or the one the planner saw when it queued the job)."""
     allowed = tuple(fp for fp in (result["fingerprint"], seen_fp) if fp is not None)

@@ -16,7 +16,9 @@ from .model import RowUpdate, Sheet, WriteReport
 Cell = tuple[int, str, str]  # (1-based sheet row, column key, text)
 
 
-def locate(updates: list[RowUpdate], sheet: Sheet, *, review: bool = False) -> tuple[list[Cell], WriteReport]:
+def locate(
+    updates: list[RowUpdate], sheet: Sheet, *, review: bool = False
+) -> tuple[list[Cell], WriteReport]:
     """Cells to write for `updates` against `sheet` (a fresh read) and what was skipped and why."""
     allowed = set(MACHINE_KEYS) | (set(REVIEW_KEYS) if review else set())
     by_sku: dict[str, list] = defaultdict(list)

@@ -51,7 +51,9 @@ class Sheet:
     version: str = ""  # identifies this read (file hash, sheet revision)
 
     @classmethod
-    def from_values(cls, values: list[list[object]], header_row: int = 1, version: str = "") -> Sheet:
+    def from_values(
+        cls, values: list[list[object]], header_row: int = 1, version: str = ""
+    ) -> Sheet:
         """Build from a grid of cells whose first row (header_row) holds the headers."""
         headers = [cell_text(v) for v in values[0]] if values else []
         columns, problems = map_headers(headers)

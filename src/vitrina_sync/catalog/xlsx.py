@@ -87,7 +87,9 @@ def locate_sheet(calamine_sheet, needed: set[str]) -> Sheet:
             break
     header = find_header_row(head)
     sheet = Sheet.from_values(head[header:], header_row=header + 1)
-    mapped = sorted(sheet.columns.items(), key=lambda kv: kv[0] != "sku")  # SKU first: it decides most rows
+    mapped = sorted(
+        sheet.columns.items(), key=lambda kv: kv[0] != "sku"
+    )  # SKU first: it decides most rows
     indexes = [idx for _, idx in mapped]
     wanted = [(key, idx) for key, idx in mapped if key in needed]
     for number, raw in enumerate(rows, start=len(head) + 1):
@@ -95,11 +97,17 @@ def locate_sheet(calamine_sheet, needed: set[str]) -> Sheet:
             raw = lead + raw
         width = len(raw)
         if any(idx < width and _filled(raw[idx]) for idx in indexes):
-            sheet.rows.append(Row(number, {key: cell_text(raw[idx]) if idx < width else "" for key, idx in wanted}))
+            sheet.rows.append(
+                Row(
+                    number, {key: cell_text(raw[idx]) if idx < width else "" for key, idx in wanted}
+                )
+            )
     return sheet
 
 
-def verify_patch(data: bytes, title: str, writes: dict[tuple[int, int], str], header_row: int) -> None:
+def verify_patch(
+    data: bytes, title: str, writes: dict[tuple[int, int], str], header_row: int
+) -> None:
     """Read the patched workbook back with calamine before it replaces anything: every cell we wrote
     holds our text at the row and column catalog.locate chose (so the XML scan and calamine agree on
     row numbers), and the header row is still where it was."""
@@ -121,8 +129,11 @@ def verify_patch(data: bytes, title: str, writes: dict[tuple[int, int], str], he
                 got = raw[idx] if 0 <= idx < len(raw) else ""
                 if got != want:
                     raise xlsx_patch.PatchUnsupported(
-                        f"read back {xlsx_patch.col_letter(col)}{number} as {got!r}, not {want!r}")
-        if number == header_row and not any(column_key(v) == "sku" for v in raw if v not in (None, "")):
+                        f"read back {xlsx_patch.col_letter(col)}{number} as {got!r}, not {want!r}"
+                    )
+        if number == header_row and not any(
+            column_key(v) == "sku" for v in raw if v not in (None, "")
+        ):
             raise xlsx_patch.PatchUnsupported(f"the header is no longer on row {header_row}")
         if number >= last and number >= header_row:
             return
@@ -136,7 +147,16 @@ def _patching():
         yield
     except xlsx_patch.PatchUnsupported:
         raise
-    except (ValueError, KeyError, IndexError, AttributeError, TypeError, zipfile.BadZipFile, zlib.error, SyntaxError) as exc:
+    except (
+        ValueError,
+        KeyError,
+        IndexError,
+        AttributeError,
+        TypeError,
+        zipfile.BadZipFile,
+        zlib.error,
+        SyntaxError,
+    ) as exc:
         raise xlsx_patch.PatchUnsupported(f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -196,27 +216,45 @@ class XlsxCatalog:
             if outcome == "ok":
                 report.retries = attempt
                 if attempt:
-                    report.notes.append(f"catalog was busy ({last}); re-read and re-applied {attempt}x")
+                    report.notes.append(
+                        f"catalog was busy ({last}); re-read and re-applied {attempt}x"
+                    )
                 return report
             last = outcome
         if last == "locked":
-            raise CatalogLocked(f"{self.path.name} is open in Excel/LibreOffice (lock file present); close it and re-run")
-        raise CatalogChanged(f"{self.path.name} kept changing while we wrote; nothing was written, re-run")
+            raise CatalogLocked(
+                f"{self.path.name} is open in Excel/LibreOffice (lock file present); close it and re-run"
+            )
+        raise CatalogChanged(
+            f"{self.path.name} kept changing while we wrote; nothing was written, re-run"
+        )
 
     def _load(self):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            book = load_workbook(self.path, keep_vba=self.path.suffix.lower() == ".xlsm", keep_links=True)
-        notes = sorted({str(w.message) for w in caught if "openpyxl" in (w.filename or "") or "will be" in str(w.message)})
+            book = load_workbook(
+                self.path, keep_vba=self.path.suffix.lower() == ".xlsm", keep_links=True
+            )
+        notes = sorted(
+            {
+                str(w.message)
+                for w in caught
+                if "openpyxl" in (w.filename or "") or "will be" in str(w.message)
+            }
+        )
         return book, [f"openpyxl: {n}" for n in notes]
 
     def _write_once(self, updates: list[RowUpdate], review: bool) -> tuple[WriteReport, str]:
         if not USE_PATCH:
-            return self._write_once_openpyxl(updates, review, "openpyxl round trip (patching is switched off)")
+            return self._write_once_openpyxl(
+                updates, review, "openpyxl round trip (patching is switched off)"
+            )
         try:
             return self._write_once_patch(updates, review)
         except xlsx_patch.PatchUnsupported as exc:
-            return self._write_once_openpyxl(updates, review, f"openpyxl round trip (the XML patch cannot: {exc})")
+            return self._write_once_openpyxl(
+                updates, review, f"openpyxl round trip (the XML patch cannot: {exc})"
+            )
 
     def _write_once_patch(self, updates: list[RowUpdate], review: bool) -> tuple[WriteReport, str]:
         from python_calamine import CalamineError, CalamineWorkbook
@@ -249,7 +287,9 @@ class XlsxCatalog:
                 with _patching():
                     # The used range per <dimension> also counts columns that only carry a style
                     # (openpyxl's max_column does too); a whole-row dimension (..XFD) is ignored.
-                    dim_width = layout.width if layout.width + len(missing) <= xlsx_patch.MAX_COL else 0
+                    dim_width = (
+                        layout.width if layout.width + len(missing) <= xlsx_patch.MAX_COL else 0
+                    )
                     last = max(len(sheet.headers), dim_width, xlsx_patch.row_width(layout, header))
                     model = xlsx_patch.cell_style(layout, header, max(1, len(sheet.headers)))
                     tables = xlsx_patch.table_ranges(zf.read, member, sheet_xml)
@@ -257,7 +297,9 @@ class XlsxCatalog:
                 for offset, key in enumerate(missing, start=1):
                     col = last + offset
                     if any(t[0] <= header <= t[2] and t[1] <= col <= t[3] for t in tables):
-                        raise xlsx_patch.PatchUnsupported("an Excel table covers the columns we would append")
+                        raise xlsx_patch.PatchUnsupported(
+                            "an Excel table covers the columns we would append"
+                        )
                     writes[(header, col)] = BY_KEY[key].header
                     if model is not None:
                         styles[(header, col)] = model
@@ -271,8 +313,9 @@ class XlsxCatalog:
             for number, key, value in cells:
                 writes[(number, sheet.columns[key] + 1)] = plain_text(str(value))
             with _patching():
-                new_xml = xlsx_patch.patch_sheet_xml(layout, writes, styles=styles, new_columns=new_columns,
-                                                     new_width=APPENDED_WIDTH)
+                new_xml = xlsx_patch.patch_sheet_xml(
+                    layout, writes, styles=styles, new_columns=new_columns, new_width=APPENDED_WIDTH
+                )
             with _patching():
                 patched = xlsx_patch.PatchedWorkbook(data, member, new_xml)
                 patched.to_bytes()
@@ -280,10 +323,14 @@ class XlsxCatalog:
             del new_xml, layout, sheet_xml
         with _patching():
             verify_patch(patched.to_bytes(), title, writes, sheet.header_row)
-        report.notes.append(f"write-back: patched {member} in place (inline strings); every other part unchanged")
+        report.notes.append(
+            f"write-back: patched {member} in place (inline strings); every other part unchanged"
+        )
         return report, self._save_atomically(patched, before)
 
-    def _write_once_openpyxl(self, updates: list[RowUpdate], review: bool, why: str) -> tuple[WriteReport, str]:
+    def _write_once_openpyxl(
+        self, updates: list[RowUpdate], review: bool, why: str
+    ) -> tuple[WriteReport, str]:
         before = file_state(self.path)
         book, notes = self._load()
         ws = book[self.sheet_name] if self.sheet_name else book.worksheets[0]
@@ -322,7 +369,9 @@ class XlsxCatalog:
 
     def _save_atomically(self, book, before) -> str:
         """book: an openpyxl Workbook or an xlsx_patch.PatchedWorkbook (anything with save(path))."""
-        fd, tmp_name = tempfile.mkstemp(prefix=".vitrina-", suffix=self.path.suffix, dir=self.path.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=".vitrina-", suffix=self.path.suffix, dir=self.path.parent
+        )
         os.close(fd)
         tmp = Path(tmp_name)
         try:

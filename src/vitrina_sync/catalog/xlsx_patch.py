@@ -95,7 +95,9 @@ def _set_attr(attrs: bytes, name: bytes, value: bytes) -> bytes:
 
 
 def _drop_attr(attrs: bytes, name: bytes) -> bytes:
-    return re.sub(rb"\s" + re.escape(name) + rb"""\s*=\s*(["']).*?\1""", b"", attrs, flags=re.DOTALL)
+    return re.sub(
+        rb"\s" + re.escape(name) + rb"""\s*=\s*(["']).*?\1""", b"", attrs, flags=re.DOTALL
+    )
 
 
 EXCEL_CELL_CHARS = 32_767  # Excel's limit on one cell's text; longer text makes it repair the file
@@ -112,20 +114,42 @@ _OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 def _escape(text: str) -> bytes:
     # Excel (and calamine) read _xHHHH_ as the character U+HHHH; a literal one is written _x005F_xHHHH_.
     text = _OOXML_ESCAPE.sub(r"_x005F_\1", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    text = (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
     return text.encode("utf-8")
 
 
-def inline_cell(prefix: bytes, ref: str, style: bytes | None, value: str, extra: bytes = b"") -> bytes:
+def inline_cell(
+    prefix: bytes, ref: str, style: bytes | None, value: str, extra: bytes = b""
+) -> bytes:
     """<c r=.. s=.. t="inlineStr"><is><t>value</t></is></c>; an empty value is an empty cell."""
     s = b' s="' + style + b'"' if style is not None else b""
     head = b"<" + prefix + b'c r="' + ref.encode() + b'"' + s + extra
     if value == "":
         return head + b"/>"
-    space = b' xml:space="preserve"' if value != value.strip() or "\n" in value or "\t" in value else b""
+    space = (
+        b' xml:space="preserve"'
+        if value != value.strip() or "\n" in value or "\t" in value
+        else b""
+    )
     return (
-        head + b' t="inlineStr"><' + prefix + b"is><" + prefix + b"t" + space + b">" + _escape(value)
-        + b"</" + prefix + b"t></" + prefix + b"is></" + prefix + b"c>"
+        head
+        + b' t="inlineStr"><'
+        + prefix
+        + b"is><"
+        + prefix
+        + b"t"
+        + space
+        + b">"
+        + _escape(value)
+        + b"</"
+        + prefix
+        + b"t></"
+        + prefix
+        + b"is></"
+        + prefix
+        + b"c>"
     )
 
 
@@ -140,7 +164,9 @@ class SheetLayout:
     data_end: int  # at </sheetData>
     rows: dict[int, tuple[int, int, bool]]  # row number -> (tag start, tag end, self-closing)
     dimension: tuple[int, int, int, int] | None  # min_row, min_col, max_row, max_col
-    formula_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)  # shared/array refs
+    formula_ranges: list[tuple[int, int, int, int]] = field(
+        default_factory=list
+    )  # shared/array refs
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
@@ -180,9 +206,13 @@ def scan_sheet(xml: bytes) -> SheetLayout:
     for rm in row_tag.finditer(xml, data_start, data_end):
         ra = _R_ATTR.search(rm.group(1))
         r = ra.group(2) if ra else None
-        number = int(r) if r is not None and r.strip().isdigit() else previous + 1 if r is None else -1
+        number = (
+            int(r) if r is not None and r.strip().isdigit() else previous + 1 if r is None else -1
+        )
         if number <= previous:
-            raise PatchUnsupported(f"rows out of order or duplicated (row {number} after {previous})")
+            raise PatchUnsupported(
+                f"rows out of order or duplicated (row {number} after {previous})"
+            )
         rows[number] = (rm.start(), rm.end(), bool(rm.group(2)))
         previous = number
     head = xml[:data_start]
@@ -264,12 +294,16 @@ def _row_cells(layout: SheetLayout, number: int) -> tuple[bytes, list[_Cell], by
         cells.append(_Cell(this_col, content[cm.start() : cend], cattrs, inner))
         col, pos = this_col, cend
     stripped = trailing.strip()
-    if stripped and not re.fullmatch(rb"<" + p + rb"extLst\b.*</" + p + rb"extLst>", stripped, re.DOTALL):
+    if stripped and not re.fullmatch(
+        rb"<" + p + rb"extLst\b.*</" + p + rb"extLst>", stripped, re.DOTALL
+    ):
         raise PatchUnsupported(f"row {number} holds something other than cells")
     return attrs, cells, trailing, end
 
 
-def _inside(ranges: Iterable[tuple[int, int, int, int]], row: int, col: int) -> tuple[int, int, int, int] | None:
+def _inside(
+    ranges: Iterable[tuple[int, int, int, int]], row: int, col: int
+) -> tuple[int, int, int, int] | None:
     for rng in ranges:
         if rng[0] <= row <= rng[2] and rng[1] <= col <= rng[3]:
             return rng
@@ -315,8 +349,10 @@ def patch_sheet_xml(
         by_row.setdefault(row, {})[col] = value
         rng = _inside(layout.formula_ranges, row, col)
         if rng:
-            raise PatchUnsupported(f"a shared/array formula over {col_letter(rng[1])}{rng[0]}:"
-                                   f"{col_letter(rng[3])}{rng[2]} covers {col_letter(col)}{row}, which we write")
+            raise PatchUnsupported(
+                f"a shared/array formula over {col_letter(rng[1])}{rng[0]}:"
+                f"{col_letter(rng[3])}{rng[2]} covers {col_letter(col)}{row}, which we write"
+            )
         rng = _inside(layout.merged, row, col)
         if rng and (row, col) != (rng[0], rng[1]):
             raise PatchUnsupported(f"{col_letter(col)}{row} is inside a merged range")
@@ -366,10 +402,22 @@ def patch_sheet_xml(
             except ValueError:
                 lo, hi = cols[0], cols[-1]
             if cols[0] < lo or cols[-1] > hi:
-                attrs = _set_attr(attrs, b"spans", f"{min(lo, cols[0])}:{max(hi, cols[-1])}".encode())
+                attrs = _set_attr(
+                    attrs, b"spans", f"{min(lo, cols[0])}:{max(hi, cols[-1])}".encode()
+                )
         pieces.append(view[pos:start])
-        pieces.append(b"<" + prefix + b"row" + attrs + b">" + b"".join(ordered) + trailing
-                      + b"</" + prefix + b"row>")
+        pieces.append(
+            b"<"
+            + prefix
+            + b"row"
+            + attrs
+            + b">"
+            + b"".join(ordered)
+            + trailing
+            + b"</"
+            + prefix
+            + b"row>"
+        )
         pos = end
     pieces.append(view[pos:])
     # The sheet grew wider (or rows were written outside a stale dimension): widen <dimension ref>.
@@ -426,8 +474,14 @@ def _add_col_widths(head: bytes, prefix: bytes, columns: list[int], width: float
             runs[-1][1] = c
         else:
             runs.append([c, c])
-    added = [(lo, hi, b"<" + prefix + b'col min="%d" max="%d" width="%s" customWidth="1"/>' % (lo, hi, w))
-             for lo, hi in runs]
+    added = [
+        (
+            lo,
+            hi,
+            b"<" + prefix + b'col min="%d" max="%d" width="%s" customWidth="1"/>' % (lo, hi, w),
+        )
+        for lo, hi in runs
+    ]
     elements = sorted(existing + added, key=lambda t: t[0])
     block = b"<" + prefix + b"cols>" + b"".join(e[2] for e in elements) + b"</" + prefix + b"cols>"
     if span is not None:
@@ -478,17 +532,25 @@ def find_worksheet(read: Callable[[str], bytes], sheet_name: str | None) -> tupl
     sheets = _children(wb_root, "sheet")
     if not sheets:
         raise PatchUnsupported("workbook lists no sheets")
-    chosen = sheets[0] if sheet_name is None else next((s for s in sheets if s.get("name") == sheet_name), None)
+    chosen = (
+        sheets[0]
+        if sheet_name is None
+        else next((s for s in sheets if s.get("name") == sheet_name), None)
+    )
     if chosen is None:
         raise PatchUnsupported(f"no sheet {sheet_name!r} in workbook.xml")
     rid = next((v for k, v in chosen.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
     kind, member, mode = wb_rels.get(rid, ("", "", ""))
     if kind != "worksheet" or mode != "Internal":
-        raise PatchUnsupported(f"sheet {chosen.get('name')!r} is not a worksheet part ({kind or 'no relationship'})")
+        raise PatchUnsupported(
+            f"sheet {chosen.get('name')!r} is not a worksheet part ({kind or 'no relationship'})"
+        )
     return chosen.get("name"), member
 
 
-def table_ranges(read: Callable[[str], bytes], sheet_member: str, sheet_xml: bytes) -> list[tuple[int, int, int, int]]:
+def table_ranges(
+    read: Callable[[str], bytes], sheet_member: str, sheet_xml: bytes
+) -> list[tuple[int, int, int, int]]:
     """Ranges of the Excel tables (ListObjects) on the worksheet."""
     if b"tablePart" not in sheet_xml:
         return []
@@ -539,7 +601,10 @@ class PatchedWorkbook:
             fh.write(self.to_bytes())
 
     def _write(self, target) -> None:
-        with zipfile.ZipFile(io.BytesIO(self.source)) as src, zipfile.ZipFile(target, "w", allowZip64=True) as out:
+        with (
+            zipfile.ZipFile(io.BytesIO(self.source)) as src,
+            zipfile.ZipFile(target, "w", allowZip64=True) as out,
+        ):
             for info in src.infolist():
                 data = self.new_xml if info.filename == self.member else src.read(info)
                 copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)

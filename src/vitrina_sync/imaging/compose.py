@@ -162,7 +162,9 @@ def _copy_where(out: np.ndarray, source: np.ndarray, where: np.ndarray) -> None:
         np.copyto(out, source, where=where[..., None])
         return
     rows = np.lib.stride_tricks.as_strided(out, (h, w * 3), (out.strides[0], 1))
-    np.copyto(rows, np.ascontiguousarray(source).reshape(h, w * 3), where=np.repeat(where, 3, axis=1))
+    np.copyto(
+        rows, np.ascontiguousarray(source).reshape(h, w * 3), where=np.repeat(where, 3, axis=1)
+    )
 
 
 def composite(

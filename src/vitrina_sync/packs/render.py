@@ -154,10 +154,14 @@ def sources(out_dir: Path, chosen: int = 1) -> tuple[Path, list[Path]]:
     main = next((out_dir / n for n in MAIN_NAMES if (out_dir / n).is_file()), None)
     if main is None:
         raise RowError(f"no main.jpg/main.png in {out_dir.name} (was the row generated?)")
-    found = dict(sorted((int(m.group(1)), p) for p in out_dir.iterdir() if (m := _VARIANT.match(p.name))))
+    found = dict(
+        sorted((int(m.group(1)), p) for p in out_dir.iterdir() if (m := _VARIANT.match(p.name)))
+    )
     if chosen > 1:
         if chosen not in found:
-            raise RowError(f"the decision approves variant {chosen}, but the output has {1 + len(found)} variant(s)")
+            raise RowError(
+                f"the decision approves variant {chosen}, but the output has {1 + len(found)} variant(s)"
+            )
         lead = found.pop(chosen)
         return lead, [main, *found.values()]
     return main, list(found.values())

@@ -91,7 +91,13 @@ def select_items(
             continue
         ids = {k: row.get(k).strip() for k in ID_KEYS if row.get(k).strip()}
         items.append(
-            PackItem(sku, fingerprint, out_dir_for(out_root, sku, fingerprint), ids, row.number,
-                     parse_decision(row.get("decision")).variant)
+            PackItem(
+                sku,
+                fingerprint,
+                out_dir_for(out_root, sku, fingerprint),
+                ids,
+                row.number,
+                parse_decision(row.get("decision")).variant,
+            )
         )
     return items, skipped
