@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-
 import vitrina_ozon as plugin
 
 from vitrina_sync.packs.build import build_pack
-from vitrina_sync.packs.rules import load_rules
-from vitrina_sync.packs.testing import item
+from vitrina_sync.packs.testing import check_entry_point_and_rules, item, small_market
 
 
 def market():
-    m = plugin.vitrina_register_marketplaces()[0]
-    rules = {
-        "min_width": 90,
-        "min_height": 120,
-        "target_width": 90,
-        "target_height": 120,
-        "aspect": "3:4",
-    }
-    return m.configured({"marketplaces": {"ozon": rules}})
+    return small_market(plugin)
 
 
 def test_entry_point_and_rules_file():
-    (ep,) = [ep for ep in entry_points(group="vitrina_sync") if ep.name == "ozon"]
-    assert ep.load() is plugin
-    rules = load_rules(plugin.vitrina_register_marketplaces()[0].rules_path)
-    assert all(r.source and r.date and r.note for r in rules.values())
+    check_entry_point_and_rules(plugin, "ozon")
 
 
 def test_names_without_underscore_and_sheet_is_deterministic(tmp_path):
@@ -45,3 +31,31 @@ def test_names_without_underscore_and_sheet_is_deterministic(tmp_path):
 
     cell = load_workbook(BytesIO(photo_sheet(rows))).active["A2"]
     assert cell.value == "=1+1" and cell.data_type == "s"  # text, never a formula
+
+
+def test_sheet_bytes_do_not_depend_on_the_clock(monkeypatch):
+    """openpyxl's save() writes the current time into docProps/core.xml: a pack built a second
+    later must still be byte-identical (found as a rare failure of the rebuild test)."""
+    import datetime as dt
+    import types
+
+    from openpyxl.writer import excel
+    from vitrina_ozon.sheet import photo_sheet
+
+    rows = [("OF-1", "https://x/1.jpg", ["https://x/2.jpg"])]
+    first = photo_sheet(rows)
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=tz)
+
+    monkeypatch.setattr(
+        excel, "datetime", types.SimpleNamespace(datetime=Later, timezone=dt.timezone)
+    )
+    assert photo_sheet(rows) == first
+    import io
+    import zipfile
+
+    core = zipfile.ZipFile(io.BytesIO(first)).read("docProps/core.xml")
+    assert b"2000-01-01T00:00:00Z</dcterms:modified>" in core

@@ -1,13 +1,15 @@
 """The photo-link columns of Ozon's XLS template, as a deterministic .xlsx.
 
-openpyxl stamps the current time into docProps and every zip entry; both are fixed here so an
-unchanged pack stays byte-identical. Cells are written as strings (never formulas).
+openpyxl stamps the current time into docProps/core.xml (save() overwrites `modified` with now,
+whatever the workbook says) and into every zip entry; both are fixed here so an unchanged pack
+stays byte-identical. Cells are written as strings (never formulas).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 from openpyxl import Workbook
@@ -20,6 +22,8 @@ COLUMNS = (
     "Артикул фото",
 )
 FIXED = dt.datetime(2000, 1, 1)
+_STAMP = FIXED.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+_MODIFIED = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def photo_sheet(rows: list[tuple[str, str, list[str]]]) -> bytes:
@@ -49,5 +53,8 @@ def rezip_fixed(data: bytes) -> bytes:
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
             fixed.create_system = 3
-            dst.writestr(fixed, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + _STAMP + rb"\g<2>", data)
+            dst.writestr(fixed, data)
     return out.getvalue()
