@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import entry_points
 
 import vitrina_kaspi as plugin
 
 from vitrina_sync.packs.build import build_pack
-from vitrina_sync.packs.rules import load_rules
-from vitrina_sync.packs.testing import item
+from vitrina_sync.packs.testing import check_entry_point_and_rules, item, small_market, zip_entry
 
 
 def market():
-    m = plugin.vitrina_register_marketplaces()[0]
-    rules = {
-        "min_width": 90,
-        "min_height": 120,
-        "target_width": 90,
-        "target_height": 120,
-        "aspect": "3:4",
-    }
-    return m.configured({"marketplaces": {"kaspi": rules}})
+    return small_market(plugin)
 
 
 def test_entry_point_and_rules_file():
-    (ep,) = [ep for ep in entry_points(group="vitrina_sync") if ep.name == "kaspi"]
-    assert ep.load() is plugin
-    rules = load_rules(plugin.vitrina_register_marketplaces()[0].rules_path)
-    assert all(r.source and r.date and r.note for r in rules.values())
+    check_entry_point_and_rules(plugin, "kaspi")
 
 
 def test_products_import_entries(tmp_path):
@@ -36,7 +23,7 @@ def test_products_import_entries(tmp_path):
     result = build_pack(items, market(), tmp_path / "o", "https://cdn.example.kz")
     files = result.cards[0].files
     assert [f.name for f in files] == ["kaspi/KS1-1.jpg"]
-    assert json.loads(_entry(result, "kaspi/products_import.json")) == [
+    assert json.loads(zip_entry(result, "kaspi/products_import.json")) == [
         {"sku": "KS1", "images": [{"url": "https://cdn.example.kz/kaspi/KS1-1.jpg"}]}
     ]
 
@@ -49,9 +36,3 @@ def test_long_kaspi_sku_is_a_row_error(tmp_path):
         "https://cdn.example.kz",
     )
     assert not result.cards and "over 64 chars" in result.skipped[0]["reason"]
-
-
-def _entry(result, name):
-    import zipfile
-
-    return zipfile.ZipFile(result.zip_path).read(name)

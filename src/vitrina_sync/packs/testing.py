@@ -65,3 +65,30 @@ def small_rules(**extra) -> dict:
         "aspect": "3:4",
         **extra,
     }
+
+
+def small_market(plugin_module, **extra):
+    """The plugin's first marketplace, configured with small_rules() (a plugin's own tests)."""
+    market = plugin_module.vitrina_register_marketplaces()[0]
+    return market.configured({"marketplaces": {market.name: small_rules(**extra)}})
+
+
+def check_entry_point_and_rules(plugin_module, name: str) -> None:
+    """The distribution's `vitrina_sync` entry point loads this module, and every rule in its
+    rules file carries its source, date and note (the contract of a marketplace plugin)."""
+    from importlib.metadata import entry_points
+
+    from .rules import load_rules
+
+    (ep,) = [ep for ep in entry_points(group="vitrina_sync") if ep.name == name]
+    assert ep.load() is plugin_module
+    rules = load_rules(plugin_module.vitrina_register_marketplaces()[0].rules_path)
+    assert rules and all(r.source and r.date and r.note for r in rules.values())
+
+
+def zip_entry(result, name: str) -> bytes:
+    """One member of a built pack's zip."""
+    import zipfile
+
+    with zipfile.ZipFile(result.zip_path) as zf:
+        return zf.read(name)
