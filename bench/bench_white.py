@@ -6,7 +6,7 @@
 Photos are synthetic products (tests/synthetic.py) over real scikit-image photos and studio
 backgrounds, saved as JPEG q92 into bench/out/white_in/ (git-ignored). Our pipeline runs as a
 worker would: one session, reused; decode, cutout, QA, JPEG q95 4:4:4 main image and PNG mask
-(compress_level 1) for every photo, with `--threads` photos in flight so decoding/encoding
+(as store.py writes it) for every photo, with `--threads` photos in flight so decoding/encoding
 overlaps inference. rembg runs as its CLI on the same folder in the same run.
 """
 
@@ -60,8 +60,19 @@ def one(mode, path: Path, out_dir: Path):
     loaded = load_image(path)
     out = mode.process(loaded, ModeContext(path.stem, "0" * 12, PRESET, SETTINGS))
     out.image.save(out_dir / f"{path.stem}.jpg", quality=95, subsampling=0)
-    out.mask.save(out_dir / f"{path.stem}.mask.png", compress_level=1)
+    save_mask(out.mask, out_dir / f"{path.stem}.mask.png")
     return out.qa
+
+
+def save_mask(mask: Image.Image, path: Path) -> None:
+    """As the job path stores it: store.mask_png where the code has it (run against an older
+    commit, Pillow's PNG encoder at compress_level 1 as store.py used then)."""
+    from vitrina_sync import store
+
+    if hasattr(store, "mask_png"):
+        path.write_bytes(store.mask_png(mask))
+    else:
+        mask.save(path, "PNG", compress_level=1)
 
 
 def cpu_self() -> float:

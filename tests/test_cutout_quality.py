@@ -161,3 +161,22 @@ def test_guided_fit_on_the_band_box_matches_the_whole_photo(monkeypatch):
     whole = refine.refine_alpha(np.asarray(work), p, src, box, {})
     assert np.abs(cropped - whole).max() < 1e-5
     assert np.array_equal(np.round(cropped * 255), np.round(whole * 255))
+
+
+@pytest.mark.parametrize("side", [(300, 400), (301, 433)])
+def test_hard_alpha_equals_the_thresholded_bilinear_map_outside_the_band(side):
+    """refine_alpha keeps (bilinear p > 0.5) only outside the band: there the nearest-neighbour
+    shortcut must agree with it pixel for pixel (upscaling); downscaling takes the plain path."""
+    sc = scene("ring", "green", (900, 1200))
+    truth = Image.fromarray((sc.alpha * 255).astype(np.uint8)).resize((150, 200))
+    p = np.asarray(truth.filter(ImageFilter.GaussianBlur(2.0)), np.float32) / 255.0
+    for box in [(0.0, 0.0, 150.0, 200.0), (10.3, 7.9, 141.7, 190.2), (20.0, 30.0, 90.0, 120.0)]:
+        plain = (refine.resample_float(p, side, box) > 0.5).astype(np.float32)
+        fast = refine.hard_alpha(p, side, box, 4)
+        outside = ~refine._nearest(refine.edge_band(p, 4), side, box)
+        assert outside.any() and np.array_equal(fast[outside], plain[outside])
+    small = (60, 80)  # downscaling: every pixel as the plain computation
+    assert np.array_equal(
+        refine.hard_alpha(p, small, (0.0, 0.0, 150.0, 200.0), 4),
+        (refine.resample_float(p, small, (0.0, 0.0, 150.0, 200.0)) > 0.5).astype(np.float32),
+    )

@@ -229,3 +229,25 @@ def test_plain_jpeg_is_rgb(tmp_path):
     path.write_bytes(_jpeg_bytes())
     loaded = load_image(path)
     assert loaded.format == "JPEG" and loaded.image.mode == "RGB" and loaded.notes == []
+
+
+def test_mask_png_reads_back_pixel_for_pixel_and_is_smaller_than_pillows():
+    """store.mask_png writes the PNG itself (no adaptive row filters, run-length deflate): any
+    reader must get the exact mask back, soft edge levels included."""
+    from vitrina_sync import store
+
+    rng = np.random.default_rng(3)
+    mask = np.zeros((401, 333), np.uint8)
+    mask[50:350, 40:300] = 255
+    mask[48:52, 40:300] = rng.integers(0, 256, (4, 260))  # a soft edge
+    mask[200:210, 100:110] = rng.integers(0, 256, (10, 10))
+    data = store.mask_png(Image.fromarray(mask, "L"))
+    back = Image.open(io.BytesIO(data))
+    back.load()
+    assert back.mode == "L" and back.size == (333, 401)
+    assert np.array_equal(np.asarray(back), mask)
+    pillow = io.BytesIO()
+    Image.fromarray(mask, "L").save(pillow, "PNG", compress_level=1)
+    assert len(data) < len(pillow.getvalue())
+    empty = store.mask_png(Image.new("L", (7, 5), 0))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(empty))), np.zeros((5, 7), np.uint8))

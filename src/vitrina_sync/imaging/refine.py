@@ -79,6 +79,28 @@ def resample_float(
     return np.asarray(img.resize(size, method, box=box), dtype=np.float32)
 
 
+def _nearest(mask: np.ndarray, size, work_box) -> np.ndarray:
+    """A boolean work map resampled (nearest neighbour) onto `size` pixels covering work_box."""
+    img = Image.fromarray(mask.view(np.uint8), "L")
+    return np.asarray(img.resize(size, Image.Resampling.NEAREST, box=work_box)).view(bool)
+
+
+def hard_alpha(p_work: np.ndarray, size, work_box, r: int) -> np.ndarray:
+    """(bilinear resample of p_work) > 0.5 as float32 0/1, exact wherever refine_alpha keeps it.
+
+    refine_alpha overwrites every band pixel, so only pixels outside the band matter. There the
+    nearest work pixel is over r (>= 2) work pixels from any soft or edge pixel, so its 3x3
+    neighbourhood lies on one side of 0.5, clear of it (p <= 0.02 or >= 0.98); when upscaling,
+    bilinear only reads that neighbourhood (weights >= 0, summing to 1): the float map thresholds
+    to the nearest pixel's side. So a nearest-neighbour resample of the 8-bit 0/1 map gives the
+    same mask, without a float map of the whole region. Downscaling reads further: plain path.
+    """
+    l, t, right, b = work_box
+    if r < 2 or right - l > size[0] or b - t > size[1]:
+        return (resample_float(p_work, size, work_box) > 0.5).astype(np.float32)
+    return _nearest(p_work > 0.5, size, work_box).astype(np.float32)
+
+
 def refine_alpha(
     work_rgb: np.ndarray, p_work: np.ndarray, region: np.ndarray, work_box, params, fit=None
 ) -> np.ndarray:
@@ -90,15 +112,13 @@ def refine_alpha(
     """
     r, eps = int(params.get("refine_radius", 4)), float(params.get("refine_eps", 1e-4))
     size = (region.shape[1], region.shape[0])
-    coarse = resample_float(p_work, size, work_box)
-    alpha = (coarse > 0.5).astype(np.float32)
     if not params.get("refine", True):
-        return coarse.clip(0.0, 1.0)
+        return resample_float(p_work, size, work_box).clip(0.0, 1.0)
     # nearest-neighbour resampling of the 0/1 band as an 8-bit image: the same pixel mapping as a
     # float map, a quarter of the memory traffic
     work_band = edge_band(p_work, r)
-    band_img = Image.fromarray(work_band.view(np.uint8), "L")
-    band = np.asarray(band_img.resize(size, Image.Resampling.NEAREST, box=work_box)).view(bool)
+    band = _nearest(work_band, size, work_box)
+    alpha = hard_alpha(p_work, size, work_box, r)
     if not band.any():
         return alpha
     target = (p_work > 0.5).astype(np.float32) if params.get("refine_hard", False) else p_work
