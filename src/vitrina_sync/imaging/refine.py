@@ -180,11 +180,12 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, a
     image = Image.fromarray(region, "RGB") if region.dtype == np.uint8 else None
     fields = np.dstack(
         [
-            local_fields(region, alpha >= 1.0, sigma, image=image),
-            local_fields(region, alpha <= 0.0, sigma, spread=True, image=image),
+            block_fields(region, alpha >= 1.0, image=image),
+            block_fields(region, alpha <= 0.0, spread=True, image=image),
         ]
     )
-    samples = step_grid(fields.shape, ys, xs, 4)(fields)
+    grid = step_grid(fields.shape, ys, xs, 4)
+    samples = grid(smooth_for(fields, smoothing(sigma, 4), grid))
     fg, mass_f = from_fields(samples[:, :4])
     # bg_spread: the background's texture; the colour model is only trusted against a plain one
     bg, mass_b, bg_spread = from_fields(samples[:, 4:], spread=True)
@@ -247,6 +248,11 @@ def _kernel():
 def warm() -> None:
     """Compile (or load from numba's cache) the band kernels, before the first job."""
     grid = Grid((2, 2), np.zeros(1), np.zeros(1))
+    smooth_for(np.zeros((2, 2, 1), np.float32), 0.5, grid)  # scipy: most of a 2x2 grid is needed
+    kernel = _smooth_kernel()
+    if kernel is not None:
+        out = np.empty((2, 2, 1), np.float32)
+        kernel(np.zeros((2, 2, 1), np.float32), gaussian_weights(0.5), np.eye(2, dtype=bool), out)
     grid(np.zeros((2, 2, 1), np.float32))
 
 
@@ -336,10 +342,10 @@ def _masked_blocks(rgb: np.ndarray, weight: np.ndarray, step: int, image=None):
     return num, den
 
 
-def local_fields(
-    rgb: np.ndarray, weight: np.ndarray, sigma: float, step: int = 4, spread=False, image=None
-):
-    """The smoothed fields local_mean samples, stacked on the reduced grid (h',w',4 or 5):
+def block_fields(
+    rgb: np.ndarray, weight: np.ndarray, step: int = 4, spread=False, image=None
+) -> np.ndarray:
+    """The fields local_mean smooths, on the reduced grid before smoothing (h',w',4 or 5):
     weight mass, weighted colour sums (3) and, with spread=True, the blocks' mean squares.
     image: rgb as a Pillow image already (saves a conversion when several weights share it)."""
     if weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1:
@@ -348,12 +354,126 @@ def local_fields(
         weight = weight.astype(np.float32)
         wsum = block_mean(weight, step)
         num = block_mean(rgb * weight[..., None], step)
-    s = max(sigma / step, 0.5)
-    parts = [ndimage.gaussian_filter(wsum, s), ndimage.gaussian_filter(num, (s, s, 0))]
+    parts = [wsum, num]
     if spread:
-        block_sq = (num**2).sum(axis=2) / np.maximum(wsum, 1e-6)
-        parts.append(ndimage.gaussian_filter(block_sq, s))
+        parts.append((num**2).sum(axis=2) / np.maximum(wsum, 1e-6))
     return np.dstack(parts)
+
+
+def smoothing(sigma: float, step: int) -> float:
+    """The Gaussian's sigma on the `step`-times reduced grid."""
+    return max(sigma / step, 0.5)
+
+
+def local_fields(
+    rgb: np.ndarray, weight: np.ndarray, sigma: float, step: int = 4, spread=False, image=None
+):
+    """block_fields smoothed everywhere (a Gaussian of `sigma` full-resolution pixels)."""
+    fields = block_fields(rgb, weight, step, spread, image)
+    s = smoothing(sigma, step)
+    return ndimage.gaussian_filter(fields, (s, s, 0))
+
+
+def smooth_for(fields: np.ndarray, s: float, grid: Grid) -> np.ndarray:
+    """fields (h,w,c float32) smoothed by a Gaussian of sigma `s` (scipy's gaussian_filter per
+    channel, mode reflect), valid only at the cells `grid` reads; other cells are undefined.
+
+    The local means are sampled at the edge band only, a thin ring that touches a few percent
+    of the reduced grid: smoothing just those cells (and the first pass's cells within reach)
+    is several times cheaper. Same float operations in the same order as scipy's correlate1d
+    (double accumulator, centre tap first, then the pairs from the outside in; float32 between
+    the two passes), so the same bits (tests/test_cutout_quality.py). Falls back to scipy when
+    most of the grid is needed, or without numba.
+    """
+    h, w = fields.shape[:2]
+    need = np.zeros(h * w, bool)
+    for index in (grid.i00, grid.i01, grid.i10, grid.i11):
+        need[index] = True
+    kernel = _smooth_kernel()
+    if kernel is None or fields.dtype != np.float32 or need.sum() > 0.5 * need.size:
+        return ndimage.gaussian_filter(fields, (s, s, 0))
+    out = np.empty_like(fields)
+    kernel(np.ascontiguousarray(fields), gaussian_weights(s), need.reshape(h, w), out)
+    return out
+
+
+def gaussian_weights(s: float, truncate: float = 4.0) -> np.ndarray:
+    """scipy.ndimage.gaussian_filter1d's taps for sigma `s` (float64, as correlate1d gets them)."""
+    radius = int(truncate * float(s) + 0.5)
+    x = np.arange(-radius, radius + 1)
+    phi = np.exp(-0.5 / (s * s) * x**2)
+    return (phi / phi.sum())[::-1].copy()
+
+
+_SMOOTH: list = []
+
+
+def _smooth_kernel():
+    """The compiled sparse Gaussian (numba), or None; cached like _kernel."""
+    if not _SMOOTH:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - numba comes with rembg
+            _SMOOTH.append(None)
+            return None
+
+        @numba.njit(cache=True, nogil=True)
+        def reflect(i, n):  # pragma: no cover - compiled
+            period = 2 * n
+            i = i % period
+            return i if i < n else period - 1 - i
+
+        @numba.njit(cache=True, nogil=True)
+        def smooth(src, taps, need, out):  # pragma: no cover - compiled
+            h, w, channels = src.shape
+            r = (taps.shape[0] - 1) // 2
+            first = np.empty_like(src)  # pass 1 (axis 0), at cells within r columns of a need
+            acc = np.empty((w, channels), np.float64)
+            cols = np.empty(w, np.int64)
+            for y in range(h):
+                n, near = 0, 0  # near: needed cells in columns x - r .. x + r of this row
+                for x in range(min(r, w)):
+                    near += need[y, x]
+                for x in range(w):
+                    if x + r < w:
+                        near += need[y, x + r]
+                    if near > 0:
+                        cols[n] = x
+                        n += 1
+                    if x - r >= 0:
+                        near -= need[y, x - r]
+                for j in range(n):  # the same sequence of operations per cell as scipy
+                    for c in range(channels):
+                        acc[j, c] = np.float64(src[y, cols[j], c]) * taps[r]
+                for k in range(r, 0, -1):
+                    above, below, tap = reflect(y - k, h), reflect(y + k, h), taps[r - k]
+                    for j in range(n):
+                        x = cols[j]
+                        for c in range(channels):
+                            pair = np.float64(src[above, x, c]) + np.float64(src[below, x, c])
+                            acc[j, c] += pair * tap
+                for j in range(n):
+                    for c in range(channels):
+                        first[y, cols[j], c] = np.float32(acc[j, c])
+            left = np.empty((w, r + 1), np.int64)  # reflected column indices, per column and tap
+            right = np.empty((w, r + 1), np.int64)
+            for x in range(w):
+                for k in range(r + 1):
+                    left[x, k], right[x, k] = reflect(x - k, w), reflect(x + k, w)
+            for y in range(h):  # pass 2 (axis 1), at the needed cells
+                for x in range(w):
+                    if need[y, x]:
+                        for c in range(channels):
+                            total = np.float64(first[y, x, c]) * taps[r]
+                            for k in range(r, 0, -1):
+                                pair = np.float64(first[y, left[x, k], c]) + np.float64(
+                                    first[y, right[x, k], c]
+                                )
+                                total += pair * taps[r - k]
+                            out[y, x, c] = np.float32(total)
+
+        _SMOOTH.append(smooth)
+    return _SMOOTH[0]
 
 
 def step_grid(shape, ys, xs, step: int) -> Grid:
@@ -379,8 +499,9 @@ def local_mean(
     Computed on a `step`-times reduced grid, since it only needs to be smooth. With spread=True
     a third value: the local colour spread (RGB std between blocks: the texture of the area).
     """
-    fields = local_fields(rgb, weight, sigma, step, spread)
-    return from_fields(step_grid(fields.shape, ys, xs, step)(fields), spread)
+    fields = block_fields(rgb, weight, step, spread)
+    grid = step_grid(fields.shape, ys, xs, step)
+    return from_fields(grid(smooth_for(fields, smoothing(sigma, step), grid)), spread)
 
 
 def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
