@@ -218,3 +218,13 @@ def ndimage_ring(mask: np.ndarray) -> np.ndarray:
     from scipy import ndimage
 
     return ndimage.binary_dilation(mask, iterations=3) & ~ndimage.binary_erosion(mask, iterations=3)
+
+
+def test_channel_sum_is_numpys_sum_over_three_channels_bit_for_bit():
+    rng = np.random.default_rng(2)
+    for dtype in (np.float32, np.float64):
+        for shape in [(100_003, 3), (61, 47, 3)]:
+            x = (rng.standard_normal(shape) * rng.choice([1e-3, 1.0, 300.0], shape)).astype(dtype)
+            assert np.array_equal(refine.channel_sum(x), x.sum(axis=-1))
+            squared = x**2  # as the callers use it
+            assert np.array_equal(refine.channel_sum(squared), squared.sum(axis=-1))

@@ -20,7 +20,7 @@ from PIL import Image
 from scipy import ndimage
 
 from .colour import delta_e_below, delta_e_rgb
-from .refine import block_mean, local_mean
+from .refine import block_mean, channel_sum, local_mean
 
 DEFAULTS: dict[str, float] = {
     "de_mean_max": 1.0,
@@ -113,11 +113,11 @@ def halo(
     a = alpha[ys, xs][:, None]
     expected = a * prod + (1.0 - a) * background[ys, xs].astype(np.float32)
     toward = old - expected
-    gap = np.sqrt((toward**2).sum(axis=1))
+    gap = np.sqrt(channel_sum(toward**2))
     known = (mass_f > 1e-3) & (mass_b > 1e-3) & (gap > 40.0)
     if not known.any():
         return 0.0
-    shift = ((output[ys, xs].astype(np.float32) - expected) * toward).sum(axis=1) / np.maximum(
+    shift = channel_sum((output[ys, xs].astype(np.float32) - expected) * toward) / np.maximum(
         gap, 1.0
     )
     haloed = (shift > 10.0) & (shift > 0.1 * gap)

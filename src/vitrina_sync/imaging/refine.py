@@ -24,6 +24,12 @@ def _box(x: np.ndarray, r: int) -> np.ndarray:
     return ndimage.uniform_filter(x, size=size, mode="reflect")
 
 
+def channel_sum(x: np.ndarray) -> np.ndarray:
+    """x.sum(axis=-1) for a last axis of 3 channels, in numpy's own order ((c0 + c1) + c2), so
+    the same bits, without numpy's slow reduction over a 3-long axis (~6x faster)."""
+    return (x[..., 0] + x[..., 1]) + x[..., 2]
+
+
 def _solve_3x3(s: dict, c: np.ndarray) -> np.ndarray:
     """Per-pixel solution of the symmetric 3x3 system S a = c, by the adjugate."""
     a00 = s[1, 1] * s[2, 2] - s[1, 2] ** 2
@@ -58,7 +64,7 @@ def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float):
     for i in range(3):
         s[i, i] = s[i, i] + eps
     a = _solve_3x3(s, cov_ip)
-    b = mean_p - (a * mean_i).sum(axis=-1)
+    b = mean_p - channel_sum(a * mean_i)
     return _box(a, r), _box(b, r)
 
 
@@ -192,10 +198,10 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, a
     if fit is not None:
         fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b, covers=True)
     d = fg - bg
-    gap2 = np.maximum((d**2).sum(axis=1), 1e-6)
+    gap2 = np.maximum(channel_sum(d**2), 1e-6)
     pixel = region[ys, xs].astype(np.float32)
-    proj = ((pixel - bg) * d).sum(axis=1) / gap2
-    residual = np.sqrt(((pixel - bg - proj[:, None] * d) ** 2).sum(axis=1))
+    proj = channel_sum((pixel - bg) * d) / gap2
+    residual = np.sqrt(channel_sum((pixel - bg - proj[:, None] * d) ** 2))
     trust = np.clip((np.sqrt(gap2) - 20.0) / 40.0, 0.0, 1.0) * np.clip(
         (30.0 - residual) / 25.0, 0.0, 1.0
     )
@@ -356,7 +362,7 @@ def block_fields(
         num = block_mean(rgb * weight[..., None], step)
     parts = [wsum, num]
     if spread:
-        parts.append((num**2).sum(axis=2) / np.maximum(wsum, 1e-6))
+        parts.append(channel_sum(num**2) / np.maximum(wsum, 1e-6))
     return np.dstack(parts)
 
 
@@ -488,7 +494,7 @@ def from_fields(samples: np.ndarray, spread=False):
     if not spread:
         return cols, mass
     sq = samples[:, 4] / np.maximum(mass, 1e-6)
-    return cols, mass, np.sqrt(np.maximum(sq - (cols**2).sum(axis=1), 0.0) / 3.0)
+    return cols, mass, np.sqrt(np.maximum(sq - channel_sum(cols**2), 0.0) / 3.0)
 
 
 def local_mean(
