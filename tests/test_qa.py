@@ -198,3 +198,22 @@ def test_halo_with_a_broadcast_background_equals_the_full_array():
     full = np.full_like(src, 255)
     plain = np.broadcast_to(np.full(3, 255, np.uint8), src.shape)
     assert qa.halo(src, haloed, grown, plain) == qa.halo(src, haloed, grown, full) > 0.2
+
+
+def test_halo_and_bg_inside_with_pillow_images_equal_the_array_path():
+    """The mode passes the region's Pillow images (no conversion): same figures as arrays."""
+    sc = scene("ring", "light", (1000, 1400))  # over HALO_FULL_SIDE: the reduced path
+    src = np.asarray(sc.image)
+    grown = ndimage.binary_dilation(sc.alpha > 0.5, iterations=4).astype(np.float32)
+    haloed = _composite(sc, grown)
+    canvas = np.zeros((1500, 1100, 3), np.uint8)
+    canvas[40:1440, 60:1060] = haloed
+    out_view = canvas[40:1440, 60:1060]  # a strided view, as the mode's output region is
+    white = np.broadcast_to(np.full(3, 255, np.uint8), src.shape)
+    images = (sc.image, Image.fromarray(canvas).crop((60, 40, 1060, 1440)))
+    assert (
+        qa.halo(src, out_view, grown, white, images) == qa.halo(src, out_view, grown, white) > 0.3
+    )
+    filled = ndimage.binary_fill_holes(sc.alpha > 0.5).astype(np.float32)  # the hole kept
+    plain = qa.background_inside(src, filled)
+    assert qa.background_inside(src, filled, sc.image) == plain > 0.05

@@ -77,7 +77,11 @@ def edge_ring(alpha: np.ndarray, width: int) -> np.ndarray:
 
 
 def halo(
-    source: np.ndarray, output: np.ndarray, alpha: np.ndarray, background: np.ndarray
+    source: np.ndarray,
+    output: np.ndarray,
+    alpha: np.ndarray,
+    background: np.ndarray,
+    images=None,
 ) -> float:
     """Share of edge-band output pixels pulled toward the old background's colour.
 
@@ -88,10 +92,13 @@ def halo(
     toward the old background. Pixels where the old background looks like the product or the new
     background cannot show a halo and are left out. `background` (h,w,3 uint8) may be one
     colour broadcast over the region (np.broadcast_to), which saves copying and reducing it.
+    images: (source, output) as Pillow RGB images of the same pixels, where the caller has them:
+    the half-size reduction then skips converting two region-sized arrays.
     """
     plain = background.ndim == 3 and background.strides[:2] == (0, 0)  # one colour, broadcast
     if max(alpha.shape) > HALO_FULL_SIDE:  # large outputs: measured at half size (same verdict)
-        source, output = block_mean(source, 2), block_mean(output, 2)
+        src_img, out_img = images or (None, None)
+        source, output = block_mean(source, 2, src_img), block_mean(output, 2, out_img)
         alpha = block_mean(alpha, 2)
         background = (
             np.broadcast_to(background[0, 0], alpha.shape + (3,))  # the block mean of one colour
@@ -103,13 +110,13 @@ def halo(
     ys, xs = np.nonzero(band)
     if len(ys) == 0:
         return 0.0
-    src = source
+    src, src_img = source, Image.fromarray(source, "RGB") if source.dtype == np.uint8 else None
     inner = ndimage.binary_erosion(alpha >= 0.99, iterations=width)
     outer = ~ndimage.binary_dilation(alpha > 0.01, iterations=width)
     # the product's colour varies (labels, gloss): take it from close by; the background's from
     # a wider neighbourhood (a soft edge spreads over a few pixels)
-    prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2)
-    old, mass_b = local_mean(src, outer, ys, xs, 4.0 * width)
+    prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
+    old, mass_b = local_mean(src, outer, ys, xs, 4.0 * width, image=src_img)
     a = alpha[ys, xs][:, None]
     expected = a * prod + (1.0 - a) * background[ys, xs].astype(np.float32)
     toward = old - expected
@@ -124,7 +131,7 @@ def halo(
     return float(haloed[known].mean())
 
 
-def background_inside(source: np.ndarray, alpha: np.ndarray) -> float:
+def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> float:
     """Share of the opaque product that looks like the old plain background continued inside it.
 
     The background's colour is extended smoothly under the product (a wide local mean of the
@@ -132,10 +139,11 @@ def background_inside(source: np.ndarray, alpha: np.ndarray) -> float:
     product, count. Only meaningful on a plain background (most of it within dE 4 of its own
     smooth estimate); on a busy one the figure is 0. It catches what salient-object models do
     with closed holes: keep them as product (a ring's hole shows the old background).
-    Measured on a 4x reduced grid: a patch that matters is large.
+    Measured on a 4x reduced grid: a patch that matters is large. image: source as a Pillow
+    RGB image already, where the caller has it.
     """
     step = 4 if min(alpha.shape) >= 64 else 1
-    src = block_mean(source, step)
+    src = block_mean(source, step, image)
     alpha = block_mean(alpha, step)
     width = max(2, round(0.01 * max(alpha.shape)))
     far = ~ndimage.binary_dilation(alpha > 0.0, iterations=width)

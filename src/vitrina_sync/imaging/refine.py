@@ -108,13 +108,20 @@ def hard_alpha(p_work: np.ndarray, size, work_box, r: int) -> np.ndarray:
 
 
 def refine_alpha(
-    work_rgb: np.ndarray, p_work: np.ndarray, region: np.ndarray, work_box, params, fit=None
+    work_rgb: np.ndarray,
+    p_work: np.ndarray,
+    region: np.ndarray,
+    work_box,
+    params,
+    fit=None,
+    image=None,
 ) -> np.ndarray:
     """Alpha on `region` (h,w,3 uint8: the source resampled to the output) from the work mask.
 
     work_box: the region's extent in work-image pixel coordinates. params: r, eps (work pixels).
     fit: an optional dict that receives the local product/background colours estimated at the
-    edge pixels, so edge_colours can reuse them instead of measuring again.
+    edge pixels, so edge_colours can reuse them instead of measuring again. image: region as
+    the Pillow image it came from (the two-colour step masks and reduces it in Pillow).
     """
     r, eps = int(params.get("refine_radius", 4)), float(params.get("refine_eps", 1e-4))
     size = (region.shape[1], region.shape[0])
@@ -146,7 +153,7 @@ def refine_alpha(
         spread = max(4.0, r * size[0] / max(work_box[2] - work_box[0], 1e-6))
         # outside the band alpha is exactly 0 or 1: the uncertain pixels are the band's, in order
         unsure = (q > 0.0) & (q < 1.0)
-        _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]))
+        _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]), image=image)
     return alpha
 
 
@@ -169,7 +176,9 @@ def _reach(work_band: np.ndarray, work_box, margin: int):
     )
 
 
-def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, at=None) -> None:
+def _two_colour(
+    region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, at=None, image=None
+) -> None:
     """Sharpen the still-uncertain pixels with the two-colour model I = a F + (1 - a) B.
 
     Where the guide is flat the guided filter only reproduces the model's soft ramp (it cannot
@@ -183,7 +192,8 @@ def _two_colour(region: np.ndarray, alpha: np.ndarray, sigma: float, fit=None, a
     if len(ys) == 0:
         return
     # both local means sampled in one gather (same positions on the same reduced grid)
-    image = Image.fromarray(region, "RGB") if region.dtype == np.uint8 else None
+    if image is None and region.dtype == np.uint8:
+        image = Image.fromarray(region, "RGB")
     fields = np.dstack(
         [
             block_fields(region, alpha >= 1.0, image=image),
@@ -320,15 +330,16 @@ def _work_grid(shape, ys: np.ndarray, xs: np.ndarray, size, work_box) -> Grid:
     return Grid(shape, wy, wx)
 
 
-def block_mean(arr: np.ndarray, step: int) -> np.ndarray:
+def block_mean(arr: np.ndarray, step: int, image=None) -> np.ndarray:
     """Block means over step x step tiles (partial tiles at the edges included), per channel.
 
     8-bit RGB stays 8-bit (Pillow's reduce, means rounded); anything else becomes float32.
+    image: arr as a Pillow RGB image already (saves converting it: a copy of the whole area).
     """
     if step == 1:
         return arr if arr.dtype == np.uint8 else arr.astype(np.float32)
     if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] == 3:
-        return np.asarray(Image.fromarray(arr, "RGB").reduce(step))
+        return np.asarray((Image.fromarray(arr, "RGB") if image is None else image).reduce(step))
     if arr.ndim == 3:
         return np.stack([block_mean(arr[..., c], step) for c in range(arr.shape[2])], -1)
     return np.asarray(Image.fromarray(arr.astype(np.float32), "F").reduce(step), np.float32)
@@ -498,14 +509,22 @@ def from_fields(samples: np.ndarray, spread=False):
 
 
 def local_mean(
-    rgb: np.ndarray, weight: np.ndarray, ys, xs, sigma: float, step: int = 4, spread=False
+    rgb: np.ndarray,
+    weight: np.ndarray,
+    ys,
+    xs,
+    sigma: float,
+    step: int = 4,
+    spread=False,
+    image=None,
 ):
     """Weighted local mean colour around (ys, xs): (n,3) colours and (n,) weight mass.
 
     Computed on a `step`-times reduced grid, since it only needs to be smooth. With spread=True
     a third value: the local colour spread (RGB std between blocks: the texture of the area).
+    image: rgb as a Pillow image already.
     """
-    fields = block_fields(rgb, weight, step, spread)
+    fields = block_fields(rgb, weight, step, spread, image)
     grid = step_grid(fields.shape, ys, xs, step)
     return from_fields(grid(smooth_for(fields, smoothing(sigma, step), grid)), spread)
 

@@ -35,6 +35,7 @@ class Cut:
     p_work: np.ndarray  # the model's own alpha at work resolution (for uncertainty)
     fit: dict  # local product/background colours at the edge (refine -> decontamination)
     levels: np.ndarray | None = None  # alpha as the stored 8-bit mask (round(alpha * 255))
+    image: Image.Image | None = None  # `source` as the Pillow image it was resampled into
 
 
 def _model(preset, settings) -> str:
@@ -79,19 +80,22 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
     )
     pad = math.ceil((int(preset.get("refine_radius", 4)) + 4) * max(out_per_work, 1.0)) + 2
     region = compose.plan_region(placement, _canvas(preset), rgb.size, pad)
-    source = np.asarray(compose.resample_region(rgb, region))
+    source_img = compose.resample_region(rgb, region)
+    source = np.asarray(source_img)
     kx, ky = work.width / rgb.width, work.height / rgb.height
     s = region.source
     work_box = (s[0] * kx, s[1] * ky, s[2] * kx, s[3] * ky)
     fit: dict = {}
-    alpha = refine.refine_alpha(np.asarray(work), p_work, source, work_box, preset, fit)
+    alpha = refine.refine_alpha(
+        np.asarray(work), p_work, source, work_box, preset, fit, image=source_img
+    )
     if source_alpha is not None:  # a source that is already cut out keeps its own alpha
         own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
         alpha = np.minimum(alpha, own)
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
     levels = np.round(alpha * 255.0)  # the stored mask's steps: 255 <=> exactly opaque
     alpha = (levels / 255.0).astype(np.float32, copy=False)
-    return Cut(placement, region, source, alpha, p_work, fit, levels.astype(np.uint8))
+    return Cut(placement, region, source, alpha, p_work, fit, levels.astype(np.uint8), source_img)
 
 
 def geometry(cut: Cut) -> dict:
@@ -142,18 +146,21 @@ class WhiteMode:
         mask[t:b, l:r] = (
             cut.levels if cut.levels is not None else np.round(cut.alpha * 255.0).astype(np.uint8)
         )
-        figures = self.figures(rgb, cut, canvas_rgb, mask, new_bg, shadow)
+        image, mask_img = Image.fromarray(canvas_rgb, "RGB"), Image.fromarray(mask, "L")
+        figures = self.figures(rgb, cut, canvas_rgb, mask, new_bg, shadow, image)
         target = float(preset.get("fill", 0.85))
         report = qa.finish(figures, ctx.settings, ctx.category, target, preset)
-        image, mask_img = Image.fromarray(canvas_rgb, "RGB"), Image.fromarray(mask, "L")
         extra = {"geometry": geometry(cut)}
         return ModeOutput(
             image, mask_img, report, self.ai_version(preset, ctx.settings), extra=extra
         )
 
-    def figures(self, rgb, cut: Cut, out: np.ndarray, mask, new_bg, shadow) -> dict:
+    def figures(self, rgb, cut: Cut, out: np.ndarray, mask, new_bg, shadow, image=None) -> dict:
+        """Every QA figure. image: `out` as a Pillow image (the halo reduces its region in
+        Pillow: cropping it there is cheaper than converting the array's region again)."""
         l, t, r, b = cut.region.canvas
         out_region = out[t:b, l:r]
+        images = (cut.image, image.crop((l, t, r, b))) if image is not None and cut.image else None
         de_mean, de_p95 = qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0)
         box, crop = cut.placement.box, cut.placement.crop
         upscale = max(
@@ -162,9 +169,9 @@ class WhiteMode:
         figures = {
             "de_mean": de_mean,
             "de_p95": de_p95,
-            "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg),
+            "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
             "uncertainty": qa.uncertainty(cut.p_work),
-            "bg_inside": qa.background_inside(cut.source, cut.alpha),
+            "bg_inside": qa.background_inside(cut.source, cut.alpha, cut.image),
             "fill": qa.fill(mask),
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
