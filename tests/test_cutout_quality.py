@@ -228,3 +228,26 @@ def test_channel_sum_is_numpys_sum_over_three_channels_bit_for_bit():
             assert np.array_equal(refine.channel_sum(x), x.sum(axis=-1))
             squared = x**2  # as the callers use it
             assert np.array_equal(refine.channel_sum(squared), squared.sum(axis=-1))
+
+
+def test_separable_grids_equal_per_pixel_positions():
+    """_work_grid and step_grid build per-row/per-column tables and pick them per pixel: the
+    indices and weights must be those of the per-pixel formula, bit for bit."""
+    rng = np.random.default_rng(4)
+    mask = rng.random((230, 310)) < 0.2
+    ys, xs = np.nonzero(mask)
+    size, box = (310, 230), (3.7, 11.2, 101.9, 88.4)
+    l, t, r, b = box
+    direct = refine.Grid(
+        (95, 110),
+        t + (ys + 0.5) * (b - t) / size[1] - 0.5,
+        l + (xs + 0.5) * (r - l) / size[0] - 0.5,
+    )
+    grids = [(refine._work_grid((95, 110), ys, xs, size, box), direct)]
+    for step in (2, 4):
+        plain = refine.Grid((58, 78), (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
+        grids.append((refine.step_grid((58, 78), ys, xs, step), plain))
+    for fast, plain in grids:
+        for name in ("i00", "i01", "i10", "i11", "fy", "fx"):
+            got, want = getattr(fast, name), getattr(plain, name)
+            assert got.dtype == want.dtype and np.array_equal(got, want), name

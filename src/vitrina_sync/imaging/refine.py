@@ -279,18 +279,21 @@ class Grid:
     maps stacked on a last axis are sampled in one gather. Same arithmetic as `bilinear`.
     """
 
-    def __init__(self, shape, gy: np.ndarray, gx: np.ndarray):
+    def __init__(self, shape, gy: np.ndarray, gx: np.ndarray, ys=None, xs=None):
+        """gy, gx: the positions; or, with ys and xs, per-row and per-column tables of them (a
+        separable mapping) picked at rows ys and columns xs: the same positions, with the
+        arithmetic done once per row and column instead of once per pixel."""
         h, w = shape[:2]
         self.shape = (h, w)
-        gy = np.clip(gy, 0.0, h - 1.0)
-        gx = np.clip(gx, 0.0, w - 1.0)
-        y0 = np.minimum(gy.astype(np.int32), h - 2 if h > 1 else 0)
-        x0 = np.minimum(gx.astype(np.int32), w - 2 if w > 1 else 0)
-        dy, dx = np.where(y0 + 1 < h, w, 0), np.where(x0 + 1 < w, 1, 0)  # clamped neighbours
-        self.i00 = y0.astype(np.intp) * w + x0
-        self.i01, self.i10 = self.i00 + dx, self.i00 + dy
+        rows, dy, fy = _axis(gy, h, w)
+        cols, dx, fx = _axis(gx, w, 1)
+        if ys is not None:
+            rows, dy, fy = rows[ys], dy[ys], fy[ys]
+            cols, dx, fx = cols[xs], dx[xs], fx[xs]
+        self.i00 = rows + cols
+        self.i01, self.i10 = self.i00 + dx, self.i00 + dy  # clamped neighbours
         self.i11 = self.i10 + dx
-        self.fy, self.fx = (gy - y0).astype(np.float32), (gx - x0).astype(np.float32)
+        self.fy, self.fx = fy, fx
 
     def __call__(self, arr: np.ndarray) -> np.ndarray:
         h, w = self.shape
@@ -309,6 +312,15 @@ class Grid:
         return (top * (1 - fy) + bottom * fy).astype(np.float32, copy=False)
 
 
+def _axis(g: np.ndarray, n: int, stride: int):
+    """Along one axis of length n: flat offset of the lower neighbour (index * stride), the step
+    to the upper one (0 where clamped at the edge) and the float32 weight of the upper one."""
+    g = np.clip(g, 0.0, n - 1.0)
+    i0 = np.minimum(g.astype(np.int32), n - 2 if n > 1 else 0)
+    step = np.where(i0 + 1 < n, stride, 0)
+    return i0.astype(np.intp) * stride, step, (g - i0).astype(np.float32)
+
+
 def bilinear(arr: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
     """Bilinear samples of a (h,w) or (h,w,c) map at float pixel coordinates (edges clamped).
 
@@ -325,9 +337,10 @@ def _sample(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size, work_box) -> 
 def _work_grid(shape, ys: np.ndarray, xs: np.ndarray, size, work_box) -> Grid:
     """Sample positions of region pixel centres (ys, xs) on a work-resolution map."""
     l, t, r, b = work_box
-    wx = l + (xs + 0.5) * (r - l) / size[0] - 0.5
-    wy = t + (ys + 0.5) * (b - t) / size[1] - 0.5
-    return Grid(shape, wy, wx)
+    cols, rows = np.arange(size[0]), np.arange(size[1])  # the mapping is separable
+    wx = l + (cols + 0.5) * (r - l) / size[0] - 0.5
+    wy = t + (rows + 0.5) * (b - t) / size[1] - 0.5
+    return Grid(shape, wy, wx, ys, xs)
 
 
 def block_mean(arr: np.ndarray, step: int, image=None) -> np.ndarray:
@@ -342,7 +355,8 @@ def block_mean(arr: np.ndarray, step: int, image=None) -> np.ndarray:
         return np.asarray((Image.fromarray(arr, "RGB") if image is None else image).reduce(step))
     if arr.ndim == 3:
         return np.stack([block_mean(arr[..., c], step) for c in range(arr.shape[2])], -1)
-    return np.asarray(Image.fromarray(arr.astype(np.float32), "F").reduce(step), np.float32)
+    flat = np.asarray(arr, np.float32)  # no copy when it is float32 already: Pillow copies it
+    return np.asarray(Image.fromarray(flat, "F").reduce(step), np.float32)
 
 
 def _masked_blocks(rgb: np.ndarray, weight: np.ndarray, step: int, image=None):
@@ -495,7 +509,10 @@ def _smooth_kernel():
 
 def step_grid(shape, ys, xs, step: int) -> Grid:
     """Sample positions of full-resolution pixels (ys, xs) on a `step`-times reduced grid."""
-    return Grid(shape, (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
+    if len(ys) == 0:
+        return Grid(shape, (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
+    rows, cols = np.arange(int(ys.max()) + 1), np.arange(int(xs.max()) + 1)  # separable
+    return Grid(shape, (rows + 0.5) / step - 0.5, (cols + 0.5) / step - 0.5, ys, xs)
 
 
 def from_fields(samples: np.ndarray, spread=False):
