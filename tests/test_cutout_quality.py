@@ -251,3 +251,23 @@ def test_separable_grids_equal_per_pixel_positions():
         for name in ("i00", "i01", "i10", "i11", "fy", "fx"):
             got, want = getattr(fast, name), getattr(plain, name)
             assert got.dtype == want.dtype and np.array_equal(got, want), name
+
+
+def test_flat_index_helpers_equal_numpy_fancy_indexing():
+    rng = np.random.default_rng(8)
+    mask = rng.random((123, 77)) < 0.3
+    ys, xs = refine.pixel_list(mask)
+    want_ys, want_xs = np.nonzero(mask)
+    assert np.array_equal(ys, want_ys) and np.array_equal(xs, want_xs) and ys.dtype == want_ys.dtype
+    rgb = rng.integers(0, 256, (123, 77, 3), dtype=np.uint8)
+    alpha = rng.random((123, 77)).astype(np.float32)
+    canvas = np.zeros((200, 150, 3), np.uint8)
+    view = canvas[10:133, 20:97]  # strided rows: the plain path
+    for arr in (rgb, alpha, view):
+        got = refine.pixels_at(arr, ys, xs)
+        assert got.dtype == arr.dtype and np.array_equal(got, arr[ys, xs])
+    for arr, values in ((alpha.copy(), rng.random(len(ys))), (rgb.copy(), rgb[::-1][ys, xs])):
+        want = arr.copy()
+        want[ys, xs] = values
+        refine.put_at(arr, ys, xs, values)
+        assert np.array_equal(arr, want)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from .refine import pixels_at, put_at
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -196,7 +198,9 @@ def composite(
         colours = source[ys, xs].astype(np.float32)
     else:
         ys, xs, colours = edge
-    a = alpha[ys, xs][:, None]
-    blended = colours * a + out[ys, xs].astype(np.float32) * (1.0 - a)
-    out[ys, xs] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    a = pixels_at(alpha, ys, xs)[:, None]
+    # the canvas's own rows are packed: index it there (the region is a strided view of it)
+    cy, cx = ys + t, xs + l
+    blended = colours * a + pixels_at(background, cy, cx).astype(np.float32) * (1.0 - a)
+    put_at(background, cy, cx, np.clip(blended + 0.5, 0, 255).astype(np.uint8))
     return background

@@ -20,7 +20,7 @@ from PIL import Image
 from scipy import ndimage
 
 from .colour import delta_e_below, delta_e_rgb
-from .refine import block_mean, channel_sum, local_mean
+from .refine import block_mean, channel_sum, local_mean, pixel_list, pixels_at
 
 DEFAULTS: dict[str, float] = {
     "de_mean_max": 1.0,
@@ -107,7 +107,7 @@ def halo(
         )
     width = max(2, round(0.004 * max(alpha.shape)))
     band = edge_ring(alpha, width) | ((alpha > 0.01) & (alpha < 0.99))
-    ys, xs = np.nonzero(band)
+    ys, xs = pixel_list(band)
     if len(ys) == 0:
         return 0.0
     src, src_img = source, Image.fromarray(source, "RGB") if source.dtype == np.uint8 else None
@@ -117,16 +117,18 @@ def halo(
     # a wider neighbourhood (a soft edge spreads over a few pixels)
     prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
     old, mass_b = local_mean(src, outer, ys, xs, 4.0 * width, image=src_img)
-    a = alpha[ys, xs][:, None]
-    expected = a * prod + (1.0 - a) * background[ys, xs].astype(np.float32)
+    a = pixels_at(alpha, ys, xs)[:, None]
+    # one colour broadcast: that colour for every pixel (same products, no gather)
+    back = background[0, 0] if plain else pixels_at(background, ys, xs)
+    expected = a * prod + (1.0 - a) * back.astype(np.float32)
     toward = old - expected
     gap = np.sqrt(channel_sum(toward**2))
     known = (mass_f > 1e-3) & (mass_b > 1e-3) & (gap > 40.0)
     if not known.any():
         return 0.0
-    shift = channel_sum((output[ys, xs].astype(np.float32) - expected) * toward) / np.maximum(
-        gap, 1.0
-    )
+    shift = channel_sum(
+        (pixels_at(output, ys, xs).astype(np.float32) - expected) * toward
+    ) / np.maximum(gap, 1.0)
     haloed = (shift > 10.0) & (shift > 0.1 * gap)
     return float(haloed[known].mean())
 
@@ -154,7 +156,7 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> floa
     fy, fx = np.nonzero(far)
     pick = slice(None, None, max(1, len(fy) // 20_000))
     back_est, _ = local_mean(src, far, fy[pick], fx[pick], sigma, step=4)
-    if (delta_e_rgb(src[fy[pick], fx[pick]], back_est) < 4.0).mean() < 0.6:
+    if delta_e_below(src[fy[pick], fx[pick]], back_est, 4.0).mean() < 0.6:
         return 0.0  # a busy background: no single colour to look for
     ys, xs = np.nonzero(inner)
     est, mass = local_mean(src, far, ys, xs, sigma, step=4)
