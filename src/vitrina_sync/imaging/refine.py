@@ -467,19 +467,14 @@ _SMOOTH: list = []
 
 
 def _smooth_kernel():
-    """The compiled sparse Gaussian (numba), or None; cached like _kernel."""
+    """The compiled sparse Gaussian (numba), or None; cached like _kernel (self-contained: numba
+    does not cache a kernel that calls another jitted closure, it would compile at every start)."""
     if not _SMOOTH:
         try:
             import numba
         except ImportError:  # pragma: no cover - numba comes with rembg
             _SMOOTH.append(None)
             return None
-
-        @numba.njit(cache=True, nogil=True)
-        def reflect(i, n):  # pragma: no cover - compiled
-            period = 2 * n
-            i = i % period
-            return i if i < n else period - 1 - i
 
         @numba.njit(cache=True, nogil=True)
         def smooth(src, taps, need, out):  # pragma: no cover - compiled
@@ -504,7 +499,10 @@ def _smooth_kernel():
                     for c in range(channels):
                         acc[j, c] = np.float64(src[y, cols[j], c]) * taps[r]
                 for k in range(r, 0, -1):
-                    above, below, tap = reflect(y - k, h), reflect(y + k, h), taps[r - k]
+                    # scipy's mode "reflect" (d c b a | a b c d | d c b a), repeated as needed
+                    above, below, tap = (y - k) % (2 * h), (y + k) % (2 * h), taps[r - k]
+                    above = above if above < h else 2 * h - 1 - above
+                    below = below if below < h else 2 * h - 1 - below
                     for j in range(n):
                         x = cols[j]
                         for c in range(channels):
@@ -517,7 +515,9 @@ def _smooth_kernel():
             right = np.empty((w, r + 1), np.int64)
             for x in range(w):
                 for k in range(r + 1):
-                    left[x, k], right[x, k] = reflect(x - k, w), reflect(x + k, w)
+                    lo, hi = (x - k) % (2 * w), (x + k) % (2 * w)
+                    left[x, k] = lo if lo < w else 2 * w - 1 - lo
+                    right[x, k] = hi if hi < w else 2 * w - 1 - hi
             for y in range(h):  # pass 2 (axis 1), at the needed cells
                 for x in range(w):
                     if need[y, x]:
