@@ -271,3 +271,17 @@ def test_flat_index_helpers_equal_numpy_fancy_indexing():
         want[ys, xs] = values
         refine.put_at(arr, ys, xs, values)
         assert np.array_equal(arr, want)
+
+
+def test_masked_blocks_with_a_binary_mask_equal_the_blended_paste():
+    """_masked_blocks pastes through a "1" mask: the same bytes as an "L" 0/255 mask's blend."""
+    sc = scene("mug", "chelsea", (601, 803))  # odd sizes: partial blocks at the edges
+    rgb = np.asarray(sc.image)
+    for weight in (sc.alpha >= 1.0, sc.alpha <= 0.0):
+        mask = Image.fromarray(weight.view(np.uint8) * np.uint8(255), "L")
+        masked = Image.new("RGB", mask.size, 0)
+        masked.paste(sc.image, mask=mask)
+        for step in (2, 4):
+            num, den = refine._masked_blocks(rgb, weight, step, sc.image)
+            assert np.array_equal(num, np.asarray(masked.reduce(step), np.float32))
+            assert np.array_equal(den, np.asarray(mask.reduce(step), np.float32) / 255.0)
