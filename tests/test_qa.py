@@ -217,3 +217,47 @@ def test_halo_and_bg_inside_with_pillow_images_equal_the_array_path():
     filled = ndimage.binary_fill_holes(sc.alpha > 0.5).astype(np.float32)  # the hole kept
     plain = qa.background_inside(src, filled)
     assert qa.background_inside(src, filled, sc.image) == plain > 0.05
+
+
+def test_compiled_region_loops_equal_the_numpy_paths(monkeypatch):
+    """colour drift's identity check, purity's count and the opaque copy run as compiled loops;
+    each must give what the numpy path gives (canvas views and packed arrays alike)."""
+    from vitrina_sync.imaging import compose, refine
+
+    rng = np.random.default_rng(6)
+    canvas = np.full((90, 120, 3), 255, np.uint8)
+    canvas[30:50, 40:70] = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    mask = np.zeros((90, 120), np.uint8)
+    mask[32:48, 42:68] = 255
+    shadow = np.zeros((90, 120), bool)
+    shadow[48:52, 40:70] = True
+    view = canvas[20:60, 30:80]
+    source = view.copy()
+    source[5, 5] ^= 1  # one differing pixel
+    where = rng.random((40, 50)) < 0.5
+    cases = []
+    for flag in (True, False):
+        where[5, 5] = flag
+        cases.append(("drift", qa._any_changed(source, view, where)))
+        cases.append(("same", qa._any_changed(view.copy(), view, where)))
+    for shade in (None, shadow):
+        cases.append(("purity", qa.purity(canvas, mask, shade, (30, 20, 80, 60))))
+    out = canvas.copy()
+    compose._copy_where(out[20:60, 30:80], source, where)
+    cases.append(("copy", out))
+    monkeypatch.setattr(qa, "loops", lambda: None)
+    monkeypatch.setattr(compose, "loops", lambda: None)
+    plain = []
+    for flag in (True, False):
+        where[5, 5] = flag
+        plain.append(("drift", qa._any_changed(source, view, where)))
+        plain.append(("same", qa._any_changed(view.copy(), view, where)))
+    for shade in (None, shadow):
+        plain.append(("purity", qa.purity(canvas, mask, shade, (30, 20, 80, 60))))
+    out = canvas.copy()
+    compose._copy_where(out[20:60, 30:80], source, where)
+    plain.append(("copy", out))
+    assert refine.loops() is not None
+    assert [c[1] for c in cases[:4]] == [True, False, False, False]
+    for (name, got), (_, want) in zip(cases, plain, strict=True):
+        assert np.array_equal(got, want), name

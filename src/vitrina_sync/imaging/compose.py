@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .refine import pixels_at, put_at
+from .refine import loops, pixels_at, put_at
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,10 @@ def contact_shadow(alpha: np.ndarray, strength: float = 0.22) -> np.ndarray:
 def _copy_where(out: np.ndarray, source: np.ndarray, where: np.ndarray) -> None:
     """out[where] = source[where] for (h,w,3) uint8 images: on (h, w*3) rows with the mask
     repeated per channel, several times faster than a mask broadcast over the channel axis."""
+    kernels = loops()
+    if kernels is not None and source.shape == out.shape and where.dtype == bool:
+        kernels.copy_where(out, source, where)  # one compiled pass
+        return
     h, w = where.shape
     if out.shape != (h, w, 3) or out.strides[1:] != (3, 1):  # pixels not packed along each row
         np.copyto(out, source, where=where[..., None])

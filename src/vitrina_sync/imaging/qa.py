@@ -20,7 +20,7 @@ from PIL import Image
 from scipy import ndimage
 
 from .colour import delta_e_below, delta_e_rgb
-from .refine import block_mean, channel_sum, local_mean, pixel_list, pixels_at
+from .refine import block_mean, channel_sum, local_mean, loops, pixel_list, pixels_at
 
 DEFAULTS: dict[str, float] = {
     "de_mean_max": 1.0,
@@ -51,12 +51,8 @@ def thresholds(settings, category: str) -> dict[str, float]:
 
 def colour_drift(source: np.ndarray, output: np.ndarray, opaque: np.ndarray) -> tuple[float, float]:
     """CIEDE2000 mean and p95 between source and output pixels where `opaque` (same geometry)."""
-    if source.dtype == np.uint8 and output.dtype == np.uint8:
-        diff = np.bitwise_xor(source, output)
-        changed = diff[..., 0] | diff[..., 1]
-        changed |= diff[..., 2]
-        if not ((changed != 0) & opaque).any():
-            return 0.0, 0.0  # every opaque pixel is bit-identical: dE is exactly 0 everywhere
+    if source.dtype == output.dtype == np.uint8 and not _any_changed(source, output, opaque):
+        return 0.0, 0.0  # every opaque pixel is bit-identical: dE is exactly 0 everywhere
     ys, xs = np.nonzero(opaque)
     if len(ys) == 0:
         return 0.0, 0.0
@@ -67,6 +63,18 @@ def colour_drift(source: np.ndarray, output: np.ndarray, opaque: np.ndarray) -> 
     if changed.any():
         de[changed] = delta_e_rgb(want[changed], got[changed])
     return float(de.mean()), float(np.percentile(de, 95))
+
+
+def _any_changed(source: np.ndarray, output: np.ndarray, where: np.ndarray) -> bool:
+    """Whether any pixel with `where` set differs between two uint8 RGB images (one compiled
+    pass where there is numba; numpy's XOR over the region otherwise)."""
+    kernels = loops()
+    if kernels is not None and source.ndim == 3 and where.dtype == bool:
+        return bool(kernels.any_changed(source, output, where))
+    diff = np.bitwise_xor(source, output)
+    changed = diff[..., 0] | diff[..., 1]
+    changed |= diff[..., 2]
+    return bool(((changed != 0) & where).any())
 
 
 def edge_ring(alpha: np.ndarray, width: int) -> np.ndarray:
@@ -204,13 +212,26 @@ def purity(image: np.ndarray, mask: np.ndarray, shadow_mask=None, box=None) -> f
         else int((s == 255).all(axis=2).sum())
         for s in strips
     )
+    inside, white = _white_in_box(image, mask, shadow_mask, (l, t, r, b))
+    total = outside_box + inside
+    return float((white_strips + white) / total) if total else 1.0
+
+
+def _white_in_box(image, mask, shadow_mask, box) -> tuple[int, int]:
+    """(background pixels in box: mask 0, no shadow; how many of them are exactly white), in
+    one compiled pass where there is numba."""
+    l, t, r, b = (int(v) for v in box)
+    kernels = loops()
+    if kernels is not None and mask.dtype == np.uint8:
+        shadow = np.zeros((0, 0), bool) if shadow_mask is None else shadow_mask
+        inside, white = kernels.count_white(image, mask, shadow, (l, t, r, b))
+        return int(inside), int(white)
     inside = mask[t:b, l:r] == 0
     if shadow_mask is not None:
         inside &= ~shadow_mask[t:b, l:r]
     part = image[t:b, l:r]
     white = ((part[..., 0] & part[..., 1] & part[..., 2]) == 255) & inside  # all three are 255
-    total = outside_box + int(inside.sum())
-    return float((white_strips + int(white.sum())) / total) if total else 1.0
+    return int(inside.sum()), int(white.sum())
 
 
 def sharpness(crop: Image.Image) -> float:

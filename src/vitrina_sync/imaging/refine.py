@@ -288,8 +288,19 @@ def _kernel():
     return _KERNEL[0]
 
 
+def loops():
+    """The compiled whole-region byte loops (imaging._loops), or None without numba."""
+    try:
+        from . import _loops
+    except ImportError:  # pragma: no cover - numba comes with rembg
+        return None
+    return _loops
+
+
 def warm() -> None:
     """Compile (or load from numba's cache) the band kernels, before the first job."""
+    if loops() is not None:
+        loops().warm()
     grid = Grid((2, 2), np.zeros(1), np.zeros(1))
     smooth_for(np.zeros((2, 2, 1), np.float32), 0.5, grid)  # scipy: most of a 2x2 grid is needed
     kernel = _smooth_kernel()
