@@ -115,9 +115,37 @@ def time_white(files: list[Path], cache: Path) -> None:
         prof.disable()
     took = time.process_time() - start
     print(f"process() + mask PNG: {took / len(loaded) * 1000:.1f} ms CPU per photo")
-    if prof:
+    if prof and os.environ.get("PROFILE") == "stages":
+        print_stages(pstats.Stats(prof), len(loaded))
+    elif prof:
         stats = pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
         stats.print_stats(int(os.environ.get("PROFILE_N", "40")))
+
+
+STAGES = [
+    ("white.py", "process", "mode process()"),
+    ("white.py", "cut_out", "cut-out (resample + refinement)"),
+    ("compose.py", "resample_region", "region resample (LANCZOS)"),
+    ("refine.py", "refine_alpha", "edge refinement (refine_alpha)"),
+    ("refine.py", "guided_coefficients", "guided fit"),
+    ("refine.py", "_two_colour", "two-colour step"),
+    ("refine.py", "edge_colours", "decontamination (edge_colours)"),
+    ("compose.py", "composite", "compositing"),
+    ("white.py", "figures", "QA figures"),
+    ("qa.py", "halo", "halo"),
+    ("qa.py", "background_inside", "bg_inside"),
+    ("qa.py", "purity", "purity"),
+    ("qa.py", "colour_drift", "colour drift"),
+    ("compare_outputs.py", "mask_bytes", "mask PNG"),
+]
+
+
+def print_stages(stats, n: int) -> None:
+    """Cumulative ms per photo of the pipeline's stages (cProfile, single thread)."""
+    for (path, _line, name), row in stats.stats.items():
+        for file, func, label in STAGES:
+            if path.endswith(file) and name == func:
+                print(f"{label}: {row[3] / n * 1000:.1f} ms")
 
 
 def store_module():
