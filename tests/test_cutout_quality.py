@@ -40,6 +40,29 @@ def test_predict_work_reduces_before_the_model():
     assert iou(p, truth) > 0.98
 
 
+def test_u2netp_session_gives_rembgs_mask_bytes(monkeypatch):
+    """Our u2netp session (no rembg import) against rembg's own session: the same mask bytes."""
+    rembg = pytest.importorskip("rembg")
+    first = cutout.session("u2netp", SETTINGS)
+    assert isinstance(first, cutout.U2netp)  # the CPU-only case of this machine
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    path = cutout.model_path("u2netp")
+    monkeypatch.setenv("U2NET_HOME", str(path.parent))
+    options = {"onnx_threads": 1}
+    ours = cutout.U2netp(cutout._rembg_file(path), cutout._session_options(options))
+    theirs = rembg.new_session("u2netp", sess_opts=cutout._session_options(options))
+    for kind, bg, size in [
+        ("box", "green", (900, 1200)),
+        ("ring", "light", (480, 640)),
+        ("bag", "coffee", (333, 250)),
+    ]:
+        img = scene(kind, bg, size).image
+        for im in (img, img.convert("RGBA"), img.resize((size[0] // 3, size[1] // 3))):
+            a, b = ours.predict(im)[0], theirs.predict(im)[0]
+            assert a.mode == b.mode == "L" and a.size == b.size == im.size
+            assert a.tobytes() == b.tobytes()
+
+
 def _step_scene(shift_px: int):
     """A vertical edge at x=100 (+ shift in the coarse mask): red product left, green bg right."""
     img = np.zeros((64, 200, 3), np.uint8)
