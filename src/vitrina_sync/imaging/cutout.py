@@ -48,7 +48,8 @@ def weights_hash(path: Path) -> str:
 
 
 def session(name: str, settings=None):
-    """The rembg session for `name`, created on first use; ModelMissing if its file is absent.
+    """The session for `name` (rembg's, or `U2netp` for u2netp on the CPU: the same masks),
+    created on first use; ModelMissing if its file is absent.
 
     Never downloads: rembg would fetch a missing model from the network in the middle of a job.
     """
