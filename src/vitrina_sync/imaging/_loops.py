@@ -1,5 +1,6 @@
-"""Whole-region byte loops compiled with numba (cache=True, nogil): one pass each where numpy
-needs several region-sized temporaries, with the same integer and boolean results.
+"""Loops compiled with numba (cache=True, nogil), each giving the same bits as its numpy/scipy
+twin (kept as the fallback): whole-region byte loops (one pass where numpy needs several
+region-sized temporaries) and the edge band's bilinear gather and sparse Gaussian (refine.py).
 
 Imported lazily through `loops()`: numba is a heavy import (it comes with rembg), and
 refine.warm() loads these from numba's cache before the first job, for the array layouts the
@@ -53,6 +54,78 @@ def count_white(image, mask, shadow, box):  # pragma: no cover - compiled
                 if image[y, x, 0] == 255 and image[y, x, 1] == 255 and image[y, x, 2] == 255:
                     white += 1
     return inside, white
+
+
+@numba.njit(cache=True, nogil=True)
+def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compiled
+    """Bilinear samples of the (h*w, c) float32 map `flat` at four neighbour indices and
+    weights (refine.Grid): the same float32 operations in the same order as Grid's numpy
+    path, so the same bits."""
+    one = np.float32(1.0)
+    for j in range(i00.shape[0]):
+        wx, wy = fx[j], fy[j]
+        ox, oy = one - wx, one - wy
+        for c in range(flat.shape[1]):
+            top = flat[i00[j], c] * ox + flat[i01[j], c] * wx
+            bottom = flat[i10[j], c] * ox + flat[i11[j], c] * wx
+            out[j, c] = top * oy + bottom * wy
+
+
+@numba.njit(cache=True, nogil=True)
+def smooth(src, taps, need, out):  # pragma: no cover - compiled
+    """scipy.ndimage.gaussian_filter(src, (s, s, 0)) with correlate1d taps `taps`, evaluated only
+    where `need` is set (refine.smooth_for says why and how it keeps scipy's bits)."""
+    h, w, channels = src.shape
+    r = (taps.shape[0] - 1) // 2
+    first = np.empty_like(src)  # pass 1 (axis 0), at cells within r columns of a need
+    acc = np.empty((w, channels), np.float64)
+    cols = np.empty(w, np.int64)
+    for y in range(h):
+        n, near = 0, 0  # near: needed cells in columns x - r .. x + r of this row
+        for x in range(min(r, w)):
+            near += need[y, x]
+        for x in range(w):
+            if x + r < w:
+                near += need[y, x + r]
+            if near > 0:
+                cols[n] = x
+                n += 1
+            if x - r >= 0:
+                near -= need[y, x - r]
+        for j in range(n):  # the same sequence of operations per cell as scipy
+            for c in range(channels):
+                acc[j, c] = np.float64(src[y, cols[j], c]) * taps[r]
+        for k in range(r, 0, -1):
+            # scipy's mode "reflect" (d c b a | a b c d | d c b a), repeated as needed
+            above, below, tap = (y - k) % (2 * h), (y + k) % (2 * h), taps[r - k]
+            above = above if above < h else 2 * h - 1 - above
+            below = below if below < h else 2 * h - 1 - below
+            for j in range(n):
+                x = cols[j]
+                for c in range(channels):
+                    pair = np.float64(src[above, x, c]) + np.float64(src[below, x, c])
+                    acc[j, c] += pair * tap
+        for j in range(n):
+            for c in range(channels):
+                first[y, cols[j], c] = np.float32(acc[j, c])
+    left = np.empty((w, r + 1), np.int64)  # reflected column indices, per column and tap
+    right = np.empty((w, r + 1), np.int64)
+    for x in range(w):
+        for k in range(r + 1):
+            lo, hi = (x - k) % (2 * w), (x + k) % (2 * w)
+            left[x, k] = lo if lo < w else 2 * w - 1 - lo
+            right[x, k] = hi if hi < w else 2 * w - 1 - hi
+    for y in range(h):  # pass 2 (axis 1), at the needed cells
+        for x in range(w):
+            if need[y, x]:
+                for c in range(channels):
+                    total = np.float64(first[y, x, c]) * taps[r]
+                    for k in range(r, 0, -1):
+                        pair = np.float64(first[y, left[x, k], c]) + np.float64(
+                            first[y, right[x, k], c]
+                        )
+                        total += pair * taps[r - k]
+                    out[y, x, c] = np.float32(total)
 
 
 def warm() -> None:

@@ -256,38 +256,6 @@ def _two_colour(
     )
 
 
-_KERNEL: list = []
-
-
-def _kernel():
-    """The compiled bilinear gather (numba, which rembg's pymatting already brings), or None.
-
-    Same float32 operations in the same order as Grid's numpy path, so the same bits. Compiled
-    with cache=True (a cold compile takes seconds): warm() loads it when a worker starts, so it
-    never lands on a job.
-    """
-    if not _KERNEL:
-        try:
-            import numba
-        except ImportError:  # pragma: no cover - numba comes with rembg
-            _KERNEL.append(None)
-            return None
-
-        @numba.njit(cache=True, nogil=True)
-        def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compiled
-            one = np.float32(1.0)
-            for j in range(i00.shape[0]):
-                wx, wy = fx[j], fy[j]
-                ox, oy = one - wx, one - wy
-                for c in range(flat.shape[1]):
-                    top = flat[i00[j], c] * ox + flat[i01[j], c] * wx
-                    bottom = flat[i10[j], c] * ox + flat[i11[j], c] * wx
-                    out[j, c] = top * oy + bottom * wy
-
-        _KERNEL.append(gather)
-    return _KERNEL[0]
-
-
 def loops():
     """The compiled whole-region byte loops (imaging._loops), or None without numba."""
     try:
@@ -299,15 +267,15 @@ def loops():
 
 def warm() -> None:
     """Compile (or load from numba's cache) the band kernels, before the first job."""
-    if loops() is not None:
-        loops().warm()
+    kernels = loops()
+    if kernels is not None:
+        kernels.warm()
+        out = np.empty((2, 2, 1), np.float32)
+        taps = gaussian_weights(0.5)
+        kernels.smooth(np.zeros((2, 2, 1), np.float32), taps, np.eye(2, dtype=bool), out)
     grid = Grid((2, 2), np.zeros(1), np.zeros(1))
     smooth_for(np.zeros((2, 2, 1), np.float32), 0.5, grid)  # scipy: most of a 2x2 grid is needed
-    kernel = _smooth_kernel()
-    if kernel is not None:
-        out = np.empty((2, 2, 1), np.float32)
-        kernel(np.zeros((2, 2, 1), np.float32), gaussian_weights(0.5), np.eye(2, dtype=bool), out)
-    grid(np.zeros((2, 2, 1), np.float32))
+    grid(np.zeros((2, 2, 1), np.float32))  # the gather
 
 
 class Grid:
@@ -335,11 +303,11 @@ class Grid:
 
     def __call__(self, arr: np.ndarray) -> np.ndarray:
         h, w = self.shape
-        kernel = _kernel()
-        if kernel is not None and arr.dtype == np.float32:
+        kernels = loops()
+        if kernels is not None and arr.dtype == np.float32:
             flat = np.ascontiguousarray(arr).reshape(h * w, -1)
             out = np.empty((len(self.i00), flat.shape[1]), np.float32)
-            kernel(flat, self.i00, self.i01, self.i10, self.i11, self.fy, self.fx, out)
+            kernels.gather(flat, self.i00, self.i01, self.i10, self.i11, self.fy, self.fx, out)
             return out if arr.ndim == 3 else out[:, 0]
         flat = arr.reshape(h * w, -1) if arr.ndim == 3 else arr.reshape(h * w)
         fy, fx = self.fy, self.fx
@@ -461,11 +429,11 @@ def smooth_for(fields: np.ndarray, s: float, grid: Grid) -> np.ndarray:
     need = np.zeros(h * w, bool)
     for index in (grid.i00, grid.i01, grid.i10, grid.i11):
         need[index] = True
-    kernel = _smooth_kernel()
-    if kernel is None or fields.dtype != np.float32 or need.sum() > 0.5 * need.size:
+    kernels = loops()
+    if kernels is None or fields.dtype != np.float32 or need.sum() > 0.5 * need.size:
         return ndimage.gaussian_filter(fields, (s, s, 0))
     out = np.empty_like(fields)
-    kernel(np.ascontiguousarray(fields), gaussian_weights(s), need.reshape(h, w), out)
+    kernels.smooth(np.ascontiguousarray(fields), gaussian_weights(s), need.reshape(h, w), out)
     return out
 
 
@@ -475,77 +443,6 @@ def gaussian_weights(s: float, truncate: float = 4.0) -> np.ndarray:
     x = np.arange(-radius, radius + 1)
     phi = np.exp(-0.5 / (s * s) * x**2)
     return (phi / phi.sum())[::-1].copy()
-
-
-_SMOOTH: list = []
-
-
-def _smooth_kernel():
-    """The compiled sparse Gaussian (numba), or None; cached like _kernel (self-contained: numba
-    does not cache a kernel that calls another jitted closure, it would compile at every start)."""
-    if not _SMOOTH:
-        try:
-            import numba
-        except ImportError:  # pragma: no cover - numba comes with rembg
-            _SMOOTH.append(None)
-            return None
-
-        @numba.njit(cache=True, nogil=True)
-        def smooth(src, taps, need, out):  # pragma: no cover - compiled
-            h, w, channels = src.shape
-            r = (taps.shape[0] - 1) // 2
-            first = np.empty_like(src)  # pass 1 (axis 0), at cells within r columns of a need
-            acc = np.empty((w, channels), np.float64)
-            cols = np.empty(w, np.int64)
-            for y in range(h):
-                n, near = 0, 0  # near: needed cells in columns x - r .. x + r of this row
-                for x in range(min(r, w)):
-                    near += need[y, x]
-                for x in range(w):
-                    if x + r < w:
-                        near += need[y, x + r]
-                    if near > 0:
-                        cols[n] = x
-                        n += 1
-                    if x - r >= 0:
-                        near -= need[y, x - r]
-                for j in range(n):  # the same sequence of operations per cell as scipy
-                    for c in range(channels):
-                        acc[j, c] = np.float64(src[y, cols[j], c]) * taps[r]
-                for k in range(r, 0, -1):
-                    # scipy's mode "reflect" (d c b a | a b c d | d c b a), repeated as needed
-                    above, below, tap = (y - k) % (2 * h), (y + k) % (2 * h), taps[r - k]
-                    above = above if above < h else 2 * h - 1 - above
-                    below = below if below < h else 2 * h - 1 - below
-                    for j in range(n):
-                        x = cols[j]
-                        for c in range(channels):
-                            pair = np.float64(src[above, x, c]) + np.float64(src[below, x, c])
-                            acc[j, c] += pair * tap
-                for j in range(n):
-                    for c in range(channels):
-                        first[y, cols[j], c] = np.float32(acc[j, c])
-            left = np.empty((w, r + 1), np.int64)  # reflected column indices, per column and tap
-            right = np.empty((w, r + 1), np.int64)
-            for x in range(w):
-                for k in range(r + 1):
-                    lo, hi = (x - k) % (2 * w), (x + k) % (2 * w)
-                    left[x, k] = lo if lo < w else 2 * w - 1 - lo
-                    right[x, k] = hi if hi < w else 2 * w - 1 - hi
-            for y in range(h):  # pass 2 (axis 1), at the needed cells
-                for x in range(w):
-                    if need[y, x]:
-                        for c in range(channels):
-                            total = np.float64(first[y, x, c]) * taps[r]
-                            for k in range(r, 0, -1):
-                                pair = np.float64(first[y, left[x, k], c]) + np.float64(
-                                    first[y, right[x, k], c]
-                                )
-                                total += pair * taps[r - k]
-                            out[y, x, c] = np.float32(total)
-
-        _SMOOTH.append(smooth)
-    return _SMOOTH[0]
 
 
 def step_grid(shape, ys, xs, step: int) -> Grid:
