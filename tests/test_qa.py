@@ -235,28 +235,24 @@ def test_compiled_region_loops_equal_the_numpy_paths(monkeypatch):
     source = view.copy()
     source[5, 5] ^= 1  # one differing pixel
     where = rng.random((40, 50)) < 0.5
-    cases = []
-    for flag in (True, False):
-        where[5, 5] = flag
-        cases.append(("drift", qa._any_changed(source, view, where)))
-        cases.append(("same", qa._any_changed(view.copy(), view, where)))
-    for shade in (None, shadow):
-        cases.append(("purity", qa.purity(canvas, mask, shade, (30, 20, 80, 60))))
-    out = canvas.copy()
-    compose._copy_where(out[20:60, 30:80], source, where)
-    cases.append(("copy", out))
+
+    def run_all() -> list:
+        results = []
+        for flag in (True, False):
+            where[5, 5] = flag
+            results.append(("drift", qa._any_changed(source, view, where)))
+            results.append(("same", qa._any_changed(view.copy(), view, where)))
+        for shade in (None, shadow):
+            results.append(("purity", qa.purity(canvas, mask, shade, (30, 20, 80, 60))))
+        out = canvas.copy()
+        compose._copy_where(out[20:60, 30:80], source, where)
+        results.append(("copy", out))
+        return results
+
+    cases = run_all()
     monkeypatch.setattr(qa, "loops", lambda: None)
     monkeypatch.setattr(compose, "loops", lambda: None)
-    plain = []
-    for flag in (True, False):
-        where[5, 5] = flag
-        plain.append(("drift", qa._any_changed(source, view, where)))
-        plain.append(("same", qa._any_changed(view.copy(), view, where)))
-    for shade in (None, shadow):
-        plain.append(("purity", qa.purity(canvas, mask, shade, (30, 20, 80, 60))))
-    out = canvas.copy()
-    compose._copy_where(out[20:60, 30:80], source, where)
-    plain.append(("copy", out))
+    plain = run_all()
     assert refine.loops() is not None
     assert [c[1] for c in cases[:4]] == [True, False, False, False]
     for (name, got), (_, want) in zip(cases, plain, strict=True):
