@@ -232,7 +232,7 @@ def test_plain_jpeg_is_rgb(tmp_path):
 
 
 def test_mask_png_reads_back_pixel_for_pixel_and_is_smaller_than_pillows():
-    """store.mask_png writes the PNG itself (no adaptive row filters, run-length deflate): any
+    """store.mask_png deflates with zlib's run-length strategy: any
     reader must get the exact mask back, soft edge levels included."""
     from vitrina_sync import store
 
