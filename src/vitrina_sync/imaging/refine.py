@@ -335,11 +335,6 @@ def bilinear(arr: np.ndarray, gy: np.ndarray, gx: np.ndarray) -> np.ndarray:
     return Grid(arr.shape, gy, gx)(arr)
 
 
-def _sample(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size, work_box) -> np.ndarray:
-    """Bilinear samples of a work-resolution map at region pixel centres (ys, xs)."""
-    return _work_grid(arr.shape, ys, xs, size, work_box)(arr)
-
-
 def _work_grid(shape, ys: np.ndarray, xs: np.ndarray, size, work_box) -> Grid:
     """Sample positions of region pixel centres (ys, xs) on a work-resolution map."""
     l, t, r, b = work_box
