@@ -251,3 +251,10 @@ def test_mask_png_reads_back_pixel_for_pixel_and_is_smaller_than_pillows():
     assert len(data) < len(pillow.getvalue())
     empty = store.mask_png(Image.new("L", (7, 5), 0))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(empty))), np.zeros((5, 7), np.uint8))
+    # rows that differ by every amount (the Up filter wraps mod 256), a single row, a mask
+    # handed over in another mode
+    for pixels in (rng.integers(0, 256, (64, 97), dtype=np.uint8), mask[200:201]):
+        back = Image.open(io.BytesIO(store.mask_png(Image.fromarray(pixels, "L"))))
+        assert np.array_equal(np.asarray(back), pixels)
+    rgb = Image.fromarray(np.dstack([mask] * 3), "RGB")
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(store.mask_png(rgb)))), mask)
