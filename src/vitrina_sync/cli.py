@@ -37,6 +37,27 @@ class Cli(click.Group):
         except VitrinaError as exc:
             raise click.ClickException(str(exc)) from None
 
+    def list_commands(self, ctx) -> list[str]:
+        optional = {n for n in OPTIONAL_COMMANDS if _optional(n) is not None}
+        return sorted(set(super().list_commands(ctx)) | optional)
+
+    def get_command(self, ctx, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in OPTIONAL_COMMANDS:
+            command = _optional(cmd_name)
+        return command
+
+
+def _optional(name: str) -> click.Command | None:
+    """An optional part's command, imported now; None where its dependencies are missing."""
+    import importlib
+
+    module, _, attr = OPTIONAL_COMMANDS[name].partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ImportError:
+        return None
+
 
 @click.group(cls=Cli)
 @click.version_option(__version__, prog_name="vitrina-sync")
@@ -214,31 +235,16 @@ def settings_cmd():
         click.echo(f"{s.name:<22} {s.default!r:<32} {s.help}")
 
 
-def _register_optional() -> None:
-    """Commands contributed by optional parts (packs, server); each imports lazily."""
-    try:
-        from .packs.commands import pack, upload
-        from .packs.commands import plugins as plugins_cmd
-
-        for cmd in (pack, upload, plugins_cmd):
-            main.add_command(cmd)
-    except ImportError:
-        pass
-    try:
-        from .web.commands import serve
-
-        main.add_command(serve)
-    except ImportError:
-        pass
-    try:
-        from .web.auth import users
-
-        main.add_command(users)
-    except ImportError:
-        pass
-
-
-_register_optional()
+# Commands contributed by optional parts (packs, server), imported when named (or listed in
+# --help), not at start-up: the server's flask alone cost every other command ~75 ms. A part
+# whose dependencies are missing simply has no commands.
+OPTIONAL_COMMANDS = {
+    "pack": "vitrina_sync.packs.commands:pack",
+    "upload": "vitrina_sync.packs.commands:upload",
+    "plugins": "vitrina_sync.packs.commands:plugins",
+    "serve": "vitrina_sync.web.commands:serve",
+    "users": "vitrina_sync.web.auth:users",
+}
 
 
 if __name__ == "__main__":

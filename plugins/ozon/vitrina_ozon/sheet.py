@@ -12,8 +12,6 @@ import io
 import re
 import zipfile
 
-from openpyxl import Workbook
-
 COLUMNS = (
     "Артикул",
     "Ссылка на главное фото*",
@@ -28,6 +26,8 @@ _MODIFIED = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)"
 
 def photo_sheet(rows: list[tuple[str, str, list[str]]]) -> bytes:
     """rows: (offer_id, main url, extra urls) -> .xlsx bytes; extra links one per line."""
+    from openpyxl import Workbook  # here: the plugin registers in every worker, which never packs
+
     wb = Workbook()
     ws = wb.active
     ws.title = "Фото"

@@ -17,10 +17,12 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
+from . import lazy_module
 from .colour import delta_e_below, delta_e_rgb
 from .refine import block_mean, channel_sum, local_mean, loops, pixel_list, pixels_at
+
+ndimage = lazy_module("scipy.ndimage")  # on first use: the CLI parent never needs it
 
 DEFAULTS: dict[str, float] = {
     "de_mean_max": 1.0,

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
+
+from . import lazy_module
+
+ndimage = lazy_module("scipy.ndimage")  # on first use: the CLI parent never needs it
 
 SNAP = 0.04  # refined alpha within SNAP of 0 or 1 is snapped: flat areas are certain
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from .. import PIPELINE_VERSION
 from ..errors import ImageError, RowError
@@ -56,6 +55,8 @@ class Placed:
 
 
 def core_of(alpha: np.ndarray, band: int) -> np.ndarray:
+    from scipy import ndimage  # here, not at import: this module registers in the CLI's parent
+
     core = alpha >= 0.5
     if band > 0:
         eroded = ndimage.binary_erosion(core, iterations=band)

@@ -15,15 +15,24 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from ..errors import VitrinaError
 from .base import Marketplace, dumps
 from .build import write_atomic
 
+if TYPE_CHECKING:
+    import requests
+
 RETRY_HEADERS = ("Retry-After", "X-Ratelimit-Retry", "Item-Retry-After")
+
+
+def _requests():
+    """requests, imported on first use: the marketplace plugins import this module in every
+    process that loads plugins (workers too), and only uploads need HTTP (~45 ms of imports)."""
+    import requests
+
+    return requests
 
 
 class UploadError(VitrinaError):
@@ -82,7 +91,7 @@ class ApiClient:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 30.0
     sleep: Callable[[float], None] = time.sleep
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=lambda: _requests().Session())
     log: list[dict] = field(default_factory=list)  # one entry per attempt, for the report
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -100,7 +109,7 @@ class ApiClient:
                     allow_redirects=False,
                     **kwargs,
                 )
-            except requests.ConnectionError as exc:
+            except _requests().ConnectionError as exc:
                 self._note(method, path, attempt, None)
                 if attempt == self.policy.retries:
                     raise UploadError(f"{method} {path}: connection failed ({exc})") from None
