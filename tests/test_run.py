@@ -162,3 +162,31 @@ def test_scene_rows_without_a_gpu_worker_say_so_and_cutouts_go_on(workspace, set
         "Fingerprint"
     ]  # transient: the next sync (with a GPU worker) tries again
     assert summary.statuses == {"needs_review": 1, "error": 1}
+
+
+STARTUP = """
+import sys
+from vitrina_sync import cli
+from vitrina_sync.plugins import modes, plugin_manager
+plugin_manager()
+assert {"white", "card"} <= set(modes())
+heavy = ("scipy.ndimage._filters", "flask", "requests", "onnxruntime", "numba")
+print(",".join(name for name in heavy if name in sys.modules))
+"""
+
+
+def test_cli_parent_plans_without_the_workers_heavy_imports():
+    """The parent of `run`/`sync` only plans and queues: loading every plugin and mode must not
+    import the image, server or upload stacks (each cost every command 50-180 ms of start-up)."""
+    done = subprocess.run(
+        [sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
+    help_text = subprocess.run(
+        [sys.executable, "-m", "vitrina_sync.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in ("serve", "users", "pack", "upload", "plugins", "run", "worker"):
+        assert f"  {name} " in help_text  # optional commands still listed (imported for --help)
