@@ -1,6 +1,7 @@
 """Loops compiled with numba (cache=True, nogil), each giving the same bits as its numpy/scipy
 twin (kept as the fallback): whole-region byte loops (one pass where numpy needs several
-region-sized temporaries) and the edge band's bilinear gather and sparse Gaussian (refine.py).
+region-sized temporaries), the edge band's bilinear gather and sparse Gaussian (refine.py) and
+the masks' dilation/erosion by a few pixels (one distance transform instead of iterated passes).
 
 Imported lazily through `loops()`: numba is a heavy import (it comes with rembg), and
 refine.warm() loads these from numba's cache before the first job, for the array layouts the
@@ -128,6 +129,44 @@ def smooth(src, taps, need, out):  # pragma: no cover - compiled
                     out[y, x, c] = np.float32(total)
 
 
+@numba.njit(cache=True, nogil=True)
+def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
+    """scipy.ndimage.binary_dilation(mask, iterations=width) (erode False) or binary_erosion
+    (erode True), default cross structure, border value 0, as one city-block distance transform.
+
+    Iterating the cross `width` times reaches exactly the pixels within taxicab distance
+    `width`, so dilation keeps the pixels within `width` of the set and erosion those farther
+    than `width` from its complement, where the outside of the image counts as complement
+    (border value 0). The two raster passes (up/left, then down/right) give exact taxicab
+    distances; they are capped at width + 1, all that the answer needs."""
+    h, w = mask.shape
+    cap = width + 1
+    outside = 0 if erode else cap  # distance of the pixels beyond the border
+    d = np.empty((h, w), np.int32)
+    for y in range(h):
+        for x in range(w):
+            if mask[y, x] != erode:  # a seed: in the set (dilation), outside it (erosion)
+                d[y, x] = 0
+            else:
+                up = d[y - 1, x] if y > 0 else outside
+                left = d[y, x - 1] if x > 0 else outside
+                v = min(up, left) + 1
+                d[y, x] = min(cap, v)
+    out = np.empty((h, w), np.bool_)
+    for y in range(h - 1, -1, -1):
+        for x in range(w - 1, -1, -1):
+            v = d[y, x]
+            if v > 0:
+                down = d[y + 1, x] if y < h - 1 else outside
+                right = d[y, x + 1] if x < w - 1 else outside
+                u = min(down, right) + 1
+                if u < v:
+                    v = u
+                    d[y, x] = v
+            out[y, x] = v > width if erode else v <= width
+    return out
+
+
 def warm() -> None:
     """Load (or compile) each kernel for the layouts the modes pass: the region's own arrays
     ("C" layout) against views of the canvas ("A"); other layouts compile on first use."""
@@ -137,3 +176,5 @@ def warm() -> None:
     any_changed(packed, view, where)
     copy_where(view, packed, where)
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
+    taxicab_within(where, 1, False)
+    taxicab_within(where, 1, True)

@@ -20,7 +20,16 @@ from PIL import Image
 
 from . import lazy_module
 from .colour import delta_e_below, delta_e_rgb
-from .refine import block_mean, channel_sum, local_mean, loops, pixel_list, pixels_at
+from .refine import (
+    block_mean,
+    channel_sum,
+    dilate,
+    erode,
+    local_mean,
+    loops,
+    pixel_list,
+    pixels_at,
+)
 
 ndimage = lazy_module("scipy.ndimage")  # on first use: the CLI parent never needs it
 
@@ -81,9 +90,7 @@ def _any_changed(source: np.ndarray, output: np.ndarray, where: np.ndarray) -> b
 
 def edge_ring(alpha: np.ndarray, width: int) -> np.ndarray:
     hard = alpha > 0.5
-    return ndimage.binary_dilation(hard, iterations=width) & ~ndimage.binary_erosion(
-        hard, iterations=width
-    )
+    return dilate(hard, width) & ~erode(hard, width)
 
 
 def halo(
@@ -121,8 +128,8 @@ def halo(
     if len(ys) == 0:
         return 0.0
     src, src_img = source, Image.fromarray(source, "RGB") if source.dtype == np.uint8 else None
-    inner = ndimage.binary_erosion(alpha >= 0.99, iterations=width)
-    outer = ~ndimage.binary_dilation(alpha > 0.01, iterations=width)
+    inner = erode(alpha >= 0.99, width)
+    outer = ~dilate(alpha > 0.01, width)
     # the product's colour varies (labels, gloss): take it from close by; the background's from
     # a wider neighbourhood (a soft edge spreads over a few pixels)
     prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
@@ -158,8 +165,8 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> floa
     src = block_mean(source, step, image)
     alpha = block_mean(alpha, step)
     width = max(2, round(0.01 * max(alpha.shape)))
-    far = ~ndimage.binary_dilation(alpha > 0.0, iterations=width)
-    inner = ndimage.binary_erosion(alpha >= 0.999, iterations=width)
+    far = ~dilate(alpha > 0.0, width)
+    inner = erode(alpha >= 0.999, width)
     if far.sum() < 100 or inner.sum() < 100:
         return 0.0
     sigma = 0.15 * max(alpha.shape)

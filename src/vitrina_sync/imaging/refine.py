@@ -100,8 +100,8 @@ def edge_band(p: np.ndarray, r: int) -> np.ndarray:
     """Pixels within r of the model's uncertain edge (work resolution)."""
     hard = p > 0.5
     soft = (p > 0.02) & (p < 0.98)
-    edge = ndimage.binary_dilation(hard, iterations=1) ^ ndimage.binary_erosion(hard, iterations=1)
-    return ndimage.binary_dilation(soft | edge, iterations=r)
+    edge = dilate(hard, 1) ^ erode(hard, 1)
+    return dilate(soft | edge, r)
 
 
 def resample_float(
@@ -257,6 +257,22 @@ def _two_colour(
     put_at(
         alpha, ys, xs, np.where(blended < tiny, 0.0, np.where(blended > 1.0 - tiny, 1.0, blended))
     )
+
+
+def dilate(mask: np.ndarray, width: int) -> np.ndarray:
+    """ndimage.binary_dilation(mask, iterations=width): the same pixels, one compiled pass."""
+    kernels = loops()
+    if kernels is None or width < 1 or mask.ndim != 2 or mask.dtype != bool:
+        return ndimage.binary_dilation(mask, iterations=width)
+    return kernels.taxicab_within(mask, width, False)
+
+
+def erode(mask: np.ndarray, width: int) -> np.ndarray:
+    """ndimage.binary_erosion(mask, iterations=width): the same pixels, one compiled pass."""
+    kernels = loops()
+    if kernels is None or width < 1 or mask.ndim != 2 or mask.dtype != bool:
+        return ndimage.binary_erosion(mask, iterations=width)
+    return kernels.taxicab_within(mask, width, True)
 
 
 def loops():
