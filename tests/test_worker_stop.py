@@ -91,3 +91,44 @@ def test_worker_keeps_freed_buffers_for_the_next_job():
     default, tuned = faults(False), faults(True)
     assert default > 20 * 1000  # 20 jobs of ~57 MB: over 1k page faults each
     assert tuned < default / 20
+
+
+def test_a_published_result_wakes_the_waiting_run_at_once(redis_url):
+    """`run` waits on the catalog's result notes: publish_result wakes it the moment a row is
+    done instead of at its next poll; without a note the pause lasts its full time."""
+    import threading
+    from types import SimpleNamespace
+
+    from vitrina_sync.queue import publish_result
+    from vitrina_sync.runner import pause, results_listener
+
+    conn = connect(redis_url)
+    session = SimpleNamespace(broker=SimpleNamespace(conn=conn), key="cat-1")
+    listener = results_listener(session)
+    assert listener is not None
+    start = time.monotonic()
+    pause(listener, 0.3)  # nothing published: the whole pause
+    assert time.monotonic() - start >= 0.25
+    timer = threading.Timer(0.1, publish_result, (conn, "cat-1", {"sku": "A", "status": "x"}))
+    timer.start()
+    start = time.monotonic()
+    pause(listener, 10)
+    assert time.monotonic() - start < 2
+    assert conn.hexists("vitrina:results:cat-1", "A")
+    listener.close()
+    pause(None, 0.01)  # no subscription: a plain sleep
+
+
+def test_wait_exit_wakes_when_the_child_exits_and_reports_a_timeout():
+    from vitrina_sync.queue import wait_exit
+
+    quick = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    start = time.monotonic()
+    assert wait_exit(quick, 20)
+    assert time.monotonic() - start < 5 and quick.returncode == 0
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert not wait_exit(slow, 0.2)
+    finally:
+        slow.kill()
+        slow.wait()

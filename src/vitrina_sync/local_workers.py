@@ -13,6 +13,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
+from .queue import wait_exit
 from .worker import EXIT_RECYCLE
 
 
@@ -77,9 +78,7 @@ class LocalWorkers:
                 proc.send_signal(signal.SIGTERM)  # warm shutdown: the current job finishes
         deadline = time.monotonic() + timeout
         for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+            if not wait_exit(proc, max(0.1, deadline - time.monotonic())):
                 proc.kill()
                 proc.wait()
         self.procs.clear()

@@ -28,6 +28,7 @@ from .queue import (
     job_id,
     publish_result,
     redis_url_from_env,
+    results_channel,
 )
 from .writeback import merge, result_update
 
@@ -220,6 +221,7 @@ def wait_for(
     from tqdm import tqdm
 
     bar = tqdm(total=len(tasks), unit="row", desc="rows", disable=not progress, leave=True)
+    listener = results_listener(session)
     done: dict[str, dict] = {}
     last_check = last_progress = time.monotonic()
     attempts: Counter = Counter()
@@ -243,10 +245,40 @@ def wait_for(
                 raise QueueError(
                     f"no progress for {timeout:.0f} s; {len(tasks) - len(done)} rows unfinished"
                 )
-            time.sleep(0.2)
+            pause(listener, 0.2)
     finally:
         bar.close()
+        if listener is not None:
+            listener.close()
     return done
+
+
+def results_listener(session: SyncSession):
+    """A subscription to the catalog's result notes (queue.publish_result), or None."""
+    try:
+        listener = session.broker.conn.pubsub(ignore_subscribe_messages=True)
+        listener.subscribe(results_channel(session.key))
+        return listener
+    except (redis.RedisError, OSError):
+        return None
+
+
+def pause(listener, seconds: float) -> None:
+    """Until a worker publishes a result or `seconds` pass: the results hash stays what is read
+    (a note only wakes us), so a missed note costs one poll interval, never a result."""
+    deadline = time.monotonic() + seconds
+    if listener is not None:
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                # None also for the subscription's own confirmation: wait on until the deadline
+                if listener.get_message(timeout=left) is not None:
+                    while listener.get_message(timeout=0) is not None:  # several: one read
+                        pass
+                    return
+            return
+        except (redis.RedisError, OSError):
+            pass  # a lost subscription (Redis restarted): poll
+    time.sleep(max(0.0, deadline - time.monotonic()))
 
 
 def reconcile(
