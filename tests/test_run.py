@@ -166,18 +166,19 @@ def test_scene_rows_without_a_gpu_worker_say_so_and_cutouts_go_on(workspace, set
 
 STARTUP = """
 import sys
-from vitrina_sync import cli
+from vitrina_sync import cli, runner
 from vitrina_sync.plugins import modes, plugin_manager
 plugin_manager()
 assert {"white", "card"} <= set(modes())
-heavy = ("scipy.ndimage._filters", "flask", "requests", "onnxruntime", "numba")
+heavy = ("scipy.ndimage._filters", "flask", "requests", "onnxruntime", "numba", "openpyxl")
 print(",".join(name for name in heavy if name in sys.modules))
 """
 
 
 def test_cli_parent_plans_without_the_workers_heavy_imports():
     """The parent of `run`/`sync` only plans and queues: loading every plugin and mode must not
-    import the image, server or upload stacks (each cost every command 50-180 ms of start-up)."""
+    import the image, server or upload stacks, nor openpyxl (reading and patching an XLSX do
+    without it): each cost every command 45-180 ms of start-up."""
     done = subprocess.run(
         [sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True
     )
@@ -190,3 +191,13 @@ def test_cli_parent_plans_without_the_workers_heavy_imports():
     ).stdout
     for name in ("serve", "users", "pack", "upload", "plugins", "run", "worker"):
         assert f"  {name} " in help_text  # optional commands still listed (imported for --help)
+
+
+def test_illegal_characters_pattern_is_openpyxls():
+    """catalog.xlsx spells out openpyxl's pattern instead of importing openpyxl at start-up."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from vitrina_sync.catalog import xlsx
+
+    assert xlsx.ILLEGAL_CHARACTERS_RE.pattern == ILLEGAL_CHARACTERS_RE.pattern
+    assert xlsx.plain_text("a\x00b\x0bc\td\ne") == "abc\td\ne"

@@ -345,15 +345,18 @@ def run(
     local = None
     try:
         plans = session.plan()
+        pending = {p.task["sku"]: p.task for p in plans if p.task}
+        if pending:  # the workers start (imports, models) while the rows are being queued
+            count = workers or int(settings.get("workers") or 2)
+            queues = queues_for(pending, settings)
+            session.connect()
+            local = LocalWorkers(session.url, min(count, len(pending)), queues).start()
         tasks = session.enqueue(plans)
         summary.queued = len(tasks)
         results: dict[str, dict] = {}
-        if tasks:
-            count = workers or int(settings.get("workers") or 2)
-            queues = queues_for(tasks, settings)
+        if tasks and local is not None:
             if not redis_url_from_env(settings):  # on a shared Redis, remote gpu workers take them
                 without_gpu(session, tasks, queues)
-            local = LocalWorkers(session.url, min(count, len(tasks)), queues).start()
             results = wait_for(session, tasks, local, summary, progress)
             summary.processed = len(results)
         report = session.write_back(plans, results)

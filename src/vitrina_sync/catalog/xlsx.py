@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -23,10 +24,6 @@ import zlib
 from contextlib import contextmanager
 from copy import copy
 from pathlib import Path
-
-from openpyxl import load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 
 from ..columns import APPENDED_KEYS, BY_KEY, column_key
 from ..errors import CatalogChanged, CatalogError, CatalogLocked
@@ -160,6 +157,12 @@ def _patching():
         raise xlsx_patch.PatchUnsupported(f"{type(exc).__name__}: {exc}") from exc
 
 
+# openpyxl's ILLEGAL_CHARACTERS_RE (control characters XML 1.0 forbids), spelled out here:
+# reading and the in-place XML patch never need openpyxl itself (~45 ms to import); the
+# openpyxl fallback imports it when it runs. A test pins the two patterns together.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
 def plain_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
@@ -230,6 +233,8 @@ class XlsxCatalog:
         )
 
     def _load(self):
+        from openpyxl import load_workbook
+
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             book = load_workbook(
@@ -354,6 +359,8 @@ class XlsxCatalog:
         return report, self._save_atomically(book, before)
 
     def _append_columns(self, ws, sheet: Sheet) -> list[str]:
+        from openpyxl.utils import get_column_letter
+
         missing = [key for key in APPENDED_KEYS if key not in sheet.columns]
         if not missing:
             return []
