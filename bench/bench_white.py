@@ -86,10 +86,9 @@ def cpu_children() -> float:
 
 
 def ours(files: list[Path], threads: int) -> tuple[float, list[dict]]:
+    from vitrina_sync import worker
     from vitrina_sync.imaging import cutout
     from vitrina_sync.modes.white import WhiteMode
-
-    from vitrina_sync import worker
 
     out_dir = OUT / "white_ours"
     shutil.rmtree(out_dir, ignore_errors=True)
