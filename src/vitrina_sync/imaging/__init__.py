@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from types import ModuleType
 
 
-def lazy_module(name: str) -> ModuleType:
-    """`name`, imported on first attribute access (the importlib documentation's LazyLoader
-    recipe). The modes register in every process that builds the plugin manager, including the
-    CLI's parent that only plans and queues rows; scipy.ndimage alone costs it ~0.18 s there."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
+def ndimage() -> ModuleType:
+    """scipy.ndimage, imported at first use, not when the modes register: every process that
+    builds the plugin manager registers them, including the CLI's parent, which only plans and
+    queues rows and would pay ~0.18 s for it. A plain import inside the function (not a lazy
+    module object) keeps it thread-safe: Python's import lock serialises concurrent first calls."""
+    from scipy import ndimage as module
+
     return module

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import lazy_module
+from . import ndimage
 from .colour import delta_e_below, delta_e_rgb
 from .refine import (
     block_mean,
@@ -30,8 +30,6 @@ from .refine import (
     pixel_list,
     pixels_at,
 )
-
-ndimage = lazy_module("scipy.ndimage")  # on first use: the CLI parent never needs it
 
 DEFAULTS: dict[str, float] = {
     "de_mean_max": 1.0,
@@ -179,7 +177,7 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> floa
     est, mass = local_mean(src, far, ys, xs, sigma, step=4)
     close = np.zeros(alpha.shape, bool)
     close[ys, xs] = delta_e_below(src[ys, xs], est, 2.5) & (mass > 1e-4)
-    labels, n = ndimage.label(close)
+    labels, n = ndimage().label(close)
     if n == 0:
         return 0.0
     sizes = np.bincount(labels.ravel())[1:]
@@ -248,7 +246,7 @@ def sharpness(crop: Image.Image) -> float:
     scale = SHARPNESS_SIDE / max(crop.size)
     size = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
     grey = np.asarray(crop.convert("L").resize(size, Image.Resampling.BOX), np.float32)
-    return float(ndimage.laplace(grey).var())
+    return float(ndimage().laplace(grey).var())
 
 
 def flags(

@@ -15,16 +15,14 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from . import lazy_module
-
-ndimage = lazy_module("scipy.ndimage")  # on first use: the CLI parent never needs it
+from . import ndimage
 
 SNAP = 0.04  # refined alpha within SNAP of 0 or 1 is snapped: flat areas are certain
 
 
 def _box(x: np.ndarray, r: int) -> np.ndarray:
     size = (2 * r + 1, 2 * r + 1) + (1,) * (x.ndim - 2)
-    return ndimage.uniform_filter(x, size=size, mode="reflect")
+    return ndimage().uniform_filter(x, size=size, mode="reflect")
 
 
 def channel_sum(x: np.ndarray) -> np.ndarray:
@@ -263,7 +261,7 @@ def dilate(mask: np.ndarray, width: int) -> np.ndarray:
     """ndimage.binary_dilation(mask, iterations=width): the same pixels, one compiled pass."""
     kernels = loops()
     if kernels is None or width < 1 or mask.ndim != 2 or mask.dtype != bool:
-        return ndimage.binary_dilation(mask, iterations=width)
+        return ndimage().binary_dilation(mask, iterations=width)
     return kernels.taxicab_within(mask, width, False)
 
 
@@ -271,7 +269,7 @@ def erode(mask: np.ndarray, width: int) -> np.ndarray:
     """ndimage.binary_erosion(mask, iterations=width): the same pixels, one compiled pass."""
     kernels = loops()
     if kernels is None or width < 1 or mask.ndim != 2 or mask.dtype != bool:
-        return ndimage.binary_erosion(mask, iterations=width)
+        return ndimage().binary_erosion(mask, iterations=width)
     return kernels.taxicab_within(mask, width, True)
 
 
@@ -425,7 +423,7 @@ def local_fields(
     """block_fields smoothed everywhere (a Gaussian of `sigma` full-resolution pixels)."""
     fields = block_fields(rgb, weight, step, spread, image)
     s = smoothing(sigma, step)
-    return ndimage.gaussian_filter(fields, (s, s, 0))
+    return ndimage().gaussian_filter(fields, (s, s, 0))
 
 
 def smooth_for(fields: np.ndarray, s: float, grid: Grid) -> np.ndarray:
@@ -445,7 +443,7 @@ def smooth_for(fields: np.ndarray, s: float, grid: Grid) -> np.ndarray:
         need[index] = True
     kernels = loops()
     if kernels is None or fields.dtype != np.float32 or need.sum() > 0.5 * need.size:
-        return ndimage.gaussian_filter(fields, (s, s, 0))
+        return ndimage().gaussian_filter(fields, (s, s, 0))
     out = np.empty_like(fields)
     kernels.smooth(np.ascontiguousarray(fields), gaussian_weights(s), need.reshape(h, w), out)
     return out
