@@ -48,7 +48,8 @@ def encode(image: Image.Image, fmt: str) -> tuple[bytes, str]:
         image.save(buf, "PNG", compress_level=3)
         return buf.getvalue(), "png"
     # 4:4:4 and q95: chroma subsampling would smear colour across the product's edges.
-    image.convert("RGB").save(buf, "JPEG", quality=95, subsampling=0, optimize=False)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # same mode: convert() copies
+    rgb.save(buf, "JPEG", quality=95, subsampling=0, optimize=False)
     return buf.getvalue(), "jpg"
 
 

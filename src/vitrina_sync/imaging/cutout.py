@@ -162,7 +162,7 @@ def predict_work(img: Image.Image, model: str, settings=None, side: int = 640):
     LANCZOS resizes, and the copy is the guide for refine.guided_coefficients.
     Returns (work image RGB, alpha float32 in [0, 1] at the work size).
     """
-    rgb = img.convert("RGB")
+    rgb = img if img.mode == "RGB" else img.convert("RGB")  # convert() to the same mode copies
     factor = side / max(rgb.size)
     if factor < 1.0:
         size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))

@@ -129,7 +129,7 @@ class WhiteMode:
 
     def process(self, source: LoadedImage, ctx: ModeContext) -> ModeOutput:
         preset, canvas = ctx.preset, _canvas(ctx.preset)
-        rgb = source.image.convert("RGB")
+        rgb = source.image if source.image.mode == "RGB" else source.image.convert("RGB")
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
         cut = cut_out(rgb, own_alpha, preset, ctx.settings)
         edge = (
