@@ -348,7 +348,7 @@ def main() -> None:
         f"(its session made before timing), {t_steady / t_floor:.2f}x / {t_steady / t_floor2:.2f}x "
         "floors (a) / (b)"
         + (
-            f"; rembg {(rembg[0] - rembg8[0]) / (n - 8):.3f} s/photo (48 vs 8 photos), ours "
+            f"; rembg {(rembg[0] - rembg8[0]) / (n - 8):.3f} s/photo ({n} vs 8 photos), ours "
             f"{(rembg[0] - rembg8[0]) / (n - 8) / (t_steady / n):.2f}x faster"
             if rembg8
             else ""
