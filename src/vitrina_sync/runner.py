@@ -69,6 +69,11 @@ def work_dir(out_root: Path) -> Path:
     return folder
 
 
+def tasks_of(plans: list[RowPlan]) -> dict[str, dict]:
+    """The job of every row that needs one, by SKU."""
+    return {p.task["sku"]: p.task for p in plans if p.task}
+
+
 class SyncSession:
     def __init__(self, spec: str, settings, assets: str | None = None, out: str | None = None):
         self.settings = settings
@@ -116,7 +121,7 @@ class SyncSession:
         return plan_sheet(sheet, self.ctx)
 
     def enqueue(self, plans: list[RowPlan]) -> dict[str, dict]:
-        tasks = {p.task["sku"]: p.task for p in plans if p.task}
+        tasks = tasks_of(plans)
         if tasks:
             broker = self.connect()
             # A row whose result waits in Redis (its write-back failed, or has not run yet) is done:
@@ -345,16 +350,16 @@ def run(
     local = None
     try:
         plans = session.plan()
-        pending = {p.task["sku"]: p.task for p in plans if p.task}
-        if pending:  # the workers start (imports, models) while the rows are being queued
+        tasks = tasks_of(plans)
+        if tasks:  # the workers start (imports, models) while the rows are being queued
             count = workers or int(settings.get("workers") or 2)
-            queues = queues_for(pending, settings)
+            queues = queues_for(tasks, settings)
             session.connect()
-            local = LocalWorkers(session.url, min(count, len(pending)), queues).start()
-        tasks = session.enqueue(plans)
+            local = LocalWorkers(session.url, min(count, len(tasks)), queues).start()
+        session.enqueue(plans)
         summary.queued = len(tasks)
         results: dict[str, dict] = {}
-        if tasks and local is not None:
+        if local is not None:
             if not redis_url_from_env(settings):  # on a shared Redis, remote gpu workers take them
                 without_gpu(session, tasks, queues)
             results = wait_for(session, tasks, local, summary, progress)
