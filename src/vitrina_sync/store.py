@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .imaging import as_rgb
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -48,8 +50,7 @@ def encode(image: Image.Image, fmt: str) -> tuple[bytes, str]:
         image.save(buf, "PNG", compress_level=3)
         return buf.getvalue(), "png"
     # 4:4:4 and q95: chroma subsampling would smear colour across the product's edges.
-    rgb = image if image.mode == "RGB" else image.convert("RGB")  # same mode: convert() copies
-    rgb.save(buf, "JPEG", quality=95, subsampling=0, optimize=False)
+    as_rgb(image).save(buf, "JPEG", quality=95, subsampling=0, optimize=False)
     return buf.getvalue(), "jpg"
 
 

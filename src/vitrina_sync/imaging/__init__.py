@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from PIL import Image
+
 
 def ndimage() -> ModuleType:
     """scipy.ndimage, imported at first use, not when the modes register: every process that
@@ -13,3 +15,8 @@ def ndimage() -> ModuleType:
     from scipy import ndimage as module
 
     return module
+
+
+def as_rgb(img: Image.Image) -> Image.Image:
+    """`img` in RGB: itself when it already is (Pillow's convert() to the same mode copies it)."""
+    return img if img.mode == "RGB" else img.convert("RGB")

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ModelMissing
+from . import as_rgb
 
 MODEL_FILES = {
     "u2netp": "u2netp.onnx",
@@ -162,7 +163,7 @@ def predict_work(img: Image.Image, model: str, settings=None, side: int = 640):
     LANCZOS resizes, and the copy is the guide for refine.guided_coefficients.
     Returns (work image RGB, alpha float32 in [0, 1] at the work size).
     """
-    rgb = img if img.mode == "RGB" else img.convert("RGB")  # convert() to the same mode copies
+    rgb = as_rgb(img)
     factor = side / max(rgb.size)
     if factor < 1.0:
         size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))

@@ -20,7 +20,7 @@ from PIL import Image
 from .. import PIPELINE_VERSION
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..imaging import compose, cutout, qa, refine
+from ..imaging import as_rgb, compose, cutout, qa, refine
 from .base import LoadedImage, ModeContext, ModeOutput
 
 
@@ -129,7 +129,7 @@ class WhiteMode:
 
     def process(self, source: LoadedImage, ctx: ModeContext) -> ModeOutput:
         preset, canvas = ctx.preset, _canvas(ctx.preset)
-        rgb = source.image if source.image.mode == "RGB" else source.image.convert("RGB")
+        rgb = as_rgb(source.image)
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
         cut = cut_out(rgb, own_alpha, preset, ctx.settings)
         edge = (

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageCms
 
 from ..errors import ImageError, RowError
+from ..imaging import as_rgb
 from .base import Card, Marketplace, PackItem, RenderedFile
 from .rules import Rules
 
@@ -39,7 +40,7 @@ def open_srgb(path: Path) -> Image.Image:
                 flat = Image.new("RGB", rgba.size, (255, 255, 255))
                 flat.paste(rgba, mask=rgba.getchannel("A"))
                 return flat
-            return img if img.mode == "RGB" else img.convert("RGB")
+            return as_rgb(img)
     except (OSError, SyntaxError, ValueError, ImageCms.PyCMSError) as exc:
         raise ImageError(f"{path.name}: unreadable output ({exc})") from None
 
