@@ -417,15 +417,6 @@ def smoothing(sigma: float, step: int) -> float:
     return max(sigma / step, 0.5)
 
 
-def local_fields(
-    rgb: np.ndarray, weight: np.ndarray, sigma: float, step: int = 4, spread=False, image=None
-):
-    """block_fields smoothed everywhere (a Gaussian of `sigma` full-resolution pixels)."""
-    fields = block_fields(rgb, weight, step, spread, image)
-    s = smoothing(sigma, step)
-    return ndimage().gaussian_filter(fields, (s, s, 0))
-
-
 def smooth_for(fields: np.ndarray, s: float, grid: Grid) -> np.ndarray:
     """fields (h,w,c float32) smoothed by a Gaussian of sigma `s` (scipy's gaussian_filter per
     channel, mode reflect), valid only at the cells `grid` reads; other cells are undefined.
@@ -466,7 +457,7 @@ def step_grid(shape, ys, xs, step: int) -> Grid:
 
 
 def from_fields(samples: np.ndarray, spread=False):
-    """(colours, mass[, spread]) from sampled local_fields values (n, 4 or 5)."""
+    """(colours, mass[, spread]) from smoothed block_fields values sampled at n pixels (n, 4 or 5)."""
     mass = samples[:, 0]
     cols = samples[:, 1:4] / np.maximum(mass, 1e-6)[:, None]
     if not spread:
