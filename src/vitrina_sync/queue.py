@@ -28,12 +28,8 @@ from rq.job import Callback, Job
 from .errors import QueueError
 
 QUEUES = ("cpu", "gpu")
-LIVE_STATUSES = {
-    "queued",
-    "started",
-    "deferred",
-    "scheduled",
-}  # a job in these states needs no new one
+# a job in these states needs no new one
+LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}
 
 
 def wait_exit(proc: subprocess.Popen, timeout: float) -> bool:

@@ -47,9 +47,8 @@ class Summary:
     changed: int = 0
     notes: list[str] = field(default_factory=list)
     report: WriteReport | None = None
-    model_loads: dict[int, int] = field(
-        default_factory=dict
-    )  # worker pid -> model sessions it created
+    # worker pid -> model sessions it created
+    model_loads: dict[int, int] = field(default_factory=dict)
 
 
 def known_marketplaces() -> set[str]:

@@ -54,9 +54,8 @@ class VitrinaWorker(SimpleWorker):
             from .imaging.diffusion import gpu_memory_mb
 
             held = gpu_memory_mb()
-            if (
-                held > self.gpu_limit_mb
-            ):  # long-running diffusion processes fragment and grow the pool
+            # long-running diffusion processes fragment and grow the pool
+            if held > self.gpu_limit_mb:
                 log.warning(
                     "worker %s: GPU %.0f MiB > %s MiB, recycling",
                     self.name,

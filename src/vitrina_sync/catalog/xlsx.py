@@ -84,9 +84,8 @@ def locate_sheet(calamine_sheet, needed: set[str]) -> Sheet:
             break
     header = find_header_row(head)
     sheet = Sheet.from_values(head[header:], header_row=header + 1)
-    mapped = sorted(
-        sheet.columns.items(), key=lambda kv: kv[0] != "sku"
-    )  # SKU first: it decides most rows
+    # SKU first: it decides most rows
+    mapped = sorted(sheet.columns.items(), key=lambda kv: kv[0] != "sku")
     indexes = [idx for _, idx in mapped]
     wanted = [(key, idx) for key, idx in mapped if key in needed]
     for number, raw in enumerate(rows, start=len(head) + 1):

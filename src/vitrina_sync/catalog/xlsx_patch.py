@@ -164,9 +164,8 @@ class SheetLayout:
     data_end: int  # at </sheetData>
     rows: dict[int, tuple[int, int, bool]]  # row number -> (tag start, tag end, self-closing)
     dimension: tuple[int, int, int, int] | None  # min_row, min_col, max_row, max_col
-    formula_ranges: list[tuple[int, int, int, int]] = field(
-        default_factory=list
-    )  # shared/array refs
+    # shared/array formula refs
+    formula_ranges: list[tuple[int, int, int, int]] = field(default_factory=list)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     @property
