@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import PIL
 from PIL import Image, ImageDraw, ImageFilter
 
 from .refine import loops, pixels_at, put_at
+
+PILLOW_13 = int(PIL.__version__.split(".")[0]) >= 13
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,10 @@ def lanczos(img: Image.Image, size: tuple[int, int], box) -> Image.Image:
     need_x = width != img.width or b[0] != 0 or b[2] != width  # as ImagingResampleInner
     need_y = height != img.height or b[1] != 0 or b[3] != height
     # Pillow 13 filters columns first when the height shrinks more than twice as much as the
-    # width; the order matters to the bits, as each pass rounds to 8 bits
+    # width (12.x and older: rows always first); the order matters to the bits, as each pass
+    # rounds to 8 bits
     shrink_y, shrink_x = img.height - height, img.width - width
-    columns_first = shrink_y > 0 and shrink_y > shrink_x * 2
+    columns_first = PILLOW_13 and shrink_y > 0 and shrink_y > shrink_x * 2
     y_first, y_count, y_taps = kernels.lanczos_taps(
         img.height, float(b[1]), float(b[3] - b[1]), height
     )
