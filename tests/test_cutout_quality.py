@@ -341,17 +341,17 @@ def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
             )
 
 
-def test_lanczos_region_resample_gives_pillows_bytes():
-    """compose.lanczos (numba kernels) equals Pillow's resize(LANCZOS, box) byte for byte:
-    up- and downscales, fractional boxes at and away from the borders, one axis unchanged,
+def test_resample_resize_gives_pillows_bytes():
+    """resample.resize (numba kernels) equals Pillow's resize(BOX or LANCZOS, box) byte for
+    byte: up- and downscales, fractional boxes at and away from the borders, one axis unchanged,
     both pass orders Pillow picks (columns first when the height shrinks much more), a real
-    photo region the size white mode resamples; non-RGB images go to Pillow itself."""
-    from vitrina_sync.imaging import compose
+    photo region the size white mode resamples; other modes and filters go to Pillow itself."""
+    from vitrina_sync.imaging import resample
 
     assert refine.loops() is not None  # the compiled path is the one under test
     rng = np.random.default_rng(11)
     orders = set()
-    for trial in range(300):
+    for trial in range(400):
         w, h = (int(v) for v in rng.integers(1, 70, 2))
         img = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
         x0 = rng.uniform(0, w - 0.01) if trial % 3 else 0.0
@@ -361,18 +361,26 @@ def test_lanczos_region_resample_gives_pillows_bytes():
         size = (int(rng.integers(1, 110)), int(rng.integers(1, 110)))
         if trial % 9 == 0:
             size = (w, size[1])  # no horizontal pass when the box spans the width
-        box = (x0, y0, x1, y1)
+        box = (x0, y0, x1, y1) if trial % 11 else None
+        method = Image.Resampling.LANCZOS if trial % 2 else Image.Resampling.BOX
         orders.add(h - size[1] > max(0, (w - size[0]) * 2))
-        want = np.asarray(img.resize(size, Image.Resampling.LANCZOS, box=box))
-        assert np.array_equal(np.asarray(compose.lanczos(img, size, box)), want), (w, h, size, box)
+        want = np.asarray(img.resize(size, method, box=box))
+        got = np.asarray(resample.resize(img, size, method, box))
+        assert np.array_equal(got, want), (w, h, size, box, method)
     assert orders == {True, False}  # both of Pillow's pass orders were exercised
     photo = scene("bag", "coffee", (900, 1200)).image
     box = (131.37, 95.8, 721.44, 1100.19)
     for size in ((764, 1301), (420, 716)):
         want = photo.resize(size, Image.Resampling.LANCZOS, box=box)
-        assert compose.lanczos(photo, size, box).tobytes() == want.tobytes()
+        assert (
+            resample.resize(photo, size, Image.Resampling.LANCZOS, box).tobytes() == want.tobytes()
+        )
+    want = photo.resize((480, 640), Image.Resampling.BOX)  # the model's work copy
+    assert resample.resize(photo, (480, 640), Image.Resampling.BOX).tobytes() == want.tobytes()
+    assert resample.resize(photo, photo.size, Image.Resampling.BOX).tobytes() == photo.tobytes()
     grey = photo.convert("L")
-    assert (
-        compose.lanczos(grey, (40, 50), box).tobytes()
-        == grey.resize((40, 50), Image.Resampling.LANCZOS, box=box).tobytes()
-    )
+    for method in (Image.Resampling.LANCZOS, Image.Resampling.BILINEAR):
+        assert (
+            resample.resize(grey, (40, 50), method, box).tobytes()
+            == grey.resize((40, 50), method, box=box).tobytes()
+        )

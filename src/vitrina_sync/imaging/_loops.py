@@ -180,14 +180,18 @@ def _sinc(x):  # pragma: no cover - compiled
     return math.sin(x) / x
 
 
+BOX, LANCZOS = 0, 1  # the filters filter_taps knows (Pillow's BOX and LANCZOS)
+
+
 @numba.njit(cache=True, nogil=True)
-def lanczos_taps(in_size, in0, span, out_size):  # pragma: no cover - compiled
-    """Pillow's precompute_coeffs + normalize_coeffs_8bpc for LANCZOS along one axis: per
-    output pixel the first input pixel, the number of taps and the taps as fixed-point int32.
-    in0 and span (= in1 - in0) are the box's C floats, as Pillow computes them, in float64."""
+def filter_taps(kind, in_size, in0, span, out_size):  # pragma: no cover - compiled
+    """Pillow's precompute_coeffs + normalize_coeffs_8bpc for BOX or LANCZOS along one axis:
+    per output pixel the first input pixel, the number of taps and the taps as fixed-point
+    int32. in0 and span (= in1 - in0) are the box's C floats, as Pillow computes them, in
+    float64."""
     scale = span / out_size
     filterscale = max(1.0, scale)
-    support = 3.0 * filterscale
+    support = (0.5 if kind == BOX else 3.0) * filterscale
     ksize = math.ceil(support) * 2 + 1
     first = np.empty(out_size, np.int64)
     count = np.empty(out_size, np.int64)
@@ -202,7 +206,10 @@ def lanczos_taps(in_size, in0, span, out_size):  # pragma: no cover - compiled
         xmax = min(int(center + support + 0.5), in_size) - xmin
         for x in range(xmax):
             u = (x + xmin - center + 0.5) * ss
-            k = _sinc(u) * _sinc(u / 3) if -3.0 <= u < 3.0 else 0.0
+            if kind == BOX:
+                k = 1.0 if -0.5 < u <= 0.5 else 0.0
+            else:
+                k = _sinc(u) * _sinc(u / 3) if -3.0 <= u < 3.0 else 0.0
             w[x] = k
             ww += k
         for x in range(xmax):
@@ -288,7 +295,7 @@ def warm() -> None:
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
-    first, count, taps = lanczos_taps(2, 0.0, 2.0, 3)
+    first, count, taps = filter_taps(LANCZOS, 2, 0.0, 2.0, 3)
     pixels = np.zeros((2, 2, 3), np.uint8)
     pixels.flags.writeable = False  # np.asarray of a Pillow image: a read-only array
     rows = np.empty((2, 3, 3), np.uint8)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import PIL
 from PIL import Image, ImageDraw, ImageFilter
 
 from .refine import loops, pixels_at, put_at
-
-PILLOW_13 = int(PIL.__version__.split(".")[0]) >= 13
+from .resample import resize
 
 
 @dataclass(frozen=True)
@@ -95,48 +93,7 @@ def plan_region(
 
 def resample_region(img: Image.Image, region: Region) -> Image.Image:
     """The source over the region: the geometric transform (LANCZOS resampling), nothing else."""
-    return lanczos(img, region.size, region.source)
-
-
-def lanczos(img: Image.Image, size: tuple[int, int], box) -> Image.Image:
-    """`img.resize(size, LANCZOS, box=box)`, the same bytes, for RGB images through the compiled
-    kernels (imaging._loops): Pillow's own fixed-point taps and passes, in Pillow's order, with
-    the horizontal pass vectorised over 32 rows at a time; 2-2.5x faster than Pillow's scalar
-    loops on a product region. Other modes (and without numba): Pillow itself."""
-    kernels = loops()
-    width, height = size
-    if kernels is None or img.mode != "RGB" or width < 1 or height < 1:
-        return img.resize(size, Image.Resampling.LANCZOS, box=box)
-    b = np.asarray(box, np.float32)  # Pillow reads the box as C floats
-    need_x = width != img.width or b[0] != 0 or b[2] != width  # as ImagingResampleInner
-    need_y = height != img.height or b[1] != 0 or b[3] != height
-    # Pillow 13 filters columns first when the height shrinks more than twice as much as the
-    # width (12.x and older: rows always first); the order matters to the bits, as each pass
-    # rounds to 8 bits
-    shrink_y, shrink_x = img.height - height, img.width - width
-    columns_first = PILLOW_13 and shrink_y > 0 and shrink_y > shrink_x * 2
-    y_first, y_count, y_taps = kernels.lanczos_taps(
-        img.height, float(b[1]), float(b[3] - b[1]), height
-    )
-    pixels = np.asarray(img)
-    if need_y and columns_first:
-        out = np.empty((height, img.width, 3), np.uint8)
-        kernels.resample_columns(pixels, y_first, y_count, y_taps, out)
-        pixels, need_y = out, False
-    if need_x:
-        x_first, x_count, x_taps = kernels.lanczos_taps(
-            img.width, float(b[0]), float(b[2] - b[0]), width
-        )
-        # only the rows the vertical pass will read
-        top, bottom = (y_first[0], y_first[-1] + y_count[-1]) if need_y else (0, pixels.shape[0])
-        rows = np.empty((bottom - top, width, 3), np.uint8)
-        kernels.resample_rows(pixels, top, x_first, x_count, x_taps, rows)
-        pixels, y_first = rows, y_first - top
-    if need_y:
-        out = np.empty((height, pixels.shape[1], 3), np.uint8)
-        kernels.resample_columns(pixels, y_first, y_count, y_taps, out)
-        pixels = out
-    return Image.fromarray(pixels, "RGB")
+    return resize(img, region.size, Image.Resampling.LANCZOS, region.source)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:

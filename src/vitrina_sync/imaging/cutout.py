@@ -13,6 +13,7 @@ from PIL import Image
 
 from ..errors import ModelMissing
 from . import as_rgb
+from .resample import resize
 
 MODEL_FILES = {
     "u2netp": "u2netp.onnx",
@@ -167,7 +168,7 @@ def predict_work(img: Image.Image, model: str, settings=None, side: int = 640):
     factor = side / max(rgb.size)
     if factor < 1.0:
         size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))
-        rgb = rgb.resize(size, Image.Resampling.BOX)
+        rgb = resize(rgb, size, Image.Resampling.BOX)  # Pillow's bytes, ~2x faster
     sess = session(model, settings)
     mask = sess.predict(rgb)[0]
     return rgb, np.asarray(mask, dtype=np.float32) / 255.0

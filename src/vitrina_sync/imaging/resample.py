@@ -1,0 +1,66 @@
+"""Pillow's resize, the same bytes, faster: BOX and LANCZOS on RGB images through numba.
+
+Pillow's 8-bit resampling is two passes of fixed-point filter taps, each rounded to 8 bits; its
+inner loops are scalar, one pixel's three channels at a time. The compiled kernels
+(imaging._loops) compute the same taps (Pillow's precompute_coeffs, in the same float64
+arithmetic) and the same integer sums, in Pillow's pass order, but vectorised: the vertical
+pass over whole rows, the horizontal pass over 32 rows laid out column by column. Integer sums
+do not depend on their order, so the bytes are Pillow's (tests/test_cutout_quality.py checks
+them against Pillow on random sizes and boxes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import PIL
+from PIL import Image
+
+from .refine import loops
+
+# Pillow 13 filters columns first when the height shrinks more than twice as much as the width
+# (12.x and older: rows always first); the order matters to the bits, as each pass rounds
+PILLOW_13 = int(PIL.__version__.split(".")[0]) >= 13
+KINDS = {Image.Resampling.BOX: 0, Image.Resampling.LANCZOS: 1}  # _loops.BOX, _loops.LANCZOS
+
+
+def resize(img: Image.Image, size: tuple[int, int], method, box=None) -> Image.Image:
+    """`img.resize(size, method, box=box)`, the same bytes: RGB with BOX or LANCZOS through the
+    compiled kernels, everything else (and without numba) through Pillow itself.
+
+    On the product region (LANCZOS, ~1000x1800 px) 2-2.5x faster than Pillow."""
+    kernels = loops()
+    width, height = size
+    if box is None:
+        box = (0, 0, img.width, img.height)
+    if kernels is None or img.mode != "RGB" or method not in KINDS or width < 1 or height < 1:
+        return img.resize(size, method, box=box)
+    kind = KINDS[method]
+    b = np.asarray(box, np.float32)  # Pillow reads the box as C floats
+    if (width, height) == img.size and (b == (0, 0, width, height)).all():
+        return img.copy()  # as Image.resize
+    need_x = width != img.width or b[0] != 0 or b[2] != width  # as ImagingResampleInner
+    need_y = height != img.height or b[1] != 0 or b[3] != height
+    shrink_y, shrink_x = img.height - height, img.width - width
+    columns_first = PILLOW_13 and shrink_y > 0 and shrink_y > shrink_x * 2
+    y_first, y_count, y_taps = kernels.filter_taps(
+        kind, img.height, float(b[1]), float(b[3] - b[1]), height
+    )
+    pixels = np.asarray(img)
+    if need_y and columns_first:
+        out = np.empty((height, img.width, 3), np.uint8)
+        kernels.resample_columns(pixels, y_first, y_count, y_taps, out)
+        pixels, need_y = out, False
+    if need_x:
+        x_first, x_count, x_taps = kernels.filter_taps(
+            kind, img.width, float(b[0]), float(b[2] - b[0]), width
+        )
+        # only the rows the vertical pass will read
+        top, bottom = (y_first[0], y_first[-1] + y_count[-1]) if need_y else (0, pixels.shape[0])
+        rows = np.empty((bottom - top, width, 3), np.uint8)
+        kernels.resample_rows(pixels, top, x_first, x_count, x_taps, rows)
+        pixels, y_first = rows, y_first - top
+    if need_y:
+        out = np.empty((height, pixels.shape[1], 3), np.uint8)
+        kernels.resample_columns(pixels, y_first, y_count, y_taps, out)
+        pixels = out
+    return Image.fromarray(pixels, "RGB")
