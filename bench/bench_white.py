@@ -99,6 +99,8 @@ def ours(files: list[Path], threads: int) -> tuple[float, float, list[dict]]:
     start = time.perf_counter()
     mode = WhiteMode()
     mode.warm(SETTINGS)  # the one session of this "worker" and its compiled kernels
+    if hasattr(worker, "freeze_startup_objects"):  # as a worker process does after warming
+        worker.freeze_startup_objects()
     warm = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         qas = list(pool.map(lambda p: one(mode, p, out_dir), files))

@@ -88,6 +88,21 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 256 << 20))
 
 
+def freeze_startup_objects() -> None:
+    """Move every object alive after start-up (modules, compiled kernels, sessions) out of the
+    garbage collector's reach (gc.freeze), after collecting what start-up left behind.
+
+    They live as long as the process, yet every full collection walks them again: a warmed
+    white-mode worker holds ~140k tracked objects (numba, scipy, onnxruntime, rq), ~25 ms per
+    full collection, and jobs allocate enough containers to trigger one every few jobs. perf on
+    48 bench jobs in one process: the collector's share of CPU 1.0% -> 0.3% (~3 ms per job).
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def warm(queues: list[str], settings) -> list[str]:
     """Load every model this worker's modes need, once, before the first job."""
     from .plugins import modes
@@ -118,6 +133,7 @@ def run_worker(
     conn = connect(url)
     keep_freed_memory()
     warmed = warm(queues, settings)
+    freeze_startup_objects()
     log.info("worker ready on %s, modes warmed: %s", ",".join(queues), ",".join(warmed) or "none")
     worker = VitrinaWorker(
         [Queue(q, connection=conn) for q in queues],
