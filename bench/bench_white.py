@@ -165,7 +165,8 @@ def floor_parallel(files: list[Path], threads: int = 2) -> float:
 
 
 def first_photos(folder: Path, files: list[Path], n: int) -> Path:
-    """A folder holding hard links to the first n photos (rembg p takes a folder)."""
+    """A folder holding hard links to the first n photos and nothing else (rembg p takes a
+    folder)."""
     sub = folder.with_name(f"{folder.name}_first{n}")
     shutil.rmtree(sub, ignore_errors=True)
     sub.mkdir(parents=True)
@@ -297,7 +298,9 @@ def main() -> None:
     c1 = cpu_self()
     t_ours, t_steady, qas = ours(files, args.threads)
     c2 = cpu_self()
-    rembg = None if args.skip_rembg else rembg_cli(folder)
+    # rembg p takes a whole folder: give it exactly these photos (the input folder may hold more,
+    # from an earlier --n; counting those would inflate rembg's time per photo)
+    rembg = None if args.skip_rembg else rembg_cli(first_photos(folder, files, len(files)))
     n = len(files)
     # rembg on the first 8 photos: (48-photo time - 8-photo time) / 40 is its cost per photo
     # without its start-up (import, session), to set against ours after the warm-up
