@@ -220,6 +220,20 @@ def test_sparse_gaussian_matches_scipy_bit_for_bit_where_sampled():
         grid = refine.Grid(fields.shape, rng.uniform(-1, h, n), rng.uniform(-1, w, n))
         want = ndimage.gaussian_filter(fields, (s, s, 0))
         assert np.array_equal(grid(refine.smooth_for(fields, s, grid)), grid(want))
+    # the band's shape: a thin ring on a larger grid, so long runs of needed cells away from the
+    # borders (the kernel's vectorised stretch) as well as runs that reach a border
+    for trial in range(12):
+        h, w = (int(v) for v in rng.integers(60, 170, 2))
+        c = (4, 5, 9)[trial % 3]
+        fields = (rng.random((h, w, c)) * 255.0).astype(np.float32)
+        s = float((0.8, 2.5, 6.0, 16.0)[trial % 4])
+        angle = rng.uniform(0, 2 * np.pi, 3000)
+        radius = rng.uniform(0.3, 0.62, 3000)  # past 0.5: the ring is cut by the borders
+        grid = refine.Grid(
+            fields.shape, h / 2 + radius * h * np.sin(angle), w / 2 + radius * w * np.cos(angle)
+        )
+        want = ndimage.gaussian_filter(fields, (s, s, 0))
+        assert np.array_equal(grid(refine.smooth_for(fields, s, grid)), grid(want))
 
 
 def test_local_mean_equals_smoothing_the_whole_grid():

@@ -81,36 +81,54 @@ def smooth(src, taps, need, out):  # pragma: no cover - compiled
     h, w, channels = src.shape
     r = (taps.shape[0] - 1) // 2
     first = np.empty_like(src)  # pass 1 (axis 0), at cells within r columns of a need
-    acc = np.empty((w, channels), np.float64)
-    cols = np.empty(w, np.int64)
+    flat_src = src.reshape(h, w * channels)
+    flat_first = first.reshape(h, w * channels)
+    acc = np.empty(w * channels, np.float64)
+    runs = np.empty((w + 1) // 2 + 1, np.int64)
+    ends = np.empty_like(runs)
     for y in range(h):
-        n, near = 0, 0  # near: needed cells in columns x - r .. x + r of this row
+        # runs of columns [start, end) with a needed cell within r columns, left to right
+        n, near, inside = 0, 0, False
         for x in range(min(r, w)):
             near += need[y, x]
         for x in range(w):
             if x + r < w:
                 near += need[y, x + r]
-            if near > 0:
-                cols[n] = x
+            if near > 0 and not inside:
+                runs[n] = x
+                inside = True
+            elif near == 0 and inside:
+                ends[n] = x
                 n += 1
+                inside = False
             if x - r >= 0:
                 near -= need[y, x - r]
-        for j in range(n):  # the same sequence of operations per cell as scipy
-            for c in range(channels):
-                acc[j, c] = np.float64(src[y, cols[j], c]) * taps[r]
+        if inside:
+            ends[n] = w
+            n += 1
+        # per cell the same sequence of operations as scipy (centre tap first, then the pairs
+        # from the outside in), over each run's cells and channels as one contiguous stretch
+        # (slices indexed from 0: no negative-index checks, so the loops vectorise)
+        for j in range(n):
+            lo, hi = runs[j] * channels, ends[j] * channels
+            sums, row = acc[lo:hi], flat_src[y, lo:hi]
+            for i in range(hi - lo):
+                sums[i] = np.float64(row[i]) * taps[r]
         for k in range(r, 0, -1):
             # scipy's mode "reflect" (d c b a | a b c d | d c b a), repeated as needed
             above, below, tap = (y - k) % (2 * h), (y + k) % (2 * h), taps[r - k]
             above = above if above < h else 2 * h - 1 - above
             below = below if below < h else 2 * h - 1 - below
             for j in range(n):
-                x = cols[j]
-                for c in range(channels):
-                    pair = np.float64(src[above, x, c]) + np.float64(src[below, x, c])
-                    acc[j, c] += pair * tap
+                lo, hi = runs[j] * channels, ends[j] * channels
+                sums, up, down = acc[lo:hi], flat_src[above, lo:hi], flat_src[below, lo:hi]
+                for i in range(hi - lo):
+                    sums[i] += (np.float64(up[i]) + np.float64(down[i])) * tap
         for j in range(n):
-            for c in range(channels):
-                first[y, cols[j], c] = np.float32(acc[j, c])
+            lo, hi = runs[j] * channels, ends[j] * channels
+            sums, row = acc[lo:hi], flat_first[y, lo:hi]
+            for i in range(hi - lo):
+                row[i] = np.float32(sums[i])
     left = np.empty((w, r + 1), np.int64)  # reflected column indices, per column and tap
     right = np.empty((w, r + 1), np.int64)
     for x in range(w):
@@ -118,17 +136,46 @@ def smooth(src, taps, need, out):  # pragma: no cover - compiled
             lo, hi = (x - k) % (2 * w), (x + k) % (2 * w)
             left[x, k] = lo if lo < w else 2 * w - 1 - lo
             right[x, k] = hi if hi < w else 2 * w - 1 - hi
-    for y in range(h):  # pass 2 (axis 1), at the needed cells
-        for x in range(w):
-            if need[y, x]:
-                for c in range(channels):
-                    total = np.float64(first[y, x, c]) * taps[r]
+    flat_out = out.reshape(h, w * channels)
+    for y in range(h):  # pass 2 (axis 1), at the needed cells, run by run
+        x = 0
+        while x < w:
+            if not need[y, x]:
+                x += 1
+                continue
+            end = x
+            while end < w and need[y, end]:
+                end += 1
+            # cells at least r from both borders read columns x - k and x + k, no reflection:
+            # the run's cells and channels as one stretch, each tap one shifted read
+            a, b = max(x, r), min(end, w - r)
+            if a >= b:
+                a = b = end
+            for cell in range(x, end):
+                if a <= cell < b:
+                    continue
+                for c in range(channels):  # near a border: reflected columns, per cell
+                    total = np.float64(first[y, cell, c]) * taps[r]
                     for k in range(r, 0, -1):
-                        pair = np.float64(first[y, left[x, k], c]) + np.float64(
-                            first[y, right[x, k], c]
+                        pair = np.float64(first[y, left[cell, k], c]) + np.float64(
+                            first[y, right[cell, k], c]
                         )
                         total += pair * taps[r - k]
-                    out[y, x, c] = np.float32(total)
+                    out[y, cell, c] = np.float32(total)
+            lo, hi = a * channels, b * channels
+            sums, row = acc[: hi - lo], flat_first[y, lo:hi]
+            for i in range(hi - lo):
+                sums[i] = np.float64(row[i]) * taps[r]
+            for k in range(r, 0, -1):
+                shift, tap = k * channels, taps[r - k]
+                left_row = flat_first[y, lo - shift : hi - shift]
+                right_row = flat_first[y, lo + shift : hi + shift]
+                for i in range(hi - lo):
+                    sums[i] += (np.float64(left_row[i]) + np.float64(right_row[i])) * tap
+            row = flat_out[y, lo:hi]
+            for i in range(hi - lo):
+                row[i] = np.float32(sums[i])
+            x = end
 
 
 @numba.njit(cache=True, nogil=True)
