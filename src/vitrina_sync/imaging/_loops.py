@@ -68,9 +68,12 @@ def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compile
     for j in range(i00.shape[0]):
         wx, wy = fx[j], fy[j]
         ox, oy = one - wx, one - wy
+        # unsigned row indices: numba skips its negative-index fix-up (~2x faster here)
+        a, b = np.uint64(i00[j]), np.uint64(i01[j])
+        c0, d = np.uint64(i10[j]), np.uint64(i11[j])
         for c in range(flat.shape[1]):
-            top = flat[i00[j], c] * ox + flat[i01[j], c] * wx
-            bottom = flat[i10[j], c] * ox + flat[i11[j], c] * wx
+            top = flat[a, c] * ox + flat[b, c] * wx
+            bottom = flat[c0, c] * ox + flat[d, c] * wx
             out[j, c] = top * oy + bottom * wy
 
 
@@ -293,10 +296,11 @@ def resample_rows(src, y0, first, count, taps, out):  # pragma: no cover - compi
     for r0 in range(0, rows, block):
         nb = min(block, rows - r0)
         n3 = nb * 3
-        for x in range(lo, hi):
+        block_in = src[y0 + r0 : y0 + r0 + nb, lo:hi]  # indexed from 0: no negative-index checks
+        for x in range(hi - lo):
             for r in range(nb):
                 for c in range(3):
-                    buf[x - lo, r * 3 + c] = src[y0 + r0 + r, x, c]
+                    buf[x, r * 3 + c] = block_in[r, x, c]
         for xx in range(out_w):
             for i in range(n3):
                 acc[i] = half
