@@ -351,5 +351,6 @@ def warm() -> None:
     pixels.flags.writeable = False  # np.asarray of a Pillow image: a read-only array
     rows = np.empty((2, 3, 3), np.uint8)
     resample_rows(pixels, 0, first, count, taps, rows)
+    resample_rows(rows, 0, first, count, taps, np.empty((2, 3, 3), np.uint8))  # columns first
     resample_columns(rows, first, count, taps, np.empty((3, 3, 3), np.uint8))
     resample_columns(pixels, first, count, taps, np.empty((3, 2, 3), np.uint8))
