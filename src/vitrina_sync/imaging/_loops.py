@@ -78,6 +78,14 @@ def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compile
 
 
 @numba.njit(cache=True, nogil=True)
+def _reflect(i, n):  # pragma: no cover - compiled
+    """Index i of a line of n under scipy's mode "reflect" (d c b a | a b c d | d c b a),
+    repeated as needed."""
+    i %= 2 * n
+    return i if i < n else 2 * n - 1 - i
+
+
+@numba.njit(cache=True, nogil=True)
 def smooth(src, taps, need, out):  # pragma: no cover - compiled
     """scipy.ndimage.gaussian_filter(src, (s, s, 0)) with correlate1d taps `taps`, evaluated only
     where `need` is set (refine.smooth_for says why and how it keeps scipy's bits)."""
@@ -118,10 +126,7 @@ def smooth(src, taps, need, out):  # pragma: no cover - compiled
             for i in range(hi - lo):
                 sums[i] = np.float64(row[i]) * taps[r]
         for k in range(r, 0, -1):
-            # scipy's mode "reflect" (d c b a | a b c d | d c b a), repeated as needed
-            above, below, tap = (y - k) % (2 * h), (y + k) % (2 * h), taps[r - k]
-            above = above if above < h else 2 * h - 1 - above
-            below = below if below < h else 2 * h - 1 - below
+            above, below, tap = _reflect(y - k, h), _reflect(y + k, h), taps[r - k]
             for j in range(n):
                 lo, hi = runs[j] * channels, ends[j] * channels
                 sums, up, down = acc[lo:hi], flat_src[above, lo:hi], flat_src[below, lo:hi]
@@ -136,9 +141,7 @@ def smooth(src, taps, need, out):  # pragma: no cover - compiled
     right = np.empty((w, r + 1), np.int64)
     for x in range(w):
         for k in range(r + 1):
-            lo, hi = (x - k) % (2 * w), (x + k) % (2 * w)
-            left[x, k] = lo if lo < w else 2 * w - 1 - lo
-            right[x, k] = hi if hi < w else 2 * w - 1 - hi
+            left[x, k], right[x, k] = _reflect(x - k, w), _reflect(x + k, w)
     flat_out = out.reshape(h, w * channels)
     for y in range(h):  # pass 2 (axis 1), at the needed cells, run by run
         x = 0
@@ -346,6 +349,13 @@ def warm() -> None:
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
+    taps = np.array([0.25, 0.5, 0.25])  # float64, as refine.gaussian_weights gives them
+    smooth(
+        np.zeros((2, 2, 1), np.float32),
+        taps,
+        np.eye(2, dtype=bool),
+        np.empty((2, 2, 1), np.float32),
+    )
     first, count, taps = filter_taps(LANCZOS, 2, 0.0, 2.0, 3)
     pixels = np.zeros((2, 2, 3), np.uint8)
     pixels.flags.writeable = False  # np.asarray of a Pillow image: a read-only array

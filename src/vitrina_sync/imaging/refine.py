@@ -287,9 +287,6 @@ def warm() -> None:
     kernels = loops()
     if kernels is not None:
         kernels.warm()
-        out = np.empty((2, 2, 1), np.float32)
-        taps = gaussian_weights(0.5)
-        kernels.smooth(np.zeros((2, 2, 1), np.float32), taps, np.eye(2, dtype=bool), out)
     grid = Grid((2, 2), np.zeros(1), np.zeros(1))
     smooth_for(np.zeros((2, 2, 1), np.float32), 0.5, grid)  # scipy: most of a 2x2 grid is needed
     grid(np.zeros((2, 2, 1), np.float32))  # the gather

@@ -20,7 +20,7 @@ from .refine import loops
 # Pillow 13 filters columns first when the height shrinks more than twice as much as the width
 # (12.x and older: rows always first); the order matters to the bits, as each pass rounds
 PILLOW_13 = int(PIL.__version__.split(".")[0]) >= 13
-KINDS = {Image.Resampling.BOX: 0, Image.Resampling.LANCZOS: 1}  # _loops.BOX, _loops.LANCZOS
+COMPILED = (Image.Resampling.BOX, Image.Resampling.LANCZOS)  # the filters _loops.filter_taps has
 
 
 def resize(img: Image.Image, size: tuple[int, int], method, box=None) -> Image.Image:
@@ -32,9 +32,9 @@ def resize(img: Image.Image, size: tuple[int, int], method, box=None) -> Image.I
     width, height = size
     if box is None:
         box = (0, 0, img.width, img.height)
-    if kernels is None or img.mode != "RGB" or method not in KINDS or width < 1 or height < 1:
+    if kernels is None or img.mode != "RGB" or method not in COMPILED or width < 1 or height < 1:
         return img.resize(size, method, box=box)
-    kind = KINDS[method]
+    kind = kernels.BOX if method == Image.Resampling.BOX else kernels.LANCZOS
     b = np.asarray(box, np.float32)  # Pillow reads the box as C floats
     if (width, height) == img.size and (b == (0, 0, width, height)).all():
         return img.copy()  # as Image.resize
