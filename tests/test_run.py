@@ -201,3 +201,24 @@ def test_illegal_characters_pattern_is_openpyxls():
 
     assert xlsx.ILLEGAL_CHARACTERS_RE.pattern == ILLEGAL_CHARACTERS_RE.pattern
     assert xlsx.plain_text("a\x00b\x0bc\td\ne") == "abc\td\ne"
+
+
+def test_wait_returns_as_soon_as_the_last_result_is_in(monkeypatch):
+    """No poll pause after the last result: write-back starts at once (a pause there cost every
+    `run` its full poll interval)."""
+    from types import SimpleNamespace
+
+    from vitrina_sync import runner
+
+    tasks = {"A": {"fingerprint": "1"}, "B": {"fingerprint": "2"}}
+    reads = iter([{"A": {"fingerprint": "1"}}, {s: dict(t) for s, t in tasks.items()}])
+    session = SimpleNamespace(
+        finished=lambda _tasks: next(reads), broker=SimpleNamespace(conn=None)
+    )
+    workers = SimpleNamespace(check=lambda conn: [])
+    pauses = []
+    monkeypatch.setattr(runner, "results_listener", lambda s: None)
+    monkeypatch.setattr(runner, "pause", lambda listener, seconds: pauses.append(seconds))
+    done = runner.wait_for(session, tasks, workers, runner.Summary(), progress=False)
+    assert set(done) == {"A", "B"}
+    assert pauses == [0.2]  # one pause, after the first read; none after the last

@@ -245,6 +245,8 @@ def wait_for(
                 last_progress = time.monotonic()
             bar.update(len(results) - len(done))
             done = results
+            if len(done) >= len(tasks):
+                break  # the last result is in: no pause before write-back
             if timeout and time.monotonic() - last_progress > timeout:
                 raise QueueError(
                     f"no progress for {timeout:.0f} s; {len(tasks) - len(done)} rows unfinished"
