@@ -328,6 +328,32 @@ def test_masked_blocks_with_a_binary_mask_equal_the_blended_paste():
             assert np.array_equal(den, np.asarray(mask.reduce(step), np.float32) / 255.0)
 
 
+def test_split_fields_equal_pillows_masked_reductions_of_both_sides():
+    """refine.split_fields (one compiled pass: _loops.split_blocks) gives exactly the two
+    block_fields it replaces, Pillow's masked reductions of the sure product (alpha >= 1) and
+    the sure background (alpha <= 0, with spread): a photo scene and random alphas with runs of
+    0 and 1, sizes leaving partial tiles on both edges, tiles of 1x1 to 5x5 pixels."""
+    assert refine.loops() is not None  # the compiled path is the one under test
+    rng = np.random.default_rng(11)
+    sc = scene("ring", "chelsea", (601, 803))
+    cases = [(np.asarray(sc.image), sc.alpha.astype(np.float32), sc.image)]
+    for h, w in ((1, 1), (3, 7), (17, 5), (64, 64), (129, 250)):
+        rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        alpha = np.clip(rng.normal(0.5, 0.8, (h, w)), 0.0, 1.0).astype(np.float32)
+        cases.append((rgb, alpha, None))
+    for rgb, alpha, image in cases:
+        image = image or Image.fromarray(rgb, "RGB")
+        for step in (2, 3, 4, 5):
+            want = np.dstack(
+                [
+                    refine.block_fields(rgb, alpha >= 1.0, step, image=image),
+                    refine.block_fields(rgb, alpha <= 0.0, step, spread=True, image=image),
+                ]
+            )
+            got = refine.split_fields(rgb, alpha, step)
+            assert got.dtype == want.dtype and np.array_equal(got, want), (rgb.shape, step)
+
+
 def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
     """refine.dilate/erode (one taxicab distance transform) give exactly scipy's binary
     dilation/erosion iterated `width` times: random, smooth, nearly full and single-pixel masks,

@@ -78,6 +78,69 @@ def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compile
 
 
 @numba.njit(cache=True, nogil=True)
+def _reduce_multiplier(scale):  # pragma: no cover - compiled
+    """Pillow's division_UINT32(scale, 8) (Reduce.c): 2**32 / (256 * scale), in float32."""
+    return np.uint64(np.float32(4294967296.0) / np.float32(256 * scale))
+
+
+@numba.njit(cache=True, nogil=True)
+def _reduce_row(sums, h_rows, step, num, den, by):  # pragma: no cover - compiled
+    """One row of output blocks from per-column sums (w, 4: r, g, b, count) over h_rows rows:
+    Pillow's 8-bit reduce rounding, ((sum + scale // 2) * multiplier) >> 24 for each block of
+    `scale` pixels (partial blocks at the right edge included), and the count as a 0/255 mask."""
+    w = sums.shape[0]
+    shift = np.uint64(24)
+    for bx in range(num.shape[1]):
+        x0 = bx * step
+        x1 = min(x0 + step, w)
+        scale = h_rows * (x1 - x0)
+        mult = _reduce_multiplier(scale)
+        amend = np.uint64(scale // 2)
+        s0 = s1 = s2 = s3 = np.uint64(0)
+        for x in range(x0, x1):
+            s0 += sums[x, 0]
+            s1 += sums[x, 1]
+            s2 += sums[x, 2]
+            s3 += sums[x, 3]
+        num[by, bx, 0] = ((s0 + amend) * mult) >> shift
+        num[by, bx, 1] = ((s1 + amend) * mult) >> shift
+        num[by, bx, 2] = ((s2 + amend) * mult) >> shift
+        den[by, bx] = ((s3 * np.uint64(255) + amend) * mult) >> shift
+
+
+@numba.njit(cache=True, nogil=True)
+def split_blocks(rgb, alpha, step, fg, fg_mask, bg, bg_mask):  # pragma: no cover - compiled
+    """Block means over step x step tiles of two masked copies of `rgb` (h,w,3 uint8): the
+    pixels with alpha >= 1 (fg) and those with alpha <= 0 (bg), zero elsewhere, and of the two
+    masks as 0/255 (fg_mask, bg_mask); in one pass over the region. The same bytes as Pillow's
+    reduce(step) of each pasted copy and "L" mask (refine._masked_blocks): the same sums and
+    rounding, partial tiles at the edges included."""
+    h, w = alpha.shape
+    f_sums = np.zeros((w, 4), np.uint32)
+    b_sums = np.zeros((w, 4), np.uint32)
+    for by in range(fg.shape[0]):
+        y0 = by * step
+        y1 = min(y0 + step, h)
+        f_sums[:] = 0
+        b_sums[:] = 0
+        for y in range(y0, y1):
+            for x in range(w):
+                a = alpha[y, x]
+                if a >= 1.0:
+                    f_sums[x, 0] += rgb[y, x, 0]
+                    f_sums[x, 1] += rgb[y, x, 1]
+                    f_sums[x, 2] += rgb[y, x, 2]
+                    f_sums[x, 3] += 1
+                elif a <= 0.0:
+                    b_sums[x, 0] += rgb[y, x, 0]
+                    b_sums[x, 1] += rgb[y, x, 1]
+                    b_sums[x, 2] += rgb[y, x, 2]
+                    b_sums[x, 3] += 1
+        _reduce_row(f_sums, y1 - y0, step, fg, fg_mask, by)
+        _reduce_row(b_sums, y1 - y0, step, bg, bg_mask, by)
+
+
+@numba.njit(cache=True, nogil=True)
 def _reflect(i, n):  # pragma: no cover - compiled
     """Index i of a line of n under scipy's mode "reflect" (d c b a | a b c d | d c b a),
     repeated as needed."""
@@ -345,6 +408,10 @@ def warm() -> None:
     view, packed = canvas[1:3, 1:3], np.zeros((2, 2, 3), np.uint8)
     where = np.ones((2, 2), bool)
     any_changed(packed, view, where)
+    blocks, block_mask = np.empty((1, 1, 3), np.uint8), np.empty((1, 1), np.uint8)
+    region = packed.view()
+    region.flags.writeable = False  # as refine.split_fields passes it
+    split_blocks(region, np.zeros((2, 2), np.float32), 4, blocks, block_mask, blocks, block_mask)
     copy_where(view, packed, where)
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
     taxicab_within(where, 1, False)
