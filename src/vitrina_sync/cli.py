@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -128,6 +129,10 @@ out_opt = click.option(
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def run(catalog, assets, out, workers, config, no_progress):
     """Sync, process on local workers, write back, then exit."""
+    from . import template
+
+    # the workers' template first: its imports overlap this process's own (runner, plugins)
+    template.prestart(template.worker_env(workers or int(os.environ.get("VITRINA_WORKERS") or 2)))
     from .runner import run as run_catalog
 
     settings = load_for(catalog, config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -13,8 +14,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
+from . import template as templates
 from .queue import wait_exit
 from .worker import EXIT_RECYCLE
+
+log = logging.getLogger(__name__)
 
 
 class LocalWorkers:
@@ -22,31 +26,35 @@ class LocalWorkers:
         self.url = url
         self.count = max(1, count)
         self.queues = queues
-        self.env = {**os.environ, **(env or {})}
-        # Each worker gets its share of the cores: onnxruntime would otherwise start one thread per
-        # core in every process and they would fight over the same two cores.
-        self.env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) // self.count)))
-        self.procs: dict[str, subprocess.Popen] = {}
+        self.env = templates.worker_env(self.count, env)
+        self.procs: dict[str, subprocess.Popen | templates.Forked] = {}
         self.restarts = 0
+        # workers fork from a warmed template process (template.py) where there is fork
+        self.template: templates.Template | None = None
+        self.use_template = templates.enabled()
 
     def _spawn(self, index: int) -> None:
         name = f"vitrina-{os.getpid()}-{index}-{self.restarts}"
-        cmd = [
-            sys.executable,
-            "-m",
-            "vitrina_sync.worker",
-            "--url",
-            self.url,
-            "--queues",
-            ",".join(self.queues),
-            "--name",
-            name,
-        ]
+        args = ["--url", self.url, "--queues", ",".join(self.queues), "--name", name]
+        quiet = not os.environ.get("VITRINA_DEBUG")
+        if self.use_template:
+            try:
+                if self.template is None or not self.template.alive():
+                    self.template = templates.take(self.env, quiet)
+                pid = self.template.spawn(name, args, self.env, os.getcwd(), quiet)
+                self.procs[name] = templates.Forked(self.template, pid)
+                return
+            except (RuntimeError, OSError) as exc:
+                log.warning("worker template failed (%s): starting workers as new processes", exc)
+                self.use_template = False
+                if self.template is not None:
+                    self.template.close()
+                    self.template = None
         self.procs[name] = subprocess.Popen(
-            cmd,
+            [sys.executable, "-m", "vitrina_sync.worker", *args],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL if not os.environ.get("VITRINA_DEBUG") else None,
+            stderr=subprocess.DEVNULL if quiet else None,
         )
 
     def start(self) -> LocalWorkers:
@@ -82,6 +90,9 @@ class LocalWorkers:
                 proc.kill()
                 proc.wait()
         self.procs.clear()
+        if self.template is not None:
+            self.template.close()
+            self.template = None
 
 
 def requeue_jobs_of(conn, worker_name: str, queues: list[str]) -> int:

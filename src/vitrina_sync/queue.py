@@ -34,7 +34,10 @@ LIVE_STATUSES = {"queued", "started", "deferred", "scheduled"}
 
 def wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
     """Wait up to `timeout` s for a child to exit; True when it did. Wakes the moment it exits
-    (a pidfd on Linux): Popen.wait(timeout) polls with sleeps growing to 50 ms."""
+    (a pidfd on Linux): Popen.wait(timeout) polls with sleeps growing to 50 ms. A worker forked
+    by the template (template.Forked) waits on the template's exit report instead."""
+    if hasattr(proc, "wait_exit"):
+        return proc.wait_exit(timeout)
     if proc.poll() is not None:
         return True
     try:

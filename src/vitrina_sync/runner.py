@@ -346,19 +346,22 @@ def run(
     spec: str, settings, assets=None, out=None, workers: int | None = None, progress: bool = True
 ) -> Summary:
     """`vitrina-sync run`: everything in one go on this machine, then exit."""
+    from . import template
+
+    count = workers or int(settings.get("workers") or 2)
+    template.prestart(template.worker_env(count))  # its imports overlap the reading and planning
     session = SyncSession(spec, settings, assets, out)
     summary = Summary()
     local = None
     try:
         plans = session.plan()
         tasks = tasks_of(plans)
-        if tasks:  # the workers start (imports, models) while the rows are being queued
-            count = workers or int(settings.get("workers") or 2)
+        session.enqueue(plans)
+        summary.queued = len(tasks)
+        if tasks:  # forked from the template as it gets ready; the rows are queued by then
             queues = queues_for(tasks, settings)
             session.connect()
             local = LocalWorkers(session.url, min(count, len(tasks)), queues).start()
-        session.enqueue(plans)
-        summary.queued = len(tasks)
         results: dict[str, dict] = {}
         if local is not None:
             if not redis_url_from_env(settings):  # on a shared Redis, remote gpu workers take them
@@ -370,6 +373,7 @@ def run(
     finally:
         if local is not None:
             local.stop()
+        template.discard()  # nothing to process: the prestarted template was not needed
         session.close()
 
 
