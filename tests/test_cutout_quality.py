@@ -382,6 +382,36 @@ def test_guided_fields_equal_the_scipy_guided_filter_bit_for_bit():
         assert np.array_equal(out, want), guide.shape
 
 
+@pytest.mark.parametrize("kind,bg", [("ring", "chelsea"), ("bag", "green"), ("mug", "light")])
+def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, bg, monkeypatch):
+    """_loops.two_colour and edge_estimates (one pass over the edge pixels) give exactly what
+    the numpy code gives: the new alpha, the fit edge_colours reuses, and the decontaminated
+    edge colours; on photo and plain backgrounds with a soft, noisy alpha (many partial pixels)."""
+    assert refine.loops() is not None  # the compiled path is the one under test
+    sc = scene(kind, bg, (401, 377))
+    region = np.asarray(sc.image)
+    rng = np.random.default_rng(7)
+    from scipy import ndimage
+
+    soft = ndimage.gaussian_filter(sc.alpha, 3) + rng.normal(0, 0.05, sc.alpha.shape)
+    start = np.clip(soft, 0, 1).astype(np.float32)
+    start[start < 0.05], start[start > 0.95] = 0.0, 1.0
+    runs = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(refine, "loops", lambda: None)
+        alpha, fit = start.copy(), {}
+        refine._two_colour(region, alpha, 6.0, fit)
+        runs.append((alpha, fit, refine.edge_colours(region, alpha, fit=fit)))
+    (alpha, fit, edge), (want_alpha, want_fit, want_edge) = runs
+    assert 0 < ((alpha > 0) & (alpha < 1)).sum() and not np.array_equal(alpha, start)
+    assert np.array_equal(alpha, want_alpha)
+    for key in ("ys", "xs", "fg", "bg", "mass_f", "mass_b"):
+        assert fit[key].dtype == want_fit[key].dtype and np.array_equal(fit[key], want_fit[key])
+    for got, want in zip(edge, want_edge, strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
 def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
     """refine.dilate/erode (one taxicab distance transform) give exactly scipy's binary
     dilation/erosion iterated `width` times: random, smooth, nearly full and single-pixel masks,

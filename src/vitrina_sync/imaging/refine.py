@@ -243,11 +243,45 @@ def _two_colour(
     fields = split_fields(region, alpha, 4, image)
     grid = step_grid(fields.shape, ys, xs, 4)
     samples = grid(smooth_for(fields, smoothing(sigma, 4), grid))
+    kernels = loops()
+    if kernels is not None and _compiled_layouts(samples, region, alpha):
+        n = len(ys)
+        fg, bg = np.empty((n, 3), np.float32), np.empty((n, 3), np.float32)
+        mass_f, mass_b = np.empty(n, np.float32), np.empty(n, np.float32)
+        kernels.two_colour(samples, _readonly(region), alpha, ys, xs, fg, bg, mass_f, mass_b)
+    else:
+        fg, bg, mass_f, mass_b = _two_colour_numpy(region, alpha, samples, ys, xs)
+    if fit is not None:
+        fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b, covers=True)
+
+
+def _compiled_layouts(samples, region, alpha) -> bool:
+    """Whether the compiled edge kernels take these arrays as they are (one signature each)."""
+    return (
+        samples.dtype == alpha.dtype == np.float32
+        and region.dtype == np.uint8
+        and region.ndim == 3
+        and samples.flags.c_contiguous
+        and region.flags.c_contiguous
+        and alpha.flags.c_contiguous
+        and alpha.flags.writeable
+    )
+
+
+def _readonly(region: np.ndarray) -> np.ndarray:
+    """A read-only view: regions come read-only from Pillow, and numba compiles per flag."""
+    if region.flags.writeable:
+        region = region.view()
+        region.flags.writeable = False
+    return region
+
+
+def _two_colour_numpy(region, alpha, samples, ys, xs):
+    """The two-colour step in numpy (the twin of _loops.two_colour): alpha in place; returns
+    the local colours and masses the fit keeps."""
     fg, mass_f = from_fields(samples[:, :4])
     # bg_spread: the background's texture; the colour model is only trusted against a plain one
     bg, mass_b, bg_spread = from_fields(samples[:, 4:], spread=True)
-    if fit is not None:
-        fit.update(ys=ys, xs=xs, fg=fg, bg=bg, mass_f=mass_f, mass_b=mass_b, covers=True)
     d = fg - bg
     gap2 = np.maximum(channel_sum(d**2), 1e-6)
     pixel = pixels_at(region, ys, xs).astype(np.float32)
@@ -270,6 +304,7 @@ def _two_colour(
     put_at(
         alpha, ys, xs, np.where(blended < tiny, 0.0, np.where(blended > 1.0 - tiny, 1.0, blended))
     )
+    return fg, bg, mass_f, mass_b
 
 
 def dilate(mask: np.ndarray, width: int) -> np.ndarray:
@@ -545,6 +580,30 @@ def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=
     opaque pixels instead. `fit` (from refine_alpha) supplies F and B already measured there.
     """
     a = None
+    kernels = loops()
+    if (
+        fit
+        and fit.get("covers")
+        and kernels is not None
+        and _compiled_layouts(fit["fg"], region, alpha)
+    ):
+        n = len(fit["ys"])
+        ys, xs = np.empty(n, np.int64), np.empty(n, np.int64)
+        out = np.empty((n, 3), np.float32)
+        k = kernels.edge_estimates(
+            _readonly(region),
+            alpha,
+            fit["ys"],
+            fit["xs"],
+            fit["fg"],
+            fit["bg"],
+            fit["mass_f"],
+            fit["mass_b"],
+            ys,
+            xs,
+            out,
+        )
+        return ys[:k], xs[:k], out[:k]
     if fit and fit.get("covers"):  # the partly transparent pixels are a subset of the fit's
         a_fit = pixels_at(alpha, fit["ys"], fit["xs"])
         keep = np.flatnonzero((a_fit > 0.0) & (a_fit < 1.0))  # take: faster than a bool mask
