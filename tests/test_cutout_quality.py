@@ -165,6 +165,29 @@ def test_grid_sampling_matches_the_plain_bilinear_formula():
     assert np.array_equal(refine.bilinear(arr[..., 1], gy, gx), want[:, 1])
 
 
+def test_a_separable_grid_samples_and_marks_as_the_per_pixel_grid(monkeypatch):
+    """A Grid built from per-row and per-column tables picked at (ys, xs) (the compiled gather
+    adds a pixel's row and column itself) gives the same samples, bit for bit, and marks the
+    same cells as a Grid given each pixel's position; so does its numpy path."""
+    rng = np.random.default_rng(9)
+    for h, w, c in ((37, 53, 4), (1, 9, 1), (64, 1, 9), (120, 97, 5)):
+        arr = rng.random((h, w, c)).astype(np.float32)
+        rows, cols = rng.uniform(-2, h + 1, 70), rng.uniform(-2, w + 1, 90)
+        ys, xs = rng.integers(0, 70, 4000), rng.integers(0, 90, 4000)
+        per_pixel = refine.Grid(arr.shape, rows[ys], cols[xs])
+        separable = refine.Grid(arr.shape, rows, cols, ys, xs)
+        want = per_pixel(arr)
+        assert np.array_equal(separable(arr), want)
+        marked, want_marked = np.zeros(h * w, bool), np.zeros(h * w, bool)
+        separable.mark(marked)
+        for index in per_pixel.indices():
+            want_marked[index] = True
+        assert np.array_equal(marked, want_marked)
+        with monkeypatch.context() as m:
+            m.setattr(refine, "loops", lambda: None)
+            assert np.array_equal(refine.Grid(arr.shape, rows, cols, ys, xs)(arr), want)
+
+
 def test_guided_fit_on_the_band_box_matches_the_whole_photo(monkeypatch):
     """The coefficients are fitted on the band's box plus the filters' reach only; the alpha must
     be what fitting on the whole work image gives (a small product in a large photo)."""
@@ -289,9 +312,10 @@ def test_separable_grids_equal_per_pixel_positions():
         plain = refine.Grid((58, 78), (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
         grids.append((refine.step_grid((58, 78), ys, xs, step), plain))
     for fast, plain in grids:
-        for name in ("i00", "i01", "i10", "i11", "fy", "fx"):
-            got, want = getattr(fast, name), getattr(plain, name)
-            assert got.dtype == want.dtype and np.array_equal(got, want), name
+        pairs = [*zip(fast.indices(), plain.indices(), strict=True)]
+        pairs += [(fast.fy, plain.fy), (fast.fx, plain.fx)]
+        for got, want in pairs:
+            assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
 def test_flat_index_helpers_equal_numpy_fancy_indexing():

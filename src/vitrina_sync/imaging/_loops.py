@@ -141,6 +141,39 @@ def split_blocks(rgb, alpha, step, fg, fg_mask, bg, bg_mask):  # pragma: no cove
 
 
 @numba.njit(cache=True, nogil=True)
+def gather_rows_cols(flat, rows, dy, fy, cols, dx, fx, ys, xs, out):  # pragma: no cover
+    """gather() on a separable grid (refine.Grid with per-row and per-column tables): the four
+    neighbour indices and the weights of pixel j come from row ys[j] and column xs[j] of the
+    tables, added here instead of as four index arrays; the same float32 operations, so the
+    same bits."""
+    one = np.float32(1.0)
+    for j in range(ys.shape[0]):
+        y, x = ys[j], xs[j]
+        wx, wy = fx[x], fy[y]
+        ox, oy = one - wx, one - wy
+        a = np.uint64(rows[y] + cols[x])
+        b = a + np.uint64(dx[x])
+        c0 = a + np.uint64(dy[y])
+        d = c0 + np.uint64(dx[x])
+        for c in range(flat.shape[1]):
+            top = flat[a, c] * ox + flat[b, c] * wx
+            bottom = flat[c0, c] * ox + flat[d, c] * wx
+            out[j, c] = top * oy + bottom * wy
+
+
+@numba.njit(cache=True, nogil=True)
+def mark_rows_cols(need, rows, dy, cols, dx, ys, xs):  # pragma: no cover - compiled
+    """need[i] = True at the four neighbour cells of every pixel of a separable grid."""
+    for j in range(ys.shape[0]):
+        y, x = ys[j], xs[j]
+        a = rows[y] + cols[x]
+        need[a] = True
+        need[a + dx[x]] = True
+        need[a + dy[y]] = True
+        need[a + dy[y] + dx[x]] = True
+
+
+@numba.njit(cache=True, nogil=True)
 def _reflect(i, n):  # pragma: no cover - compiled
     """Index i of a line of n under scipy's mode "reflect" (d c b a | a b c d | d c b a),
     repeated as needed."""
@@ -602,6 +635,20 @@ def warm() -> None:
         np.zeros((1, 9), np.float32), region, alpha, ys, xs, fg, fg.copy(), mass, mass.copy()
     )
     edge_estimates(region, alpha, ys, xs, fg, fg, mass, mass, ys.copy(), xs.copy(), fg.copy())
+    table, weight = np.zeros(1, np.int64), np.zeros(1, np.float32)
+    gather_rows_cols(
+        np.zeros((1, 4), np.float32),
+        table,
+        table,
+        weight,
+        table,
+        table,
+        weight,
+        table,
+        table,
+        np.empty((1, 4), np.float32),
+    )
+    mark_rows_cols(np.zeros(1, np.bool_), table, table, table, table, table, table)
     planes = np.zeros((2, 2, 13), np.float32)
     guided_stats(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32), planes)
     fit = np.empty((2, 2, 4), np.float32)

@@ -357,28 +357,68 @@ class Grid:
         self.shape = (h, w)
         rows, dy, fy = _axis(gy, h, w)
         cols, dx, fx = _axis(gx, w, 1)
+        self.tables = None
+        self._picked = (rows, dy, fy, cols, dx, fx)
         if ys is not None:
-            rows, dy, fy = rows[ys], dy[ys], fy[ys]
-            cols, dx, fx = cols[xs], dx[xs], fx[xs]
-        self.i00 = rows + cols
-        self.i01, self.i10 = self.i00 + dx, self.i00 + dy  # clamped neighbours
-        self.i11 = self.i10 + dx
-        self.fy, self.fx = fy, fx
+            # kept as tables: the compiled gather picks a pixel's row and column itself, and
+            # the numpy path picks them per pixel only when it runs
+            ys, xs = np.asarray(ys, np.int64), np.asarray(xs, np.int64)
+            self.tables = (rows, dy, fy, cols, dx, fx, ys, xs)
+            self._picked = None
+
+    def _per_pixel(self) -> tuple[np.ndarray, ...]:
+        if self._picked is None:
+            rows, dy, fy, cols, dx, fx, ys, xs = self.tables
+            self._picked = (rows[ys], dy[ys], fy[ys], cols[xs], dx[xs], fx[xs])
+        return self._picked
+
+    @property
+    def fy(self) -> np.ndarray:
+        return self._per_pixel()[2]
+
+    @property
+    def fx(self) -> np.ndarray:
+        return self._per_pixel()[5]
+
+    @property
+    def count(self) -> int:
+        return len(self.tables[6]) if self.tables is not None else len(self._picked[2])
+
+    def indices(self) -> tuple[np.ndarray, ...]:
+        """Flat indices of each pixel's four neighbours (i00, i01, i10, i11)."""
+        rows, dy, _, cols, dx, _ = self._per_pixel()
+        i00 = rows + cols
+        i10 = i00 + dy  # clamped neighbours
+        return i00, i00 + dx, i10, i10 + dx
+
+    def mark(self, need: np.ndarray) -> None:
+        """need (flat bool over the map) set at every cell a sample reads."""
+        kernels = loops()
+        if kernels is not None and self.tables is not None:
+            rows, dy, _, cols, dx, _, ys, xs = self.tables
+            kernels.mark_rows_cols(need, rows, dy, cols, dx, ys, xs)
+            return
+        for index in self.indices():
+            need[index] = True
 
     def __call__(self, arr: np.ndarray) -> np.ndarray:
         h, w = self.shape
         kernels = loops()
         if kernels is not None and arr.dtype == np.float32:
             flat = np.ascontiguousarray(arr).reshape(h * w, -1)
-            out = np.empty((len(self.i00), flat.shape[1]), np.float32)
-            kernels.gather(flat, self.i00, self.i01, self.i10, self.i11, self.fy, self.fx, out)
+            out = np.empty((self.count, flat.shape[1]), np.float32)
+            if self.tables is not None:
+                kernels.gather_rows_cols(flat, *self.tables, out)
+            else:
+                kernels.gather(flat, *self.indices(), self.fy, self.fx, out)
             return out if arr.ndim == 3 else out[:, 0]
         flat = arr.reshape(h * w, -1) if arr.ndim == 3 else arr.reshape(h * w)
         fy, fx = self.fy, self.fx
         if arr.ndim == 3:
             fy, fx = fy[:, None], fx[:, None]
-        top = flat.take(self.i00, axis=0) * (1 - fx) + flat.take(self.i01, axis=0) * fx
-        bottom = flat.take(self.i10, axis=0) * (1 - fx) + flat.take(self.i11, axis=0) * fx
+        i00, i01, i10, i11 = self.indices()
+        top = flat.take(i00, axis=0) * (1 - fx) + flat.take(i01, axis=0) * fx
+        bottom = flat.take(i10, axis=0) * (1 - fx) + flat.take(i11, axis=0) * fx
         return (top * (1 - fy) + bottom * fy).astype(np.float32, copy=False)
 
 
@@ -515,8 +555,7 @@ def smooth_for(fields: np.ndarray, s: float, grid: Grid) -> np.ndarray:
     """
     h, w = fields.shape[:2]
     need = np.zeros(h * w, bool)
-    for index in (grid.i00, grid.i01, grid.i10, grid.i11):
-        need[index] = True
+    grid.mark(need)
     kernels = loops()
     if kernels is None or fields.dtype != np.float32 or need.sum() > 0.5 * need.size:
         return ndimage().gaussian_filter(fields, (s, s, 0))
