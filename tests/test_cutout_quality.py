@@ -188,6 +188,39 @@ def test_a_separable_grid_samples_and_marks_as_the_per_pixel_grid(monkeypatch):
             assert np.array_equal(refine.Grid(arr.shape, rows, cols, ys, xs)(arr), want)
 
 
+@pytest.mark.parametrize("kind,bg", [("ring", "grass"), ("bottle", "light")])
+def test_refinement_and_compositing_give_the_same_bytes_with_and_without_numba(
+    kind, bg, monkeypatch
+):
+    """The whole edge path (refine_alpha: guided fit and its application, two-colour step;
+    edge_colours; composite's opaque copy and edge blend) through the compiled kernels and
+    through their numpy/scipy/Pillow twins: the same alpha, edge colours and canvas bytes."""
+    from vitrina_sync.imaging import compose
+
+    sc = scene(kind, bg, (640, 720))
+    work = sc.image.resize((320, 360), Image.Resampling.BOX)
+    truth = Image.fromarray((sc.alpha * 255).astype(np.uint8)).resize(work.size)
+    p = np.asarray(truth.filter(ImageFilter.GaussianBlur(2)), np.float32) / 255.0
+    region = compose.Region((40, 30, 680, 750), (0.0, 0.0, 640.0, 720.0))
+    src = np.asarray(compose.resample_region(sc.image, region))
+    runs = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(refine, "loops", lambda: None)
+            monkeypatch.setattr(compose, "loops", lambda: None)
+        fit = {}
+        alpha = refine.refine_alpha(np.asarray(work), p, src, (0.0, 0.0, 320.0, 360.0), {}, fit)
+        edge = refine.edge_colours(src, alpha, fit=fit)
+        canvas = compose.composite(np.full((800, 760, 3), 250, np.uint8), src, alpha, region, edge)
+        runs.append((alpha, edge, canvas))
+    (alpha, edge, canvas), (want_alpha, want_edge, want_canvas) = runs
+    assert ((alpha > 0) & (alpha < 1)).sum() > 500  # a real soft edge
+    assert np.array_equal(alpha, want_alpha)
+    for got, want in zip(edge, want_edge, strict=True):
+        assert np.array_equal(got, want)
+    assert np.array_equal(canvas, want_canvas)
+
+
 def test_guided_fit_on_the_band_box_matches_the_whole_photo(monkeypatch):
     """The coefficients are fitted on the band's box plus the filters' reach only; the alpha must
     be what fitting on the whole work image gives (a small product in a large photo)."""

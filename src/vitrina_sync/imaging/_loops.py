@@ -174,6 +174,62 @@ def mark_rows_cols(need, rows, dy, cols, dx, ys, xs):  # pragma: no cover - comp
 
 
 @numba.njit(cache=True, nogil=True)
+def guided_apply(flat, rows, dy, fy, cols, dx, fx, ys, xs, region, alpha, q):  # pragma: no cover
+    """The guided filter's alpha at region pixels (ys, xs): its fields (flat: mean b, mean a
+    (3) per work cell) sampled bilinearly as gather_rows_cols does, q = b + a . guide (the
+    region's colour / 255), mapped past SNAP and clipped to [0, 1], written to alpha and q;
+    numpy's float32 operations in refine_alpha's order, so the same bits."""
+    one, scale = np.float32(1.0), np.float32(255.0)
+    for j in range(ys.shape[0]):
+        y, x = ys[j], xs[j]
+        wx, wy = fx[x], fy[y]
+        ox, oy = one - wx, one - wy
+        a = np.uint64(rows[y] + cols[x])
+        b = a + np.uint64(dx[x])
+        c0 = a + np.uint64(dy[y])
+        d = c0 + np.uint64(dx[x])
+        px, py = ys[j], xs[j]
+        v = np.float32(0.0)
+        for c in range(4):
+            top = flat[a, c] * ox + flat[b, c] * wx
+            bottom = flat[c0, c] * ox + flat[d, c] * wx
+            sample = top * oy + bottom * wy
+            if c == 0:
+                v = sample
+            else:
+                v += sample * (np.float32(region[px, py, c - 1]) / scale)
+        v = _clip01((v - SNAP) / SNAP_SPAN)
+        alpha[px, py] = v
+        q[j] = v
+
+
+@numba.njit(cache=True, nogil=True)
+def blend_edge(canvas, top, left, alpha, ys, xs, colours):  # pragma: no cover - compiled
+    """compose.composite's edge pixels: colour * a + canvas * (1 - a), + 0.5, clipped to
+    0..255 and truncated to 8 bits, at (ys + top, xs + left) of the canvas; numpy's float32
+    operations, so the same bytes."""
+    one, half, top_level = np.float32(1.0), np.float32(0.5), np.float32(255.0)
+    for j in range(ys.shape[0]):
+        a = alpha[ys[j], xs[j]]
+        y, x = ys[j] + top, xs[j] + left
+        for c in range(3):
+            v = colours[j, c] * a + np.float32(canvas[y, x, c]) * (one - a)
+            canvas[y, x, c] = np.uint8(min(max(v + half, np.float32(0.0)), top_level))
+
+
+@numba.njit(cache=True, nogil=True)
+def copy_opaque(out, source, alpha):  # pragma: no cover - compiled
+    """out[alpha >= 1] = source[alpha >= 1] for (h,w,3) uint8 images, no mask built."""
+    h, w = alpha.shape
+    for y in range(h):
+        for x in range(w):
+            if alpha[y, x] >= 1.0:
+                out[y, x, 0] = source[y, x, 0]
+                out[y, x, 1] = source[y, x, 1]
+                out[y, x, 2] = source[y, x, 2]
+
+
+@numba.njit(cache=True, nogil=True)
 def _reflect(i, n):  # pragma: no cover - compiled
     """Index i of a line of n under scipy's mode "reflect" (d c b a | a b c d | d c b a),
     repeated as needed."""
@@ -619,6 +675,9 @@ def warm() -> None:
     view, packed = canvas[1:3, 1:3], np.zeros((2, 2, 3), np.uint8)
     where = np.ones((2, 2), bool)
     any_changed(packed, view, where)
+    source = packed.view()
+    source.flags.writeable = False  # a region from Pillow, as colour_drift passes it
+    any_changed(source, view, where)
     blocks, block_mask = np.empty((1, 1, 3), np.uint8), np.empty((1, 1), np.uint8)
     region = packed.view()
     region.flags.writeable = False  # as refine.split_fields passes it
@@ -649,6 +708,22 @@ def warm() -> None:
         np.empty((1, 4), np.float32),
     )
     mark_rows_cols(np.zeros(1, np.bool_), table, table, table, table, table, table)
+    guided_apply(
+        np.zeros((1, 4), np.float32),
+        table,
+        table,
+        weight,
+        table,
+        table,
+        weight,
+        table,
+        table,
+        region,
+        alpha,
+        weight.copy(),
+    )
+    blend_edge(canvas, 1, 1, alpha, table, table, fg)
+    copy_opaque(view, region, alpha)
     planes = np.zeros((2, 2, 13), np.float32)
     guided_stats(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32), planes)
     fit = np.empty((2, 2, 4), np.float32)

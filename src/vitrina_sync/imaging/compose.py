@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .refine import loops, pixels_at, put_at
+from .refine import loops, pixels_at, put_at, readonly
 from .resample import resize
 
 
@@ -197,12 +197,26 @@ def composite(
         out[sy, sx] = np.clip(out[sy, sx] * (1.0 - shadow[sy, sx, None]) + 0.5, 0, 255).astype(
             np.uint8
         )
-    _copy_where(out, source, alpha >= 1.0)  # no gather: a masked copy
+    kernels = loops()
+    compiled = (
+        kernels is not None
+        and alpha.dtype == np.float32
+        and alpha.flags.c_contiguous
+        and source.shape == out.shape
+        and background.flags.c_contiguous
+    )
+    if compiled:
+        kernels.copy_opaque(out, readonly(source), alpha)  # no mask, no gather
+    else:
+        _copy_where(out, source, alpha >= 1.0)  # no gather: a masked copy
     if edge is None:
         ys, xs = np.nonzero((alpha > 0.0) & (alpha < 1.0))
         colours = source[ys, xs].astype(np.float32)
     else:
         ys, xs, colours = edge
+    if compiled and colours.dtype == np.float32:
+        kernels.blend_edge(background, t, l, alpha, ys, xs, np.ascontiguousarray(colours))
+        return background
     a = pixels_at(alpha, ys, xs)[:, None]
     # the canvas's own rows are packed: index it there (the region is a strided view of it)
     cy, cx = ys + t, xs + l

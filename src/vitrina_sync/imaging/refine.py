@@ -189,14 +189,21 @@ def refine_alpha(
     guide_crop = work_rgb[t0:b0, l0:r0].astype(np.float32) / 255.0
     fields = guided_fields(guide_crop, target[t0:b0, l0:r0], r, eps)  # mean b, mean a (3)
     ys, xs = pixel_list(band)
-    guide = pixels_at(region, ys, xs).astype(np.float32) / 255.0
     shifted = (work_box[0] - l0, work_box[1] - t0, work_box[2] - l0, work_box[3] - t0)
-    coeffs = _work_grid(fields.shape[:2], ys, xs, size, shifted)(fields)
-    q = coeffs[:, 0].copy()
-    for c in range(3):
-        q += coeffs[:, 1 + c] * guide[:, c]
-    q = np.clip((q - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
-    put_at(alpha, ys, xs, q)
+    grid = _work_grid(fields.shape[:2], ys, xs, size, shifted)
+    kernels = loops()
+    if kernels is not None and region.dtype == np.uint8 and alpha.flags.c_contiguous:
+        q = np.empty(len(ys), np.float32)  # sampled, applied and written in one pass
+        flat = np.ascontiguousarray(fields).reshape(-1, 4)
+        kernels.guided_apply(flat, *grid.tables, readonly(region), alpha, q)
+    else:
+        guide = pixels_at(region, ys, xs).astype(np.float32) / 255.0
+        coeffs = grid(fields)
+        q = coeffs[:, 0].copy()
+        for c in range(3):
+            q += coeffs[:, 1 + c] * guide[:, c]
+        q = np.clip((q - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
+        put_at(alpha, ys, xs, q)
     if params.get("refine_colour", True):
         spread = max(4.0, r * size[0] / max(work_box[2] - work_box[0], 1e-6))
         # outside the band alpha is exactly 0 or 1: the uncertain pixels are the band's, in order
@@ -248,7 +255,7 @@ def _two_colour(
         n = len(ys)
         fg, bg = np.empty((n, 3), np.float32), np.empty((n, 3), np.float32)
         mass_f, mass_b = np.empty(n, np.float32), np.empty(n, np.float32)
-        kernels.two_colour(samples, _readonly(region), alpha, ys, xs, fg, bg, mass_f, mass_b)
+        kernels.two_colour(samples, readonly(region), alpha, ys, xs, fg, bg, mass_f, mass_b)
     else:
         fg, bg, mass_f, mass_b = _two_colour_numpy(region, alpha, samples, ys, xs)
     if fit is not None:
@@ -268,7 +275,7 @@ def _compiled_layouts(samples, region, alpha) -> bool:
     )
 
 
-def _readonly(region: np.ndarray) -> np.ndarray:
+def readonly(region: np.ndarray) -> np.ndarray:
     """A read-only view: regions come read-only from Pillow, and numba compiles per flag."""
     if region.flags.writeable:
         region = region.view()
@@ -362,7 +369,7 @@ class Grid:
         if ys is not None:
             # kept as tables: the compiled gather picks a pixel's row and column itself, and
             # the numpy path picks them per pixel only when it runs
-            ys, xs = np.asarray(ys, np.int64), np.asarray(xs, np.int64)
+            ys, xs = np.ascontiguousarray(ys, np.int64), np.ascontiguousarray(xs, np.int64)
             self.tables = (rows, dy, fy, cols, dx, fx, ys, xs)
             self._picked = None
 
@@ -630,7 +637,7 @@ def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=
         ys, xs = np.empty(n, np.int64), np.empty(n, np.int64)
         out = np.empty((n, 3), np.float32)
         k = kernels.edge_estimates(
-            _readonly(region),
+            readonly(region),
             alpha,
             fit["ys"],
             fit["xs"],
