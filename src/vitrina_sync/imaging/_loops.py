@@ -15,6 +15,12 @@ import math
 import numba
 import numpy as np
 
+F32 = np.float32  # constants below in float32, as numpy casts Python floats against float32 arrays
+SNAP = F32(0.04)  # refine.SNAP
+SNAP_SPAN = F32(1.0 - 2.0 * 0.04)
+TINY, NEAR_ONE = F32(0.5 / 255.0), F32(1.0 - 0.5 / 255.0)
+ZERO, ONE = F32(0.0), F32(1.0)
+
 
 @numba.njit(cache=True, nogil=True)
 def any_changed(source, output, where):  # pragma: no cover - compiled
@@ -146,19 +152,22 @@ def gather_rows_cols(flat, rows, dy, fy, cols, dx, fx, ys, xs, out):  # pragma: 
     neighbour indices and the weights of pixel j come from row ys[j] and column xs[j] of the
     tables, added here instead of as four index arrays; the same float32 operations, so the
     same bits."""
-    one = np.float32(1.0)
     for j in range(ys.shape[0]):
-        y, x = ys[j], xs[j]
-        wx, wy = fx[x], fy[y]
-        ox, oy = one - wx, one - wy
-        a = np.uint64(rows[y] + cols[x])
-        b = a + np.uint64(dx[x])
-        c0 = a + np.uint64(dy[y])
-        d = c0 + np.uint64(dx[x])
+        a, b, c0, d, wx, wy = _corners(rows, dy, fy, cols, dx, fx, ys[j], xs[j])
+        ox, oy = ONE - wx, ONE - wy
         for c in range(flat.shape[1]):
             top = flat[a, c] * ox + flat[b, c] * wx
             bottom = flat[c0, c] * ox + flat[d, c] * wx
             out[j, c] = top * oy + bottom * wy
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _corners(rows, dy, fy, cols, dx, fx, y, x):  # pragma: no cover - compiled
+    """A separable grid's four neighbour cells of pixel (y, x) (unsigned: no negative-index
+    fix-up) and its two weights."""
+    a = np.uint64(rows[y] + cols[x])
+    c0 = a + np.uint64(dy[y])
+    return a, a + np.uint64(dx[x]), c0, c0 + np.uint64(dx[x]), fx[x], fy[y]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -179,16 +188,11 @@ def guided_apply(flat, rows, dy, fy, cols, dx, fx, ys, xs, region, alpha, q):  #
     (3) per work cell) sampled bilinearly as gather_rows_cols does, q = b + a . guide (the
     region's colour / 255), mapped past SNAP and clipped to [0, 1], written to alpha and q;
     numpy's float32 operations in refine_alpha's order, so the same bits."""
-    one, scale = np.float32(1.0), np.float32(255.0)
+    scale = np.float32(255.0)
     for j in range(ys.shape[0]):
-        y, x = ys[j], xs[j]
-        wx, wy = fx[x], fy[y]
-        ox, oy = one - wx, one - wy
-        a = np.uint64(rows[y] + cols[x])
-        b = a + np.uint64(dx[x])
-        c0 = a + np.uint64(dy[y])
-        d = c0 + np.uint64(dx[x])
         px, py = ys[j], xs[j]
+        a, b, c0, d, wx, wy = _corners(rows, dy, fy, cols, dx, fx, px, py)
+        ox, oy = ONE - wx, ONE - wy
         v = np.float32(0.0)
         for c in range(4):
             top = flat[a, c] * ox + flat[b, c] * wx
@@ -331,13 +335,6 @@ def guided_solve(boxed, eps, out):  # pragma: no cover - compiled
             o = out[y, x]
             o[0] = mp - ((x0 * m0 + x1 * m1) + x2 * m2)
             o[1], o[2], o[3] = x0, x1, x2
-
-
-F32 = np.float32  # constants below in float32, as numpy casts Python floats against float32 arrays
-SNAP = F32(0.04)  # refine.SNAP
-SNAP_SPAN = F32(1.0 - 2.0 * 0.04)
-TINY, NEAR_ONE = F32(0.5 / 255.0), F32(1.0 - 0.5 / 255.0)
-ZERO, ONE = F32(0.0), F32(1.0)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -695,33 +692,10 @@ def warm() -> None:
     )
     edge_estimates(region, alpha, ys, xs, fg, fg, mass, mass, ys.copy(), xs.copy(), fg.copy())
     table, weight = np.zeros(1, np.int64), np.zeros(1, np.float32)
-    gather_rows_cols(
-        np.zeros((1, 4), np.float32),
-        table,
-        table,
-        weight,
-        table,
-        table,
-        weight,
-        table,
-        table,
-        np.empty((1, 4), np.float32),
-    )
+    tables = (table, table, weight, table, table, weight, table, table)  # a 1-pixel grid
+    gather_rows_cols(np.zeros((1, 4), np.float32), *tables, np.empty((1, 4), np.float32))
     mark_rows_cols(np.zeros(1, np.bool_), table, table, table, table, table, table)
-    guided_apply(
-        np.zeros((1, 4), np.float32),
-        table,
-        table,
-        weight,
-        table,
-        table,
-        weight,
-        table,
-        table,
-        region,
-        alpha,
-        weight.copy(),
-    )
+    guided_apply(np.zeros((1, 4), np.float32), *tables, region, alpha, weight.copy())
     blend_edge(canvas, 1, 1, alpha, table, table, fg)
     copy_opaque(view, region, alpha)
     planes = np.zeros((2, 2, 13), np.float32)
