@@ -469,6 +469,26 @@ def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, b
         assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
+def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
+    """_loops.halo_masks (four distance transforms side by side) gives the pixels qa.halo's
+    masks give one by one: random soft alphas touching the borders, widths 1-7."""
+    from scipy import ndimage
+
+    from vitrina_sync.imaging import qa
+
+    rng = np.random.default_rng(13)
+    for _ in range(150):
+        h, w = (int(v) for v in rng.integers(1, 60, 2))
+        blur = ndimage.gaussian_filter(rng.random((h, w)), rng.uniform(0.5, 4))
+        alpha = np.clip(blur * rng.uniform(1, 4) - rng.uniform(0, 2), 0, 1).astype(np.float32)
+        width = int(rng.integers(1, 8))
+        band, inner, outer = refine.loops().halo_masks(alpha, width)
+        want_band = qa.edge_ring(alpha, width) | ((alpha > 0.01) & (alpha < 0.99))
+        assert np.array_equal(band, want_band)
+        assert np.array_equal(inner, refine.erode(alpha >= 0.99, width))
+        assert np.array_equal(outer, ~refine.dilate(alpha > 0.01, width))
+
+
 def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
     """refine.dilate/erode (one taxicab distance transform) give exactly scipy's binary
     dilation/erosion iterated `width` times: random, smooth, nearly full and single-pixel masks,

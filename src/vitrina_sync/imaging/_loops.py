@@ -549,6 +549,48 @@ def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def halo_masks(alpha, width):  # pragma: no cover - compiled
+    """qa.halo's three masks of an alpha map, from four capped taxicab distance transforms run
+    side by side (each as taxicab_within): band = within `width` of the hard edge (alpha > 0.5)
+    on either side, or partly transparent (0.01 < alpha < 0.99); inner = erode(alpha >= 0.99,
+    width); outer = not dilate(alpha > 0.01, width). The same pixels as the separate masks."""
+    h, w = alpha.shape
+    cap = width + 1
+    # fields: 0 grow(hard) 1 shrink(hard) 2 shrink(opaque) 3 grow(visible); a grown set has
+    # the image's outside at `cap` (absent), a shrunk one at 0 (border value 0)
+    d = np.empty((4, h, w), np.int32)
+    outside = np.array([cap, 0, 0, cap], np.int32)
+    for y in range(h):
+        for x in range(w):
+            a = alpha[y, x]
+            seeds = (a > 0.5, not a > 0.5, not a >= 0.99, a > 0.01)
+            for k in range(4):
+                if seeds[k]:
+                    d[k, y, x] = 0
+                else:
+                    up = d[k, y - 1, x] if y > 0 else outside[k]
+                    left = d[k, y, x - 1] if x > 0 else outside[k]
+                    d[k, y, x] = min(cap, min(up, left) + 1)
+    band = np.empty((h, w), np.bool_)
+    inner = np.empty((h, w), np.bool_)
+    outer = np.empty((h, w), np.bool_)
+    for y in range(h - 1, -1, -1):
+        for x in range(w - 1, -1, -1):
+            for k in range(4):
+                v = d[k, y, x]
+                if v > 0:
+                    down = d[k, y + 1, x] if y < h - 1 else outside[k]
+                    right = d[k, y, x + 1] if x < w - 1 else outside[k]
+                    d[k, y, x] = min(v, min(down, right) + 1)
+            a = alpha[y, x]
+            ring = d[0, y, x] <= width and d[1, y, x] <= width  # grown, not kept by shrinking
+            band[y, x] = ring or (a > 0.01 and a < 0.99)
+            inner[y, x] = d[2, y, x] > width
+            outer[y, x] = d[3, y, x] > width
+    return band, inner, outer
+
+
 PRECISION_BITS = 22  # Pillow's Resample.c for 8-bit images: 32 - 8 - 2
 
 
@@ -683,6 +725,9 @@ def warm() -> None:
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
+    alpha_map = np.full((2, 2), 0.5, np.float32)
+    alpha_map.flags.writeable = False  # qa.halo passes a read-only view
+    halo_masks(alpha_map, 1)
     alpha, ys, xs = np.full((2, 2), 0.5, np.float32), np.zeros(1, np.int64), np.zeros(1, np.int64)
     fg, mass = np.zeros((1, 3), np.float32), np.zeros(1, np.float32)
     region = packed.view()

@@ -29,6 +29,7 @@ from .refine import (
     loops,
     pixel_list,
     pixels_at,
+    readonly,
 )
 
 DEFAULTS: dict[str, float] = {
@@ -121,13 +122,16 @@ def halo(
             else block_mean(background, 2)
         )
     width = max(2, round(0.004 * max(alpha.shape)))
-    band = edge_ring(alpha, width) | ((alpha > 0.01) & (alpha < 0.99))
+    kernels = loops()
+    if kernels is not None and alpha.dtype == np.float32 and alpha.flags.c_contiguous:
+        band, inner, outer = kernels.halo_masks(readonly(alpha), width)  # one pass for all three
+    else:
+        band = edge_ring(alpha, width) | ((alpha > 0.01) & (alpha < 0.99))
+        inner, outer = erode(alpha >= 0.99, width), ~dilate(alpha > 0.01, width)
     ys, xs = pixel_list(band)
     if len(ys) == 0:
         return 0.0
     src, src_img = source, Image.fromarray(source, "RGB") if source.dtype == np.uint8 else None
-    inner = erode(alpha >= 0.99, width)
-    outer = ~dilate(alpha > 0.01, width)
     # the product's colour varies (labels, gloss): take it from close by; the background's from
     # a wider neighbourhood (a soft edge spreads over a few pixels)
     prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
