@@ -84,6 +84,65 @@ def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compile
 
 
 @numba.njit(cache=True, nogil=True)
+def reduce_float(src, xs, ys, out):  # pragma: no cover - compiled
+    """Pillow's reduce((xs, ys)) of an "F" image (Reduce.c, ImagingReduceNxN_32bpc and its
+    corners): float32 sums of pixel pairs of row pairs added into a double, times 1/(xs*ys);
+    partial tiles at the right and bottom edges summed pixel by pixel; so the same bits."""
+    h, w = src.shape
+    mult = 1.0 / (ys * xs)
+    for y in range(h // ys):
+        y0 = y * ys
+        for x in range(w // xs):
+            x0 = x * xs
+            ss = 0.0
+            yy = y0
+            while yy < y0 + ys - 1:
+                xx = x0
+                while xx < x0 + xs - 1:
+                    ss += np.float64(
+                        ((src[yy, xx] + src[yy, xx + 1]) + src[yy + 1, xx]) + src[yy + 1, xx + 1]
+                    )
+                    xx += 2
+                if xs & 1:
+                    ss += np.float64(src[yy, xx] + src[yy + 1, xx])
+                yy += 2
+            if ys & 1:
+                xx = x0
+                while xx < x0 + xs - 1:
+                    ss += np.float64(src[yy, xx] + src[yy, xx + 1])
+                    xx += 2
+                if xs & 1:
+                    ss += np.float64(src[yy, xx])
+            out[y, x] = ss * mult
+    # corners: the last (partial) column and row of blocks
+    if w % xs:
+        m = 1.0 / ((w % xs) * ys)
+        x = w // xs
+        for y in range(h // ys):
+            ss = 0.0
+            for yy in range(y * ys, y * ys + ys):
+                for xx in range(x * xs, w):
+                    ss += np.float64(src[yy, xx])
+            out[y, x] = ss * m
+    if h % ys:
+        m = 1.0 / (xs * (h % ys))
+        y = h // ys
+        for x in range(w // xs):
+            ss = 0.0
+            for yy in range(y * ys, h):
+                for xx in range(x * xs, x * xs + xs):
+                    ss += np.float64(src[yy, xx])
+            out[y, x] = ss * m
+    if w % xs and h % ys:
+        m = 1.0 / ((w % xs) * (h % ys))
+        ss = 0.0
+        for yy in range((h // ys) * ys, h):
+            for xx in range((w // xs) * xs, w):
+                ss += np.float64(src[yy, xx])
+        out[h // ys, w // xs] = ss * m
+
+
+@numba.njit(cache=True, nogil=True)
 def _reduce_multiplier(scale):  # pragma: no cover - compiled
     """Pillow's division_UINT32(scale, 8) (Reduce.c): 2**32 / (256 * scale), in float32."""
     return np.uint64(np.float32(4294967296.0) / np.float32(256 * scale))
@@ -728,6 +787,8 @@ def warm() -> None:
     alpha_map = np.full((2, 2), 0.5, np.float32)
     alpha_map.flags.writeable = False  # qa.halo passes a read-only view
     halo_masks(alpha_map, 1)
+    reduce_float(alpha_map, 2, 2, np.empty((1, 1), np.float32))
+    reduce_float(np.zeros((2, 2), np.float32), 2, 2, np.empty((1, 1), np.float32))
     alpha, ys, xs = np.full((2, 2), 0.5, np.float32), np.zeros(1, np.int64), np.zeros(1, np.int64)
     fg, mass = np.zeros((1, 3), np.float32), np.zeros(1, np.float32)
     region = packed.view()
