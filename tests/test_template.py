@@ -16,6 +16,7 @@ from rq import Queue
 from vitrina_sync import template
 from vitrina_sync.local_workers import LocalWorkers
 from vitrina_sync.queue import connect
+from vitrina_sync.worker import EXIT_RECYCLE
 
 pytestmark = pytest.mark.skipif(not template.enabled(), reason="workers fork only on Linux")
 
@@ -77,6 +78,47 @@ def test_a_killed_worker_is_reported_with_its_signal_and_replaced_by_a_new_fork(
         assert second.pid != first.pid and isinstance(second, template.Forked)
         assert psutil.Process(second.pid).ppid() == workers.template.proc.pid
         assert run_job(conn, "testplugins.probe.parent") == workers.template.proc.pid
+    finally:
+        workers.stop()
+
+
+def test_a_recycling_worker_is_replaced_by_a_fork_without_a_requeue(redis_url, monkeypatch):
+    """recycle_after_jobs: a worker leaves after its quota with EXIT_RECYCLE; that is no crash
+    (no note, nothing requeued), and its replacement, forked from the template, takes the next
+    jobs."""
+    conn = connect(redis_url)
+    monkeypatch.setenv("VITRINA_RECYCLE_AFTER_JOBS", "1")
+    workers = LocalWorkers(redis_url, 1, ["cpu"]).start()
+    try:
+        (first,) = workers.procs.values()
+        pids = {run_job(conn, "os.getpid")}
+        deadline = time.monotonic() + 30
+        while first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert first.poll() == EXIT_RECYCLE
+        assert workers.check(conn) == [] and workers.restarts == 1
+        (second,) = workers.procs.values()
+        assert isinstance(second, template.Forked) and second.pid != first.pid
+        pids.add(run_job(conn, "os.getpid"))
+        assert pids == {first.pid, second.pid}
+    finally:
+        workers.stop()
+
+
+def test_a_worker_over_its_memory_limit_recycles_rather_than_crashes(redis_url, monkeypatch):
+    """recycle_rss_mb: a worker whose resident memory passes the limit after a job leaves with
+    EXIT_RECYCLE (the parent replaces it and requeues nothing), not with a crash's code."""
+    conn = connect(redis_url)
+    monkeypatch.setenv("VITRINA_RECYCLE_RSS_MB", "1")  # any worker is over 1 MiB
+    workers = LocalWorkers(redis_url, 1, ["cpu"]).start()
+    try:
+        (first,) = workers.procs.values()
+        run_job(conn, "os.getpid")
+        deadline = time.monotonic() + 30
+        while first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert first.poll() == EXIT_RECYCLE
+        assert workers.check(conn) == [] and len(workers.procs) == 1
     finally:
         workers.stop()
 

@@ -27,6 +27,8 @@ EXIT_RECYCLE = 3
 class VitrinaWorker(SimpleWorker):
     rss_limit_mb = 0
     gpu_limit_mb = 0
+    jobs_done = 0  # RQ 3 counts finished jobs in Redis only, not on the worker object
+    recycling = False  # stopping over a memory limit: a recycle, not a crash
 
     def unsubscribe(self):
         """RQ's unsubscribe, with the listener thread told to stop before UNSUBSCRIBE goes out.
@@ -44,12 +46,13 @@ class VitrinaWorker(SimpleWorker):
 
     def execute_job(self, job, queue):
         super().execute_job(job, queue)
+        self.jobs_done += 1
         rss = psutil.Process().memory_info().rss / 2**20
         if self.rss_limit_mb and rss > self.rss_limit_mb:
             log.warning(
                 "worker %s: %.0f MiB > %s MiB, recycling", self.name, rss, self.rss_limit_mb
             )
-            self._stop_requested = True
+            self._stop_requested = self.recycling = True
         if self.gpu_limit_mb and "gpu" in self.queue_names():
             from .imaging.diffusion import gpu_memory_mb
 
@@ -62,7 +65,7 @@ class VitrinaWorker(SimpleWorker):
                     held,
                     self.gpu_limit_mb,
                 )
-                self._stop_requested = True
+                self._stop_requested = self.recycling = True
 
 
 def keep_freed_memory() -> bool:
@@ -148,8 +151,9 @@ def run_worker(
     # them at once), and RQ's scheduler is a forked process that sleeps a second between polls:
     # stopping a worker waited up to that second for it (~0.7 s per `run` on average).
     worker.work(burst=burst, max_jobs=max_jobs, logging_level="WARNING", with_scheduler=False)
-    done = worker.successful_job_count + worker.failed_job_count
-    return EXIT_RECYCLE if not burst and max_jobs is not None and done >= max_jobs else 0
+    # recycled: the parent starts a new worker and requeues nothing (any other exit is a crash)
+    quota = max_jobs is not None and worker.jobs_done >= max_jobs
+    return EXIT_RECYCLE if not burst and (quota or worker.recycling) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
