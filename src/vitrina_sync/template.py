@@ -99,6 +99,7 @@ def _child(request: dict, keep: set[int]) -> None:
             if fd > 2:
                 os.close(fd)
         os.close(devnull)
+        _name_process(b"vitrina-worker")  # `top`, `ps -o comm`; args stay the template's
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
@@ -123,7 +124,18 @@ def _child(request: dict, keep: set[int]) -> None:
             os._exit(code)
 
 
+def _name_process(name: bytes) -> None:
+    """The process's short name (Linux prctl PR_SET_NAME, 15 bytes), where libc allows it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").prctl(15, name[:15], 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 def main() -> int:
+    _name_process(b"vitrina-tmpl")
     preload()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent and the workers
     wake_r, wake_w = os.pipe()
