@@ -39,7 +39,7 @@ def cached_predict(cache: Path):
     original = cutout.predict_work
     cache.mkdir(parents=True, exist_ok=True)
 
-    def predict(img, model, settings=None, side=640):
+    def predict(img, model, settings=None, side=640, pixels=None):
         key = cache / f"{img.width}x{img.height}-{hash_image(img)}.npy"
         if key.exists():
             rgb = img.convert("RGB")
@@ -48,7 +48,7 @@ def cached_predict(cache: Path):
                 size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))
                 rgb = rgb.resize(size, Image.Resampling.BOX)
             return rgb, np.load(key)
-        rgb, p = original(img, model, settings, side)
+        rgb, p = original(img, model, settings, side, pixels)
         np.save(key, p)
         return rgb, p
 

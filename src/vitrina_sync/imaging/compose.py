@@ -91,9 +91,10 @@ def plan_region(
     return Region((left, top, right, bottom), source)
 
 
-def resample_region(img: Image.Image, region: Region) -> Image.Image:
-    """The source over the region: the geometric transform (LANCZOS resampling), nothing else."""
-    return resize(img, region.size, Image.Resampling.LANCZOS, region.source)
+def resample_region(img: Image.Image, region: Region, pixels=None) -> Image.Image:
+    """The source over the region: the geometric transform (LANCZOS resampling), nothing else.
+    pixels: np.asarray(img), where the caller has it."""
+    return resize(img, region.size, Image.Resampling.LANCZOS, region.source, pixels)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:

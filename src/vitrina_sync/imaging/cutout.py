@@ -157,18 +157,20 @@ class U2netp:
         return [mask.resize(img.size, Image.Resampling.LANCZOS)]
 
 
-def predict_work(img: Image.Image, model: str, settings=None, side: int = 640):
+def predict_work(img: Image.Image, model: str, settings=None, side: int = 640, pixels=None):
     """The model's alpha on a reduced copy of `img` (long side <= `side`), with that copy.
 
     The model only sees ~320-1024 px anyway; predicting on a reduced copy saves rembg's full-size
     LANCZOS resizes, and the copy is the guide for refine.guided_coefficients.
-    Returns (work image RGB, alpha float32 in [0, 1] at the work size).
+    Returns (work image RGB, alpha float32 in [0, 1] at the work size). pixels:
+    np.asarray(img) of an RGB image, where the caller has it.
     """
     rgb = as_rgb(img)
     factor = side / max(rgb.size)
     if factor < 1.0:
         size = (max(1, round(rgb.width * factor)), max(1, round(rgb.height * factor)))
-        rgb = resize(rgb, size, Image.Resampling.BOX)  # Pillow's bytes, ~2x faster
+        # Pillow's bytes, ~2x faster
+        rgb = resize(rgb, size, Image.Resampling.BOX, pixels=pixels if rgb is img else None)
     sess = session(model, settings)
     mask = sess.predict(rgb)[0]
     return rgb, np.asarray(mask, dtype=np.float32) / 255.0

@@ -67,8 +67,9 @@ def _crop_from_work(p_work: np.ndarray, work_size, src_size) -> tuple[int, int, 
 
 def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
     """Predict, place, resample the region and refine its alpha."""
+    pixels = np.asarray(rgb) if rgb.mode == "RGB" else None  # read once, for both resizes
     work, p_work = cutout.predict_work(
-        rgb, _model(preset, settings), settings, int(preset.get("work_side", 640))
+        rgb, _model(preset, settings), settings, int(preset.get("work_side", 640)), pixels
     )
     if source_alpha is not None:  # transparent parts of a cut-out source are never product
         own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
@@ -80,7 +81,7 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
     )
     pad = math.ceil((int(preset.get("refine_radius", 4)) + 4) * max(out_per_work, 1.0)) + 2
     region = compose.plan_region(placement, _canvas(preset), rgb.size, pad)
-    source_img = compose.resample_region(rgb, region)
+    source_img = compose.resample_region(rgb, region, pixels)
     source = np.asarray(source_img)
     kx, ky = work.width / rgb.width, work.height / rgb.height
     s = region.source
