@@ -149,13 +149,15 @@ def _reduce_multiplier(scale):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _reduce_row(sums, h_rows, step, num, den, by):  # pragma: no cover - compiled
-    """One row of output blocks from per-column sums (w, 4: r, g, b, count) over h_rows rows:
-    Pillow's 8-bit reduce rounding, ((sum + scale // 2) * multiplier) >> 24 for each block of
-    `scale` pixels (partial blocks at the right edge included), and the count as a 0/255 mask."""
+def _reduce_row(sums, h_rows, step, out, c0, spread, by):  # pragma: no cover - compiled
+    """One row of block fields (refine.block_fields) from per-column sums (w, 4: r, g, b, count)
+    over h_rows rows: Pillow's 8-bit reduce rounding, ((sum + scale // 2) * multiplier) >> 24 for
+    each block of `scale` pixels (partial blocks at the right edge included), of the masked
+    colours and of the mask as 0/255; written at channels c0.. of out as block_fields has them,
+    in float32: mass (mask / 255), the three means, and with spread their mean square."""
     w = sums.shape[0]
     shift = np.uint64(24)
-    for bx in range(num.shape[1]):
+    for bx in range(out.shape[1]):
         x0 = bx * step
         x1 = min(x0 + step, w)
         scale = h_rows * (x1 - x0)
@@ -167,23 +169,28 @@ def _reduce_row(sums, h_rows, step, num, den, by):  # pragma: no cover - compile
             s1 += sums[x, 1]
             s2 += sums[x, 2]
             s3 += sums[x, 3]
-        num[by, bx, 0] = ((s0 + amend) * mult) >> shift
-        num[by, bx, 1] = ((s1 + amend) * mult) >> shift
-        num[by, bx, 2] = ((s2 + amend) * mult) >> shift
-        den[by, bx] = ((s3 * np.uint64(255) + amend) * mult) >> shift
+        mass = F32(((s3 * np.uint64(255) + amend) * mult) >> shift) / F32(255.0)
+        n0 = F32(((s0 + amend) * mult) >> shift)
+        n1 = F32(((s1 + amend) * mult) >> shift)
+        n2 = F32(((s2 + amend) * mult) >> shift)
+        cell = out[by, bx]
+        cell[c0], cell[c0 + 1], cell[c0 + 2], cell[c0 + 3] = mass, n0, n1, n2
+        if spread:
+            cell[c0 + 4] = ((n0 * n0 + n1 * n1) + n2 * n2) / max(mass, F32(1e-6))
 
 
 @numba.njit(cache=True, nogil=True)
-def split_blocks(rgb, alpha, step, fg, fg_mask, bg, bg_mask):  # pragma: no cover - compiled
-    """Block means over step x step tiles of two masked copies of `rgb` (h,w,3 uint8): the
-    pixels with alpha >= 1 (fg) and those with alpha <= 0 (bg), zero elsewhere, and of the two
-    masks as 0/255 (fg_mask, bg_mask); in one pass over the region. The same bytes as Pillow's
-    reduce(step) of each pasted copy and "L" mask (refine._masked_blocks): the same sums and
-    rounding, partial tiles at the edges included."""
+def split_blocks(rgb, alpha, step, out):  # pragma: no cover - compiled
+    """refine.split_fields in one pass over the region: block means over step x step tiles of two
+    masked copies of `rgb` (h,w,3 uint8), the pixels with alpha >= 1 and those with alpha <= 0
+    (zero elsewhere), and of the two masks, as block_fields gives them side by side (out: h',w',9
+    float32; the background's with its mean square). The same sums and rounding as Pillow's
+    reduce(step) of each pasted copy and "L" mask (refine._masked_blocks), partial tiles at the
+    edges included, and the same float32 steps after, so the same bits."""
     h, w = alpha.shape
     f_sums = np.zeros((w, 4), np.uint32)
     b_sums = np.zeros((w, 4), np.uint32)
-    for by in range(fg.shape[0]):
+    for by in range(out.shape[0]):
         y0 = by * step
         y1 = min(y0 + step, h)
         f_sums[:] = 0
@@ -201,8 +208,8 @@ def split_blocks(rgb, alpha, step, fg, fg_mask, bg, bg_mask):  # pragma: no cove
                     b_sums[x, 1] += rgb[y, x, 1]
                     b_sums[x, 2] += rgb[y, x, 2]
                     b_sums[x, 3] += 1
-        _reduce_row(f_sums, y1 - y0, step, fg, fg_mask, by)
-        _reduce_row(b_sums, y1 - y0, step, bg, bg_mask, by)
+        _reduce_row(f_sums, y1 - y0, step, out, 0, False, by)
+        _reduce_row(b_sums, y1 - y0, step, out, 4, True, by)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -776,10 +783,9 @@ def warm() -> None:
     source = packed.view()
     source.flags.writeable = False  # a region from Pillow, as colour_drift passes it
     any_changed(source, view, where)
-    blocks, block_mask = np.empty((1, 1, 3), np.uint8), np.empty((1, 1), np.uint8)
     region = packed.view()
     region.flags.writeable = False  # as refine.split_fields passes it
-    split_blocks(region, np.zeros((2, 2), np.float32), 4, blocks, block_mask, blocks, block_mask)
+    split_blocks(region, np.zeros((2, 2), np.float32), 4, np.empty((1, 1, 9), np.float32))
     copy_where(view, packed, where)
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
     taxicab_within(where, 1, False)

@@ -534,20 +534,9 @@ def split_fields(region: np.ndarray, alpha: np.ndarray, step: int = 4, image=Non
             ]
         )
     h, w = alpha.shape
-    shape = ((h - 1) // step + 1, (w - 1) // step + 1)  # Pillow's reduce rounds the size up
-    fg, bg = np.empty(shape + (3,), np.uint8), np.empty(shape + (3,), np.uint8)
-    fg_mask, bg_mask = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
-    if region.flags.writeable:  # one compiled signature: regions come read-only from Pillow
-        region = region.view()
-        region.flags.writeable = False
-    kernels.split_blocks(region, alpha, step, fg, fg_mask, bg, bg_mask)
-    parts = []
-    for num, mask, spread in ((fg, fg_mask, False), (bg, bg_mask, True)):
-        num, wsum = num.astype(np.float32), mask.astype(np.float32) / 255.0
-        parts += [wsum, num]
-        if spread:
-            parts.append(channel_sum(num**2) / np.maximum(wsum, 1e-6))
-    return np.dstack(parts)
+    out = np.empty(((h - 1) // step + 1, (w - 1) // step + 1, 9), np.float32)  # sizes round up
+    kernels.split_blocks(readonly(region), alpha, step, out)
+    return out
 
 
 def smoothing(sigma: float, step: int) -> float:
