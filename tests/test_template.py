@@ -160,3 +160,19 @@ def test_a_template_that_cannot_fork_falls_back_to_new_interpreters(redis_url, m
         assert run_job(conn, "testplugins.probe.parent") == os.getpid()
     finally:
         workers.stop()
+
+
+def test_a_run_with_nothing_to_process_ends_its_unused_template_at_once(workspace, settings):
+    """`run` starts the template before it knows whether any row needs a worker; when none does,
+    the template is killed, not waited for (it may still be importing)."""
+    from conftest import write_catalog
+
+    from vitrina_sync.runner import run
+
+    catalog = write_catalog(workspace / "catalog.xlsx", [["MUG-1", "photos/mug.jpg", "white"]])
+    assert run(str(catalog), settings, progress=False).processed == 1
+    template.prestart(template.worker_env(2))
+    unused = template._prestarted.proc
+    summary = run(str(catalog), settings, progress=False)  # nothing changed: no worker
+    assert summary.queued == 0 and template._prestarted is None
+    assert unused.returncode == -signal.SIGKILL

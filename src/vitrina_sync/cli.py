@@ -133,10 +133,13 @@ def run(catalog, assets, out, workers, config, no_progress):
 
     # the workers' template first: its imports overlap this process's own (runner, plugins)
     template.prestart(template.worker_env(workers or int(os.environ.get("VITRINA_WORKERS") or 2)))
-    from .runner import run as run_catalog
+    try:
+        from .runner import run as run_catalog
 
-    settings = load_for(catalog, config)
-    summary = run_catalog(catalog, settings, assets, out, workers, progress=not no_progress)
+        settings = load_for(catalog, config)
+        summary = run_catalog(catalog, settings, assets, out, workers, progress=not no_progress)
+    finally:
+        template.discard()  # a run that stopped before its workers: the template goes too
     print_summary(summary)
 
 

@@ -193,6 +193,7 @@ class Template:
 
     def __init__(self, env: dict[str, str], quiet: bool = True):
         self.env, self.quiet = env, quiet
+        self.spawned = 0  # workers forked so far
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vitrina_sync.template"],
@@ -225,6 +226,7 @@ class Template:
         while True:
             for message in self._read(max(0.0, deadline - time.monotonic())):
                 if message.get("spawned") == name:
+                    self.spawned += 1
                     return int(message["pid"])
                 if message.get("failed") == name:
                     raise RuntimeError(f"worker template could not fork: {message['error']}")
@@ -264,7 +266,10 @@ class Template:
         return messages
 
     def close(self) -> None:
-        """End the template (its workers are stopped separately)."""
+        """End the template (its workers are stopped separately). One that never forked is
+        killed at once: it may still be importing, and nothing of it is needed."""
+        if not self.spawned and self.proc.poll() is None:
+            self.proc.kill()
         if self.proc.stdin and not self.proc.stdin.closed:
             try:
                 self.proc.stdin.close()
