@@ -123,6 +123,37 @@ def test_a_worker_over_its_memory_limit_recycles_rather_than_crashes(redis_url, 
         workers.stop()
 
 
+def test_a_dead_template_is_replaced_and_its_orphaned_workers_still_managed(redis_url):
+    """The template killed under running workers: they keep serving; one of them killed later is
+    still seen to end (its pidfd, no exit report to read), and its replacement forks from a new
+    template; stop() ends the rest."""
+    conn = connect(redis_url)
+    workers = LocalWorkers(redis_url, 2, ["cpu"]).start()
+    try:
+        old = workers.template
+        old.proc.kill()
+        old.proc.wait()
+        assert run_job(conn, "os.getpid") in {p.pid for p in workers.procs.values()}
+        victim = next(iter(workers.procs.values()))
+        os.kill(victim.pid, signal.SIGKILL)
+        deadline, notes = time.monotonic() + 30, []
+        while not notes and time.monotonic() < deadline:
+            notes = workers.check(conn)
+            time.sleep(0.02)
+        assert len(notes) == 1 and "exited (-9)" in notes[0]
+        assert workers.template is not old and workers.template.alive()
+        new_pids = {p.pid for p in workers.procs.values()} - {victim.pid}
+        assert len(new_pids) == 2 and victim.pid not in {p.pid for p in workers.procs.values()}
+        newest = [p for p in workers.procs.values() if p.template is workers.template]
+        assert (
+            len(newest) == 1 and psutil.Process(newest[0].pid).ppid() == workers.template.proc.pid
+        )
+    finally:
+        pids = [p.pid for p in workers.procs.values()]
+        workers.stop()
+    assert all(gone(pid) for pid in pids)
+
+
 def test_stop_ends_the_workers_and_the_template(redis_url):
     workers = LocalWorkers(redis_url, 2, ["cpu"]).start()
     pids = [p.pid for p in workers.procs.values()]
