@@ -41,7 +41,7 @@ class LocalWorkers:
             try:
                 if self.template is None or not self.template.alive():
                     self.template = templates.take(self.env, quiet)
-                pid = self.template.spawn(name, args, self.env, os.getcwd(), quiet)
+                pid = self.template.spawn(name, args, self.env, os.getcwd())
                 self.procs[name] = templates.Forked(self.template, pid)
                 return
             except (RuntimeError, OSError) as exc:

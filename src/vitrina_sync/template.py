@@ -209,10 +209,10 @@ class Template:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def spawn(self, name: str, args: list[str], env: dict, cwd: str, quiet: bool) -> int:
+    def spawn(self, name: str, args: list[str], env: dict, cwd: str) -> int:
         """Fork a worker; its pid. Waits for the template's preload the first time (the
         parent has queued its rows meanwhile). RuntimeError when the template cannot."""
-        request = {"name": name, "args": args, "env": env, "cwd": cwd, "quiet": quiet}
+        request = {"name": name, "args": args, "env": env, "cwd": cwd, "quiet": self.quiet}
         with self._lock:
             return self._spawn(name, request)
 

@@ -779,12 +779,10 @@ def warm() -> None:
     canvas = np.zeros((4, 6, 3), np.uint8)
     view, packed = canvas[1:3, 1:3], np.zeros((2, 2, 3), np.uint8)
     where = np.ones((2, 2), bool)
-    any_changed(packed, view, where)
-    source = packed.view()
-    source.flags.writeable = False  # a region from Pillow, as colour_drift passes it
-    any_changed(source, view, where)
     region = packed.view()
-    region.flags.writeable = False  # as refine.split_fields passes it
+    region.flags.writeable = False  # np.asarray of a Pillow image, as the modes pass regions
+    any_changed(packed, view, where)
+    any_changed(region, view, where)
     split_blocks(region, np.zeros((2, 2), np.float32), 4, np.empty((1, 1, 9), np.float32))
     copy_where(view, packed, where)
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
@@ -797,8 +795,6 @@ def warm() -> None:
     reduce_float(np.zeros((2, 2), np.float32), 2, 2, np.empty((1, 1), np.float32))
     alpha, ys, xs = np.full((2, 2), 0.5, np.float32), np.zeros(1, np.int64), np.zeros(1, np.int64)
     fg, mass = np.zeros((1, 3), np.float32), np.zeros(1, np.float32)
-    region = packed.view()
-    region.flags.writeable = False  # as refine passes regions (read-only from Pillow)
     two_colour(
         np.zeros((1, 9), np.float32), region, alpha, ys, xs, fg, fg.copy(), mass, mass.copy()
     )
@@ -814,8 +810,7 @@ def warm() -> None:
     guided_stats(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32), planes)
     fit = np.empty((2, 2, 4), np.float32)
     guided_solve(planes, 1e-4, fit)
-    box_planes(planes, 1, np.empty_like(planes))
-    box_planes(fit, 1, np.empty_like(fit))
+    box_planes(planes, 1, np.empty_like(planes))  # and the fit's 4 planes: the same signature
     taps = np.array([0.25, 0.5, 0.25])  # float64, as refine.gaussian_weights gives them
     smooth(
         np.zeros((2, 2, 1), np.float32),
@@ -824,10 +819,8 @@ def warm() -> None:
         np.empty((2, 2, 1), np.float32),
     )
     first, count, taps = filter_taps(LANCZOS, 2, 0.0, 2.0, 3)
-    pixels = np.zeros((2, 2, 3), np.uint8)
-    pixels.flags.writeable = False  # np.asarray of a Pillow image: a read-only array
     rows = np.empty((2, 3, 3), np.uint8)
-    resample_rows(pixels, 0, first, count, taps, rows)
+    resample_rows(region, 0, first, count, taps, rows)
     resample_rows(rows, 0, first, count, taps, np.empty((2, 3, 3), np.uint8))  # columns first
     resample_columns(rows, first, count, taps, np.empty((3, 3, 3), np.uint8))
-    resample_columns(pixels, first, count, taps, np.empty((3, 2, 3), np.uint8))
+    resample_columns(region, first, count, taps, np.empty((3, 2, 3), np.uint8))

@@ -365,6 +365,7 @@ class Grid:
         rows, dy, fy = _axis(gy, h, w)
         cols, dx, fx = _axis(gx, w, 1)
         self.tables = None
+        self._indices = None
         self._picked = (rows, dy, fy, cols, dx, fx)
         if ys is not None:
             # kept as tables: the compiled gather picks a pixel's row and column itself, and
@@ -392,11 +393,13 @@ class Grid:
         return len(self.tables[6]) if self.tables is not None else len(self._picked[2])
 
     def indices(self) -> tuple[np.ndarray, ...]:
-        """Flat indices of each pixel's four neighbours (i00, i01, i10, i11)."""
-        rows, dy, _, cols, dx, _ = self._per_pixel()
-        i00 = rows + cols
-        i10 = i00 + dy  # clamped neighbours
-        return i00, i00 + dx, i10, i10 + dx
+        """Flat indices of each pixel's four neighbours (i00, i01, i10, i11), worked out once."""
+        if self._indices is None:
+            rows, dy, _, cols, dx, _ = self._per_pixel()
+            i00 = rows + cols
+            i10 = i00 + dy  # clamped neighbours
+            self._indices = (i00, i00 + dx, i10, i10 + dx)
+        return self._indices
 
     def mark(self, need: np.ndarray) -> None:
         """need (flat bool over the map) set at every cell a sample reads."""
