@@ -28,13 +28,15 @@ $(VENV)/.test: $(VENV)/.base
 install: $(VENV)/.base
 install-test: $(VENV)/.test system-deps
 
-# Debian's chromium (browser tests, driven by playwright with executable_path) and redis-server
-# (the many-machines test). Installed only where missing, and only where apt-get can run.
+# Debian's chromium (browser tests, driven by playwright with executable_path), redis-server
+# (the many-machines test) and LibreOffice Calc (a real consumer of written-back XLSX files).
+# Installed only where missing, and only where apt-get can run.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null || ! command -v soffice >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium redis-server >/dev/null) \
-	      || echo "system-deps: apt-get failed; browser and redis-server tests will be skipped"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core redis-server >/dev/null \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null) \
+	      || echo "system-deps: apt-get failed; browser, redis-server and LibreOffice tests will be skipped"; \
 	  else echo "system-deps: no root/apt: browser and redis-server tests will be skipped"; fi; \
 	fi
 
@@ -67,7 +69,7 @@ bench: install-test models warm
 	-$(PY) bench/gpu_scene.py
 
 lint:
-	$(VENV)/bin/ruff check src tests plugins bench
+	$(VENV)/bin/ruff check vitrina_sync tests plugins bench
 
 clean:
 	rm -rf examples/vitrina-out bench/out test-artifacts

@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out" / "review"
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "bench-password"
@@ -195,7 +195,7 @@ def main() -> None:
         browser.close()
     server.shutdown()
     print(json.dumps(results["cold"][0]))
-    css = (ROOT / "src/vitrina_sync/web/static/review.css").stat().st_size
+    css = (ROOT / "vitrina_sync/web/static/review.css").stat().st_size
     print(
         f"review.css {css} B (fetched once per browser: it came from the login page's cache here)"
     )

@@ -28,6 +28,7 @@ from . import review_data as data
 from . import review_decide as decide_mod
 from . import review_images as images
 from .auth import login_required
+from .current import app_state, catalog
 
 bp = Blueprint("review", __name__)
 FILTERS = ("category", "mode", "marketplace", "audit", "flag")
@@ -38,12 +39,9 @@ CSP = (
 
 
 def init_app(app) -> None:
-    from . import review_packs
-
     app.extensions["vitrina_sheets"] = data.SheetCache()
     app.extensions["vitrina_waiting"] = {}  # catalog -> (the sheet read, its sorted queue)
     app.register_blueprint(bp)
-    review_packs.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(img_url=img_url, fmt_time=fmt_time)
 
@@ -56,22 +54,6 @@ def _security_headers(response):
 
 
 # -- helpers shared by the views ----------------------------------------------------------------
-def app_state():
-    state = current_app.extensions.get("vitrina")
-    if state is None or not state.catalogs:
-        abort(503, "no catalog configured")
-    return state
-
-
-def catalog(name: str | None = None):
-    """(name, CatalogState) for `c` in the request (default: the first catalog)."""
-    state = app_state()
-    name = name or request.values.get("c") or next(iter(state.catalogs))
-    if name not in state.catalogs:
-        abort(404, "no such catalog")
-    return name, state.catalogs[name]
-
-
 def sheet_of(name: str, cstate):
     return current_app.extensions["vitrina_sheets"].get(name, cstate.session.catalog)
 

@@ -6,7 +6,8 @@ Components (each its own module):
   hooks.py   POST /hooks/sheet (HMAC-signed webhook)
   api.py     GET /healthz, /api/status, /metrics
   auth.py    users, /login, /logout, login_required, roles, CSRF
-  review.py  /, /review, /review/<sku>, decisions, image serving, /packs
+  review.py  /, /review, /review/<sku>, decisions, image serving
+  review_packs.py  /packs
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import importlib
 
 from flask import Flask
 
-COMPONENTS = ("auth", "hooks", "api", "review")
+COMPONENTS = ("auth", "hooks", "api", "review", "review_packs")
 
 
 def create_app(state=None, test_config: dict | None = None) -> Flask:

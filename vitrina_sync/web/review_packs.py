@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 
 from .auth import role_required
+from .current import catalog
 
 bp = Blueprint("packs", __name__)
 
@@ -19,8 +20,6 @@ def init_app(app) -> None:
 
 
 def _catalog():
-    from .review import catalog
-
     return catalog()
 
 
