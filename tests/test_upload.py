@@ -26,8 +26,10 @@ CREDS = {
 
 @pytest.fixture
 def api():
+    """The fake marketplaces; every body either side sent must match the published API."""
     with FakeMarketplaceApi() as fake:
         yield fake
+    assert fake.contract_errors == []
 
 
 @pytest.fixture(scope="module")
@@ -147,35 +149,136 @@ def test_a_pack_for_another_marketplace_is_refused(registry, api, tmp_path):
         upload_pack(pack, configured(registry, "wildberries", api))
 
 
-def test_ozon_imports_polls_and_reports_per_offer(registry, api, tmp_path):
+def test_ozon_follows_the_documented_flow_per_product(registry, api, tmp_path):
     market, pack = built(registry, "ozon", api, tmp_path, api_poll_s=0.0)
-    api.fail("/v2/product/pictures/import", Fault(429, {"Item-Retry-After": "1"}))
+    api.fail("/v1/product/pictures/import", Fault(429, {"Item-Retry-After": "1"}))
     sleeps = Sleeps()
     results = upload_pack(pack, market, sleep=sleeps)
-    assert all(r["ok"] and r["message"] == "imported" for r in results) and len(results) == 3
-    assert 1.0 in sleeps and len(api.calls("/v1/product/import/info")) == 2  # pending, then done
-    seen = api.calls("/v2/product/pictures/import")[-1]
+    assert len(results) == 3 and all(r["ok"] for r in results), results
+    assert {r["message"] for r in results} == {"3 image(s) uploaded", "2 image(s) uploaded"}
+    paths = [r.path for r in api.requests]
+    lookup, imp, info = (
+        "/v3/product/info/list",
+        "/v1/product/pictures/import",
+        "/v2/product/pictures/info",
+    )
+    assert paths[0] == lookup and paths.count(imp) == 4  # one per product + the 429
+    assert paths.count(info) == 2 and 1.0 in sleeps  # nothing shown yet, then all three
+    seen = api.calls(imp)[-1]
     assert seen.headers["Client-Id"] == API.OZON_CLIENT and seen.headers["Api-Key"] == API.OZON_KEY
-    items = json.loads(seen.body)["items"]
-    assert {i["offer_id"] for i in items} == {"A_1", "B-2", "C-3"}
+    assert json.loads(api.calls(lookup)[0].body) == {"offer_id": ["A_1", "B-2", "C-3"]}
+    a1 = API.ozon_product_id("A_1")
+    body = next(
+        json.loads(r.body) for r in api.calls(imp) if json.loads(r.body)["product_id"] == a1
+    )
+    main = body["images"][0]
+    assert (
+        set(body) == {"product_id", "images"} and "/ozon/A-1-" in main and main.endswith("-1.jpg")
+    )
+    assert api.ozon_images[a1] == body["images"]  # first is main; replaces all of them
 
 
-def test_ozon_failed_offers_carry_ozons_reason(registry, api, tmp_path):
+def test_ozon_unknown_offer_and_refused_images_are_per_card(registry, api, tmp_path):
     market, pack = built(
         registry, "ozon", api, tmp_path, base="https://cdn.example.com/broken", api_poll_s=0.0
     )
-    results = upload_pack(pack, market, sleep=Sleeps())
-    assert all(not r["ok"] and "image download failed" in r["message"] for r in results)
+    api.ozon_unknown.add("B-2")
+    results = {r["card"]: r for r in upload_pack(pack, market, sleep=Sleeps())}
+    assert not results["B-2"]["ok"] and "offer_id not found on Ozon" in results["B-2"]["message"]
+    for card in ("A_1", "C-3"):
+        assert not results[card]["ok"] and "image download failed" in results[card]["message"]
+    imported = {json.loads(r.body)["product_id"] for r in api.calls("/v1/product/pictures/import")}
+    assert API.ozon_product_id("B-2") not in imported
 
 
-def test_kaspi_import_text_plain_and_result(registry, api, tmp_path):
-    market, pack = built(registry, "kaspi", api, tmp_path, api_poll_s=0.0)
+def test_ozon_still_processing_is_reported_not_hidden(registry, api, tmp_path):
+    market, pack = built(registry, "ozon", api, tmp_path, api_poll_s=0.0, api_polls=2)
+    api.pending_polls = 5
     results = upload_pack(pack, market, sleep=Sleeps())
-    assert all(r["ok"] for r in results) and len(results) == 3
-    seen = api.calls("/shop/api/products/import")[0]
-    assert seen.headers["X-Auth-Token"] == API.KASPI_TOKEN
-    assert seen.headers["Content-Type"].startswith("text/plain")
-    assert {p["sku"] for p in json.loads(seen.body)} == {"A_1", "B-2", "C-3"}
+    assert all(not r["ok"] and "still processing after 2" in r["message"] for r in results)
+
+
+def test_ozon_pack_of_the_old_shape_asks_for_a_rebuild(registry, api, tmp_path):
+    import zipfile
+
+    market, pack = built(registry, "ozon", api, tmp_path)
+    old = tmp_path / "old.zip"
+    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(old, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "ozon/pictures_import.json":
+                data = json.dumps([{"items": [{"offer_id": "A_1", "primary_image": "x"}]}])
+            dst.writestr(name, data)
+    with pytest.raises(UploadError, match="rebuild the pack"):
+        upload_pack(old, market)
+    assert api.requests == []
+
+
+def kaspi_products(tmp_path, skus=("A_1", "B-2", "C-3")) -> str:
+    """The seller's own Kaspi products (everything the import needs but images)."""
+    products = [
+        {
+            "sku": sku,
+            "title": f"Кружка {sku}",
+            "brand": "Vitrina",
+            "category": "Master - Mugs",
+            "description": "Керамика, 300 мл",
+            "attributes": [{"code": "Mugs*Obshie harakteristiki.mugs*volume", "value": 300}],
+        }
+        for sku in skus
+    ]
+    path = tmp_path / "kaspi-products.json"
+    path.write_text(json.dumps(products, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_kaspi_import_text_plain_status_then_result(registry, api, tmp_path):
+    market, pack = built(
+        registry, "kaspi", api, tmp_path, api_poll_s=0.0, products_file=kaspi_products(tmp_path)
+    )
+    sleeps = Sleeps()
+    results = upload_pack(pack, market, sleep=sleeps)
+    assert all(r["ok"] and r["message"] == "imported" for r in results) and len(results) == 3
+    seen = api.calls("/shop/api/products/import")
+    assert [r.method for r in seen] == ["POST", "GET", "GET"]  # UPLOADED once, then FINISHED
+    assert len(api.calls("/shop/api/products/import/result")) == 1 and sleeps == [0.0]
+    assert seen[0].headers["X-Auth-Token"] == API.KASPI_TOKEN
+    assert seen[0].headers["Content-Type"].startswith("text/plain")
+    sent = {p["sku"]: p for p in json.loads(seen[0].body)}
+    assert set(sent) == {"A_1", "B-2", "C-3"}
+    assert sent["A_1"]["brand"] == "Vitrina" and sent["A_1"]["images"][0]["url"].startswith(CDN)
+
+
+def test_kaspi_without_the_sellers_product_data_sends_nothing(registry, api, tmp_path):
+    market, pack = built(
+        registry, "kaspi", api, tmp_path, products_file=kaspi_products(tmp_path, skus=("A_1",))
+    )
+    results = {r["card"]: r for r in upload_pack(pack, market, sleep=Sleeps())}
+    assert results["A_1"]["ok"]
+    for card in ("B-2", "C-3"):
+        assert not results[card]["ok"]
+        assert "needs the whole product" in results[card]["message"]
+        assert "not in products_file" in results[card]["message"]
+    assert [p["sku"] for p in json.loads(api.calls("/shop/api/products/import")[0].body)] == ["A_1"]
+    market.config.pop("products_file")
+    api.requests.clear()
+    results = upload_pack(pack, market, sleep=Sleeps())
+    assert not any(r["ok"] for r in results) and api.requests == []
+
+
+def test_kaspi_failed_sku_carries_kaspis_state(registry, api, tmp_path):
+    market, pack = built(
+        registry,
+        "kaspi",
+        api,
+        tmp_path,
+        base="https://cdn.example.com/broken",
+        api_poll_s=0.0,
+        products_file=kaspi_products(tmp_path),
+    )
+    results = upload_pack(pack, market, sleep=Sleeps())
+    assert all(not r["ok"] and "ERROR" in r["message"] for r in results)
+    assert all("image not reachable" in r["message"] for r in results)
 
 
 def test_upload_command_reads_credentials_from_config(registry, api, tmp_path):

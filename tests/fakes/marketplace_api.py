@@ -6,12 +6,22 @@ Shapes kept from the docs (../shared/marketplaces.md):
   "errorText": "", "additionalErrors": null}; replaces all media in array order, and when one
   URL is bad it still answers 200 but saves NOTHING (the case the uploader must catch).
   POST /content/v2/get/cards/list -> {"cards": [{"nmID", "vendorCode", "photos": [...]}], "cursor"}.
+  (The 200 answer of media/save carries "data": {} as WB documents it, not null.)
   429 as application/problem+json with X-Ratelimit-Retry; 401 without Authorization.
-- Ozon POST /v2/product/pictures/import {items<=100} -> {"result": {"task_id"}}; POST
-  /v1/product/import/info {task_id} -> {"result": {"items": [{offer_id, status, errors}], "total"}}.
+- Ozon POST /v3/product/info/list {offer_id: [...]} -> {"items": [{"id", "offer_id", ...}]} (offers
+  in `ozon_unknown` are not found); POST /v1/product/pictures/import {product_id, images, ...} ->
+  {"result": {"pictures": [{"state": "imported", ...}]}}; POST /v2/product/pictures/info
+  {product_id: ["<int64 as string>"]} -> {"items": [{product_id, primary_photo, photo, errors}]}
+  (nothing shown for `pending_polls` checks, then the images or their errors).
   Client-Id + Api-Key required; 429 with Item-Retry-After.
 - Kaspi POST /shop/api/products/import (text/plain JSON array, X-Auth-Token) -> {"code", "status":
-  "UPLOADED"}; GET /shop/api/products/import/result?i=code -> {"status": "FINISHED", "errors": [...]}.
+  "UPLOADED"}; GET /shop/api/products/import?i=code -> {"code", "status"} (UPLOADED for
+  `pending_polls` checks, then FINISHED); GET /shop/api/products/import/result?i=code ->
+  {"errors", "warnings", "skipped", "total", "result": {sku: {"state", ...}}}.
+Every request body and every answer a route gives is checked against the marketplace's vendored
+API document (fakes/contracts.py); a request that does not conform is answered 400 like the real
+API would, and every mismatch (ours or the fake's) is kept in `contract_errors`, which the
+tests' fixture requires to be empty.
 A URL containing "broken" is a file the marketplace cannot fetch. Tests queue faults (429, 5xx)
 per path; every request is recorded with its headers, body and arrival time.
 """
@@ -25,6 +35,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 from urllib.parse import parse_qs, urlsplit
+
+from .contracts import contract, marketplace_of
 
 
 @dataclass
@@ -49,10 +61,12 @@ class FakeMarketplaceApi:
         self.requests: list[Seen] = []
         self.faults: dict[str, list[Fault]] = {}
         self.wb_cards: dict[int, list[str]] = {}  # nmID -> photo URLs
-        self.ozon_tasks: dict[int, list[dict]] = {}
+        self.ozon_unknown: set[str] = set()  # offer_ids info/list does not find
+        self.ozon_images: dict[int, list[str]] = {}  # product_id -> images of the last import
         self.kaspi_imports: dict[str, list[dict]] = {}
-        self.pending_polls = 1  # import/info answers "pending" this many times first
-        self._polls: dict[int, int] = {}
+        self.pending_polls = 1  # status checks answer "not yet" this many times first
+        self._polls: dict[object, int] = {}
+        self.contract_errors: list[str] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -85,11 +99,12 @@ class FakeMarketplaceApi:
         return [r for r in self.requests if r.path == path]
 
     # ---- routes ---------------------------------------------------------------------------
-    def route(self, method: str, path: str, query: dict, headers: dict, body: bytes):
+    def refuse_auth(self, path: str, headers: dict):
+        """The marketplace's answer to missing or wrong credentials, or None."""
         if path.startswith("/content/"):
             if headers.get("Authorization") != self.WB_TOKEN:
                 return 401, {"title": "unauthorized", "status": 401}, {}
-        elif path.startswith(("/v1/", "/v2/")):
+        elif path.startswith(("/v1/", "/v2/", "/v3/")):
             if (headers.get("Client-Id"), headers.get("Api-Key")) != (
                 self.OZON_CLIENT,
                 self.OZON_KEY,
@@ -97,12 +112,17 @@ class FakeMarketplaceApi:
                 return 403, {"code": 7, "message": "Invalid Api-Key, please contact support"}, {}
         elif headers.get("X-Auth-Token") != self.KASPI_TOKEN:
             return 401, {"message": "unauthorized"}, {}
+        return None
+
+    def route(self, method: str, path: str, query: dict, headers: dict, body: bytes):
         handler = {
             ("POST", "/content/v3/media/save"): self.wb_save,
             ("POST", "/content/v2/get/cards/list"): self.wb_cards_list,
-            ("POST", "/v2/product/pictures/import"): self.ozon_import,
-            ("POST", "/v1/product/import/info"): self.ozon_info,
+            ("POST", "/v3/product/info/list"): self.ozon_info_list,
+            ("POST", "/v1/product/pictures/import"): self.ozon_import,
+            ("POST", "/v2/product/pictures/info"): self.ozon_pictures_info,
             ("POST", "/shop/api/products/import"): self.kaspi_import,
+            ("GET", "/shop/api/products/import"): self.kaspi_status,
             ("GET", "/shop/api/products/import/result"): self.kaspi_result,
         }.get((method, path))
         if handler is None:
@@ -117,7 +137,7 @@ class FakeMarketplaceApi:
             self.wb_cards[nmid] = list(urls)
         else:
             self.wb_cards.setdefault(nmid, [])
-        return 200, {"data": None, "error": False, "errorText": "", "additionalErrors": None}, {}
+        return 200, {"data": {}, "error": False, "errorText": "", "additionalErrors": None}, {}
 
     def wb_cards_list(self, body, query):
         text = body["settings"]["filter"]["textSearch"]
@@ -128,33 +148,65 @@ class FakeMarketplaceApi:
         ]
         return 200, {"cards": cards, "cursor": {"total": len(cards)}}, {}
 
-    def ozon_import(self, body, query):
-        items = body.get("items") or []
-        if not 1 <= len(items) <= 100 or any(len(i.get("images", [])) > 30 for i in items):
-            return 400, {"code": 3, "message": "invalid items"}, {}
-        task_id = 1000 + len(self.ozon_tasks)
-        self.ozon_tasks[task_id] = items
-        return 200, {"result": {"task_id": task_id}}, {}
+    @staticmethod
+    def ozon_product_id(offer_id: str) -> int:
+        return 100000 + sum(offer_id.encode())  # stable per offer, like Ozon's own ids
 
-    def ozon_info(self, body, query):
-        task_id = body.get("task_id")
-        items = self.ozon_tasks.get(task_id)
-        if items is None:
-            return 404, {"code": 5, "message": "task not found"}, {}
-        polls = self._polls[task_id] = self._polls.get(task_id, 0) + 1
-        out = []
-        for i in items:
-            urls = [i["primary_image"], *i.get("images", [])]
-            status = (
-                "pending"
-                if polls <= self.pending_polls
-                else ("failed" if any("broken" in u for u in urls) else "imported")
-            )
-            errors = [{"message": "image download failed"}] if status == "failed" else []
-            out.append(
-                {"offer_id": i["offer_id"], "product_id": 0, "status": status, "errors": errors}
-            )
-        return 200, {"result": {"items": out, "total": len(out)}}, {}
+    def ozon_info_list(self, body, query):
+        items = [
+            {"id": self.ozon_product_id(o), "offer_id": o, "name": f"product {o}"}
+            for o in body.get("offer_id") or []
+            if o not in self.ozon_unknown
+        ]
+        return 200, {"items": items}, {}
+
+    def ozon_import(self, body, query):
+        pid, images = body["product_id"], body.get("images") or []
+        if len(images) > 30:
+            return 400, {"code": 3, "message": "too many images"}, {}
+        self.ozon_images[pid] = list(images)
+        self._polls.pop(pid, None)
+        pictures = [
+            {
+                "is_360": False,
+                "is_color": False,
+                "is_primary": n == 0,
+                "product_id": pid,
+                "state": "imported",
+                "url": u,
+            }
+            for n, u in enumerate(images)
+        ]
+        return 200, {"result": {"pictures": pictures}}, {}
+
+    def ozon_pictures_info(self, body, query):
+        items = []
+        for raw in body["product_id"]:
+            pid = int(raw)
+            images = self.ozon_images.get(pid, [])
+            polls = self._polls[pid] = self._polls.get(pid, 0) + 1
+            item = {
+                "product_id": pid,
+                "primary_photo": [],
+                "photo": [],
+                "color_photo": [],
+                "photo_360": [],
+                "errors": [],
+            }
+            if polls > self.pending_polls:
+                broken = [u for u in images if "broken" in u]
+                if broken:
+                    item["errors"] = [
+                        {"message": "image download failed", "url": u} for u in broken
+                    ]
+                else:
+                    cdn = [
+                        f"https://cdn1.ozone.ru/s3/multimedia-{pid}-{n}.jpg"
+                        for n in range(len(images))
+                    ]
+                    item["primary_photo"], item["photo"] = cdn[:1], cdn[1:]
+            items.append(item)
+        return 200, {"items": items}, {}
 
     def kaspi_import(self, body, query):
         if not isinstance(body, list) or not 1 <= len(body) <= 10000:
@@ -163,16 +215,59 @@ class FakeMarketplaceApi:
         self.kaspi_imports[code] = body
         return 200, {"code": code, "status": "UPLOADED"}, {}
 
+    def kaspi_status(self, body, query):
+        code = query.get("i", [""])[0]
+        if code not in self.kaspi_imports:
+            return 404, {"message": "unknown import code"}, {}
+        polls = self._polls[code] = self._polls.get(code, 0) + 1
+        return (
+            200,
+            {"code": code, "status": "UPLOADED" if polls <= self.pending_polls else "FINISHED"},
+            {},
+        )
+
     def kaspi_result(self, body, query):
         products = self.kaspi_imports.get(query.get("i", [""])[0])
         if products is None:
             return 404, {"message": "unknown import code"}, {}
-        errors = [
-            {"sku": p["sku"], "message": "image not reachable"}
+        result = {
+            p["sku"]: (
+                {"state": "ERROR", "errors": ["image not reachable"]}
+                if any("broken" in i["url"] for i in p["images"])
+                else {"state": "FINISHED"}
+            )
             for p in products
-            if any("broken" in i["url"] for i in p["images"])
-        ]
-        return 200, {"status": "FINISHED", "errors": errors}, {}
+        }
+        errors = sum(r["state"] != "FINISHED" for r in result.values())
+        answer = {
+            "errors": errors,
+            "warnings": 0,
+            "skipped": 0,
+            "total": len(products),
+            "result": result,
+        }
+        return 200, answer, {}
+
+    # ---- the published API documents ------------------------------------------------------
+    def check_request(self, method: str, path: str, headers: dict, body: bytes) -> list[str]:
+        market = marketplace_of(path)
+        if market is None:
+            return []
+        doc = contract(market)
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            return [f"{method} {path}: body is not JSON"]
+        errors = doc.header_errors(method, path, headers)
+        if method == "POST":
+            errors += doc.request_errors(method, path, parsed)
+        return errors
+
+    def check_answer(self, method: str, path: str, status: int, payload) -> list[str]:
+        market = marketplace_of(path)
+        if market is None or status in (401, 403):  # auth refusals: shapes vary by gateway
+            return []
+        return contract(market).response_errors(method, path, status, payload)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -191,9 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             queued = fake.faults.get(parts.path)
             fault = queued.pop(0) if queued else None
             if fault is None:
-                status, payload, extra = fake.route(
-                    method, parts.path, parse_qs(parts.query), headers, body
-                )
+                status, payload, extra = self._answer(method, parts, headers, body)
         if fault is not None:
             status, extra = fault.status, fault.headers
             payload = {"title": "Too Many Requests" if status == 429 else "error", "status": status}
@@ -206,6 +299,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+    def _answer(self, method, parts, headers, body):
+        """The route's answer, both sides checked against the published API document."""
+        fake = self.fake
+        denied = fake.refuse_auth(parts.path, headers)
+        if denied:
+            return denied
+        refused = fake.check_request(method, parts.path, headers, body)
+        if refused:
+            fake.contract_errors.extend(refused)
+            return 400, {"message": "; ".join(refused)}, {}
+        status, payload, extra = fake.route(
+            method, parts.path, parse_qs(parts.query), headers, body
+        )
+        fake.contract_errors.extend(fake.check_answer(method, parts.path, status, payload))
+        return status, payload, extra
 
     def do_GET(self) -> None:
         self._serve("GET")

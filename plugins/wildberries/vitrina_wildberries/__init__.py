@@ -15,13 +15,12 @@ from vitrina_sync.packs.base import Card, Marketplace, PackItem, dumps, url_for
 from vitrina_sync.packs.names import safe_stem
 from vitrina_sync.packs.upload import UploadError, client_for, require
 
+from . import api
+
 try:
     __version__ = version("vitrina-wildberries")
 except PackageNotFoundError:  # running from a checkout without install
     __version__ = "0.1.0"
-
-SAVE = "/content/v3/media/save"
-CARDS = "/content/v2/get/cards/list"
 
 
 class Wildberries(Marketplace):
@@ -64,7 +63,7 @@ class Wildberries(Marketplace):
                 }
             )
             if nmid:
-                bodies.append({"nmId": int(nmid), "data": urls})
+                bodies.append(api.media_save_body(int(nmid), urls))
             else:
                 notes.append(f"{card.item.sku}: no WB nmID, left out of media_save.json")
         files = {
@@ -96,15 +95,12 @@ class Wildberries(Marketplace):
         """The card's result so far: "ok" stays unset until the read-back decides it."""
         result = {"sku": sku_of.get(str(body["nmId"]), ""), "card": str(body["nmId"])}
         try:
-            answer = client.json("POST", SAVE, json=body)
+            answer = client.json("POST", api.SAVE, json=body)
         except UploadError as exc:
             return {**result, "ok": False, "message": str(exc)}
-        if answer.get("error"):
-            return {
-                **result,
-                "ok": False,
-                "message": f"WB refused: {answer.get('errorText') or answer}",
-            }
+        reason = api.refused(answer)
+        if reason:
+            return {**result, "ok": False, "message": f"WB refused: {reason}"}
         return result
 
     def _verify(self, client, body: dict) -> dict:
@@ -121,16 +117,11 @@ class Wildberries(Marketplace):
         return {"ok": True, "message": f"{saved} photo(s) saved"}
 
     def _photo_count(self, client, nmid: int) -> int:
-        query = {
-            "settings": {
-                "cursor": {"limit": 1},
-                "filter": {"textSearch": str(nmid), "withPhoto": -1},
-            }
-        }
-        for card in client.json("POST", CARDS, json=query).get("cards") or []:
-            if card.get("nmID") == nmid:
-                return len(card.get("photos") or [])
-        raise UploadError(f"card {nmid} not found on WB (wrong nmID?)")
+        answer = client.json("POST", api.CARDS, json=api.cards_list_body(str(nmid)))
+        count = api.photo_count(answer, nmid)
+        if count is None:
+            raise UploadError(f"card {nmid} not found on WB (wrong nmID?)")
+        return count
 
 
 @hookimpl
