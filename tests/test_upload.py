@@ -77,11 +77,24 @@ def test_wb_saves_each_card_and_records_results(registry, api, tmp_path):
     ]  # main, detail, extra
     assert all(r.headers["Authorization"] == API.WB_TOKEN for r in api.requests)
     save, read = "/content/v3/media/save", "/content/v2/get/cards/list"
-    assert [r.path for r in api.requests] == [save, save, read, read]  # all saves, then read-backs
+    # C-3's vendor code looked up (WB has no such card), all saves, then the read-backs
+    assert [r.path for r in api.requests] == [read, save, save, read, read]
+    assert "no WB card has vendor code C-3" in by_sku["C-3"]["message"]
     body = json.loads(api.calls("/content/v3/media/save")[0].body)
     assert set(body) == {"nmId", "data"}
     report = json.loads((tmp_path / "packs" / "wildberries.report.json").read_text())
     assert {r["sku"] for r in report["upload"]} == {"A_1", "B-2", "C-3"}
+
+
+def test_wb_card_without_nmid_is_found_by_vendor_code(registry, api, tmp_path):
+    market, pack = built(registry, "wildberries", api, tmp_path)
+    api.wb_cards[333] = []  # the seller's card on WB, no photos yet
+    api.wb_vendor_codes[333] = "C-3"
+    results = {r["sku"]: r for r in upload_pack(pack, market, sleep=Sleeps())}
+    assert results["C-3"]["ok"] and results["C-3"]["card"] == "333", results["C-3"]
+    assert len(api.wb_cards[333]) == 2 and "/wildberries/C-3/1.jpg" in api.wb_cards[333][0]
+    lookup = json.loads(api.calls("/content/v2/get/cards/list")[0].body)
+    assert lookup["settings"]["filter"]["textSearch"] == "C-3"
 
 
 def test_wb_200_but_nothing_saved_is_a_failure(registry, api, tmp_path):
@@ -120,9 +133,9 @@ def test_retries_spent_fail_the_card_not_the_run(registry, api, tmp_path):
 
 def test_rate_limit_spaces_requests(registry, api, tmp_path):
     market, pack = built(registry, "wildberries", api, tmp_path, api_min_interval_s=0.05)
-    upload_pack(pack, market)  # real sleep: 2 cards x (save + read back) = 4 requests
+    upload_pack(pack, market)  # real sleep: 1 lookup + 2 cards x (save + read back) = 5 requests
     times = [r.at for r in api.requests]
-    assert len(times) == 4 and times[-1] - times[0] >= 0.12  # arrival jitter: check the span
+    assert len(times) == 5 and times[-1] - times[0] >= 0.17  # arrival jitter: check the span
 
 
 def test_rate_limiter_with_a_fake_clock():

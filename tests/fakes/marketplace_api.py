@@ -61,6 +61,7 @@ class FakeMarketplaceApi:
         self.requests: list[Seen] = []
         self.faults: dict[str, list[Fault]] = {}
         self.wb_cards: dict[int, list[str]] = {}  # nmID -> photo URLs
+        self.wb_vendor_codes: dict[int, str] = {}  # nmID -> vendor code (default "vc<nmID>")
         self.ozon_unknown: set[str] = set()  # offer_ids info/list does not find
         self.ozon_images: dict[int, list[str]] = {}  # product_id -> images of the last import
         self.kaspi_imports: dict[str, list[dict]] = {}
@@ -140,11 +141,12 @@ class FakeMarketplaceApi:
         return 200, {"data": {}, "error": False, "errorText": "", "additionalErrors": None}, {}
 
     def wb_cards_list(self, body, query):
-        text = body["settings"]["filter"]["textSearch"]
+        text = body["settings"]["filter"]["textSearch"]  # nmID or vendor code
         cards = [
-            {"nmID": n, "vendorCode": f"vc{n}", "photos": [{"big": u} for u in urls]}
+            {"nmID": n, "vendorCode": code, "photos": [{"big": u} for u in urls]}
             for n, urls in self.wb_cards.items()
-            if str(n) == text
+            for code in [self.wb_vendor_codes.get(n, f"vc{n}")]
+            if text in (str(n), code)
         ]
         return 200, {"cards": cards, "cursor": {"total": len(cards)}}, {}
 

@@ -77,19 +77,38 @@ class Wildberries(Marketplace):
         client = client_for(self, {"Authorization": token}, **client_kwargs)
         sku_of = {str(c["card"]): c["sku"] for c in pack.report["cards"]}
         bodies = pack.manifest("wildberries/media_save.json")
+        found, unknown = self._by_vendor_code(client, pack, sku_of)
+        bodies = [*bodies, *found]
         # Save every card first, then read them back: WB applies media/save asynchronously, and
         # the saves of the other cards (600 ms apart) give it time before the check.
         results = [self._save(client, body, sku_of) for body in bodies]
         for body, result in zip(bodies, results):
             if result.get("ok") is None:
                 result.update(self._verify(client, body))
-        for card in pack.report["cards"]:
-            if not card["card"].isdigit():
-                message = "not uploaded: no WB nmID in the sheet"
-                results.append(
-                    {"sku": card["sku"], "card": card["card"], "ok": False, "message": message}
-                )
-        return results
+        return results + unknown
+
+    def _by_vendor_code(self, client, pack, sku_of: dict) -> tuple[list[dict], list[dict]]:
+        """Cards packed without an nmID: media/save bodies for those WB finds by vendor code
+        (cards/list textSearch), and the failed results of those it does not."""
+        bodies, failed = [], []
+        for card in pack.manifest("wildberries/manifest.json")["cards"]:
+            if card.get("nmId") is not None:
+                continue
+            code = card["vendorCode"]
+            try:
+                answer = client.json("POST", api.CARDS, json=api.cards_list_body(code))
+            except UploadError as exc:
+                answer, reason = {}, f"the lookup by vendor code failed: {exc}"
+            else:
+                reason = f"no WB card has vendor code {code}"
+            nmid = api.nm_id_of(answer, code)
+            if nmid is None:
+                message = f"not uploaded: no WB nmID in the sheet and {reason}"
+                failed.append({"sku": code, "card": code, "ok": False, "message": message})
+                continue
+            sku_of[str(nmid)] = code
+            bodies.append(api.media_save_body(nmid, [p["url"] for p in card["photos"]]))
+        return bodies, failed
 
     def _save(self, client, body: dict, sku_of: dict) -> dict:
         """The card's result so far: "ok" stays unset until the read-back decides it."""
