@@ -114,20 +114,13 @@ def test_ozon_names_items_and_template_sheet(packs):
     files = entries(packs["ozon"])
     names = [n.split("/", 1)[1] for n in files if n.endswith(".jpg")]
     assert all("_" not in n and "/" not in n for n in names)
-    manifest = json.loads(files["ozon/pictures_import.json"])
-    # the Seller API's documented bodies: offer_id -> product_id, then pictures per product
-    seller_api = contract("ozon")
-    assert manifest["product_info_list"] == [{"offer_id": ["MUG/2", "NO-NMID", "TS_01"]}]
-    for body in manifest["product_info_list"]:
-        assert seller_api.request_errors("POST", "/v3/product/info/list", body) == []
-    bodies = {e["offer_id"]: e["body"] for e in manifest["pictures_import"]}
-    assert set(bodies) == {"TS_01", "MUG/2", "NO-NMID"}
-    for body in bodies.values():  # product_id is filled in at upload from the lookup
-        full = {"product_id": 1, **body}
-        assert seller_api.request_errors("POST", "/v1/product/pictures/import", full) == []
-        assert "product_id" not in body and 1 <= len(body["images"]) <= 30
-    ts = bodies["TS_01"]["images"]
-    assert ts[0].endswith("-1.jpg") and len(ts) == 2  # main first, then the variant
+    bodies = json.loads(files["ozon/pictures_import.json"])
+    assert len(bodies) == 1 and len(bodies[0]["items"]) == 3
+    seller_api = contract("ozon")  # the documented ProductImportPicturesV2Request bodies
+    assert seller_api.request_errors("POST", "/v2/product/pictures/import", bodies[0]) == []
+    ts = next(i for i in bodies[0]["items"] if i["offer_id"] == "TS_01")
+    assert ts["primary_image"].endswith("-1.jpg") and len(ts["images"]) == 1
+    assert all(len(i["images"]) <= 29 for i in bodies[0]["items"])
     from openpyxl import load_workbook
 
     ws = load_workbook(io.BytesIO(files["ozon/photos.xlsx"])).active

@@ -162,69 +162,41 @@ def test_a_pack_for_another_marketplace_is_refused(registry, api, tmp_path):
         upload_pack(pack, configured(registry, "wildberries", api))
 
 
-def test_ozon_follows_the_documented_flow_per_product(registry, api, tmp_path):
+def test_ozon_imports_polls_and_reports_per_offer(registry, api, tmp_path):
     market, pack = built(registry, "ozon", api, tmp_path, api_poll_s=0.0)
-    api.fail("/v1/product/pictures/import", Fault(429, {"Item-Retry-After": "1"}))
+    api.fail("/v2/product/pictures/import", Fault(429, {"Item-Retry-After": "1"}))
     sleeps = Sleeps()
     results = upload_pack(pack, market, sleep=sleeps)
-    assert len(results) == 3 and all(r["ok"] for r in results), results
-    assert {r["message"] for r in results} == {"3 image(s) uploaded", "2 image(s) uploaded"}
-    paths = [r.path for r in api.requests]
-    lookup, imp, info = (
-        "/v3/product/info/list",
-        "/v1/product/pictures/import",
-        "/v2/product/pictures/info",
-    )
-    assert paths[0] == lookup and paths.count(imp) == 4  # one per product + the 429
-    assert paths.count(info) == 2 and 1.0 in sleeps  # nothing shown yet, then all three
-    seen = api.calls(imp)[-1]
+    assert all(r["ok"] and r["message"] == "imported" for r in results) and len(results) == 3
+    assert 1.0 in sleeps and len(api.calls("/v1/product/import/info")) == 2  # pending, then done
+    seen = api.calls("/v2/product/pictures/import")[-1]
     assert seen.headers["Client-Id"] == API.OZON_CLIENT and seen.headers["Api-Key"] == API.OZON_KEY
-    assert json.loads(api.calls(lookup)[0].body) == {"offer_id": ["A_1", "B-2", "C-3"]}
-    a1 = API.ozon_product_id("A_1")
-    body = next(
-        json.loads(r.body) for r in api.calls(imp) if json.loads(r.body)["product_id"] == a1
-    )
-    main = body["images"][0]
-    assert (
-        set(body) == {"product_id", "images"} and "/ozon/A-1-" in main and main.endswith("-1.jpg")
-    )
-    assert api.ozon_images[a1] == body["images"]  # first is main; replaces all of them
+    items = json.loads(seen.body)["items"]
+    assert {i["offer_id"] for i in items} == {"A_1", "B-2", "C-3"}
+    a1 = next(i for i in items if i["offer_id"] == "A_1")
+    assert set(a1) == {"offer_id", "primary_image", "images"}
+    assert "/ozon/A-1-" in a1["primary_image"] and a1["primary_image"].endswith("-1.jpg")
+    assert api.ozon_images["A_1"] == [a1["primary_image"], *a1["images"]]  # main first
+    info = json.loads(api.calls("/v1/product/import/info")[0].body)
+    assert info == {"task_id": 1000}
 
 
-def test_ozon_unknown_offer_and_refused_images_are_per_card(registry, api, tmp_path):
+def test_ozon_failed_offers_carry_ozons_reason(registry, api, tmp_path):
     market, pack = built(
         registry, "ozon", api, tmp_path, base="https://cdn.example.com/broken", api_poll_s=0.0
     )
     api.ozon_unknown.add("B-2")
     results = {r["card"]: r for r in upload_pack(pack, market, sleep=Sleeps())}
-    assert not results["B-2"]["ok"] and "offer_id not found on Ozon" in results["B-2"]["message"]
+    assert not results["B-2"]["ok"] and "product not found" in results["B-2"]["message"]
     for card in ("A_1", "C-3"):
         assert not results[card]["ok"] and "image download failed" in results[card]["message"]
-    imported = {json.loads(r.body)["product_id"] for r in api.calls("/v1/product/pictures/import")}
-    assert API.ozon_product_id("B-2") not in imported
 
 
-def test_ozon_still_processing_is_reported_not_hidden(registry, api, tmp_path):
+def test_ozon_still_pending_is_reported_not_hidden(registry, api, tmp_path):
     market, pack = built(registry, "ozon", api, tmp_path, api_poll_s=0.0, api_polls=2)
     api.pending_polls = 5
     results = upload_pack(pack, market, sleep=Sleeps())
-    assert all(not r["ok"] and "still processing after 2" in r["message"] for r in results)
-
-
-def test_ozon_pack_of_the_old_shape_asks_for_a_rebuild(registry, api, tmp_path):
-    import zipfile
-
-    market, pack = built(registry, "ozon", api, tmp_path)
-    old = tmp_path / "old.zip"
-    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(old, "w") as dst:
-        for name in src.namelist():
-            data = src.read(name)
-            if name == "ozon/pictures_import.json":
-                data = json.dumps([{"items": [{"offer_id": "A_1", "primary_image": "x"}]}])
-            dst.writestr(name, data)
-    with pytest.raises(UploadError, match="rebuild the pack"):
-        upload_pack(old, market)
-    assert api.requests == []
+    assert all(not r["ok"] and "still pending after 2 polls" in r["message"] for r in results)
 
 
 def kaspi_products(tmp_path, skus=("A_1", "B-2", "C-3")) -> str:

@@ -8,11 +8,10 @@ Shapes kept from the docs (../shared/marketplaces.md):
   POST /content/v2/get/cards/list -> {"cards": [{"nmID", "vendorCode", "photos": [...]}], "cursor"}.
   (The 200 answer of media/save carries "data": {} as WB documents it, not null.)
   429 as application/problem+json with X-Ratelimit-Retry; 401 without Authorization.
-- Ozon POST /v3/product/info/list {offer_id: [...]} -> {"items": [{"id", "offer_id", ...}]} (offers
-  in `ozon_unknown` are not found); POST /v1/product/pictures/import {product_id, images, ...} ->
-  {"result": {"pictures": [{"state": "imported", ...}]}}; POST /v2/product/pictures/info
-  {product_id: ["<int64 as string>"]} -> {"items": [{product_id, primary_photo, photo, errors}]}
-  (nothing shown for `pending_polls` checks, then the images or their errors).
+- Ozon POST /v2/product/pictures/import {items<=100: [{offer_id, primary_image, images}]} ->
+  {"task_id"}; POST /v1/product/import/info {task_id} -> {"result": {"items": [{offer_id,
+  product_id, status, errors}], "total"}} ("pending" for `pending_polls` checks, then
+  "imported", or "failed" with errors when a URL is broken; offers in `ozon_unknown` fail).
   Client-Id + Api-Key required; 429 with Item-Retry-After.
 - Kaspi POST /shop/api/products/import (text/plain JSON array, X-Auth-Token) -> {"code", "status":
   "UPLOADED"}; GET /shop/api/products/import?i=code -> {"code", "status"} (UPLOADED for
@@ -62,8 +61,9 @@ class FakeMarketplaceApi:
         self.faults: dict[str, list[Fault]] = {}
         self.wb_cards: dict[int, list[str]] = {}  # nmID -> photo URLs
         self.wb_vendor_codes: dict[int, str] = {}  # nmID -> vendor code (default "vc<nmID>")
-        self.ozon_unknown: set[str] = set()  # offer_ids info/list does not find
-        self.ozon_images: dict[int, list[str]] = {}  # product_id -> images of the last import
+        self.ozon_unknown: set[str] = set()  # offer_ids Ozon has no product for
+        self.ozon_tasks: dict[int, list[dict]] = {}
+        self.ozon_images: dict[str, list[str]] = {}  # offer_id -> images once imported
         self.kaspi_imports: dict[str, list[dict]] = {}
         self.pending_polls = 1  # status checks answer "not yet" this many times first
         self._polls: dict[object, int] = {}
@@ -119,9 +119,8 @@ class FakeMarketplaceApi:
         handler = {
             ("POST", "/content/v3/media/save"): self.wb_save,
             ("POST", "/content/v2/get/cards/list"): self.wb_cards_list,
-            ("POST", "/v3/product/info/list"): self.ozon_info_list,
-            ("POST", "/v1/product/pictures/import"): self.ozon_import,
-            ("POST", "/v2/product/pictures/info"): self.ozon_pictures_info,
+            ("POST", "/v2/product/pictures/import"): self.ozon_import,
+            ("POST", "/v1/product/import/info"): self.ozon_info,
             ("POST", "/shop/api/products/import"): self.kaspi_import,
             ("GET", "/shop/api/products/import"): self.kaspi_status,
             ("GET", "/shop/api/products/import/result"): self.kaspi_result,
@@ -154,61 +153,33 @@ class FakeMarketplaceApi:
     def ozon_product_id(offer_id: str) -> int:
         return 100000 + sum(offer_id.encode())  # stable per offer, like Ozon's own ids
 
-    def ozon_info_list(self, body, query):
-        items = [
-            {"id": self.ozon_product_id(o), "offer_id": o, "name": f"product {o}"}
-            for o in body.get("offer_id") or []
-            if o not in self.ozon_unknown
-        ]
-        return 200, {"items": items}, {}
-
     def ozon_import(self, body, query):
-        pid, images = body["product_id"], body.get("images") or []
-        if len(images) > 30:
-            return 400, {"code": 3, "message": "too many images"}, {}
-        self.ozon_images[pid] = list(images)
-        self._polls.pop(pid, None)
-        pictures = [
-            {
-                "is_360": False,
-                "is_color": False,
-                "is_primary": n == 0,
-                "product_id": pid,
-                "state": "imported",
-                "url": u,
-            }
-            for n, u in enumerate(images)
-        ]
-        return 200, {"result": {"pictures": pictures}}, {}
+        task_id = 1000 + len(self.ozon_tasks)
+        self.ozon_tasks[task_id] = body["items"]
+        return 200, {"task_id": task_id}, {}
 
-    def ozon_pictures_info(self, body, query):
-        items = []
-        for raw in body["product_id"]:
-            pid = int(raw)
-            images = self.ozon_images.get(pid, [])
-            polls = self._polls[pid] = self._polls.get(pid, 0) + 1
-            item = {
-                "product_id": pid,
-                "primary_photo": [],
-                "photo": [],
-                "color_photo": [],
-                "photo_360": [],
-                "errors": [],
-            }
-            if polls > self.pending_polls:
-                broken = [u for u in images if "broken" in u]
-                if broken:
-                    item["errors"] = [
-                        {"message": "image download failed", "url": u} for u in broken
-                    ]
-                else:
-                    cdn = [
-                        f"https://cdn1.ozone.ru/s3/multimedia-{pid}-{n}.jpg"
-                        for n in range(len(images))
-                    ]
-                    item["primary_photo"], item["photo"] = cdn[:1], cdn[1:]
-            items.append(item)
-        return 200, {"items": items}, {}
+    def ozon_info(self, body, query):
+        items = self.ozon_tasks.get(body["task_id"])
+        if items is None:
+            return 404, {"code": 5, "message": "task not found"}, {}
+        polls = self._polls[body["task_id"]] = self._polls.get(body["task_id"], 0) + 1
+        out = [self._ozon_status(i, pending=polls <= self.pending_polls) for i in items]
+        return 200, {"result": {"items": out, "total": len(out)}}, {}
+
+    def _ozon_status(self, item: dict, pending: bool) -> dict:
+        offer = item["offer_id"]
+        urls = [item.get("primary_image", ""), *item.get("images", [])]
+        errors = []
+        if offer in self.ozon_unknown:
+            errors = [{"code": "NOT_FOUND", "message": "product not found", "level": "error"}]
+        elif any("broken" in u for u in urls):
+            errors = [{"code": "DOWNLOAD_FAILED", "message": "image download failed"}]
+        status = "pending" if pending else ("failed" if errors else "imported")
+        if status == "imported":
+            self.ozon_images[offer] = urls  # replaces all of the product's images
+        pid = 0 if offer in self.ozon_unknown else self.ozon_product_id(offer)
+        errors = [] if pending else errors
+        return {"offer_id": offer, "product_id": pid, "status": status, "errors": errors}
 
     def kaspi_import(self, body, query):
         if not isinstance(body, list) or not 1 <= len(body) <= 10000:

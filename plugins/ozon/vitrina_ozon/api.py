@@ -1,93 +1,63 @@
 """The Ozon Seller API as this plugin calls it: paths, request bodies, and how answers are read.
 
 The one file to change when Ozon changes a method. Every body built here and every answer read
-here is checked in the tests against ../tests/contracts/seller-api.json, cut from Ozon's own
-Swagger document (operations ProductAPI_GetProductInfoList, ProductAPI_ProductImportPictures,
-ProductAPI_ProductInfoPicturesV2; provenance in ../tests/contracts/README.md).
+here is checked in the tests against ../tests/contracts/seller-api.json (provenance in
+../tests/contracts/README.md).
 
-Flow: offer_id -> product_id through /v3/product/info/list; then /v1/product/pictures/import
-once per product (each call replaces ALL images of the product; the first image is the main
-one); then /v2/product/pictures/info until each product shows its images or its errors.
+Flow (Ozon's changelog, 3 Sep 2026: /v1/product/pictures/import is off since 1 Oct 2026):
+POST /v2/product/pictures/import with up to 100 items {offer_id, primary_image, images} - each
+item replaces ALL images of its product - answers a task_id; POST /v1/product/import/info with
+that task_id gives each offer's status (pending until Ozon has processed it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-INFO_LIST = "/v3/product/info/list"
-PICTURES_IMPORT = "/v1/product/pictures/import"
-PICTURES_INFO = "/v2/product/pictures/info"
-INFO_LIST_MAX = 1000  # "не больше 1000 товаров по параметрам offer_id, product_id и sku в сумме"
-PICTURES_INFO_MAX = 1000  # v2ProductInfoPicturesRequest.product_id maxItems
-MAX_IMAGES = 30  # images: 1 main + 29
+PICTURES_IMPORT = "/v2/product/pictures/import"
+IMPORT_INFO = "/v1/product/import/info"
+BATCH = 100  # items per pictures/import request
+MAX_IMAGES = 30  # primary_image + images (rules.toml max_images; the method takes up to 50)
+DONE_OK = {"imported": "imported", "skipped": "unchanged (Ozon skipped: nothing changed)"}
+PENDING = ("pending", "")
 
 
-def info_list_bodies(offer_ids: list[str]) -> list[dict]:
-    """v3GetProductInfoListRequest bodies: offer_id lists of at most INFO_LIST_MAX."""
-    return [
-        {"offer_id": offer_ids[i : i + INFO_LIST_MAX]}
-        for i in range(0, len(offer_ids), INFO_LIST_MAX)
-    ]
-
-
-def product_ids(answer: dict) -> dict[str, int]:
-    """offer_id -> product_id from a v3GetProductInfoListResponse (`items[].id`)."""
-    return {
-        item["offer_id"]: int(item["id"])
-        for item in answer.get("items") or []
-        if item.get("offer_id") is not None and item.get("id") is not None
-    }
-
-
-def pictures_import_body(
-    images: list[str], images360: Iterable[str] = (), color_image: str = ""
-) -> dict:
-    """productv1ProductImportPicturesRequest without product_id (known only at upload time)."""
-    body: dict = {"images": list(images)[:MAX_IMAGES]}
-    if images360:
-        body["images360"] = list(images360)
+def item(offer_id: str, urls: list[str], color_image: str = "") -> dict:
+    """One product's images: the first URL is the main image, the rest follow in order."""
+    body = {"offer_id": offer_id, "primary_image": urls[0], "images": urls[1:MAX_IMAGES]}
     if color_image:
         body["color_image"] = color_image
     return body
 
 
-def with_product_id(body: dict, product_id: int) -> dict:
-    return {"product_id": int(product_id), **body}
+def pictures_import_bodies(items: list[dict]) -> list[dict]:
+    """ProductImportPicturesV2Request bodies of at most BATCH items."""
+    return [{"items": items[i : i + BATCH]} for i in range(0, len(items), BATCH)]
 
 
-def imported_count(answer: dict) -> int:
-    """Pictures a pictures/import answer lists (`result.pictures`, state `imported` = queued)."""
-    return len((answer.get("result") or {}).get("pictures") or [])
+def task_id(answer: dict) -> int | None:
+    """The task of a pictures/import answer: top-level task_id as documented; `result.task_id`
+    (the shape of /v3/product/import's answer) is read too, so either wording works."""
+    found = answer.get("task_id") or (answer.get("result") or {}).get("task_id")
+    return int(found) if found else None
 
 
-def pictures_info_bodies(ids: list[int]) -> list[dict]:
-    """v2ProductInfoPicturesRequest bodies; product_id is int64 sent as a string (protobuf)."""
-    return [
-        {"product_id": [str(p) for p in ids[i : i + PICTURES_INFO_MAX]]}
-        for i in range(0, len(ids), PICTURES_INFO_MAX)
-    ]
+def import_info_body(task: int) -> dict:
+    return {"task_id": int(task)}
 
 
-def picture_states(answer: dict, expected: dict[int, int]) -> dict[int, tuple[bool, str]]:
-    """Products whose pictures are settled: product_id -> (ok, message).
-
-    A product is settled when Ozon lists errors for it (failed) or shows as many images as we
-    sent (main in primary_photo, the rest in photo); anything else is still being processed."""
-    settled = {}
-    for item in answer.get("items") or []:
-        pid = item.get("product_id")
-        if pid is None or int(pid) not in expected:
-            continue
-        errors = item.get("errors") or []
-        shown = len(item.get("primary_photo") or []) + len(item.get("photo") or [])
-        if errors:
-            reasons = "; ".join(_reason(e) for e in errors)
-            settled[int(pid)] = (False, f"Ozon refused images: {reasons}")
-        elif shown >= expected[int(pid)]:
-            settled[int(pid)] = (True, f"{shown} image(s) uploaded")
-    return settled
+def offer_states(answer: dict) -> dict[str, tuple[bool, str]] | None:
+    """offer_id -> (ok, message) from /v1/product/import/info, or None while any is pending."""
+    items = (answer.get("result") or {}).get("items") or []
+    if not items or any(i.get("status", "") in PENDING for i in items):
+        return None
+    return {i["offer_id"]: _state(i) for i in items if "offer_id" in i}
 
 
-def _reason(error: dict) -> str:
-    message = error.get("message") or "no reason given"
-    return f"{message} ({error['url']})" if error.get("url") else message
+def _state(entry: dict) -> tuple[bool, str]:
+    status = entry.get("status", "")
+    if status in DONE_OK:
+        return True, DONE_OK[status]
+    reasons = "; ".join(
+        e.get("message") or e.get("description") or e.get("code") or str(e)
+        for e in entry.get("errors") or []
+    )
+    return False, f"{status}: {reasons or 'no reason given'}"
