@@ -44,6 +44,7 @@ class Contract:
         self.source = doc.get("x-vendored", {})
         resource = Resource(contents=self.doc, specification=DRAFT4)
         self.registry = Registry().with_resource(URI, resource)
+        self._validators: dict[str, Draft4Validator] = {}
 
     # ---- lookups ----------------------------------------------------------------------------
     def operation(self, method: str, path: str) -> dict | None:
@@ -55,7 +56,10 @@ class Contract:
         return node
 
     def _validator(self, pointer: str) -> Draft4Validator:
-        return Draft4Validator({"$ref": f"{URI}#/{pointer}"}, registry=self.registry)
+        if pointer not in self._validators:
+            schema = {"$ref": f"{URI}#/{pointer}"}
+            self._validators[pointer] = Draft4Validator(schema, registry=self.registry)
+        return self._validators[pointer]
 
     def _content_pointer(self, base: list[str], node: dict) -> str | None:
         content = node.get("content") or {}

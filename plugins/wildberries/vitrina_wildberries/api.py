@@ -24,9 +24,14 @@ def refused(answer: dict) -> str | None:
     return None
 
 
+CARDS_LIMIT = 100  # cards per cards/list answer (WB's maximum)
+
+
 def cards_list_body(search: str) -> dict:
-    """One card by nmID or vendor code (textSearch covers both), with or without photos."""
-    return {"settings": {"cursor": {"limit": 1}, "filter": {"textSearch": search, "withPhoto": -1}}}
+    """Cards matching an nmID or a vendor code (textSearch also matches barcodes, hence more
+    than one card and the exact match in photo_count / nm_id_of), with or without photos."""
+    settings = {"cursor": {"limit": CARDS_LIMIT}, "filter": {"textSearch": search, "withPhoto": -1}}
+    return {"settings": settings}
 
 
 def photo_count(answer: dict, nm_id: int) -> int | None:
