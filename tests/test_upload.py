@@ -251,6 +251,15 @@ def test_kaspi_without_the_sellers_product_data_sends_nothing(registry, api, tmp
     assert not any(r["ok"] for r in results) and api.requests == []
 
 
+def test_kaspi_unreadable_products_file_is_named(registry, api, tmp_path):
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    for name in ("missing.json", "broken.json"):
+        market, pack = built(registry, "kaspi", api, tmp_path, products_file=str(tmp_path / name))
+        with pytest.raises(UploadError, match=f"products_file .*{name}"):
+            upload_pack(pack, market, sleep=Sleeps())
+    assert api.requests == []
+
+
 def test_kaspi_failed_sku_carries_kaspis_state(registry, api, tmp_path):
     market, pack = built(
         registry,

@@ -1,12 +1,12 @@
 """A local marketplace API server: the WB / Ozon / Kaspi routes the uploaders use, their shapes.
 
 Runs on 127.0.0.1 in a thread so tests drive the real requests-based clients over real HTTP.
-Shapes kept from the docs (../shared/marketplaces.md):
-- WB POST /content/v3/media/save {nmId, data:[urls]} -> 200 {"data": null, "error": false,
+Shapes kept from the vendored API documents (plugins/*/tests/contracts/):
+- WB POST /content/v3/media/save {nmId, data:[urls]} -> 200 {"data": {}, "error": false,
   "errorText": "", "additionalErrors": null}; replaces all media in array order, and when one
   URL is bad it still answers 200 but saves NOTHING (the case the uploader must catch).
-  POST /content/v2/get/cards/list -> {"cards": [{"nmID", "vendorCode", "photos": [...]}], "cursor"}.
-  (The 200 answer of media/save carries "data": {} as WB documents it, not null.)
+  POST /content/v2/get/cards/list (textSearch = nmID or vendor code) -> {"cards": [{"nmID",
+  "vendorCode", "photos": [...]}], "cursor"}.
   429 as application/problem+json with X-Ratelimit-Retry; 401 without Authorization.
 - Ozon POST /v2/product/pictures/import {items<=100: [{offer_id, primary_image, images}]} ->
   {"task_id"}; POST /v1/product/import/info {task_id} -> {"result": {"items": [{offer_id,
@@ -16,7 +16,8 @@ Shapes kept from the docs (../shared/marketplaces.md):
 - Kaspi POST /shop/api/products/import (text/plain JSON array, X-Auth-Token) -> {"code", "status":
   "UPLOADED"}; GET /shop/api/products/import?i=code -> {"code", "status"} (UPLOADED for
   `pending_polls` checks, then FINISHED); GET /shop/api/products/import/result?i=code ->
-  {"errors", "warnings", "skipped", "total", "result": {sku: {"state", ...}}}.
+  {"errors", "warnings", "skipped", "total", "result": {sku: {"state", ...}}} (a failed SKU's
+  {"state": "ERROR", "errors": [...]} is our guess: Kaspi publishes only a success).
 Every request body and every answer a route gives is checked against the marketplace's vendored
 API document (fakes/contracts.py); a request that does not conform is answered 400 like the real
 API would, and every mismatch (ours or the fake's) is kept in `contract_errors`, which the
