@@ -35,3 +35,10 @@ class ModelMissing(RowError):
 
 class QueueError(VitrinaError):
     """Redis or the workers could not be reached."""
+
+
+def shown(text: object, limit: int = 60) -> str:
+    """A cell's text quoted for a RowError message, cut to `limit` characters: a 100,000-character
+    cell must make a short Message, not a longer cell."""
+    text = str(text)
+    return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -65,9 +65,11 @@ def healthz():
     alive = len(local) if local is not None else len(figures.get("workers", []))
     catalogs = {
         name: {
-            "ok": not snap["last_error"],
+            "ok": not snap["last_error"] and not snap["loop_error"],
             "last_error": snap["last_error"],
             "last_sync": snap["last_sync"],
+            "loop_error": snap["loop_error"],
+            "loop_restarts": snap["loop_restarts"],
         }
         for name, snap in ((n, cs.snapshot()) for n, cs in state.catalogs.items())
     }
