@@ -38,7 +38,8 @@ class QueueError(VitrinaError):
 
 
 def shown(text: object, limit: int = 60) -> str:
-    """A cell's text quoted for a RowError message, cut to `limit` characters: a 100,000-character
-    cell must make a short Message, not a longer cell."""
-    text = str(text)
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+    """A cell's text quoted for a RowError message, at most about `limit` characters: a
+    100,000-character cell must make a short Message, not a longer cell. The quoted form is cut
+    (repr spells an unprintable character in up to ten)."""
+    quoted = repr(str(text))
+    return quoted if len(quoted) <= limit + 2 else quoted[:limit] + "…'"
