@@ -90,6 +90,7 @@ class AppState:
         self.closed = False  # serve's shutdown ran (workers stopped, last write-back done)
         self.workers = None  # LocalWorkers when serve started them
         self.embedded = None  # EmbeddedRedis when serve started it (restarted if it dies)
+        self.config_file: Path | None = None  # serve's --config (the users file sits beside it)
         self.workers_lock = threading.Lock()  # loops of several catalogs share one LocalWorkers
 
     @property
