@@ -126,3 +126,29 @@ def test_a_bug_in_a_cycle_is_logged_counted_shown_and_the_loop_restarts(serve, m
     wait_until(lambda: client.get("/healthz").status_code == 200, 10, "/healthz back to 200")
     assert all(loop.is_alive() for loop in loops)
     assert cs.snapshot()["loop_restarts"] == 1 and restarts_metric(client, spec) == 1
+
+
+def test_restart_back_off_doubles_while_crashing_and_resets_after_a_good_cycle(
+    serve, monkeypatch, caplog
+):
+    start, loops = serve
+    state, _app, _catalog = start([["MUG-1", "photos/mug.jpg"]])
+    cs = next(iter(state.catalogs.values()))
+    monkeypatch.setattr(sync, "RESTART_BACKOFF", (0.01, 0.04))
+    real_cycle = sync.sync_cycle
+    script = iter(["bug", "bug", "bug", "bug", "ok", "bug"])
+
+    def scripted(session):
+        if next(script, "ok") == "bug":
+            raise RuntimeError("scripted bug")
+        return real_cycle(session)
+
+    monkeypatch.setattr(sync, "sync_cycle", scripted)
+    caplog.set_level(logging.ERROR, logger="vitrina_sync.serve")
+    loops += start_loops(state)
+    wait_until(lambda: cs.snapshot()["loop_restarts"] == 5, 20, "five crashes")
+    delays = [
+        r.getMessage().rsplit(" in ", 1)[1] for r in caplog.records if "crashed" in r.getMessage()
+    ]
+    assert delays == ["0.01 s", "0.02 s", "0.04 s", "0.04 s", "0.01 s"]
+    wait_until(lambda: not cs.snapshot()["loop_error"], 10, "a good cycle after the last crash")

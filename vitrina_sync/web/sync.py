@@ -180,16 +180,16 @@ class SyncLoop(threading.Thread):
         self.interval = float(state.settings.get("poll_interval") or 60)
 
     def run(self) -> None:
-        crashes = 0  # in a row: the back-off doubles with each
+        self.crashes = 0  # in a row (a good cycle resets it): the back-off doubles with each
         while not self.state.stopping.is_set():
             try:
                 self._work()
                 return
             except Exception as exc:  # the supervisor: log, count, back off, go on
-                crashes += 1
-                delay = min(RESTART_BACKOFF[0] * 2 ** (crashes - 1), RESTART_BACKOFF[1])
+                self.crashes += 1
+                delay = restart_delay(self.crashes)
                 log.exception(
-                    "sync loop of %s crashed; restarting in %.0f s", self.cs.session.spec, delay
+                    "sync loop of %s crashed; restarting in %.2f s", self.cs.session.spec, delay
                 )
                 _record_crash(self.state, self.cs, exc)
                 self.state.stopping.wait(delay)
@@ -199,8 +199,15 @@ class SyncLoop(threading.Thread):
         while not self.state.stopping.is_set():
             self.cs.wake.clear()  # edits before this point are seen by the cycle about to start
             if cycle(self.state, self.cs) is not None:
+                self.crashes = 0
                 _clear_crash(self.cs)
             self.cs.wake.wait(self.interval)
+
+
+def restart_delay(crashes: int) -> float:
+    """Seconds before the loop runs again after its `crashes`-th crash in a row."""
+    first, cap = RESTART_BACKOFF
+    return min(first * 2 ** min(crashes - 1, 30), cap)
 
 
 def _record_crash(state: AppState, cs: CatalogState, exc: Exception) -> None:
