@@ -75,6 +75,14 @@ def project(tmp_path_factory):
     copy = tmp / "project"
     shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(*NOT_COPIED))
     (copy / ".venv").symlink_to(Path(sys.prefix))
+    # As a fresh clone has it: an earlier `make demo` here wrote its results into the catalog.
+    pristine = subprocess.run(
+        ["git", "-C", str(ROOT), "show", "HEAD:examples/catalog.xlsx"],
+        capture_output=True,
+        check=False,
+    )
+    if pristine.returncode == 0:
+        (copy / "examples" / "catalog.xlsx").write_bytes(pristine.stdout)
     home = tmp / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VITRINA_", "PYTHON"))}
