@@ -35,3 +35,11 @@ class ModelMissing(RowError):
 
 class QueueError(VitrinaError):
     """Redis or the workers could not be reached."""
+
+
+def shown(text: object, limit: int = 60) -> str:
+    """A cell's text quoted for a RowError message, at most about `limit` characters: a
+    100,000-character cell must make a short Message, not a longer cell. The quoted form is cut
+    (repr spells an unprintable character in up to ten)."""
+    quoted = repr(str(text))
+    return quoted if len(quoted) <= limit + 2 else quoted[:limit] + "…'"

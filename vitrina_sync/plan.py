@@ -8,6 +8,7 @@ fingerprint). Each plan carries the machine cells to write now; an unchanged row
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +16,14 @@ from typing import Any
 
 from . import decisions
 from .catalog.model import Row, RowUpdate, Sheet
-from .errors import RowError
+from .errors import RowError, shown
 from .fingerprint import FileHashCache, fingerprint
 from .paths import is_url
 from .rows import RowSpec, parse_row
 
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 500
 FINAL = {"needs_review", "approved", "rejected", "error"}
 WORK_SETTINGS = (
     "max_pixels",
@@ -72,6 +76,8 @@ def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
+    if len(message) > MAX_MESSAGE:  # a cell's text quoted whole would outgrow Excel's cell limit
+        message = message[: MAX_MESSAGE - 1] + "…"
     if (
         row.get("status") == "error"
         and row.get("message") == message
@@ -104,7 +110,7 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
 
 def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
     """A finished row: bind a new decision, follow a cleared one, or leave it alone."""
-    decision = decisions.parse_decision(row.get("decision"))
+    decision = spec.decision
     status = row.get("status")
     bound_sig = row.get("decision_fp").partition(":")[2]
     if decision.verdict and bound_sig != decisions.signature(row):
@@ -118,7 +124,7 @@ def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
         return RowPlan(
             row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values)
         )
-    bound = decisions.bound_state(row, fp)
+    bound = decisions.bound_state(row, fp, decision)
     if status in ("approved", "rejected") and bound != status:
         values = {
             "status": bound or "needs_review",
@@ -131,20 +137,33 @@ def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
 
 
 def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
+    """The row's plan; whatever its cells hold, a bad row becomes an `invalid` plan, never an
+    exception (one row must not stop the sync of the others)."""
     try:
-        spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
-        fp = row_fingerprint(spec, ctx)
+        return _plan_parsed(row, ctx)
     except RowError as exc:
         return _invalid(row, str(exc))
     except OSError as exc:
-        return _invalid(row, f"source file unreadable: {row.get('source')} ({exc.strerror})")
+        return _invalid(row, f"source file unreadable: {shown(row.get('source'))} ({exc.strerror})")
+    except Exception as exc:  # a bug must cost one row, not the catalog's sync
+        log.exception("row %d (SKU %s) could not be planned", row.number, shown(row.sku))
+        return _invalid(row, f"this row could not be read ({type(exc).__name__}: {exc})")
+
+
+def _plan_parsed(row: Row, ctx: PlanContext) -> RowPlan:
+    spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
+    fp = row_fingerprint(spec, ctx)
     stored, status = row.get("fingerprint"), row.get("status")
     if stored == fp and status in FINAL:
         if status == "error":
             return RowPlan(row, "unchanged", row.get("message"), spec, fp)
         return _decision_plan(row, spec, fp)
     reopened = ""
-    if stored and stored != fp and (status == "approved" or decisions.bound_state(row, stored)):
+    if (
+        stored
+        and stored != fp
+        and (status == "approved" or decisions.bound_state(row, stored, spec.decision))
+    ):
         reopened = "source changed after " + decisions.describe_old_approval(row) + "; review again"
     values = {"status": "queued", "fingerprint": fp, "message": reopened}
     if row.get("decision") and row.get("decision_fp").partition(":")[2] != decisions.signature(row):
@@ -165,7 +184,7 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
         if row.sku and counts[row.sku] > 1:
             rows = ", ".join(str(n) for n in where[row.sku])
             plans.append(
-                _invalid(row, f"duplicate SKU {row.sku!r} (rows {rows})", all_duplicates=True)
+                _invalid(row, f"duplicate SKU {shown(row.sku)} (rows {rows})", all_duplicates=True)
             )
         else:
             plans.append(plan_row(row, ctx))
@@ -184,6 +203,6 @@ def pack_eligibility(row: Row, ctx: PlanContext) -> tuple[bool, str, str]:
         return False, f"not approved (status {row.get('status') or 'empty'})", fp
     if row.get("fingerprint") != fp:
         return False, "source or settings changed after approval: approval is stale", fp
-    if decisions.bound_state(row, fp) != "approved":
+    if decisions.bound_state(row, fp, spec.decision) != "approved":
         return False, "decision is not bound to the current picture: review again", fp
     return True, "approved", fp
