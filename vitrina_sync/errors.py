@@ -35,3 +35,7 @@ class ModelMissing(RowError):
 
 class QueueError(VitrinaError):
     """Redis or the workers could not be reached."""
+
+
+class StrokesError(VitrinaError):
+    """A touch-up's strokes are malformed (kind, width, points): the message says which and why."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import decisions
+from . import decisions, touchup
 from .catalog.model import Row, RowUpdate, Sheet
 from .errors import RowError
 from .fingerprint import FileHashCache, fingerprint
@@ -65,10 +65,25 @@ def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
 
 
 def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
+    return row_inputs(spec, ctx)[0]
+
+
+def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
+    """(fingerprint, touch-up strokes): strokes count only where drawn on the source as it is now."""
     mode = ctx.modes[spec.mode]
-    return fingerprint(
-        spec.mode, mode.version, spec.preset_name, spec.preset, source_sha(spec, ctx.hashes)
+    sha = source_sha(spec, ctx.hashes)
+    strokes = (
+        touchup.load(ctx.out_root, spec.sku, sha) if getattr(mode, "takes_strokes", False) else []
     )
+    fp = fingerprint(
+        spec.mode,
+        mode.version,
+        spec.preset_name,
+        spec.preset,
+        sha,
+        touchup.digest(strokes) if strokes else "",
+    )
+    return fp, strokes
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
@@ -85,8 +100,8 @@ def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
     return RowPlan(row, "invalid", message, update=update)
 
 
-def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
-    return {
+def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -> dict:
+    task = {
         "sku": spec.sku,
         "fingerprint": fp,
         "source": spec.source,
@@ -100,6 +115,9 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
         "reopened": reopened,
         "settings": {k: ctx.settings.get(k) for k in WORK_SETTINGS if k in ctx.settings},
     }
+    if strokes:  # a reviewer's touch-up: hard constraints on the mask (imaging.strokes)
+        task["strokes"] = list(strokes)
+    return task
 
 
 def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
@@ -133,7 +151,7 @@ def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
 def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
     try:
         spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
-        fp = row_fingerprint(spec, ctx)
+        fp, strokes = row_inputs(spec, ctx)
     except RowError as exc:
         return _invalid(row, str(exc))
     except OSError as exc:
@@ -152,7 +170,9 @@ def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
         values["decision_fp"] = f"{(stored or '-')[:12]}:{decisions.signature(row)}"
     changed = any(row.get(k) != v for k, v in values.items())
     update = RowUpdate(row.sku, values) if changed else None
-    return RowPlan(row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened))
+    return RowPlan(
+        row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened, strokes)
+    )
 
 
 def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
