@@ -1,0 +1,168 @@
+"""Touch-up on the compare page: `POST /review/<sku>/touch-up` with a reviewer's brush strokes.
+
+Body (JSON, CSRF token in the X-CSRFToken header): {"fingerprint": the picture on screen,
+"strokes": [{"kind": "remove" | "keep", "width": px, "points": [[x, y], ...]}]} in the pixel
+coordinates of the row's source. The strokes are validated (imaging.strokes), saved for the SKU
+and the source they were drawn on (touchup.py), logged in the SKU's history, and the sync loop is
+woken: the strokes are an input of the fingerprint, so the next cycle queues the row again (the
+same path as "regenerate with a new seed") and the new picture comes back to review. Answers are
+JSON: 202 queued; 400 a malformed body; 401/403 not signed in / not a reviewer; 404 no such SKU;
+409 the picture on screen is no longer the row's, or the row cannot be touched up; 413 too big.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, jsonify, request
+from PIL import Image
+
+from .. import touchup
+from ..errors import StrokesError
+from ..imaging import strokes as strokes_mod
+from ..store import output_dir
+from . import review_data as data
+from . import review_decide as decide_mod
+from .current import catalog
+
+bp = Blueprint("touchup", __name__)
+MAX_BODY = 512 * 1024  # bytes: MAX_TOTAL_POINTS points as JSON fit with room to spare
+REVIEW_ROLES = ("reviewer", "admin")
+FINISHED = ("needs_review", "approved", "rejected")
+ORIENTATION_SWAPS = {5, 6, 7, 8}  # EXIF orientations that turn the picture by 90 degrees
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+    # Flask-Babel (another component) installs the real gettext; until then, an identity `_`
+    app.jinja_env.globals.setdefault("_", _identity)
+    app.jinja_env.globals["touchup_for"] = touchup_for
+
+
+def _identity(text: str, **kwargs) -> str:
+    return text % kwargs if kwargs else text
+
+
+def problem(status: int, message: str):
+    return jsonify({"ok": False, "error": message}), status
+
+
+# -- what the page needs --------------------------------------------------------------------------
+def source_size(path: Path) -> tuple[int, int] | None:
+    """The source's size as loaded for processing (EXIF orientation applied), from its header."""
+    try:
+        with Image.open(path) as image:
+            w, h = image.size
+            turned = image.getexif().get(0x0112) in ORIENTATION_SWAPS
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return (h, w) if turned else (w, h)
+
+
+def stored_source(out_root: Path, sku: str, fp: str) -> Path | None:
+    folder = output_dir(out_root, sku, fp)
+    name = data.files_of(folder).get("source")
+    return folder / name if name else None
+
+
+def touchup_for(c: str, row, fp: str) -> dict:
+    """The compare page's touch-up panel: can it be offered, the source size, strokes so far."""
+    _, cstate = catalog(c)
+    out_root = cstate.session.out_root
+    source = stored_source(out_root, row.sku, fp) if fp else None
+    size = source_size(source) if source is not None else None
+    mode = data.load_json(output_dir(out_root, row.sku, fp) / "result.json").get("mode", "")
+    ok = size is not None and _takes_strokes(mode) and row.get("status") in FINISHED
+    drawn = touchup.load(out_root, row.sku, _sha(source)) if ok else []
+    return {"ok": ok, "size": size or (0, 0), "strokes": drawn}
+
+
+def _takes_strokes(mode: str) -> bool:
+    from ..plugins import modes
+
+    return bool(getattr(modes().get(mode or "white"), "takes_strokes", False))
+
+
+def _sha(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- the endpoint ---------------------------------------------------------------------------------
+@bp.route("/review/<path:sku>/touch-up", methods=["POST"])
+def touch_up(sku: str):
+    if g.get("user") is None:
+        return problem(401, "Sign in first.")
+    if g.user["role"] not in REVIEW_ROLES:
+        return problem(403, "A touch-up needs the reviewer role.")
+    if (request.content_length or 0) > MAX_BODY:
+        return problem(413, f"The body is larger than {MAX_BODY // 1024} KiB; draw fewer strokes.")
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict) or set(body) != {"fingerprint", "strokes"}:
+        return problem(
+            400,
+            'Send JSON {"fingerprint": "...", "strokes": [...]} (Content-Type: application/json).',
+        )
+    fp = body["fingerprint"]
+    if not isinstance(fp, str) or not fp:
+        return problem(400, "fingerprint must be the row's fingerprint (a string).")
+    name, cstate = catalog()
+    row = data.find_row(cstate.session.catalog.read(), sku)
+    if row is None:
+        return problem(404, f"{sku} is not in the sheet (or appears twice).")
+    refused = _refusal(cstate, row, sku, fp)
+    if refused:
+        return problem(409, refused)
+    source = stored_source(cstate.session.out_root, sku, fp)
+    try:
+        drawn = strokes_mod.validate(body["strokes"], source_size(source))
+    except StrokesError as exc:
+        return problem(400, f"strokes refused: {exc}")
+    return _queue(name, cstate, sku, fp, source, drawn)
+
+
+def _refusal(cstate, row, sku: str, fp: str) -> str:
+    """Why this row cannot be touched up now ('' when it can)."""
+    if row.get("fingerprint") != fp:
+        return decide_mod.changed_message(decide_mod.Request(sku, fp, "", g.user["name"]))
+    if row.get("status") not in FINISHED:
+        return f"{sku} is {row.get('status') or 'not finished'} now, not waiting for review."
+    out_root = cstate.session.out_root
+    source = stored_source(out_root, sku, fp)
+    if source is None or source_size(source) is None:
+        return f"{sku} has no stored source picture to draw on."
+    mode = data.load_json(output_dir(out_root, sku, fp) / "result.json").get("mode", "")
+    if not _takes_strokes(mode):
+        return f"{sku} is made in {mode or 'an unknown'} mode, which takes no touch-up strokes."
+    return ""
+
+
+def _queue(name: str, cstate, sku: str, fp: str, source: Path, drawn: list[dict]):
+    reviewer = g.user["name"]
+    touchup.save(cstate.session.out_root, sku, _sha(source), drawn, reviewer)
+    now = dt.datetime.now(dt.UTC)
+    entry = {
+        "sku": sku,
+        "fp": fp,
+        "kind": "touch-up",
+        "strokes": len(drawn),
+        "remove": sum(s["kind"] == "remove" for s in drawn),
+        "keep": sum(s["kind"] == "keep" for s in drawn),
+        "reviewer": reviewer,
+        "date": now.date().isoformat(),
+        "time": now.isoformat(timespec="seconds"),
+    }
+    decide_mod.ReviewLog(cstate.session.out_root / ".vitrina" / "review-log.jsonl").append(entry)
+    current_app.extensions["vitrina_sheets"].forget(name)
+    state = decide_mod.current_app_state()
+    if state is not None:
+        state.trigger_sync()
+    message = (
+        f"{sku}: touch-up with {len(drawn)} strokes queued; the new picture will come to review."
+    )
+    return jsonify({"ok": True, "message": message, "strokes": len(drawn)}), 202
