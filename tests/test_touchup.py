@@ -3,7 +3,9 @@ pipeline with the real u2netp model, fingerprint and planning, a re-run that rep
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,8 @@ SIZE = (600, 800)
 CANVAS = [800, 800]
 HOLE = (300, 400)  # the synthetic ring's centre; its hole has a radius of 102 px
 ACROSS_HOLE = {"kind": "remove", "width": 90, "points": [[250, 400], [350, 400]]}
+# examples/photos/ring.jpg (1400 x 1400): a cut through the ring's left band (product), at y 700
+ACROSS_BAND = {"kind": "remove", "width": 60, "points": [[400, 700], [470, 700]]}
 
 
 def run(mode, img, touch=(), **preset):
@@ -177,3 +181,78 @@ def test_digest_is_stable_and_order_sensitive():
     assert touchup.digest(a) == touchup.digest(strokes.validate([ACROSS_HOLE], SIZE))
     assert touchup.digest(a) != touchup.digest(b)
     assert touchup.digest(a + b) != touchup.digest(b + a)
+
+
+# -- fingerprint, plan and job ----------------------------------------------------------------------
+def plan_one(workspace, settings, sku="RING-1"):
+    from test_plan import ctx_for, sheet
+
+    from vitrina_sync.plan import plan_sheet
+
+    ctx = ctx_for(workspace, settings)
+    row = {"sku": sku, "source": "photos/ring.jpg", "mode": "white", "marketplaces": "kaspi"}
+    return plan_sheet(sheet(row), ctx)[0], ctx
+
+
+def sha_of(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_strokes_are_part_of_the_fingerprint_and_a_source_change_starts_fresh(workspace, settings):
+    plain, ctx = plan_one(workspace, settings)
+    assert "strokes" not in plain.task
+    ring = workspace / "photos" / "ring.jpg"
+    drawn = strokes.validate([ACROSS_HOLE], (1400, 1400))
+    touchup.save(ctx.out_root, "RING-1", sha_of(ring), drawn, "alice")
+    touched, _ = plan_one(workspace, settings)
+    assert touched.fingerprint != plain.fingerprint and touched.task["strokes"] == drawn
+    assert plan_one(workspace, settings)[0].fingerprint == touched.fingerprint  # stable
+    other = [{**drawn[0], "width": 91.0}]
+    touchup.save(ctx.out_root, "RING-1", sha_of(ring), other, "bob")  # replaces, not adds
+    assert plan_one(workspace, settings)[0].fingerprint not in (
+        plain.fingerprint,
+        touched.fingerprint,
+    )
+    assert plan_one(workspace, settings, "RING-2")[0].fingerprint == plain.fingerprint  # per SKU
+    ring.write_bytes(ring.read_bytes() + b"\0")  # a new source: the strokes were not drawn on it
+    fresh, _ = plan_one(workspace, settings)
+    assert "strokes" not in fresh.task
+    new_sha = sha_of(ring)
+    touchup.save(ctx.out_root, "RING-1", new_sha, drawn, "alice")
+    assert [p.name for p in touchup.folder(ctx.out_root, "RING-1").iterdir()] == [
+        touchup.path_for(ctx.out_root, "RING-1", new_sha).name
+    ]  # saving for the new source dropped the strokes of the old one
+
+
+def test_a_rerun_reproduces_the_touched_up_picture(workspace, settings, tmp_path):
+    from PIL import Image
+
+    from vitrina_sync.jobs import process_row
+
+    ring = workspace / "photos" / "ring.jpg"
+    _, ctx = plan_one(workspace, settings)
+    touchup.save(ctx.out_root, "RING-1", sha_of(ring), [ACROSS_BAND], "alice")
+    plan, _ = plan_one(workspace, settings)
+    results = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        result = process_row({**plan.task, "out_root": str(out), "catalog_key": ""})
+        assert result["status"] == "needs_review", result
+        results.append(result)
+    folders = [Path(r["result"]).parent for r in results]
+    for name in ("main.jpg", "mask.png", "strokes.json"):
+        assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes()
+    assert json.loads((folders[0] / "strokes.json").read_text()) == plan.task["strokes"]
+    assert results[0]["files"]["strokes"] == "strokes.json"
+    # and the strokes are obeyed: no product under the stroke, on the output canvas
+    qa = json.loads((folders[0] / "qa.json").read_text())
+    g = qa["extra"]["geometry"]
+    l, t, r, b = g["region"]
+    s = g["region_source"]
+    x = int(l + (435 - s[0]) * (r - l) / (s[2] - s[0]))
+    y = int(t + (700 - s[1]) * (b - t) / (s[3] - s[1]))
+    assert np.asarray(Image.open(folders[0] / "mask.png"))[y - 3 : y + 4, x - 6 : x + 7].max() == 0
+    # ... where the same job without strokes makes product
+    plain = process_row({**plan.task, "strokes": [], "out_root": str(tmp_path / "c")})
+    assert np.asarray(Image.open(Path(plain["result"]).parent / "mask.png"))[y, x] == 255
