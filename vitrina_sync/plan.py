@@ -45,6 +45,7 @@ class PlanContext:
     marketplaces: set[str]
     hashes: FileHashCache = field(default_factory=FileHashCache)
     catalog_key: str = ""
+    touched: frozenset[str] | None = None  # touchup.drawn(), listed once per plan_sheet
 
 
 @dataclass
@@ -73,7 +74,9 @@ def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
     mode = ctx.modes[spec.mode]
     sha = source_sha(spec, ctx.hashes)
     strokes = (
-        touchup.load(ctx.out_root, spec.sku, sha) if getattr(mode, "takes_strokes", False) else []
+        touchup.load(ctx.out_root, spec.sku, sha, ctx.touched)
+        if getattr(mode, "takes_strokes", False)
+        else []
     )
     fp = fingerprint(
         spec.mode,
@@ -181,14 +184,18 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
     for row in sheet.rows:
         where[row.sku].append(row.number)
     plans = []
-    for row in sheet.rows:
-        if row.sku and counts[row.sku] > 1:
-            rows = ", ".join(str(n) for n in where[row.sku])
-            plans.append(
-                _invalid(row, f"duplicate SKU {row.sku!r} (rows {rows})", all_duplicates=True)
-            )
-        else:
-            plans.append(plan_row(row, ctx))
+    ctx.touched = touchup.drawn(ctx.out_root)
+    try:
+        for row in sheet.rows:
+            if row.sku and counts[row.sku] > 1:
+                rows = ", ".join(str(n) for n in where[row.sku])
+                plans.append(
+                    _invalid(row, f"duplicate SKU {row.sku!r} (rows {rows})", all_duplicates=True)
+                )
+            else:
+                plans.append(plan_row(row, ctx))
+    finally:
+        ctx.touched = None  # a single plan_row later (a pack, a review) looks at the files again
     ctx.hashes.save()
     return plans
 

@@ -34,8 +34,23 @@ def digest(strokes: list[dict]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load(out_root: Path | str, sku: str, source_sha: str) -> list[dict]:
-    """The strokes drawn on this source of this SKU; [] when none (or the file is unreadable)."""
+def drawn(out_root: Path | str) -> frozenset[str]:
+    """The keys of the SKUs that have strokes: planning lists them once per sync instead of
+    trying to open a file for every row (45 us a row, 0.45 s a cycle on a 10k-row sheet)."""
+    root = Path(out_root) / ".vitrina" / "touch-up"
+    try:
+        return frozenset(p.name for p in root.iterdir())
+    except OSError:
+        return frozenset()
+
+
+def load(
+    out_root: Path | str, sku: str, source_sha: str, listed: frozenset[str] | None = None
+) -> list[dict]:
+    """The strokes drawn on this source of this SKU; [] when none (or the file is unreadable).
+    listed: drawn(out_root) taken at the start of a sync, or None to look at the file itself."""
+    if listed is not None and _key(sku) not in listed:
+        return []
     try:
         entry = json.loads(path_for(out_root, sku, source_sha).read_text("utf-8"))
     except (OSError, ValueError):

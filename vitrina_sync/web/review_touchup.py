@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -86,6 +87,12 @@ def _takes_strokes(mode: str) -> bool:
 
 
 def _sha(path: Path) -> str:
+    st = path.stat()  # output folders are never rewritten: (path, size, mtime) names the bytes
+    return _sha_of(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _sha_of(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
