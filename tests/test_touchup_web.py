@@ -147,3 +147,19 @@ def test_other_rows_plan_as_before(site, alice):  # noqa: F811
     for row in session.catalog.read().rows:
         if row.sku not in (SKU, "ERR-5"):
             assert "strokes" not in (plan_row(row, session.ctx).task or {})
+
+
+def test_touching_up_an_approved_row_reopens_its_review(site, alice):  # noqa: F811
+    from test_web_review import decide
+
+    from vitrina_sync.plan import plan_row
+
+    decide(alice, SKU, "approve")
+    assert sheet(site["catalog"])[SKU]["Status"] == "approved"
+    assert post(alice, body()).status_code == 202
+    session = site["session"]
+    row = next(r for r in session.catalog.read().rows if r.sku == SKU)
+    plan = plan_row(row, session.ctx)
+    assert plan.action == "enqueue" and plan.update.values["status"] == "queued"
+    assert plan.message.startswith("source or touch-up changed after approved by alice")
+    assert plan.message.endswith("review again")

@@ -166,7 +166,8 @@ def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
         return _decision_plan(row, spec, fp)
     reopened = ""
     if stored and stored != fp and (status == "approved" or decisions.bound_state(row, stored)):
-        reopened = "source changed after " + decisions.describe_old_approval(row) + "; review again"
+        what = "source or touch-up" if strokes else "source"  # strokes: the reviewer's re-cut
+        reopened = f"{what} changed after {decisions.describe_old_approval(row)}; review again"
     values = {"status": "queued", "fingerprint": fp, "message": reopened}
     if row.get("decision") and row.get("decision_fp").partition(":")[2] != decisions.signature(row):
         # A decision nobody bound yet was made for an earlier picture: never let it approve the new one.
