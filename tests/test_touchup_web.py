@@ -163,3 +163,14 @@ def test_touching_up_an_approved_row_reopens_its_review(site, alice):  # noqa: F
     assert plan.action == "enqueue" and plan.update.values["status"] == "queued"
     assert plan.message.startswith("source or touch-up changed after approved by alice")
     assert plan.message.endswith("review again")
+
+
+def test_a_mode_that_takes_no_strokes_gets_no_brush_and_a_409(site, alice):  # noqa: F811
+    from vitrina_sync.store import output_dir
+
+    result = output_dir(site["out"], SKU, fp_of(SKU)) / "result.json"
+    result.write_text(json.dumps({**json.loads(result.read_text()), "mode": "scene"}))
+    page = alice.get(f"/review/{SKU}").get_data(as_text=True)
+    assert 'id="touchup"' not in page
+    response = post(alice, body())
+    assert response.status_code == 409 and "scene mode" in response.get_json()["error"]

@@ -75,15 +75,15 @@ def touchup_for(c: str, row, fp: str) -> dict:
     source = stored_source(out_root, row.sku, fp) if fp else None
     size = source_size(source) if source is not None else None
     mode = data.load_json(output_dir(out_root, row.sku, fp) / "result.json").get("mode", "")
-    ok = size is not None and _takes_strokes(mode) and row.get("status") in FINISHED
+    ok = size is not None and _takes_strokes(cstate, mode) and row.get("status") in FINISHED
     drawn = touchup.load(out_root, row.sku, _sha(source)) if ok else []
     return {"ok": ok, "size": size or (0, 0), "strokes": drawn}
 
 
-def _takes_strokes(mode: str) -> bool:
-    from ..plugins import modes
-
-    return bool(getattr(modes().get(mode or "white"), "takes_strokes", False))
+def _takes_strokes(cstate, mode: str) -> bool:
+    """The mode's own say (a mode plugin may take strokes too), from the modes the sync plans with."""
+    known = cstate.session.ctx.modes
+    return bool(getattr(known.get(mode or "white"), "takes_strokes", False))
 
 
 def _sha(path: Path) -> str:
@@ -144,7 +144,7 @@ def _refusal(cstate, row, sku: str, fp: str) -> str:
     if source is None or source_size(source) is None:
         return f"{sku} has no stored source picture to draw on."
     mode = data.load_json(output_dir(out_root, sku, fp) / "result.json").get("mode", "")
-    if not _takes_strokes(mode):
+    if not _takes_strokes(cstate, mode):
         return f"{sku} is made in {mode or 'an unknown'} mode, which takes no touch-up strokes."
     return ""
 
