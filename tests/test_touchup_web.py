@@ -121,6 +121,8 @@ def test_touch_up_is_saved_logged_and_the_next_plan_requeues_the_row(site, alice
     response = post(alice, body(STROKE, keep))
     assert response.status_code == 202, response.get_data(as_text=True)
     assert response.get_json()["strokes"] == 2
+    again = post(alice, body(STROKE, keep))  # the same strokes once more: nothing new
+    assert again.status_code == 200 and "already sent" in again.get_json()["message"]
     assert sheet(site["catalog"]) == before  # nothing written into the sheet by the page itself
     saved = list(touchup.folder(site["out"], SKU).glob("*.json"))
     assert len(saved) == 1

@@ -6,7 +6,7 @@ coordinates of the row's source. The strokes are validated (imaging.strokes), sa
 and the source they were drawn on (touchup.py), logged in the SKU's history, and the sync loop is
 woken: the strokes are an input of the fingerprint, so the next cycle queues the row again (the
 same path as "regenerate with a new seed") and the new picture comes back to review. Answers are
-JSON: 202 queued; 400 a malformed body; 401/403 not signed in / not a reviewer; 404 no such SKU;
+JSON: 202 queued (200 when the same strokes were sent before); 400 a malformed body; 401/403 not signed in / not a reviewer; 404 no such SKU;
 409 the picture on screen is no longer the row's, or the row cannot be touched up; 413 too big.
 """
 
@@ -151,6 +151,9 @@ def _refusal(cstate, row, sku: str, fp: str) -> str:
 
 def _queue(name: str, cstate, sku: str, fp: str, source: Path, drawn: list[dict]):
     reviewer = g.user["name"]
+    if touchup.load(cstate.session.out_root, sku, _sha(source)) == drawn:
+        message = f"{sku}: these strokes are the ones already sent; nothing new to cut."
+        return jsonify({"ok": True, "message": message, "strokes": len(drawn)}), 200
     touchup.save(cstate.session.out_root, sku, _sha(source), drawn, reviewer)
     now = dt.datetime.now(dt.UTC)
     entry = {
