@@ -176,3 +176,19 @@ def test_a_mode_that_takes_no_strokes_gets_no_brush_and_a_409(site, alice):  # n
     assert 'id="touchup"' not in page
     response = post(alice, body())
     assert response.status_code == 409 and "scene mode" in response.get_json()["error"]
+
+
+def test_the_panel_renders_under_flask_babel_too(site):  # noqa: F811
+    """Flask-Babel (the i18n branch) replaces the identity `_`: the strings still render."""
+    from flask_babel import Babel
+
+    from vitrina_sync.web.review_touchup import _identity
+
+    Babel(site["app"])
+    assert site["app"].jinja_env.globals["_"] is not _identity
+    client = login(site["app"].test_client())
+    page = client.get(f"/review/{SKU}").get_data(as_text=True)
+    assert 'data-msg-count="{n} strokes"' in page and ">Remove<" in page
+    assert post(client, body()).status_code == 202
+    page = client.get(f"/review/{SKU}").get_data(as_text=True)
+    assert "touch-up: 1 strokes by alice at" in page
