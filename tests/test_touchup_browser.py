@@ -60,6 +60,9 @@ def ring_served(workspace, settings, monkeypatch):
         capture_output=True,
     )
     monkeypatch.setattr("test_browser.cli", with_workers)
+    # the finished job is written back by the loop's next cycle: a short poll, a short test
+    with open(workspace / "vitrina.toml", "a") as fh:
+        fh.write("poll_interval = 2\n")
     server = Server(catalog)
     yield server, catalog
     server.stop()
