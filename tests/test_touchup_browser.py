@@ -140,6 +140,9 @@ def test_remove_stroke_over_a_kept_hole_clears_it(ring_served):
             log_in(page, base, "alice")
             page.goto(f"{base}/review/{SKU}")
             images_loaded(page)
+            # the current cut is shown on the source: the kept hole is not dimmed, the backdrop is
+            cut_width = "i => i.complete && !i.hidden ? i.naturalWidth : 0"
+            assert page.eval_on_selector("#tu-cut", cut_width) == 600
             page.click("[data-tu-kind=keep]")
             page.click("[data-tu-kind=remove]")
             assert page.get_attribute("[data-tu-kind=remove]", "aria-pressed") == "true"
@@ -169,7 +172,7 @@ def test_remove_stroke_over_a_kept_hole_clears_it(ring_served):
             images_loaded(phone)
             assert no_horizontal_overflow(phone), too_wide(phone)
             heights = phone.eval_on_selector_all(
-                ".tu-tools button, .tu-tools input",
+                ".tu-tools button, .tu-tools input[type=range], .tu-tools label",  # a checkbox: its label
                 "els => els.map(e => e.getBoundingClientRect().height)",
             )
             assert heights and min(heights) >= 44, heights

@@ -192,3 +192,12 @@ def test_the_panel_renders_under_flask_babel_too(site):  # noqa: F811
     assert post(client, body()).status_code == 202
     page = client.get(f"/review/{SKU}").get_data(as_text=True)
     assert "touch-up: 1 strokes by alice at" in page
+
+
+def test_the_cut_overlay_needs_login_and_a_real_output(site, alice):  # noqa: F811
+    url = f"/review/{SKU}/touch-up/cut.png?c=main&fp="
+    anonymous = site["app"].test_client().get(url + fp_of(SKU))
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert alice.get(url + "../../users").status_code == 404
+    assert alice.get(url + fp_of(SKU, "other")).status_code == 404  # no such output
+    assert alice.get(url + fp_of(SKU)).status_code == 404  # an output without its geometry

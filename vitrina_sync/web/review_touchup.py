@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, current_app, g, jsonify, request
+import numpy as np
+from flask import Blueprint, abort, current_app, g, jsonify, request, send_file
 from PIL import Image
 
 from .. import touchup
@@ -26,12 +29,16 @@ from ..imaging import strokes as strokes_mod
 from ..store import output_dir
 from . import review_data as data
 from . import review_decide as decide_mod
+from . import review_images as images
+from .auth import login_required
 from .current import catalog
 
 bp = Blueprint("touchup", __name__)
 MAX_BODY = 512 * 1024  # bytes: MAX_TOTAL_POINTS points as JSON fit with room to spare
 REVIEW_ROLES = ("reviewer", "admin")
 FINISHED = ("needs_review", "approved", "rejected")
+FP = re.compile(r"[0-9a-f]{12,64}")
+CUT_TINT = (16, 24, 48)  # what the current cut leaves out, dimmed on the source
 ORIENTATION_SWAPS = {5, 6, 7, 8}  # EXIF orientations that turn the picture by 90 degrees
 
 
@@ -78,6 +85,54 @@ def touchup_for(c: str, row, fp: str) -> dict:
     ok = size is not None and _takes_strokes(cstate, mode) and row.get("status") in FINISHED
     drawn = touchup.load(out_root, row.sku, _sha(source)) if ok else []
     return {"ok": ok, "size": size or (0, 0), "strokes": drawn}
+
+
+def cut_on_source(mask_path: Path) -> bytes:
+    """The output's mask taken back to the source's geometry (qa.json's extra.geometry: the region
+    on the canvas and the same area of the source), as a PNG that dims what the cut leaves out."""
+    folder = mask_path.parent
+    geometry = (data.load_json(folder / "qa.json").get("extra") or {}).get("geometry") or {}
+    name = data.files_of(folder).get("source")
+    size = source_size(folder / name) if name else None
+    if size is None or "region" not in geometry or "region_source" not in geometry:
+        raise FileNotFoundError(mask_path)
+    l, t, r, b = geometry["region"]
+    s0, s1, s2, s3 = geometry["region_source"]
+    kx, ky = (r - l) / (s2 - s0), (b - t) / (s3 - s1)
+    with Image.open(mask_path) as mask:
+        region = mask.convert("L").crop((l, t, r, b))
+    # each source pixel looks up its place on the region: x_region = (x_source - s0) * kx
+    on_source = region.transform(
+        size, Image.Transform.AFFINE, (kx, 0, -s0 * kx, 0, ky, -s1 * ky), Image.Resampling.BILINEAR
+    )
+    left_out = (255 - np.asarray(on_source, np.uint16)) * 150 // 255
+    rgba = np.zeros((size[1], size[0], 4), np.uint8)
+    rgba[..., :3] = CUT_TINT
+    rgba[..., 3] = left_out.astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, "PNG", compress_level=3)
+    return buf.getvalue()
+
+
+@bp.route("/review/<path:sku>/touch-up/cut.png")
+@login_required
+def cut_overlay(sku: str):
+    """The current cut over the source, for the brush (cached under <out>/.vitrina/thumbs)."""
+    _, cstate = catalog()
+    fp = request.args.get("fp", "")
+    if not FP.fullmatch(fp):
+        abort(404)
+    out_root = cstate.session.out_root
+    mask = output_dir(out_root, sku, fp) / "mask.png"
+    if not mask.is_file():
+        abort(404)
+    try:
+        png = images.cached(out_root / ".vitrina" / "thumbs", mask, "overlay-cut", cut_on_source)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(png, mimetype="image/png", max_age=3600, conditional=True)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _takes_strokes(cstate, mode: str) -> bool:

@@ -101,6 +101,9 @@
     });
   });
   size.addEventListener("input", function () { sizeOut.value = size.value; });
+  const showCut = document.getElementById("tu-show-cut"), cut = document.getElementById("tu-cut");
+  if (showCut && cut) showCut.addEventListener("change", function () { cut.hidden = !showCut.checked; });
+  if (cut) cut.addEventListener("error", function () { cut.hidden = true; if (showCut) showCut.disabled = true; });
   function undo() { strokes.pop(); draw(); refresh(); }
   buttons.undo.addEventListener("click", undo);
   buttons.clear.addEventListener("click", function () { strokes.length = 0; draw(); refresh(); });
