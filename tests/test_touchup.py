@@ -258,19 +258,29 @@ def test_a_rerun_reproduces_the_touched_up_picture(workspace, settings, tmp_path
     assert np.asarray(Image.open(Path(plain["result"]).parent / "mask.png"))[y, x] == 255
 
 
-def test_the_current_cut_goes_back_onto_the_source_for_the_brush(workspace, settings, tmp_path):
-    """The brush dims what the cut leaves out, in source pixels (review_touchup.cut_on_source)."""
+@pytest.mark.parametrize("side, scale", [(2048, 1.0), (700, 0.5)])
+def test_the_current_cut_goes_back_onto_the_source_for_the_brush(
+    workspace, settings, tmp_path, monkeypatch, side, scale
+):
+    """The brush dims what the cut leaves out, in source pixels (review_touchup.cut_on_source),
+    reduced to at most CUT_SIDE px."""
     import io
 
     from PIL import Image
 
     from vitrina_sync.jobs import process_row
-    from vitrina_sync.web.review_touchup import cut_on_source
+    from vitrina_sync.web import review_touchup
 
+    monkeypatch.setattr(review_touchup, "CUT_SIDE", side)
     plan, _ = plan_one(workspace, settings)
     result = process_row({**plan.task, "out_root": str(tmp_path), "catalog_key": ""})
-    overlay = Image.open(io.BytesIO(cut_on_source(Path(result["result"]).parent / "mask.png")))
-    assert overlay.mode == "RGBA" and overlay.size == (1400, 1400)
+    png = review_touchup.cut_on_source(Path(result["result"]).parent / "mask.png")
+    overlay = Image.open(io.BytesIO(png))
+    assert overlay.mode == "RGBA" and overlay.size == (round(1400 * scale),) * 2
     a = np.asarray(overlay.getchannel("A"))
-    assert a[700, 435] == 0  # the ring's band: product, shown as it is
-    assert a[700, 700] == 150 and a[100, 100] == 150  # the hole and the backdrop: dimmed
+
+    def at(x, y):
+        return a[round(y * scale), round(x * scale)]
+
+    assert at(435, 700) == 0 and at(965, 700) == 0  # the ring's band: product, shown as it is
+    assert at(700, 700) == 150 and at(100, 100) == 150  # the hole and the backdrop: dimmed

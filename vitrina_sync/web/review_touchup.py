@@ -39,6 +39,7 @@ REVIEW_ROLES = ("reviewer", "admin")
 FINISHED = ("needs_review", "approved", "rejected")
 FP = re.compile(r"[0-9a-f]{12,64}")
 CUT_TINT = (16, 24, 48)  # what the current cut leaves out, dimmed on the source
+CUT_SIDE = 2048  # the overlay's longest side at most
 ORIENTATION_SWAPS = {5, 6, 7, 8}  # EXIF orientations that turn the picture by 90 degrees
 
 
@@ -98,15 +99,22 @@ def cut_on_source(mask_path: Path) -> bytes:
         raise FileNotFoundError(mask_path)
     l, t, r, b = geometry["region"]
     s0, s1, s2, s3 = geometry["region_source"]
-    kx, ky = (r - l) / (s2 - s0), (b - t) / (s3 - s1)
+    # at most CUT_SIDE px: the browser stretches it over the source anyway (a 50 MP source would
+    # otherwise make a 200 MB overlay)
+    f = min(1.0, CUT_SIDE / max(size))
+    out_size = (max(1, round(size[0] * f)), max(1, round(size[1] * f)))
+    kx, ky = (r - l) / (s2 - s0) / f, (b - t) / (s3 - s1) / f
     with Image.open(mask_path) as mask:
         region = mask.convert("L").crop((l, t, r, b))
-    # each source pixel looks up its place on the region: x_region = (x_source - s0) * kx
+    # each overlay pixel looks up its place on the region: x_region = (x / f - s0) * (r - l) / (s2 - s0)
     on_source = region.transform(
-        size, Image.Transform.AFFINE, (kx, 0, -s0 * kx, 0, ky, -s1 * ky), Image.Resampling.BILINEAR
+        out_size,
+        Image.Transform.AFFINE,
+        (kx, 0, -s0 * kx * f, 0, ky, -s1 * ky * f),
+        Image.Resampling.BILINEAR,
     )
     left_out = (255 - np.asarray(on_source, np.uint16)) * 150 // 255
-    rgba = np.zeros((size[1], size[0], 4), np.uint8)
+    rgba = np.zeros((out_size[1], out_size[0], 4), np.uint8)
     rgba[..., :3] = CUT_TINT
     rgba[..., 3] = left_out.astype(np.uint8)
     buf = io.BytesIO()
