@@ -37,6 +37,10 @@ class QueueError(VitrinaError):
     """Redis or the workers could not be reached."""
 
 
+class StrokesError(VitrinaError):
+    """A touch-up's strokes are malformed (kind, width, points): the message says which and why."""
+
+
 def shown(text: object, limit: int = 60) -> str:
     """A cell's text quoted for a RowError message, at most about `limit` characters: a
     100,000-character cell must make a short Message, not a longer cell. The quoted form is cut

@@ -90,8 +90,14 @@ def make_output(task: dict) -> dict:
     if mode is None:
         raise RowError(f"mode {task['mode']!r} is not installed on this worker")
     loaded, source_path, source_bytes = _load(task, settings)
+    strokes = list(task.get("strokes") or [])
     ctx = ModeContext(
-        task["sku"], task["fingerprint"], task["preset"], settings, task.get("category", "")
+        task["sku"],
+        task["fingerprint"],
+        task["preset"],
+        settings,
+        task.get("category", ""),
+        strokes,
     )
     output = mode.process(loaded, ctx)
     flags = list(output.qa.get("flags") or [])
@@ -113,7 +119,13 @@ def make_output(task: dict) -> dict:
         "result": result,
     }
     files = store.write_output(
-        folder, source_path, source_bytes, output, task["preset"].get("format", "JPEG"), meta
+        folder,
+        source_path,
+        source_bytes,
+        output,
+        task["preset"].get("format", "JPEG"),
+        meta,
+        strokes,
     )
     return {**result, "result": str(folder / files["main"]), "files": files}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import decisions
+from . import decisions, touchup
 from .catalog.model import Row, RowUpdate, Sheet
 from .errors import RowError, shown
 from .fingerprint import FileHashCache, fingerprint
@@ -49,6 +49,7 @@ class PlanContext:
     marketplaces: set[str]
     hashes: FileHashCache = field(default_factory=FileHashCache)
     catalog_key: str = ""
+    touched: frozenset[str] | None = None  # touchup.drawn(), listed once per plan_sheet
 
 
 @dataclass
@@ -69,10 +70,27 @@ def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
 
 
 def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
+    return row_inputs(spec, ctx)[0]
+
+
+def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
+    """(fingerprint, touch-up strokes): strokes count only where drawn on the source as it is now."""
     mode = ctx.modes[spec.mode]
-    return fingerprint(
-        spec.mode, mode.version, spec.preset_name, spec.preset, source_sha(spec, ctx.hashes)
+    sha = source_sha(spec, ctx.hashes)
+    strokes = (
+        touchup.load(ctx.out_root, spec.sku, sha, ctx.touched)
+        if getattr(mode, "takes_strokes", False)
+        else []
     )
+    fp = fingerprint(
+        spec.mode,
+        mode.version,
+        spec.preset_name,
+        spec.preset,
+        sha,
+        touchup.digest(strokes) if strokes else "",
+    )
+    return fp, strokes
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
@@ -91,8 +109,8 @@ def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
     return RowPlan(row, "invalid", message, update=update)
 
 
-def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
-    return {
+def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -> dict:
+    task = {
         "sku": spec.sku,
         "fingerprint": fp,
         "source": spec.source,
@@ -106,6 +124,9 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
         "reopened": reopened,
         "settings": {k: ctx.settings.get(k) for k in WORK_SETTINGS if k in ctx.settings},
     }
+    if strokes:  # a reviewer's touch-up: hard constraints on the mask (imaging.strokes)
+        task["strokes"] = list(strokes)
+    return task
 
 
 def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
@@ -152,7 +173,7 @@ def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
 
 def _plan_parsed(row: Row, ctx: PlanContext) -> RowPlan:
     spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
-    fp = row_fingerprint(spec, ctx)
+    fp, strokes = row_inputs(spec, ctx)
     stored, status = row.get("fingerprint"), row.get("status")
     if stored == fp and status in FINAL:
         if status == "error":
@@ -164,14 +185,17 @@ def _plan_parsed(row: Row, ctx: PlanContext) -> RowPlan:
         and stored != fp
         and (status == "approved" or decisions.bound_state(row, stored, spec.decision))
     ):
-        reopened = "source changed after " + decisions.describe_old_approval(row) + "; review again"
+        what = "source or touch-up" if strokes else "source"  # strokes: the reviewer's re-cut
+        reopened = f"{what} changed after {decisions.describe_old_approval(row)}; review again"
     values = {"status": "queued", "fingerprint": fp, "message": reopened}
     if row.get("decision") and row.get("decision_fp").partition(":")[2] != decisions.signature(row):
         # A decision nobody bound yet was made for an earlier picture: never let it approve the new one.
         values["decision_fp"] = f"{(stored or '-')[:12]}:{decisions.signature(row)}"
     changed = any(row.get(k) != v for k, v in values.items())
     update = RowUpdate(row.sku, values) if changed else None
-    return RowPlan(row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened))
+    return RowPlan(
+        row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened, strokes)
+    )
 
 
 def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
@@ -180,14 +204,17 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
     for row in sheet.rows:
         where[row.sku].append(row.number)
     plans = []
-    for row in sheet.rows:
-        if row.sku and counts[row.sku] > 1:
-            rows = ", ".join(str(n) for n in where[row.sku])
-            plans.append(
-                _invalid(row, f"duplicate SKU {shown(row.sku)} (rows {rows})", all_duplicates=True)
-            )
-        else:
-            plans.append(plan_row(row, ctx))
+    ctx.touched = touchup.drawn(ctx.out_root)
+    try:
+        for row in sheet.rows:
+            if row.sku and counts[row.sku] > 1:
+                rows = ", ".join(str(n) for n in where[row.sku])
+                message = f"duplicate SKU {shown(row.sku)} (rows {rows})"
+                plans.append(_invalid(row, message, all_duplicates=True))
+            else:
+                plans.append(plan_row(row, ctx))
+    finally:
+        ctx.touched = None  # a single plan_row later (a pack, a review) looks at the files again
     ctx.hashes.save()
     return plans
 

@@ -1,4 +1,5 @@
-"""Content-addressed outputs: OUT/<sku>/<fingerprint12>/{source.*, main.*, mask.png, qa.json, result.json}.
+"""Content-addressed outputs: OUT/<sku>/<fingerprint12>/{source.*, main.*, mask.png, qa.json, result.json}
+(and strokes.json: the reviewer's touch-up strokes the output obeys, when there are any).
 
 A folder is built under a temporary name and renamed when complete, so a crash never leaves a
 half-written output and a re-run reuses what is there (result.json marks a finished folder).
@@ -85,14 +86,20 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def write_output(
-    folder: Path, source: Path | None, source_bytes: bytes | None, output, fmt: str, meta: dict
+    folder: Path,
+    source: Path | None,
+    source_bytes: bytes | None,
+    output,
+    fmt: str,
+    meta: dict,
+    strokes: list | None = None,
 ) -> dict:
     """Write every file of one output into `folder` atomically; returns the file names written."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".tmp-{folder.name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        files = _write_files(tmp, source, source_bytes, output, fmt, meta)
+        files = _write_files(tmp, source, source_bytes, output, fmt, meta, strokes)
         try:
             os.rename(tmp, folder)
         except OSError:  # another worker finished the same output first: keep theirs
@@ -103,7 +110,7 @@ def write_output(
     return files
 
 
-def _write_files(tmp: Path, source, source_bytes, output, fmt: str, meta: dict) -> dict:
+def _write_files(tmp: Path, source, source_bytes, output, fmt: str, meta: dict, strokes) -> dict:
     files = {}
     if source is not None:
         suffix = Path(source).suffix.lower() or ".bin"
@@ -124,6 +131,9 @@ def _write_files(tmp: Path, source, source_bytes, output, fmt: str, meta: dict) 
     qa = {**output.qa, "ai_version": output.ai_version, "extra": output.extra, **meta}
     (tmp / "qa.json").write_text(json.dumps(qa, indent=2, sort_keys=True, default=str), "utf-8")
     files["qa"] = "qa.json"
+    if strokes:  # the touch-up this output obeys: with the source, enough to make it again
+        (tmp / "strokes.json").write_text(json.dumps(strokes), "utf-8")
+        files["strokes"] = "strokes.json"
     result = {**meta.get("result", {}), "files": files}
     (tmp / "result.json").write_text(json.dumps(result, sort_keys=True, default=str), "utf-8")
     return files

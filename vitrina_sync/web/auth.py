@@ -201,6 +201,11 @@ def _load_user():
 
 
 def _csrf_failed(exc: CSRFError):
+    if request.is_json:  # a script's request (the touch-up brush): an answer a script can read
+        return {
+            "ok": False,
+            "error": f"CSRF check failed ({exc.description}); reload the page.",
+        }, 400
     return render_template(
         "error.html",
         title="Form expired",

@@ -256,6 +256,7 @@ def history(out_root: Path, row: Row, log: list[dict]) -> list[dict]:
                 "qa": qa.get("summary") or result.get("qa", ""),
                 "mode": result.get("mode", ""),
                 "main": (result.get("files") or {}).get("main", ""),
+                "strokes": _stroke_count(folder, result),
                 "decisions": [e for e in log if e.get("fp", "")[:12] == folder.name],
             }
         )
@@ -270,6 +271,17 @@ def history(out_root: Path, row: Row, log: list[dict]) -> list[dict]:
                     "reason": row.get("reject_reason"),
                 }
     return versions
+
+
+def _stroke_count(folder: Path, result: dict) -> int:
+    """How many touch-up strokes an output obeys (its strokes.json), 0 for none."""
+    name = (result.get("files") or {}).get("strokes")
+    if not name:
+        return 0
+    try:
+        return len(json.loads((folder / name).read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return 0
 
 
 def status_counts(sheet: Sheet) -> tuple[Counter, Counter, int]:
