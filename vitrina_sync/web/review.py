@@ -7,7 +7,6 @@ first), so a server with several catalogs reviews each on its own.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from flask import (
@@ -22,6 +21,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 
 from ..store import safe_name
 from . import review_data as data
@@ -43,7 +43,12 @@ def init_app(app) -> None:
     app.extensions["vitrina_waiting"] = {}  # catalog -> (the sheet read, its sorted queue)
     app.register_blueprint(bp)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(img_url=img_url, fmt_time=fmt_time)
+    app.jinja_env.globals.update(
+        img_url=img_url,
+        status_name=data.status_name,
+        meaning=data.meaning,
+        reason_value=data.reason_value,
+    )
 
 
 def _security_headers(response):
@@ -68,12 +73,6 @@ def img_url(c: str, root: str, rel: str, kind: str = "full") -> str:
 
 def out_rel(sku: str, fp: str, name: str) -> str:
     return f"{safe_name(sku)}/{fp[:12]}/{name}"
-
-
-def fmt_time(ts: float) -> str:
-    if not ts:
-        return "never"
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def filters_from(args) -> dict[str, str]:
@@ -132,7 +131,7 @@ def broker_info(session) -> dict:
     """Queue depth, workers and write-back backlog; never starts Redis from a page view."""
     broker = session.broker
     if broker is None:
-        return {"error": "not connected yet (the sync loop connects on its first cycle)"}
+        return {"error": _("not connected yet (the sync loop connects on its first cycle)")}
     try:
         from rq import Worker
 
@@ -144,7 +143,7 @@ def broker_info(session) -> dict:
             "backlog": broker.conn.hlen(results_key(session.key)),
         }
     except Exception as exc:  # noqa: BLE001 -- Redis away: the dashboard still renders and says so
-        return {"error": f"Redis unavailable: {exc}"}
+        return {"error": _("Redis unavailable: %(why)s", why=exc)}
 
 
 # -- the queue ------------------------------------------------------------------------------------
@@ -198,9 +197,9 @@ def compare(sku: str):
     sheet = sheet_of(name, cstate)
     row = data.find_row(sheet, sku)
     if row is None:
-        abort(404, "no such SKU in the sheet (or it appears twice)")
+        abort(404, _("no such SKU in the sheet (or it appears twice)"))
     filters = filters_from(request.args)
-    _, kept = queue_items(name, cstate, filters)
+    kept = queue_items(name, cstate, filters)[1]
     prev_sku, next_sku, position = data.neighbours(kept, sku)
     return render_template(
         "compare.html",
@@ -268,7 +267,7 @@ def decide():
             cstate, row, req, log, bool(settings.get("audit_second_reviewer"))
         )
     else:
-        abort(400, "unknown action")
+        abort(400, _("unknown action"))
     current_app.extensions["vitrina_sheets"].forget(name)
     flash(outcome.message, "ok" if outcome.ok else "error")
     args = {"c": name, **filters_from(form)}
