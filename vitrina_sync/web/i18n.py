@@ -90,11 +90,14 @@ def tr(text) -> str:
     return gettext(str(text)) if text else ""
 
 
-def fmt_number(value, pattern: str | None = None) -> str:
-    """A figure in the reader's locale (decimal comma in ru and kk), 4 significant digits."""
-    if not isinstance(value, (int, float)):
+def fmt_number(value, pattern: str = "#,##0.######") -> str:
+    """A number in the reader's locale (decimal comma in ru and kk); a fraction to 4 significant
+    digits, as the QA table always showed them; counts exact."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    return format_decimal(float(f"{value:.4g}"), format=pattern)
+    return format_decimal(
+        value if isinstance(value, int) else float(f"{value:.4g}"), format=pattern
+    )
 
 
 def fmt_time(ts: float) -> str:
