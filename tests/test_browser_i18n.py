@@ -34,15 +34,7 @@ def shot(page, name: str) -> None:
     path = test_browser.ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     if os.environ.get("VITRINA_UPDATE_SCREENSHOTS") and name in DOCS:
-        small_copy(path, test_browser.ROOT / "docs" / "screenshots" / f"{name}.png")
-
-
-def small_copy(path, target) -> None:
-    """A palette PNG: a screenshot of flat UI loses nothing visible and weighs a third."""
-    from PIL import Image
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    Image.open(path).convert("RGB").quantize(256).save(target, optimize=True)
+        test_browser.small_copy(path, test_browser.ROOT / "docs" / "screenshots" / f"{name}.png")
 
 
 def fits(page) -> bool:

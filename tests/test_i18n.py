@@ -275,6 +275,7 @@ def test_compare_page_in_russian_translates_figures_reasons_checklist_status(sit
     ):
         assert text in page, text
     assert 'value="colour changed"' in page  # the sheet gets one text whoever decides
+    assert "≤\u00a00,03" in page  # the halo limit, with the locale's decimal comma
     assert "Approve" not in page and "Reject" not in page
 
 

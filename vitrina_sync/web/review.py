@@ -29,6 +29,7 @@ from . import review_decide as decide_mod
 from . import review_images as images
 from .auth import login_required
 from .current import app_state, catalog
+from .i18n import fmt_number
 
 bp = Blueprint("review", __name__)
 FILTERS = ("category", "mode", "marketplace", "audit", "flag")
@@ -224,7 +225,7 @@ def compare_context(name: str, cstate, row) -> dict:
         "row": row,
         "fp": fp,
         "qa": item.qa,
-        "figures": data.figure_rows(item.qa),
+        "figures": data.figure_rows(item.qa, fmt_number),
         "flags": item.flags,
         "source_url": url(files["source"]) if "source" in files else "",
         "output_url": url(files["main"]) if "main" in files else "",

@@ -202,8 +202,9 @@ def status_name(status: str) -> str:
     return STATUS_NAMES.get(status or "new", status)
 
 
-def figure_rows(qa: dict) -> list[tuple[str, float, str, bool, float]]:
-    """(label, value, limit text, ok, ratio to the limit) for each figure the output has."""
+def figure_rows(qa: dict, number=lambda v: f"{v:g}") -> list[tuple[str, float, str, bool, float]]:
+    """(label, value, limit text, ok, ratio to the limit) for each figure the output has;
+    `number` writes the limits (the review page passes the reader's locale's)."""
     limits = qa.get("thresholds") or {}
     out = []
     for fig, key, how, label, _meaning in FIGURES:
@@ -211,13 +212,21 @@ def figure_rows(qa: dict) -> list[tuple[str, float, str, bool, float]]:
         if not isinstance(value, (int, float)) or not isinstance(limit, (int, float)):
             continue
         if how == "max":
-            ok, text, ratio = value <= limit, f"≤ {limit:g}", value / limit if limit else 0.0
+            ok, text, ratio = (
+                value <= limit,
+                f"≤\u00a0{number(limit)}",
+                value / limit if limit else 0.0,
+            )
         elif how == "min":
-            ok, text, ratio = value >= limit, f"≥ {limit:g}", limit / value if value else 10.0
+            ok, text, ratio = (
+                value >= limit,
+                f"≥\u00a0{number(limit)}",
+                limit / value if value else 10.0,
+            )
         else:
             target = float((qa.get("preset") or {}).get("fill") or value)
             off = abs(value - target)
-            ok, text = off <= limit + 1e-9, f"{target:g} ± {limit:g}"
+            ok, text = off <= limit + 1e-9, f"{number(target)} ±\u00a0{number(limit)}"
             ratio = off / limit if limit else 0.0
         out.append((label, float(value), text, ok, float(ratio)))
     return out
