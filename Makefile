@@ -84,7 +84,7 @@ translations:
 	  --project vitrina-sync --omit-header -o $(TRANSLATIONS)/messages.pot .
 	for lang in en ru kk; do \
 	  if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
-	    $(BABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang --no-fuzzy-matching; \
+	    $(BABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang --no-fuzzy-matching --ignore-pot-creation-date; \
 	  else $(BABEL) init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; fi; \
 	done
 	$(BABEL) compile -d $(TRANSLATIONS) --statistics
