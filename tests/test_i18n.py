@@ -338,3 +338,42 @@ def test_numbers_dates_and_plurals_follow_the_locale(site):
             assert pack_counts({"cards": 1, "files": 2, "skipped": 1}) == (
                 "1 card, 2 files, 1 row skipped."
             )
+
+
+def test_a_language_picked_on_the_login_page_follows_the_reviewer_in(site):
+    import json
+
+    client = site["app"].test_client()
+    response = client.post(
+        "/language", data={"language": "ru", "next": "/login", "csrf_token": token(client)}
+    )
+    assert response.headers["Location"] == "/login"
+    page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert lang_of(page) == "ru" and "Имя пользователя" in page
+    login(client, "bob")
+    users = json.loads((site["ws"] / "users.json").read_text())["users"]
+    assert users["bob"]["language"] == "ru"
+    dashboard = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert lang_of(dashboard) == "ru" and "Строки по статусам" in dashboard
+
+
+def test_the_switch_refuses_an_unknown_language_and_an_outside_next(site):
+    client = site["app"].test_client()
+    login(client, "alice")
+    response = client.post(
+        "/language",
+        data={"language": "xx", "next": "https://evil.example/", "csrf_token": token(client, "/")},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert lang_of(client.get("/").get_data(as_text=True)) == "en"
+
+
+def test_http_errors_are_pages_in_the_readers_language(site):
+    client = site["app"].test_client()
+    login(client, "alice")
+    page = client.get("/review/NOPE", headers={"Accept-Language": "kk"})
+    assert page.status_code == 404
+    assert "кестеде мұндай артикул жоқ" in page.get_data(as_text=True)
+    page = client.get("/no/such/page", headers={"Accept-Language": "ru"})
+    assert page.status_code == 404 and "По этому адресу ничего нет." in page.get_data(as_text=True)
+    assert client.get("/api/nope").status_code == 404  # machines keep werkzeug's answer
