@@ -49,6 +49,8 @@ def init_app(app) -> None:
         status_name=data.status_name,
         meaning=data.meaning,
         reason_value=data.reason_value,
+        flag_text=flag_text,
+        facet_label=facet_label,
     )
 
 
@@ -74,6 +76,22 @@ def img_url(c: str, root: str, rel: str, kind: str = "full") -> str:
 
 def out_rel(sku: str, fp: str, name: str) -> str:
     return f"{safe_name(sku)}/{fp[:12]}/{name}"
+
+
+def flag_text(flag: str) -> str:
+    """A QA flag with the figure named in the reader's language (the numbers as they are)."""
+    label, numbers = data.flag_parts(flag)
+    return f"{_(label)} {numbers}" if label else flag
+
+
+def facet_label(key: str, value: str) -> str:
+    """What a queue filter's option says: QA flag names translated, sheet values as they are."""
+    if key != "flag":
+        return value
+    if value in ("flagged", "ok"):
+        return _(value)
+    name = data.FLAG_FILTER_NAMES.get(value)
+    return _(name) if name else value
 
 
 def filters_from(args) -> dict[str, str]:

@@ -100,6 +100,22 @@ DEFAULT_REASONS = (
     N_("artefacts"),
     N_("wrong product"),
 )
+FLAG_PREFIXES = (  # how imaging/qa.py's flags name each figure -> the label the pages use
+    ("dE p95 ", N_("colour drift dE p95")),
+    ("dE ", N_("colour drift dE mean")),
+    ("halo ", N_("edge halo")),
+    ("uncertainty ", N_("mask uncertainty")),
+    ("bg inside ", N_("old background inside")),
+    ("purity ", N_("background purity")),
+    ("sharpness ", N_("source sharpness")),
+    ("headroom ", N_("resolution headroom")),
+    ("fill ", N_("fill ratio")),
+)
+FLAG_FILTER_NAMES = {  # the queue's QA flag filter goes by a flag's first word
+    "dE": N_("colour drift dE"),
+    "bg": N_("old background inside"),
+    **{p.split()[0]: label for p, label in FLAG_PREFIXES if not p.startswith(("dE", "bg"))},
+}
 HISTORY_KINDS = (N_("decision"), N_("first-approval"), N_("regenerate"))  # review-log entries
 FLAG_FILTERS = (N_("flagged"), N_("ok"))  # the QA flag filter's two words
 STATUS_NAMES = {  # a row's Status cell -> what the pages call it
@@ -195,6 +211,15 @@ def load_json(path: Path) -> dict:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def flag_parts(flag: str) -> tuple[str, str]:
+    """(the figure's label, the numbers) of a QA flag such as `bg inside 0.05 > 0.02`;
+    ("", flag) for a flag this table does not know."""
+    for prefix, label in FLAG_PREFIXES:
+        if flag.startswith(prefix):
+            return label, flag[len(prefix) :]
+    return "", flag
 
 
 def status_name(status: str) -> str:
