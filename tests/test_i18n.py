@@ -334,7 +334,7 @@ def test_configured_reasons_and_checklists_may_give_text_per_language(site):
 def test_numbers_dates_and_plurals_follow_the_locale(site):
     from flask_babel import force_locale
 
-    from vitrina_sync.web.i18n import fmt_number, fmt_time
+    from vitrina_sync.web.i18n import fmt_number, fmt_time, fmt_when
     from vitrina_sync.web.review_packs import pack_counts
 
     app = site["app"]
@@ -348,6 +348,9 @@ def test_numbers_dates_and_plurals_follow_the_locale(site):
             assert pack_counts({"cards": 21, "files": 12, "skipped": 22}) == (
                 "21 карточка, 12 файлов, 22 строки пропущены."
             )
+            assert fmt_when("2026-12-02") == "2 дек. 2026\u202fг."
+            assert fmt_when("2026-12-02 14:05 UTC").startswith("2 дек. 2026\u202fг., 14:05:00")
+            assert fmt_when("soon") == "soon"  # not a date: as it is
         with force_locale("kk"):
             assert fmt_number(0.0312) == "0,0312"
             assert pack_counts({"cards": 2, "files": 1, "skipped": 0}).startswith("2 карточка,")

@@ -16,7 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
-from flask_babel import Babel, format_datetime, format_decimal, get_locale, gettext
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -47,6 +47,7 @@ def init_app(app) -> None:
         tr=tr,
         fmt_number=fmt_number,
         fmt_time=fmt_time,
+        fmt_when=fmt_when,
     )
     app.register_error_handler(HTTPException, error_page)
     app.register_blueprint(bp)
@@ -104,6 +105,21 @@ def fmt_time(ts: float) -> str:
     if not ts:
         return gettext("never")
     moment = dt.datetime.fromtimestamp(ts, dt.UTC)
+    return format_datetime(moment, "medium") + " UTC"
+
+
+def fmt_when(text: str) -> str:
+    """A date or time the files and the sheet hold as text (`2026-12-02`, `2026-12-02 14:05 UTC`,
+    ISO 8601) in the reader's locale; any other text as it is."""
+    value = str(text or "").strip()
+    try:
+        if len(value) == 10:
+            return format_date(dt.date.fromisoformat(value), "medium")
+        moment = dt.datetime.fromisoformat(value.removesuffix(" UTC"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
     return format_datetime(moment, "medium") + " UTC"
 
 
