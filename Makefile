@@ -80,6 +80,7 @@ clean:
 BABEL ?= $(VENV)/bin/pybabel
 TRANSLATIONS = vitrina_sync/translations
 translations:
+	@test -x $(BABEL) || { echo "translations: $(BABEL) missing: run make install first"; exit 2; }
 	$(BABEL) extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
 	  --project vitrina-sync --omit-header -o $(TRANSLATIONS)/messages.pot .
 	for lang in en ru kk; do \
