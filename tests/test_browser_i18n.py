@@ -91,6 +91,12 @@ def phone_pages(browser, base: str, locale: str) -> None:
         for box in decision_buttons(page):  # thumb-sized, at the bottom of the screen
             assert box["height"] >= 44 and box["y"] >= PHONE["height"] / 2, box
             assert box["y"] + box["height"] <= PHONE["height"] and box["x"] >= 0, box
+        small = page.evaluate(
+            """() => Array.from(document.querySelectorAll('main button, main select'))
+            .filter(b => b.getClientRects().length && b.getBoundingClientRect().height < 44)
+            .map(b => b.outerHTML.slice(0, 80))"""
+        )
+        assert not small, small  # every control on the page (touch-up ones too) takes a thumb
         page.mouse.wheel(0, 2000)  # still there after scrolling down to the checklist
         assert decision_buttons(page)[0]["y"] >= PHONE["height"] / 2
         page.evaluate("window.scrollTo(0, 0)")
