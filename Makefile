@@ -10,7 +10,7 @@ VS      = $(VENV)/bin/vitrina-sync
 PLUGINS = plugins/kaspi plugins/wildberries plugins/ozon
 PLUGIN_ARGS = $(foreach p,$(PLUGINS),$(if $(wildcard $(p)/pyproject.toml),-e $(p)))
 
-.PHONY: demo test install install-test models warm system-deps bench lint clean
+.PHONY: demo test install install-test models warm system-deps bench lint clean translations
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,3 +73,19 @@ lint:
 
 clean:
 	rm -rf examples/vitrina-out bench/out test-artifacts
+
+# The review pages' catalogs: extract every marked text from the web app, merge it into each
+# language's messages.po (new texts arrive empty: tests/test_i18n.py fails until they are
+# translated), then compile the .mo files the server reads (committed, shipped as package data).
+BABEL ?= $(VENV)/bin/pybabel
+TRANSLATIONS = vitrina_sync/translations
+translations:
+	@test -x $(BABEL) || { echo "translations: $(BABEL) missing: run make install first"; exit 2; }
+	$(BABEL) extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+	  --project vitrina-sync --omit-header -o $(TRANSLATIONS)/messages.pot .
+	for lang in en ru kk; do \
+	  if [ -f $(TRANSLATIONS)/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BABEL) update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang --no-fuzzy-matching --ignore-pot-creation-date; \
+	  else $(BABEL) init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$lang; fi; \
+	done
+	$(BABEL) compile -d $(TRANSLATIONS) --statistics

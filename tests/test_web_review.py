@@ -254,7 +254,7 @@ def test_queue_pages(site, alice, monkeypatch):
 
 def test_compare_shows_qa_thresholds_checklist_reasons_history_variants(site, alice):
     page = alice.get("/review/RING/3").get_data(as_text=True)
-    assert "edge halo" in page and "≤ 0.03" in page and "FAIL" in page
+    assert "edge halo" in page and "≤\u00a00.03" in page and "FAIL" in page
     assert "stones" in page and "engraving" in page  # checklist of the jewelry category
     assert "bad edges" in page and "colour changed" in page
     assert fp_of("RING/3")[:12] in page and "current" in page

@@ -80,6 +80,21 @@ SETTINGS: tuple[Setting, ...] = (
         "folder (Linux: ~/.local/share/vitrina-sync).",
     ),
     Setting(
+        "proxy_fix",
+        0,
+        "Proxies in front of `serve` whose X-Forwarded-Proto/-For/-Host are believed (0 = none).",
+    ),
+    Setting(
+        "secure_cookies",
+        False,
+        "Always mark session cookies Secure (default: only when the request is https).",
+    ),
+    Setting(
+        "language",
+        "en",
+        "Language of the review pages when neither the reviewer nor the browser picks one (en, ru, kk).",
+    ),
+    Setting(
         "reject_reasons",
         [],
         "Reasons offered when rejecting on the review page (list; env: comma list).",

@@ -1,6 +1,8 @@
 """The Flask app served by `vitrina-sync serve`. The factory only wires; components have init_app(app).
 
 Components (each its own module):
+  https.py   Secure cookies when the request is https, ProxyFix behind a configured proxy
+  i18n.py    Flask-Babel: the reviewer's language (their choice, Accept-Language, `language`)
   state.py   AppState: settings, the catalogs' SyncSessions, the broker, counters (set up by serve)
   sync.py    the sync loop per catalog + immediate sync on webhook, SIGTERM-safe write-back
   hooks.py   POST /hooks/sheet (HMAC-signed webhook)
@@ -17,7 +19,16 @@ import importlib
 
 from flask import Flask
 
-COMPONENTS = ("auth", "hooks", "api", "review", "review_packs", "review_touchup")
+COMPONENTS = (
+    "https",
+    "i18n",
+    "auth",
+    "hooks",
+    "api",
+    "review",
+    "review_packs",
+    "review_touchup",
+)
 
 
 def create_app(state=None, test_config: dict | None = None) -> Flask:
@@ -26,7 +37,7 @@ def create_app(state=None, test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SECURE=False,  # Secure per request (https.py); secure_cookies forces it
         MAX_CONTENT_LENGTH=1 << 20,
     )
     if test_config:

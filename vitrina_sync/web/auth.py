@@ -2,7 +2,8 @@
 
 Users live in a JSON file (setting `users_file`; default `users.json` beside the vitrina.toml in
 use, else in the platform's data folder for the app: see default_users_file):
-{"users": {"NAME": {"hash": "<werkzeug hash>", "role": "reviewer" | "admin"}}}. The file is
+{"users": {"NAME": {"hash": "<werkzeug hash>", "role": "reviewer" | "admin", "language": "ru"}}}
+(language: the reviewer's own choice of the header's switch, optional). The file is
 re-read when it changes, so `vitrina-sync users add` works on a running server and removing a
 user ends their sessions at the next request.
 """
@@ -31,8 +32,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from .https import connection_unencrypted
 
 ROLES = ("reviewer", "admin")
 WEBHOOK_ENDPOINT = "hooks.sheet"  # signed with HMAC instead (web/hooks.py)
@@ -104,8 +108,21 @@ def add_user(path: Path, name: str, password: str, role: str = "reviewer") -> No
     if not name.strip() or any(c in name for c in "\r\n\t\0"):
         raise ValueError("user name must be non-empty text on one line")
     users = read_users(path)
-    users[name] = {"hash": generate_password_hash(password), "role": role}
+    kept = {k: v for k, v in users.get(name, {}).items() if k not in ("hash", "role")}
+    users[name] = {**kept, "hash": generate_password_hash(password), "role": role}
     write_users(path, users)
+
+
+def set_user_language(path: Path, name: str, language: str) -> bool:
+    """Keep a reviewer's language with their account (False: no such user / no users file)."""
+    if str(path) == os.devnull:
+        return False
+    users = read_users(path)
+    if name not in users:
+        return False
+    users[name]["language"] = language
+    write_users(path, users)
+    return True
 
 
 class UserStore:
@@ -197,20 +214,25 @@ def _load_user():
         if user is None:  # removed from the users file: the session ends here
             session.clear()
         else:
-            g.user = {"name": name, "role": user.get("role", "reviewer")}
+            g.user = {
+                "name": name,
+                "role": user.get("role", "reviewer"),
+                "language": user.get("language", ""),
+            }
 
 
 def _csrf_failed(exc: CSRFError):
     if request.is_json:  # a script's request (the touch-up brush): an answer a script can read
         return {
             "ok": False,
-            "error": f"CSRF check failed ({exc.description}); reload the page.",
+            "error": _("CSRF check failed (%(why)s); reload the page.", why=exc.description),
         }, 400
     return render_template(
         "error.html",
-        title="Form expired",
-        message=(
-            "The form was not accepted (" + exc.description + "). Reload the page and try again."
+        title=_("Form expired"),
+        message=_(
+            "The form was not accepted (%(why)s). Reload the page and try again.",
+            why=exc.description,
         ),
     ), 400
 
@@ -233,7 +255,9 @@ def role_required(role: str):
         def wrapped(*args, **kwargs):
             if g.user["role"] != role:
                 return render_template(
-                    "error.html", title="Not allowed", message=f"This page needs the {role} role."
+                    "error.html",
+                    title=_("Not allowed"),
+                    message=_("This page needs the %(role)s role.", role=role_name(role)),
                 ), 403
             return view(*args, **kwargs)
 
@@ -243,7 +267,11 @@ def role_required(role: str):
 
 
 # -- views ---------------------------------------------------------------------------------------
-def _safe_next(target: str | None) -> str:
+def role_name(role: str) -> str:
+    return {"reviewer": _("reviewer"), "admin": _("admin")}.get(role, role)
+
+
+def safe_next(target: str | None) -> str:
     """Only a path on this site: an open redirect would let a phishing link borrow our login page."""
     parsed = urlparse(target or "")
     if (
@@ -284,13 +312,12 @@ class Throttle:
 
 
 def _plain_http_warning() -> str:
-    """Session cookies are Secure: over plain HTTP (other than localhost) browsers drop them."""
-    host = (request.host or "").rsplit(":", 1)[0].strip("[]")
-    if request.is_secure or host in ("localhost", "127.0.0.1", "::1"):
+    """Logging in works over plain http (https.py), but the password crosses the network in clear."""
+    if not connection_unencrypted():
         return ""
-    return (
-        "This page was reached over plain HTTP: browsers drop the server's Secure session "
-        "cookie, so logging in cannot work. Serve it behind HTTPS."
+    return _(
+        "This connection is not encrypted (plain HTTP): your password and session can be read "
+        "on the network. Serve vitrina-sync behind HTTPS for anything but a trusted network."
     )
 
 
@@ -303,15 +330,18 @@ def login():
     throttle = current_app.extensions["vitrina_throttle"]
     keys = (f"user:{name}", f"addr:{request.remote_addr}")
     if throttle.blocked(*keys):
-        flash("Too many failed logins; wait a few minutes and try again.", "error")
+        flash(_("Too many failed logins; wait a few minutes and try again."), "error")
         return render_template("login.html", username=name, warning=warning), 429
     user = current_app.extensions["vitrina_users"].check(name, request.form.get("password", ""))
     if user is not None:
+        language = session.get("language")
         session.clear()  # a fresh session on login: no fixation
         session["user"] = name
-        return redirect(_safe_next(request.args.get("next")))
+        if language and language != user.get("language"):  # switched on the login page: keep it
+            set_user_language(current_app.extensions["vitrina_users"].path, name, language)
+        return redirect(safe_next(request.args.get("next")))
     throttle.failed(*keys)
-    flash("Wrong user name or password.", "error")
+    flash(_("Wrong user name or password."), "error")
     return render_template("login.html", username=name, warning=warning), 401
 
 

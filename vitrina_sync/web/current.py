@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, current_app, request
+from flask_babel import gettext as _
 
 
 def app_state():
     state = current_app.extensions.get("vitrina")
     if state is None or not state.catalogs:
-        abort(503, "no catalog configured")
+        abort(503, _("no catalog configured"))
     return state
 
 
@@ -17,5 +18,5 @@ def catalog(name: str | None = None):
     state = app_state()
     name = name or request.values.get("c") or next(iter(state.catalogs))
     if name not in state.catalogs:
-        abort(404, "no such catalog")
+        abort(404, _("no such catalog"))
     return name, state.catalogs[name]

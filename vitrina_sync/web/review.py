@@ -7,7 +7,6 @@ first), so a server with several catalogs reviews each on its own.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from flask import (
@@ -22,6 +21,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 
 from ..store import safe_name
 from . import review_data as data
@@ -29,6 +29,7 @@ from . import review_decide as decide_mod
 from . import review_images as images
 from .auth import login_required
 from .current import app_state, catalog
+from .i18n import fmt_number
 
 bp = Blueprint("review", __name__)
 FILTERS = ("category", "mode", "marketplace", "audit", "flag")
@@ -43,7 +44,14 @@ def init_app(app) -> None:
     app.extensions["vitrina_waiting"] = {}  # catalog -> (the sheet read, its sorted queue)
     app.register_blueprint(bp)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(img_url=img_url, fmt_time=fmt_time)
+    app.jinja_env.globals.update(
+        img_url=img_url,
+        status_name=data.status_name,
+        meaning=data.meaning,
+        reason_value=data.reason_value,
+        flag_text=flag_text,
+        facet_label=facet_label,
+    )
 
 
 def _security_headers(response):
@@ -70,10 +78,20 @@ def out_rel(sku: str, fp: str, name: str) -> str:
     return f"{safe_name(sku)}/{fp[:12]}/{name}"
 
 
-def fmt_time(ts: float) -> str:
-    if not ts:
-        return "never"
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def flag_text(flag: str) -> str:
+    """A QA flag with the figure named in the reader's language (the numbers as they are)."""
+    label, numbers = data.flag_parts(flag)
+    return f"{_(label)} {numbers}" if label else flag
+
+
+def facet_label(key: str, value: str) -> str:
+    """What a queue filter's option says: QA flag names translated, sheet values as they are."""
+    if key != "flag":
+        return value
+    if value in ("flagged", "ok"):
+        return _(value)
+    name = data.FLAG_FILTER_NAMES.get(value)
+    return _(name) if name else value
 
 
 def filters_from(args) -> dict[str, str]:
@@ -134,7 +152,7 @@ def broker_info(session) -> dict:
     """Queue depth, workers and write-back backlog; never starts Redis from a page view."""
     broker = session.broker
     if broker is None:
-        return {"error": "not connected yet (the sync loop connects on its first cycle)"}
+        return {"error": _("not connected yet (the sync loop connects on its first cycle)")}
     try:
         from rq import Worker
 
@@ -146,7 +164,7 @@ def broker_info(session) -> dict:
             "backlog": broker.conn.hlen(results_key(session.key)),
         }
     except Exception as exc:  # noqa: BLE001 -- Redis away: the dashboard still renders and says so
-        return {"error": f"Redis unavailable: {exc}"}
+        return {"error": _("Redis unavailable: %(why)s", why=exc)}
 
 
 # -- the queue ------------------------------------------------------------------------------------
@@ -200,9 +218,9 @@ def compare(sku: str):
     sheet = sheet_of(name, cstate)
     row = data.find_row(sheet, sku)
     if row is None:
-        abort(404, "no such SKU in the sheet (or it appears twice)")
+        abort(404, _("no such SKU in the sheet (or it appears twice)"))
     filters = filters_from(request.args)
-    _, kept = queue_items(name, cstate, filters)
+    kept = queue_items(name, cstate, filters)[1]
     prev_sku, next_sku, position = data.neighbours(kept, sku)
     return render_template(
         "compare.html",
@@ -227,7 +245,7 @@ def compare_context(name: str, cstate, row) -> dict:
         "row": row,
         "fp": fp,
         "qa": item.qa,
-        "figures": data.figure_rows(item.qa),
+        "figures": data.figure_rows(item.qa, fmt_number),
         "flags": item.flags,
         "source_url": url(files["source"]) if "source" in files else "",
         "output_url": url(files["main"]) if "main" in files else "",
@@ -270,7 +288,7 @@ def decide():
             cstate, row, req, log, bool(settings.get("audit_second_reviewer"))
         )
     else:
-        abort(400, "unknown action")
+        abort(400, _("unknown action"))
     current_app.extensions["vitrina_sheets"].forget(name)
     flash(outcome.message, "ok" if outcome.ok else "error")
     args = {"c": name, **filters_from(form)}

@@ -19,28 +19,114 @@ from pathlib import Path
 from ..catalog.model import Row, Sheet
 from ..store import output_dir, safe_name
 
+
+def N_(text: str) -> str:  # gettext's name for "extract now, translate later" (i18n.tr)
+    return text
+
+
 SHEET_TTL = 5.0  # seconds a non-file catalog read is reused
 PAGE_SIZE = 40
-FIGURES = (  # (figure, threshold key, how the figure must compare, label)
-    ("de_mean", "de_mean_max", "max", "colour drift dE mean"),
-    ("de_p95", "de_p95_max", "max", "colour drift dE p95"),
-    ("halo", "halo_max", "max", "edge halo"),
-    ("uncertainty", "uncertainty_max", "max", "mask uncertainty"),
-    ("bg_inside", "bg_inside_max", "max", "old background inside"),
-    ("purity", "purity_min", "min", "background purity"),
-    ("sharpness", "sharpness_min", "min", "source sharpness"),
-    ("headroom", "headroom_min", "min", "resolution headroom"),
-    ("fill", "fill_tolerance", "near", "fill ratio"),
+FIGURES = (  # (figure, threshold key, how the figure must compare, label, what it means)
+    (
+        "de_mean",
+        "de_mean_max",
+        "max",
+        N_("colour drift dE mean"),
+        N_("How far the product's colours moved on average (CIE dE2000); below 1 is invisible."),
+    ),
+    (
+        "de_p95",
+        "de_p95_max",
+        "max",
+        N_("colour drift dE p95"),
+        N_("The colour change that 95 in 100 of the product's pixels stay under."),
+    ),
+    (
+        "halo",
+        "halo_max",
+        "max",
+        N_("edge halo"),
+        N_("Share of the edge that keeps a light or dark fringe of the old background."),
+    ),
+    (
+        "uncertainty",
+        "uncertainty_max",
+        "max",
+        N_("mask uncertainty"),
+        N_("Share of the cut-out where the model could not tell product from background."),
+    ),
+    (
+        "bg_inside",
+        "bg_inside_max",
+        "max",
+        N_("old background inside"),
+        N_("Share of the picture where the old background shows through inside the product."),
+    ),
+    (
+        "purity",
+        "purity_min",
+        "min",
+        N_("background purity"),
+        N_("Share of the new background that is exactly the target colour."),
+    ),
+    (
+        "sharpness",
+        "sharpness_min",
+        "min",
+        N_("source sharpness"),
+        N_("How sharp the source photo is; a blurred photo cannot give a sharp card."),
+    ),
+    (
+        "headroom",
+        "headroom_min",
+        "min",
+        N_("resolution headroom"),
+        N_("Source pixels per output pixel; below 1 the picture was enlarged."),
+    ),
+    (
+        "fill",
+        "fill_tolerance",
+        "near",
+        N_("fill ratio"),
+        N_("How much of the canvas the product fills, against the preset's target."),
+    ),
 )
-DEFAULT_CHECKLIST = ("shape", "colour", "pattern", "hardware", "labels")
+DEFAULT_CHECKLIST = (N_("shape"), N_("colour"), N_("pattern"), N_("hardware"), N_("labels"))
 DEFAULT_REASONS = (
-    "colour changed",
-    "shape or edges damaged",
-    "halo / old background visible",
-    "wrong crop or fill",
-    "artefacts",
-    "wrong product",
+    N_("colour changed"),
+    N_("shape or edges damaged"),
+    N_("halo / old background visible"),
+    N_("wrong crop or fill"),
+    N_("artefacts"),
+    N_("wrong product"),
 )
+FLAG_PREFIXES = (  # how imaging/qa.py's flags name each figure -> the label the pages use
+    ("dE p95 ", N_("colour drift dE p95")),
+    ("dE ", N_("colour drift dE mean")),
+    ("halo ", N_("edge halo")),
+    ("uncertainty ", N_("mask uncertainty")),
+    ("bg inside ", N_("old background inside")),
+    ("purity ", N_("background purity")),
+    ("sharpness ", N_("source sharpness")),
+    ("headroom ", N_("resolution headroom")),
+    ("fill ", N_("fill ratio")),
+)
+FLAG_FILTER_NAMES = {  # the queue's QA flag filter goes by a flag's first word
+    "dE": N_("colour drift dE"),
+    "bg": N_("old background inside"),
+    **{p.split()[0]: label for p, label in FLAG_PREFIXES if not p.startswith(("dE", "bg"))},
+}
+HISTORY_KINDS = (N_("decision"), N_("first-approval"), N_("regenerate"))  # review-log entries
+FLAG_FILTERS = (N_("flagged"), N_("ok"))  # the QA flag filter's two words
+STATUS_NAMES = {  # a row's Status cell -> what the pages call it
+    "new": N_("new"),
+    "queued": N_("queued"),
+    "processing": N_("processing"),
+    "needs_review": N_("needs review"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "error": N_("error"),
+}
 
 
 @dataclass
@@ -127,22 +213,45 @@ def load_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def figure_rows(qa: dict) -> list[tuple[str, float, str, bool, float]]:
-    """(label, value, limit text, ok, ratio to the limit) for each figure the output has."""
+def flag_parts(flag: str) -> tuple[str, str]:
+    """(the figure's label, the numbers) of a QA flag such as `bg inside 0.05 > 0.02`;
+    ("", flag) for a flag this table does not know."""
+    for prefix, label in FLAG_PREFIXES:
+        if flag.startswith(prefix):
+            return label, flag[len(prefix) :]
+    return "", flag
+
+
+def status_name(status: str) -> str:
+    """The (untranslated) name of a Status value; unknown values are shown as they are."""
+    return STATUS_NAMES.get(status or "new", status)
+
+
+def figure_rows(qa: dict, number=lambda v: f"{v:g}") -> list[tuple[str, float, str, bool, float]]:
+    """(label, value, limit text, ok, ratio to the limit) for each figure the output has;
+    `number` writes the limits (the review page passes the reader's locale's)."""
     limits = qa.get("thresholds") or {}
     out = []
-    for fig, key, how, label in FIGURES:
+    for fig, key, how, label, _meaning in FIGURES:
         value, limit = qa.get(fig), limits.get(key)
         if not isinstance(value, (int, float)) or not isinstance(limit, (int, float)):
             continue
         if how == "max":
-            ok, text, ratio = value <= limit, f"≤ {limit:g}", value / limit if limit else 0.0
+            ok, text, ratio = (
+                value <= limit,
+                f"≤\u00a0{number(limit)}",
+                value / limit if limit else 0.0,
+            )
         elif how == "min":
-            ok, text, ratio = value >= limit, f"≥ {limit:g}", limit / value if value else 10.0
+            ok, text, ratio = (
+                value >= limit,
+                f"≥\u00a0{number(limit)}",
+                limit / value if value else 10.0,
+            )
         else:
             target = float((qa.get("preset") or {}).get("fill") or value)
             off = abs(value - target)
-            ok, text = off <= limit + 1e-9, f"{target:g} ± {limit:g}"
+            ok, text = off <= limit + 1e-9, f"{number(target)} ±\u00a0{number(limit)}"
             ratio = off / limit if limit else 0.0
         out.append((label, float(value), text, ok, float(ratio)))
     return out
@@ -295,17 +404,39 @@ def status_counts(sheet: Sheet) -> tuple[Counter, Counter, int]:
     return statuses, markets, audit
 
 
-def checklist(settings, category: str) -> list[str]:
+def meaning(label: str) -> str:
+    """The explanation of a figure, by its label."""
+    return next((m for *_, lab, m in FIGURES if lab == label), "")
+
+
+def _text(item) -> str | dict:
+    """A configured item: plain text, or a table of texts per language ({en=..., ru=...})."""
+    if isinstance(item, dict):
+        return {str(k): str(v) for k, v in item.items() if str(v).strip()}
+    return str(item)
+
+
+def checklist(settings, category: str) -> list[str | dict]:
     lists = (settings or {}).get("checklists") or {}
     for name, items in lists.items():
         if str(name).strip().casefold() == (category or "").strip().casefold() and items:
-            return [str(i) for i in items]
+            return [_text(i) for i in items]
     default = lists.get("default") if isinstance(lists, dict) else None
-    return [str(i) for i in default] if default else list(DEFAULT_CHECKLIST)
+    return [_text(i) for i in default] if default else list(DEFAULT_CHECKLIST)
 
 
-def reject_reasons(settings) -> list[str]:
+def reject_reasons(settings) -> list[str | dict]:
+    """Shipped reasons (English ids, translated on the page) or configured ones; a configured
+    table's `en` text (else its first) is what the sheet's Reject reason cell gets."""
     reasons = (settings or {}).get("reject_reasons")
     if isinstance(reasons, str):
         reasons = [r.strip() for r in reasons.split(",")]
-    return [str(r) for r in reasons if str(r).strip()] if reasons else list(DEFAULT_REASONS)
+    kept = [_text(r) for r in reasons or () if (r if isinstance(r, dict) else str(r).strip())]
+    return kept or list(DEFAULT_REASONS)
+
+
+def reason_value(reason: str | dict) -> str:
+    """What the sheet stores for a reason: the same text whoever picks it, in any language."""
+    if isinstance(reason, dict):
+        return reason.get("en") or next(iter(reason.values()), "")
+    return reason

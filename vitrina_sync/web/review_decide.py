@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from .. import decisions
 from ..catalog.model import Row, RowUpdate
 from ..errors import VitrinaError
@@ -111,21 +113,33 @@ def update_for(row: Row, req: Request, approver: str, today: dt.date) -> RowUpda
 def check(row: Row | None, req: Request) -> str:
     """Why this decision cannot be written, or '' when it can be tried."""
     if row is None:
-        return f"{req.sku} is no longer in the sheet (or appears twice); nothing was written."
+        return gone_message(req.sku)
     if row.get("fingerprint") != req.fp_on_screen:
         return changed_message(req)
     if row.get("status") not in ("needs_review", "approved", "rejected"):
-        return f"{req.sku} is {row.get('status') or 'not finished'} now, not waiting for review; nothing was written."
+        from .review_data import status_name
+
+        return _(
+            "%(sku)s is %(status)s now, not waiting for review; nothing was written.",
+            sku=req.sku,
+            status=_(status_name(row.get("status"))) if row.get("status") else _("not finished"),
+        )
     if req.verdict == "rejected" and not (req.reason.strip() or req.note.strip()):
-        return "A rejection needs a reason."
+        return _("A rejection needs a reason.")
     return ""
 
 
 def changed_message(req: Request) -> str:
-    return (
-        f"Refused: {req.sku} changed since this page was opened (the picture you saw, "
-        f"{req.fp_on_screen[:12]}, is no longer the row's). Nothing was written; look at the new picture."
+    return _(
+        "Refused: %(sku)s changed since this page was opened (the picture you saw, %(fp)s, is "
+        "no longer the row's). Nothing was written; look at the new picture.",
+        sku=req.sku,
+        fp=req.fp_on_screen[:12],
     )
+
+
+def gone_message(sku: str) -> str:
+    return _("%(sku)s is no longer in the sheet (or appears twice); nothing was written.", sku=sku)
 
 
 def decide(
@@ -147,13 +161,20 @@ def decide(
             log.append(_entry(req, "first-approval", today))
             return Outcome(
                 True,
-                f"{req.sku} is an audit row: your approval is recorded; "
-                "a second reviewer must approve it before it is written to the sheet.",
+                _(
+                    "%(sku)s is an audit row: your approval is recorded; a second reviewer must "
+                    "approve it before it is written to the sheet.",
+                    sku=req.sku,
+                ),
             )
         if first.get("reviewer") == req.reviewer:
             return Outcome(
                 False,
-                f"You approved {req.sku} already; an audit row needs a second reviewer other than you.",
+                _(
+                    "You approved %(sku)s already; an audit row needs a second reviewer other "
+                    "than you.",
+                    sku=req.sku,
+                ),
             )
         approver = f"{first['reviewer']} + {req.reviewer}"
     return _write(cstate, update_for(row, req, approver, today), req, log, today)
@@ -166,12 +187,12 @@ def locked_write(cstate, update: RowUpdate, review: bool):
     lock = getattr(cstate, "cycle_lock", None) or getattr(cstate, "lock", None)
     if lock is not None and not lock.acquire(timeout=LOCK_WAIT):
         return Outcome(
-            False, "The catalog is busy with a sync; nothing was written. Try again in a moment."
+            False, _("The catalog is busy with a sync; nothing was written. Try again in a moment.")
         )
     try:
         return cstate.session.catalog.write_back([update], review=review)
     except VitrinaError as exc:
-        return Outcome(False, f"Nothing was written: {exc}")
+        return Outcome(False, _("Nothing was written: %(why)s", why=exc))
     finally:
         if lock is not None:
             lock.release()
@@ -184,9 +205,7 @@ def _write(cstate, update: RowUpdate, req: Request, log: ReviewLog, today: dt.da
     if req.sku in report.refused:
         return Outcome(False, changed_message(req))
     if req.sku not in report.written:
-        return Outcome(
-            False, f"{req.sku} is no longer in the sheet (or appears twice); nothing was written."
-        )
+        return Outcome(False, gone_message(req.sku))
     log.append(
         {
             **_entry(req, "decision", today),
@@ -195,7 +214,10 @@ def _write(cstate, update: RowUpdate, req: Request, log: ReviewLog, today: dt.da
             "reason": update.values["reject_reason"],
         }
     )
-    return Outcome(True, f"{req.sku}: {update.values['decision']} by {update.values['approver']}.")
+    who = update.values["approver"]
+    if req.verdict == "approved":
+        return Outcome(True, _("%(sku)s: approved by %(approver)s.", sku=req.sku, approver=who))
+    return Outcome(True, _("%(sku)s: rejected by %(approver)s.", sku=req.sku, approver=who))
 
 
 def _entry(req: Request, kind: str, today: dt.date) -> dict:
@@ -243,7 +265,12 @@ def regenerate(cstate, sku: str, fp_on_screen: str, reviewer: str, log: ReviewLo
     if state is not None:
         state.trigger_sync()
     return Outcome(
-        True, f"{sku}: new seed (offset {seed}) queued; the new picture will come to review."
+        True,
+        _(
+            "%(sku)s: new seed (offset %(seed)s) queued; the new picture will come to review.",
+            sku=sku,
+            seed=seed,
+        ),
     )
 
 

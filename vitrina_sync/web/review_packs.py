@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .auth import role_required
 from .current import catalog
@@ -17,6 +19,7 @@ bp = Blueprint("packs", __name__)
 
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    init_jinja(app)
 
 
 def _catalog():
@@ -33,7 +36,7 @@ def installed() -> dict:
     try:
         return plugins.marketplaces()
     except Exception as exc:  # noqa: BLE001 -- a broken plugin: the page says so instead of a 500
-        flash(f"marketplace plugins failed to load: {exc}", "error")
+        flash(_("marketplace plugins failed to load: %(why)s", why=exc), "error")
         return {}
 
 
@@ -85,14 +88,36 @@ def build():
         items, skipped = select_items(sheet.rows, market.name, check, session.out_root)
         result = build_pack(items, market, packs_dir(session), base, skipped)
     except VitrinaError as exc:
-        flash(f"Pack not built: {exc}", "error")
+        flash(_("Pack not built: %(why)s", why=exc), "error")
         return redirect(url_for("packs.index", c=name))
     counts = result.report["counts"]
-    flash(
-        f"{market.name}: {counts['cards']} card(s), {counts['files']} file(s), {counts['skipped']} row(s) skipped.",
-        "ok" if result.cards else "error",
-    )
+    flash(f"{market.name}: {pack_counts(counts)}", "ok" if result.cards else "error")
     return redirect(url_for("packs.index", c=name))
+
+
+def pack_counts(counts: dict) -> str:
+    """A pack report's counts in words, with each language's plural forms."""
+    cards, files, skipped = (int(counts.get(k) or 0) for k in ("cards", "files", "skipped"))
+    return " ".join(
+        (
+            ngettext("%(num)d card,", "%(num)d cards,", cards),
+            ngettext("%(num)d file,", "%(num)d files,", files),
+            ngettext("%(num)d row skipped.", "%(num)d rows skipped.", skipped),
+        )
+    )
+
+
+def check_counts(counts: dict) -> str:
+    checks, failed = int(counts.get("checks") or 0), int(counts.get("failed_checks") or 0)
+    return (
+        ngettext("%(num)d check", "%(num)d checks", checks)
+        + " "
+        + _("(%(failed)d failed)", failed=failed)
+    )
+
+
+def init_jinja(app) -> None:
+    app.jinja_env.globals.update(pack_counts=pack_counts, check_counts=check_counts)
 
 
 @bp.route("/packs/download/<market>.zip")

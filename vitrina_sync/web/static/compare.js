@@ -1,5 +1,6 @@
 // Compare page: one zoom/pan state shared by every image layer (so source and output move
-// together), slider overlay, mask edge / halo band toggles, variants, keyboard shortcuts.
+// together), slider overlay, tap-to-switch (phones: one picture, a tap shows the other), mask
+// edge / halo band toggles, variants, keyboard shortcuts.
 (function () {
   "use strict";
   const stage = document.getElementById("stage");
@@ -52,7 +53,7 @@
     }, { passive: false });
     let drag = null;
     vp.addEventListener("pointerdown", function (e) {
-      drag = { x: e.clientX - view.x, y: e.clientY - view.y };
+      drag = { x: e.clientX - view.x, y: e.clientY - view.y, x0: e.clientX, y0: e.clientY };
       vp.setPointerCapture(e.pointerId);
       vp.classList.add("dragging");
     });
@@ -63,18 +64,32 @@
       apply();
     });
     function end() { drag = null; vp.classList.remove("dragging"); }
-    vp.addEventListener("pointerup", end);
+    vp.addEventListener("pointerup", function (e) {
+      // a tap (no drag) in tap mode shows the other picture
+      const still = drag && Math.abs(e.clientX - drag.x0) < 8 && Math.abs(e.clientY - drag.y0) < 8;
+      end();
+      if (still && stage.dataset.mode === "tap") swapTap();
+    });
     vp.addEventListener("pointercancel", end);
     vp.addEventListener("dblclick", fit);
   });
 
   // Slider: the source under the output, the output clipped from the left edge to the handle.
+  const caption = document.getElementById("output-caption");
+  let showingSource = false;
+  function swapTap(toSource) {
+    showingSource = toSource === undefined ? !showingSource : toSource;
+    if (output) output.hidden = showingSource;
+    const name = showingSource ? stage.dataset.source : stage.dataset.output;
+    if (caption) caption.textContent = stage.dataset.mode === "tap" ? name + " · " + stage.dataset.tap : stage.dataset.output;
+  }
   function setMode(mode) {
     stage.dataset.mode = mode;
     const under = stage.querySelector("img.under");
-    if (under) under.hidden = mode !== "slider";
+    if (under) under.hidden = mode === "side";
     slider.hidden = mode !== "slider";
     if (output) output.style.clipPath = mode === "slider" ? "inset(0 0 0 " + slider.value + "%)" : "";
+    swapTap(false);
     document.querySelectorAll("[data-view]").forEach(function (b) {
       b.classList.toggle("on", b.dataset.view === mode);
     });
@@ -116,6 +131,18 @@
     const form = document.getElementById(id);
     if (form) form.requestSubmit();
   }
+  // The decision bar's Reject (phones) submits the same form: ask for a reason first there too.
+  const rejectForm = document.getElementById("f-reject");
+  if (rejectForm) rejectForm.addEventListener("submit", function (e) {
+    const reason = document.getElementById("reason");
+    const note = document.getElementById("note");
+    if (!reason.value && !note.value.trim()) {
+      e.preventDefault();
+      reason.scrollIntoView({ block: "center" });
+      reason.focus();
+    }
+  });
+  if (window.matchMedia && window.matchMedia("(max-width: 600px)").matches) setMode("tap");
   function reject() {
     const reason = document.getElementById("reason");
     const note = document.getElementById("note");
