@@ -148,7 +148,7 @@ def test_remove_stroke_over_a_kept_hole_clears_it(ring_served):
             assert page.get_attribute("[data-tu-kind=remove]", "aria-pressed") == "true"
             paint_over_the_hole(page)
             page.mouse.move(10, 10)
-            assert page.inner_text("#tu-status") == "1 strokes"
+            assert page.inner_text("#tu-status") == "Strokes: 1"
             page.click("#tu-undo")  # undo, and paint again
             assert page.is_disabled("#tu-send")
             paint_over_the_hole(page)
@@ -160,8 +160,8 @@ def test_remove_stroke_over_a_kept_hole_clears_it(ring_served):
             row = wait_for_new_picture(catalog, old_fp)
             page.reload()
             images_loaded(page)
-            assert re.search(r"touch-up: 1 strokes by alice at", page.content())
-            assert "made with a touch-up of 1 strokes" in page.content()
+            assert re.search(r"touch-up: 1 stroke by alice at", page.content())
+            assert "made with a touch-up of 1 stroke" in page.content()
             assert row["Status"] == "needs_review"
 
             phone = browser.new_page(

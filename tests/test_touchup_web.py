@@ -135,7 +135,7 @@ def test_touch_up_is_saved_logged_and_the_next_plan_requeues_the_row(site, alice
     assert plan.task["strokes"] == entry["strokes"]
     # the history on the compare page says who touched it up, when and how many strokes
     page = alice.get(f"/review/{SKU}").get_data(as_text=True)
-    assert re.search(r"touch-up: 2 strokes by alice at \d{4}-\d\d-\d\dT", page)
+    assert re.search(r"touch-up: 2 strokes by alice at \w{3} \d{1,2}, \d{4}", page)
     # and the brush shows the strokes drawn so far (replaced, not added to, by the next touch-up)
     panel = re.search(r"data-strokes='([^']*)'", page).group(1)
     assert json.loads(panel) == entry["strokes"]
@@ -188,10 +188,10 @@ def test_the_panel_renders_under_flask_babel_too(site):  # noqa: F811
     assert site["app"].jinja_env.globals["_"] is not _identity
     client = login(site["app"].test_client())
     page = client.get(f"/review/{SKU}").get_data(as_text=True)
-    assert 'data-msg-count="{n} strokes"' in page and ">Remove<" in page
+    assert 'data-msg-count="Strokes: {n}"' in page and ">Remove<" in page
     assert post(client, body()).status_code == 202
     page = client.get(f"/review/{SKU}").get_data(as_text=True)
-    assert "touch-up: 1 strokes by alice at" in page
+    assert "touch-up: 1 stroke by alice at" in page
 
 
 def test_the_cut_overlay_needs_login_and_a_real_output(site, alice):  # noqa: F811
