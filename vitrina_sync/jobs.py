@@ -66,6 +66,10 @@ def _load(task: dict, settings: Settings):
     source = task["source"]
     cap = int(settings.get("max_pixels") or 50_000_000)
     max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
+    if source.startswith("gdrive://"):
+        from .drive.sources import fetch_source
+
+        return fetch_source(source[len("gdrive://") :], settings, cap, max_bytes)
     if source.startswith("https://"):
         from .fetch import fetch_url
 

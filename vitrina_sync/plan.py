@@ -15,6 +15,8 @@ from typing import Any
 
 from . import decisions
 from .catalog.model import Row, RowUpdate, Sheet
+from .drive.links import is_drive_source, source_id
+from .drive.sources import drive_ids
 from .errors import RowError
 from .fingerprint import FileHashCache, fingerprint
 from .paths import is_url
@@ -33,6 +35,10 @@ WORK_SETTINGS = (
     "job_timeout",
     "diffusion_downloads",
     "onnx_threads",
+    "google_credentials",  # Drive sources: the worker reads them with the sheet's service account
+    "google_drive_url",
+    "google_retry_attempts",
+    "google_retry_base",
 )
 
 
@@ -45,6 +51,7 @@ class PlanContext:
     marketplaces: set[str]
     hashes: FileHashCache = field(default_factory=FileHashCache)
     catalog_key: str = ""
+    drive: Any = None  # drive.sources.DriveSources, for rows whose Source is a Drive link
 
 
 @dataclass
@@ -58,7 +65,11 @@ class RowPlan:
     task: dict | None = None
 
 
-def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
+def source_sha(spec: RowSpec, hashes: FileHashCache, drive=None) -> str:
+    if is_drive_source(spec.source):  # Drive's md5Checksum, from metadata: no bytes downloaded
+        if drive is None:
+            raise RowError("Google Drive sources are not available here")
+        return drive.fingerprint_of(source_id(spec.source))
     if is_url(spec.source):  # content is fetched by the job; the URL itself is the input here
         return "url:" + hashlib.sha256(spec.source.encode()).hexdigest()
     return hashes.sha256(spec.source)
@@ -67,7 +78,11 @@ def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
 def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
     mode = ctx.modes[spec.mode]
     return fingerprint(
-        spec.mode, mode.version, spec.preset_name, spec.preset, source_sha(spec, ctx.hashes)
+        spec.mode,
+        mode.version,
+        spec.preset_name,
+        spec.preset,
+        source_sha(spec, ctx.hashes, ctx.drive),
     )
 
 
@@ -160,6 +175,8 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
     where = defaultdict(list)
     for row in sheet.rows:
         where[row.sku].append(row.number)
+    if ctx.drive is not None:  # every Drive row's metadata at once: O(1) requests when unchanged
+        ctx.drive.refresh(drive_ids(row.get("source") for row in sheet.rows))
     plans = []
     for row in sheet.rows:
         if row.sku and counts[row.sku] > 1:
@@ -170,6 +187,8 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
         else:
             plans.append(plan_row(row, ctx))
     ctx.hashes.save()
+    if ctx.drive is not None:
+        ctx.drive.save()
     return plans
 
 

@@ -56,7 +56,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "google_credentials",
         "",
-        "Service-account JSON file for Google Sheets ('none' on loopback).",
+        "Service-account JSON file for Google Sheets and Drive ('none' on loopback).",
+    ),
+    Setting(
+        "google_drive_url",
+        "https://www.googleapis.com",
+        "Google Drive API endpoint for Drive-linked Source photos (<url>/drive/v3, <url>/batch/drive/v3).",
     ),
     Setting("google_api_url", "https://sheets.googleapis.com", "Google Sheets API endpoint."),
     Setting(

@@ -31,6 +31,7 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
     The hash cache is in memory only: at pack time every source is hashed as it is on disk now.
     """
     from .. import plugins
+    from ..drive.sources import DriveSources
     from ..fingerprint import FileHashCache
     from ..plan import PlanContext, pack_eligibility
 
@@ -42,6 +43,7 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
         plugins.modes(),
         known,
         FileHashCache(),
+        drive=DriveSources(settings),  # in memory: each Drive row's metadata as it is now
     )
     return lambda row: pack_eligibility(row, ctx)
 
