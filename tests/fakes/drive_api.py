@@ -13,6 +13,7 @@ switchboard. Tests act as the people: add, edit, trash, delete and unshare files
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -98,6 +99,8 @@ class FakeDriveApi:
         self.lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._ids = 0
+        self.tokens: dict[str, dict] = {}  # access token -> the JWT claims it was granted for
+        self.require_auth = False  # True: API calls need a Bearer token from POST /token
 
     def __enter__(self) -> Self:
         self.start()
@@ -206,6 +209,50 @@ class FakeDriveApi:
                 {"kind": kind, "path": path, "query": query, "at": time.monotonic()}
             )
 
+    # -- OAuth: the service-account JWT grant (RFC 7523), as oauth2.googleapis.com/token answers --
+    def service_account_file(
+        self, path, email: str = "vitrina@demo-project.iam.gserviceaccount.com"
+    ):
+        """A service-account key file whose token_uri is this server; API calls then need its token."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        info = {
+            "type": "service_account",
+            "project_id": "demo-project",
+            "private_key_id": "k1",
+            "private_key": pem,
+            "client_email": email,
+            "client_id": "1",
+            "token_uri": f"{self.url}/token",
+        }
+        path.write_text(json.dumps(info), "utf-8")
+        self.require_auth = True
+        return path
+
+    def grant(self, form: dict) -> dict:
+        self._record("oauth.token", "/token", {})
+        if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"]:
+            raise DriveApiError(400, "unsupported_grant_type", "Invalid grant_type")
+        payload = form["assertion"][0].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        token = "ya29.fake-" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+        with self.lock:
+            self.tokens[token] = claims
+        return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+    def authorised(self, header: str | None) -> bool:
+        if not self.require_auth:
+            return True
+        claims = self.tokens.get((header or "").removeprefix("Bearer "))
+        return bool(claims) and "drive.readonly" in claims.get("scope", "")
+
     # -- the API ------------------------------------------------------------------------------------
     def answer(self, method: str, path: str, query: dict, prefix: str = "") -> tuple[int, object]:
         """(status, JSON body or bytes) for one call; batch parts come here too."""
@@ -311,7 +358,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
+    def _refused(self) -> bool:
+        if self.fake.authorised(self.headers.get("Authorization")):
+            return False
+        message = "Request had invalid authentication credentials."
+        self._json(401, DriveApiError(401, "authError", message))
+        return True
+
     def do_GET(self) -> None:
+        if self._refused():
+            return
         parts = urlsplit(self.path)
         status, body = self.fake.answer("GET", parts.path, parse_qs(parts.query))
         if isinstance(body, bytes):
@@ -321,6 +377,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if urlsplit(self.path).path == "/token":
+            try:
+                return self._json(200, self.fake.grant(parse_qs(raw.decode())))
+            except DriveApiError as exc:
+                return self._json(400, exc)
+        if self._refused():
+            return
         if urlsplit(self.path).path != "/batch/drive/v3":
             return self._json(404, DriveApiError(404, "notFound", "Not Found"))
         self.fake._record("batch", "/batch/drive/v3", {})

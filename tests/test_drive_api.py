@@ -1,0 +1,188 @@
+"""The Drive client and the planning metadata cache against the local Drive v3 server (real HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from fakes.drive_api import FakeDriveApi
+
+from vitrina_sync.drive.client import DriveClient
+from vitrina_sync.drive.sources import DriveSources
+from vitrina_sync.errors import ConfigError, DriveError, RowError
+from vitrina_sync.google_api import RetryPolicy
+from vitrina_sync.settings import load_settings
+
+
+@pytest.fixture
+def api():
+    with FakeDriveApi() as fake:
+        yield fake
+
+
+def client_for(api, slept=None, **policy) -> DriveClient:
+    policy = RetryPolicy(**{"base": 0.01, **policy})
+    sleep = slept.append if slept is not None else (lambda _s: None)
+    return DriveClient(
+        api.url, requests.Session(), "sa@p.iam.gserviceaccount.com", policy, sleep=sleep
+    )
+
+
+def settings_for(api, **extra):
+    env = {"VITRINA_GOOGLE_CREDENTIALS": "none", "VITRINA_GOOGLE_DRIVE_URL": api.url}
+    return load_settings(env={**env, "VITRINA_GOOGLE_RETRY_BASE": "0.01", **extra})
+
+
+def test_batches_carry_at_most_100_calls_and_answer_each_file(api):
+    ids = [api.add_file(f"p{i}.jpg", b"x%d" % i) for i in range(250)]
+    answers = client_for(api).batch_get(ids)
+    assert api.count("batch") == 3 and api.count("batch.files.get") == 250
+    assert {i: a["md5Checksum"] for i, a in answers.items()} == {
+        i: api.files[i].meta()["md5Checksum"] for i in ids
+    }
+    assert all(
+        set(a) <= {"id", "name", "mimeType", "size", "md5Checksum", "modifiedTime", "trashed"}
+        for a in answers.values()
+    )
+
+
+def test_rate_limits_are_retried_with_backoff_and_retry_after_honoured(api):
+    file_id = api.add_file("mug.jpg", b"abc")
+    api.fail(403, times=2, kind="files.get")  # userRateLimitExceeded, Drive's 403 that is a quota
+    api.fail(429, times=1, kind="files.get", retry_after=0.25)
+    slept: list[float] = []
+    client = client_for(api, slept)
+    assert client.get(file_id)["name"] == "mug.jpg"
+    assert api.count("files.get") == 4 and client.counters.retries == 3
+    assert 0.25 in slept and all(s <= 0.01 * 2**n + 0.01 for n, s in enumerate(slept[:2]))
+
+
+def test_a_drive_that_stays_unavailable_gives_up_after_the_bounded_attempts(api):
+    file_id = api.add_file("mug.jpg", b"abc")
+    api.fail(503, times=99)
+    with pytest.raises(DriveError, match="gave up after 3 attempt") as caught:
+        client_for(api, attempts=3).get(file_id)
+    assert caught.value.retry and api.count("files.get") == 3
+
+
+def test_rate_limited_parts_of_a_batch_are_asked_again(api):
+    ids = [api.add_file(f"p{i}.jpg", b"%d" % i) for i in range(5)]
+    api.fail(403, times=3, kind="batch.files.get")
+    answers = client_for(api).batch_get(ids)
+    assert all(isinstance(a, dict) for a in answers.values())
+    assert api.count("batch") == 2 and api.count("batch.files.get") == 8
+
+
+def test_failures_say_what_to_do_and_nothing_over_the_cap_is_read(api):
+    client = client_for(api)
+    hidden = api.add_file("secret.jpg", b"abc", shared=False)
+    with pytest.raises(DriveError, match="share it with sa@p.iam.gserviceaccount.com"):
+        client.get(hidden)
+    doc = api.add_doc("notes")
+    with pytest.raises(DriveError, match="Google Docs editors file") as caught:
+        client.download(doc, 1000)
+    assert caught.value.reason == "fileNotDownloadable" and not caught.value.retry
+    big = api.add_file("big.jpg", b"x" * 5000)
+    with pytest.raises(DriveError, match="larger than max_source_bytes"):
+        client.download(big, 4999)
+    assert client.download(big, 5000) == b"x" * 5000
+
+
+def test_changes_follow_next_page_token_to_the_new_start_token(api):
+    client = client_for(api)
+    token = client.start_page_token()
+    ids = [api.add_file(f"p{i}.jpg", b"%d" % i) for i in range(2500)]
+    changes, new = client.changes(token)
+    assert [c["fileId"] for c in changes] == ids and api.count("changes.list") == 3
+    assert client.changes(new) == ([], new)
+
+
+def test_planning_metadata_costs_one_request_per_sync_when_nothing_changed(api, tmp_path):
+    ids = [api.add_file(f"p{i}.jpg", b"%d" % i) for i in range(250)]
+    store = tmp_path / "drive.json"
+    first = DriveSources(settings_for(api), store)
+    first.refresh(ids)
+    prints = {i: first.fingerprint_of(i) for i in ids}
+    first.save()
+    assert api.count("changes.getStartPageToken") == 1 and api.count("batch") == 3
+    api.reset_counts()
+
+    again = DriveSources(settings_for(api), store)  # a new process: the cache comes from the file
+    again.refresh(ids)
+    assert {i: again.fingerprint_of(i) for i in ids} == prints
+    assert api.http_requests() == 1 and api.count("changes.list") == 1
+    again.save()
+    api.reset_counts()
+
+    api.edit(ids[7], b"new bytes")
+    api.add_file("unrelated.jpg", b"u")  # someone else's change in the same Drive
+    third = DriveSources(settings_for(api), store)
+    third.refresh(ids)
+    now = {i: third.fingerprint_of(i) for i in ids}
+    assert [i for i in ids if now[i] != prints[i]] == [ids[7]]
+    assert api.http_requests() == 1  # the change carries the new metadata: no files.get at all
+
+
+def test_deleted_trashed_and_unshared_files_are_row_errors_and_a_new_share_is_seen(api, tmp_path):
+    ids = [api.add_file(f"p{i}.jpg", b"%d" % i) for i in range(3)]
+    sources = DriveSources(settings_for(api), tmp_path / "drive.json")
+    sources.refresh(ids)
+    api.delete(ids[0])
+    api.trash(ids[1])
+    api.share(ids[2], False)
+    sources.refresh(ids)
+    with pytest.raises(DriveError, match="not found.*share it with the service account"):
+        sources.fingerprint_of(ids[0])
+    with pytest.raises(DriveError, match="in the trash"):
+        sources.fingerprint_of(ids[1])
+    with pytest.raises(DriveError, match="share it with"):
+        sources.fingerprint_of(ids[2])
+    api.share(ids[2])
+    sources.refresh(ids)
+    assert sources.fingerprint_of(ids[2]).startswith("gdrive-md5:")
+
+
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (lambda api: api.add_doc("Price list", "spreadsheet"), "a Google Sheet"),
+        (lambda api: api.add_doc("Notes"), "a Google Doc"),
+        (lambda api: api.add_folder("Photos"), "folder"),
+        (lambda api: api.add_shortcut("mug", "1TargetTargetTarget"), "shortcut.*gdrive://1Target"),
+        (lambda api: api.add_file("huge.jpg", b"x" * 2001), "2001 bytes, over max_source_bytes"),
+    ],
+)
+def test_files_that_are_not_photos_or_too_big_say_what_they_are(api, make, says):
+    file_id = make(api)
+    sources = DriveSources(settings_for(api, VITRINA_MAX_SOURCE_BYTES="2000"))
+    sources.refresh([file_id])
+    with pytest.raises(DriveError, match=says):
+        sources.fingerprint_of(file_id)
+    assert api.count("files.download") == 0
+
+
+def test_a_refused_change_token_starts_over_and_an_unavailable_drive_keeps_the_cache(api, tmp_path):
+    file_id = api.add_file("a.jpg", b"a")
+    sources = DriveSources(
+        settings_for(api, VITRINA_GOOGLE_RETRY_ATTEMPTS="2"), tmp_path / "d.json"
+    )
+    sources.refresh([file_id])
+    before = sources.fingerprint_of(file_id)
+    api.fail(503, times=2, kind="changes.list")
+    sources.refresh([file_id])  # Drive away: last sync's metadata stands, the token is kept
+    assert sources.fingerprint_of(file_id) == before
+    sources.token = "999999"  # a token Drive no longer knows
+    sources.refresh([file_id])
+    assert sources.token != "999999" and sources.fingerprint_of(file_id) == before
+
+
+def test_credentials_none_only_on_loopback_and_a_broken_setup_is_every_drive_rows_error():
+    settings = load_settings(env={"VITRINA_GOOGLE_CREDENTIALS": "none"})
+    with pytest.raises(ConfigError, match="loopback google_drive_url"):
+        DriveClient.from_settings(settings)
+    sources = DriveSources(settings)
+    sources.refresh(["1AbCdEfGhIjKlMnOp"])
+    with pytest.raises(RowError, match="Google Drive cannot be used.*loopback"):
+        sources.fingerprint_of("1AbCdEfGhIjKlMnOp")
+    missing = load_settings(env={})
+    with pytest.raises(ConfigError, match="Google Drive needs google_credentials"):
+        DriveClient.from_settings(missing)
