@@ -70,11 +70,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Sheets API read budget per service account (Google: 60/min/user).",
     ),
     Setting("google_writes_per_minute", 60, "Sheets API write budget per service account."),
-    Setting("google_retry_attempts", 5, "Attempts of one Sheets API request on 408/429/5xx."),
+    Setting(
+        "google_retry_attempts",
+        5,
+        "Attempts of one Sheets or Drive API request on 408/429/5xx (and Drive's quota 403s).",
+    ),
     Setting(
         "google_retry_base",
         1.0,
-        "First back-off of a Sheets API retry, in seconds (doubles, with jitter).",
+        "First back-off of a Sheets or Drive API retry, in seconds (doubles, with jitter).",
     ),
     Setting("webhook_secret", "", "HMAC secret(s) for POST /hooks/sheet, comma separated."),
     Setting("secret_key", "", "Flask session key (default: generated per work folder)."),
