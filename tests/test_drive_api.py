@@ -110,6 +110,7 @@ def test_planning_metadata_costs_one_request_per_sync_when_nothing_changed(api, 
     again.refresh(ids)
     assert {i: again.fingerprint_of(i) for i in ids} == prints
     assert api.http_requests() == 1 and api.count("changes.list") == 1
+    assert again.metrics()["requests"] == 1 and again.metrics()["files_known"] == 250
     again.save()
     api.reset_counts()
 

@@ -16,10 +16,13 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, DriveError, RowError
-from .client import DriveClient
 from .links import drive_file_id
+
+if TYPE_CHECKING:
+    from .client import DriveClient
 
 GOOGLE_APPS = "application/vnd.google-apps."
 APPS_KINDS = {
@@ -88,7 +91,7 @@ class DriveSources:
 
     def __init__(self, settings, store: Path | None = None, client_factory=None):
         self.settings, self.store = settings, store
-        self.client_factory = client_factory or DriveClient.from_settings
+        self.client_factory = client_factory or _open_client
         self.key = [str(settings.get("google_drive_url")), str(settings.get("google_credentials"))]
         self.max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
         self.token: str | None = None
@@ -132,6 +135,12 @@ class DriveSources:
                 raise self.errors[file_id]
             meta = self._lookup(file_id)  # not refreshed (pack time): one files.get
         return source_fingerprint(checked_meta(meta, self.max_bytes, file_id))
+
+    def metrics(self) -> dict:
+        """The Drive client's counters for /api/status and /metrics; {} before any Drive row."""
+        if self._client is None:
+            return {}
+        return self._client.counters.as_dict() | {"files_known": len(self.files)}
 
     def save(self) -> None:
         if self.store is None or not self.dirty:
@@ -207,6 +216,12 @@ class DriveSources:
             self.token, self.files = saved.get("token"), dict(saved.get("files") or {})
 
 
+def _open_client(settings) -> DriveClient:
+    from .client import DriveClient  # requests and the HTTP stack only once a row links to Drive
+
+    return DriveClient.from_settings(settings)
+
+
 def _kept(meta: dict) -> dict:
     kept = {k: meta[k] for k in KEPT if k in meta}
     if "shortcutDetails" in meta:
@@ -223,7 +238,7 @@ def fetch_source(file_id: str, settings, max_pixels: int, max_bytes: int):
     from ..imaging.load import decode_image
 
     try:
-        client = DriveClient.from_settings(settings)
+        client = _open_client(settings)
     except ConfigError as exc:
         raise RowError(f"Google Drive cannot be used: {exc}") from None
     meta = checked_meta(client.get(file_id), max_bytes, file_id)

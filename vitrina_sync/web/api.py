@@ -52,7 +52,7 @@ def local_worker_pids(state) -> list[int] | None:
 
 def catalogs_snapshot(state) -> dict[str, dict]:
     return {
-        name: cs.snapshot() | {"sheets_api": cs.catalog_metrics()}
+        name: cs.snapshot() | {"sheets_api": cs.catalog_metrics(), "drive_api": cs.drive_metrics()}
         for name, cs in state.catalogs.items()
     }
 
@@ -137,6 +137,7 @@ def render_metrics(state, catalogs: dict[str, dict], figures: dict) -> str:
     out = _Lines()
     _catalog_metrics(out, catalogs)
     _sheets_metrics(out, catalogs)
+    _drive_metrics(out, catalogs)
     counters = dict(state.counters)
     out.family("vitrina_jobs_total", "counter", "Finished jobs written back, by outcome.")
     out.sample("vitrina_jobs_total", counters.get("jobs_done", 0), outcome="done")
@@ -194,6 +195,19 @@ def _sheets_metrics(out: _Lines, catalogs: dict[str, dict]) -> None:
     ):
         name = f"vitrina_sheets_api_{key}_total"
         out.family(name, kind, help_text)
+        for catalog, figures in api.items():
+            out.sample(name, float(figures.get(key, 0)), catalog=catalog)
+
+
+def _drive_metrics(out: _Lines, catalogs: dict[str, dict]) -> None:
+    api = {name: snap["drive_api"] for name, snap in catalogs.items() if snap.get("drive_api")}
+    for key, help_text in (
+        ("requests", "Google Drive API requests sent (a batch of 100 counts once)."),
+        ("retries", "Google Drive API requests retried."),
+        ("failures", "Google Drive API calls that gave up."),
+    ):
+        name = f"vitrina_drive_api_{key}_total"
+        out.family(name, "counter", help_text)
         for catalog, figures in api.items():
             out.sample(name, float(figures.get(key, 0)), catalog=catalog)
 
