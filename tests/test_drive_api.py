@@ -187,3 +187,59 @@ def test_credentials_none_only_on_loopback_and_a_broken_setup_is_every_drive_row
     missing = load_settings(env={})
     with pytest.raises(ConfigError, match="Google Drive needs google_credentials"):
         DriveClient.from_settings(missing)
+
+
+def test_a_pack_takes_drive_rows_approved_for_the_photo_as_it_is_now(api, tmp_path):
+    from test_packs_select import approved
+
+    from vitrina_sync.catalog.model import Row
+    from vitrina_sync.packs.select import plan_check, select_items
+
+    settings = settings_for(api)
+    ids = [api.add_file(f"p{i}.jpg", b"%d" % i) for i in range(150)]
+    out_root = tmp_path / "out"
+    first = plan_check(settings, tmp_path, out_root)
+    rows = []
+    for n, file_id in enumerate(ids):
+        row = Row(n + 2, {"sku": f"S{n}", "source": f"gdrive://{file_id}"})
+        rows.append(approved(row, first(row)[2]))
+    api.edit(ids[3], b"retouched after approval")
+    api.reset_counts()
+    items, skipped = select_items(rows, "kaspi", plan_check(settings, tmp_path, out_root), out_root)
+    assert len(items) == 149 and [(s["sku"], "stale" in s["reason"]) for s in skipped] == [
+        ("S3", True)
+    ]
+    assert api.count("batch") == 2 and api.count("files.get") == 0  # 150 rows: two batches
+
+
+def test_a_job_whose_download_keeps_failing_is_transient_so_the_next_sync_retries(api, tmp_path):
+    from vitrina_sync.jobs import process_row
+
+    file_id = api.add_file("mug.jpg", b"\xff\xd8 not really a jpeg")
+    doc = api.add_doc("Notes")
+    api.fail(503, times=99, kind="files.download")
+    settings = {
+        "google_credentials": "none",
+        "google_drive_url": api.url,
+        "google_retry_attempts": 2,
+        "google_retry_base": 0.01,
+    }
+
+    def task(source):
+        return {
+            "sku": "S1",
+            "fingerprint": "f" * 64,
+            "source": source,
+            "mode": "white",
+            "preset_name": "default",
+            "preset": {},
+            "out_root": str(tmp_path),
+            "settings": settings,
+        }
+
+    result = process_row(task(f"gdrive://{file_id}"))
+    assert result["status"] == "error" and result["transient"], result
+    assert "gave up after 2 attempt" in result["message"] and api.count("files.download") == 2
+    refused = process_row(task(f"gdrive://{doc}"))  # the worker checks metadata again first
+    assert "a Google Doc" in refused["message"] and not refused["transient"]
+    assert api.count("files.download") == 2

@@ -125,8 +125,8 @@ def make_output(task: dict) -> dict:
 def process_row(task: dict) -> dict:
     try:
         result = make_output(task)
-    except VitrinaError as exc:
-        result = error_result(task, str(exc))
+    except VitrinaError as exc:  # `retry`: Drive over quota or away, so the next sync tries again
+        result = error_result(task, str(exc), transient=bool(getattr(exc, "retry", False)))
     except MemoryError:
         result = error_result(task, "out of memory while processing this image", transient=True)
     except Exception as exc:  # noqa: BLE001 - a bug must not crash the worker or lose the row: say what happened

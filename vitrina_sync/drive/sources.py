@@ -11,6 +11,7 @@ again only for files it names and files never seen. Cache and token live in the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -243,6 +244,11 @@ def fetch_source(file_id: str, settings, max_pixels: int, max_bytes: int):
         raise RowError(f"Google Drive cannot be used: {exc}") from None
     meta = checked_meta(client.get(file_id), max_bytes, file_id)
     data = client.download(file_id, max_bytes)
+    if meta.get("md5Checksum") and hashlib.md5(data).hexdigest() != meta["md5Checksum"]:
+        raise DriveError(
+            f"Google Drive file {file_id} changed while it was downloaded; the next sync tries again",
+            retry=True,
+        )
     name = str(meta.get("name") or file_id)
     suffix = _SUFFIX.search(name)
     stored = Path("source" + (suffix.group(0).lower() if suffix else ".bin"))
