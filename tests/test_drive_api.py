@@ -243,3 +243,19 @@ def test_a_job_whose_download_keeps_failing_is_transient_so_the_next_sync_retrie
     refused = process_row(task(f"gdrive://{doc}"))  # the worker checks metadata again first
     assert "a Google Doc" in refused["message"] and not refused["transient"]
     assert api.count("files.download") == 2
+
+
+def test_the_whole_cache_is_read_again_after_drive_recheck_hours(api, tmp_path):
+    ids = [api.add_file(f"p{i}.jpg", b"%d" % i) for i in range(3)]
+    store = tmp_path / "drive.json"
+    sources = DriveSources(settings_for(api), store)
+    sources.refresh(ids)
+    sources.read_at -= 25 * 3600  # a day and an hour ago
+    sources.save()
+    api.reset_counts()
+    again = DriveSources(settings_for(api), store)
+    again.refresh(ids)
+    assert api.count("changes.getStartPageToken") == 1 and api.count("batch.files.get") == 3
+    api.reset_counts()
+    again.refresh(ids)
+    assert api.http_requests() == 1 and api.count("changes.list") == 1

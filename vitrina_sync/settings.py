@@ -63,6 +63,11 @@ SETTINGS: tuple[Setting, ...] = (
         "https://www.googleapis.com",
         "Google Drive API endpoint for Drive-linked Source photos (<url>/drive/v3, <url>/batch/drive/v3).",
     ),
+    Setting(
+        "drive_recheck_hours",
+        24.0,
+        "Hours after which all cached Drive metadata is read again, change list or not (0 = never).",
+    ),
     Setting("google_api_url", "https://sheets.googleapis.com", "Google Sheets API endpoint."),
     Setting(
         "google_reads_per_minute",

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,6 +97,8 @@ class DriveSources:
         self.key = [str(settings.get("google_drive_url")), str(settings.get("google_credentials"))]
         self.max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
         self.token: str | None = None
+        self.read_at = 0.0  # unix time of the last full read (a new token + every file's metadata)
+        self.recheck = float(settings.get("drive_recheck_hours") or 0) * 3600
         self.files: dict[str, dict] = {}
         self.errors: dict[str, DriveError] = {}  # this sync's failures; never kept
         self.broken: str = ""  # why Drive cannot be used at all (credentials, endpoint)
@@ -147,7 +150,7 @@ class DriveSources:
         if self.store is None or not self.dirty:
             return
         files = {i: m for i, m in self.files.items() if not self.wanted or i in self.wanted}
-        payload = {"key": self.key, "token": self.token, "files": files}
+        payload = {"key": self.key, "token": self.token, "read_at": self.read_at, "files": files}
         self.store.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.store.with_suffix(".tmp")
         tmp.write_text(json.dumps(payload), "utf-8")
@@ -156,6 +159,8 @@ class DriveSources:
 
     # -- internals ----------------------------------------------------------------------------------
     def _catch_up(self, client: DriveClient) -> None:
+        if self.recheck and time.time() - self.read_at > self.recheck:
+            self.token = None  # a safety net: read everything again now and then (setting)
         if self.token is not None:
             try:
                 changes, token = client.changes(self.token)
@@ -168,6 +173,7 @@ class DriveSources:
             else:
                 return self._apply(changes, token)
         self.files, self.dirty = {}, True  # without a token nothing cached can be trusted
+        self.read_at = time.time()
         try:
             self.token = client.start_page_token()
         except DriveError:
@@ -215,6 +221,7 @@ class DriveSources:
             return
         if saved.get("key") == self.key:  # another endpoint or account sees other files
             self.token, self.files = saved.get("token"), dict(saved.get("files") or {})
+            self.read_at = float(saved.get("read_at") or 0)
 
 
 def _open_client(settings) -> DriveClient:
