@@ -72,6 +72,17 @@ def test_rate_limited_parts_of_a_batch_are_asked_again(api):
     assert api.count("batch") == 2 and api.count("batch.files.get") == 8
 
 
+def test_batch_parts_that_stay_rate_limited_wait_as_told_then_give_up(api):
+    ids = [api.add_file(f"p{i}.jpg", b"%d" % i) for i in range(3)]
+    api.fail(429, times=99, kind="batch.files.get", retry_after=0.2)
+    slept: list[float] = []
+    answers = client_for(api, slept, attempts=2).batch_get(ids)
+    assert slept == [0.2] and api.count("batch") == 2
+    for answer in answers.values():
+        assert isinstance(answer, DriveError) and answer.retry
+        assert "over quota (429 rateLimitExceeded) - gave up after 2 attempt" in str(answer)
+
+
 def test_failures_say_what_to_do_and_nothing_over_the_cap_is_read(api):
     client = client_for(api)
     hidden = api.add_file("secret.jpg", b"abc", shared=False)

@@ -49,3 +49,4 @@ class DriveError(ImageError):
         super().__init__(message)
         self.code, self.reason, self.retry = code, reason, retry
         self.wait: float | None = None  # Retry-After seconds, when the answer had one
+        self.file_id = ""  # the Drive file it is about, when one

@@ -118,6 +118,11 @@ def retry_loop(
 def retry_after(response: requests.Response | None, policy: RetryPolicy) -> float | None:
     """Seconds from a Retry-After header (seconds form; an HTTP date counts as absent)."""
     value = response.headers.get("Retry-After") if response is not None else None
+    return retry_after_value(value, policy)
+
+
+def retry_after_value(value: str | None, policy: RetryPolicy) -> float | None:
+    """A Retry-After header's seconds, capped; None when absent or an HTTP date."""
     try:
         return min(max(float(value), 0.0), policy.retry_after_cap) if value else None
     except ValueError:

@@ -400,11 +400,13 @@ class _Handler(BaseHTTPRequestHandler):
             parts = urlsplit(target)
             status, body = self.fake.answer(method, parts.path, parse_qs(parts.query), "batch.")
             payload = json.dumps(body.body() if isinstance(body, DriveApiError) else body)
+            wait = getattr(body, "retry_after", None)
             out.append(
                 f"--{boundary}\r\nContent-Type: application/http\r\n"
                 f"Content-ID: <response-{content_id}>\r\n\r\n"
                 f"HTTP/1.1 {status} {STATUS.get(status, 'OK')}\r\n"
-                f"Content-Type: application/json; charset=UTF-8\r\n"
+                + (f"Retry-After: {wait:g}\r\n" if wait is not None else "")
+                + "Content-Type: application/json; charset=UTF-8\r\n"
                 f"Content-Length: {len(payload.encode())}\r\n\r\n{payload}\r\n"
             )
         data = ("".join(out) + f"--{boundary}--\r\n").encode()

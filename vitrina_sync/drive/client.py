@@ -24,7 +24,7 @@ from ..google_api import (
     ApiCounters,
     RetryPolicy,
     google_account,
-    retry_after,
+    retry_after_value,
     retry_loop,
     retryable,
 )
@@ -115,20 +115,24 @@ class DriveClient:
         pending = chunk
         for number in range(self.policy.attempts):
             answers = self._call(lambda ids=pending: self._send_batch(ids))
-            again = []
+            again: list[DriveError] = []
             for file_id in pending:
                 code, headers, body = answers.get(file_id, (503, {}, {}))  # a lost part: ask again
                 if code == 200:
                     results[file_id] = body
                     continue
-                results[file_id] = self._failure(code, body, file_id, headers.get("retry-after"))
-                if results[file_id].retry:
-                    again.append(file_id)
-            pending = again
+                failure = self._failure(code, body, file_id, headers.get("retry-after"))
+                results[file_id] = failure
+                if failure.retry:
+                    again.append(failure)
+            pending = [f.file_id for f in again]
             if not pending or number == self.policy.attempts - 1:
                 break
             self.counters.retries += 1
-            self.sleep(self.policy.backoff(number))
+            waits = [f.wait for f in again if f.wait is not None]
+            self.sleep(max(waits) if waits else self.policy.backoff(number))
+        for file_id in pending:  # still refused after every attempt: the next sync asks again
+            results[file_id] = _give_up(results[file_id], self.policy.attempts)
         return results
 
     def _send_batch(self, ids: list[str]) -> dict[str, tuple[int, dict, dict]]:
@@ -183,10 +187,7 @@ class DriveClient:
 
     def _failure(self, code: int, body: dict, file_id: str, wait: str | None) -> DriveError:
         failure = drive_failure(code, body, file_id, self.email)
-        if wait is not None:
-            holder = requests.Response()
-            holder.headers["Retry-After"] = wait
-            failure.wait = retry_after(holder, self.policy)
+        failure.wait = retry_after_value(wait, self.policy)
         return failure
 
     def _call(self, attempt: Callable):
@@ -208,6 +209,12 @@ def drive_failure(code: int, body: dict, file_id: str, email: str) -> DriveError
     reason = reasons[0] if reasons else str(error.get("status", ""))
     message = str(error.get("message", ""))
     what = f"Google Drive file {file_id}" if file_id else "Google Drive"
+    failure = _drive_failure(code, reason, message, what, email)
+    failure.file_id = file_id
+    return failure
+
+
+def _drive_failure(code: int, reason: str, message: str, what: str, email: str) -> DriveError:
     if code == 404:
         return DriveError(
             f"{what} not found: it was deleted, or it is not shared with the service account - "
@@ -217,7 +224,7 @@ def drive_failure(code: int, body: dict, file_id: str, email: str) -> DriveError
         )
     if retryable(code) or (code == 403 and reason in RATE_REASONS):
         return DriveError(
-            f"{what}: Drive is busy or over quota ({code} {reason}); tried again later",
+            f"{what}: Drive is busy or over quota ({code} {reason})",
             code,
             reason,
             retry=True,
@@ -257,12 +264,14 @@ def _classify(exc: BaseException):
 
 
 def _give_up(failure: DriveError, tries: int) -> DriveError:
-    return DriveError(
+    given_up = DriveError(
         f"{failure} - gave up after {tries} attempt(s); the next sync tries again",
         failure.code,
         failure.reason,
         retry=True,
     )
+    given_up.file_id = failure.file_id
+    return given_up
 
 
 @lru_cache(maxsize=4)
