@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from conftest import EXAMPLES
 from fakes.drive_api import FakeDriveApi
 
 from vitrina_sync.drive.client import DriveClient
@@ -270,3 +271,19 @@ def test_the_whole_cache_is_read_again_after_drive_recheck_hours(api, tmp_path):
     api.reset_counts()
     again.refresh(ids)
     assert api.http_requests() == 1 and api.count("changes.list") == 1
+
+
+def test_a_worker_host_uses_its_own_key_when_it_has_one(api, monkeypatch, tmp_path):
+    from vitrina_sync.drive.sources import fetch_source
+    from vitrina_sync.errors import RowError
+
+    photo = (EXAMPLES / "mug.jpg").read_bytes()
+    file_id = api.add_file("Mug Photo.JPG", photo)
+    planner = {"google_credentials": str(tmp_path / "only-on-the-planner.json")}
+    planner["google_drive_url"] = api.url
+    monkeypatch.delenv("VITRINA_GOOGLE_CREDENTIALS", raising=False)
+    with pytest.raises(RowError, match="only-on-the-planner.json"):
+        fetch_source(file_id, planner, 50_000_000, 10_000_000)
+    monkeypatch.setenv("VITRINA_GOOGLE_CREDENTIALS", "none")  # this host's own (loopback) setup
+    loaded, stored, data = fetch_source(file_id, planner, 50_000_000, 10_000_000)
+    assert data == photo and stored.name == "source.jpg" and loaded.image.size[0] > 0

@@ -245,6 +245,9 @@ def fetch_source(file_id: str, settings, max_pixels: int, max_bytes: int):
     """
     from ..imaging.load import decode_image
 
+    own_key = os.environ.get("VITRINA_GOOGLE_CREDENTIALS")  # a worker host's own copy of the key
+    if own_key:
+        settings = {**settings, "google_credentials": own_key}
     try:
         client = _open_client(settings)
     except ConfigError as exc:
