@@ -287,3 +287,25 @@ def test_a_worker_host_uses_its_own_key_when_it_has_one(api, monkeypatch, tmp_pa
     monkeypatch.setenv("VITRINA_GOOGLE_CREDENTIALS", "none")  # this host's own (loopback) setup
     loaded, stored, data = fetch_source(file_id, planner, 50_000_000, 10_000_000)
     assert data == photo and stored.name == "source.jpg" and loaded.image.size[0] > 0
+
+
+def test_a_revoked_or_broken_key_is_every_drive_rows_clear_error(api, tmp_path):
+    key = api.service_account_file(tmp_path / "key.json", "bot@p.iam.gserviceaccount.com")
+    file_id = api.add_file("a.jpg", b"a")
+    settings = load_settings(
+        env={"VITRINA_GOOGLE_CREDENTIALS": str(key), "VITRINA_GOOGLE_DRIVE_URL": api.url}
+    )
+    api.refuse_grants = True
+    sources = DriveSources(settings)
+    sources.refresh([file_id])
+    with pytest.raises(DriveError, match="could not sign in.*invalid_grant"):
+        sources.fingerprint_of(file_id)
+    api.refuse_grants = False
+    sources.refresh([file_id])
+    assert sources.fingerprint_of(file_id).startswith("gdrive-md5:")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "service_account", "client_email": "x@y", "private_key": "nope"}')
+    broken = DriveSources(load_settings(env={"VITRINA_GOOGLE_CREDENTIALS": str(bad)}))
+    broken.refresh([file_id])
+    with pytest.raises(RowError, match="Google Drive cannot be used: google_credentials"):
+        broken.fingerprint_of(file_id)

@@ -101,6 +101,7 @@ class FakeDriveApi:
         self._ids = 0
         self.tokens: dict[str, dict] = {}  # access token -> the JWT claims it was granted for
         self.require_auth = False  # True: API calls need a Bearer token from POST /token
+        self.refuse_grants = False  # True: the token endpoint answers invalid_grant (key revoked)
 
     def __enter__(self) -> Self:
         self.start()
@@ -378,6 +379,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if urlsplit(self.path).path == "/token":
+            if self.fake.refuse_grants:  # OAuth's own error shape, not the APIs' one
+                refused = {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+                return self._json(400, refused)
             try:
                 return self._json(200, self.fake.grant(parse_qs(raw.decode())))
             except DriveApiError as exc:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import DriveError
+from ..errors import ConfigError, DriveError
 from ..google_api import (
     ApiCounters,
     RetryPolicy,
@@ -62,7 +62,11 @@ class DriveClient:
         base = str(settings.get("google_drive_url") or DRIVE_URL).rstrip("/")
         credentials, account = google_account(settings, base, "google_drive_url", "Google Drive")
         email = "the service account" if credentials == "none" else account
-        return cls(base, _session(credentials), email, RetryPolicy.from_settings(settings))
+        try:
+            session = _session(credentials)
+        except (ValueError, OSError) as exc:  # a key file that is not a usable service-account key
+            raise ConfigError(f"google_credentials {credentials}: {exc}") from None
+        return cls(base, session, email, RetryPolicy.from_settings(settings))
 
     # -- calls --------------------------------------------------------------------------------------
     def get(self, file_id: str) -> dict:
@@ -252,6 +256,9 @@ def _too_big(file_id: str, max_bytes: int) -> DriveError:
 def _classify(exc: BaseException):
     if isinstance(exc, DriveError):
         return exc, exc.wait, exc.retry
+    auth = _auth_failure(exc)
+    if auth is not None:
+        return auth, None, auth.retry
     if isinstance(
         exc, (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
     ):
@@ -259,6 +266,22 @@ def _classify(exc: BaseException):
             DriveError(f"no answer from Google Drive ({type(exc).__name__})", retry=True),
             None,
             True,
+        )
+    if isinstance(exc, requests.RequestException):  # a bad URL, too many redirects...
+        return DriveError(f"cannot reach Google Drive: {type(exc).__name__}: {exc}"), None, False
+    return None
+
+
+def _auth_failure(exc: BaseException) -> DriveError | None:
+    """google-auth's sign-in failures (the JWT grant at the key's token_uri) as DriveErrors."""
+    from google.auth import exceptions
+
+    if isinstance(exc, exceptions.TransportError):
+        return DriveError(f"no answer from Google sign-in ({exc})", retry=True)
+    if isinstance(exc, exceptions.GoogleAuthError):
+        return DriveError(
+            f"the service account could not sign in to Google ({exc}): check the key in "
+            f"google_credentials and that it is not disabled or deleted"
         )
     return None
 
