@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import store
+from .drive.links import is_drive_source, source_id
 from .errors import RowError, VitrinaError
 from .imaging.load import decode_image, load_image
 from .modes.base import ModeContext
@@ -66,10 +67,10 @@ def _load(task: dict, settings: Settings):
     source = task["source"]
     cap = int(settings.get("max_pixels") or 50_000_000)
     max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
-    if source.startswith("gdrive://"):
+    if is_drive_source(source):
         from .drive.sources import fetch_source
 
-        return fetch_source(source[len("gdrive://") :], settings, cap, max_bytes)
+        return fetch_source(source_id(source), settings, cap, max_bytes)
     if source.startswith("https://"):
         from .fetch import fetch_url
 

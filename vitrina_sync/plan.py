@@ -76,14 +76,8 @@ def source_sha(spec: RowSpec, hashes: FileHashCache, drive=None) -> str:
 
 
 def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
-    mode = ctx.modes[spec.mode]
-    return fingerprint(
-        spec.mode,
-        mode.version,
-        spec.preset_name,
-        spec.preset,
-        source_sha(spec, ctx.hashes, ctx.drive),
-    )
+    mode, sha = ctx.modes[spec.mode], source_sha(spec, ctx.hashes, ctx.drive)
+    return fingerprint(spec.mode, mode.version, spec.preset_name, spec.preset, sha)
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:

@@ -92,7 +92,7 @@ class SyncSession:
             known_marketplaces(),
             FileHashCache(self.out_root / ".vitrina" / "hashes.json"),
             self.key,
-            DriveSources(settings, self.out_root / ".vitrina" / "drive.json"),
+            drive=DriveSources(settings, self.out_root / ".vitrina" / "drive.json"),
         )
         self.embedded: EmbeddedRedis | None = None
         self.broker: Broker | None = None
