@@ -151,3 +151,45 @@ def test_drive_sourced_catalog_runs_reports_every_fault_and_resyncs_cheaply(work
     source = (workspace / after["D-OPEN"]["Result"]).parent / "source.jpg"
     assert hashlib.md5(source.read_bytes()).hexdigest() == hashlib.md5(new_bytes).hexdigest()
     assert drive_calls(api, "files.download") == 1 and drive_calls(api, "changes.list") == 1
+
+
+def test_serve_keeps_drive_rows_in_step_at_one_request_a_cycle(workspace, settings, drive):
+    from test_server import sheet_rows as rows_of
+
+    from vitrina_sync.web import create_app
+    from vitrina_sync.web.auth import add_user
+    from vitrina_sync.web.commands import build_state, shutdown
+    from vitrina_sync.web.sync import cycle
+
+    api, photos = drive, workspace / "photos"
+    mug = api.add_file("mug.jpg", (photos / "mug.jpg").read_bytes())
+    catalog = write_catalog(workspace / "catalog.xlsx", [["D-1", f"gdrive://{mug}", "white"]])
+    key = str(workspace / "service-account.json")
+    settings.update(google_credentials=key, google_drive_url=api.url, poll_interval=3600)
+    state, embedded = build_state([str(catalog)], settings, None, None, None)
+    cs = next(iter(state.catalogs.values()))
+    try:
+        cycle(state, cs)
+        first = rows_of(catalog)["D-1"]
+        assert first["Status"] == "queued" and first["Fingerprint"]
+        api.reset_counts()
+        for _ in range(3):
+            cycle(state, cs)
+        assert api.count("changes.list") == 3 and api.http_requests() == 3  # token kept in memory
+        assert rows_of(catalog)["D-1"] == first
+
+        api.edit(mug, (photos / "bag.jpg").read_bytes())
+        cycle(state, cs)
+        assert rows_of(catalog)["D-1"]["Fingerprint"] != first["Fingerprint"]
+
+        app = create_app(state, {"TESTING": True, "USERS_FILE": str(workspace / "users.json")})
+        add_user(workspace / "users.json", "ann", "pw")
+        client = app.test_client()
+        with client.session_transaction() as sess:
+            sess["user"] = "ann"
+        (snap,) = client.get("/api/status").json["catalogs"].values()
+        assert snap["drive_api"]["requests"] >= 6 and snap["drive_api"]["files_known"] == 1
+        metrics = client.get("/metrics").get_data(as_text=True)
+        assert f'vitrina_drive_api_requests_total{{catalog="{cs.session.spec}"}}' in metrics
+    finally:
+        shutdown(state, [], embedded)
