@@ -287,6 +287,8 @@ def test_a_worker_host_uses_its_own_key_when_it_has_one(api, monkeypatch, tmp_pa
     monkeypatch.setenv("VITRINA_GOOGLE_CREDENTIALS", "none")  # this host's own (loopback) setup
     loaded, stored, data = fetch_source(file_id, planner, 50_000_000, 10_000_000)
     assert data == photo and stored.name == "source.jpg" and loaded.image.size[0] > 0
+    with pytest.raises(RowError, match="over the pixel cap"):  # checked after the download
+        fetch_source(file_id, planner, 1000, 10_000_000)
 
 
 def test_a_revoked_or_broken_key_is_every_drive_rows_clear_error(api, tmp_path):
