@@ -13,10 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 from ..errors import RowError
 
 SCHEME = "gdrive://"
-DRIVE_HOSTS = {"drive.google.com", "docs.google.com"}
+# drive.usercontent.google.com: where Drive's download links land since 2024 (/download?id=...)
+DRIVE_HOSTS = {"drive.google.com", "docs.google.com", "drive.usercontent.google.com"}
 _ID = re.compile(r"[A-Za-z0-9_-]{10,128}")
 _FILE_PATH = re.compile(r"^(?:/u/\d+)?/file/d/([^/?#]+)(?:/[^?#]*)?$")
-_QUERY_PATHS = re.compile(r"^(?:/u/\d+)?/(?:open|uc)/?$")
+_QUERY_PATHS = re.compile(r"^(?:/u/\d+)?/(?:open|uc|download)/?$")
 # Links people paste that name something in Drive that is not a photo file.
 _NOT_A_FILE = (
     (
