@@ -61,6 +61,7 @@ bench: install-test models warm
 	$(PY) bench/bench_masks.py
 	$(PY) bench/bench_packs.py
 	$(PY) bench/bench_gsheet.py
+	$(PY) bench/bench_drive.py
 	$(PY) bench/bench_webhook.py
 	$(PY) bench/bench_review.py
 	$(PY) bench/bench_gen_overhead.py

@@ -47,3 +47,18 @@ def shown(text: object, limit: int = 60) -> str:
     (repr spells an unprintable character in up to ten)."""
     quoted = repr(str(text))
     return quoted if len(quoted) <= limit + 2 else quoted[:limit] + "…'"
+
+
+class DriveError(ImageError):
+    """A Google Drive source cannot be used (not shared, not a photo, over a cap, quota).
+
+    `code`/`reason` are the Drive API's answer (0/"" when there was none); `retry` says whether
+    trying again later can help (quota, Google unavailable), which a planner uses to keep its
+    cached metadata instead of forgetting it.
+    """
+
+    def __init__(self, message: str, code: int = 0, reason: str = "", retry: bool = False):
+        super().__init__(message)
+        self.code, self.reason, self.retry = code, reason, retry
+        self.wait: float | None = None  # Retry-After seconds, when the answer had one
+        self.file_id = ""  # the Drive file it is about, when one

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import store
+from .drive.links import is_drive_source, source_id
 from .errors import RowError, VitrinaError
 from .imaging.load import decode_image, load_image
 from .modes.base import ModeContext
@@ -66,6 +67,10 @@ def _load(task: dict, settings: Settings):
     source = task["source"]
     cap = int(settings.get("max_pixels") or 50_000_000)
     max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
+    if is_drive_source(source):
+        from .drive.sources import fetch_source
+
+        return fetch_source(source_id(source), settings, cap, max_bytes)
     if source.startswith("https://"):
         from .fetch import fetch_url
 
@@ -133,8 +138,8 @@ def make_output(task: dict) -> dict:
 def process_row(task: dict) -> dict:
     try:
         result = make_output(task)
-    except VitrinaError as exc:
-        result = error_result(task, str(exc))
+    except VitrinaError as exc:  # `retry`: Drive over quota or away, so the next sync tries again
+        result = error_result(task, str(exc), transient=bool(getattr(exc, "retry", False)))
     except MemoryError:
         result = error_result(task, "out of memory while processing this image", transient=True)
     except Exception as exc:  # noqa: BLE001 - a bug must not crash the worker or lose the row: say what happened

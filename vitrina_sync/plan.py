@@ -16,6 +16,8 @@ from typing import Any
 
 from . import decisions, touchup
 from .catalog.model import Row, RowUpdate, Sheet
+from .drive.links import is_drive_source, source_id
+from .drive.sources import drive_ids
 from .errors import RowError, shown
 from .fingerprint import FileHashCache, fingerprint
 from .paths import is_url
@@ -37,6 +39,10 @@ WORK_SETTINGS = (
     "job_timeout",
     "diffusion_downloads",
     "onnx_threads",
+    "google_credentials",  # Drive sources: the worker reads them with the sheet's service account
+    "google_drive_url",
+    "google_retry_attempts",
+    "google_retry_base",
 )
 
 
@@ -50,6 +56,7 @@ class PlanContext:
     hashes: FileHashCache = field(default_factory=FileHashCache)
     catalog_key: str = ""
     touched: frozenset[str] | None = None  # touchup.drawn(), listed once per plan_sheet
+    drive: Any = None  # drive.sources.DriveSources, for rows whose Source is a Drive link
 
 
 @dataclass
@@ -63,7 +70,11 @@ class RowPlan:
     task: dict | None = None
 
 
-def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
+def source_sha(spec: RowSpec, hashes: FileHashCache, drive=None) -> str:
+    if is_drive_source(spec.source):  # Drive's md5Checksum, from metadata: no bytes downloaded
+        if drive is None:
+            raise RowError("Google Drive sources are not available here")
+        return drive.fingerprint_of(source_id(spec.source))
     if is_url(spec.source):  # content is fetched by the job; the URL itself is the input here
         return "url:" + hashlib.sha256(spec.source.encode()).hexdigest()
     return hashes.sha256(spec.source)
@@ -91,6 +102,8 @@ def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
         touchup.digest(strokes) if strokes else "",
     )
     return fp, strokes
+    mode, sha = ctx.modes[spec.mode], source_sha(spec, ctx.hashes, ctx.drive)
+    return fingerprint(spec.mode, mode.version, spec.preset_name, spec.preset, sha)
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
@@ -203,6 +216,8 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
     where = defaultdict(list)
     for row in sheet.rows:
         where[row.sku].append(row.number)
+    if ctx.drive is not None:  # every Drive row's metadata at once: O(1) requests when unchanged
+        ctx.drive.refresh(drive_ids(row.get("source") for row in sheet.rows))
     plans = []
     ctx.touched = touchup.drawn(ctx.out_root)
     try:
@@ -216,6 +231,8 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
     finally:
         ctx.touched = None  # a single plan_row later (a pack, a review) looks at the files again
     ctx.hashes.save()
+    if ctx.drive is not None:
+        ctx.drive.save()
     return plans
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from . import presets
 from .catalog.model import Row
 from .decisions import Decision, parse_decision
+from .drive.links import drive_file_id, drive_source
 from .errors import RowError, shown
 from .paths import check_url, is_url, resolve_source
 
@@ -48,7 +49,7 @@ class RowSpec:
     """A valid row: everything a job needs to make its picture."""
 
     sku: str
-    source: str  # absolute path, or an https URL where allowed
+    source: str  # absolute path, gdrive://<file id>, or an https URL where allowed
     source_text: str  # the cell as typed
     mode: str
     preset_name: str
@@ -109,7 +110,10 @@ def parse_row(
         params["seed_offset"] = offset
     marketplaces = parse_marketplaces(row.get("marketplaces"), known_marketplaces)
     text = row.get("source")
-    if is_url(text):
+    drive_id = drive_file_id(text)  # before is_url: a Drive link is never fetched as a web page
+    if drive_id:
+        source = drive_source(drive_id)
+    elif is_url(text):
         if not settings.get("allow_urls"):
             raise RowError("Source is a URL but URLs are off (setting allow_urls)")
         source = check_url(text, settings.get("url_allowlist", ""))

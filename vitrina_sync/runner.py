@@ -15,6 +15,7 @@ import redis
 from . import plugins
 from .catalog import open_catalog
 from .catalog.model import RowUpdate, WriteReport
+from .drive.sources import DriveSources
 from .errors import QueueError
 from .fingerprint import FileHashCache
 from .jobs import error_result
@@ -91,6 +92,7 @@ class SyncSession:
             known_marketplaces(),
             FileHashCache(self.out_root / ".vitrina" / "hashes.json"),
             self.key,
+            drive=DriveSources(settings, self.out_root / ".vitrina" / "drive.json"),
         )
         self.embedded: EmbeddedRedis | None = None
         self.broker: Broker | None = None
@@ -176,6 +178,7 @@ class SyncSession:
 
     def close(self, stop_redis: bool = True) -> None:
         self.ctx.hashes.save()
+        self.ctx.drive.save()
         if self.embedded is not None and stop_redis:
             self.embedded.stop()
 

@@ -56,7 +56,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "google_credentials",
         "",
-        "Service-account JSON file for Google Sheets ('none' on loopback).",
+        "Service-account JSON file for Google Sheets and Drive ('none' on loopback).",
+    ),
+    Setting(
+        "google_drive_url",
+        "https://www.googleapis.com",
+        "Google Drive API endpoint for Drive-linked Source photos (<url>/drive/v3, <url>/batch/drive/v3).",
+    ),
+    Setting(
+        "drive_recheck_hours",
+        24.0,
+        "Hours after which all cached Drive metadata is read again, change list or not (0 = never).",
     ),
     Setting("google_api_url", "https://sheets.googleapis.com", "Google Sheets API endpoint."),
     Setting(
@@ -65,11 +75,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Sheets API read budget per service account (Google: 60/min/user).",
     ),
     Setting("google_writes_per_minute", 60, "Sheets API write budget per service account."),
-    Setting("google_retry_attempts", 5, "Attempts of one Sheets API request on 408/429/5xx."),
+    Setting(
+        "google_retry_attempts",
+        5,
+        "Attempts of one Sheets or Drive API request on 408/429/5xx (and Drive's quota 403s).",
+    ),
     Setting(
         "google_retry_base",
         1.0,
-        "First back-off of a Sheets API retry, in seconds (doubles, with jitter).",
+        "First back-off of a Sheets or Drive API retry, in seconds (doubles, with jitter).",
     ),
     Setting("webhook_secret", "", "HMAC secret(s) for POST /hooks/sheet, comma separated."),
     Setting("secret_key", "", "Flask session key (default: generated per work folder)."),

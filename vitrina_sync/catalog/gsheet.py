@@ -16,13 +16,12 @@ the key columns since the last read.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import os
 import re
 import threading
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import gspread
 import requests
@@ -30,6 +29,7 @@ from gspread.utils import a1_to_rowcol, absolute_range_name, rowcol_to_a1
 
 from ..columns import APPENDED_KEYS, BY_KEY, map_headers
 from ..errors import CatalogError, ConfigError
+from ..google_api import google_account
 from .locate import Cell, locate
 from .model import Row, RowUpdate, Sheet, WriteReport
 from .sheets_http import (
@@ -65,16 +65,6 @@ def parse_spec(spec: str) -> tuple[str, str | None, int | None]:
     return found.group(1), None, int(gid.group(1)) if gid else None
 
 
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def clean_text(value: object) -> str:
     """Cell text we write: no control characters (newlines kept), within Google's cell limit."""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
@@ -86,22 +76,7 @@ def open_client(
 ) -> tuple[SheetsHttpClient, str]:
     """gspread's client for the configured endpoint and credentials; (http client, account)."""
     api_url = str(settings.get("google_api_url") or GOOGLE_API_URL)
-    credentials = str(settings.get("google_credentials") or "").strip()
-    if credentials.lower() == "none":
-        if not is_loopback(api_url):
-            raise ConfigError(
-                f"google_credentials 'none' is allowed only with a loopback google_api_url "
-                f"(127.0.0.0/8, ::1, localhost), not {api_url}: set VITRINA_GOOGLE_CREDENTIALS "
-                f"to a service-account JSON file"
-            )
-        account = f"none@{api_url}"
-    elif not credentials:
-        raise ConfigError(
-            "Google Sheets needs google_credentials (VITRINA_GOOGLE_CREDENTIALS): "
-            "the path of a service-account JSON file"
-        )
-    else:
-        account = _service_account_email(Path(credentials))
+    credentials, account = google_account(settings, api_url, "google_api_url", "Google Sheets")
     budget = shared_budget(
         account,
         float(settings.get("google_reads_per_minute", 60)),
@@ -117,20 +92,6 @@ def open_client(
         client = gspread.service_account(filename=credentials, http_client=factory)
     client.set_timeout(policy.timeout)  # gspread's default is no timeout at all
     return client.http_client, account
-
-
-def _service_account_email(path: Path) -> str:
-    try:
-        info = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"google_credentials {path}: not a readable service-account JSON file ({exc})"
-        )
-    if info.get("type") != "service_account" or "client_email" not in info:
-        raise ConfigError(
-            f"google_credentials {path}: not a service-account key (type service_account)"
-        )
-    return info["client_email"]
 
 
 class GoogleSheetCatalog:

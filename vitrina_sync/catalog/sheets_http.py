@@ -13,7 +13,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import requests
@@ -21,14 +20,11 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
 from ..errors import CatalogError
+from ..google_api import ApiCounters, RetryPolicy, retry_after, retry_loop, retryable
+
+__all__ = ["ApiCounters", "RetryPolicy", "retryable"]  # shared with Drive; imported from here too
 
 GOOGLE_API_URL = "https://sheets.googleapis.com"
-
-
-def retryable(code: int) -> bool:
-    """408, 429 and every 5xx: Google asks for exponential back-off on these."""
-    return code in (408, 429) or 500 <= code < 600
-
 
 T = TypeVar("T")
 
@@ -48,49 +44,6 @@ class SheetsForbidden(SheetsApiError):
 
 class SheetsUnavailable(SheetsApiError):
     """Retries ran out (quota, Google down, timeouts). Nothing was written; try next cycle."""
-
-
-@dataclass
-class RetryPolicy:
-    attempts: int = 5  # tries in all, the first included
-    base: float = 1.0  # first back-off in seconds; doubles per attempt (Google's advice)
-    cap: float = 32.0  # longest single back-off
-    retry_after_cap: float = 64.0  # longest wait a Retry-After header may ask of us
-    deadline: float = 150.0  # give up rather than start a wait that ends after this many seconds
-    timeout: tuple[float, float] = (10.0, 60.0)  # (connect, read) per request
-
-    @classmethod
-    def from_settings(cls, settings) -> RetryPolicy:
-        get = getattr(settings, "get", lambda _k, d=None: d)
-        return cls(
-            attempts=int(get("google_retry_attempts", 5)), base=float(get("google_retry_base", 1.0))
-        )
-
-    def backoff(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        """Truncated exponential back-off with jitter: min(base * 2^n + jitter, cap)."""
-        return min(self.base * 2**attempt + rng() * self.base, self.cap)
-
-
-@dataclass
-class ApiCounters:
-    """What /metrics shows for one catalog: requests sent, retries, time held back, last error."""
-
-    requests: int = 0
-    reads: int = 0
-    writes: int = 0
-    retries: int = 0
-    failures: int = 0  # calls that gave up (SheetsUnavailable / SheetsForbidden / other errors)
-    throttled_seconds: float = 0.0  # waited on the client-side budget
-    last_error: str = ""
-    last_error_at: float = 0.0  # unix time
-    last_ok_at: float = 0.0  # unix time of the last answered request (healthz: "reachable")
-
-    def note_error(self, text: str) -> None:
-        self.last_error = text
-        self.last_error_at = time.time()
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class TokenBucket:
@@ -203,37 +156,40 @@ def call_with_retries(
     408/429/5xx and timeouts/connection errors are retried with back-off (Retry-After honoured);
     403 and other 4xx fail at once. Raises SheetsForbidden, SheetsUnavailable or SheetsApiError.
     """
-    started = clock()
-    for number in range(policy.attempts):
-        try:
-            return attempt()
-        except APIError as exc:
-            cause, failure = exc, _api_failure(exc, what)
-            wait = _retry_after(exc.response, policy)
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            cause = exc
-            failure = SheetsUnavailable(
-                f"{what}: no answer from the Sheets API ({type(exc).__name__})"
+
+    def classify(exc: BaseException):
+        if isinstance(exc, APIError):
+            failure = _api_failure(exc, what)
+            return (
+                failure,
+                retry_after(exc.response, policy),
+                isinstance(failure, SheetsUnavailable),
             )
-            wait = None
-        if not isinstance(failure, SheetsUnavailable):
-            counters.failures += 1
-            raise failure from cause
-        wait = policy.backoff(number, rng) if wait is None else wait
-        last = number == policy.attempts - 1
-        if last or clock() - started + wait > policy.deadline:
-            break
-        counters.retries += 1
-        sleep(wait)
-    counters.failures += 1
-    # A write whose answer was lost may have landed; writing the same RAW cells again next cycle
-    # is harmless, so pending results simply stay pending.
-    raise SheetsUnavailable(
-        f"{failure} - gave up after {number + 1} attempt(s); nothing was written unless the last "
-        f"answer was lost on the way, and writing the same results again next cycle is safe",
-        failure.code,
-        failure.api_message,
-    ) from cause
+        if isinstance(exc, (requests.Timeout, requests.ConnectionError)):
+            message = f"{what}: no answer from the Sheets API ({type(exc).__name__})"
+            return SheetsUnavailable(message), None, True
+        return None
+
+    def give_up(failure: SheetsApiError, tries: int) -> SheetsUnavailable:
+        # A write whose answer was lost may have landed; writing the same RAW cells again next
+        # cycle is harmless, so pending results simply stay pending.
+        return SheetsUnavailable(
+            f"{failure} - gave up after {tries} attempt(s); nothing was written unless the last "
+            f"answer was lost on the way, and writing the same results again next cycle is safe",
+            failure.code,
+            failure.api_message,
+        )
+
+    return retry_loop(
+        attempt,
+        classify=classify,
+        give_up=give_up,
+        policy=policy,
+        counters=counters,
+        sleep=sleep,
+        rng=rng,
+        clock=clock,
+    )
 
 
 def _api_failure(exc: APIError, what: str) -> SheetsApiError:
@@ -252,12 +208,3 @@ def _api_failure(exc: APIError, what: str) -> SheetsApiError:
             message,
         )
     return SheetsApiError(f"{what}: Sheets API answered {code} ({message})", code, message)
-
-
-def _retry_after(response: requests.Response | None, policy: RetryPolicy) -> float | None:
-    """Seconds from a Retry-After header (seconds form; an HTTP date counts as absent)."""
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return min(max(float(value), 0.0), policy.retry_after_cap) if value else None
-    except ValueError:
-        return None

@@ -31,6 +31,7 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
     The hash cache is in memory only: at pack time every source is hashed as it is on disk now.
     """
     from .. import plugins
+    from ..drive.sources import DriveSources, drive_ids
     from ..fingerprint import FileHashCache
     from ..plan import PlanContext, pack_eligibility
 
@@ -42,8 +43,17 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
         plugins.modes(),
         known,
         FileHashCache(),
+        drive=DriveSources(settings),  # in memory: each Drive row's metadata as it is now
     )
-    return lambda row: pack_eligibility(row, ctx)
+
+    def check(row):
+        return pack_eligibility(row, ctx)
+
+    def prepare(rows) -> None:  # Drive rows' metadata in batches of 100, not one request a row
+        ctx.drive.refresh(drive_ids(row.get("source") for row in rows))
+
+    check.prepare = prepare
+    return check
 
 
 def output_dir(out_root: Path, sku: str, fingerprint: str) -> Path:
@@ -71,6 +81,9 @@ def select_items(
 ) -> tuple[list[PackItem], list[dict]]:
     """PackItems for the eligible rows, and {sku, row, reason} for every other row."""
     items, skipped = [], []
+    rows = list(rows)
+    if hasattr(check, "prepare"):
+        check.prepare([row for row in rows if row.sku.strip() and wanted(row, market)])
     for row in rows:
         sku = row.sku.strip()
         if not sku:

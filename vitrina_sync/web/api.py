@@ -61,7 +61,7 @@ def local_worker_pids(state) -> list[int] | None:
 
 def catalogs_snapshot(state) -> dict[str, dict]:
     return {
-        name: cs.snapshot() | {"sheets_api": cs.catalog_metrics()}
+        name: cs.snapshot() | {"sheets_api": cs.catalog_metrics(), "drive_api": cs.drive_metrics()}
         for name, cs in state.catalogs.items()
     }
 
@@ -135,6 +135,7 @@ class StatusCollector(Collector):
         counters = dict(state.counters) if state is not None else {}
         yield from catalog_families(catalogs)
         yield from sheets_families(catalogs)
+        yield from drive_families(catalogs)
         yield from app_families(counters, figures)
 
 
@@ -240,6 +241,19 @@ def app_families(counters: dict, figures: dict):
     yield GaugeMetricFamily(
         "vitrina_redis_up", "1 when Redis answered.", value=0 if "error" in figures else 1
     )
+
+
+def drive_families(catalogs: dict[str, dict]):
+    api = {name: snap["drive_api"] for name, snap in catalogs.items() if snap.get("drive_api")}
+    for key, help_text in (
+        ("requests", "Google Drive API requests sent (a batch of 100 counts once)."),
+        ("retries", "Google Drive API requests retried."),
+        ("failures", "Google Drive API calls that gave up."),
+    ):
+        family = CounterMetricFamily(f"vitrina_drive_api_{key}", help_text, labels=["catalog"])
+        for catalog, figures in api.items():
+            family.add_metric([catalog], float(figures.get(key, 0)))
+        yield family
 
 
 def init_app(app) -> None:

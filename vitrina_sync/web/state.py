@@ -49,6 +49,11 @@ class CatalogState:
         metrics = getattr(self.session.catalog, "metrics", None)
         return metrics() if callable(metrics) else {}
 
+    def drive_metrics(self) -> dict:
+        """The Drive API counters of this catalog's Drive-linked sources; {} when it has none."""
+        drive = getattr(self.session.ctx, "drive", None)
+        return drive.metrics() if drive is not None else {}
+
     def snapshot(self) -> dict:
         """A consistent copy for the API and the dashboard."""
         with self.lock:
