@@ -87,7 +87,7 @@ def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
 def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
     """(fingerprint, touch-up strokes): strokes count only where drawn on the source as it is now."""
     mode = ctx.modes[spec.mode]
-    sha = source_sha(spec, ctx.hashes)
+    sha = source_sha(spec, ctx.hashes, ctx.drive)
     strokes = (
         touchup.load(ctx.out_root, spec.sku, sha, ctx.touched)
         if getattr(mode, "takes_strokes", False)
@@ -102,8 +102,6 @@ def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
         touchup.digest(strokes) if strokes else "",
     )
     return fp, strokes
-    mode, sha = ctx.modes[spec.mode], source_sha(spec, ctx.hashes, ctx.drive)
-    return fingerprint(spec.mode, mode.version, spec.preset_name, spec.preset, sha)
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
