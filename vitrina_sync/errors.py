@@ -35,3 +35,7 @@ class ModelMissing(RowError):
 
 class QueueError(VitrinaError):
     """Redis or the workers could not be reached."""
+
+
+class StorageError(VitrinaError):
+    """The storage (a bucket, a network folder) could not be reached: transient, the job is retried."""

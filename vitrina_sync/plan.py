@@ -19,6 +19,7 @@ from .errors import RowError
 from .fingerprint import FileHashCache, fingerprint
 from .paths import is_url
 from .rows import RowSpec, parse_row
+from .storage import STORAGE_SETTINGS
 
 FINAL = {"needs_review", "approved", "rejected", "error"}
 WORK_SETTINGS = (
@@ -33,14 +34,15 @@ WORK_SETTINGS = (
     "job_timeout",
     "diffusion_downloads",
     "onnx_threads",
+    *STORAGE_SETTINGS,
 )
 
 
 @dataclass
 class PlanContext:
     settings: Any
-    asset_root: Path
-    out_root: Path
+    asset_root: Path | str  # a folder, or an s3:// URL (storage.is_remote)
+    out_root: Path | str  # where outputs go: a folder, or the `storage` location
     modes: dict  # name -> Mode
     marketplaces: set[str]
     hashes: FileHashCache = field(default_factory=FileHashCache)
@@ -59,6 +61,8 @@ class RowPlan:
 
 
 def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
+    if spec.source_version:  # the storage's own content version (ETag): no bytes read
+        return spec.source_version
     if is_url(spec.source):  # content is fetched by the job; the URL itself is the input here
         return "url:" + hashlib.sha256(spec.source.encode()).hexdigest()
     return hashes.sha256(spec.source)

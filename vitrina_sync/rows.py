@@ -9,7 +9,7 @@ from typing import Any
 from . import presets
 from .catalog.model import Row
 from .errors import RowError
-from .paths import check_url, is_url, resolve_source
+from .sources import resolve as resolve_source
 
 MODE_ALIASES = {
     "": "white",
@@ -41,13 +41,16 @@ class RowSpec:
     """A valid row: everything a job needs to make its picture."""
 
     sku: str
-    source: str  # absolute path, or an https URL where allowed
+    source: str  # absolute path, s3:// URL of an object, or an https URL where allowed
     source_text: str  # the cell as typed
     mode: str
     preset_name: str
     preset: dict[str, Any]
     marketplaces: list[str] = field(default_factory=list)
     category: str = ""
+    # what the source's storage reports for its content (an S3 ETag); when set, the fingerprint
+    # uses it instead of hashing the bytes (sources.resolve)
+    source_version: str = ""
 
 
 def parse_mode(text: str, known_modes) -> str:
@@ -94,12 +97,15 @@ def parse_row(
         params["seed_offset"] = offset
     marketplaces = parse_marketplaces(row.get("marketplaces"), known_marketplaces)
     text = row.get("source")
-    if is_url(text):
-        if not settings.get("allow_urls"):
-            raise RowError("Source is a URL but URLs are off (setting allow_urls)")
-        source = check_url(text, settings.get("url_allowlist", ""))
-    else:
-        source = str(resolve_source(text, asset_root))
+    source, version = resolve_source(text, asset_root, settings)
     return RowSpec(
-        sku, source, text, mode, preset_name or "default", params, marketplaces, row.get("category")
+        sku,
+        source,
+        text,
+        mode,
+        preset_name or "default",
+        params,
+        marketplaces,
+        row.get("category"),
+        version,
     )

@@ -30,6 +30,7 @@ from .queue import (
     redis_url_from_env,
     results_channel,
 )
+from .storage import check_locations, configure, root_location, storage_location
 from .writeback import merge, result_update
 
 BUILTIN_MARKETPLACES = {"kaspi", "wildberries", "ozon"}
@@ -78,15 +79,19 @@ class SyncSession:
         self.settings = settings
         self.catalog = open_catalog(spec, settings)
         self.spec = self.catalog.spec
-        self.asset_root = Path(
+        self.asset_root = root_location(
             assets or settings.get("assets") or self.catalog.default_assets
-        ).resolve()
+        )
+        # out_root: this machine's work folder (Redis, caches, packs); storage: where outputs go
         self.out_root = Path(out or settings.get("out") or self.catalog.default_out).resolve()
+        self.storage = root_location(storage_location(settings, self.out_root))
+        configure(settings)
+        check_locations(self.asset_root, self.storage, settings=settings)
         self.key = catalog_key(self.spec)
         self.ctx = PlanContext(
             settings,
             self.asset_root,
-            self.out_root,
+            self.storage,
             plugins.modes(),
             known_marketplaces(),
             FileHashCache(self.out_root / ".vitrina" / "hashes.json"),

@@ -33,12 +33,13 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
     from .. import plugins
     from ..fingerprint import FileHashCache
     from ..plan import PlanContext, pack_eligibility
+    from ..storage import root_location
 
     known = {"kaspi", "wildberries", "ozon"} | set(plugins.marketplaces())
     ctx = PlanContext(
         settings,
-        Path(asset_root).resolve(),
-        Path(out_root).resolve(),
+        root_location(asset_root),
+        root_location(out_root),
         plugins.modes(),
         known,
         FileHashCache(),

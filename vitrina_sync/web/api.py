@@ -14,7 +14,7 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify
 from rq import Worker
 
-from ..queue import QUEUES
+from ..queue import QUEUES, storage_failures
 
 
 def _state():
@@ -33,6 +33,7 @@ def redis_figures(state) -> dict:
         return {
             "depth": broker.depth(),
             "started": broker.started(),
+            "storage_failures": storage_failures(broker.conn),
             "workers": [
                 {"name": w.name, "state": str(w.get_state()), "queues": w.queue_names()}
                 for w in workers
@@ -95,6 +96,8 @@ def api_status():
             "workers": figures.get("workers", []),
             "local_worker_pids": local_worker_pids(state),
             "redis_error": figures.get("error", ""),
+            # jobs that could not reach the storage and were retried, per catalog (queue.py)
+            "storage_failures": figures.get("storage_failures", {}),
             "backlog": sum(max(0, s["backlog"]) for s in catalogs.values()),
             "catalogs": catalogs,
             "counters": dict(state.counters),
