@@ -149,6 +149,7 @@ def test_missing_bucket_is_one_clear_error_at_start(workspace, settings, s3):
     env = {**os.environ, "VITRINA_STORAGE": "s3://no-such-bucket-here/out"}
     cli = subprocess.run(
         [sys.executable, "-m", "vitrina_sync.cli", "run", str(catalog), "--no-progress"],
+        check=False,
         capture_output=True,
         text=True,
         env=env,
@@ -159,6 +160,7 @@ def test_missing_bucket_is_one_clear_error_at_start(workspace, settings, s3):
     assert "Traceback" not in cli.stderr
     worker = subprocess.run(
         [sys.executable, "-m", "vitrina_sync.worker", "--url", "redis://127.0.0.1:1", "--burst"],
+        check=False,
         capture_output=True,
         text=True,
         env=env,

@@ -82,8 +82,9 @@ def fetch_object(location: str, rel: str, cache_dir: Path) -> Path | None:
     try:
         meta = storage.info(path)
         tag = f"{path}|{meta.get('ETag') or meta.get('etag')}|{meta.get('size')}"
-        target = cache_dir / "objects" / hashlib.sha256(tag.encode()).hexdigest()[:32]
-        target = target.with_suffix(Path(rel).suffix.lower())
+        # the object's own name kept (the overlay route accepts only a mask.png)
+        digest = hashlib.sha256(tag.encode()).hexdigest()[:32]
+        target = cache_dir / "objects" / digest / rel.rsplit("/", 1)[-1]
         if not target.exists():
             data = storage.read_bytes(path)
             target.parent.mkdir(parents=True, exist_ok=True)
