@@ -171,16 +171,18 @@ def result_location(storage, folder: str, name: str) -> str:
 
 
 def local_copy(storage, folder: str, cache_root: Path) -> Path:
-    """The files a finished output's result.json names, copied once into cache_root/<sku>/<fp12>/
-    (packs render from local files). An unfinished output gives an empty folder: the pack says
-    the row has no main image."""
+    """The pictures and mask a finished output's result.json names, copied once into
+    cache_root/<sku>/<fp12>/ (packs render from local files). An unfinished output gives an
+    empty folder: the pack says the row has no main image."""
     target = Path(cache_root) / Path(folder).parent.name / Path(folder).name
     done = load_result_at(storage, folder)
     if done is None:
         target.mkdir(parents=True, exist_ok=True)
         return target
-    for name in done["files"].values():
-        if "/" in name or name.startswith(".") or (target / name).exists():
+    for role, name in done["files"].items():
+        if role in ("source", "qa") or "/" in name or name.startswith("."):
+            continue  # packs render from the pictures and the mask only
+        if (target / name).exists():
             continue
         target.mkdir(parents=True, exist_ok=True)
         tmp = target / f".{name}.{os.getpid()}.tmp"
