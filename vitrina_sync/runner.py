@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from . import plugins
+from . import plugins, sources
 from .catalog import open_catalog
 from .catalog.model import RowUpdate, WriteReport
 from .errors import QueueError
@@ -122,7 +122,11 @@ class SyncSession:
     # -- one cycle --------------------------------------------------------------------------------
     def plan(self) -> list[RowPlan]:
         sheet = self.catalog.read()
-        return plan_sheet(sheet, self.ctx)
+        sources.list_assets(self.asset_root, self.settings)  # a bucket: one listing, not N HEADs
+        try:
+            return plan_sheet(sheet, self.ctx)
+        finally:
+            sources.forget_assets(self.asset_root)
 
     def enqueue(self, plans: list[RowPlan]) -> dict[str, dict]:
         tasks = tasks_of(plans)

@@ -53,11 +53,30 @@ def object_key(text: str) -> str:
     return rel
 
 
+# asset root -> {path: metadata} from one listing per planning pass (list_assets); a key the
+# listing lacks is asked for by key, so a listing that lags behind never hides a photo.
+_LISTED: dict[str, dict[str, dict]] = {}
+
+
+def list_assets(asset_root, settings) -> int:
+    """List a bucket asset root once (1,000 keys per request) for the planning pass that follows:
+    a sync of N unchanged rows then costs N/1000 requests instead of N metadata requests."""
+    if not is_remote(asset_root):
+        return 0
+    storage = open_storage(str(asset_root), settings)
+    _LISTED[str(asset_root)] = storage.find(storage.root)
+    return len(_LISTED[str(asset_root)])
+
+
+def forget_assets(asset_root) -> None:
+    _LISTED.pop(str(asset_root), None)
+
+
 def resolve_object(text: str, asset_root: str, settings) -> tuple[str, str]:
     rel = object_key(text)
     storage = open_storage(asset_root, settings)
     path = storage.path(rel)
-    meta = object_meta(storage, path, rel)
+    meta = _LISTED.get(asset_root, {}).get(path) or object_meta(storage, path, rel)
     check_size(meta, rel, settings)
     etag = str(meta.get("ETag") or meta.get("etag") or "").strip('"')
     version = f"s3:{etag}:{meta.get('size')}" if etag else ""

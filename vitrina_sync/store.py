@@ -157,9 +157,8 @@ def write_output_to(storage, folder: str, source, source_bytes, output, fmt: str
         return write_output(Path(folder), source, source_bytes, output, fmt, meta)
     files, blobs = output_files(source, source_bytes, output, fmt, meta)
     marker = blobs.pop("result.json")
-    for name, data in blobs.items():
-        storage.write_bytes(f"{folder}/{name}", data)
-    storage.write_bytes(f"{folder}/result.json", marker)
+    storage.write_many({f"{folder}/{name}": data for name, data in blobs.items()})
+    storage.write_bytes(f"{folder}/result.json", marker)  # only once every other file is there
     return files
 
 
