@@ -248,3 +248,18 @@ def test_unreachable_storage_mid_run_is_a_retried_job_not_a_row_error(s3, redis_
 
 def test_storage_errors_are_transient_kinds():
     assert not issubclass(StorageError, __import__("vitrina_sync.errors").errors.RowError)
+
+
+def test_assets_option_takes_a_bucket_url(workspace, bucket_photos):
+    from click.testing import CliRunner
+
+    from vitrina_sync.cli import main
+
+    catalog = write_catalog(
+        workspace / "catalog.xlsx", [["MUG-1", "mug.jpg", "white"], ["UP", "../x.jpg", "white"]]
+    )
+    out = CliRunner().invoke(
+        main, ["check", str(catalog), "--assets", bucket_photos.url("photos")]
+    ).output
+    assert "MUG-1" in out and "queue (white)" in out
+    assert "UP" in out and "leaves the asset folder" in out

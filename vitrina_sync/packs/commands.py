@@ -59,7 +59,7 @@ def read_catalog(spec: str, settings):
     "--out", type=click.Path(path_type=Path), help="Folder for the pack (default OUT/packs)."
 )
 @click.option("--base-url", help="Where the pack's files will be hosted (URLs in the manifests).")
-@click.option("--assets", type=click.Path(path_type=Path), help="Asset root for Source paths.")
+@click.option("--assets", help="Asset root for Source paths: a folder or s3://BUCKET/PREFIX.")
 @click.option("--config", type=click.Path(path_type=Path), help="vitrina.toml to use.")
 @click.option("--workers", default=2, show_default=True, help="Render threads.")
 @click.option(
