@@ -27,22 +27,22 @@ def is_remote(location: str | os.PathLike | None) -> bool:
     return str(location or "").lower().startswith(REMOTE_PREFIXES)
 
 
-# The process's own storage settings (configure), for readers that get a location and no
-# settings (the review pages' cached JSON reads); explicit settings always win.
+# The endpoint of this process's sessions (configure), for readers that get a location and no
+# settings (the review pages' cached JSON reads, when vitrina.toml rather than the environment
+# names the endpoint). Settings, then the environment, win over it.
 _PROCESS: dict[str, str] = {}
 
 
 def configure(settings: Any) -> None:
-    """Remember this process's s3_endpoint_url and public_base_url (a sync session calls it)."""
-    for name in ("s3_endpoint_url", "public_base_url"):
-        if (settings or {}).get(name):
-            _PROCESS[name] = str(settings[name])
+    """Remember the s3_endpoint_url of this process's settings (a sync session calls it)."""
+    if (settings or {}).get("s3_endpoint_url"):
+        _PROCESS["s3_endpoint_url"] = str(settings["s3_endpoint_url"])
 
 
 def _setting(settings: Any, name: str) -> str:
     value = (settings or {}).get(name) if settings is not None else ""
     env = os.environ.get(f"VITRINA_{name.upper()}", "")
-    return str(value or _PROCESS.get(name) or env).strip()
+    return str(value or env or _PROCESS.get(name, "")).strip()
 
 
 def endpoint_url(settings: Any = None) -> str:
