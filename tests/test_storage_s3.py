@@ -158,6 +158,17 @@ def test_missing_bucket_is_one_clear_error_at_start(workspace, settings, s3):
     assert cli.returncode == 1
     assert "Error: storage s3://no-such-bucket-here/out: bucket" in cli.stderr
     assert "Traceback" not in cli.stderr
+    serve = subprocess.run(
+        [sys.executable, "-m", "vitrina_sync.cli", "serve", "--catalog", str(catalog)]
+        + ["--port", "0", "--workers", "0"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert serve.returncode == 1 and "bucket 'no-such-bucket-here' does not exist" in serve.stderr
+    assert "Traceback" not in serve.stderr
     worker = subprocess.run(
         [sys.executable, "-m", "vitrina_sync.worker", "--url", "redis://127.0.0.1:1", "--burst"],
         check=False,
@@ -258,8 +269,10 @@ def test_assets_option_takes_a_bucket_url(workspace, bucket_photos):
     catalog = write_catalog(
         workspace / "catalog.xlsx", [["MUG-1", "mug.jpg", "white"], ["UP", "../x.jpg", "white"]]
     )
-    out = CliRunner().invoke(
-        main, ["check", str(catalog), "--assets", bucket_photos.url("photos")]
-    ).output
+    out = (
+        CliRunner()
+        .invoke(main, ["check", str(catalog), "--assets", bucket_photos.url("photos")])
+        .output
+    )
     assert "MUG-1" in out and "queue (white)" in out
     assert "UP" in out and "leaves the asset folder" in out
