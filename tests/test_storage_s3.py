@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -276,3 +277,29 @@ def test_assets_option_takes_a_bucket_url(workspace, bucket_photos):
     )
     assert "MUG-1" in out and "queue (white)" in out
     assert "UP" in out and "leaves the asset folder" in out
+
+
+def test_nothing_over_the_caps_is_downloaded(workspace, bucket_photos, caplog):
+    """The loopback server's own request log: a refused photo gets a HEAD (size) or a 256 KiB
+    range (header) and never a whole-body GET; an accepted one gets its body once."""
+    import logging
+
+    from vitrina_sync import sources
+    from vitrina_sync.errors import ImageError
+    from vitrina_sync.settings import load_settings
+
+    s3 = bucket_photos
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    tight = load_settings(overrides={"max_source_bytes": 400_000, "max_pixels": 1_000_000})
+    for name, why in (("bag.jpg", "too large"), ("mug.jpg", "pixel cap")):
+        with pytest.raises(ImageError, match=why):
+            sources.load(s3.url(f"photos/{name}"), tight)
+    loose = load_settings()
+    loaded, _, data = sources.load(s3.url("photos/coffee.jpg"), loose)
+    assert loaded.image.size[0] > 0 and data == (workspace / "photos/coffee.jpg").read_bytes()
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", r.getMessage()) for r in caplog.records]
+    gets = [line for line in lines if '"GET /' in line]  # werkzeug colours some status codes
+    whole = [g for g in gets if '" 200' in g and "list-type" not in g]
+    assert all("coffee.jpg" in g for g in whole) and len(whole) == 1, gets
+    assert any("mug.jpg" in g and '" 206' in g for g in gets)  # the header range only
+    assert not any("bag.jpg" in g for g in gets)  # metadata only
