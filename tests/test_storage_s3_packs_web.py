@@ -108,3 +108,16 @@ def test_review_pages_stream_images_from_the_bucket(review_site, workspace):
         assert "testing" not in text and "Signature" not in text and response.status_code == 200
     thumbs = list((session.out_root / ".vitrina" / "thumbs").rglob("*.jpg"))
     assert thumbs  # cached locally for the next request
+
+
+def test_storage_failures_show_in_api_status(review_site):
+    from vitrina_sync.queue import count_storage_failure
+
+    client, _, session = review_site
+    try:
+        count_storage_failure(session.connect().conn, session.key)
+        count_storage_failure(session.connect().conn, session.key)
+        status = client.get("/api/status").get_json()
+        assert status["storage_failures"] == {session.key: 2}
+    finally:
+        session.close()
