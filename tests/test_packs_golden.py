@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes.contracts import contract
 from PIL import Image
 
 from vitrina_sync import plugins
@@ -99,6 +100,10 @@ def test_wildberries_layout_and_media_save_bodies(packs):
         },
         {"nmId": 123457, "data": [f"{BASE}/wildberries/123457/1.jpg"]},
     ]
+    content_api = contract("wildberries")
+    assert all(
+        content_api.request_errors("POST", "/content/v3/media/save", b) == [] for b in bodies
+    )
     manifest = json.loads(files["wildberries/manifest.json"])
     numbers = [p["number"] for c in manifest["cards"] for p in c["photos"]]
     assert min(numbers) == 1
@@ -109,11 +114,13 @@ def test_ozon_names_items_and_template_sheet(packs):
     files = entries(packs["ozon"])
     names = [n.split("/", 1)[1] for n in files if n.endswith(".jpg")]
     assert all("_" not in n and "/" not in n for n in names)
-    body = json.loads(files["ozon/pictures_import.json"])
-    assert len(body) == 1 and len(body[0]["items"]) == 3
-    ts = next(i for i in body[0]["items"] if i["offer_id"] == "TS_01")
+    bodies = json.loads(files["ozon/pictures_import.json"])
+    assert len(bodies) == 1 and len(bodies[0]["items"]) == 3
+    seller_api = contract("ozon")  # the documented ProductImportPicturesV2Request bodies
+    assert seller_api.request_errors("POST", "/v2/product/pictures/import", bodies[0]) == []
+    ts = next(i for i in bodies[0]["items"] if i["offer_id"] == "TS_01")
     assert ts["primary_image"].endswith("-1.jpg") and len(ts["images"]) == 1
-    assert all(len(i["images"]) <= 30 for i in body[0]["items"])
+    assert all(len(i["images"]) <= 29 for i in bodies[0]["items"])
     from openpyxl import load_workbook
 
     ws = load_workbook(io.BytesIO(files["ozon/photos.xlsx"])).active
@@ -126,9 +133,14 @@ def test_kaspi_images_entries(packs):
     products = json.loads(entries(packs["kaspi"])["kaspi/products_import.json"])
     by_sku = {p["sku"]: p for p in products}
     assert set(by_sku) == {"KMUG2", "TSHIRT_01", "NO-NMID"}
+    kaspi = contract("kaspi")
     for p in products:
         urls = [i["url"] for i in p["images"]]
         assert urls and len(set(urls)) == len(urls)
+        # the images part of Kaspi's published import schema (sku + images of each product)
+        item = "components/schemas/ProductsImport/items/properties"
+        assert kaspi.errors_at(f"{item}/images", p["images"]) == []
+        assert kaspi.errors_at(f"{item}/sku", p["sku"]) == []
         assert all(u.startswith("https://") and len(u) <= 1024 for u in urls)
 
 

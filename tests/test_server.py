@@ -153,17 +153,21 @@ def check_status_api(app, state):
 
 
 def check_metrics(client, spec):
+    from prometheus_client.parser import text_string_to_metric_families
+
     response = client.get("/metrics")
     assert response.status_code == 200 and response.mimetype == "text/plain"
-    text = response.get_data(as_text=True)
-    assert f'vitrina_rows{{catalog="{spec}",status="needs_review"}} 2' in text
-    assert 'vitrina_jobs_total{outcome="done"} 2' in text
-    assert f'vitrina_sync_seconds_count{{catalog="{spec}"}} 3' in text
-    assert f'vitrina_sync_errors_total{{catalog="{spec}"}} 1' in text
-    assert 'vitrina_queue_depth{queue="cpu"} 0' in text and "vitrina_redis_up 1" in text
-    for line in text.splitlines():  # every sample line is `name{labels} number`
-        if not line.startswith("#"):
-            float(line.rsplit(" ", 1)[1])
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.get_data(as_text=True))
+        for s in family.samples
+    }
+    assert samples[("vitrina_rows", (("catalog", spec), ("status", "needs_review")))] == 2
+    assert samples[("vitrina_jobs_total", (("outcome", "done"),))] == 2
+    assert samples[("vitrina_sync_seconds_count", (("catalog", spec),))] == 3
+    assert samples[("vitrina_sync_errors_total", (("catalog", spec),))] == 1
+    assert samples[("vitrina_queue_depth", (("queue", "cpu"),))] == 0
+    assert samples[("vitrina_redis_up", ())] == 1
 
 
 def test_unreachable_redis_is_unhealthy_but_metrics_still_answer(workspace, settings):
@@ -175,7 +179,7 @@ def test_unreachable_redis_is_unhealthy_but_metrics_still_answer(workspace, sett
     health = client.get("/healthz")
     assert health.status_code == 503 and not health.json["checks"]["redis"]["ok"]
     metrics = client.get("/metrics")
-    assert metrics.status_code == 200 and "vitrina_redis_up 0" in metrics.get_data(as_text=True)
+    assert metrics.status_code == 200 and "vitrina_redis_up 0.0" in metrics.get_data(as_text=True)
 
 
 def test_dead_embedded_redis_restarts_and_shutdown_waits_for_the_write_back(workspace, settings):

@@ -26,8 +26,10 @@ CREDS = {
 
 @pytest.fixture
 def api():
+    """The fake marketplaces; every body either side sent must match the published API."""
     with FakeMarketplaceApi() as fake:
         yield fake
+    assert fake.contract_errors == []
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +77,24 @@ def test_wb_saves_each_card_and_records_results(registry, api, tmp_path):
     ]  # main, detail, extra
     assert all(r.headers["Authorization"] == API.WB_TOKEN for r in api.requests)
     save, read = "/content/v3/media/save", "/content/v2/get/cards/list"
-    assert [r.path for r in api.requests] == [save, save, read, read]  # all saves, then read-backs
+    # C-3's vendor code looked up (WB has no such card), all saves, then the read-backs
+    assert [r.path for r in api.requests] == [read, save, save, read, read]
+    assert "no WB card has vendor code C-3" in by_sku["C-3"]["message"]
     body = json.loads(api.calls("/content/v3/media/save")[0].body)
     assert set(body) == {"nmId", "data"}
     report = json.loads((tmp_path / "packs" / "wildberries.report.json").read_text())
     assert {r["sku"] for r in report["upload"]} == {"A_1", "B-2", "C-3"}
+
+
+def test_wb_card_without_nmid_is_found_by_vendor_code(registry, api, tmp_path):
+    market, pack = built(registry, "wildberries", api, tmp_path)
+    api.wb_cards[333] = []  # the seller's card on WB, no photos yet
+    api.wb_vendor_codes[333] = "C-3"
+    results = {r["sku"]: r for r in upload_pack(pack, market, sleep=Sleeps())}
+    assert results["C-3"]["ok"] and results["C-3"]["card"] == "333", results["C-3"]
+    assert len(api.wb_cards[333]) == 2 and "/wildberries/C-3/1.jpg" in api.wb_cards[333][0]
+    lookup = json.loads(api.calls("/content/v2/get/cards/list")[0].body)
+    assert lookup["settings"]["filter"]["textSearch"] == "C-3"
 
 
 def test_wb_200_but_nothing_saved_is_a_failure(registry, api, tmp_path):
@@ -118,9 +133,9 @@ def test_retries_spent_fail_the_card_not_the_run(registry, api, tmp_path):
 
 def test_rate_limit_spaces_requests(registry, api, tmp_path):
     market, pack = built(registry, "wildberries", api, tmp_path, api_min_interval_s=0.05)
-    upload_pack(pack, market)  # real sleep: 2 cards x (save + read back) = 4 requests
+    upload_pack(pack, market)  # real sleep: 1 lookup + 2 cards x (save + read back) = 5 requests
     times = [r.at for r in api.requests]
-    assert len(times) == 4 and times[-1] - times[0] >= 0.12  # arrival jitter: check the span
+    assert len(times) == 5 and times[-1] - times[0] >= 0.17  # arrival jitter: check the span
 
 
 def test_rate_limiter_with_a_fake_clock():
@@ -158,24 +173,106 @@ def test_ozon_imports_polls_and_reports_per_offer(registry, api, tmp_path):
     assert seen.headers["Client-Id"] == API.OZON_CLIENT and seen.headers["Api-Key"] == API.OZON_KEY
     items = json.loads(seen.body)["items"]
     assert {i["offer_id"] for i in items} == {"A_1", "B-2", "C-3"}
+    a1 = next(i for i in items if i["offer_id"] == "A_1")
+    assert set(a1) == {"offer_id", "primary_image", "images"}
+    assert "/ozon/A-1-" in a1["primary_image"] and a1["primary_image"].endswith("-1.jpg")
+    assert api.ozon_images["A_1"] == [a1["primary_image"], *a1["images"]]  # main first
+    info = json.loads(api.calls("/v1/product/import/info")[0].body)
+    assert info == {"task_id": 1000}
 
 
 def test_ozon_failed_offers_carry_ozons_reason(registry, api, tmp_path):
     market, pack = built(
         registry, "ozon", api, tmp_path, base="https://cdn.example.com/broken", api_poll_s=0.0
     )
-    results = upload_pack(pack, market, sleep=Sleeps())
-    assert all(not r["ok"] and "image download failed" in r["message"] for r in results)
+    api.ozon_unknown.add("B-2")
+    results = {r["card"]: r for r in upload_pack(pack, market, sleep=Sleeps())}
+    assert not results["B-2"]["ok"] and "product not found" in results["B-2"]["message"]
+    for card in ("A_1", "C-3"):
+        assert not results[card]["ok"] and "image download failed" in results[card]["message"]
 
 
-def test_kaspi_import_text_plain_and_result(registry, api, tmp_path):
-    market, pack = built(registry, "kaspi", api, tmp_path, api_poll_s=0.0)
+def test_ozon_still_pending_is_reported_not_hidden(registry, api, tmp_path):
+    market, pack = built(registry, "ozon", api, tmp_path, api_poll_s=0.0, api_polls=2)
+    api.pending_polls = 5
     results = upload_pack(pack, market, sleep=Sleeps())
-    assert all(r["ok"] for r in results) and len(results) == 3
-    seen = api.calls("/shop/api/products/import")[0]
-    assert seen.headers["X-Auth-Token"] == API.KASPI_TOKEN
-    assert seen.headers["Content-Type"].startswith("text/plain")
-    assert {p["sku"] for p in json.loads(seen.body)} == {"A_1", "B-2", "C-3"}
+    assert all(not r["ok"] and "still pending after 2 polls" in r["message"] for r in results)
+
+
+def kaspi_products(tmp_path, skus=("A_1", "B-2", "C-3")) -> str:
+    """The seller's own Kaspi products (everything the import needs but images)."""
+    products = [
+        {
+            "sku": sku,
+            "title": f"Кружка {sku}",
+            "brand": "Vitrina",
+            "category": "Master - Mugs",
+            "description": "Керамика, 300 мл",
+            "attributes": [{"code": "Mugs*Obshie harakteristiki.mugs*volume", "value": 300}],
+        }
+        for sku in skus
+    ]
+    path = tmp_path / "kaspi-products.json"
+    path.write_text(json.dumps(products, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_kaspi_import_text_plain_status_then_result(registry, api, tmp_path):
+    market, pack = built(
+        registry, "kaspi", api, tmp_path, api_poll_s=0.0, products_file=kaspi_products(tmp_path)
+    )
+    sleeps = Sleeps()
+    results = upload_pack(pack, market, sleep=sleeps)
+    assert all(r["ok"] and r["message"] == "imported" for r in results) and len(results) == 3
+    seen = api.calls("/shop/api/products/import")
+    assert [r.method for r in seen] == ["POST", "GET", "GET"]  # UPLOADED once, then FINISHED
+    assert len(api.calls("/shop/api/products/import/result")) == 1 and sleeps == [0.0]
+    assert seen[0].headers["X-Auth-Token"] == API.KASPI_TOKEN
+    assert seen[0].headers["Content-Type"].startswith("text/plain")
+    sent = {p["sku"]: p for p in json.loads(seen[0].body)}
+    assert set(sent) == {"A_1", "B-2", "C-3"}
+    assert sent["A_1"]["brand"] == "Vitrina" and sent["A_1"]["images"][0]["url"].startswith(CDN)
+
+
+def test_kaspi_without_the_sellers_product_data_sends_nothing(registry, api, tmp_path):
+    market, pack = built(
+        registry, "kaspi", api, tmp_path, products_file=kaspi_products(tmp_path, skus=("A_1",))
+    )
+    results = {r["card"]: r for r in upload_pack(pack, market, sleep=Sleeps())}
+    assert results["A_1"]["ok"]
+    for card in ("B-2", "C-3"):
+        assert not results[card]["ok"]
+        assert "needs the whole product" in results[card]["message"]
+        assert "not in products_file" in results[card]["message"]
+    assert [p["sku"] for p in json.loads(api.calls("/shop/api/products/import")[0].body)] == ["A_1"]
+    market.config.pop("products_file")
+    api.requests.clear()
+    results = upload_pack(pack, market, sleep=Sleeps())
+    assert not any(r["ok"] for r in results) and api.requests == []
+
+
+def test_kaspi_unreadable_products_file_is_named(registry, api, tmp_path):
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    for name in ("missing.json", "broken.json"):
+        market, pack = built(registry, "kaspi", api, tmp_path, products_file=str(tmp_path / name))
+        with pytest.raises(UploadError, match=f"products_file .*{name}"):
+            upload_pack(pack, market, sleep=Sleeps())
+    assert api.requests == []
+
+
+def test_kaspi_failed_sku_carries_kaspis_state(registry, api, tmp_path):
+    market, pack = built(
+        registry,
+        "kaspi",
+        api,
+        tmp_path,
+        base="https://cdn.example.com/broken",
+        api_poll_s=0.0,
+        products_file=kaspi_products(tmp_path),
+    )
+    results = upload_pack(pack, market, sleep=Sleeps())
+    assert all(not r["ok"] and "ERROR" in r["message"] for r in results)
+    assert all("image not reachable" in r["message"] for r in results)
 
 
 def test_upload_command_reads_credentials_from_config(registry, api, tmp_path):

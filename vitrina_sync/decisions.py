@@ -11,10 +11,10 @@ a reviewer re-approves by entering a new decision (a new Review date is enough).
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 from .catalog.model import Row
+from .errors import RowError, shown
 
 APPROVED = {"approved", "approve", "ok", "yes", "да", "одобрено", "одобрен", "утверждено"}
 REJECTED = {"rejected", "reject", "no", "нет", "отклонено", "отклонён", "отклонен"}
@@ -27,11 +27,26 @@ class Decision:
     raw: str = ""
 
 
+MAX_VARIANT = 99
+
+
 def parse_decision(text: str) -> Decision:
+    """A Decision cell: a verdict word, optionally followed by the variant number ("approved 2").
+
+    Anything else reads as no decision. A word with a number past MAX_VARIANT is a RowError (its
+    message goes into the row): no picture has that many variants.
+    """
     raw = text.strip()
-    match = re.fullmatch(r"(\D*?)\s*(\d+)?", raw.casefold())
-    word = (match.group(1) if match else raw.casefold()).strip()
-    variant = int(match.group(2)) if match and match.group(2) else 1
+    folded = raw.casefold()
+    # Trailing digits by hand, not a backtracking regex: a cell may hold 100,000 characters.
+    word = folded.rstrip("0123456789")
+    digits = folded[len(word) :]
+    word = word.strip()
+    if word not in APPROVED and word not in REJECTED:
+        return Decision("", 1, raw)
+    if len(digits) > 2 or (digits and int(digits) > MAX_VARIANT):
+        raise RowError(f"Decision {shown(raw)}: variant number too large (1..{MAX_VARIANT})")
+    variant = int(digits) if digits else 1
     if word in APPROVED:
         return Decision("approved", variant, raw)
     if word in REJECTED:
@@ -48,9 +63,10 @@ def binding(fingerprint: str, row: Row) -> str:
     return f"{fingerprint[:12]}:{signature(row)}"
 
 
-def bound_state(row: Row, fingerprint: str) -> str:
-    """'approved' / 'rejected' when the row's decision is bound to `fingerprint`, else ''."""
-    decision = parse_decision(row.get("decision"))
+def bound_state(row: Row, fingerprint: str, decision: Decision | None = None) -> str:
+    """'approved' / 'rejected' when the row's decision is bound to `fingerprint`, else ''.
+    `decision`: the row's Decision cell as parse_row read it (read again when not given)."""
+    decision = decision or parse_decision(row.get("decision"))
     if decision.verdict and row.get("decision_fp") == binding(fingerprint, row):
         return decision.verdict
     return ""

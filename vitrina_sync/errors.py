@@ -39,3 +39,15 @@ class QueueError(VitrinaError):
 
 class StorageError(VitrinaError):
     """The storage (a bucket, a network folder) could not be reached: transient, the job is retried."""
+
+
+class StrokesError(VitrinaError):
+    """A touch-up's strokes are malformed (kind, width, points): the message says which and why."""
+
+
+def shown(text: object, limit: int = 60) -> str:
+    """A cell's text quoted for a RowError message, at most about `limit` characters: a
+    100,000-character cell must make a short Message, not a longer cell. The quoted form is cut
+    (repr spells an unprintable character in up to ten)."""
+    quoted = repr(str(text))
+    return quoted if len(quoted) <= limit + 2 else quoted[:limit] + "…'"

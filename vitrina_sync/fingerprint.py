@@ -1,7 +1,8 @@
 """Fingerprint of a row's generation inputs: what must change for the picture to change.
 
 = sha256 over the mode, preset name + parameters, the source file's bytes (by content hash), the
-mode's version and the pipeline version. Marketplaces and category are not inputs of the picture
+mode's version and the pipeline version, and a reviewer's touch-up strokes where there are any
+(imaging.strokes.digest; a row without strokes keeps the fingerprint it always had). Marketplaces and category are not inputs of the picture
 (packs and QA thresholds read them at their own time).
 """
 
@@ -53,18 +54,22 @@ class FileHashCache:
 
 
 def fingerprint(
-    mode: str, mode_version: str, preset_name: str, preset: dict, source_sha: str
+    mode: str,
+    mode_version: str,
+    preset_name: str,
+    preset: dict,
+    source_sha: str,
+    touch_up: str = "",
 ) -> str:
-    payload = json.dumps(
-        {
-            "pipeline": PIPELINE_VERSION,
-            "mode": mode,
-            "mode_version": mode_version,
-            "preset": preset_name,
-            "params": preset,
-            "source": source_sha,
-        },
-        sort_keys=True,
-        default=str,
-    )
+    inputs = {
+        "pipeline": PIPELINE_VERSION,
+        "mode": mode,
+        "mode_version": mode_version,
+        "preset": preset_name,
+        "params": preset,
+        "source": source_sha,
+    }
+    if touch_up:
+        inputs["touch_up"] = touch_up
+    payload = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()

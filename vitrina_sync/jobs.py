@@ -84,8 +84,14 @@ def make_output(task: dict) -> dict:
     if mode is None:
         raise RowError(f"mode {task['mode']!r} is not installed on this worker")
     loaded, source_path, source_bytes = _load(task, settings)
+    strokes = list(task.get("strokes") or [])
     ctx = ModeContext(
-        task["sku"], task["fingerprint"], task["preset"], settings, task.get("category", "")
+        task["sku"],
+        task["fingerprint"],
+        task["preset"],
+        settings,
+        task.get("category", ""),
+        strokes,
     )
     output = mode.process(loaded, ctx)
     flags = list(output.qa.get("flags") or [])
@@ -107,7 +113,9 @@ def make_output(task: dict) -> dict:
         "result": result,
     }
     fmt = task["preset"].get("format", "JPEG")
-    files = store.write_output_to(storage, folder, source_path, source_bytes, output, fmt, meta)
+    files = store.write_output_to(
+        storage, folder, source_path, source_bytes, output, fmt, meta, strokes
+    )
     return {
         **result,
         "result": store.result_location(storage, folder, files["main"]),

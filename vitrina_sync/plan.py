@@ -8,19 +8,23 @@ fingerprint). Each plan carries the machine cells to write now; an unchanged row
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import decisions
+from . import decisions, touchup
 from .catalog.model import Row, RowUpdate, Sheet
-from .errors import RowError
+from .errors import RowError, shown
 from .fingerprint import FileHashCache, fingerprint
 from .paths import is_url
 from .rows import RowSpec, parse_row
 from .storage import STORAGE_SETTINGS
 
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 500
 FINAL = {"needs_review", "approved", "rejected", "error"}
 WORK_SETTINGS = (
     "max_pixels",
@@ -42,11 +46,13 @@ WORK_SETTINGS = (
 class PlanContext:
     settings: Any
     asset_root: Path | str  # a folder, or an s3:// URL (storage.is_remote)
-    out_root: Path | str  # where outputs go: a folder, or the `storage` location
+    out_root: Path  # this machine's work folder (touch-ups, caches)
     modes: dict  # name -> Mode
     marketplaces: set[str]
     hashes: FileHashCache = field(default_factory=FileHashCache)
     catalog_key: str = ""
+    touched: frozenset[str] | None = None  # touchup.drawn(), listed once per plan_sheet
+    storage: Path | str = ""  # where outputs go (the `storage` setting); empty = out_root
 
 
 @dataclass
@@ -69,13 +75,32 @@ def source_sha(spec: RowSpec, hashes: FileHashCache) -> str:
 
 
 def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
+    return row_inputs(spec, ctx)[0]
+
+
+def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
+    """(fingerprint, touch-up strokes): strokes count only where drawn on the source as it is now."""
     mode = ctx.modes[spec.mode]
-    return fingerprint(
-        spec.mode, mode.version, spec.preset_name, spec.preset, source_sha(spec, ctx.hashes)
+    sha = source_sha(spec, ctx.hashes)
+    strokes = (
+        touchup.load(ctx.out_root, spec.sku, sha, ctx.touched)
+        if getattr(mode, "takes_strokes", False)
+        else []
     )
+    fp = fingerprint(
+        spec.mode,
+        mode.version,
+        spec.preset_name,
+        spec.preset,
+        sha,
+        touchup.digest(strokes) if strokes else "",
+    )
+    return fp, strokes
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
+    if len(message) > MAX_MESSAGE:  # a cell's text quoted whole would outgrow Excel's cell limit
+        message = message[: MAX_MESSAGE - 1] + "…"
     if (
         row.get("status") == "error"
         and row.get("message") == message
@@ -89,8 +114,8 @@ def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
     return RowPlan(row, "invalid", message, update=update)
 
 
-def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
-    return {
+def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -> dict:
+    task = {
         "sku": spec.sku,
         "fingerprint": fp,
         "source": spec.source,
@@ -98,17 +123,20 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str) -> dict:
         "preset_name": spec.preset_name,
         "preset": spec.preset,
         "category": spec.category,
-        "out_root": str(ctx.out_root),
+        "out_root": str(ctx.storage or ctx.out_root),  # the workers' output location
         "catalog_key": ctx.catalog_key,
         "queue": getattr(ctx.modes[spec.mode], "queue", "cpu"),
         "reopened": reopened,
         "settings": {k: ctx.settings.get(k) for k in WORK_SETTINGS if k in ctx.settings},
     }
+    if strokes:  # a reviewer's touch-up: hard constraints on the mask (imaging.strokes)
+        task["strokes"] = list(strokes)
+    return task
 
 
 def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
     """A finished row: bind a new decision, follow a cleared one, or leave it alone."""
-    decision = decisions.parse_decision(row.get("decision"))
+    decision = spec.decision
     status = row.get("status")
     bound_sig = row.get("decision_fp").partition(":")[2]
     if decision.verdict and bound_sig != decisions.signature(row):
@@ -122,7 +150,7 @@ def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
         return RowPlan(
             row, "decision", spec=spec, fingerprint=fp, update=RowUpdate(row.sku, values)
         )
-    bound = decisions.bound_state(row, fp)
+    bound = decisions.bound_state(row, fp, decision)
     if status in ("approved", "rejected") and bound != status:
         values = {
             "status": bound or "needs_review",
@@ -135,28 +163,44 @@ def _decision_plan(row: Row, spec: RowSpec, fp: str) -> RowPlan:
 
 
 def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
+    """The row's plan; whatever its cells hold, a bad row becomes an `invalid` plan, never an
+    exception (one row must not stop the sync of the others)."""
     try:
-        spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
-        fp = row_fingerprint(spec, ctx)
+        return _plan_parsed(row, ctx)
     except RowError as exc:
         return _invalid(row, str(exc))
     except OSError as exc:
-        return _invalid(row, f"source file unreadable: {row.get('source')} ({exc.strerror})")
+        return _invalid(row, f"source file unreadable: {shown(row.get('source'))} ({exc.strerror})")
+    except Exception as exc:  # a bug must cost one row, not the catalog's sync
+        log.exception("row %d (SKU %s) could not be planned", row.number, shown(row.sku))
+        return _invalid(row, f"this row could not be read ({type(exc).__name__}: {exc})")
+
+
+def _plan_parsed(row: Row, ctx: PlanContext) -> RowPlan:
+    spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
+    fp, strokes = row_inputs(spec, ctx)
     stored, status = row.get("fingerprint"), row.get("status")
     if stored == fp and status in FINAL:
         if status == "error":
             return RowPlan(row, "unchanged", row.get("message"), spec, fp)
         return _decision_plan(row, spec, fp)
     reopened = ""
-    if stored and stored != fp and (status == "approved" or decisions.bound_state(row, stored)):
-        reopened = "source changed after " + decisions.describe_old_approval(row) + "; review again"
+    if (
+        stored
+        and stored != fp
+        and (status == "approved" or decisions.bound_state(row, stored, spec.decision))
+    ):
+        what = "source or touch-up" if strokes else "source"  # strokes: the reviewer's re-cut
+        reopened = f"{what} changed after {decisions.describe_old_approval(row)}; review again"
     values = {"status": "queued", "fingerprint": fp, "message": reopened}
     if row.get("decision") and row.get("decision_fp").partition(":")[2] != decisions.signature(row):
         # A decision nobody bound yet was made for an earlier picture: never let it approve the new one.
         values["decision_fp"] = f"{(stored or '-')[:12]}:{decisions.signature(row)}"
     changed = any(row.get(k) != v for k, v in values.items())
     update = RowUpdate(row.sku, values) if changed else None
-    return RowPlan(row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened))
+    return RowPlan(
+        row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened, strokes)
+    )
 
 
 def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
@@ -165,14 +209,17 @@ def plan_sheet(sheet: Sheet, ctx: PlanContext) -> list[RowPlan]:
     for row in sheet.rows:
         where[row.sku].append(row.number)
     plans = []
-    for row in sheet.rows:
-        if row.sku and counts[row.sku] > 1:
-            rows = ", ".join(str(n) for n in where[row.sku])
-            plans.append(
-                _invalid(row, f"duplicate SKU {row.sku!r} (rows {rows})", all_duplicates=True)
-            )
-        else:
-            plans.append(plan_row(row, ctx))
+    ctx.touched = touchup.drawn(ctx.out_root)
+    try:
+        for row in sheet.rows:
+            if row.sku and counts[row.sku] > 1:
+                rows = ", ".join(str(n) for n in where[row.sku])
+                message = f"duplicate SKU {shown(row.sku)} (rows {rows})"
+                plans.append(_invalid(row, message, all_duplicates=True))
+            else:
+                plans.append(plan_row(row, ctx))
+    finally:
+        ctx.touched = None  # a single plan_row later (a pack, a review) looks at the files again
     ctx.hashes.save()
     return plans
 
@@ -188,6 +235,6 @@ def pack_eligibility(row: Row, ctx: PlanContext) -> tuple[bool, str, str]:
         return False, f"not approved (status {row.get('status') or 'empty'})", fp
     if row.get("fingerprint") != fp:
         return False, "source or settings changed after approval: approval is stale", fp
-    if decisions.bound_state(row, fp) != "approved":
+    if decisions.bound_state(row, fp, spec.decision) != "approved":
         return False, "decision is not bound to the current picture: review again", fp
     return True, "approved", fp

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, RowError
+from .errors import ConfigError, RowError, shown
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +41,7 @@ def resolve(mode: str, name: str, settings) -> dict[str, Any]:
     key = (name or "default").strip().lower()
     if key not in named:
         known = ", ".join(sorted(named))
-        raise RowError(f"unknown preset {name!r} for mode {mode} (known: {known})")
+        raise RowError(f"unknown preset {shown(name)} for mode {mode} (known: {known})")
     params = dict(named[key])
     problem = check(mode, params)
     if problem:

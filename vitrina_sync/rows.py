@@ -1,4 +1,10 @@
-"""Parse and validate one catalog row (pure): a RowSpec to process, or a RowError saying why not."""
+"""Parse and validate one catalog row (pure): a RowSpec to process, or a RowError saying why not.
+
+This is the ONE place people's cells are read (SKU, Source, Mode, Preset, Seed, Marketplaces,
+Category, Decision, Approver, Review date): whatever a cell holds, the result is a RowSpec or a
+RowError whose message becomes that row's Message. Cell text is quoted in messages through
+`shown`, so a 100,000-character cell makes a short message, not a longer cell.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from typing import Any
 
 from . import presets
 from .catalog.model import Row
-from .errors import RowError
+from .decisions import Decision, parse_decision
+from .errors import RowError, shown
 from .sources import resolve as resolve_source
 
 MODE_ALIASES = {
@@ -48,6 +55,9 @@ class RowSpec:
     preset: dict[str, Any]
     marketplaces: list[str] = field(default_factory=list)
     category: str = ""
+    decision: Decision = field(default_factory=lambda: Decision(""))
+    approver: str = ""
+    review_date: str = ""
     # what the source's storage reports for its content (an S3 ETag); when set, the fingerprint
     # uses it instead of hashing the bytes (sources.resolve)
     source_version: str = ""
@@ -56,7 +66,7 @@ class RowSpec:
 def parse_mode(text: str, known_modes) -> str:
     mode = MODE_ALIASES.get(text.strip().casefold(), text.strip().casefold())
     if mode not in known_modes:
-        raise RowError(f"unknown mode {text!r} (known: {', '.join(sorted(known_modes))})")
+        raise RowError(f"unknown mode {shown(text)} (known: {', '.join(sorted(known_modes))})")
     return mode
 
 
@@ -68,17 +78,22 @@ def parse_marketplaces(text: str, known: set[str]) -> list[str]:
             continue
         name = MARKETPLACE_ALIASES.get(part, part)
         if name not in known:
-            raise RowError(f"unknown marketplace {part!r} (known: {', '.join(sorted(known))})")
+            raise RowError(f"unknown marketplace {shown(part)} (known: {', '.join(sorted(known))})")
         if name not in names:
             names.append(name)
     return names
 
 
+MAX_SEED_OFFSET = 1_000_000
+
+
 def seed_offset(text: str) -> int:
+    """The Regenerate counter; anything that is not a small whole number counts as none."""
     try:
-        return int(str(text).strip() or 0)
-    except ValueError:
+        value = int(str(text).strip() or 0)
+    except ValueError:  # also a number longer than Python's 4300-digit limit
         return 0
+    return value if abs(value) <= MAX_SEED_OFFSET else 0
 
 
 def parse_row(
@@ -107,5 +122,8 @@ def parse_row(
         params,
         marketplaces,
         row.get("category"),
+        parse_decision(row.get("decision")),
+        row.get("approver"),
+        row.get("review_date"),
         version,
     )

@@ -91,11 +91,12 @@ class SyncSession:
         self.ctx = PlanContext(
             settings,
             self.asset_root,
-            self.storage,
+            self.out_root,
             plugins.modes(),
             known_marketplaces(),
             FileHashCache(self.out_root / ".vitrina" / "hashes.json"),
             self.key,
+            storage=self.storage,
         )
         self.embedded: EmbeddedRedis | None = None
         self.broker: Broker | None = None

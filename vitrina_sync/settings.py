@@ -93,7 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("webhook_secret", "", "HMAC secret(s) for POST /hooks/sheet, comma separated."),
     Setting("secret_key", "", "Flask session key (default: generated per work folder)."),
-    Setting("users_file", "", "Reviewer accounts (JSON); default <out>/.vitrina/users.json."),
+    Setting(
+        "users_file",
+        "",
+        "Reviewer accounts (JSON); default users.json beside vitrina.toml, else in the app's data "
+        "folder (Linux: ~/.local/share/vitrina-sync).",
+    ),
     Setting(
         "reject_reasons",
         [],

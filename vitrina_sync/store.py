@@ -1,4 +1,5 @@
-"""Content-addressed outputs: OUT/<sku>/<fingerprint12>/{source.*, main.*, mask.png, qa.json, result.json}.
+"""Content-addressed outputs: OUT/<sku>/<fingerprint12>/{source.*, main.*, mask.png, qa.json, result.json}
+(and strokes.json: the reviewer's touch-up strokes the output obeys, when there are any).
 
 On disk a folder is built under a temporary name and renamed when complete. In an object store
 (no rename) every file is put first and result.json LAST: it is the completion marker, read by
@@ -87,10 +88,16 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def write_output(
-    folder: Path, source: Path | None, source_bytes: bytes | None, output, fmt: str, meta: dict
+    folder: Path,
+    source: Path | None,
+    source_bytes: bytes | None,
+    output,
+    fmt: str,
+    meta: dict,
+    strokes: list | None = None,
 ) -> dict:
     """Write every file of one output into `folder` atomically; returns the file names written."""
-    files, blobs = output_files(source, source_bytes, output, fmt, meta)
+    files, blobs = output_files(source, source_bytes, output, fmt, meta, strokes)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".tmp-{folder.name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -107,7 +114,9 @@ def write_output(
     return files
 
 
-def output_files(source, source_bytes, output, fmt: str, meta: dict) -> tuple[dict, dict]:
+def output_files(
+    source, source_bytes, output, fmt: str, meta: dict, strokes: list | None = None
+) -> tuple[dict, dict]:
     """(role -> file name, file name -> bytes) of one output; result.json is the last entry."""
     files, blobs = {}, {}
     if source is not None:
@@ -129,6 +138,9 @@ def output_files(source, source_bytes, output, fmt: str, meta: dict) -> tuple[di
     qa = {**output.qa, "ai_version": output.ai_version, "extra": output.extra, **meta}
     blobs["qa.json"] = json.dumps(qa, indent=2, sort_keys=True, default=str).encode()
     files["qa"] = "qa.json"
+    if strokes:  # the touch-up this output obeys: with the source, enough to make it again
+        blobs["strokes.json"] = json.dumps(strokes).encode()
+        files["strokes"] = "strokes.json"
     result = {**meta.get("result", {}), "files": files}
     blobs["result.json"] = json.dumps(result, sort_keys=True, default=str).encode()
     return files, blobs
@@ -150,12 +162,14 @@ def load_result_at(storage, folder: str) -> dict | None:
     return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else None
 
 
-def write_output_to(storage, folder: str, source, source_bytes, output, fmt: str, meta: dict):
-    """write_output on any storage: a folder is renamed into place; objects are put one by one
-    with result.json last, so the marker exists only once every file it names does."""
+def write_output_to(
+    storage, folder: str, source, source_bytes, output, fmt: str, meta: dict, strokes=None
+):
+    """write_output on any storage: a folder is renamed into place; objects are put first and
+    result.json last, so the marker exists only once every file it names does."""
     if not storage.remote:
-        return write_output(Path(folder), source, source_bytes, output, fmt, meta)
-    files, blobs = output_files(source, source_bytes, output, fmt, meta)
+        return write_output(Path(folder), source, source_bytes, output, fmt, meta, strokes)
+    files, blobs = output_files(source, source_bytes, output, fmt, meta, strokes)
     marker = blobs.pop("result.json")
     storage.write_many({f"{folder}/{name}": data for name, data in blobs.items()})
     storage.write_bytes(f"{folder}/result.json", marker)  # only once every other file is there

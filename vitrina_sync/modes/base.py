@@ -24,6 +24,8 @@ class ModeContext:
     preset: dict[str, Any]  # resolved preset parameters (presets.resolve)
     settings: Any
     category: str = ""
+    # a reviewer's touch-up (imaging.strokes, source pixels): modes with takes_strokes obey them
+    strokes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from PIL import Image
 from .. import PIPELINE_VERSION
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..imaging import as_rgb, compose, cutout, qa, refine
+from ..imaging import as_rgb, compose, cutout, qa, refine, strokes
 from .base import LoadedImage, ModeContext, ModeOutput
 
 
@@ -65,8 +65,11 @@ def _crop_from_work(p_work: np.ndarray, work_size, src_size) -> tuple[int, int, 
     return left, top, right, bottom
 
 
-def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
-    """Predict, place, resample the region and refine its alpha."""
+def cut_out(rgb: Image.Image, source_alpha, preset, settings, touch_up=()) -> Cut:
+    """Predict, place, resample the region and refine its alpha.
+
+    touch_up: a reviewer's strokes (imaging.strokes), hard constraints on the model's alpha and
+    on the refined alpha alike, so neither the crop nor the refinement can undo them."""
     pixels = np.asarray(rgb) if rgb.mode == "RGB" else None  # read once, for both resizes
     work, p_work = cutout.predict_work(
         rgb, _model(preset, settings), settings, int(preset.get("work_side", 640)), pixels
@@ -74,6 +77,10 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
     if source_alpha is not None:  # transparent parts of a cut-out source are never product
         own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
         p_work = np.minimum(p_work, own)
+    if (
+        touch_up
+    ):  # touch-up (issue 16): the model's alpha obeys the strokes before anything reads it
+        p_work = strokes.constrain(p_work, strokes.on_work(touch_up, work.size, rgb.size))
     crop = _crop_from_work(p_work, work.size, rgb.size)
     placement = compose.plan_placement(crop, _canvas(preset), float(preset.get("fill", 0.85)))
     out_per_work = (
@@ -94,6 +101,9 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings) -> Cut:
         own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
         alpha = np.minimum(alpha, own)
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
+    if touch_up:  # touch-up (issue 16): ... and the refined alpha too, whatever refinement did
+        alpha = strokes.constrain(alpha, strokes.on_region(touch_up, region))
+        fit["covers"] = False
     levels = np.round(alpha * 255.0)  # the stored mask's steps: 255 <=> exactly opaque
     alpha = (levels / 255.0).astype(np.float32, copy=False)
     return Cut(placement, region, source, alpha, p_work, fit, levels.astype(np.uint8), source_img)
@@ -114,6 +124,7 @@ class WhiteMode:
     queue = "cpu"
     version = "white-2"
     measures_purity = True
+    takes_strokes = True  # a reviewer's touch-up strokes (ModeContext.strokes) are obeyed
 
     def warm(self, settings) -> None:
         cutout.session(settings.get("default_model", "u2netp"), settings)
@@ -132,7 +143,7 @@ class WhiteMode:
         preset, canvas = ctx.preset, _canvas(ctx.preset)
         rgb = as_rgb(source.image)
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
-        cut = cut_out(rgb, own_alpha, preset, ctx.settings)
+        cut = cut_out(rgb, own_alpha, preset, ctx.settings, ctx.strokes)
         edge = (
             refine.edge_colours(cut.source, cut.alpha, fit=cut.fit)
             if preset.get("decontaminate", True)

@@ -88,8 +88,10 @@ class Marketplace:
         """A copy with this deployment's [marketplaces.<name>] overrides and credentials."""
         section = dict(((settings or {}).get("marketplaces") or {}).get(self.name) or {})
         clone = copy.copy(self)
-        clone.rules = apply_overrides(self.rules, section, f"[marketplaces.{self.name}]")
-        clone.config = {k: v for k, v in section.items() if k in SETTING_KEYS}
+        where = f"[marketplaces.{self.name}]"
+        clone.rules = apply_overrides(self.rules, section, where, self.setting_keys)
+        keys = (*SETTING_KEYS, *self.setting_keys)
+        clone.config = {k: v for k, v in section.items() if k in keys}
         return clone
 
     # ---- ids and names -------------------------------------------------------------------

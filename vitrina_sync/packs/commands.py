@@ -87,7 +87,7 @@ def pack(catalog, name, out, base_url, assets, config, workers, publish):
     if publish:
         storage.check()
         base = publish_base(storage, market.name, base_url or "")
-    check = plan_check(settings, asset_root, storage_root)
+    check = plan_check(settings, asset_root, out_root, storage_root)
     out_dirs = output_dirs(storage_root, out_root / ".vitrina" / "cache")
     items, skipped = select_items(sheet.rows, market.name, check, storage_root, out_dirs)
     result = build_pack(items, market, Path(out or out_root / "packs"), base, skipped, workers)

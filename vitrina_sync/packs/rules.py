@@ -91,11 +91,14 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def apply_overrides(rules: Rules, section: Mapping[str, Any], where: str) -> Rules:
-    """A copy of `rules` with the rule values a [marketplaces.<name>] section sets."""
+def apply_overrides(
+    rules: Rules, section: Mapping[str, Any], where: str, settings: tuple[str, ...] = ()
+) -> Rules:
+    """A copy of `rules` with the rule values a [marketplaces.<name>] section sets; keys in
+    SETTING_KEYS or the plugin's own `settings` are not rules and are left to the caller."""
     out = Rules(rules)
     for key, value in (section or {}).items():
-        if key in SETTING_KEYS:
+        if key in SETTING_KEYS or key in settings:
             continue
         if key not in rules:
             known = ", ".join(sorted(rules))

@@ -25,7 +25,7 @@ ALIASES = {
 Eligibility = Callable[[Any], tuple[bool, str, str]]  # row -> (ok, reason, fingerprint)
 
 
-def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
+def plan_check(settings, asset_root, out_root: Path, storage=None) -> Eligibility:
     """plan.pack_eligibility bound to a PlanContext built once per pack.
 
     The hash cache is in memory only: at pack time every source is hashed as it is on disk now.
@@ -39,10 +39,11 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
     ctx = PlanContext(
         settings,
         root_location(asset_root),
-        root_location(out_root),
+        Path(out_root).resolve(),
         plugins.modes(),
         known,
         FileHashCache(),
+        storage=root_location(storage or out_root),
     )
     return lambda row: pack_eligibility(row, ctx)
 

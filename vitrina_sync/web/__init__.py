@@ -8,6 +8,7 @@ Components (each its own module):
   auth.py    users, /login, /logout, login_required, roles, CSRF
   review.py  /, /review, /review/<sku>, decisions, image serving
   review_packs.py  /packs
+  review_touchup.py  POST /review/<sku>/touch-up (brush strokes -> a re-cut)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import importlib
 
 from flask import Flask
 
-COMPONENTS = ("auth", "hooks", "api", "review", "review_packs")
+COMPONENTS = ("auth", "hooks", "api", "review", "review_packs", "review_touchup")
 
 
 def create_app(state=None, test_config: dict | None = None) -> Flask:

@@ -1,5 +1,10 @@
 """GET /healthz and /metrics (operators' probes, unauthenticated) and GET /api/status (signed in).
 
+/metrics is rendered by prometheus_client from a custom collector in a registry per app: the
+library writes every family's HELP, TYPE and samples together (by hand, four families once printed
+their samples after other families' headers, and Prometheus' parser read them as untyped
+duplicates).
+
 Every figure comes from what the sync loops recorded on the CatalogStates, plus a few cheap Redis
 reads (queue lengths, registered workers, the results hashes). Redis being down makes /healthz
 say so; it never makes /metrics or /api/status fail.
@@ -12,6 +17,10 @@ from collections import Counter
 
 import redis
 from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
 from rq import Worker
 
 from ..queue import QUEUES, storage_failures
@@ -66,9 +75,11 @@ def healthz():
     alive = len(local) if local is not None else len(figures.get("workers", []))
     catalogs = {
         name: {
-            "ok": not snap["last_error"],
+            "ok": not snap["last_error"] and not snap["loop_error"],
             "last_error": snap["last_error"],
             "last_sync": snap["last_sync"],
+            "loop_error": snap["loop_error"],
+            "loop_restarts": snap["loop_restarts"],
         }
         for name, snap in ((n, cs.snapshot()) for n, cs in state.catalogs.items())
     }
@@ -107,98 +118,131 @@ def api_status():
 
 
 def metrics():
-    state = _state()
-    text = render_metrics(state, catalogs_snapshot(state), redis_figures(state))
-    return Response(
-        text,
-        mimetype="text/plain",
-        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    registry = current_app.extensions["vitrina_metrics"]
+    # generate_latest writes the classic text format (0.0.4), which every Prometheus reads.
+    return Response(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
+
+
+# -- Prometheus exposition: prometheus_client renders it ---------------------------------------------
+class StatusCollector(Collector):
+    """Every family from one consistent read of the app's state, at scrape time (prometheus_client's
+    "custom collector"): the library writes each family's HELP, TYPE and samples together."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def collect(self):
+        state = self.app.extensions.get("vitrina")
+        catalogs = catalogs_snapshot(state) if state is not None else {}
+        figures = redis_figures(state) if state is not None else {"error": "no state"}
+        counters = dict(state.counters) if state is not None else {}
+        yield from catalog_families(catalogs)
+        yield from sheets_families(catalogs)
+        yield from app_families(counters, figures)
+
+
+def _family(kind, name: str, help_text: str, labels=()):
+    return kind(name, help_text, labels=list(labels)) if labels else kind(name, help_text)
+
+
+def catalog_families(catalogs: dict[str, dict]):
+    rows = _family(
+        GaugeMetricFamily,
+        "vitrina_rows",
+        "Catalog rows per status at the last sync.",
+        ("catalog", "status"),
     )
+    seconds = SummaryMetricFamily(
+        "vitrina_sync_seconds",
+        "Seconds per sync cycle (plan, enqueue, write-back).",
+        labels=["catalog"],
+    )
+    per_catalog = {
+        "last_seconds": (
+            GaugeMetricFamily,
+            "vitrina_sync_last_seconds",
+            "Seconds the last sync cycle took.",
+        ),
+        "failed_cycles": (CounterMetricFamily, "vitrina_sync_errors", "Sync cycles that failed."),
+        "last_sync": (
+            GaugeMetricFamily,
+            "vitrina_sync_last_timestamp_seconds",
+            "Unix time of the last good sync.",
+        ),
+        "backlog": (
+            GaugeMetricFamily,
+            "vitrina_writeback_backlog",
+            "Finished results in Redis not yet written back.",
+        ),
+        "loop_restarts": (
+            CounterMetricFamily,
+            "vitrina_sync_loop_restarts",
+            "Times a catalog's sync loop crashed (an unexpected error) and was restarted.",
+        ),
+        "loop_error": (
+            GaugeMetricFamily,
+            "vitrina_sync_loop_failing",
+            "1 while a sync loop's last crash is not followed by a good cycle.",
+        ),
+    }
+    families = {
+        key: _family(kind, name, text, ("catalog",))
+        for key, (kind, name, text) in per_catalog.items()
+    }
+    for name, snap in catalogs.items():
+        for status, n in sorted(snap["statuses"].items()):
+            rows.add_metric([name, status], n)
+        seconds.add_metric([name], snap["cycles"] + snap["failed_cycles"], snap["seconds_total"])
+        for key, family in families.items():
+            value = snap[key]
+            value = bool(value) if key == "loop_error" else max(0, value)
+            family.add_metric([name], float(value))
+    yield rows
+    yield seconds
+    yield from families.values()
 
 
-# -- Prometheus text format -------------------------------------------------------------------------
-def _label(value: object) -> str:
-    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def sheets_families(catalogs: dict[str, dict]):
+    api = {name: snap["sheets_api"] for name, snap in catalogs.items() if snap["sheets_api"]}
+    for key, help_text in (
+        ("requests", "Google Sheets API requests sent."),
+        ("retries", "Google Sheets API requests retried."),
+        ("failures", "Google Sheets API calls that gave up."),
+        ("throttled_seconds", "Seconds held back by the client-side quota budget."),
+    ):
+        family = CounterMetricFamily(f"vitrina_sheets_api_{key}", help_text, labels=["catalog"])
+        for catalog, figures in api.items():
+            family.add_metric([catalog], float(figures.get(key, 0)))
+        yield family
 
 
-class _Lines:
-    def __init__(self):
-        self.lines: list[str] = []
-
-    def family(self, name: str, kind: str, help_text: str) -> None:
-        self.lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-
-    def sample(self, name: str, value: float, **labels) -> None:
-        inner = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
-        self.lines.append(f"{name}{{{inner}}} {value:g}" if inner else f"{name} {value:g}")
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-def render_metrics(state, catalogs: dict[str, dict], figures: dict) -> str:
-    out = _Lines()
-    _catalog_metrics(out, catalogs)
-    _sheets_metrics(out, catalogs)
-    counters = dict(state.counters)
-    out.family("vitrina_jobs_total", "counter", "Finished jobs written back, by outcome.")
-    out.sample("vitrina_jobs_total", counters.get("jobs_done", 0), outcome="done")
-    out.sample("vitrina_jobs_total", counters.get("jobs_failed", 0), outcome="failed")
-    out.family("vitrina_webhooks_total", "counter", "Webhook deliveries, by outcome.")
+def app_families(counters: dict, figures: dict):
+    jobs = CounterMetricFamily(
+        "vitrina_jobs", "Finished jobs written back, by outcome.", labels=["outcome"]
+    )
+    jobs.add_metric(["done"], counters.get("jobs_done", 0))
+    jobs.add_metric(["failed"], counters.get("jobs_failed", 0))
+    yield jobs
+    hooks = CounterMetricFamily(
+        "vitrina_webhooks", "Webhook deliveries, by outcome.", labels=["outcome"]
+    )
     for outcome, key in (
         ("accepted", "webhooks"),
         ("duplicate", "webhooks_duplicate"),
         ("refused", "webhooks_refused"),
     ):
-        out.sample("vitrina_webhooks_total", counters.get(key, 0), outcome=outcome)
-    out.family("vitrina_queue_depth", "gauge", "Jobs waiting per queue.")
+        hooks.add_metric([outcome], counters.get(key, 0))
+    yield hooks
+    depth = GaugeMetricFamily("vitrina_queue_depth", "Jobs waiting per queue.", labels=["queue"])
     for queue in QUEUES:
-        out.sample("vitrina_queue_depth", figures.get("depth", {}).get(queue, 0), queue=queue)
-    out.family("vitrina_workers", "gauge", "Workers registered in Redis.")
-    out.sample("vitrina_workers", len(figures.get("workers", [])))
-    out.family("vitrina_redis_up", "gauge", "1 when Redis answered.")
-    out.sample("vitrina_redis_up", 0 if "error" in figures else 1)
-    return out.text()
-
-
-def _catalog_metrics(out: _Lines, catalogs: dict[str, dict]) -> None:
-    out.family("vitrina_rows", "gauge", "Catalog rows per status at the last sync.")
-    for name, snap in catalogs.items():
-        for status, n in sorted(snap["statuses"].items()):
-            out.sample("vitrina_rows", n, catalog=name, status=status)
-    out.family(
-        "vitrina_sync_seconds", "summary", "Seconds per sync cycle (plan, enqueue, write-back)."
+        depth.add_metric([queue], figures.get("depth", {}).get(queue, 0))
+    yield depth
+    yield GaugeMetricFamily(
+        "vitrina_workers", "Workers registered in Redis.", value=len(figures.get("workers", []))
     )
-    for name, snap in catalogs.items():
-        out.sample("vitrina_sync_seconds_sum", snap["seconds_total"], catalog=name)
-        out.sample(
-            "vitrina_sync_seconds_count", snap["cycles"] + snap["failed_cycles"], catalog=name
-        )
-    out.family("vitrina_sync_last_seconds", "gauge", "Seconds the last sync cycle took.")
-    out.family("vitrina_sync_errors_total", "counter", "Sync cycles that failed.")
-    out.family("vitrina_sync_last_timestamp_seconds", "gauge", "Unix time of the last good sync.")
-    out.family(
-        "vitrina_writeback_backlog", "gauge", "Finished results in Redis not yet written back."
+    yield GaugeMetricFamily(
+        "vitrina_redis_up", "1 when Redis answered.", value=0 if "error" in figures else 1
     )
-    for name, snap in catalogs.items():
-        out.sample("vitrina_sync_last_seconds", snap["last_seconds"], catalog=name)
-        out.sample("vitrina_sync_errors_total", snap["failed_cycles"], catalog=name)
-        out.sample("vitrina_sync_last_timestamp_seconds", snap["last_sync"], catalog=name)
-        out.sample("vitrina_writeback_backlog", max(0, snap["backlog"]), catalog=name)
-
-
-def _sheets_metrics(out: _Lines, catalogs: dict[str, dict]) -> None:
-    api = {name: snap["sheets_api"] for name, snap in catalogs.items() if snap["sheets_api"]}
-    for key, kind, help_text in (
-        ("requests", "counter", "Google Sheets API requests sent."),
-        ("retries", "counter", "Google Sheets API requests retried."),
-        ("failures", "counter", "Google Sheets API calls that gave up."),
-        ("throttled_seconds", "counter", "Seconds held back by the client-side quota budget."),
-    ):
-        name = f"vitrina_sheets_api_{key}_total"
-        out.family(name, kind, help_text)
-        for catalog, figures in api.items():
-            out.sample(name, float(figures.get(key, 0)), catalog=catalog)
 
 
 def init_app(app) -> None:
@@ -207,6 +251,10 @@ def init_app(app) -> None:
     bp.add_url_rule("/metrics", "metrics", metrics)
     bp.add_url_rule("/api/status", "status", _signed_in(api_status))
     app.register_blueprint(bp)
+    # A registry per app (not prometheus_client's global one): tests build many apps in a process.
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StatusCollector(app))
+    app.extensions["vitrina_metrics"] = registry
 
 
 def _signed_in(view):

@@ -1,6 +1,7 @@
 """Reviewer accounts, the login form, sessions, roles and CSRF for every form post.
 
-Users live in a JSON file (setting `users_file`, default `<out>/.vitrina/users.json`):
+Users live in a JSON file (setting `users_file`; default `users.json` beside the vitrina.toml in
+use, else in the platform's data folder for the app: see default_users_file):
 {"users": {"NAME": {"hash": "<werkzeug hash>", "role": "reviewer" | "admin"}}}. The file is
 re-read when it changes, so `vitrina-sync users add` works on a running server and removing a
 user ends their sessions at the next request.
@@ -18,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import click
+import platformdirs
 from flask import (
     Blueprint,
     current_app,
@@ -49,15 +51,32 @@ csrf = CSRFProtect()
 
 
 # -- the users file ----------------------------------------------------------------------------
-def default_users_file(settings, out_root: Path | None) -> Path:
+def default_users_file(settings, config: Path | None = None) -> Path:
+    """users_file, else users.json beside the vitrina.toml in use (--config, or ./vitrina.toml),
+    else in the platform's data folder for the app (platformdirs). Needs no catalog, so
+    `users add` and `serve` agree on it wherever they are started from the same folder."""
     configured = (settings or {}).get("users_file")
     if configured:
-        return Path(configured).expanduser()
-    if out_root is None:
-        raise click.UsageError(
-            "no users file: set users_file in vitrina.toml or pass --file/--catalog"
-        )
+        return Path(configured).expanduser().resolve()
+    if config is None and Path("vitrina.toml").is_file():
+        config = Path("vitrina.toml")
+    if config is not None:
+        return Path(config).resolve().parent / "users.json"
+    return Path(platformdirs.user_data_dir("vitrina-sync")) / "users.json"
+
+
+def catalog_users_file(out_root: Path) -> Path:
+    """A catalog's own users file (`users add --catalog`; every default before issue 14)."""
     return Path(out_root) / ".vitrina" / "users.json"
+
+
+def serve_users_file(settings, config: Path | None, out_root: Path | None) -> Path:
+    """The file serve reads: the default, or the catalog's own file when only that one exists."""
+    path = default_users_file(settings, config)
+    if (settings or {}).get("users_file") or path.exists() or out_root is None:
+        return path
+    legacy = catalog_users_file(out_root)
+    return legacy if legacy.exists() else path
 
 
 def read_users(path: Path) -> dict[str, dict]:
@@ -149,7 +168,8 @@ def init_app(app) -> None:
         app.secret_key = secret_key(settings, work)
     users_file = app.config.get("USERS_FILE")
     if not users_file and ((settings or {}).get("users_file") or out_root):
-        users_file = default_users_file(settings, out_root)
+        config = getattr(app.extensions.get("vitrina"), "config_file", None)
+        users_file = serve_users_file(settings, config, out_root)
     app.extensions["vitrina_throttle"] = Throttle()
     app.extensions["vitrina_users"] = UserStore(
         Path(users_file) if users_file else Path(os.devnull)
@@ -181,6 +201,11 @@ def _load_user():
 
 
 def _csrf_failed(exc: CSRFError):
+    if request.is_json:  # a script's request (the touch-up brush): an answer a script can read
+        return {
+            "ok": False,
+            "error": f"CSRF check failed ({exc.description}); reload the page.",
+        }, 400
     return render_template(
         "error.html",
         title="Form expired",
@@ -305,12 +330,15 @@ def _users_path(file, catalog, config) -> Path:
 
     if catalog:
         settings = load_for(catalog, config)
+        if settings.get("users_file"):
+            return default_users_file(settings)
         from ..catalog import open_catalog
 
-        out = Path(settings.get("out") or open_catalog(catalog, settings).default_out)
-        return default_users_file(settings, out)
-    settings = load_settings(Path(config) if config else None)
-    return default_users_file(settings, Path(settings["out"]) if settings.get("out") else None)
+        return catalog_users_file(
+            Path(settings.get("out") or open_catalog(catalog, settings).default_out)
+        )
+    settings = load_settings(Path(config or "vitrina.toml"))
+    return default_users_file(settings, Path(config) if config else None)
 
 
 _where = [
@@ -318,9 +346,10 @@ _where = [
         "--file",
         "file",
         type=click.Path(dir_okay=False),
-        help="Users file (default: users_file setting, or <out>/.vitrina/users.json).",
+        help="Users file (default: users_file setting, else users.json beside vitrina.toml, "
+        "else in the app's data folder).",
     ),
-    click.option("--catalog", help="Catalog whose output folder holds the users file."),
+    click.option("--catalog", help="Use this catalog's own file: <out>/.vitrina/users.json."),
     click.option(
         "--config",
         type=click.Path(dir_okay=False),

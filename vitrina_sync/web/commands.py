@@ -147,6 +147,7 @@ def serve(catalogs, host, port, assets, out, workers, config):
     if not specs:
         raise click.UsageError("no catalog: pass --catalog SPEC or set `catalogs` in the config")
     state, embedded = build_state(specs, settings, config, assets, out)
+    state.config_file = Path(config) if config else None
     loops = []
     try:
         count = (
@@ -155,12 +156,14 @@ def serve(catalogs, host, port, assets, out, workers, config):
             else (int(settings.get("workers") or 2) if embedded else 0)
         )
         state.workers = start_workers(state, count)
-        server = make_server(host, port, create_app(state), threaded=True)
+        app = create_app(state)
+        server = make_server(host, port, app, threaded=True)
         install_signal_handlers(server)
         loops += start_loops(state)
         click.echo(
             f"vitrina-sync serve: listening on http://{host}:{server.server_port} "
-            f"({len(specs)} catalog(s), {count} local worker(s))",
+            f"({len(specs)} catalog(s), {count} local worker(s); "
+            f"users from {app.extensions['vitrina_users'].path})",
             err=True,
         )
         server.serve_forever()

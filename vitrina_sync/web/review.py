@@ -125,6 +125,8 @@ def catalog_card(name: str, cstate) -> dict:
         "last_sync": cstate.last_sync,
         "last_seconds": cstate.last_seconds,
         "last_error": cstate.last_error,
+        "loop_error": cstate.loop_error,
+        "loop_restarts": cstate.loop_restarts,
         "broker": broker_info(cstate.session),
     }
 

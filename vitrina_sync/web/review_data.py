@@ -284,6 +284,7 @@ def history(out_root: Path | str, row: Row, log: list[dict]) -> list[dict]:
                 "qa": qa.get("summary") or result.get("qa", ""),
                 "mode": result.get("mode", ""),
                 "main": (result.get("files") or {}).get("main", ""),
+                "strokes": _stroke_count(folder, result),
                 "decisions": [e for e in log if e.get("fp", "")[:12] == name],
             }
         )
@@ -298,6 +299,17 @@ def history(out_root: Path | str, row: Row, log: list[dict]) -> list[dict]:
                     "reason": row.get("reject_reason"),
                 }
     return versions
+
+
+def _stroke_count(folder: Path | str, result: dict) -> int:
+    """How many touch-up strokes an output obeys (its strokes.json), 0 for none."""
+    name = (result.get("files") or {}).get("strokes")
+    if not name:
+        return 0
+    try:  # a folder or a bucket; a finished output's files never change, so the cached read holds
+        return len(json.loads(_qa_text(f"{folder}/{name}") or "[]"))
+    except (ValueError, TypeError):
+        return 0
 
 
 def status_counts(sheet: Sheet) -> tuple[Counter, Counter, int]:

@@ -82,7 +82,7 @@ def build():
         market = get_marketplace(market_name, session.settings)
         base = request.form.get("base_url", "").strip() or market.config.get("base_url", "")
         sheet = session.catalog.read()
-        check = plan_check(session.settings, session.asset_root, session.storage)
+        check = plan_check(session.settings, session.asset_root, session.out_root, session.storage)
         out_dirs = output_dirs(session.storage, session.out_root / ".vitrina" / "cache")
         items, skipped = select_items(sheet.rows, market.name, check, session.storage, out_dirs)
         result = build_pack(items, market, packs_dir(session), base, skipped)

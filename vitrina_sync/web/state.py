@@ -38,6 +38,9 @@ class CatalogState:
     backlog: int = 0  # finished results in Redis not yet written back
     last_queued: int = 0
     last_written: int = 0
+    loop_error: str = ""  # the last crash of the sync loop, until a cycle succeeds again
+    loop_error_at: float = 0.0  # unix time of that crash
+    loop_restarts: int = 0  # times the supervisor restarted the loop
     wake: threading.Event = field(default_factory=threading.Event)
     cycle_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +69,9 @@ class CatalogState:
                 "backlog": self.backlog,
                 "last_queued": self.last_queued,
                 "last_written": self.last_written,
+                "loop_error": self.loop_error,
+                "loop_error_at": self.loop_error_at,
+                "loop_restarts": self.loop_restarts,
             }
 
 
@@ -84,6 +90,7 @@ class AppState:
         self.closed = False  # serve's shutdown ran (workers stopped, last write-back done)
         self.workers = None  # LocalWorkers when serve started them
         self.embedded = None  # EmbeddedRedis when serve started it (restarted if it dies)
+        self.config_file: Path | None = None  # serve's --config (the users file sits beside it)
         self.workers_lock = threading.Lock()  # loops of several catalogs share one LocalWorkers
 
     @property

@@ -6,6 +6,14 @@ finished meanwhile. Results stay in Redis until written (Broker.drop_results run
 successful write), so a failed write-back loses nothing: the results show as backlog and go in the
 next cycle. On SIGTERM the loop finishes the cycle in progress and exits; serve then stops the
 workers (their current jobs finish) and runs one last cycle to write what they finished.
+
+Failures a cycle expects (the sheet locked or unreachable, Redis down, a disk error: VitrinaError,
+RedisError, OSError) are recorded as that cycle's error and tried again next cycle. Anything else is
+a bug: it leaves the cycle, and the loop's supervisor (as rq's work loop and gunicorn's arbiter do)
+logs it with its traceback, counts it (/metrics `vitrina_sync_loop_restarts_total`), shows it on the
+dashboard, /api/status and /healthz (503 for that catalog until a cycle succeeds again), and starts
+the loop again after a back-off that doubles with each crash in a row. No row's cells can get there:
+planning turns whatever a cell holds into that row's Message (plan.plan_row).
 """
 
 from __future__ import annotations
@@ -19,26 +27,29 @@ from collections import Counter
 import redis
 
 from ..catalog.model import WriteReport
-from ..errors import QueueError
-from ..rows import parse_marketplaces
-from ..runner import Summary, known_marketplaces
+from ..errors import QueueError, VitrinaError
+from ..runner import Summary
 from ..runner import cycle as sync_cycle
 from ..writeback import audited
 from .state import RECENT_ERRORS, AppState, CatalogState
 
 log = logging.getLogger("vitrina_sync.serve")
 
+# What a cycle expects to fail on now and then; anything else is a bug for the supervisor.
+EXPECTED = (VitrinaError, redis.RedisError, OSError)
+RESTART_BACKOFF = (1.0, 60.0)  # seconds: first wait after a crash, and the cap as it doubles
+
 
 def cycle(state: AppState, cs: CatalogState) -> Summary | None:
-    """One sync cycle; never raises (a broken sheet or Redis is shown, and retried next cycle)."""
+    """One sync cycle. An expected failure (a broken sheet, Redis down) is shown and retried next
+    cycle (returns None); anything else raises, for SyncLoop's supervisor."""
     started = time.monotonic()
     # Before the cycle: with Redis gone, every call would first sit out redis-py's retries (~10 s).
     _restart_embedded(state)
     with cs.cycle_lock:
         try:
             summary, plans, results = _sync(state, cs)
-        # The loop must survive anything: show it on the status page, try again next cycle.
-        except Exception as exc:  # noqa: BLE001
+        except EXPECTED as exc:
             log.warning("sync of %s failed: %s", cs.session.spec, exc)
             _record_failure(state, cs, exc, time.monotonic() - started)
             if isinstance(exc, (redis.ConnectionError, OSError)):
@@ -143,19 +154,14 @@ def _backlog(cs: CatalogState) -> int:
 
 
 def _row_figures(state, plans, results: dict, summary: Summary) -> tuple[Counter, int, int]:
-    """Rows per marketplace, rows marked for audit, and those of them still waiting for review."""
+    """Rows per marketplace (of the rows that parse: planning read their cells already), rows
+    marked for audit, and those of them still waiting for review."""
     every = int(state.settings.get("audit_every") or 0)
-    known = known_marketplaces()
     marketplaces: Counter = Counter()
     marked = waiting = 0
     for plan in plans:
         sku = plan.row.sku
-        names = (
-            plan.spec.marketplaces
-            if plan.spec
-            else parse_marketplaces(plan.row.get("marketplaces"), known)
-        )
-        marketplaces.update(names)
+        marketplaces.update(plan.spec.marketplaces if plan.spec else ())
         result = results.get(sku)
         status = result["status"] if result else plan.row.get("status")
         is_marked = audited(sku, every) if result else plan.row.get("audit") == "audit"
@@ -174,10 +180,48 @@ class SyncLoop(threading.Thread):
         self.interval = float(state.settings.get("poll_interval") or 60)
 
     def run(self) -> None:
+        self.crashes = 0  # in a row (a good cycle resets it): the back-off doubles with each
+        while not self.state.stopping.is_set():
+            try:
+                self._work()
+                return
+            except Exception as exc:  # the supervisor: log, count, back off, go on
+                self.crashes += 1
+                delay = restart_delay(self.crashes)
+                log.exception(
+                    "sync loop of %s crashed; restarting in %.2f s", self.cs.session.spec, delay
+                )
+                _record_crash(self.state, self.cs, exc)
+                self.state.stopping.wait(delay)
+
+    def _work(self) -> None:
+        """The loop proper; returns when serve stops, raises on a bug."""
         while not self.state.stopping.is_set():
             self.cs.wake.clear()  # edits before this point are seen by the cycle about to start
-            cycle(self.state, self.cs)
+            if cycle(self.state, self.cs) is not None:
+                self.crashes = 0
+                _clear_crash(self.cs)
             self.cs.wake.wait(self.interval)
+
+
+def restart_delay(crashes: int) -> float:
+    """Seconds before the loop runs again after its `crashes`-th crash in a row."""
+    first, cap = RESTART_BACKOFF
+    return min(first * 2 ** min(crashes - 1, 30), cap)
+
+
+def _record_crash(state: AppState, cs: CatalogState, exc: Exception) -> None:
+    state.count("sync_loop_restarts")
+    with cs.lock:
+        cs.loop_error = f"{type(exc).__name__}: {exc}"
+        cs.loop_error_at = time.time()
+        cs.loop_restarts += 1
+
+
+def _clear_crash(cs: CatalogState) -> None:
+    """A good cycle after a crash: the catalog is healthy again (the restart count stays)."""
+    with cs.lock:
+        cs.loop_error = ""
 
 
 def start_loops(state: AppState) -> list[SyncLoop]:
@@ -203,7 +247,12 @@ def final_cycle(state: AppState) -> list[WriteReport]:
     """After the workers stopped: one more cycle per catalog writes what they finished."""
     reports = []
     for cs in state.catalogs.values():
-        summary = cycle(state, cs)
+        try:
+            summary = cycle(state, cs)
+        except Exception as exc:  # shutdown goes on to the other catalogs
+            log.exception("last write-back of %s failed", cs.session.spec)
+            _record_crash(state, cs, exc)
+            continue
         if summary is not None and summary.report is not None:
             reports.append(summary.report)
     return reports

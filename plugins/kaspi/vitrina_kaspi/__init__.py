@@ -1,12 +1,14 @@
 """Kaspi.kz: the `images` entries of /shop/api/products/import ([{url}], unique, https?://).
 
-Kaspi publishes no photo spec, so the rules are seller practice (see rules.toml). The import
-needs the full product (title, brand, category...): the pack holds the images part keyed by SKU
-for the seller's product feed; upload sends sku + images and reports Kaspi's import result.
+Kaspi publishes no photo spec, so the rules are seller practice (see rules.toml). Its import
+needs the full product (title, brand, category, attributes...; api.py): the pack holds the images
+part keyed by SKU, and upload puts it into the seller's products from `products_file`, sends the
+complete ones and reports Kaspi's result per SKU.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from importlib.metadata import PackageNotFoundError, version
@@ -18,13 +20,13 @@ from vitrina_sync.packs.base import Card, Marketplace, PackItem, dumps, url_for
 from vitrina_sync.packs.names import safe_stem
 from vitrina_sync.packs.upload import UploadError, client_for, require
 
+from . import api
+
 try:
     __version__ = version("vitrina-kaspi")
 except PackageNotFoundError:
     __version__ = "0.1.0"
 
-IMPORT = "/shop/api/products/import"
-RESULT = "/shop/api/products/import/result"
 URL_RE = re.compile(r"^https?://")
 
 
@@ -34,7 +36,7 @@ class Kaspi(Marketplace):
     version = __version__
     rules_path = Path(__file__).with_name("rules.toml")
     id_key = "kaspi_sku"
-    setting_keys = ("token", "api_url", "base_url")
+    setting_keys = ("token", "api_url", "base_url", "products_file")
 
     def card_key(self, item: PackItem) -> tuple[str, list[str]]:
         key = item.ids.get("kaspi_sku", "").strip() or item.sku
@@ -65,47 +67,77 @@ class Kaspi(Marketplace):
     def upload(self, pack, client_kwargs: dict) -> list[dict]:
         (token,) = require(self, "token")
         headers = {"X-Auth-Token": token, "Accept": "application/json"}
-        client = client_for(self, headers, **client_kwargs)
-        products = pack.manifest("kaspi/products_import.json")
+        entries = pack.manifest("kaspi/products_import.json")
+        seller = self._seller_products()
+        bodies, outcome = [], {}
+        for entry in entries:
+            body = api.product_body(
+                seller.get(entry["sku"], {"sku": entry["sku"]}), entry["images"]
+            )
+            missing = api.missing_fields(body)
+            if missing:
+                outcome[entry["sku"]] = (False, _incomplete(entry["sku"], missing, seller))
+            else:
+                bodies.append(body)
+        if bodies:
+            client = client_for(self, headers, **client_kwargs)
+            try:
+                outcome.update(self._import(client, bodies, client_kwargs.get("sleep", time.sleep)))
+            except UploadError as exc:
+                outcome.update({b["sku"]: (False, str(exc)) for b in bodies})
         sku_of = {c["card"]: c["sku"] for c in pack.report["cards"]}
-        try:
-            outcome = self._import(client, products, client_kwargs.get("sleep", time.sleep))
-        except UploadError as exc:
-            outcome = {p["sku"]: (False, str(exc)) for p in products}
+        unreported = (False, "Kaspi's result does not name this SKU")
         return [
-            {
-                "sku": sku_of.get(p["sku"], ""),
-                "card": p["sku"],
-                "ok": outcome.get(p["sku"], (True, ""))[0],
-                "message": outcome.get(p["sku"], (True, "imported"))[1],
-            }
-            for p in products
+            {"sku": sku_of.get(e["sku"], ""), "card": e["sku"], "ok": ok, "message": msg}
+            for e in entries
+            for ok, msg in [outcome.get(e["sku"], unreported)]
         ]
 
-    def _import(self, client, products: list, sleep) -> dict[str, tuple[bool, str]]:
-        body = dumps(products)
+    def _seller_products(self) -> dict[str, dict]:
+        """sku -> the seller's product (Kaspi's import shape) from `products_file`, if set."""
+        path = self.config.get("products_file")
+        if not path:
+            return {}
+        try:
+            products = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UploadError(f"products_file {path}: cannot read it as JSON ({exc})") from None
+        if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
+            raise UploadError(f"products_file {path}: expected a JSON array of products")
+        return {str(p.get("sku", "")): p for p in products}
+
+    def _import(self, client, bodies: list[dict], sleep) -> dict[str, tuple[bool, str]]:
         answer = client.json(
-            "POST", IMPORT, data=body, headers={"Content-Type": "text/plain; charset=utf-8"}
+            "POST",
+            api.IMPORT,
+            data=dumps(bodies),
+            headers={"Content-Type": "text/plain; charset=utf-8"},
         )
         code = answer.get("code")
         if not code:
             raise UploadError(f"products/import gave no code: {answer}")
         for _ in range(int(self.rules.v("api_polls"))):
-            result = client.json("GET", RESULT, params={"i": code})
-            status = result.get("status")
-            if status == "FINISHED":
-                return _per_sku(result)
-            if status not in ("UPLOADED", "PROCESSING"):
-                raise UploadError(f"import {code}: {status}: {result.get('message', '')}")
+            status = client.json("GET", api.IMPORT, params={"i": code})
+            if status.get("status") not in api.PENDING:
+                break
             sleep(float(self.rules.v("api_poll_s")))
-        raise UploadError(f"import {code} still processing after {self.rules.v('api_polls')} polls")
+        else:
+            raise UploadError(
+                f"import {code} still processing after {self.rules.v('api_polls')} checks"
+            )
+        if status.get("status") != "FINISHED":
+            raise UploadError(
+                f"import {code}: {status.get('status')}: {status.get('description', '')}"
+            )
+        return api.sku_results(client.json("GET", api.RESULT, params={"i": code}))
 
 
-def _per_sku(result: dict) -> dict[str, tuple[bool, str]]:
-    """Failed SKUs of a FINISHED import; SKUs it does not name were imported."""
-    return {
-        e.get("sku", ""): (False, e.get("message", "error")) for e in result.get("errors") or []
-    }
+def _incomplete(sku: str, missing: list[str], seller: dict) -> str:
+    where = "not in products_file" if sku not in seller else f"missing {', '.join(missing)}"
+    return (
+        f"not uploaded: Kaspi's import needs the whole product ({', '.join(api.REQUIRED)}); "
+        f"{sku} is {where} (set products_file in [marketplaces.kaspi])"
+    )
 
 
 @hookimpl

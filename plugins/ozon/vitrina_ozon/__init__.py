@@ -1,7 +1,9 @@
-"""Ozon: flat files without '_' or '/', /v2/product/pictures/import bodies and the template sheet.
+"""Ozon: flat files without '_' or '/', Seller API picture bodies and the template sheet.
 
-pictures/import answers with a task id; the uploader polls /v1/product/import/info for each
-offer's status, so a card is only "ok" once Ozon says it imported.
+Upload follows the Seller API's current method (paths and bodies in api.py): items of
+/v2/product/pictures/import (each replaces all images of its product) answer a task, and the
+uploader polls /v1/product/import/info for each offer's status, so a card is only "ok" once Ozon
+says it imported.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from vitrina_sync.packs.base import Card, Marketplace, dumps, url_for
 from vitrina_sync.packs.names import safe_stem
 from vitrina_sync.packs.upload import UploadError, client_for, require
 
+from . import api
 from .sheet import photo_sheet
 
 try:
@@ -22,9 +25,7 @@ try:
 except PackageNotFoundError:
     __version__ = "0.1.0"
 
-IMPORT = "/v2/product/pictures/import"
-INFO = "/v1/product/import/info"
-BATCH = 100  # items per pictures/import request (official)
+MANIFEST = "ozon/pictures_import.json"
 
 
 class Ozon(Marketplace):
@@ -43,49 +44,42 @@ class Ozon(Marketplace):
         items, rows = [], []
         for card in cards:
             urls = [url_for(base_url, f.name) for f in card.files]
-            items.append({"offer_id": card.key, "primary_image": urls[0], "images": urls[1:30]})
+            items.append(api.item(card.key, urls))
             rows.append((card.key, urls[0], urls[1:]))
-        bodies = [{"items": items[i : i + BATCH]} for i in range(0, len(items), BATCH)]
-        files = {"ozon/pictures_import.json": dumps(bodies), "ozon/photos.xlsx": photo_sheet(rows)}
-        return files, []
+        bodies = api.pictures_import_bodies(items)
+        return {MANIFEST: dumps(bodies), "ozon/photos.xlsx": photo_sheet(rows)}, []
 
     def upload(self, pack, client_kwargs: dict) -> list[dict]:
         client_id, api_key = require(self, "client_id", "api_key")
         client = client_for(self, {"Client-Id": client_id, "Api-Key": api_key}, **client_kwargs)
         sku_of = {c["card"]: c["sku"] for c in pack.report["cards"]}
         results = []
-        for body in pack.manifest("ozon/pictures_import.json"):
+        for body in pack.manifest(MANIFEST):
             offers = [i["offer_id"] for i in body["items"]]
             try:
-                statuses = self._import(client, body, client_kwargs.get("sleep", time.sleep))
+                states = self._import(client, body, client_kwargs.get("sleep", time.sleep))
             except UploadError as exc:
-                statuses = {o: (False, str(exc)) for o in offers}
+                states = {o: (False, str(exc)) for o in offers}
             for offer in offers:
-                ok, message = statuses.get(offer, (False, "Ozon did not report this offer"))
+                ok, message = states.get(offer, (False, "Ozon did not report this offer"))
                 results.append(
                     {"sku": sku_of.get(offer, ""), "card": offer, "ok": ok, "message": message}
                 )
         return results
 
     def _import(self, client, body: dict, sleep) -> dict[str, tuple[bool, str]]:
-        answer = client.json("POST", IMPORT, json=body)
-        task_id = (answer.get("result") or {}).get("task_id")
-        if not task_id:
+        answer = client.json("POST", api.PICTURES_IMPORT, json=body)
+        task = api.task_id(answer)
+        if not task:
             raise UploadError(f"pictures/import gave no task_id: {answer}")
         for _ in range(int(self.rules.v("api_polls"))):
-            info = client.json("POST", INFO, json={"task_id": task_id}).get("result") or {}
-            items = info.get("items") or []
-            if items and all(i.get("status") != "pending" for i in items):
-                return {i["offer_id"]: _status(i) for i in items}
             sleep(float(self.rules.v("api_poll_s")))
-        raise UploadError(f"task {task_id} still pending after {self.rules.v('api_polls')} polls")
-
-
-def _status(item: dict) -> tuple[bool, str]:
-    if item.get("status") == "imported":
-        return True, "imported"
-    errors = "; ".join(e.get("message", str(e)) for e in item.get("errors") or [])
-    return False, f"{item.get('status')}: {errors or 'no reason given'}"
+            states = api.offer_states(
+                client.json("POST", api.IMPORT_INFO, json=api.import_info_body(task))
+            )
+            if states is not None:
+                return states
+        raise UploadError(f"task {task} still pending after {self.rules.v('api_polls')} polls")
 
 
 @hookimpl

@@ -15,13 +15,12 @@ from vitrina_sync.packs.base import Card, Marketplace, PackItem, dumps, url_for
 from vitrina_sync.packs.names import safe_stem
 from vitrina_sync.packs.upload import UploadError, client_for, require
 
+from . import api
+
 try:
     __version__ = version("vitrina-wildberries")
 except PackageNotFoundError:  # running from a checkout without install
     __version__ = "0.1.0"
-
-SAVE = "/content/v3/media/save"
-CARDS = "/content/v2/get/cards/list"
 
 
 class Wildberries(Marketplace):
@@ -64,7 +63,7 @@ class Wildberries(Marketplace):
                 }
             )
             if nmid:
-                bodies.append({"nmId": int(nmid), "data": urls})
+                bodies.append(api.media_save_body(int(nmid), urls))
             else:
                 notes.append(f"{card.item.sku}: no WB nmID, left out of media_save.json")
         files = {
@@ -78,33 +77,49 @@ class Wildberries(Marketplace):
         client = client_for(self, {"Authorization": token}, **client_kwargs)
         sku_of = {str(c["card"]): c["sku"] for c in pack.report["cards"]}
         bodies = pack.manifest("wildberries/media_save.json")
+        found, unknown = self._by_vendor_code(client, pack, sku_of)
+        bodies = [*bodies, *found]
         # Save every card first, then read them back: WB applies media/save asynchronously, and
         # the saves of the other cards (600 ms apart) give it time before the check.
         results = [self._save(client, body, sku_of) for body in bodies]
         for body, result in zip(bodies, results):
             if result.get("ok") is None:
                 result.update(self._verify(client, body))
-        for card in pack.report["cards"]:
-            if not card["card"].isdigit():
-                message = "not uploaded: no WB nmID in the sheet"
-                results.append(
-                    {"sku": card["sku"], "card": card["card"], "ok": False, "message": message}
-                )
-        return results
+        return results + unknown
+
+    def _by_vendor_code(self, client, pack, sku_of: dict) -> tuple[list[dict], list[dict]]:
+        """Cards packed without an nmID: media/save bodies for those WB finds by vendor code
+        (cards/list textSearch), and the failed results of those it does not."""
+        bodies, failed = [], []
+        for card in pack.manifest("wildberries/manifest.json")["cards"]:
+            if card.get("nmId") is not None:
+                continue
+            code = card["vendorCode"]
+            try:
+                answer = client.json("POST", api.CARDS, json=api.cards_list_body(code))
+            except UploadError as exc:
+                answer, reason = {}, f"the lookup by vendor code failed: {exc}"
+            else:
+                reason = f"no WB card has vendor code {code}"
+            nmid = api.nm_id_of(answer, code)
+            if nmid is None:
+                message = f"not uploaded: no WB nmID in the sheet and {reason}"
+                failed.append({"sku": code, "card": code, "ok": False, "message": message})
+                continue
+            sku_of[str(nmid)] = code
+            bodies.append(api.media_save_body(nmid, [p["url"] for p in card["photos"]]))
+        return bodies, failed
 
     def _save(self, client, body: dict, sku_of: dict) -> dict:
         """The card's result so far: "ok" stays unset until the read-back decides it."""
         result = {"sku": sku_of.get(str(body["nmId"]), ""), "card": str(body["nmId"])}
         try:
-            answer = client.json("POST", SAVE, json=body)
+            answer = client.json("POST", api.SAVE, json=body)
         except UploadError as exc:
             return {**result, "ok": False, "message": str(exc)}
-        if answer.get("error"):
-            return {
-                **result,
-                "ok": False,
-                "message": f"WB refused: {answer.get('errorText') or answer}",
-            }
+        reason = api.refused(answer)
+        if reason:
+            return {**result, "ok": False, "message": f"WB refused: {reason}"}
         return result
 
     def _verify(self, client, body: dict) -> dict:
@@ -121,16 +136,11 @@ class Wildberries(Marketplace):
         return {"ok": True, "message": f"{saved} photo(s) saved"}
 
     def _photo_count(self, client, nmid: int) -> int:
-        query = {
-            "settings": {
-                "cursor": {"limit": 1},
-                "filter": {"textSearch": str(nmid), "withPhoto": -1},
-            }
-        }
-        for card in client.json("POST", CARDS, json=query).get("cards") or []:
-            if card.get("nmID") == nmid:
-                return len(card.get("photos") or [])
-        raise UploadError(f"card {nmid} not found on WB (wrong nmID?)")
+        answer = client.json("POST", api.CARDS, json=api.cards_list_body(str(nmid)))
+        count = api.photo_count(answer, nmid)
+        if count is None:
+            raise UploadError(f"card {nmid} not found on WB (wrong nmID?)")
+        return count
 
 
 @hookimpl
