@@ -121,3 +121,49 @@ def test_storage_failures_show_in_api_status(review_site):
         assert status["storage_failures"] == {session.key: 2}
     finally:
         session.close()
+
+
+def test_a_touch_up_of_a_bucket_sourced_row_reaches_the_next_plan(workspace, s3):
+    """Planning keys a bucket source by its ETag, not by hashing bytes: the review page saves the
+    strokes under that same key (qa.json's source_version), so the next plan re-queues the row."""
+    import json
+
+    from vitrina_sync.web import create_app
+    from vitrina_sync.web.auth import add_user
+    from vitrina_sync.web.state import AppState
+
+    s3.put_folder(workspace / "photos", "photos")
+    with (workspace / "vitrina.toml").open("a") as toml:
+        toml.write(f'assets = "{s3.url("photos")}"\n')  # outputs stay in the local folder
+    catalog = write_catalog(
+        workspace / "catalog.xlsx", [["MUG-1", "mug.jpg", "white", "", "", "", "", ""]], PEOPLE
+    )
+    settings = settings_of(workspace)
+    run(str(catalog), settings, workers=1, progress=False)
+    session = SyncSession(str(catalog), settings)
+    users = workspace / "users.json"
+    add_user(users, "alice", "correct horse")
+    app = create_app(
+        AppState(settings, {"main": session}), {"TESTING": True, "USERS_FILE": str(users)}
+    )
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login", data={"username": "alice", "password": "correct horse", "csrf_token": csrf}
+    )
+    (plan,) = session.plan()
+    assert plan.action == "unchanged"
+    page = client.get("/review/MUG-1").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    stroke = {"kind": "remove", "width": 40, "points": [[500, 700], [700, 700]]}
+    sent = client.post(
+        "/review/MUG-1/touch-up?c=main",
+        data=json.dumps({"fingerprint": plan.fingerprint, "strokes": [stroke]}),
+        headers={"X-CSRFToken": csrf},
+        content_type="application/json",
+    )
+    assert sent.status_code == 202, sent.get_json()
+    (again,) = session.plan()
+    assert again.action == "enqueue" and len(again.task["strokes"]) == 1
+    assert again.task["source_version"].startswith("s3:")

@@ -112,6 +112,8 @@ def make_output(task: dict) -> dict:
         "notes": loaded.notes,
         "result": result,
     }
+    if task.get("source_version"):  # what planning keyed this source by (an S3 ETag)
+        meta["source_version"] = task["source_version"]
     fmt = task["preset"].get("format", "JPEG")
     files = store.write_output_to(
         storage, folder, source_path, source_bytes, output, fmt, meta, strokes

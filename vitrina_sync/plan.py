@@ -131,6 +131,8 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -
     }
     if strokes:  # a reviewer's touch-up: hard constraints on the mask (imaging.strokes)
         task["strokes"] = list(strokes)
+    if spec.source_version:  # kept in qa.json: the key touch-ups are saved under (review_touchup)
+        task["source_version"] = spec.source_version
     return task
 
 

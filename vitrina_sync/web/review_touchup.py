@@ -84,7 +84,7 @@ def touchup_for(c: str, row, fp: str) -> dict:
     size = source_size(source) if source is not None else None
     mode = data.load_json(output_dir(out_root, row.sku, fp) / "result.json").get("mode", "")
     ok = size is not None and _takes_strokes(cstate, mode) and row.get("status") in FINISHED
-    drawn = touchup.load(out_root, row.sku, _sha(source)) if ok else []
+    drawn = touchup.load(out_root, row.sku, source_key(source)) if ok else []
     return {"ok": ok, "size": size or (0, 0), "strokes": drawn}
 
 
@@ -147,6 +147,13 @@ def _takes_strokes(cstate, mode: str) -> bool:
     """The mode's own say (a mode plugin may take strokes too), from the modes the sync plans with."""
     known = cstate.session.ctx.modes
     return bool(getattr(known.get(mode or "white"), "takes_strokes", False))
+
+
+def source_key(stored: Path) -> str:
+    """The key planning looks strokes up by (plan.source_sha): the storage's content version where
+    the source has one (an object's ETag, kept in qa.json), else the stored bytes' sha256."""
+    version = data.load_json(stored.parent / "qa.json").get("source_version")
+    return version if isinstance(version, str) and version else _sha(stored)
 
 
 def _sha(path: Path) -> str:
@@ -214,10 +221,10 @@ def _refusal(cstate, row, sku: str, fp: str) -> str:
 
 def _queue(name: str, cstate, sku: str, fp: str, source: Path, drawn: list[dict]):
     reviewer = g.user["name"]
-    if touchup.load(cstate.session.out_root, sku, _sha(source)) == drawn:
+    if touchup.load(cstate.session.out_root, sku, source_key(source)) == drawn:
         message = f"{sku}: these strokes are the ones already sent; nothing new to cut."
         return jsonify({"ok": True, "message": message, "strokes": len(drawn)}), 200
-    touchup.save(cstate.session.out_root, sku, _sha(source), drawn, reviewer)
+    touchup.save(cstate.session.out_root, sku, source_key(source), drawn, reviewer)
     now = dt.datetime.now(dt.UTC)
     entry = {
         "sku": sku,
