@@ -123,7 +123,8 @@ def test_storage_failures_show_in_api_status(review_site):
         session.close()
 
 
-def test_a_touch_up_of_a_bucket_sourced_row_reaches_the_next_plan(workspace, s3):
+@pytest.mark.parametrize("outputs", ["folder", "bucket"])
+def test_a_touch_up_of_a_bucket_sourced_row_reaches_the_next_plan(workspace, s3, outputs):
     """Planning keys a bucket source by its ETag, not by hashing bytes: the review page saves the
     strokes under that same key (qa.json's source_version), so the next plan re-queues the row."""
     import json
@@ -134,7 +135,9 @@ def test_a_touch_up_of_a_bucket_sourced_row_reaches_the_next_plan(workspace, s3)
 
     s3.put_folder(workspace / "photos", "photos")
     with (workspace / "vitrina.toml").open("a") as toml:
-        toml.write(f'assets = "{s3.url("photos")}"\n')  # outputs stay in the local folder
+        toml.write(f'assets = "{s3.url("photos")}"\n')
+        if outputs == "bucket":  # the page draws on a local copy of the stored source
+            toml.write(f'storage = "{s3.url("out")}"\n')
     catalog = write_catalog(
         workspace / "catalog.xlsx", [["MUG-1", "mug.jpg", "white", "", "", "", "", ""]], PEOPLE
     )
@@ -167,3 +170,5 @@ def test_a_touch_up_of_a_bucket_sourced_row_reaches_the_next_plan(workspace, s3)
     (again,) = session.plan()
     assert again.action == "enqueue" and len(again.task["strokes"]) == 1
     assert again.task["source_version"].startswith("s3:")
+    overlay = client.get(f"/review/MUG-1/touch-up/cut.png?c=main&fp={plan.fingerprint}")
+    assert overlay.status_code == 200 and overlay.mimetype == "image/png"  # the brush's backdrop

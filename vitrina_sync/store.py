@@ -183,22 +183,26 @@ def result_location(storage, folder: str, name: str) -> str:
     return storage.public_url(path) or storage.url(path)
 
 
-def local_copy(storage, folder: str, cache_root: Path) -> Path:
-    """The pictures and mask a finished output's result.json names, copied once into
-    cache_root/<sku>/<fp12>/ (packs render from local files). An unfinished output gives an
-    empty folder: the pack says the row has no main image."""
+def local_copy(storage, folder: str, cache_root: Path, everything: bool = False) -> Path:
+    """The pictures and mask a finished output's result.json names (everything: its source,
+    qa.json and result.json too), copied once into cache_root/<sku>/<fp12>/ for code that reads
+    local files (packs, the touch-up page). An unfinished output gives an empty folder: the
+    caller says the row has no main image / no stored source."""
     target = Path(cache_root) / Path(folder).parent.name / Path(folder).name
+    target.mkdir(parents=True, exist_ok=True)
     done = load_result_at(storage, folder)
     if done is None:
-        target.mkdir(parents=True, exist_ok=True)
         return target
-    for role, name in done["files"].items():
-        if role in ("source", "qa") or "/" in name or name.startswith("."):
-            continue  # packs render from the pictures and the mask only
-        if (target / name).exists():
-            continue
-        target.mkdir(parents=True, exist_ok=True)
-        tmp = target / f".{name}.{os.getpid()}.tmp"
-        tmp.write_bytes(storage.read_bytes(f"{folder}/{name}"))
-        os.replace(tmp, target / name)
+    names = [
+        name
+        for role, name in done["files"].items()
+        if (everything or role not in ("source", "qa") and role != "strokes")
+        and "/" not in name
+        and not name.startswith(".")
+    ]
+    for name in names + (["result.json"] if everything else []):
+        if not (target / name).exists():  # result.json comes last: the copy's own marker
+            tmp = target / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(storage.read_bytes(f"{folder}/{name}"))
+            os.replace(tmp, target / name)
     return target
