@@ -119,6 +119,8 @@ def test_storage_failures_show_in_api_status(review_site):
         count_storage_failure(session.connect().conn, session.key)
         status = client.get("/api/status").get_json()
         assert status["storage_failures"] == {session.key: 2}
+        metrics = client.get("/metrics").get_data(as_text=True)
+        assert f'vitrina_storage_failures_total{{catalog="{session.key}"}} 2.0' in metrics
     finally:
         session.close()
 

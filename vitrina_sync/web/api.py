@@ -243,6 +243,14 @@ def app_families(counters: dict, figures: dict):
     yield GaugeMetricFamily(
         "vitrina_redis_up", "1 when Redis answered.", value=0 if "error" in figures else 1
     )
+    storage = CounterMetricFamily(
+        "vitrina_storage_failures",
+        "Jobs that could not reach the storage (retried), per catalog.",
+        labels=["catalog"],
+    )
+    for catalog, n in sorted((figures.get("storage_failures") or {}).items()):
+        storage.add_metric([catalog], n)
+    yield storage
 
 
 def init_app(app) -> None:
