@@ -22,6 +22,8 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 os.environ.setdefault("VITRINA_PLUGIN_MODULES", "testplugins.slowmode")
 os.environ.setdefault("VITRINA_TEST_SLOW", "1")
 
+from s3_fixture import moto_endpoint, s3  # noqa: F401  (fixtures: a loopback S3 server)
+
 SMALL_PRESETS = """
 [white.default]
 canvas = [400, 400]

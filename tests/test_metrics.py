@@ -40,6 +40,8 @@ FAMILIES = {
     # added with the supervised sync loop
     "vitrina_sync_loop_restarts": "counter",
     "vitrina_sync_loop_failing": "gauge",
+    # added with object storage (issue 15)
+    "vitrina_storage_failures": "counter",
 }
 
 

@@ -111,7 +111,7 @@ config_opt = click.option(
 assets_opt = click.option(
     "--assets",
     type=click.Path(file_okay=False),
-    help="asset root for Source paths (default: the catalog's folder)",
+    help="asset root for Source paths: a folder or s3://BUCKET/PREFIX (default: the catalog's folder)",
 )
 out_opt = click.option(
     "--out",

@@ -37,6 +37,10 @@ class QueueError(VitrinaError):
     """Redis or the workers could not be reached."""
 
 
+class StorageError(VitrinaError):
+    """The storage (a bucket, a network folder) could not be reached: transient, the job is retried."""
+
+
 class StrokesError(VitrinaError):
     """A touch-up's strokes are malformed (kind, width, points): the message says which and why."""
 

@@ -12,14 +12,12 @@ import logging
 import os
 import traceback
 from functools import lru_cache
-from pathlib import Path
 
 from . import store
-from .drive.links import is_drive_source, source_id
-from .errors import RowError, VitrinaError
-from .imaging.load import decode_image, load_image
+from .errors import RowError, StorageError, VitrinaError
 from .modes.base import ModeContext
 from .settings import Settings
+from .storage import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -64,33 +62,24 @@ def error_result(task: dict, message: str, transient: bool = False) -> dict:
 
 
 def _load(task: dict, settings: Settings):
-    source = task["source"]
-    cap = int(settings.get("max_pixels") or 50_000_000)
-    max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
-    if is_drive_source(source):
-        from .drive.sources import fetch_source
+    from .sources import load
 
-        return fetch_source(source_id(source), settings, cap, max_bytes)
-    if source.startswith("https://"):
-        from .fetch import fetch_url
-
-        data = fetch_url(source, max_bytes)
-        return decode_image(data, source.rsplit("/", 1)[-1], cap), None, data
-    return load_image(Path(source), cap, max_bytes), Path(source), None
+    return load(task["source"], settings)
 
 
 def make_output(task: dict) -> dict:
     """Run the row's mode and store its output; RowError for anything wrong with the row."""
-    folder = store.output_dir(task["out_root"], task["sku"], task["fingerprint"])
-    done = store.load_result(folder)
+    settings = Settings(task.get("settings") or {})
+    storage = open_storage(task["out_root"], settings)
+    folder = store.folder_path(storage, task["sku"], task["fingerprint"])
+    done = store.load_result_at(storage, folder)
     if done is not None:  # finished before (a re-run after a crash): reuse, never redo
         return {
             **done,
             **base_result(task),
-            "result": str(folder / done["files"]["main"]),
+            "result": store.result_location(storage, folder, done["files"]["main"]),
             "reused": True,
         }
-    settings = Settings(task.get("settings") or {})
     mode = _modes().get(task["mode"])
     if mode is None:
         raise RowError(f"mode {task['mode']!r} is not installed on this worker")
@@ -123,21 +112,25 @@ def make_output(task: dict) -> dict:
         "notes": loaded.notes,
         "result": result,
     }
-    files = store.write_output(
-        folder,
-        source_path,
-        source_bytes,
-        output,
-        task["preset"].get("format", "JPEG"),
-        meta,
-        strokes,
+    if task.get("source_version"):  # what planning keyed this source by (an S3 ETag)
+        meta["source_version"] = task["source_version"]
+    fmt = task["preset"].get("format", "JPEG")
+    files = store.write_output_to(
+        storage, folder, source_path, source_bytes, output, fmt, meta, strokes
     )
-    return {**result, "result": str(folder / files["main"]), "files": files}
+    return {
+        **result,
+        "result": store.result_location(storage, folder, files["main"]),
+        "files": files,
+    }
 
 
 def process_row(task: dict) -> dict:
     try:
         result = make_output(task)
+    except StorageError:  # not the row's fault: RQ retries the job, then on_job_failure says so
+        note_storage_failure(task)
+        raise
     except VitrinaError as exc:  # `retry`: Drive over quota or away, so the next sync tries again
         result = error_result(task, str(exc), transient=bool(getattr(exc, "retry", False)))
     except MemoryError:
@@ -147,6 +140,17 @@ def process_row(task: dict) -> dict:
         result = error_result(task, f"internal error: {type(exc).__name__}: {exc}", transient=True)
     _publish(task, result)
     return result
+
+
+def note_storage_failure(task: dict) -> None:
+    """Count it where /api/status reads it (queue.storage_failures)."""
+    from rq import get_current_job
+
+    from .queue import count_storage_failure
+
+    job = get_current_job()
+    if job is not None:
+        count_storage_failure(job.connection, task.get("catalog_key", ""))
 
 
 def _publish(task: dict, result: dict) -> None:

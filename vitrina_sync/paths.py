@@ -16,17 +16,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 def resolve_source(value: str, asset_root: Path) -> Path:
     """The file a Source cell names, which must resolve (symlinks followed) inside asset_root."""
-    text = value.strip()
-    if not text:
-        raise RowError("Source is empty")
-    if "\x00" in text:
-        raise RowError("Source contains a NUL character")
-    if text.startswith(("/", "~", "\\\\")) or _DRIVE.match(text):
-        raise RowError(f"Source must be a path relative to the asset folder, not {text!r}")
-    if "\\" in text:
-        raise RowError(f"Source uses backslashes: {text!r} (use '/')")
-    if ".." in Path(text).parts:
-        raise RowError(f"Source leaves the asset folder: {text!r}")
+    text = check_relative(value)
     root = _resolved(str(asset_root))
     candidate = root / text
     try:
@@ -40,6 +30,23 @@ def resolve_source(value: str, asset_root: Path) -> Path:
     if not resolved.is_file():
         raise RowError(f"Source is not a file: {text}")
     return resolved
+
+
+def check_relative(value: str) -> str:
+    """The cell as a relative path that cannot leave its root (no '..', absolute, NUL, backslash);
+    the same rules for a folder and for the keys under an `s3://` asset root."""
+    text = value.strip()
+    if not text:
+        raise RowError("Source is empty")
+    if "\x00" in text:
+        raise RowError("Source contains a NUL character")
+    if text.startswith(("/", "~", "\\\\")) or _DRIVE.match(text):
+        raise RowError(f"Source must be a path relative to the asset folder, not {text!r}")
+    if "\\" in text:
+        raise RowError(f"Source uses backslashes: {text!r} (use '/')")
+    if ".." in Path(text).parts:
+        raise RowError(f"Source leaves the asset folder: {text!r}")
+    return text
 
 
 @lru_cache(maxsize=16)

@@ -22,6 +22,7 @@ from .errors import RowError, shown
 from .fingerprint import FileHashCache, fingerprint
 from .paths import is_url
 from .rows import RowSpec, parse_row
+from .storage import STORAGE_SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +44,22 @@ WORK_SETTINGS = (
     "google_drive_url",
     "google_retry_attempts",
     "google_retry_base",
+    *STORAGE_SETTINGS,
 )
 
 
 @dataclass
 class PlanContext:
     settings: Any
-    asset_root: Path
-    out_root: Path
+    asset_root: Path | str  # a folder, or an s3:// URL (storage.is_remote)
+    out_root: Path  # this machine's work folder (touch-ups, caches)
     modes: dict  # name -> Mode
     marketplaces: set[str]
     hashes: FileHashCache = field(default_factory=FileHashCache)
     catalog_key: str = ""
     touched: frozenset[str] | None = None  # touchup.drawn(), listed once per plan_sheet
     drive: Any = None  # drive.sources.DriveSources, for rows whose Source is a Drive link
+    storage: Path | str = ""  # where outputs go (the `storage` setting); empty = out_root
 
 
 @dataclass
@@ -75,6 +78,8 @@ def source_sha(spec: RowSpec, hashes: FileHashCache, drive=None) -> str:
         if drive is None:
             raise RowError("Google Drive sources are not available here")
         return drive.fingerprint_of(source_id(spec.source))
+    if spec.source_version:  # the storage's own content version (ETag): no bytes read
+        return spec.source_version
     if is_url(spec.source):  # content is fetched by the job; the URL itself is the input here
         return "url:" + hashlib.sha256(spec.source.encode()).hexdigest()
     return hashes.sha256(spec.source)
@@ -129,7 +134,7 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -
         "preset_name": spec.preset_name,
         "preset": spec.preset,
         "category": spec.category,
-        "out_root": str(ctx.out_root),
+        "out_root": str(ctx.storage or ctx.out_root),  # the workers' output location
         "catalog_key": ctx.catalog_key,
         "queue": getattr(ctx.modes[spec.mode], "queue", "cpu"),
         "reopened": reopened,
@@ -137,6 +142,11 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -
     }
     if strokes:  # a reviewer's touch-up: hard constraints on the mask (imaging.strokes)
         task["strokes"] = list(strokes)
+    version = spec.source_version
+    if not version and is_drive_source(spec.source) and ctx.drive is not None:
+        version = source_sha(spec, ctx.hashes, ctx.drive)  # Drive's md5, from the cache
+    if version:  # kept in qa.json: the key touch-ups are saved under (review_touchup)
+        task["source_version"] = version
     return task
 
 

@@ -252,5 +252,20 @@ def publish_result(conn: redis.Redis, catalog: str, result: dict) -> None:
     pipe.execute()
 
 
+STORAGE_FAILURES = "vitrina:storage:failures"
+
+
+def count_storage_failure(conn: redis.Redis, catalog: str) -> None:
+    """A job could not reach the storage (it is retried): counted per catalog, with the time."""
+    pipe = conn.pipeline(transaction=False)
+    pipe.hincrby(STORAGE_FAILURES, catalog or "-", 1)
+    pipe.hset(STORAGE_FAILURES + ":last", catalog or "-", f"{time.time():.0f}")
+    pipe.execute()
+
+
+def storage_failures(conn: redis.Redis) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in conn.hgetall(STORAGE_FAILURES).items()}
+
+
 def redis_url_from_env(settings) -> str:
     return settings.get("redis_url") or os.environ.get("REDIS_URL", "")

@@ -15,9 +15,8 @@ from typing import Any
 from . import presets
 from .catalog.model import Row
 from .decisions import Decision, parse_decision
-from .drive.links import drive_file_id, drive_source
 from .errors import RowError, shown
-from .paths import check_url, is_url, resolve_source
+from .sources import resolve as resolve_source
 
 MODE_ALIASES = {
     "": "white",
@@ -49,7 +48,7 @@ class RowSpec:
     """A valid row: everything a job needs to make its picture."""
 
     sku: str
-    source: str  # absolute path, gdrive://<file id>, or an https URL where allowed
+    source: str  # absolute path, gdrive://<file id>, s3:// URL of an object, or an https URL
     source_text: str  # the cell as typed
     mode: str
     preset_name: str
@@ -59,6 +58,9 @@ class RowSpec:
     decision: Decision = field(default_factory=lambda: Decision(""))
     approver: str = ""
     review_date: str = ""
+    # what the source's storage reports for its content (an S3 ETag); when set, the fingerprint
+    # uses it instead of hashing the bytes (sources.resolve)
+    source_version: str = ""
 
 
 def parse_mode(text: str, known_modes) -> str:
@@ -110,15 +112,7 @@ def parse_row(
         params["seed_offset"] = offset
     marketplaces = parse_marketplaces(row.get("marketplaces"), known_marketplaces)
     text = row.get("source")
-    drive_id = drive_file_id(text)  # before is_url: a Drive link is never fetched as a web page
-    if drive_id:
-        source = drive_source(drive_id)
-    elif is_url(text):
-        if not settings.get("allow_urls"):
-            raise RowError("Source is a URL but URLs are off (setting allow_urls)")
-        source = check_url(text, settings.get("url_allowlist", ""))
-    else:
-        source = str(resolve_source(text, asset_root))
+    source, version = resolve_source(text, asset_root, settings)
     return RowSpec(
         sku,
         source,
@@ -131,4 +125,5 @@ def parse_row(
         parse_decision(row.get("decision")),
         row.get("approver"),
         row.get("review_date"),
+        version,
     )

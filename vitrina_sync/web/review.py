@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from ..storage import is_remote
 from ..store import safe_name
 from . import review_data as data
 from . import review_decide as decide_mod
@@ -106,7 +107,7 @@ def queue_items(name: str, cstate, filters: dict[str, str]) -> tuple[list, list]
     if cached is not None and cached[0] is sheet:  # same read: the sorted queue is still right
         items = cached[1]
     else:
-        items = data.waiting(sheet, cstate.session.out_root)
+        items = data.waiting(sheet, cstate.session.storage)
         memo[name] = (sheet, items)
     return items, [i for i in items if data.matches(i, filters)]
 
@@ -235,7 +236,7 @@ def compare(sku: str):
 
 def compare_context(name: str, cstate, row) -> dict:
     settings = app_state().settings or {}
-    item = data.item_for(row, cstate.session.out_root)
+    item = data.item_for(row, cstate.session.storage)
     files, fp = data.files_of(item.folder), row.get("fingerprint")
     url = lambda f, kind="full": img_url(name, "out", out_rel(row.sku, fp, f), kind)
     log = review_log(cstate)
@@ -254,7 +255,7 @@ def compare_context(name: str, cstate, row) -> dict:
         "variants": [(n, url(f), url(f, "thumb")) for n, f in data.variants(files)],
         "checklist": data.checklist(settings, row.get("category")),
         "reasons": data.reject_reasons(settings),
-        "history": data.history(cstate.session.out_root, row, log.entries(row.sku)),
+        "history": data.history(cstate.session.storage, row, log.entries(row.sku)),
         "first_approval": first,
         "audit_second": bool(settings.get("audit_second_reviewer")),
         "history_thumb": lambda fp12, f: img_url(
@@ -306,15 +307,19 @@ def decide():
 def image(root: str, rel: str):
     _, cstate = catalog()
     session = cstate.session
-    base = session.out_root if root == "out" else session.asset_root
-    path = images.resolve_inside(base, rel)
+    base = session.storage if root == "out" else session.asset_root
+    thumbs = session.out_root / ".vitrina" / "thumbs"
+    if is_remote(base):  # a bucket: a local copy, fetched through the storage's own client
+        path = images.fetch_object(str(base), rel, thumbs)
+    else:
+        path = images.resolve_inside(base, rel)
     kind = request.args.get("v", "full")
     if path is None or kind not in ("full", "thumb", "overlay-edge", "overlay-halo"):
         abort(404)
     if kind.startswith("overlay") and path.name != "mask.png":
         abort(404)
     started = time.perf_counter()
-    served = images.served_file(session.out_root / ".vitrina" / "thumbs", path, kind)
+    served = images.served_file(thumbs, path, kind)
     response = send_file(served, max_age=3600, conditional=True)
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Server-Timing"] = f"img;dur={(time.perf_counter() - started) * 1000:.1f}"

@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..catalog.model import Row, Sheet
+from ..errors import VitrinaError
+from ..storage import is_remote, open_storage
 from ..store import output_dir, safe_name
 
 
@@ -197,13 +199,20 @@ def _file_stamp(catalog):
 
 @lru_cache(maxsize=20_000)
 def _qa_text(path: str) -> str:
+    if is_remote(path):  # an object: read by key (storage.py), absent or unreachable = ""
+        folder, _, name = path.rpartition("/")
+        try:
+            storage = open_storage(folder)
+            return storage.read_bytes(storage.path(name)).decode()
+        except (OSError, VitrinaError, UnicodeError):
+            return ""
     try:
         return Path(path).read_text("utf-8")
     except OSError:
         return ""
 
 
-def load_json(path: Path) -> dict:
+def load_json(path: Path | str) -> dict:
     """A JSON file of a finished (never rewritten) output folder, or {} when absent/unreadable."""
     text = _qa_text(str(path))
     try:
@@ -257,16 +266,17 @@ def figure_rows(qa: dict, number=lambda v: f"{v:g}") -> list[tuple[str, float, s
     return out
 
 
-def item_for(row: Row, out_root: Path) -> Item:
-    folder = (
-        output_dir(out_root, row.sku, row.get("fingerprint"))
-        if row.get("fingerprint")
-        else out_root / "-"
-    )
-    return Item(row, folder, load_json(folder / "qa.json"))
+def item_for(row: Row, out_root: Path | str) -> Item:
+    """out_root: the storage root, a folder or an s3:// URL (then the folder is a URL string)."""
+    fp = row.get("fingerprint")
+    if is_remote(out_root):
+        folder = f"{out_root}/{safe_name(row.sku)}/{fp[:12] if fp else '-'}"
+    else:
+        folder = output_dir(out_root, row.sku, fp) if fp else Path(out_root) / "-"
+    return Item(row, folder, load_json(f"{folder}/qa.json"))
 
 
-def waiting(sheet: Sheet, out_root: Path) -> list[Item]:
+def waiting(sheet: Sheet, out_root: Path | str) -> list[Item]:
     """Rows in needs_review, worst QA first (ties by SKU so pages are stable)."""
     items = [
         item_for(r, out_root) for r in sheet.rows if r.get("status") == "needs_review" and r.sku
@@ -326,10 +336,10 @@ def find_row(sheet: Sheet, sku: str) -> Row | None:
     return rows[0] if len(rows) == 1 else None
 
 
-def files_of(folder: Path) -> dict[str, str]:
-    """Role -> file name in an output folder (from result.json, else by looking)."""
-    files = dict(load_json(folder / "result.json").get("files") or {})
-    if not files and folder.is_dir():
+def files_of(folder: Path | str) -> dict[str, str]:
+    """Role -> file name in an output folder (from result.json, else by looking on disk)."""
+    files = dict(load_json(f"{folder}/result.json").get("files") or {})
+    if not files and isinstance(folder, Path) and folder.is_dir():
         for p in folder.iterdir():
             files.setdefault(p.stem if not p.stem.startswith("source") else "source", p.name)
     return {k: v for k, v in files.items() if "/" not in v and not v.startswith(".")}
@@ -345,28 +355,46 @@ def variants(files: dict[str, str]) -> list[tuple[int, str]]:
     return [(1, files["main"]), *extra] if extra and "main" in files else []
 
 
-def history(out_root: Path, row: Row, log: list[dict]) -> list[dict]:
-    """Every output folder of the SKU (newest first), with the decisions made on each version."""
-    base = out_root / safe_name(row.sku)
-    current = row.get("fingerprint")[:12]
-    versions = []
+def version_folders(out_root: Path | str, sku: str) -> list[tuple[str, str]]:
+    """(fp12, folder) of every output of the SKU, newest first (a bucket: by the result's time)."""
+    if is_remote(out_root):
+        storage = open_storage(out_root)
+        try:
+            names = storage.ls_dirs(storage.path(safe_name(sku)))
+        except VitrinaError:
+            return []
+        found = [
+            (n.rsplit("/", 1)[-1], f"{out_root}/{safe_name(sku)}/{n.rsplit('/', 1)[-1]}")
+            for n in names
+        ]
+        updated = {f: load_json(f"{f}/result.json").get("updated", "") for _, f in found}
+        return sorted(found, key=lambda nf: updated[nf[1]], reverse=True)
+    base = Path(out_root) / safe_name(sku)
     folders = (
         [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")]
         if base.is_dir()
         else []
     )
-    for folder in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True):
-        result, qa = load_json(folder / "result.json"), load_json(folder / "qa.json")
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return [(p.name, str(p)) for p in folders]
+
+
+def history(out_root: Path | str, row: Row, log: list[dict]) -> list[dict]:
+    """Every output folder of the SKU (newest first), with the decisions made on each version."""
+    current = row.get("fingerprint")[:12]
+    versions = []
+    for name, folder in version_folders(out_root, row.sku):
+        result, qa = load_json(f"{folder}/result.json"), load_json(f"{folder}/qa.json")
         versions.append(
             {
-                "fp": folder.name,
-                "current": folder.name == current,
+                "fp": name,
+                "current": name == current,
                 "updated": result.get("updated", ""),
                 "qa": qa.get("summary") or result.get("qa", ""),
                 "mode": result.get("mode", ""),
                 "main": (result.get("files") or {}).get("main", ""),
                 "strokes": _stroke_count(folder, result),
-                "decisions": [e for e in log if e.get("fp", "")[:12] == folder.name],
+                "decisions": [e for e in log if e.get("fp", "")[:12] == name],
             }
         )
     bound = row.get("decision_fp").partition(":")[0]
@@ -382,14 +410,14 @@ def history(out_root: Path, row: Row, log: list[dict]) -> list[dict]:
     return versions
 
 
-def _stroke_count(folder: Path, result: dict) -> int:
+def _stroke_count(folder: Path | str, result: dict) -> int:
     """How many touch-up strokes an output obeys (its strokes.json), 0 for none."""
     name = (result.get("files") or {}).get("strokes")
     if not name:
         return 0
-    try:
-        return len(json.loads((folder / name).read_text("utf-8")))
-    except (OSError, ValueError, TypeError):
+    try:  # a folder or a bucket; a finished output's files never change, so the cached read holds
+        return len(json.loads(_qa_text(f"{folder}/{name}") or "[]"))
+    except (ValueError, TypeError):
         return 0
 
 

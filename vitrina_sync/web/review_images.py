@@ -18,6 +18,8 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+from ..errors import VitrinaError
+
 IMAGE_SUFFIXES = {
     ".jpg",
     ".jpeg",
@@ -54,6 +56,44 @@ def resolve_inside(root: Path, rel: str) -> Path | None:
     ):
         return None
     return path
+
+
+def safe_rel(rel: str) -> bool:
+    """The same refusals as resolve_inside, for a key below a bucket root (nothing to resolve)."""
+    if not rel or "\\" in rel or "\0" in rel or rel.startswith("/") or ":" in rel.split("/")[0]:
+        return False
+    parts = rel.split("/")
+    return all(p and not p.startswith(".") for p in parts) and (
+        Path(parts[-1]).suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
+def fetch_object(location: str, rel: str, cache_dir: Path) -> Path | None:
+    """A local copy of the object `rel` below the bucket root `location`, or None when the key is
+    refused or absent. Streamed through this server (the page's CSP allows images from 'self'
+    only, and no credential or presigned URL reaches the browser); copies are keyed by the
+    object's ETag, so a replaced source is fetched again and an output (never rewritten) once."""
+    from ..storage import open_storage
+
+    if not safe_rel(rel):
+        return None
+    storage = open_storage(location)
+    path = storage.path(rel)
+    try:
+        meta = storage.info(path)
+        tag = f"{path}|{meta.get('ETag') or meta.get('etag')}|{meta.get('size')}"
+        # the object's own name kept (the overlay route accepts only a mask.png)
+        digest = hashlib.sha256(tag.encode()).hexdigest()[:32]
+        target = cache_dir / "objects" / digest / rel.rsplit("/", 1)[-1]
+        if not target.exists():
+            data = storage.read_bytes(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+    except (OSError, VitrinaError):
+        return None
+    return target
 
 
 def cache_path(cache_dir: Path, path: Path, kind: str) -> Path:

@@ -75,6 +75,7 @@ def build():
     from ..errors import VitrinaError
     from ..packs.build import build_pack
     from ..packs.commands import get_marketplace
+    from ..packs.publish import output_dirs
     from ..packs.select import plan_check, select_items
 
     name, cstate = _catalog()
@@ -84,8 +85,9 @@ def build():
         market = get_marketplace(market_name, session.settings)
         base = request.form.get("base_url", "").strip() or market.config.get("base_url", "")
         sheet = session.catalog.read()
-        check = plan_check(session.settings, session.asset_root, session.out_root)
-        items, skipped = select_items(sheet.rows, market.name, check, session.out_root)
+        check = plan_check(session.settings, session.asset_root, session.out_root, session.storage)
+        out_dirs = output_dirs(session.storage, session.out_root / ".vitrina" / "cache")
+        items, skipped = select_items(sheet.rows, market.name, check, session.storage, out_dirs)
         result = build_pack(items, market, packs_dir(session), base, skipped)
     except VitrinaError as exc:
         flash(_("Pack not built: %(why)s", why=exc), "error")

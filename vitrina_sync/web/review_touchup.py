@@ -26,7 +26,8 @@ from PIL import Image
 from .. import touchup
 from ..errors import StrokesError
 from ..imaging import strokes as strokes_mod
-from ..store import output_dir
+from ..storage import is_remote, open_storage
+from ..store import folder_path, local_copy, output_dir
 from . import review_data as data
 from . import review_decide as decide_mod
 from . import review_images as images
@@ -70,8 +71,18 @@ def source_size(path: Path) -> tuple[int, int] | None:
     return (h, w) if turned else (w, h)
 
 
-def stored_source(out_root: Path, sku: str, fp: str) -> Path | None:
-    folder = output_dir(out_root, sku, fp)
+def output_folder(session, sku: str, fp: str) -> Path:
+    """The output folder on disk; from a bucket, a local copy of all its files (made once: an
+    output is never rewritten) under <out>/.vitrina/cache/outputs."""
+    if not is_remote(session.storage):
+        return output_dir(session.storage, sku, fp)
+    storage = open_storage(session.storage, session.settings)
+    cache = session.out_root / ".vitrina" / "cache" / "outputs"
+    return local_copy(storage, folder_path(storage, sku, fp), cache, everything=True)
+
+
+def stored_source(session, sku: str, fp: str) -> Path | None:
+    folder = output_folder(session, sku, fp)
     name = data.files_of(folder).get("source")
     return folder / name if name else None
 
@@ -80,11 +91,11 @@ def touchup_for(c: str, row, fp: str) -> dict:
     """The compare page's touch-up panel: can it be offered, the source size, strokes so far."""
     _, cstate = catalog(c)
     out_root = cstate.session.out_root
-    source = stored_source(out_root, row.sku, fp) if fp else None
+    source = stored_source(cstate.session, row.sku, fp) if fp else None
     size = source_size(source) if source is not None else None
-    mode = data.load_json(output_dir(out_root, row.sku, fp) / "result.json").get("mode", "")
+    mode = data.load_json(source.parent / "result.json").get("mode", "") if source else ""
     ok = size is not None and _takes_strokes(cstate, mode) and row.get("status") in FINISHED
-    drawn = touchup.load(out_root, row.sku, _sha(source)) if ok else []
+    drawn = touchup.load(out_root, row.sku, source_key(source)) if ok else []
     return {"ok": ok, "size": size or (0, 0), "strokes": drawn}
 
 
@@ -131,7 +142,7 @@ def cut_overlay(sku: str):
     if not FP.fullmatch(fp):
         abort(404)
     out_root = cstate.session.out_root
-    mask = output_dir(out_root, sku, fp) / "mask.png"
+    mask = output_folder(cstate.session, sku, fp) / "mask.png"
     if not mask.is_file():
         abort(404)
     try:
@@ -147,6 +158,13 @@ def _takes_strokes(cstate, mode: str) -> bool:
     """The mode's own say (a mode plugin may take strokes too), from the modes the sync plans with."""
     known = cstate.session.ctx.modes
     return bool(getattr(known.get(mode or "white"), "takes_strokes", False))
+
+
+def source_key(stored: Path) -> str:
+    """The key planning looks strokes up by (plan.source_sha): the storage's content version where
+    the source has one (an object's ETag, kept in qa.json), else the stored bytes' sha256."""
+    version = data.load_json(stored.parent / "qa.json").get("source_version")
+    return version if isinstance(version, str) and version else _sha(stored)
 
 
 def _sha(path: Path) -> str:
@@ -188,7 +206,7 @@ def touch_up(sku: str):
     refused = _refusal(cstate, row, sku, fp)
     if refused:
         return problem(409, refused)
-    source = stored_source(cstate.session.out_root, sku, fp)
+    source = stored_source(cstate.session, sku, fp)
     try:
         drawn = strokes_mod.validate(body["strokes"], source_size(source))
     except StrokesError as exc:
@@ -202,11 +220,10 @@ def _refusal(cstate, row, sku: str, fp: str) -> str:
         return decide_mod.changed_message(decide_mod.Request(sku, fp, "", g.user["name"]))
     if row.get("status") not in FINISHED:
         return f"{sku} is {row.get('status') or 'not finished'} now, not waiting for review."
-    out_root = cstate.session.out_root
-    source = stored_source(out_root, sku, fp)
+    source = stored_source(cstate.session, sku, fp)
     if source is None or source_size(source) is None:
         return f"{sku} has no stored source picture to draw on."
-    mode = data.load_json(output_dir(out_root, sku, fp) / "result.json").get("mode", "")
+    mode = data.load_json(source.parent / "result.json").get("mode", "")
     if not _takes_strokes(cstate, mode):
         return f"{sku} is made in {mode or 'an unknown'} mode, which takes no touch-up strokes."
     return ""
@@ -214,10 +231,10 @@ def _refusal(cstate, row, sku: str, fp: str) -> str:
 
 def _queue(name: str, cstate, sku: str, fp: str, source: Path, drawn: list[dict]):
     reviewer = g.user["name"]
-    if touchup.load(cstate.session.out_root, sku, _sha(source)) == drawn:
+    if touchup.load(cstate.session.out_root, sku, source_key(source)) == drawn:
         message = f"{sku}: these strokes are the ones already sent; nothing new to cut."
         return jsonify({"ok": True, "message": message, "strokes": len(drawn)}), 200
-    touchup.save(cstate.session.out_root, sku, _sha(source), drawn, reviewer)
+    touchup.save(cstate.session.out_root, sku, source_key(source), drawn, reviewer)
     now = dt.datetime.now(dt.UTC)
     entry = {
         "sku": sku,
