@@ -4,8 +4,18 @@
 the bucket, Results that are public URLs of real objects, and a published pack whose every
 manifest URL is an object.
 
-SOURCES lists the rows: one Source kind per row (a key under the bucket's asset root here; a
-Drive-sourced row joins the same list with its own setup).
+BUCKET_SOURCES are rows whose Source is a key under the bucket's asset root; DRIVE_SOURCES are
+rows whose Source is a Google Drive link, served by the local Drive v3 server (tests/fakes/drive_api)
+with a real service-account key whose token_uri is that server, so google-auth's JWT grant runs.
+
+How the remote worker reaches Drive (the path this test exercises): the task carries the
+catalog's `google_drive_url` and `google_credentials` (plan.WORK_SETTINGS), but the credentials
+setting is a path on the server's disk, which a worker on another machine does not have. So the
+worker host keeps its own key and names it in its own environment (VITRINA_GOOGLE_CREDENTIALS),
+which drive.sources.fetch_source prefers to the task's path; the Drive address comes from the
+task. Here the worker's key is a different service account from the server's, and the fake Drive
+server records which account made each call, so the test shows the photo was downloaded with the
+worker's own key and never with the server's.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import write_catalog
+from fakes.drive_api import FakeDriveApi
 from openpyxl import load_workbook
 from PIL import Image
 from storage_flow import BIG_PRESETS, PEOPLE, approve, manifest_urls
@@ -28,7 +39,11 @@ from vitrina_sync.queue import catalog_key, results_key
 
 REDIS_SERVER = Path("/usr/bin/redis-server")
 BASE = "https://media.example.test/shop"
-SOURCES = {"MUG-1": "mug.jpg", "BAG-2": "bag.jpg"}  # SKU -> Source cell (keys under assets)
+BUCKET_SOURCES = {"MUG-1": "mug.jpg", "BAG-2": "bag.jpg"}  # SKU -> Source cell (keys under assets)
+DRIVE_SOURCES = {"CUP-3": "coffee.jpg"}  # SKU -> the photo put into Drive (Source: its link)
+SOURCES = {**BUCKET_SOURCES, **DRIVE_SOURCES}
+SERVER_ACCOUNT = "vitrina-sheets@demo-project.iam.gserviceaccount.com"
+WORKER_ACCOUNT = "vitrina-gpu-host@demo-project.iam.gserviceaccount.com"
 
 pytestmark = pytest.mark.skipif(not REDIS_SERVER.exists(), reason="needs Debian's redis-server")
 
@@ -69,6 +84,16 @@ def shared_redis():
         proc.wait(10)
 
 
+@pytest.fixture
+def drive():
+    with FakeDriveApi() as api:
+        yield api
+
+
+def drive_calls(api: FakeDriveApi, kind: str, file_id: str = "") -> list[dict]:
+    return [r for r in api.requests if r["kind"] == kind and r["path"].endswith(file_id)]
+
+
 def cli(args: list[str], cwd: Path, env: dict, timeout: float = 180) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "vitrina_sync.cli", *args],
@@ -95,28 +120,45 @@ def files_under(folder: Path, names: set[str]) -> list[Path]:
 
 
 def test_sync_here_worker_elsewhere_sharing_only_redis_and_the_bucket(
-    workspace, s3, shared_redis, tmp_path_factory
+    workspace, s3, shared_redis, drive, tmp_path_factory
 ):
     url, conn = shared_redis
     s3.put_folder(workspace / "photos", "photos")
+    server_key = drive.service_account_file(workspace / "service-account.json", SERVER_ACCOUNT)
+    drive_ids = {
+        sku: drive.add_file(name, (workspace / "photos" / name).read_bytes())
+        for sku, name in DRIVE_SOURCES.items()
+    }
     (workspace / "big.toml").write_text(BIG_PRESETS)
     (workspace / "vitrina.toml").write_text(
         f'presets = "{workspace / "big.toml"}"\nassets = "{s3.url("photos")}"\n'
         f'storage = "{s3.url("out")}"\npublic_base_url = "{BASE}"\n'
+        f'google_credentials = "{server_key}"\ngoogle_drive_url = "{drive.url}"\n'
     )
-    rows = [[sku, src, "white", "", "kaspi", "", "", ""] for sku, src in SOURCES.items()]
+    cells = {
+        **BUCKET_SOURCES,
+        **{
+            sku: f"https://drive.google.com/file/d/{i}/view?usp=sharing"
+            for sku, i in drive_ids.items()
+        },
+    }
+    rows = [[sku, src, "white", "", "kaspi", "", "", ""] for sku, src in cells.items()]
     catalog = write_catalog(workspace / "catalog.xlsx", rows, PEOPLE)
-    server_env = {**os.environ, "REDIS_URL": url}
+    mine = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_GOOGLE_")}
+    server_env = {**mine, "REDIS_URL": url}
 
     elsewhere = tmp_path_factory.mktemp("worker-machine")  # empty: no catalog, photos, config
     home = elsewhere / "home"
     home.mkdir()
+    # the worker host's own key: another service account, granted by the same (fake) Google
+    worker_key = drive.service_account_file(home / "gpu-host-key.json", WORKER_ACCOUNT)
     worker_env = {
-        **os.environ,  # AWS_* and VITRINA_S3_ENDPOINT_URL: that machine's own configuration
+        **mine,  # AWS_* and VITRINA_S3_ENDPOINT_URL: that machine's own configuration
         "REDIS_URL": url,
         "HOME": str(home),
         "U2NET_HOME": str(Path.home() / ".u2net"),  # where `vitrina-sync models fetch` put them
         "VITRINA_STORAGE": s3.url("out"),
+        "VITRINA_GOOGLE_CREDENTIALS": str(worker_key),  # google_drive_url comes with the task
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "vitrina_sync.cli", "worker", "--queues", "cpu", "--name", "far"],
@@ -138,6 +180,9 @@ def test_sync_here_worker_elsewhere_sharing_only_redis_and_the_bucket(
             assert link.startswith(f"{BASE}/out/{sku}/") and link.endswith("/main.jpg")
             image = Image.open(io.BytesIO(s3.get(link[len(BASE) + 1 :])))
             assert image.format == "JPEG" and image.size == (1000, 1000)
+        for sku, file_id in drive_ids.items():  # the bytes the worker stored came from Drive
+            stored = s3.get(got[sku]["result"][len(BASE) + 1 :].replace("main.jpg", "source.jpg"))
+            assert stored == drive.files[file_id].data
         approve(catalog, set(SOURCES))
         cli(["sync", str(catalog)], workspace, server_env)  # binds the decisions
         assert {r["status"] for r in results(catalog).values()} == {"approved"}
@@ -148,6 +193,8 @@ def test_sync_here_worker_elsewhere_sharing_only_redis_and_the_bucket(
         _, err = worker.communicate(timeout=30)
     urls = manifest_urls(workspace / "vitrina-out" / "packs" / "kaspi.zip")
     assert len(urls) >= len(SOURCES)
+    for sku in SOURCES:  # the Drive row's card too: its picture is an object in the bucket
+        assert any(link.endswith(f"/{sku}-1.jpg") for link in urls), (sku, urls)
     for link in urls:
         assert link.startswith(BASE + "/")
         assert Image.open(io.BytesIO(s3.get(link[len(BASE) + 1 :]))).format == "JPEG"
@@ -157,4 +204,23 @@ def test_sync_here_worker_elsewhere_sharing_only_redis_and_the_bucket(
     cache = workspace / "vitrina-out" / ".vitrina" / "cache"
     kept = files_under(workspace / "vitrina-out", outputs)
     assert all(p.is_relative_to(cache) and p.name in ("main.jpg", "mask.png") for p in kept)
-    assert not list(workspace.glob("vitrina-out/MUG-1*"))
+    for sku in SOURCES:
+        assert not list(workspace.glob(f"vitrina-out/{sku}*"))
+
+    for file_id in drive_ids.values():  # the worker downloaded each Drive photo once, itself
+        (download,) = drive_calls(drive, "files.download", file_id)
+        assert download["account"] == WORKER_ACCOUNT
+    assert {r["account"] for r in drive.requests if r["kind"] != "oauth.token"} == {
+        SERVER_ACCOUNT,  # planning: changes.list and batched metadata
+        WORKER_ACCOUNT,  # the job: metadata again, then the bytes
+    }
+
+    drive.reset_counts()  # nothing changed in Drive, the bucket or the sheet
+    before = results(catalog)
+    out = cli(["sync", str(catalog)], workspace, server_env)
+    assert "0 rows changed" in out and "queued 0" in out, out
+    assert results(catalog) == before
+    assert drive_calls(drive, "files.download") == [] and drive_calls(drive, "files.get") == []
+    assert drive_calls(drive, "batch.files.get") == []  # nothing asked per file
+    assert len(drive_calls(drive, "changes.list")) == 1
+    assert drive.http_requests() - len(drive_calls(drive, "oauth.token")) == 1

@@ -204,10 +204,16 @@ class FakeDriveApi:
                     return error
         return None
 
-    def _record(self, kind: str, path: str, query: dict) -> None:
+    def _record(self, kind: str, path: str, query: dict, account: str = "") -> None:
         with self.lock:
             self.requests.append(
-                {"kind": kind, "path": path, "query": query, "at": time.monotonic()}
+                {
+                    "kind": kind,
+                    "path": path,
+                    "query": query,
+                    "at": time.monotonic(),
+                    "account": account,  # the service account whose token made the call
+                }
             )
 
     # -- OAuth: the service-account JWT grant (RFC 7523), as oauth2.googleapis.com/token answers --
@@ -248,6 +254,11 @@ class FakeDriveApi:
             self.tokens[token] = claims
         return {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
 
+    def account_of(self, header: str | None) -> str:
+        """The client_email (JWT iss) a Bearer token was granted to; '' without one."""
+        claims = self.tokens.get((header or "").removeprefix("Bearer ")) or {}
+        return str(claims.get("iss") or "")
+
     def authorised(self, header: str | None) -> bool:
         if not self.require_auth:
             return True
@@ -255,12 +266,14 @@ class FakeDriveApi:
         return bool(claims) and "drive.readonly" in claims.get("scope", "")
 
     # -- the API ------------------------------------------------------------------------------------
-    def answer(self, method: str, path: str, query: dict, prefix: str = "") -> tuple[int, object]:
+    def answer(
+        self, method: str, path: str, query: dict, prefix: str = "", account: str = ""
+    ) -> tuple[int, object]:
         """(status, JSON body or bytes) for one call; batch parts come here too."""
         kind, file_id = _route(method, path)
         if kind == "files.get" and query.get("alt") == ["media"]:
             kind = "files.download"
-        self._record(prefix + kind, path, query)
+        self._record(prefix + kind, path, query, account)
         try:
             fault = self._take_fault(kind, prefix)
             if fault:
@@ -370,7 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self._refused():
             return
         parts = urlsplit(self.path)
-        status, body = self.fake.answer("GET", parts.path, parse_qs(parts.query))
+        account = self.fake.account_of(self.headers.get("Authorization"))
+        status, body = self.fake.answer("GET", parts.path, parse_qs(parts.query), account=account)
         if isinstance(body, bytes):
             return self._reply(status, body, "application/octet-stream")
         self._json(status, body)
@@ -390,7 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if urlsplit(self.path).path != "/batch/drive/v3":
             return self._json(404, DriveApiError(404, "notFound", "Not Found"))
-        self.fake._record("batch", "/batch/drive/v3", {})
+        account = self.fake.account_of(self.headers.get("Authorization"))
+        self.fake._record("batch", "/batch/drive/v3", {}, account)
         fault = self.fake._take_fault("batch")
         if fault:
             return self._json(fault.code, fault)
@@ -402,7 +417,8 @@ class _Handler(BaseHTTPRequestHandler):
         out = []
         for content_id, method, target in calls:
             parts = urlsplit(target)
-            status, body = self.fake.answer(method, parts.path, parse_qs(parts.query), "batch.")
+            query = parse_qs(parts.query)
+            status, body = self.fake.answer(method, parts.path, query, "batch.", account)
             payload = json.dumps(body.body() if isinstance(body, DriveApiError) else body)
             wait = getattr(body, "retry_after", None)
             out.append(
