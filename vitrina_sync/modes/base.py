@@ -24,6 +24,9 @@ class ModeContext:
     preset: dict[str, Any]  # resolved preset parameters (presets.resolve)
     settings: Any
     category: str = ""
+    # a reviewer's touch-up: [{"kind": "remove"|"keep", "width": px, "points": [[x, y], ...]}]
+    # in source pixels; white/card apply them as hard constraints (imaging.openings.after_model)
+    strokes: list[dict[str, Any]] | None = None
 
 
 @dataclass
