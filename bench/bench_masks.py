@@ -19,6 +19,8 @@ Models: u2netp always; isnet-general-use and birefnet-general when their files a
 
 from __future__ import annotations
 
+import math
+
 import argparse
 import sys
 from pathlib import Path
@@ -114,12 +116,12 @@ def run(set_name, size, canvas, model, variants):
 
 
 def mean(values) -> float:
-    values = [v for v in values if v == v]  # NaN: no opening in that scene
+    values = [v for v in values if not math.isnan(v)]  # NaN: no opening in that scene
     return float(np.mean(values)) if values else float("nan")
 
 
 def fmt(v) -> str:
-    return "-" if v != v else f"{v:.3f}"
+    return "-" if math.isnan(v) else f"{v:.3f}"
 
 
 def table(rows, variants, title) -> None:
