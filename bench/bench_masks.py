@@ -19,9 +19,8 @@ Models: u2netp always; isnet-general-use and birefnet-general when their files a
 
 from __future__ import annotations
 
-import math
-
 import argparse
+import math
 import sys
 from pathlib import Path
 
