@@ -185,3 +185,33 @@ def test_the_openings_step_costs_little_next_to_the_model():
     finally:
         op.match_regions = real
     assert max(seen["shape"]) == op.SIDE and found.shape == p.shape and found.any()
+
+
+def _small_scene(kind, bg, size=(1200, 1600), frac=0.35):
+    """The product drawn at `frac` of the frame (a small product in a wide shot)."""
+    from synthetic import background, product
+
+    w, h = size
+    pw, ph = int(w * frac), int(h * frac)
+    colours, alpha = product(kind, (pw, ph))
+    back = background(bg, size)
+    x0, y0 = int(w * 0.4), int(h * 0.3)
+    truth = np.zeros((h, w), np.float32)
+    truth[y0 : y0 + ph, x0 : x0 + pw] = alpha
+    fg = np.zeros((h, w, 3), np.uint8)
+    fg[y0 : y0 + ph, x0 : x0 + pw] = colours
+    a = truth[..., None]
+    img = np.clip(fg * a + back * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+    return Image.fromarray(img), truth
+
+
+@pytest.mark.parametrize("kind,bg", [("ring", "gravel"), ("bluemug", "gravel")])
+def test_a_small_product_gets_a_second_look_at_a_higher_working_size(white, kind, bg):
+    """A product at a third of the frame: the model on the whole photo sees its opening at a
+    few pixels; on the product's own crop (second look) it resolves it."""
+    img, truth = _small_scene(kind, bg)
+    once = run(white, img, second_look=False)
+    twice = run(white, img)
+    got = [iou(np.asarray(o.mask, np.float32) / 255.0, on_canvas(o, truth)) for o in (once, twice)]
+    assert got[1] >= 0.95 and got[1] > got[0], got
+    assert twice.qa["de_p95"] < 1.0

@@ -117,8 +117,7 @@ def truth_on_canvas(out, alpha: np.ndarray) -> np.ndarray:
 
 def test_no_ok_over_an_output_under_095_iou_on_the_ground_truth_sets():
     """Every scene of the project's set and of the issue's (white mode, real model, default
-    preset with and without the openings step): an output whose IoU with the truth is under
-    0.95 never reads `ok`."""
+    preset): an output whose IoU with the truth is under 0.95 never reads `ok`."""
     mode = WhiteMode()
     mode.warm(SETTINGS)
     wrong_ok, low = [], 0

@@ -81,6 +81,13 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     if source_alpha is not None:  # transparent parts of a cut-out source are never product
         own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
         model_p = np.minimum(model_p, own)
+    if preset.get("second_look", True):
+        side = int(preset.get("work_side", 640))
+        model_p = cutout.second_look(
+            rgb, work.size, model_p, _model(preset, settings), settings, side
+        )
+        if source_alpha is not None:
+            model_p = np.minimum(model_p, own)
     work_rgb = np.asarray(work)
     p_work = openings.after_model(work_rgb, model_p, preset, constraints)
     crop = _crop_from_work(p_work, work.size, rgb.size)
@@ -121,7 +128,7 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-2"
+    version = "white-3"  # 3: openings cleared, strays dropped, camouflaged edges (issue 16)
     measures_purity = True
 
     def warm(self, settings) -> None:
