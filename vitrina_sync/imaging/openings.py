@@ -50,6 +50,15 @@ CUT = Limits()
 REPORT = Limits(ratio=1.3, step=6.0)
 
 
+def warm() -> None:
+    """Import OpenCV and run the step once on a tiny map, at worker start (workers fork from a
+    warmed template: the import is paid once, not per worker and not in the first job)."""
+    rgb = np.zeros((40, 40, 3), np.uint8)
+    p = np.zeros((40, 40), np.float32)
+    p[10:30, 10:30] = 1.0
+    match_regions(rgb, p)
+
+
 def lab(rgb: np.ndarray) -> np.ndarray:
     import cv2
 

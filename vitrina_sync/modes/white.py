@@ -134,6 +134,7 @@ class WhiteMode:
     def warm(self, settings) -> None:
         cutout.session(settings.get("default_model", "u2netp"), settings)
         refine.warm()  # numba kernels compiled or loaded from cache here, not on the first job
+        openings.warm()  # OpenCV imported here
 
     def background(self, preset, canvas, settings) -> np.ndarray:
         return compose.solid(canvas, (255, 255, 255))
