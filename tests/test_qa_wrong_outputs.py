@@ -123,15 +123,12 @@ def test_no_ok_over_an_output_under_095_iou_on_the_ground_truth_sets():
     wrong_ok, low = [], 0
     for kind, bg, seed, _ in project_cases() + ISSUE_CASES + EXTENSION:
         sc = scene(kind, bg, (450, 600), seed)
-        for extra in ({}, {"openings": False}):
-            preset = {"canvas": [600, 600], "fill": 0.85, "model": "u2netp", **extra}
-            out = mode.process(
-                LoadedImage(sc.image, "PNG"), ModeContext("b", "0", preset, SETTINGS)
-            )
-            value = iou(np.asarray(out.mask, np.float32) / 255.0, truth_on_canvas(out, sc.alpha))
-            if value < 0.95:
-                low += 1
-                if not out.qa["flags"]:
-                    wrong_ok.append((sc.name, extra, round(value, 3)))
-    assert low >= 10  # the set has hard cases: the check is not vacuous
+        preset = {"canvas": [600, 600], "fill": 0.85, "model": "u2netp"}
+        out = mode.process(LoadedImage(sc.image, "PNG"), ModeContext("b", "0", preset, SETTINGS))
+        value = iou(np.asarray(out.mask, np.float32) / 255.0, truth_on_canvas(out, sc.alpha))
+        if value < 0.95:
+            low += 1
+            if not out.qa["flags"]:
+                wrong_ok.append((sc.name, round(value, 3)))
+    assert low >= 8  # the set has hard cases (the busy photos): the check is not vacuous
     assert wrong_ok == []
