@@ -370,12 +370,32 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     if not preset.get("openings", True):
         return p
     found, _ = find(work_rgb, p, CUT, keep)
+    if found.any():
+        found |= _soft_remnants(p, found, keep)
     found |= strays(p, keep)
     if not found.any():
         return p
     p = p.copy() if constraints is None else p
     p[found] = 0.0
     return p
+
+
+def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None) -> np.ndarray:
+    """The model's soft pixels (p <= 0.5, not 0) inside a cleared opening: once the opening is
+    background, they are too. Left soft, the refinement's guide turns them into patches of the
+    old background's texture at the opening's edge (gravel stones at a ring's inner rim)."""
+    import cv2
+
+    solid = (p > 0.5) & ~found
+    holes = fill_holes(solid) & ~solid
+    n, labels = cv2.connectedComponents(holes.view(np.uint8), connectivity=4)
+    if n <= 1:
+        return np.zeros(p.shape, bool)
+    cleared = np.unique(labels[found])
+    out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
+    if keep is not None:
+        out &= ~keep
+    return out
 
 
 STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not part of the product
