@@ -53,6 +53,28 @@ def generate(folder: Path, n: int, noise: float, size=(1500, 2000)) -> list[Path
     return files
 
 
+def generate_held_out(folder: Path, n: int, noise: float, size=(1500, 2000)) -> list[Path]:
+    """n photos of the held-out scenes (tests/synthetic.py HELD_OUT: shapes, seeds and
+    backgrounds not used while the openings step was tuned), each case again with other seeds."""
+    import synthetic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    files = []
+    for i in range(n):
+        kind, bg, seed, _ = synthetic.HELD_OUT[i % len(synthetic.HELD_OUT)]
+        seed += 100 * (i // len(synthetic.HELD_OUT))
+        path = folder / f"{i:02d}-{kind}-{bg}-s{seed}.jpg"
+        if not path.exists():
+            img = synthetic.scene(kind, bg, size, seed).image
+            if noise:
+                arr = np.asarray(img, np.float32) + rng.normal(0, noise, (size[1], size[0], 3))
+                img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8))
+            img.save(path, quality=92)
+        files.append(path)
+    return files
+
+
 def one(mode, path: Path, out_dir: Path):
     from vitrina_sync.imaging.load import load_image
     from vitrina_sync.modes.base import ModeContext
@@ -279,11 +301,34 @@ def main() -> None:
         metavar="WORKERS",
         help="also time `vitrina-sync run` with this many worker processes (the job path)",
     )
+    parser.add_argument(
+        "--set",
+        default="project",
+        choices=["project", "held-out"],
+        help="photos: the project's products x backgrounds, or the held-out scenes (issue 16)",
+    )
+    parser.add_argument(
+        "--job-only",
+        action="store_true",
+        help="time only the job path (before/after pairs: run once per commit, interleaved)",
+    )
     args = parser.parse_args()
     folder = OUT / (f"white_in_noise{args.noise:g}" if args.noise else "white_in")
-    files = generate(folder, args.n, args.noise)
+    if args.set == "held-out":
+        folder = folder.with_name(folder.name + "_heldout")
+        files = generate_held_out(folder, args.n, args.noise)
+    else:
+        files = generate(folder, args.n, args.noise)
     if args.profile:
         profile(files[0])
+        return
+    if args.job_only:
+        SETTINGS["onnx_threads"] = args.onnx_threads
+        job = job_path(files, args.job_path or 2, args.onnx_threads)
+        print(
+            f"job path {folder.name}: {job[0]:.2f} s, {job[0] / len(files):.3f} s/photo, "
+            f"CPU {job[1] / len(files):.3f} s/photo, load {os.getloadavg()[0]:.2f}, {job[2]}"
+        )
         return
     SETTINGS["onnx_threads"] = args.onnx_threads
     print(

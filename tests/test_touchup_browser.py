@@ -40,14 +40,21 @@ BAND = (300 - 140, 400)  # a point on the ring itself
 
 
 @pytest.fixture
-def ring_served(workspace, settings, monkeypatch):
+def ring_served(workspace, monkeypatch):
     from vitrina_sync.runner import run
+    from vitrina_sync.settings import settings_for_catalog
 
+    # The automatic openings step (and the second look) clear this hole by themselves; the row's
+    # preset turns them off, so the picture has the filled hole a reviewer meets where automation
+    # misses one, and the brush has something to fix.
+    with open(workspace / "presets.toml", "a") as fh:  # the workspace's presets (small canvases)
+        fh.write("[white.manual]\ncanvas = [400, 400]\nopenings = false\nsecond_look = false\n")
+    settings = settings_for_catalog(workspace)
     Image.fromarray(np.asarray(scene("ring", "green", (600, 800)).image)).save(
         workspace / "photos" / "ring-green.png"
     )
     catalog = write_catalog(
-        workspace / "catalog.xlsx", [[SKU, "photos/ring-green.png", "white", "", "kaspi", "rings"]]
+        workspace / "catalog.xlsx", [[SKU, "photos/ring-green.png", "white", "manual", "kaspi", "rings"]]
     )
     summary = run(str(catalog), settings, progress=False)
     assert summary.statuses == {"needs_review": 1}

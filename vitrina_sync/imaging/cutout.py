@@ -181,3 +181,40 @@ def predict_alpha(img: Image.Image, model: str, settings=None) -> np.ndarray:
     sess = session(model, settings)
     mask = sess.predict(img.convert("RGB"))[0]  # "L" image, already resized to img.size
     return np.asarray(mask, dtype=np.float32) / 255.0
+
+
+SECOND_LOOK_SHARE = 0.35  # a product under this share of the long side (the model saw it at < 112
+# of its 320 px) gets a second look; larger ones are resolved well enough by the openings step
+SECOND_LOOK_MARGIN = 0.25  # of the product's long side, around it, in the crop the model sees
+
+
+def second_look(rgb: Image.Image, work_size, p_work: np.ndarray, model: str, settings, side: int):
+    """The model again on the product's own crop of the full-resolution photo, when the product
+    is small in the frame: u2netp sees the photo at 320 px, where a small ring's hole or a mug
+    handle's opening is a few pixels and gets filled; on the crop it is several times larger
+    (a ring at a third of the frame: IoU 0.67 -> 0.98). Its alpha replaces the first one inside
+    the crop (work resolution). Returns p_work unchanged when the product is large or absent."""
+    box = _box(p_work)
+    if box is None:
+        return p_work
+    l, t, r, b = box
+    if max(r - l, b - t) >= SECOND_LOOK_SHARE * max(p_work.shape):
+        return p_work
+    m = SECOND_LOOK_MARGIN * max(r - l, b - t)
+    h, w = p_work.shape
+    l, t = max(0, int(l - m)), max(0, int(t - m))
+    r, b = min(w, int(np.ceil(r + m))), min(h, int(np.ceil(b + m)))
+    kx, ky = rgb.width / work_size[0], rgb.height / work_size[1]
+    crop = rgb.crop((round(l * kx), round(t * ky), round(r * kx), round(b * ky)))
+    _, p_crop = predict_work(crop, model, settings, side)
+    back = Image.fromarray(p_crop, "F").resize((r - l, b - t), Image.Resampling.BILINEAR)
+    out = p_work.copy()
+    out[t:b, l:r] = np.clip(np.asarray(back, np.float32), 0.0, 1.0)
+    return out
+
+
+def _box(p: np.ndarray):
+    rows, cols = np.flatnonzero((p > 0.5).any(axis=1)), np.flatnonzero((p > 0.5).any(axis=0))
+    if len(rows) == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1

@@ -3,8 +3,9 @@
 A stroke is {"kind": "remove" | "keep", "width": px, "points": [[x, y], ...]} in the pixel
 coordinates of the source as loaded (EXIF orientation applied). "remove" says "this is
 background", "keep" says "this is product". Rasterised with round caps and joins of the given
-width, later strokes over earlier ones, they become two boolean masks; `constrain` forces alpha
-to 0 under remove and to 1 under keep. Alpha only: a stroke never touches a colour, so the
+width, later strokes over earlier ones, they become two boolean masks; imaging.openings.Constraints
+applies them: alpha 0 under remove and 1 under keep, on the model's alpha (openings.after_model)
+and again on the refined alpha (Constraints.pin). Alpha only: a stroke never touches a colour, so the
 pixel lock holds (inside the opaque mask the output is still the resampled source).
 """
 
@@ -95,22 +96,3 @@ def rasterize(
             draw.ellipse((x - r, y - r, x + r, y + r), fill=label)
     grid = np.asarray(labels)
     return grid == KINDS["remove"], grid == KINDS["keep"]
-
-
-def constrain(alpha: np.ndarray, constraints) -> np.ndarray:
-    """alpha with 0 under remove and 1 under keep (a new array; the caller's is untouched)."""
-    remove, keep = constraints
-    out = np.array(alpha, dtype=np.float32, copy=True)
-    out[remove] = 0.0
-    out[keep] = 1.0
-    return out
-
-
-def on_work(strokes: list[dict], work_size, source_size):
-    """The constraints on the model's work image (the whole source, reduced)."""
-    return rasterize(strokes, work_size, (0.0, 0.0, float(source_size[0]), float(source_size[1])))
-
-
-def on_region(strokes: list[dict], region):
-    """The constraints on the output region (compose.Region: its canvas size, its source area)."""
-    return rasterize(strokes, region.size, tuple(float(v) for v in region.source))

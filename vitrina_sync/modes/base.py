@@ -24,7 +24,9 @@ class ModeContext:
     preset: dict[str, Any]  # resolved preset parameters (presets.resolve)
     settings: Any
     category: str = ""
-    # a reviewer's touch-up (imaging.strokes, source pixels): modes with takes_strokes obey them
+    # a reviewer's touch-up: [{"kind": "remove"|"keep", "width": px, "points": [[x, y], ...]}]
+    # in source pixels (imaging.strokes); modes with takes_strokes apply them as hard constraints
+    # (white/card: imaging.openings.after_model, pinned again on the refined alpha)
     strokes: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -20,7 +20,7 @@ from PIL import Image
 from .. import PIPELINE_VERSION
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..imaging import as_rgb, compose, cutout, qa, refine, strokes
+from ..imaging import as_rgb, compose, cutout, openings, qa, refine
 from .base import LoadedImage, ModeContext, ModeOutput
 
 
@@ -65,22 +65,31 @@ def _crop_from_work(p_work: np.ndarray, work_size, src_size) -> tuple[int, int, 
     return left, top, right, bottom
 
 
-def cut_out(rgb: Image.Image, source_alpha, preset, settings, touch_up=()) -> Cut:
+def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) -> Cut:
     """Predict, place, resample the region and refine its alpha.
 
-    touch_up: a reviewer's strokes (imaging.strokes), hard constraints on the model's alpha and
-    on the refined alpha alike, so neither the crop nor the refinement can undo them."""
+    constraints: an openings.Constraints (a reviewer's strokes: remove = background, keep =
+    product, as masks over the source's pixels) or None. They are applied in exactly one place,
+    `openings.after_model`, right after the model's alpha exists and before the openings step and
+    the refinement, and pinned again on the refined alpha (`Constraints.pin`): nothing after
+    the model can re-fill a removed pixel or clear a kept one.
+    """
     pixels = np.asarray(rgb) if rgb.mode == "RGB" else None  # read once, for both resizes
-    work, p_work = cutout.predict_work(
+    work, model_p = cutout.predict_work(
         rgb, _model(preset, settings), settings, int(preset.get("work_side", 640)), pixels
     )
     if source_alpha is not None:  # transparent parts of a cut-out source are never product
         own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
-        p_work = np.minimum(p_work, own)
-    if (
-        touch_up
-    ):  # touch-up (issue 16): the model's alpha obeys the strokes before anything reads it
-        p_work = strokes.constrain(p_work, strokes.on_work(touch_up, work.size, rgb.size))
+        model_p = np.minimum(model_p, own)
+    if preset.get("second_look", True):
+        side = int(preset.get("work_side", 640))
+        model_p = cutout.second_look(
+            rgb, work.size, model_p, _model(preset, settings), settings, side
+        )
+        if source_alpha is not None:
+            model_p = np.minimum(model_p, own)
+    work_rgb = np.asarray(work)
+    p_work = openings.after_model(work_rgb, model_p, preset, constraints)
     crop = _crop_from_work(p_work, work.size, rgb.size)
     placement = compose.plan_placement(crop, _canvas(preset), float(preset.get("fill", 0.85)))
     out_per_work = (
@@ -94,19 +103,16 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, touch_up=()) -> Cu
     s = region.source
     work_box = (s[0] * kx, s[1] * ky, s[2] * kx, s[3] * ky)
     fit: dict = {}
-    alpha = refine.refine_alpha(
-        np.asarray(work), p_work, source, work_box, preset, fit, image=source_img
-    )
+    alpha = refine.refine_alpha(work_rgb, p_work, source, work_box, preset, fit, image=source_img)
     if source_alpha is not None:  # a source that is already cut out keeps its own alpha
         own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
         alpha = np.minimum(alpha, own)
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
-    if touch_up:  # touch-up (issue 16): ... and the refined alpha too, whatever refinement did
-        alpha = strokes.constrain(alpha, strokes.on_region(touch_up, region))
+    if constraints is not None and constraints.pin(alpha, region):
         fit["covers"] = False
     levels = np.round(alpha * 255.0)  # the stored mask's steps: 255 <=> exactly opaque
     alpha = (levels / 255.0).astype(np.float32, copy=False)
-    return Cut(placement, region, source, alpha, p_work, fit, levels.astype(np.uint8), source_img)
+    return Cut(placement, region, source, alpha, model_p, fit, levels.astype(np.uint8), source_img)
 
 
 def geometry(cut: Cut) -> dict:
@@ -122,13 +128,14 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-2"
+    version = "white-3"  # 3: openings cleared, strays dropped, camouflaged edges (issue 16)
     measures_purity = True
     takes_strokes = True  # a reviewer's touch-up strokes (ModeContext.strokes) are obeyed
 
     def warm(self, settings) -> None:
         cutout.session(settings.get("default_model", "u2netp"), settings)
         refine.warm()  # numba kernels compiled or loaded from cache here, not on the first job
+        openings.warm()  # OpenCV imported here
 
     def background(self, preset, canvas, settings) -> np.ndarray:
         return compose.solid(canvas, (255, 255, 255))
@@ -143,7 +150,8 @@ class WhiteMode:
         preset, canvas = ctx.preset, _canvas(ctx.preset)
         rgb = as_rgb(source.image)
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
-        cut = cut_out(rgb, own_alpha, preset, ctx.settings, ctx.strokes)
+        constraints = openings.Constraints.from_strokes(getattr(ctx, "strokes", None), rgb.size)
+        cut = cut_out(rgb, own_alpha, preset, ctx.settings, constraints)
         edge = (
             refine.edge_colours(cut.source, cut.alpha, fit=cut.fit)
             if preset.get("decontaminate", True)
