@@ -145,8 +145,12 @@ class Models:
 def _ratio(index: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> np.ndarray:
     import cv2
 
+    return cv2.blur(_raw_ratio(index, sure_bg, sure_fg), (5, 5))
+
+
+def _raw_ratio(index: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> np.ndarray:
     log_bg, log_fg = _density(index, sure_bg), _density(index, sure_fg)
-    return cv2.blur((log_bg - log_fg).astype(np.float32)[index], (5, 5))
+    return (log_bg - log_fg).astype(np.float32)[index]
 
 
 def build(rgb: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> Models | None:
@@ -197,19 +201,43 @@ def match_regions(
     models = build(rgb, sure_bg, sure_fg)
     if models is None:
         return np.zeros_like(product), 0.0
-    outside = ~fill_holes(product)  # the background around the outline
+    filled = fill_holes(product)
+    outside = ~filled  # the background around the outline
     # The product's model holds the openings it filled (a ring's hole is a third of its "sure
     # product"), which halves their likelihood ratio: a first pass with a low bar finds them,
     # and the product's model is fitted again without them before the real pass. (The real
-    # pass's regions are a subset of the first's: nothing found first, nothing to find.)
+    # pass's regions are a subset of the first's: nothing found first, nothing to find.) The
+    # first pass's product model is the sure product in a band along the outline: an opening
+    # is inside the outline, off it, so a big one (a picture frame's, most of the product)
+    # is not in that model, where it is most of the whole interior's.
+    band = sure_fg & ~shrink(filled, _band_width(filled))
+    if band.sum() >= 200:
+        models.ratio = _ratio(models.index, sure_bg, band)
     first = _regions(models, product, outside, area, replace(limits, ratio=FIRST_RATIO), keep)
     if not first.any():
         return first, 0.0
     held = sure_fg & ~grow(first, margin)
-    if held.sum() >= 200:
-        models.ratio = _ratio(models.index, sure_bg, held)
+    held = held if held.sum() >= 200 else sure_fg
+    models.ratio = _ratio(models.index, sure_bg, held)
     found = _regions(models, product, outside, area, limits, keep)
+    if found.any():
+        found = _trim_rim(found, _raw_ratio(models.index, sure_bg, held))
     return found, float(found.sum() / area)
+
+
+def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """The found regions less their rim pixels that look like product on their own: the 5x5
+    smoothing of the ratio carries a region 2 px over its true edge, into the product (a
+    frame's inner edge eaten by a few px at full resolution)."""
+    rim = found & ~shrink(found, 1)
+    return found & ~(rim & (raw <= 0.0))
+
+
+BAND = 0.12  # the outline band's width, of the square root of the outlined area
+
+
+def _band_width(filled: np.ndarray) -> int:
+    return max(3, round(BAND * float(np.sqrt(filled.sum()))))
 
 
 def _regions(models: Models, product, outside, area: int, limits: Limits, keep) -> np.ndarray:
