@@ -125,13 +125,21 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Models:
-    """Per-pixel features and the two colour models of one crop."""
+    """Per-pixel features and the two colour models of one crop; `fit` sets the product's."""
 
     lab: np.ndarray
     index: np.ndarray  # each pixel's histogram bin
-    ratio: np.ndarray  # smoothed log P(bg) - log P(product), per pixel
+    log_bg: np.ndarray  # the sure background's log density per bin
     sure_bg: np.ndarray
+    raw: np.ndarray | None = None  # log P(bg) - log P(product), per pixel
+    ratio: np.ndarray | None = None  # the same smoothed over 5x5
     _continued: object = False  # not worked out yet
+
+    def fit(self, sure_fg: np.ndarray) -> None:
+        import cv2
+
+        self.raw = (self.log_bg - _density(self.index, sure_fg)).astype(np.float32)[self.index]
+        self.ratio = cv2.blur(self.raw, (5, 5))
 
     @property
     def continued(self) -> np.ndarray | None:
@@ -142,24 +150,15 @@ class Models:
         return self._continued
 
 
-def _ratio(index: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.blur(_raw_ratio(index, sure_bg, sure_fg), (5, 5))
-
-
-def _raw_ratio(index: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> np.ndarray:
-    log_bg, log_fg = _density(index, sure_bg), _density(index, sure_fg)
-    return (log_bg - log_fg).astype(np.float32)[index]
-
-
 def build(rgb: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> Models | None:
     """Colour/texture models of the sure background and sure product; None if either is thin."""
     if sure_bg.sum() < 200 or sure_fg.sum() < 200:
         return None
     lab_px = lab(rgb)
     index = bins(lab_px, texture(lab_px[..., 0]))
-    return Models(lab_px, index, _ratio(index, sure_bg, sure_fg), sure_bg)
+    models = Models(lab_px, index, _density(index, sure_bg), sure_bg)
+    models.fit(sure_fg)
+    return models
 
 
 def _continued(lab_px: np.ndarray, sure_bg: np.ndarray) -> np.ndarray | None:
@@ -198,10 +197,11 @@ def match_regions(
     margin = max(2, round(0.006 * max(h, w)))
     sure_bg = (p < 0.05) & ~grow(product, margin)
     sure_fg = shrink(p > 0.95, margin)
-    models = build(rgb, sure_bg, sure_fg)
+    filled = fill_holes(product)
+    band = sure_fg & ~shrink(filled, _band_width(filled))
+    models = build(rgb, sure_bg, band if band.sum() >= 200 else sure_fg)
     if models is None:
         return np.zeros_like(product), 0.0
-    filled = fill_holes(product)
     outside = ~filled  # the background around the outline
     # The product's model holds the openings it filled (a ring's hole is a third of its "sure
     # product"), which halves their likelihood ratio: a first pass with a low bar finds them,
@@ -210,18 +210,14 @@ def match_regions(
     # first pass's product model is the sure product in a band along the outline: an opening
     # is inside the outline, off it, so a big one (a picture frame's, most of the product)
     # is not in that model, where it is most of the whole interior's.
-    band = sure_fg & ~shrink(filled, _band_width(filled))
-    if band.sum() >= 200:
-        models.ratio = _ratio(models.index, sure_bg, band)
     first = _regions(models, product, outside, area, replace(limits, ratio=FIRST_RATIO), keep)
     if not first.any():
         return first, 0.0
     held = sure_fg & ~grow(first, margin)
-    held = held if held.sum() >= 200 else sure_fg
-    models.ratio = _ratio(models.index, sure_bg, held)
+    models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
     if found.any():
-        found = _trim_rim(found, _raw_ratio(models.index, sure_bg, held))
+        found = _trim_rim(found, models.raw)
     return found, float(found.sum() / area)
 
 
