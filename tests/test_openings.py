@@ -244,3 +244,22 @@ def test_a_small_product_gets_a_second_look_at_a_higher_working_size(white, kind
     got = [iou(np.asarray(o.mask, np.float32) / 255.0, on_canvas(o, truth)) for o in (once, twice)]
     assert got[1] >= 0.95 and got[1] > got[0], got
     assert twice.qa["de_p95"] < 1.0
+
+
+def test_soft_pixels_in_an_opening_the_model_left_open_are_cleared_on_texture_only():
+    """A hole the model already made (a mug handle's) keeps a soft rim where the guide would copy
+    the background's texture into the edge: on a textured background (noise, like gravel) those
+    soft pixels become background; on a plain backdrop they are the edge's anti-aliasing and
+    stay for the refinement."""
+    yy, xx = np.mgrid[:120, :120]
+    r = np.hypot(yy - 60, xx - 60)
+    p = np.clip((r - 20.0) / 4.0, 0.0, 1.0).astype(np.float32)  # a hole of radius ~22, soft rim
+    p[(r > 45)] = 0.0  # the outside
+    soft_rim = (p > 0.0) & (p <= 0.5) & (r < 30)
+    rng = np.random.default_rng(0)
+    textured = rng.integers(40, 220, (120, 120, 3), dtype=np.uint8)
+    plain = np.full((120, 120, 3), 120, np.uint8)
+    none = np.zeros_like(p, bool)
+    cleared = op._soft_remnants(p, none, None, textured)
+    assert cleared[soft_rim].all() and not cleared[p > 0.5].any()
+    assert not op._soft_remnants(p, none, None, plain).any()

@@ -385,8 +385,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     if not preset.get("openings", True):
         return p
     found, _ = find(work_rgb, p, CUT, keep)
-    if found.any():
-        found |= _soft_remnants(p, found, keep)
+    found |= _soft_remnants(p, found, keep, work_rgb)
     found |= strays(p, keep)
     if not found.any():
         return p
@@ -395,10 +394,13 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     return p
 
 
-def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None) -> np.ndarray:
+def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.ndarray:
     """The model's soft pixels (p <= 0.5, not 0) inside a cleared opening: once the opening is
     background, they are too. Left soft, the refinement's guide turns them into patches of the
-    old background's texture at the opening's edge (gravel stones at a ring's inner rim)."""
+    old background's texture at the opening's edge (gravel stones at a ring's inner rim). The
+    same for an opening the model left open itself where the background showing is textured
+    (a mug handle's on grass); on a plain backdrop the soft pixels are the edge's
+    anti-aliasing, which the guide settles well, so they stay."""
     import cv2
 
     solid = (p > 0.5) & ~found
@@ -407,10 +409,27 @@ def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None) -> np.ndarray:
     if n <= 1:
         return np.zeros(p.shape, bool)
     cleared = np.unique(labels[found])
+    if rgb is not None:
+        cleared = np.union1d(cleared, _textured_holes(rgb, labels, n, holes & (p < 0.05)))
     out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
     if keep is not None:
         out &= ~keep
     return out
+
+
+TEXTURED = 8.0  # std of the luma (0-255) over a hole's sure-background core
+
+
+def _textured_holes(rgb: np.ndarray, labels: np.ndarray, n: int, core: np.ndarray) -> np.ndarray:
+    """Labels of the holes whose sure-background core (p < 0.05) is textured."""
+    if not core.any():
+        return np.zeros(0, np.int32)
+    luma = rgb[core].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    ids = labels[core]
+    count = np.bincount(ids, minlength=n).astype(np.float64)
+    mean = np.bincount(ids, luma, n) / np.maximum(count, 1)
+    var = np.bincount(ids, luma * luma, n) / np.maximum(count, 1) - mean * mean
+    return np.flatnonzero((count >= 8) & (np.sqrt(np.maximum(var, 0.0)) > TEXTURED))
 
 
 STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not part of the product
