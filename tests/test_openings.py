@@ -151,7 +151,7 @@ def test_constraints_from_strokes_draw_round_polylines_in_source_pixels():
     assert op.Constraints.from_strokes([{"kind": "other", "points": [[1, 1]]}], (10, 10)) is None
 
 
-@pytest.mark.parametrize("bg", ["gravel", "brick"])
+@pytest.mark.parametrize("bg", ["gravel", "brick", "light"])
 def test_a_picture_frame_whose_opening_is_most_of_the_product_is_cleared(white, bg):
     """A frame's opening is ~70% of its filled outline, so a product model fitted on the whole
     interior is mostly the opening and nothing inside looks more like background than like

@@ -216,15 +216,17 @@ def match_regions(
     held = sure_fg & ~grow(first, margin)
     models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
-    if found.any():
+    if found.any() and models.continued is None:
         found = _trim_rim(found, models.raw)
     return found, float(found.sum() / area)
 
 
 def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """The found regions less their rim pixels that look like product on their own: the 5x5
-    smoothing of the ratio carries a region 2 px over its true edge, into the product (a
-    frame's inner edge eaten by a few px at full resolution)."""
+    """The found regions less their rim pixels that look like product on their own, on a
+    textured background: the 5x5 smoothing of the ratio carries a region over its true edge,
+    into the product (a frame's inner edge on brick eaten by a few px at full resolution). Not
+    on a plain backdrop: there the rim's mixed pixels look like neither model, and they are
+    the backdrop's (kept, they made a halo around a frame's opening on the light sweep)."""
     rim = found & ~shrink(found, 1)
     return found & ~(rim & (raw <= 0.0))
 
