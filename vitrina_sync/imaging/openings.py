@@ -412,18 +412,19 @@ def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.
         return np.zeros(p.shape, bool)
     cleared = np.unique(labels[found])
     if rgb is not None:
-        cleared = np.union1d(cleared, _textured_holes(rgb, labels, n, holes & (p < 0.05)))
+        cleared = np.union1d(cleared, _textured_holes(rgb, labels, n, shrink(holes, 2)))
     out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
     if keep is not None:
         out &= ~keep
     return out
 
 
-TEXTURED = 8.0  # std of the luma (0-255) over a hole's sure-background core
+TEXTURED = 8.0  # std of the luma (0-255) over a hole's core (2 px off its rim)
 
 
 def _textured_holes(rgb: np.ndarray, labels: np.ndarray, n: int, core: np.ndarray) -> np.ndarray:
-    """Labels of the holes whose sure-background core (p < 0.05) is textured."""
+    """Labels of the holes whose core (2 px off the rim, away from the anti-aliased product
+    edge; the model may be unsure all over a hole: no pixel under 0.05) is textured."""
     if not core.any():
         return np.zeros(0, np.int32)
     luma = rgb[core].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
