@@ -125,13 +125,21 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Models:
-    """Per-pixel features and the two colour models of one crop."""
+    """Per-pixel features and the two colour models of one crop; `fit` sets the product's."""
 
     lab: np.ndarray
     index: np.ndarray  # each pixel's histogram bin
-    ratio: np.ndarray  # smoothed log P(bg) - log P(product), per pixel
+    log_bg: np.ndarray  # the sure background's log density per bin
     sure_bg: np.ndarray
+    raw: np.ndarray | None = None  # log P(bg) - log P(product), per pixel
+    ratio: np.ndarray | None = None  # the same smoothed over 5x5
     _continued: object = False  # not worked out yet
+
+    def fit(self, sure_fg: np.ndarray) -> None:
+        import cv2
+
+        self.raw = (self.log_bg - _density(self.index, sure_fg)).astype(np.float32)[self.index]
+        self.ratio = cv2.blur(self.raw, (5, 5))
 
     @property
     def continued(self) -> np.ndarray | None:
@@ -142,20 +150,15 @@ class Models:
         return self._continued
 
 
-def _ratio(index: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> np.ndarray:
-    import cv2
-
-    log_bg, log_fg = _density(index, sure_bg), _density(index, sure_fg)
-    return cv2.blur((log_bg - log_fg).astype(np.float32)[index], (5, 5))
-
-
 def build(rgb: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> Models | None:
     """Colour/texture models of the sure background and sure product; None if either is thin."""
     if sure_bg.sum() < 200 or sure_fg.sum() < 200:
         return None
     lab_px = lab(rgb)
     index = bins(lab_px, texture(lab_px[..., 0]))
-    return Models(lab_px, index, _ratio(index, sure_bg, sure_fg), sure_bg)
+    models = Models(lab_px, index, _density(index, sure_bg), sure_bg)
+    models.fit(sure_fg)
+    return models
 
 
 def _continued(lab_px: np.ndarray, sure_bg: np.ndarray) -> np.ndarray | None:
@@ -194,22 +197,45 @@ def match_regions(
     margin = max(2, round(0.006 * max(h, w)))
     sure_bg = (p < 0.05) & ~grow(product, margin)
     sure_fg = shrink(p > 0.95, margin)
-    models = build(rgb, sure_bg, sure_fg)
+    filled = fill_holes(product)
+    band = sure_fg & ~shrink(filled, _band_width(filled))
+    models = build(rgb, sure_bg, band if band.sum() >= 200 else sure_fg)
     if models is None:
         return np.zeros_like(product), 0.0
-    outside = ~fill_holes(product)  # the background around the outline
+    outside = ~filled  # the background around the outline
     # The product's model holds the openings it filled (a ring's hole is a third of its "sure
     # product"), which halves their likelihood ratio: a first pass with a low bar finds them,
     # and the product's model is fitted again without them before the real pass. (The real
-    # pass's regions are a subset of the first's: nothing found first, nothing to find.)
+    # pass's regions are a subset of the first's: nothing found first, nothing to find.) The
+    # first pass's product model is the sure product in a band along the outline: an opening
+    # is inside the outline, off it, so a big one (a picture frame's, most of the product)
+    # is not in that model, where it is most of the whole interior's.
     first = _regions(models, product, outside, area, replace(limits, ratio=FIRST_RATIO), keep)
     if not first.any():
         return first, 0.0
     held = sure_fg & ~grow(first, margin)
-    if held.sum() >= 200:
-        models.ratio = _ratio(models.index, sure_bg, held)
+    models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
+    if found.any() and models.continued is None:
+        found = _trim_rim(found, models.raw)
     return found, float(found.sum() / area)
+
+
+def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """The found regions less their rim pixels that look like product on their own, on a
+    textured background: the 5x5 smoothing of the ratio carries a region over its true edge,
+    into the product (a frame's inner edge on brick eaten by a few px at full resolution). Not
+    on a plain backdrop: there the rim's mixed pixels look like neither model, and they are
+    the backdrop's (kept, they made a halo around a frame's opening on the light sweep)."""
+    rim = found & ~shrink(found, 1)
+    return found & ~(rim & (raw <= 0.0))
+
+
+BAND = 0.12  # the outline band's width, of the square root of the outlined area
+
+
+def _band_width(filled: np.ndarray) -> int:
+    return max(3, round(BAND * float(np.sqrt(filled.sum()))))
 
 
 def _regions(models: Models, product, outside, area: int, limits: Limits, keep) -> np.ndarray:
@@ -361,8 +387,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     if not preset.get("openings", True):
         return p
     found, _ = find(work_rgb, p, CUT, keep)
-    if found.any():
-        found |= _soft_remnants(p, found, keep)
+    found |= _soft_remnants(p, found, keep, work_rgb)
     found |= strays(p, keep)
     if not found.any():
         return p
@@ -371,10 +396,13 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     return p
 
 
-def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None) -> np.ndarray:
+def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.ndarray:
     """The model's soft pixels (p <= 0.5, not 0) inside a cleared opening: once the opening is
     background, they are too. Left soft, the refinement's guide turns them into patches of the
-    old background's texture at the opening's edge (gravel stones at a ring's inner rim)."""
+    old background's texture at the opening's edge (gravel stones at a ring's inner rim). The
+    same for an opening the model left open itself where the background showing is textured
+    (a mug handle's on grass); on a plain backdrop the soft pixels are the edge's
+    anti-aliasing, which the guide settles well, so they stay."""
     import cv2
 
     solid = (p > 0.5) & ~found
@@ -383,10 +411,28 @@ def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None) -> np.ndarray:
     if n <= 1:
         return np.zeros(p.shape, bool)
     cleared = np.unique(labels[found])
+    if rgb is not None:
+        cleared = np.union1d(cleared, _textured_holes(rgb, labels, n, shrink(holes, 2)))
     out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
     if keep is not None:
         out &= ~keep
     return out
+
+
+TEXTURED = 8.0  # std of the luma (0-255) over a hole's core (2 px off its rim)
+
+
+def _textured_holes(rgb: np.ndarray, labels: np.ndarray, n: int, core: np.ndarray) -> np.ndarray:
+    """Labels of the holes whose core (2 px off the rim, away from the anti-aliased product
+    edge; the model may be unsure all over a hole: no pixel under 0.05) is textured."""
+    if not core.any():
+        return np.zeros(0, np.int32)
+    luma = rgb[core].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    ids = labels[core]
+    count = np.bincount(ids, minlength=n).astype(np.float64)
+    mean = np.bincount(ids, luma, n) / np.maximum(count, 1)
+    var = np.bincount(ids, luma * luma, n) / np.maximum(count, 1) - mean * mean
+    return np.flatnonzero((count >= 8) & (np.sqrt(np.maximum(var, 0.0)) > TEXTURED))
 
 
 STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not part of the product
