@@ -112,7 +112,7 @@ def make_output(task: dict) -> dict:
         "notes": loaded.notes,
         "result": result,
     }
-    if task.get("source_version"):  # what planning keyed this source by (an S3 ETag)
+    if task.get("source_version"):  # what planning keyed this source by (ETag, Drive md5)
         meta["source_version"] = task["source_version"]
     fmt = task["preset"].get("format", "JPEG")
     files = store.write_output_to(

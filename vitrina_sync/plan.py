@@ -22,6 +22,7 @@ from .errors import RowError, shown
 from .fingerprint import FileHashCache, fingerprint
 from .paths import is_url
 from .rows import RowSpec, parse_row
+from .sources import kind
 from .storage import STORAGE_SETTINGS
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,9 @@ def row_fingerprint(spec: RowSpec, ctx: PlanContext) -> str:
     return row_inputs(spec, ctx)[0]
 
 
-def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
-    """(fingerprint, touch-up strokes): strokes count only where drawn on the source as it is now."""
+def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, str, list[dict]]:
+    """(fingerprint, source key, touch-up strokes): the source key is what stands for the source's
+    content (source_sha); strokes count only where drawn on the source as it is now."""
     mode = ctx.modes[spec.mode]
     sha = source_sha(spec, ctx.hashes, ctx.drive)
     strokes = (
@@ -106,7 +108,7 @@ def row_inputs(spec: RowSpec, ctx: PlanContext) -> tuple[str, list[dict]]:
         sha,
         touchup.digest(strokes) if strokes else "",
     )
-    return fp, strokes
+    return fp, sha, strokes
 
 
 def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
@@ -125,7 +127,7 @@ def _invalid(row: Row, message: str, all_duplicates: bool = False) -> RowPlan:
     return RowPlan(row, "invalid", message, update=update)
 
 
-def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -> dict:
+def _task(spec: RowSpec, fp: str, sha: str, ctx: PlanContext, reopened: str, strokes=()) -> dict:
     task = {
         "sku": spec.sku,
         "fingerprint": fp,
@@ -142,11 +144,8 @@ def _task(spec: RowSpec, fp: str, ctx: PlanContext, reopened: str, strokes=()) -
     }
     if strokes:  # a reviewer's touch-up: hard constraints on the mask (imaging.strokes)
         task["strokes"] = list(strokes)
-    version = spec.source_version
-    if not version and is_drive_source(spec.source) and ctx.drive is not None:
-        version = source_sha(spec, ctx.hashes, ctx.drive)  # Drive's md5, from the cache
-    if version:  # kept in qa.json: the key touch-ups are saved under (review_touchup)
-        task["source_version"] = version
+    if kind(spec.source) in ("s3", "drive"):  # the storage's version (ETag, Drive md5), not a
+        task["source_version"] = sha  # hash of the bytes: qa.json keeps it for review_touchup
     return task
 
 
@@ -194,7 +193,7 @@ def plan_row(row: Row, ctx: PlanContext) -> RowPlan:
 
 def _plan_parsed(row: Row, ctx: PlanContext) -> RowPlan:
     spec = parse_row(row, ctx.asset_root, ctx.settings, ctx.modes, ctx.marketplaces)
-    fp, strokes = row_inputs(spec, ctx)
+    fp, sha, strokes = row_inputs(spec, ctx)
     stored, status = row.get("fingerprint"), row.get("status")
     if stored == fp and status in FINAL:
         if status == "error":
@@ -215,7 +214,7 @@ def _plan_parsed(row: Row, ctx: PlanContext) -> RowPlan:
     changed = any(row.get(k) != v for k, v in values.items())
     update = RowUpdate(row.sku, values) if changed else None
     return RowPlan(
-        row, "enqueue", reopened, spec, fp, update, _task(spec, fp, ctx, reopened, strokes)
+        row, "enqueue", reopened, spec, fp, update, _task(spec, fp, sha, ctx, reopened, strokes)
     )
 
 

@@ -101,9 +101,17 @@ def object_meta(storage, path: str, rel: str) -> dict:
     return meta
 
 
+def caps(settings) -> tuple[int, int]:
+    """(max_pixels, max_source_bytes): a job's settings are a plain dict that may lack them."""
+    return (
+        int(settings.get("max_pixels") or 50_000_000),
+        int(settings.get("max_source_bytes") or 100_000_000),
+    )
+
+
 def check_size(meta: dict, name: str, settings) -> None:
     size = int(meta.get("size") or 0)
-    max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
+    max_bytes = caps(settings)[1]
     if size == 0:
         raise ImageError(f"source file is empty (0 bytes): {name}")
     if size > max_bytes:
@@ -114,8 +122,7 @@ def load(source: str, settings):
     """(LoadedImage, local path or None, bytes or None) of a resolved source."""
     from .imaging.load import decode_image, load_image
 
-    cap = int(settings.get("max_pixels") or 50_000_000)
-    max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
+    cap, max_bytes = caps(settings)
     which = kind(source)
     if which == "drive":
         from .drive.sources import fetch_source
@@ -150,7 +157,7 @@ def check_pixels(head: bytes, name: str, settings) -> None:
     from the first bytes is left to the full decode (which checks the cap too)."""
     from PIL import Image
 
-    cap = int(settings.get("max_pixels") or 50_000_000)
+    cap = caps(settings)[0]
     try:
         with Image.open(io.BytesIO(head)) as img:
             width, height = img.size

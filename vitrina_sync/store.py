@@ -36,15 +36,13 @@ def safe_name(sku: str) -> str:
     return name
 
 
+def layout(sku: str, fingerprint: str) -> tuple[str, str]:
+    """The output folder's parts below the root: <sku>/<fingerprint12> (the one owner of it)."""
+    return safe_name(sku), fingerprint[:12]
+
+
 def output_dir(out_root: Path | str, sku: str, fingerprint: str) -> Path:
-    return Path(out_root) / safe_name(sku) / fingerprint[:12]
-
-
-def load_result(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "result.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
+    return Path(out_root).joinpath(*layout(sku, fingerprint))
 
 
 def encode(image: Image.Image, fmt: str) -> tuple[bytes, str]:
@@ -149,7 +147,7 @@ def output_files(
 # -- any storage (a folder or a bucket, vitrina_sync/storage.py) ------------------------------------
 def folder_path(storage, sku: str, fingerprint: str) -> str:
     """The output folder's path on `storage` (the same layout as output_dir)."""
-    return storage.path(safe_name(sku), fingerprint[:12])
+    return storage.path(*layout(sku, fingerprint))
 
 
 def load_result_at(storage, folder: str) -> dict | None:

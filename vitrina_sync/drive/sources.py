@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, DriveError, RowError
+from ..sources import caps
 from .links import drive_file_id
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class DriveSources:
         self.settings, self.store = settings, store
         self.client_factory = client_factory or _open_client
         self.key = [str(settings.get("google_drive_url")), str(settings.get("google_credentials"))]
-        self.max_bytes = int(settings.get("max_source_bytes") or 100_000_000)
+        self.max_bytes = caps(settings)[1]
         self.token: str | None = None
         self.read_at = 0.0  # unix time of the last full read (a new token + every file's metadata)
         self.recheck = float(settings.get("drive_recheck_hours") or 0) * 3600
