@@ -137,8 +137,8 @@ class StatusCollector(Collector):
         figures = redis_figures(state) if state is not None else {"error": "no state"}
         counters = dict(state.counters) if state is not None else {}
         yield from catalog_families(catalogs)
-        yield from sheets_families(catalogs)
-        yield from drive_families(catalogs)
+        yield from api_families(catalogs, "sheets_api", SHEETS_API)
+        yield from api_families(catalogs, "drive_api", DRIVE_API)
         yield from app_families(counters, figures)
 
 
@@ -203,16 +203,26 @@ def catalog_families(catalogs: dict[str, dict]):
     yield from families.values()
 
 
-def sheets_families(catalogs: dict[str, dict]):
-    api = {name: snap["sheets_api"] for name, snap in catalogs.items() if snap["sheets_api"]}
-    for key, help_text in (
-        ("requests", "Google Sheets API requests sent."),
-        ("retries", "Google Sheets API requests retried."),
-        ("failures", "Google Sheets API calls that gave up."),
-        ("throttled_seconds", "Seconds held back by the client-side quota budget."),
-    ):
-        family = CounterMetricFamily(f"vitrina_sheets_api_{key}", help_text, labels=["catalog"])
-        for catalog, figures in api.items():
+SHEETS_API = (
+    ("requests", "Google Sheets API requests sent."),
+    ("retries", "Google Sheets API requests retried."),
+    ("failures", "Google Sheets API calls that gave up."),
+    ("throttled_seconds", "Seconds held back by the client-side quota budget."),
+)
+DRIVE_API = (
+    ("requests", "Google Drive API requests sent (a batch of 100 counts once)."),
+    ("retries", "Google Drive API requests retried."),
+    ("failures", "Google Drive API calls that gave up."),
+)
+
+
+def api_families(catalogs: dict[str, dict], api: str, figures_named):
+    """One counter family per figure of a Google API client (`sheets_api`, `drive_api`), labelled
+    by catalog; catalogs without that client add no samples."""
+    per_catalog = {name: snap[api] for name, snap in catalogs.items() if snap.get(api)}
+    for key, help_text in figures_named:
+        family = CounterMetricFamily(f"vitrina_{api}_{key}", help_text, labels=["catalog"])
+        for catalog, figures in per_catalog.items():
             family.add_metric([catalog], float(figures.get(key, 0)))
         yield family
 
@@ -252,19 +262,6 @@ def app_families(counters: dict, figures: dict):
     for catalog, n in sorted((figures.get("storage_failures") or {}).items()):
         storage.add_metric([catalog], n)
     yield storage
-
-
-def drive_families(catalogs: dict[str, dict]):
-    api = {name: snap["drive_api"] for name, snap in catalogs.items() if snap.get("drive_api")}
-    for key, help_text in (
-        ("requests", "Google Drive API requests sent (a batch of 100 counts once)."),
-        ("retries", "Google Drive API requests retried."),
-        ("failures", "Google Drive API calls that gave up."),
-    ):
-        family = CounterMetricFamily(f"vitrina_drive_api_{key}", help_text, labels=["catalog"])
-        for catalog, figures in api.items():
-            family.add_metric([catalog], float(figures.get(key, 0)))
-        yield family
 
 
 def init_app(app) -> None:
