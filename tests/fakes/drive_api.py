@@ -21,9 +21,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .loopback import LoopbackServer
 
 APPS = "application/vnd.google-apps."
 BATCH_LIMIT = 100
@@ -88,7 +89,7 @@ class Fault:
     retry_after: float | None = None
 
 
-class FakeDriveApi:
+class FakeDriveApi(LoopbackServer):
     """The server's state, the people's edits and the fault switchboard. Use as a context manager."""
 
     def __init__(self) -> None:
@@ -97,39 +98,10 @@ class FakeDriveApi:
         self.requests: list[dict] = []
         self.faults: list[Fault] = []
         self.lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
         self._ids = 0
         self.tokens: dict[str, dict] = {}  # access token -> the JWT claims it was granted for
         self.require_auth = False  # True: API calls need a Bearer token from POST /token
         self.refuse_grants = False  # True: the token endpoint answers invalid_grant (key revoked)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def start(self) -> str:
-        api = self
-
-        class Handler(_Handler):
-            fake = api
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self.url
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     # -- the people ---------------------------------------------------------------------------------
     def add_file(self, name: str, data: bytes = b"", mime: str = "image/jpeg", **kw) -> str:
@@ -474,3 +446,6 @@ def _batch_calls(content_type: str, raw: bytes) -> list[tuple[str, str, str]]:
     if not calls or len(calls) > BATCH_LIMIT:
         raise ValueError(f"a batch holds 1 to {BATCH_LIMIT} calls, not {len(calls)}")
     return calls
+
+
+FakeDriveApi.handler = _Handler  # defined after the fake: it reads the fake's state

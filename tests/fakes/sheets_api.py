@@ -16,10 +16,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .loopback import LoopbackServer
 from .sheets_grid import (
     STATUS,
     ApiError,
@@ -45,7 +45,7 @@ class Fault:
     delay: float = 0.0
 
 
-class FakeSheetsApi:
+class FakeSheetsApi(LoopbackServer):
     """The server's state, the people's edits and the fault switchboard. Use as a context manager."""
 
     def __init__(self) -> None:
@@ -53,34 +53,6 @@ class FakeSheetsApi:
         self.requests: list[dict] = []
         self.faults: list[Fault] = []
         self.lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def start(self) -> str:
-        api = self
-
-        class Handler(_Handler):
-            fake = api
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self.url
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def add_sheet(
         self,
@@ -459,3 +431,6 @@ def _error_body(exc: ApiError) -> dict:
             "status": STATUS.get(exc.code, "UNKNOWN"),
         }
     }
+
+
+FakeSheetsApi.handler = _Handler  # defined after the fake: it reads the fake's state
