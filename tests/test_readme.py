@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from local_net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -49,12 +50,6 @@ def block_after(heading: str) -> list[str]:
     match = re.search(r"^```[^\n]*\n(.*?)^```", text[start:], re.DOTALL | re.MULTILINE)
     assert match, f"no command block under {heading!r}"
     return [line for line in match.group(1).splitlines() if line.strip()]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_taken(port: int) -> bool:

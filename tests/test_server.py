@@ -12,6 +12,7 @@ import time
 
 import pytest
 from conftest import write_catalog
+from local_net import wait_until
 from openpyxl import load_workbook
 
 from vitrina_sync.runner import SyncSession
@@ -36,16 +37,6 @@ def add_row(path, values: list) -> None:
     book = load_workbook(path)
     book.active.append(values)
     book.save(path)
-
-
-def wait_until(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Hook:

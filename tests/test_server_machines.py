@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fakes.sheets_api import FakeSheetsApi
+from local_net import free_port, wait_until
 
 from vitrina_sync.queue import catalog_key, results_key
 from vitrina_sync.web.hooks import sign
@@ -32,21 +32,6 @@ HEADER = ["SKU", "Source", "Mode", "Marketplaces"]
 pytestmark = pytest.mark.skipif(
     not REDIS_SERVER.exists(), reason="needs Debian's redis-server (`make system-deps` installs it)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture

@@ -24,13 +24,13 @@ import io
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import redis
 from conftest import write_catalog
 from fakes.drive_api import FakeDriveApi
+from local_net import wait_until
 from openpyxl import load_workbook
 from PIL import Image
 from storage_flow import BIG_PRESETS, PEOPLE, approve, manifest_urls
@@ -48,18 +48,9 @@ WORKER_ACCOUNT = "vitrina-gpu-host@demo-project.iam.gserviceaccount.com"
 pytestmark = pytest.mark.skipif(not REDIS_SERVER.exists(), reason="needs Debian's redis-server")
 
 
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 @pytest.fixture
 def shared_redis():
-    from s3_fixture import free_port
+    from local_net import free_port
 
     port = free_port()
     proc = subprocess.Popen(

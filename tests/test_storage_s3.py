@@ -185,7 +185,7 @@ def test_missing_bucket_is_one_clear_error_at_start(workspace, settings, s3):
 @pytest.fixture
 def strict_s3(s3):
     """A second moto server that checks credentials (any key it does not know is refused)."""
-    from s3_fixture import free_port
+    from local_net import free_port
 
     port = free_port()
     env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}

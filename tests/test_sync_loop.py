@@ -14,8 +14,9 @@ import threading
 
 import pytest
 from conftest import write_catalog
+from local_net import wait_until
 from prometheus_client.parser import text_string_to_metric_families
-from test_server import sheet_rows, wait_until
+from test_server import sheet_rows
 
 from vitrina_sync.web import create_app, sync
 from vitrina_sync.web.auth import add_user

@@ -54,7 +54,8 @@ def ring_served(workspace, monkeypatch):
         workspace / "photos" / "ring-green.png"
     )
     catalog = write_catalog(
-        workspace / "catalog.xlsx", [[SKU, "photos/ring-green.png", "white", "manual", "kaspi", "rings"]]
+        workspace / "catalog.xlsx",
+        [[SKU, "photos/ring-green.png", "white", "manual", "kaspi", "rings"]],
     )
     summary = run(str(catalog), settings, progress=False)
     assert summary.statuses == {"needs_review": 1}
