@@ -102,16 +102,20 @@ DEFAULT_REASONS = (
     N_("artefacts"),
     N_("wrong product"),
 )
-FLAG_PREFIXES = (  # how imaging/qa.py's flags name each figure -> the label the pages use
-    ("dE p95 ", N_("colour drift dE p95")),
-    ("dE ", N_("colour drift dE mean")),
-    ("halo ", N_("edge halo")),
-    ("uncertainty ", N_("mask uncertainty")),
-    ("bg inside ", N_("old background inside")),
-    ("purity ", N_("background purity")),
-    ("sharpness ", N_("source sharpness")),
-    ("headroom ", N_("resolution headroom")),
-    ("fill ", N_("fill ratio")),
+LABELS = {figure: label for figure, _key, _how, label, _means in FIGURES}
+FLAG_PREFIXES = tuple(  # how imaging/qa.py's flags name each figure -> the label the pages use
+    (prefix, LABELS[figure])
+    for prefix, figure in (
+        ("dE p95 ", "de_p95"),
+        ("dE ", "de_mean"),
+        ("halo ", "halo"),
+        ("uncertainty ", "uncertainty"),
+        ("bg inside ", "bg_inside"),
+        ("purity ", "purity"),
+        ("sharpness ", "sharpness"),
+        ("headroom ", "headroom"),
+        ("fill ", "fill"),
+    )
 )
 FLAG_FILTER_NAMES = {  # the queue's QA flag filter goes by a flag's first word
     "dE": N_("colour drift dE"),
