@@ -13,10 +13,8 @@ JSON: 202 queued (200 when the same strokes were sent before); 400 a malformed b
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import re
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from PIL import Image
 
 from .. import touchup
 from ..errors import StrokesError
+from ..fingerprint import FileHashCache
 from ..imaging import strokes as strokes_mod
 from ..storage import is_remote, open_storage
 from ..store import folder_path, local_copy, output_dir
@@ -164,21 +163,12 @@ def source_key(stored: Path) -> str:
     """The key planning looks strokes up by (plan.source_sha): the storage's content version where
     the source has one (an object's ETag, kept in qa.json), else the stored bytes' sha256."""
     version = data.load_json(stored.parent / "qa.json").get("source_version")
-    return version if isinstance(version, str) and version else _sha(stored)
+    return version if isinstance(version, str) and version else _HASHES.sha256(str(stored))
 
 
-def _sha(path: Path) -> str:
-    st = path.stat()  # output folders are never rewritten: (path, size, mtime) names the bytes
-    return _sha_of(str(path), st.st_size, st.st_mtime_ns)
-
-
-@lru_cache(maxsize=256)
-def _sha_of(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+# The stored sources' hashes, as planning hashes a photo (by path, size, mtime and inode): output
+# folders are never rewritten, so an entry stays right; in memory, for this process only.
+_HASHES = FileHashCache()
 
 
 # -- the endpoint ---------------------------------------------------------------------------------
