@@ -1,0 +1,140 @@
+"""How many strokes a reviewer needs to fix an output: plain pinning against the graph cut.
+
+    .venv/bin/python bench/bench_touchup_fix.py                  # tune + held-out, 900x1200
+    .venv/bin/python bench/bench_touchup_fix.py --set held-out
+
+For every ground-truth scene (bench_masks' `tune` and `held-out` sets) whose automatic output
+has IoU < 0.95, a simulated reviewer (bench/reviewer.py) draws one stroke through the largest
+wrong region of the current output, the row is re-run with the strokes so far, three times:
+once with `touch_cut = false` (a stroke pins only its pixels) and once with the default (the
+stroke fixes the region it touches, imaging/touch_cut.py). Reported: mean IoU before and after
+1/2/3 strokes, how many scenes reach IoU >= 0.95, and the cut's own time (touch_cut.apply).
+
+RESULTS
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+import bench_masks
+import reviewer
+import synthetic
+
+from vitrina_sync.imaging import strokes as stroke_rules
+from vitrina_sync.imaging import touch_cut
+from vitrina_sync.modes import white
+from vitrina_sync.modes.base import ModeContext
+from vitrina_sync.modes.white import WhiteMode
+
+GOAL = 0.95
+STROKES = 3
+METHODS = {"pin": {"touch_cut": False}, "cut": {}}
+TIMES: list[float] = []
+
+
+def _timed(apply):
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return apply(*args, **kwargs)
+        finally:
+            TIMES.append((time.perf_counter() - start) * 1000.0)
+
+    return timed
+
+
+white.touch_cut.apply = _timed(touch_cut.apply)
+
+
+def run(mode, loaded, canvas, extra, drawn=None):
+    preset = {"canvas": [canvas, canvas], "fill": 0.85, "model": "u2netp", **extra}
+    ctx = ModeContext("b", "0", preset, bench_masks.SETTINGS, strokes=drawn or None)
+    return mode.process(loaded, ctx)
+
+
+def iou(out, alpha) -> tuple[float, np.ndarray]:
+    truth = bench_masks.truth_on_canvas(out, alpha)
+    return synthetic.iou(np.asarray(out.mask, np.float32) / 255.0, truth), truth
+
+
+def fix(mode, loaded, sc, canvas, extra, out, truth) -> list[float]:
+    """IoU after each of the reviewer's strokes (the last one repeated when it has none left)."""
+    drawn, scores = [], []
+    for _ in range(STROKES):
+        stroke = reviewer.next_stroke(out, truth, loaded.image.size)
+        if stroke is not None:
+            drawn = drawn + stroke_rules.validate([stroke], loaded.image.size)
+            out = run(mode, loaded, canvas, extra, drawn)
+        value, truth = iou(out, sc.alpha)
+        scores.append(value)
+    return scores
+
+
+def bench(set_name, size, canvas, only=()):
+    mode = WhiteMode()
+    rows = []
+    for kind, bg, seed, grey16 in bench_masks.cases(set_name):
+        sc, loaded = bench_masks.source(kind, bg, seed, grey16, size)
+        if only and sc.name not in only:
+            continue
+        out = run(mode, loaded, canvas, {})
+        before, truth = iou(out, sc.alpha)
+        if before >= GOAL:
+            continue
+        row = {"scene": sc.name, "before": before}
+        for name, extra in METHODS.items():
+            row[name] = fix(mode, loaded, sc, canvas, extra, out, truth)
+        rows.append(row)
+        print(
+            f"  {sc.name}: {before:.3f} | pin "
+            + " ".join(f"{v:.3f}" for v in row["pin"])
+            + " | cut "
+            + " ".join(f"{v:.3f}" for v in row["cut"]),
+            flush=True,
+        )
+    return rows
+
+
+def table(set_name, rows) -> None:
+    print(f"\n### set `{set_name}`: {len(rows)} scenes under IoU {GOAL}\n")
+    print("| | before | 1 stroke | 2 strokes | 3 strokes | >= 0.95 after 3 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    before = np.mean([r["before"] for r in rows])
+    for name in METHODS:
+        means = [np.mean([r[name][i] for r in rows]) for i in range(STROKES)]
+        reached = sum(1 for r in rows if r[name][-1] >= GOAL)
+        cells = " | ".join(f"{m:.3f}" for m in means)
+        print(f"| {name} | {before:.3f} | {cells} | {reached} of {len(rows)} |")
+    print("\n| scene | before | pin 1/2/3 | cut 1/2/3 |\n|---|---:|---|---|")
+    for r in rows:
+        pin, cut = ("/".join(f"{v:.3f}" for v in r[n]) for n in METHODS)
+        print(f"| {r['scene']} | {r['before']:.3f} | {pin} | {cut} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="900x1200")
+    parser.add_argument("--canvas", type=int, default=1200)
+    parser.add_argument("--set", default="all", choices=["all", "tune", "held-out"])
+    parser.add_argument("--only", default="", help="scene names, comma-separated")
+    args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+    sets = ["tune", "held-out"] if args.set == "all" else [args.set]
+    for set_name in sets:
+        only = [n for n in args.only.split(",") if n]
+        table(set_name, bench(set_name, size, args.canvas, only))
+    if TIMES:
+        print(f"\ntouch_cut.apply: median {np.median(TIMES):.0f} ms, max {max(TIMES):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
