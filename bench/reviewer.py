@@ -46,6 +46,10 @@ def _neighbours(y: int, x: int):
                 yield y + dy, x + dx
 
 
+def _on(mask: np.ndarray, yx: tuple[int, int]) -> bool:
+    return 0 <= yx[0] < mask.shape[0] and 0 <= yx[1] < mask.shape[1] and bool(mask[yx])
+
+
 def _farthest(skeleton: np.ndarray, start: tuple[int, int]):
     """Breadth-first over the skeleton's pixels: (the farthest pixel, its path from start)."""
     came = {start: None}
@@ -53,10 +57,9 @@ def _farthest(skeleton: np.ndarray, start: tuple[int, int]):
     while queue:
         last = queue.popleft()
         for nb in _neighbours(*last):
-            if nb not in came and 0 <= nb[0] < skeleton.shape[0] and 0 <= nb[1] < skeleton.shape[1]:
-                if skeleton[nb]:
-                    came[nb] = last
-                    queue.append(nb)
+            if nb not in came and _on(skeleton, nb):
+                came[nb] = last
+                queue.append(nb)
     path, node = [], last
     while node is not None:
         path.append(node)

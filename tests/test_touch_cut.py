@@ -87,7 +87,7 @@ def test_one_keep_stroke_regrows_a_dropped_leg():
     leg = np.zeros(sc.alpha.shape, bool)
     leg[int(0.5 * h + 1.4 * t) + 2 :, int(0.3 * w) - 3 : int(0.3 * w + t) + 3] = True
     x = 0.3 * w + t / 2
-    stroke = {"kind": "keep", "width": 0.5 * t, "points": [[x, 0.62 * h], [x, 0.86 * h]]}
+    stroke = {"kind": "keep", "width": 0.5 * t, "points": [[x, 0.56 * h], [x, 0.88 * h]]}
     before, after = cut(sc, (sc.alpha > 0.5) & ~leg, [stroke])
     truth = work_of(sc, sc.alpha)[1]
     leg_work = work_of(sc, leg & (sc.alpha > 0.5))[1] > 0.5

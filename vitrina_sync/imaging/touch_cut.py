@@ -32,7 +32,7 @@ from . import openings
 SMALL_SIDE = 200  # px, long side of the remove cut
 UP = 2.0  # the keep cut's window: up to this many times the work resolution...
 KEEP_PIXELS = 400_000  # ...and at most this many pixels
-ITERATIONS = 4
+ITERATIONS = 2
 SEED = 16
 GRADIENT = 3.0  # Lab units per pixel along a changed region's new edge
 MIN_LEFT = 0.02  # of the product's area
@@ -147,17 +147,43 @@ def _remove(work_rgb, p, remove, keep):
     fg = cv2.resize(p, size, interpolation=cv2.INTER_AREA) > 0.5
     rm = _small_mask(remove, size)
     kp = None if keep is None else _small_mask(keep, size) & ~rm
+    soft = cv2.resize(p, size, interpolation=cv2.INTER_AREA) > 0.05
     sure_bg = ~openings.grow(fg, max(3, round(0.03 * max(size))))
-    after = _grabcut(small, _labels(fg, sure_bg, rm, kp))
+    # keep strokes are no labels here: a thin one's reduced pixels are half background
+    labels = _labels(fg, sure_bg, rm)
+    after = _grabcut(small, labels)
     cleared = _touching(fg & ~after & ~rm, rm)
+    if cleared.any():  # again, the product's colour model learnt without what was cleared
+        labels[cleared] = cv2.GC_PR_BGD
+        after = _grabcut(small, labels)
+        cleared = _touching(fg & ~after & ~rm, rm)
+    # the model's soft pixels in what is now a hole of the product go with it
+    cleared |= _touching(openings.fill_holes(after) & ~after & soft & ~rm, rm | cleared)
     if kp is not None:
         cleared &= ~kp
     cleared = believable(cleared, fg & ~cleared, small)
     if not cleared.any():
         return None
-    cover = cv2.resize(cleared.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    cover[cover < 0.02] = 0.0
-    return cover
+    cover = cv2.resize((cleared | rm).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return _settle(work_rgb, p, cover > 0.5, int(np.ceil(1.0 / k)) + 1).astype(np.float32)
+
+
+def _settle(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, band: int) -> np.ndarray:
+    """`cleared` (work map, found on the reduced copy) with its edge settled at work resolution:
+    a second cut in a band of `band` px either side of it, the rest hard labels."""
+    import cv2
+
+    ys, xs = np.nonzero(openings.grow(cleared, band + 4))
+    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    inside, fg = cleared[box], p[box] > 0.5
+    edge = openings.grow(inside, band) & ~openings.shrink(inside, band)
+    labels = np.where(inside | ~fg, cv2.GC_BGD, cv2.GC_FGD).astype(np.uint8)
+    labels[edge & inside] = cv2.GC_PR_BGD
+    labels[edge & ~inside & fg] = cv2.GC_PR_FGD
+    after = _grabcut(rgb[box], labels)
+    out = cleared.copy()
+    out[box] = (inside & ~edge) | (edge & (inside | fg) & ~after)
+    return out
 
 
 def _small_mask(mask: np.ndarray, size) -> np.ndarray:
@@ -210,7 +236,7 @@ def _keep(source: Image.Image, p, keep, remove):
     if not grown.any():
         return None
     back = np.zeros((h, w), np.float32)
-    back[crop] = cv2.resize(grown.astype(np.float32), (bw, bh), interpolation=cv2.INTER_AREA)
+    back[crop] = cv2.resize((grown | kp).astype(np.float32), (bw, bh), interpolation=cv2.INTER_AREA)
     return back
 
 
