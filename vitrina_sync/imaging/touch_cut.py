@@ -173,6 +173,8 @@ def _settle(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, band: int) -> n
     a second cut in a band of `band` px either side of it, the rest hard labels."""
     import cv2
 
+    if not cleared.any():
+        return cleared
     ys, xs = np.nonzero(openings.grow(cleared, band + 4))
     box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
     inside, fg = cleared[box], p[box] > 0.5
@@ -210,6 +212,8 @@ def _keep(source: Image.Image, p, keep, remove):
     import cv2
 
     h, w = p.shape
+    if not keep.any():
+        return None
     reach = max(GROW_RADII * _radius(keep), GROW_SHARE * max(h, w))
     box = _window(keep, reach, (w, h))
     bw, bh = box[2] - box[0], box[3] - box[1]

@@ -72,7 +72,8 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     product, as masks over the source's pixels) or None. They are applied in exactly one place,
     `openings.after_model`, right after the model's alpha exists and before the openings step and
     the refinement, and pinned again on the refined alpha (`Constraints.pin`): nothing after
-    the model can re-fill a removed pixel or clear a kept one.
+    the model can re-fill a removed pixel or clear a kept one. In between, preset `touch_cut`
+    (default on) lets a stroke fix the whole wrong region it touches (imaging.touch_cut).
     """
     pixels = np.asarray(rgb) if rgb.mode == "RGB" else None  # read once, for both resizes
     work, model_p = cutout.predict_work(
