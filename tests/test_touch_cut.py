@@ -99,10 +99,10 @@ def test_one_keep_stroke_regrows_a_dropped_leg():
     assert (after[beside] > 0.5).mean() < 0.1
 
 
-def test_a_stroke_the_cut_cannot_believe_is_plain_pinning():
+def test_a_stroke_the_cut_cannot_believe_is_plain_pinning(monkeypatch):
     """A remove stroke across the middle of a flat red box on flat green, and a keep stroke on
     the flat green beside it: no colour edge where either would put a new edge, so the strokes
-    pin their own pixels and nothing else changes."""
+    pin their own pixels and nothing else changes (believing any edge, the cut would)."""
     sc = scene("box", "green", SIZE)
     strokes = [
         {"kind": "remove", "width": 16, "points": [[260, 600], [340, 600]]},
@@ -110,6 +110,9 @@ def test_a_stroke_the_cut_cannot_believe_is_plain_pinning():
     ]
     before, after = cut(sc, sc.alpha > 0.5, strokes)
     assert after.tobytes() == before.tobytes()
+    monkeypatch.setattr(touch_cut, "GRADIENT", 0.0)
+    _, credulous = cut(sc, sc.alpha > 0.5, strokes)
+    assert (credulous != before).sum() > 100
 
 
 def test_through_the_white_pipeline_the_hole_clears_and_the_colours_stay_locked(ring):
