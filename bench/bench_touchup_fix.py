@@ -10,7 +10,26 @@ once with `touch_cut = false` (a stroke pins only its pixels) and once with the 
 stroke fixes the region it touches, imaging/touch_cut.py). Reported: mean IoU before and after
 1/2/3 strokes, how many scenes reach IoU >= 0.95, and the cut's own time (touch_cut.apply).
 
-RESULTS
+Results (commit of this docstring; u2netp, source 900x1200, canvas 1200; the automatic masks
+are main's at 0e87f5a, before issue 16's second round of openings work). Mean IoU of the scenes
+under 0.95, before and after each of the reviewer's strokes:
+
+| set | scenes | method | before | 1 stroke | 2 strokes | 3 strokes | >= 0.95 after 3 |
+|---|---:|---|---:|---:|---:|---:|---:|
+| tune | 12 | pin (touch_cut = false) | 0.619 | 0.666 | 0.710 | 0.728 | 3 |
+| tune | 12 | graph cut (default) | 0.619 | 0.850 | 0.901 | 0.955 | 11 |
+| held-out | 5 | pin (touch_cut = false) | 0.717 | 0.785 | 0.765 | 0.854 | 3 |
+| held-out | 5 | graph cut (default) | 0.717 | 0.947 | 0.974 | 0.986 | 5 |
+
+With the cut, 16 of the 17 scenes reach IoU 0.95 in at most 3 strokes (pinning: 6); the one
+left is ring-on-astronaut (0.214 -> 0.650: u2netp took the whole astronaut, whose separate pieces
+each need a stroke of their own, since a stroke only fixes the region it touches). Per scene,
+cut after 1/2/3 strokes: box-on-coffee 0.666 -> 0.996/0.999/0.999, ring-on-coffee 0.354 ->
+0.608/0.803/0.985, bag-on-coffee 0.542 -> 0.619/0.724/0.956, frame-on-grass-s7 0.412 ->
+0.978/0.978/0.978, chair-on-brick 0.945 -> 0.953/0.965/0.964 (its wrong regions are thin
+slivers along the edge). The cut's own time (touch_cut.apply, 2 shared cores, noisy): median
+121 ms, max 429 ms per touched-up photo; photos without strokes never reach it (byte-identical
+outputs).
 """
 
 from __future__ import annotations
