@@ -14,9 +14,13 @@ along a dropped strap brings the strap back. The cut is held on a short leash:
   (mean Lab gradient >= GRADIENT per pixel at the cut's resolution), and the whole answer only
   if MIN_LEFT of the product remains; otherwise the strokes are plain pins, as before.
 
-"remove" is cut on a copy of the work map reduced to ~SMALL_SIDE px (a hole is large: fast);
-"keep" on a window around its strokes taken from the full-resolution source at up to UP times
-the work resolution (a strap is thin). The changes come back as coverage on the work map, so the
+"remove" is cut on a copy of the work map reduced to ~SMALL_SIDE px (a hole is large: fast),
+twice: the model hands over a ring's hole as a third of "the product", so the product's colour
+model is learnt again without what the first pass cleared (one pass left a bump of gravel in
+the hole; more iterations of one cut made it worse, each learning from its own mistake). Its
+edge is then settled by a cut at work resolution in a band either side of it. "keep" is cut on
+a window around its strokes taken from the full-resolution source at up to UP times the work
+resolution (a strap is thin). The changes come back as coverage on the work map, so the
 refinement settles the new edge on the full-resolution source as it does every other edge. The
 strokes win last (white.cut_out pins them again on the refined alpha). Deterministic: the
 GMMs' k-means is seeded (cv2.setRNGSeed), a re-run is byte-identical.
