@@ -30,6 +30,11 @@ cut after 1/2/3 strokes: box-on-coffee 0.666 -> 0.996/0.999/0.999, ring-on-coffe
 slivers along the edge). The cut's own time (touch_cut.apply, 2 shared cores, noisy): median
 121 ms, max 429 ms per touched-up photo; photos without strokes never reach it (byte-identical
 outputs).
+
+On main merged with branch q16 at b7abba1 (the second round of openings work, white-5): tune 11
+scenes under 0.95: 0.590 -> pin 0.625/0.685/0.702 (1 reaches 0.95), cut 0.847/0.878/0.955 (10);
+held-out 5: 0.819 -> pin 0.887/0.862/0.947 (4), cut 0.940/0.968/0.982 (5); ring-on-astronaut is
+again the one left (0.650).
 """
 
 from __future__ import annotations
