@@ -181,7 +181,7 @@ def _settle(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, band: int) -> n
         return cleared
     ys, xs = np.nonzero(openings.grow(cleared, band + 4))
     box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-    inside, fg = cleared[box], p[box] > 0.5
+    inside, fg = np.ascontiguousarray(cleared[box]), p[box] > 0.5
     edge = openings.grow(inside, band) & ~openings.shrink(inside, band)
     labels = np.where(inside | ~fg, cv2.GC_BGD, cv2.GC_FGD).astype(np.uint8)
     labels[edge & inside] = cv2.GC_PR_BGD
