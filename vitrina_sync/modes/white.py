@@ -20,7 +20,7 @@ from PIL import Image
 from .. import PIPELINE_VERSION
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..imaging import as_rgb, compose, cutout, openings, qa, refine
+from ..imaging import as_rgb, compose, cutout, openings, qa, refine, touch_cut
 from .base import LoadedImage, ModeContext, ModeOutput
 
 
@@ -72,7 +72,8 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     product, as masks over the source's pixels) or None. They are applied in exactly one place,
     `openings.after_model`, right after the model's alpha exists and before the openings step and
     the refinement, and pinned again on the refined alpha (`Constraints.pin`): nothing after
-    the model can re-fill a removed pixel or clear a kept one.
+    the model can re-fill a removed pixel or clear a kept one. In between, preset `touch_cut`
+    (default on) lets a stroke fix the whole wrong region it touches (imaging.touch_cut).
     """
     pixels = np.asarray(rgb) if rgb.mode == "RGB" else None  # read once, for both resizes
     work, model_p = cutout.predict_work(
@@ -90,6 +91,8 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
             model_p = np.minimum(model_p, own)
     work_rgb = np.asarray(work)
     p_work = openings.after_model(work_rgb, model_p, preset, constraints)
+    if constraints is not None and preset.get("touch_cut", True):  # a stroke fixes its region
+        p_work = touch_cut.apply(work_rgb, p_work, constraints, rgb)
     crop = _crop_from_work(p_work, work.size, rgb.size)
     placement = compose.plan_placement(crop, _canvas(preset), float(preset.get("fill", 0.85)))
     out_per_work = (
