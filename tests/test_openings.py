@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from synthetic import grey16, iou, openings, scene
 
-from vitrina_sync.imaging import compose, cutout
+from vitrina_sync.imaging import compose, cutout, repairs
 from vitrina_sync.imaging import openings as op
 from vitrina_sync.imaging.load import load_image
 from vitrina_sync.modes.base import LoadedImage, ModeContext
@@ -260,12 +260,12 @@ def test_soft_pixels_in_an_opening_the_model_left_open_are_cleared_on_texture_on
     textured = rng.integers(40, 220, (120, 120, 3), dtype=np.uint8)
     plain = np.full((120, 120, 3), 120, np.uint8)
     none = np.zeros_like(p, bool)
-    cleared = op._soft_remnants(p, none, None, textured)
+    cleared = repairs.soft_remnants(p, none, None, textured)
     assert cleared[soft_rim].all() and not cleared[p > 0.5].any()
-    assert not op._soft_remnants(p, none, None, plain).any()
+    assert not repairs.soft_remnants(p, none, None, plain).any()
     # the model unsure all over the hole (p ~0.3, no pixel under 0.05: a mug handle's on gravel)
     unsure = np.where(r < 21, np.float32(0.3), p)
     assert unsure[r < 30].min() > 0.05
-    cleared = op._soft_remnants(unsure, none, None, textured)
+    cleared = repairs.soft_remnants(unsure, none, None, textured)
     assert cleared[(r < 24) & (unsure <= 0.5) & (unsure > 0)].all()
-    assert not op._soft_remnants(unsure, none, None, plain).any()
+    assert not repairs.soft_remnants(unsure, none, None, plain).any()

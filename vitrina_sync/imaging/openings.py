@@ -373,9 +373,10 @@ class Constraints:
 
 def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -> np.ndarray:
     """The model's alpha (work resolution) with a reviewer's constraints applied, then the
-    openings the model filled cleared (preset `openings`, on by default). THE place where
-    constraints meet the automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before
-    the openings step looks, and the openings step never clears a `keep` pixel."""
+    openings the model filled cleared (preset `openings`, on by default) and the repairs after
+    it (imaging.repairs). THE place where constraints meet the automatic steps: `remove` pixels
+    are 0 and `keep` pixels are 1 before the openings step looks, and no step clears a `keep`
+    pixel."""
     remove = keep = None
     if constraints is not None:
         remove, keep = constraints.at_work((p.shape[1], p.shape[0]))
@@ -386,73 +387,31 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
             p[keep] = 1.0
     if not preset.get("openings", True):
         return p
-    found, _ = find(work_rgb, p, CUT, keep)
-    found |= _soft_remnants(p, found, keep, work_rgb)
-    found |= strays(p, keep)
-    if not found.any():
+    cleared = np.zeros(p.shape, bool)
+    for name, mask in step_masks(work_rgb, p, preset, keep):
+        if name.startswith("+"):
+            cleared &= ~mask
+        else:
+            cleared |= mask
+    if not cleared.any():
         return p
     p = p.copy() if constraints is None else p
-    p[found] = 0.0
+    p[cleared] = 0.0
     return p
 
 
-def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.ndarray:
-    """The model's soft pixels (p <= 0.5, not 0) inside a cleared opening: once the opening is
-    background, they are too. Left soft, the refinement's guide turns them into patches of the
-    old background's texture at the opening's edge (gravel stones at a ring's inner rim). The
-    same for an opening the model left open itself where the background showing is textured
-    (a mug handle's on grass); on a plain backdrop the soft pixels are the edge's
-    anti-aliasing, which the guide settles well, so they stay."""
-    import cv2
+def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
+    """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
+    pixels it gives back (bench/bench_mask_steps.py shows them per scene)."""
+    from . import repairs
 
-    solid = (p > 0.5) & ~found
-    holes = fill_holes(solid) & ~solid
-    n, labels = cv2.connectedComponents(holes.view(np.uint8), connectivity=4)
-    if n <= 1:
-        return np.zeros(p.shape, bool)
-    cleared = np.unique(labels[found])
-    if rgb is not None:
-        cleared = np.union1d(cleared, _textured_holes(rgb, labels, n, shrink(holes, 2)))
-    out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
-    if keep is not None:
-        out &= ~keep
-    return out
-
-
-TEXTURED = 8.0  # std of the luma (0-255) over a hole's core (2 px off its rim)
-
-
-def _textured_holes(rgb: np.ndarray, labels: np.ndarray, n: int, core: np.ndarray) -> np.ndarray:
-    """Labels of the holes whose core (2 px off the rim, away from the anti-aliased product
-    edge; the model may be unsure all over a hole: no pixel under 0.05) is textured."""
-    if not core.any():
-        return np.zeros(0, np.int32)
-    luma = rgb[core].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    ids = labels[core]
-    count = np.bincount(ids, minlength=n).astype(np.float64)
-    mean = np.bincount(ids, luma, n) / np.maximum(count, 1)
-    var = np.bincount(ids, luma * luma, n) / np.maximum(count, 1) - mean * mean
-    return np.flatnonzero((count >= 8) & (np.sqrt(np.maximum(var, 0.0)) > TEXTURED))
-
-
-STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not part of the product
-
-
-def strays(p: np.ndarray, keep=None) -> np.ndarray:
-    """Separate pieces of the mask much smaller than the main one: a salient-object model also
-    takes a bit of a busy photo (a cat's eye beside the product), which then stretches the
-    product's box (placement, fill) though it barely moves the IoU. Pieces a `keep` stroke
-    touches stay."""
-    import cv2
-
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((p > 0.5).view(np.uint8), 8)
-    if n <= 2:
-        return np.zeros(p.shape, bool)
-    sizes = stats[1:, cv2.CC_STAT_AREA]
-    small = np.flatnonzero(sizes < STRAY_SHARE * sizes.max()) + 1
-    if keep is not None:
-        held = np.unique(labels[keep & (labels > 0)])
-        small = np.setdiff1d(small, held)
-    if len(small) == 0:
-        return np.zeros(p.shape, bool)
-    return np.isin(labels, small)
+    found, _ = find(work_rgb, p, CUT, keep)
+    yield "-openings", found
+    remnants = repairs.soft_remnants(p, found, keep, work_rgb)
+    yield "-remnants", remnants
+    cleared = found | remnants
+    stray = repairs.strays(p, keep)
+    yield "-strays", stray
+    cleared |= stray
+    if preset.get("regrow", True) and cleared.any():
+        yield "+regrow", repairs.dropped_parts(work_rgb, p, cleared, found)
