@@ -387,16 +387,20 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
             p[keep] = 1.0
     if not preset.get("openings", True):
         return p
-    cleared = np.zeros(p.shape, bool)
+    cleared, added = np.zeros(p.shape, bool), np.zeros(p.shape, bool)
     for name, mask in step_masks(work_rgb, p, preset, keep):
-        if name.startswith("+"):
+        if name.startswith("+"):  # given back: product again, or made product
             cleared &= ~mask
+            added |= mask & (p <= 0.5)
         else:
             cleared |= mask
-    if not cleared.any():
+    if remove is not None:
+        added &= ~remove
+    if not cleared.any() and not added.any():
         return p
     p = p.copy() if constraints is None else p
     p[cleared] = 0.0
+    p[added] = 1.0
     return p
 
 
@@ -413,5 +417,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     stray = repairs.strays(p, keep)
     yield "-strays", stray
     cleared |= stray
-    if preset.get("regrow", True) and cleared.any():
-        yield "+regrow", repairs.dropped_parts(work_rgb, p, cleared, found)
+    if preset.get("regrow", True):
+        if cleared.any():
+            yield "+regrow", repairs.dropped_parts(work_rgb, p, cleared, found)
+        yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep)

@@ -106,3 +106,48 @@ def dropped_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, found: np
     back = attached & (sure >= 0.8 * size) & (inside < 0.5 * size)
     back[0] = False
     return back[labels]
+
+
+GROW_RATIO = 2.0  # mean log-likelihood ratio product:background (5x5) a faint part must reach
+GROW_SHARE = 0.02  # most share of the sure background that may look like that (separation)
+GROW_MOST = 0.6  # the faint parts' most area, of the product's
+
+
+def faint_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, keep=None) -> np.ndarray:
+    """Parts of the product the model hardly saw (p <= 0.5: a chair's legs on brick, thin and
+    far from the seat it found) that hold on to what it did see and whose colour the product's
+    model explains much better than the background's: pixels to make product. Only where the
+    two models are well apart (the sure background has almost nothing of the product's look;
+    not on a busy photo), on a textured background, and on a reduced copy like openings.find."""
+    import cv2
+    from PIL import Image
+
+    from . import openings
+
+    h, w = p.shape
+    k = max(1, max(h, w) // openings.SIDE)
+    small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
+    small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
+    small_cleared = (
+        np.asarray(Image.fromarray(cleared.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
+    )
+    kept = (small_p > 0.5) & ~small_cleared
+    area = int(kept.sum())
+    if area < 100:
+        return np.zeros(p.shape, bool)
+    margin = max(2, round(0.006 * max(small_p.shape)))
+    sure_bg = (small_p < 0.05) & ~openings.grow(kept, margin)
+    sure_fg = openings.shrink((small_p > 0.95) & ~small_cleared, margin)
+    models = openings.build(small_rgb, sure_bg, sure_fg)
+    if models is None or float((models.ratio[sure_bg] < -GROW_RATIO).mean()) > GROW_SHARE:
+        return np.zeros(p.shape, bool)
+    if models.continued is not None:  # a plain backdrop: the model's edge is right there, and
+        return np.zeros(p.shape, bool)  # its shading beside the product is not product
+    like = (models.ratio < -GROW_RATIO) & ~kept & ~openings.grow(small_cleared, 1)
+    _, labels = cv2.connectedComponents((like | kept).view(np.uint8), connectivity=8)
+    held = np.unique(labels[kept])
+    grown = like & np.isin(labels, held[held > 0])
+    if not grown.any() or grown.sum() > GROW_MOST * area:
+        return np.zeros(p.shape, bool)
+    back = cv2.resize(grown.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
+    return back & (p <= 0.5)
