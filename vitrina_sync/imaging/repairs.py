@@ -111,6 +111,8 @@ def dropped_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, found: np
 GROW_RATIO = 2.0  # mean log-likelihood ratio product:background (5x5) a faint part must reach
 GROW_SHARE = 0.02  # most share of the sure background that may look like that (separation)
 GROW_MOST = 0.6  # the faint parts' most area, of the product's
+APART_DE = 15.0  # CIELAB distance a faint part's mean colour keeps from the background's mean
+WIDEN_DE = 12.0  # CIELAB distance to a faint part's mean colour that widens it to its sides
 
 
 def faint_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, keep=None) -> np.ndarray:
@@ -143,11 +145,22 @@ def faint_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, keep=None) 
         return np.zeros(p.shape, bool)
     if models.continued is not None:  # a plain backdrop: the model's edge is right there, and
         return np.zeros(p.shape, bool)  # its shading beside the product is not product
-    like = (models.ratio < -GROW_RATIO) & ~kept & ~openings.grow(small_cleared, 1)
+    # product-like over 5x5 and on its own: the smoothing alone carries it a few px past the edge
+    like = (models.ratio < -GROW_RATIO) & (models.raw < 0.0)
+    like &= ~kept & ~openings.grow(small_cleared, 1)
     _, labels = cv2.connectedComponents((like | kept).view(np.uint8), connectivity=8)
     held = np.unique(labels[kept])
     grown = like & np.isin(labels, held[held > 0])
     if not grown.any() or grown.sum() > GROW_MOST * area:
         return np.zeros(p.shape, bool)
+    colour = models.lab[grown].mean(axis=0)
+    if np.linalg.norm(colour - models.lab[sure_bg].mean(axis=0)) < APART_DE:
+        return np.zeros(p.shape, bool)  # grey on grey: its histogram bins apart, not its look
+    # to the part's full width: the 5x5 windows at its sides hold background texture (another
+    # bin than the product's smooth paint), so there the colour alone, near the part's own, says
+    near = openings.grow(grown, 3) & ~kept & ~grown
+    d = models.lab[near] - colour
+    near[near] = np.sqrt((d * d).sum(axis=1)) < WIDEN_DE
+    grown |= near
     back = cv2.resize(grown.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
     return back & (p <= 0.5)
