@@ -44,6 +44,8 @@ class Limits:
     step: float = 7.0  # Lab distance between the region's rim and the product's rim around it
     plain_de: float = 4.0  # on a plain backdrop: distance to the backdrop's continued colour
     touching_ratio: float = 2.5  # stricter for regions that touch the outside (the edge fuzz)
+    sure_ratio: float = 3.0  # on texture: a region this sure needs no colour step
+    sure_solid: float = 0.8  # and may hold this many islands
 
 
 CUT = Limits()
@@ -128,6 +130,7 @@ class Models:
     """Per-pixel features and the two colour models of one crop; `fit` sets the product's."""
 
     lab: np.ndarray
+    tex: np.ndarray  # local deviation of L* (texture)
     index: np.ndarray  # each pixel's histogram bin
     log_bg: np.ndarray  # the sure background's log density per bin
     sure_bg: np.ndarray
@@ -155,8 +158,9 @@ def build(rgb: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> Models |
     if sure_bg.sum() < 200 or sure_fg.sum() < 200:
         return None
     lab_px = lab(rgb)
-    index = bins(lab_px, texture(lab_px[..., 0]))
-    models = Models(lab_px, index, _density(index, sure_bg), sure_bg)
+    tex = texture(lab_px[..., 0])
+    index = bins(lab_px, tex)
+    models = Models(lab_px, tex, index, _density(index, sure_bg), sure_bg)
     models.fit(sure_fg)
     return models
 
@@ -210,9 +214,19 @@ def match_regions(
     # first pass's product model is the sure product in a band along the outline: an opening
     # is inside the outline, off it, so a big one (a picture frame's, most of the product)
     # is not in that model, where it is most of the whole interior's.
-    first = _regions(models, product, outside, area, replace(limits, ratio=FIRST_RATIO), keep)
+    first_limits = replace(limits, ratio=FIRST_RATIO)
+    first = _regions(models, product, outside, area, first_limits, keep)
     if not first.any():
-        return first, 0.0
+        # a frame's sides may be thinner than the band: its opening then is in the model;
+        # once more with half the band, for an opening the models are sure of on texture
+        # (a thin band is a thin sample: a bottle's neck under a face passed for one)
+        thin = sure_fg & ~shrink(filled, max(2, _band_width(filled) // 2))
+        if thin.sum() < 200:
+            return first, 0.0
+        models.fit(thin)
+        first = _regions(models, product, outside, area, first_limits, keep, only_sure=True)
+        if not first.any():
+            return first, 0.0
     held = sure_fg & ~grow(first, margin)
     models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
@@ -227,10 +241,11 @@ def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
     into the product (a frame's inner edge on brick eaten by a few px at full resolution). Not
     on a plain backdrop: there the rim's mixed pixels look like neither model, and they are
     the backdrop's (kept, they made a halo around a frame's opening on the light sweep)."""
-    rim = found & ~shrink(found, 1)
+    rim = found & ~shrink(found, RIM)
     return found & ~(rim & (raw <= 0.0))
 
 
+RIM = 2  # px (at the reduced size) of a found region's rim that _trim_rim looks at
 BAND = 0.12  # the outline band's width, of the square root of the outlined area
 
 
@@ -238,7 +253,9 @@ def _band_width(filled: np.ndarray) -> int:
     return max(3, round(BAND * float(np.sqrt(filled.sum()))))
 
 
-def _regions(models: Models, product, outside, area: int, limits: Limits, keep) -> np.ndarray:
+def _regions(
+    models: Models, product, outside, area: int, limits: Limits, keep, only_sure=False
+) -> np.ndarray:
     import cv2
 
     # hysteresis: regions where the background is at least as likely, holding sure pixels
@@ -260,8 +277,11 @@ def _regions(models: Models, product, outside, area: int, limits: Limits, keep) 
         pad = 8
         sl = (slice(max(0, y - pad), y + bh + pad), slice(max(0, x - pad), x + bw + pad))
         region = labels[sl] == i
-        if _accepts(models, region, product[sl], outside[sl], sl, limits):
-            out[sl] |= region
+        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits)
+        if verdict and (
+            verdict == SURE or not only_sure
+        ):  # a sure region on texture goes with its islands (the stars in it)
+            out[sl] |= fill_holes(region) & product[sl] if verdict == SURE else region
     return out
 
 
@@ -273,23 +293,42 @@ def _distance(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
     return out
 
 
-def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bool:
+SURE = 2  # _accepts' verdict for a region the models are sure of on texture
+
+
+def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bool | int:
     filled = fill_holes(region)
-    if region.sum() < limits.solid * filled.sum():
+    ratio = models.ratio[sl]
+    median = float(np.median(ratio[region]))
+    touching = bool((grow(filled, 2) & outside).any())
+    if touching and median < limits.touching_ratio:
+        return False
+    # a textured background's own sprinkles (stars) make islands too; an enclosed region the
+    # models are sure of on texture may hold more of them than a label's text
+    sure = not touching and models.continued is None and median >= limits.sure_ratio
+    if region.sum() < (limits.sure_solid if sure else limits.solid) * filled.sum():
         return False  # islands of product inside (the text of a label)
     rim_out = grow(filled, 6) & product & ~grow(filled, 1)
     rim_in = filled & ~shrink(filled, 3)
     if rim_out.sum() < 8 or rim_in.sum() < 8:
         return False
-    touching = bool((grow(filled, 2) & outside).any())
-    ratio = models.ratio[sl]
-    if touching and float(np.median(ratio[region])) < limits.touching_ratio:
-        return False
     lab_px = models.lab[sl]
     step = float(np.linalg.norm(lab_px[rim_in].mean(axis=0) - lab_px[rim_out].mean(axis=0)))
     # the product side of the rim must not itself look like background
     product_side = float((ratio[rim_out] > limits.ratio).mean())
-    return step >= limits.step and product_side < 0.5
+    if product_side >= 0.5:
+        return False
+    # on a textured background an opening may share the product's mean colour and differ by
+    # its texture and its sprinkles (a dark frame on a star field): the models' verdict, when
+    # it is sure on both sides and the region is the busier side, is the step
+    tex = models.tex[sl]
+    if (
+        sure
+        and float(np.median(ratio[rim_out])) < 0.0
+        and float(tex[region].mean()) > 2.0 * float(tex[rim_out].mean()) + 0.5
+    ):
+        return SURE
+    return step >= limits.step
 
 
 SIDE = 320  # openings worth clearing are large: the models run on a copy this size
