@@ -231,7 +231,7 @@ def match_regions(
     models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
-        found = _trim_rim(found, models.raw)
+        found = _trim_like_product(_trim_rim(found, models.raw), models.lab, product)
     return found, float(found.sum() / area)
 
 
@@ -245,6 +245,26 @@ def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
     return found & ~(rim & (raw <= 0.0))
 
 
+def _trim_like_product(found: np.ndarray, lab_px: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """The found regions less their rim pixels whose colour is the product's right beside
+    them (within RIM_DE of the mean over 7x7 of the product outside the regions): where the
+    product's paint also passes for background (a dark frame's shadowed side on a star field),
+    the global models cannot tell, its neighbour can."""
+    import cv2
+
+    rim = found & ~shrink(found, RIM)
+    if not rim.any():
+        return found
+    beside = (product & ~found).astype(np.float32)
+    mass = cv2.blur(beside, (7, 7))
+    near = cv2.blur(lab_px * beside[..., None], (7, 7)) / np.maximum(mass, 1e-6)[..., None]
+    d = lab_px[rim] - near[rim]
+    like = np.zeros_like(found)
+    like[rim] = (np.sqrt((d * d).sum(axis=1)) < RIM_DE) & (mass[rim] > 0.05)
+    return found & ~like
+
+
+RIM_DE = 4.0  # CIELAB distance to the product beside it under which a rim pixel is product
 RIM = 2  # px (at the reduced size) of a found region's rim that _trim_rim looks at
 BAND = 0.12  # the outline band's width, of the square root of the outlined area
 
