@@ -626,7 +626,38 @@ def local_mean(
     return from_fields(grid(smooth_for(fields, smoothing(sigma, step), grid)), spread)
 
 
+OFF_LINE = 24.0  # RGB distance of a pixel from the segment between its F and B: not a mix
+
+
 def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
+    """The product's own colour at each partly transparent pixel: (ys, xs, (n,3) float colours),
+    less what `off_the_line` does not trust."""
+    ys, xs, colours = _edge_estimates(region, alpha, sigma, fit)
+    if len(ys) and fit and "ys" in fit:
+        off_the_line(region, alpha, fit, ys, xs, colours)
+    return ys, xs, colours
+
+
+def off_the_line(region, alpha, fit, ys, xs, colours) -> None:
+    """Where a pixel is not a mix of the local product (F) and background (B) colours (it lies
+    off the segment between them: the background's texture, a grass blade at a ring's rim),
+    the solve I = a F + (1 - a) B gives a colour of neither, which reads as a halo: the local
+    product colour is the estimate there instead (in place)."""
+    known = _from_fit(fit, alpha.shape, ys, xs)
+    if known is None:
+        return
+    fg, bg, mass_f, mass_b = known
+    pixel = pixels_at(region, ys, xs).astype(np.float32)
+    line = fg - bg
+    t = np.clip(
+        ((pixel - bg) * line).sum(axis=1) / np.maximum((line * line).sum(axis=1), 1.0), 0, 1
+    )
+    gap = pixel - (bg + t[:, None] * line)
+    off = ((gap * gap).sum(axis=1) > OFF_LINE * OFF_LINE) & (mass_f > 1e-3) & (mass_b > 1e-3)
+    colours[off] = fg[off]
+
+
+def _edge_estimates(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
     """The product's own colour at each partly transparent pixel: (ys, xs, (n,3) float colours).
 
     I = a F + (1 - a) B, with B the local mean of nearby background pixels, gives F where a is
