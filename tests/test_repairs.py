@@ -52,7 +52,6 @@ def test_nothing_outside_the_product_is_grown_or_against_a_reviewers_remove_stro
 
 
 def test_a_sure_piece_held_by_soft_pixels_is_given_back_and_an_opening_is_not():
-    rgb = np.full((200, 200, 3), 128, np.uint8)
     p = np.zeros((200, 200), np.float32)
     p[40:160, 40:160] = 1.0  # the product, its middle an opening the steps cleared
     hole = np.zeros(p.shape, bool)
@@ -62,7 +61,7 @@ def test_a_sure_piece_held_by_soft_pixels_is_given_back_and_an_opening_is_not():
     p[arm] = 1.0
     p[95:105, 160:164] = 0.3
     cleared = hole | arm  # the strays step took the arm as a separate piece
-    back = repairs.dropped_parts(rgb, p, cleared, hole)
+    back = repairs.dropped_parts(p, cleared)
     assert back[arm].all() and not back[hole].any()
     p[95:105, 160:164] = 0.0  # no link: a separate piece stays dropped
-    assert not repairs.dropped_parts(rgb, p, cleared, hole)[arm].any()
+    assert not repairs.dropped_parts(p, cleared)[arm].any()

@@ -185,13 +185,14 @@ def _continued(lab_px: np.ndarray, sure_bg: np.ndarray) -> np.ndarray | None:
 
 
 def match_regions(
-    rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None
+    rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, report=None
 ) -> tuple[np.ndarray, float]:
     """Pixels of the product (p > 0.5) that belong to regions where the background shows.
 
     rgb: (h,w,3) uint8 of the same pixels as p (a float map in [0, 1]); keep: pixels that are
-    product whatever they look like (a reviewer's stroke). Returns (mask, share of the
-    product's pixels it covers).
+    product whatever they look like (a reviewer's stroke); report: a dict that receives the
+    colour/texture `models` it built (repairs.faint_parts reuses them). Returns (mask, share
+    of the product's pixels it covers).
     """
     product = p > 0.5
     area = int(product.sum())
@@ -204,6 +205,8 @@ def match_regions(
     filled = fill_holes(product)
     band = sure_fg & ~shrink(filled, _band_width(filled))
     models = build(rgb, sure_bg, band if band.sum() >= 200 else sure_fg)
+    if report is not None:
+        report["models"] = models  # for the repairs after this step (the same copy)
     if models is None:
         return np.zeros_like(product), 0.0
     outside = ~filled  # the background around the outline
@@ -354,7 +357,9 @@ def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bo
 SIDE = 320  # openings worth clearing are large: the models run on a copy this size
 
 
-def find(rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, side: int = SIDE):
+def find(
+    rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, side: int = SIDE, report=None
+):
     """match_regions on a copy reduced by a whole factor to about `side` px (long side; block
     means, Pillow's reduce), the mask brought back to p's size (nearest neighbour, inside
     p > 0.5): a few ms on a 640 px work map or a 2000 px output region, and the refinement then
@@ -364,13 +369,13 @@ def find(rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, side: 
     h, w = p.shape
     k = max(h, w) // side
     if k <= 1:
-        return match_regions(rgb, p, limits, keep)
+        return match_regions(rgb, p, limits, keep, report)
     small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
     small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
     small_keep = None
     if keep is not None:
         small_keep = np.asarray(Image.fromarray(keep.view(np.uint8) * np.uint8(255)).reduce(k)) > 0
-    found, share = match_regions(small_rgb, small_p, limits, small_keep)
+    found, share = match_regions(small_rgb, small_p, limits, small_keep, report)
     if not found.any():
         return np.zeros((h, w), bool), 0.0
     back = cv2.resize(found.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
@@ -468,7 +473,8 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     pixels it gives back (bench/bench_mask_steps.py shows them per scene)."""
     from . import repairs
 
-    found, _ = find(work_rgb, p, CUT, keep)
+    report: dict = {}
+    found, _ = find(work_rgb, p, CUT, keep, report=report)
     yield "-openings", found
     remnants = repairs.soft_remnants(p, found, keep, work_rgb)
     yield "-remnants", remnants
@@ -478,5 +484,5 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     cleared |= stray
     if preset.get("regrow", True):
         if cleared.any():
-            yield "+regrow", repairs.dropped_parts(work_rgb, p, cleared, found)
-        yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep)
+            yield "+regrow", repairs.dropped_parts(p, cleared)
+        yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep, report.get("models"))

@@ -80,15 +80,19 @@ SURE = 0.9  # the model's alpha over which a pixel is product to it
 LINK = 0.1  # the model's alpha over which a dropped piece still holds on to the product
 
 
-def dropped_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, found: np.ndarray):
+def dropped_parts(p: np.ndarray, cleared: np.ndarray):
     """Pixels of `cleared` to give back: the pieces the steps dropped that the model was sure
-    of and that hold on to what stays (through the model's own soft pixels, p > LINK)."""
+    of, that the rest does not enclose (an opening) and that hold on to what stays (through
+    the model's own soft pixels, p > LINK)."""
     import cv2
 
     kept = (p > 0.5) & ~cleared
     if not kept.any():
         return np.zeros(p.shape, bool)
     dropped = cleared & (p > 0.5)
+    enclosed = fill_holes(kept)
+    if not (dropped & ~enclosed).any():  # openings only (the usual case): nothing to give back
+        return np.zeros(p.shape, bool)
     n, labels = cv2.connectedComponents(dropped.view(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros(p.shape, bool)
@@ -101,7 +105,6 @@ def dropped_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, found: np
     holding[0] = False
     attached = np.zeros(n, bool)
     attached[np.unique(labels[holding[link_labels] & dropped])] = True
-    enclosed = fill_holes(kept)
     inside = np.bincount(labels.ravel(), enclosed.ravel(), n)
     back = attached & (sure >= 0.8 * size) & (inside < 0.5 * size)
     back[0] = False
@@ -115,12 +118,16 @@ APART_DE = 15.0  # CIELAB distance a faint part's mean colour keeps from the bac
 WIDEN_DE = 12.0  # CIELAB distance to a faint part's mean colour that widens it to its sides
 
 
-def faint_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, keep=None) -> np.ndarray:
+def faint_parts(
+    rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, keep=None, models=None
+) -> np.ndarray:
     """Parts of the product the model hardly saw (p <= 0.5: a chair's legs on brick, thin and
     far from the seat it found) that hold on to what it did see and whose colour the product's
     model explains much better than the background's: pixels to make product. Only where the
     two models are well apart (the sure background has almost nothing of the product's look;
-    not on a busy photo), on a textured background, and on a reduced copy like openings.find."""
+    not on a busy photo), on a textured background, and on a reduced copy like openings.find.
+    models: the openings step's models of that copy (openings.find's `report`), if it has them.
+    """
     import cv2
     from PIL import Image
 
@@ -140,7 +147,8 @@ def faint_parts(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, keep=None) 
     margin = max(2, round(0.006 * max(small_p.shape)))
     sure_bg = (small_p < 0.05) & ~openings.grow(kept, margin)
     sure_fg = openings.shrink((small_p > 0.95) & ~small_cleared, margin)
-    models = openings.build(small_rgb, sure_bg, sure_fg)
+    if models is None or models.lab.shape[:2] != small_p.shape:  # else the openings step's
+        models = openings.build(small_rgb, sure_bg, sure_fg)
     if models is None or float((models.ratio[sure_bg] < -GROW_RATIO).mean()) > GROW_SHARE:
         return np.zeros(p.shape, bool)
     if models.continued is not None:  # a plain backdrop: the model's edge is right there, and
