@@ -643,18 +643,38 @@ def off_the_line(region, alpha, fit, ys, xs, colours) -> None:
     off the segment between them: the background's texture, a grass blade at a ring's rim),
     the solve I = a F + (1 - a) B gives a colour of neither, which reads as a halo: the local
     product colour is the estimate there instead (in place)."""
-    known = _from_fit(fit, alpha.shape, ys, xs)
+    known = _fit_at(fit, alpha.shape, ys, xs)
     if known is None:
         return
     fg, bg, mass_f, mass_b = known
-    pixel = pixels_at(region, ys, xs).astype(np.float32)
+    gap = pixels_at(region, ys, xs).astype(np.float32) - bg
     line = fg - bg
-    t = np.clip(
-        ((pixel - bg) * line).sum(axis=1) / np.maximum((line * line).sum(axis=1), 1.0), 0, 1
-    )
-    gap = pixel - (bg + t[:, None] * line)
-    off = ((gap * gap).sum(axis=1) > OFF_LINE * OFF_LINE) & (mass_f > 1e-3) & (mass_b > 1e-3)
+    dot = np.einsum("ij,ij->i", gap, line)  # einsum: several times numpy's sum(axis=1) here
+    t = np.clip(dot / np.maximum(np.einsum("ij,ij->i", line, line), 1.0), 0.0, 1.0)
+    gap -= t[:, None] * line
+    off = np.einsum("ij,ij->i", gap, gap) > OFF_LINE * OFF_LINE
+    off &= (mass_f > 1e-3) & (mass_b > 1e-3)
     colours[off] = fg[off]
+
+
+def _fit_at(fit, shape, ys, xs):
+    """The fit's (fg, bg, mass_f, mass_b) at (ys, xs): a subset of the fit's pixels in the same
+    (row-major) order, as edge_colours returns them, found by a sorted search over the band's
+    pixels (no map of the region's size); _from_fit where that does not hold."""
+    if not fit or "ys" not in fit:
+        return None
+    if (
+        len(ys) == len(fit["ys"])
+        and np.array_equal(ys, fit["ys"])
+        and np.array_equal(xs, fit["xs"])
+    ):
+        return fit["fg"], fit["bg"], fit["mass_f"], fit["mass_b"]
+    at_fit = fit["ys"].astype(np.int64) * shape[1] + fit["xs"]
+    at = ys.astype(np.int64) * shape[1] + xs
+    index = np.searchsorted(at_fit, at)
+    if len(at_fit) and index.max(initial=0) < len(at_fit) and (at_fit[index] == at).all():
+        return tuple(fit[k].take(index, axis=0) for k in ("fg", "bg", "mass_f", "mass_b"))
+    return _from_fit(fit, shape, ys, xs)
 
 
 def _edge_estimates(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
