@@ -10,7 +10,9 @@ Sets (tests/synthetic.py): `project` = the project's 30 scenes (5 products x 6 b
 `issue` = the issue's cases plus the extension (holes on gravel/brick/grass, grey on grey from a
 16-bit greyscale source, white on white, a white label on a white product); `tune` = both (what
 the openings step was tuned on); `held-out` = other shapes, seeds and backgrounds, not looked at
-while tuning. Scores are on the output canvas against the true alpha put through the same
+while tuning; `tune-3` = more tuning scenes (star field, soft brick, grey gravel, a cell
+micrograph); `held-out-2` = a second untouched set (coins, immunohistochemistry, retina, a
+padlock), measured only before and after a round of changes. Scores are on the output canvas against the true alpha put through the same
 geometric transform: IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the
 true openings' area that the output keeps as product (alpha > 0.5), aspect drift = relative
 change of the product's box aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask).
@@ -58,6 +60,8 @@ def cases(name: str) -> list[tuple]:
         "issue": issue,
         "tune": project + issue,
         "held-out": synthetic.HELD_OUT,
+        "tune-3": synthetic.TUNE_3,
+        "held-out-2": synthetic.HELD_OUT_2,
     }[name]
 
 
@@ -183,7 +187,9 @@ def main() -> None:
     parser.add_argument("--size", default="900x1200")
     parser.add_argument("--canvas", type=int, default=1200)
     parser.add_argument(
-        "--set", default="all", choices=["all", "project", "issue", "tune", "held-out"]
+        "--set",
+        default="all",
+        choices=["all", "project", "issue", "tune", "held-out", "tune-3", "held-out-2"],
     )
     parser.add_argument("--refine-variants", action="store_true", help="issue 3's refinement table")
     args = parser.parse_args()

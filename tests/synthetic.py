@@ -326,6 +326,42 @@ def _scissors(size, seed=0):
     return col, alpha
 
 
+def _padlock(size, seed=0):
+    """A padlock (held-out-2 shape): a body and a shackle above it, the opening between them."""
+    w, h = size
+    dx, dy, k = _jitter(seed)
+    m = _canvas(size)
+    d = ImageDraw.Draw(m)
+    cx, top = (0.5 + dx) * w, (0.47 + dy) * h
+    bw, bh, sw = 0.4 * k * w, 0.38 * k * h, 0.14 * k * w
+    t = 0.05 * k * w  # the shackle's thickness
+    d.rounded_rectangle(
+        ((cx - bw / 2) * SS, top * SS, (cx + bw / 2) * SS, (top + bh) * SS),
+        radius=0.04 * w * SS,
+        fill=255,
+    )
+    mid = top - 0.08 * h  # where the shackle's arc ends and its legs start
+    d.arc(
+        ((cx - sw) * SS, (mid - sw) * SS, (cx + sw) * SS, (mid + sw) * SS),
+        180,
+        360,
+        fill=255,
+        width=int(t * SS),
+    )
+    for x in (cx - sw, cx + sw - t):
+        d.rectangle((x * SS, mid * SS, (x + t) * SS, (top + 2) * SS), fill=255)
+    alpha = _reduce(m, size)
+    col = _shade(size, (170, 175, 185), (80, 85, 95), 0.8)
+    img = Image.fromarray(np.clip(col, 0, 255).astype(np.uint8))
+    r = 0.025 * w  # the keyhole: dark, printed (not an opening)
+    ImageDraw.Draw(img).ellipse(
+        (cx - r, top + 0.4 * bh - r, cx + r, top + 0.4 * bh + r), fill=(20, 20, 22)
+    )
+    return _gloss(
+        np.asarray(img, np.float32), alpha, (cx - bw / 3, top, cx - bw / 6, top + bh)
+    ), alpha
+
+
 _DRAW = {"box": _box, "ring": _ring, "bag": _bag, "mug": _mug, "bottle": _bottle}
 _DRAW_SEEDED = {
     "hoop": _hoop,
@@ -335,6 +371,7 @@ _DRAW_SEEDED = {
     "whitelabel": _white_label,
     "frame": _frame,
     "scissors": _scissors,
+    "padlock": _padlock,
 }
 
 
@@ -367,8 +404,13 @@ SWEEPS = {
     "greygrad": ((170, 170, 170), (105, 105, 105)),  # the issue's grey gradient
     "white": ((250, 250, 250), (238, 238, 237)),  # a white backdrop (white-on-white cases)
     "beige": ((226, 214, 196), (200, 186, 166)),  # held-out flat backdrop
+    "slate": ((150, 160, 172), (96, 104, 116)),  # held-out-2: a cool grey-blue backdrop
 }
-GREY_PHOTOS = {"greygrass": ("grass", 0.45, 125.0)}  # low-contrast grey: (photo, contrast, mean)
+GREY_PHOTOS = {  # low-contrast grey: (photo, contrast, mean)
+    "greygrass": ("grass", 0.45, 125.0),
+    "greygravel": ("gravel", 0.5, 130.0),  # tune-3
+    "softbrick": ("brick", 0.6, 150.0),  # tune-3
+}
 
 
 def background(kind: str, size=(600, 800)) -> np.ndarray:
@@ -462,6 +504,38 @@ HELD_OUT = [
     ("whitelabel", "beige", 15, False),
     ("hoop", "gravel", 16, False),
 ]
+# TUNE_3: more tuning scenes on photos no other set uses (a deep-field star frame, soft brick,
+# grey gravel, a cell micrograph); bench/bench_masks.py --set tune-3. Not part of `tune`, which
+# stays the 44 scenes its published figures are on.
+TUNE_3 = [
+    ("hoop", "hubble_deep_field", 41, False),
+    ("frame", "hubble_deep_field", 42, False),
+    ("mug", "hubble_deep_field", 0, False),
+    ("ring", "softbrick", 0, False),
+    ("chair", "softbrick", 43, False),
+    ("bag", "greygravel", 0, False),
+    ("greybottle", "greygravel", 44, True),
+    ("scissors", "cell", 45, False),
+    ("bluemug", "cell", 46, False),
+]
+# HELD_OUT_2: a second untouched set (photos no other set uses: coins, immunohistochemistry,
+# retina; a new shape, the padlock), written before the round-2 changes and measured only
+# before and after them (bench/bench_masks.py --set held-out-2).
+HELD_OUT_2 = [
+    ("padlock", "coins", 21, False),
+    ("padlock", "immunohistochemistry", 22, False),
+    ("padlock", "grass", 23, False),
+    ("padlock", "slate", 24, False),
+    ("hoop", "coins", 25, False),
+    ("chair", "immunohistochemistry", 26, False),
+    ("bluemug", "retina", 27, False),
+    ("scissors", "retina", 28, False),
+    ("frame", "coins", 29, False),
+    ("greybottle", "coins", 30, True),
+    ("whitelabel", "white", 31, False),
+    ("bag", "immunohistochemistry", 0, False),
+    ("mug", "retina", 0, False),
+]
 
 
 def project_cases():
@@ -476,12 +550,14 @@ def family(kind: str, bg: str) -> str:
         ("greybottle", "greygrass"),
         ("greybottle", "greygrad"),
         ("greybottle", "moon"),
+        ("greybottle", "greygravel"),
+        ("greybottle", "coins"),
         ("mug", "white"),
     ):
         return "low contrast"
     if bg in ("coffee", "astronaut"):
         return "busy salient photo"
-    if kind in ("ring", "hoop", "bag", "mug", "bluemug", "chair", "frame", "scissors"):
+    if kind in ("ring", "hoop", "bag", "mug", "bluemug", "chair", "frame", "scissors", "padlock"):
         return "holes"
     return "solid"
 

@@ -105,6 +105,35 @@ def test_decontaminate_recovers_the_product_colour_in_the_soft_edge():
     assert (est[alpha >= 1.0] == img[alpha >= 1.0]).all()  # opaque pixels untouched
 
 
+def test_edge_colours_off_the_line_between_product_and_background_are_not_trusted():
+    """A pixel of the soft edge that is no mix of the local product and background colours
+    (a grass blade at a ring's rim) gets the local product colour, not the solve's colour of
+    neither (which read as a halo: ring on grass 0.054 > 0.03 at 600x800 before)."""
+    from vitrina_sync.modes.base import LoadedImage, ModeContext
+    from vitrina_sync.modes.white import WhiteMode
+
+    fg, bg = np.array([200.0, 30.0, 40.0], np.float32), np.array([0.0, 177.0, 64.0], np.float32)
+    region = np.zeros((1, 3, 3), np.uint8)
+    region[0, 0], region[0, 1], region[0, 2] = (100, 104, 52), (40, 40, 250), (200, 30, 40)
+    alpha = np.array([[0.5, 0.5, 1.0]], np.float32)
+    fit = {
+        "ys": np.zeros(2, np.int64),
+        "xs": np.arange(2, dtype=np.int64),
+        "fg": np.stack([fg, fg]),
+        "bg": np.stack([bg, bg]),
+        "mass_f": np.ones(2, np.float32),
+        "mass_b": np.ones(2, np.float32),
+    }
+    colours = np.zeros((2, 3), np.float32)
+    refine.off_the_line(region, alpha, fit, fit["ys"], fit["xs"], colours)
+    assert (colours[0] == 0).all()  # a mix: the solve's estimate stays
+    assert (colours[1] == fg).all()  # blue is neither red nor green: the product's colour
+    sc = scene("ring", "grass", (600, 800))
+    params = {"canvas": [800, 800], "fill": 0.85, "model": "u2netp"}
+    out = WhiteMode().process(LoadedImage(sc.image, "PNG"), ModeContext("S", "0", params, SETTINGS))
+    assert out.qa["halo"] < 0.03 and out.qa["de_p95"] < 1.0
+
+
 @pytest.mark.parametrize("kind, bg", [("box", "green"), ("bag", "grass"), ("mug", "light")])
 def test_refinement_improves_boundary_f_at_full_resolution(kind, bg):
     """Same model output; refined edge vs the upscaled soft mask, scored on the truth."""

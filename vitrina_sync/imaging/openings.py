@@ -44,6 +44,8 @@ class Limits:
     step: float = 7.0  # Lab distance between the region's rim and the product's rim around it
     plain_de: float = 4.0  # on a plain backdrop: distance to the backdrop's continued colour
     touching_ratio: float = 2.5  # stricter for regions that touch the outside (the edge fuzz)
+    sure_ratio: float = 3.0  # on texture: a region this sure needs no colour step
+    sure_solid: float = 0.8  # and may hold this many islands
 
 
 CUT = Limits()
@@ -128,6 +130,7 @@ class Models:
     """Per-pixel features and the two colour models of one crop; `fit` sets the product's."""
 
     lab: np.ndarray
+    tex: np.ndarray  # local deviation of L* (texture)
     index: np.ndarray  # each pixel's histogram bin
     log_bg: np.ndarray  # the sure background's log density per bin
     sure_bg: np.ndarray
@@ -155,8 +158,9 @@ def build(rgb: np.ndarray, sure_bg: np.ndarray, sure_fg: np.ndarray) -> Models |
     if sure_bg.sum() < 200 or sure_fg.sum() < 200:
         return None
     lab_px = lab(rgb)
-    index = bins(lab_px, texture(lab_px[..., 0]))
-    models = Models(lab_px, index, _density(index, sure_bg), sure_bg)
+    tex = texture(lab_px[..., 0])
+    index = bins(lab_px, tex)
+    models = Models(lab_px, tex, index, _density(index, sure_bg), sure_bg)
     models.fit(sure_fg)
     return models
 
@@ -181,13 +185,14 @@ def _continued(lab_px: np.ndarray, sure_bg: np.ndarray) -> np.ndarray | None:
 
 
 def match_regions(
-    rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None
+    rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, report=None
 ) -> tuple[np.ndarray, float]:
     """Pixels of the product (p > 0.5) that belong to regions where the background shows.
 
     rgb: (h,w,3) uint8 of the same pixels as p (a float map in [0, 1]); keep: pixels that are
-    product whatever they look like (a reviewer's stroke). Returns (mask, share of the
-    product's pixels it covers).
+    product whatever they look like (a reviewer's stroke); report: a dict that receives the
+    colour/texture `models` it built (repairs.faint_parts reuses them). Returns (mask, share
+    of the product's pixels it covers).
     """
     product = p > 0.5
     area = int(product.sum())
@@ -200,6 +205,8 @@ def match_regions(
     filled = fill_holes(product)
     band = sure_fg & ~shrink(filled, _band_width(filled))
     models = build(rgb, sure_bg, band if band.sum() >= 200 else sure_fg)
+    if report is not None:
+        report["models"] = models  # for the repairs after this step (the same copy)
     if models is None:
         return np.zeros_like(product), 0.0
     outside = ~filled  # the background around the outline
@@ -210,14 +217,24 @@ def match_regions(
     # first pass's product model is the sure product in a band along the outline: an opening
     # is inside the outline, off it, so a big one (a picture frame's, most of the product)
     # is not in that model, where it is most of the whole interior's.
-    first = _regions(models, product, outside, area, replace(limits, ratio=FIRST_RATIO), keep)
+    first_limits = replace(limits, ratio=FIRST_RATIO)
+    first = _regions(models, product, outside, area, first_limits, keep)
     if not first.any():
-        return first, 0.0
+        # a frame's sides may be thinner than the band: its opening then is in the model;
+        # once more with half the band, for an opening the models are sure of on texture
+        # (a thin band is a thin sample: a bottle's neck under a face passed for one)
+        thin = sure_fg & ~shrink(filled, max(2, _band_width(filled) // 2))
+        if thin.sum() < 200:
+            return first, 0.0
+        models.fit(thin)
+        first = _regions(models, product, outside, area, first_limits, keep, only_sure=True)
+        if not first.any():
+            return first, 0.0
     held = sure_fg & ~grow(first, margin)
     models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
-        found = _trim_rim(found, models.raw)
+        found = _trim_like_product(_trim_rim(found, models.raw), models.lab, product)
     return found, float(found.sum() / area)
 
 
@@ -227,10 +244,31 @@ def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
     into the product (a frame's inner edge on brick eaten by a few px at full resolution). Not
     on a plain backdrop: there the rim's mixed pixels look like neither model, and they are
     the backdrop's (kept, they made a halo around a frame's opening on the light sweep)."""
-    rim = found & ~shrink(found, 1)
+    rim = found & ~shrink(found, RIM)
     return found & ~(rim & (raw <= 0.0))
 
 
+def _trim_like_product(found: np.ndarray, lab_px: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """The found regions less their rim pixels whose colour is the product's right beside
+    them (within RIM_DE of the mean over 7x7 of the product outside the regions): where the
+    product's paint also passes for background (a dark frame's shadowed side on a star field),
+    the global models cannot tell, its neighbour can."""
+    import cv2
+
+    rim = found & ~shrink(found, RIM)
+    if not rim.any():
+        return found
+    beside = (product & ~found).astype(np.float32)
+    mass = cv2.blur(beside, (7, 7))
+    near = cv2.blur(lab_px * beside[..., None], (7, 7)) / np.maximum(mass, 1e-6)[..., None]
+    d = lab_px[rim] - near[rim]
+    like = np.zeros_like(found)
+    like[rim] = (np.sqrt((d * d).sum(axis=1)) < RIM_DE) & (mass[rim] > 0.05)
+    return found & ~like
+
+
+RIM_DE = 4.0  # CIELAB distance to the product beside it under which a rim pixel is product
+RIM = 2  # px (at the reduced size) of a found region's rim that _trim_rim looks at
 BAND = 0.12  # the outline band's width, of the square root of the outlined area
 
 
@@ -238,7 +276,9 @@ def _band_width(filled: np.ndarray) -> int:
     return max(3, round(BAND * float(np.sqrt(filled.sum()))))
 
 
-def _regions(models: Models, product, outside, area: int, limits: Limits, keep) -> np.ndarray:
+def _regions(
+    models: Models, product, outside, area: int, limits: Limits, keep, only_sure=False
+) -> np.ndarray:
     import cv2
 
     # hysteresis: regions where the background is at least as likely, holding sure pixels
@@ -260,8 +300,11 @@ def _regions(models: Models, product, outside, area: int, limits: Limits, keep) 
         pad = 8
         sl = (slice(max(0, y - pad), y + bh + pad), slice(max(0, x - pad), x + bw + pad))
         region = labels[sl] == i
-        if _accepts(models, region, product[sl], outside[sl], sl, limits):
-            out[sl] |= region
+        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits)
+        if verdict and (
+            verdict == SURE or not only_sure
+        ):  # a sure region on texture goes with its islands (the stars in it)
+            out[sl] |= fill_holes(region) & product[sl] if verdict == SURE else region
     return out
 
 
@@ -273,29 +316,50 @@ def _distance(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
     return out
 
 
-def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bool:
+SURE = 2  # _accepts' verdict for a region the models are sure of on texture
+
+
+def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bool | int:
     filled = fill_holes(region)
-    if region.sum() < limits.solid * filled.sum():
+    ratio = models.ratio[sl]
+    median = float(np.median(ratio[region]))
+    touching = bool((grow(filled, 2) & outside).any())
+    if touching and median < limits.touching_ratio:
+        return False
+    # a textured background's own sprinkles (stars) make islands too; an enclosed region the
+    # models are sure of on texture may hold more of them than a label's text
+    sure = not touching and models.continued is None and median >= limits.sure_ratio
+    if region.sum() < (limits.sure_solid if sure else limits.solid) * filled.sum():
         return False  # islands of product inside (the text of a label)
     rim_out = grow(filled, 6) & product & ~grow(filled, 1)
     rim_in = filled & ~shrink(filled, 3)
     if rim_out.sum() < 8 or rim_in.sum() < 8:
         return False
-    touching = bool((grow(filled, 2) & outside).any())
-    ratio = models.ratio[sl]
-    if touching and float(np.median(ratio[region])) < limits.touching_ratio:
-        return False
     lab_px = models.lab[sl]
     step = float(np.linalg.norm(lab_px[rim_in].mean(axis=0) - lab_px[rim_out].mean(axis=0)))
     # the product side of the rim must not itself look like background
     product_side = float((ratio[rim_out] > limits.ratio).mean())
-    return step >= limits.step and product_side < 0.5
+    if product_side >= 0.5:
+        return False
+    # on a textured background an opening may share the product's mean colour and differ by
+    # its texture and its sprinkles (a dark frame on a star field): the models' verdict, when
+    # it is sure on both sides and the region is the busier side, is the step
+    tex = models.tex[sl]
+    if (
+        sure
+        and float(np.median(ratio[rim_out])) < 0.0
+        and float(tex[region].mean()) > 2.0 * float(tex[rim_out].mean()) + 0.5
+    ):
+        return SURE
+    return step >= limits.step
 
 
 SIDE = 320  # openings worth clearing are large: the models run on a copy this size
 
 
-def find(rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, side: int = SIDE):
+def find(
+    rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, side: int = SIDE, report=None
+):
     """match_regions on a copy reduced by a whole factor to about `side` px (long side; block
     means, Pillow's reduce), the mask brought back to p's size (nearest neighbour, inside
     p > 0.5): a few ms on a 640 px work map or a 2000 px output region, and the refinement then
@@ -305,13 +369,13 @@ def find(rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, side: 
     h, w = p.shape
     k = max(h, w) // side
     if k <= 1:
-        return match_regions(rgb, p, limits, keep)
+        return match_regions(rgb, p, limits, keep, report)
     small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
     small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
     small_keep = None
     if keep is not None:
         small_keep = np.asarray(Image.fromarray(keep.view(np.uint8) * np.uint8(255)).reduce(k)) > 0
-    found, share = match_regions(small_rgb, small_p, limits, small_keep)
+    found, share = match_regions(small_rgb, small_p, limits, small_keep, report)
     if not found.any():
         return np.zeros((h, w), bool), 0.0
     back = cv2.resize(found.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
@@ -373,9 +437,10 @@ class Constraints:
 
 def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -> np.ndarray:
     """The model's alpha (work resolution) with a reviewer's constraints applied, then the
-    openings the model filled cleared (preset `openings`, on by default). THE place where
-    constraints meet the automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before
-    the openings step looks, and the openings step never clears a `keep` pixel."""
+    openings the model filled cleared (preset `openings`, on by default) and the repairs after
+    it (imaging.repairs). THE place where constraints meet the automatic steps: `remove` pixels
+    are 0 and `keep` pixels are 1 before the openings step looks, and no step clears a `keep`
+    pixel."""
     remove = keep = None
     if constraints is not None:
         remove, keep = constraints.at_work((p.shape[1], p.shape[0]))
@@ -386,73 +451,38 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
             p[keep] = 1.0
     if not preset.get("openings", True):
         return p
-    found, _ = find(work_rgb, p, CUT, keep)
-    found |= _soft_remnants(p, found, keep, work_rgb)
-    found |= strays(p, keep)
-    if not found.any():
+    cleared, added = np.zeros(p.shape, bool), np.zeros(p.shape, bool)
+    for name, mask in step_masks(work_rgb, p, preset, keep):
+        if name.startswith("+"):  # given back: product again, or made product
+            cleared &= ~mask
+            added |= mask & (p <= 0.5)
+        else:
+            cleared |= mask
+    if remove is not None:
+        added &= ~remove
+    if not cleared.any() and not added.any():
         return p
     p = p.copy() if constraints is None else p
-    p[found] = 0.0
+    p[cleared] = 0.0
+    p[added] = 1.0
     return p
 
 
-def _soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.ndarray:
-    """The model's soft pixels (p <= 0.5, not 0) inside a cleared opening: once the opening is
-    background, they are too. Left soft, the refinement's guide turns them into patches of the
-    old background's texture at the opening's edge (gravel stones at a ring's inner rim). The
-    same for an opening the model left open itself where the background showing is textured
-    (a mug handle's on grass); on a plain backdrop the soft pixels are the edge's
-    anti-aliasing, which the guide settles well, so they stay."""
-    import cv2
+def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
+    """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
+    pixels it gives back (bench/bench_mask_steps.py shows them per scene)."""
+    from . import repairs
 
-    solid = (p > 0.5) & ~found
-    holes = fill_holes(solid) & ~solid
-    n, labels = cv2.connectedComponents(holes.view(np.uint8), connectivity=4)
-    if n <= 1:
-        return np.zeros(p.shape, bool)
-    cleared = np.unique(labels[found])
-    if rgb is not None:
-        cleared = np.union1d(cleared, _textured_holes(rgb, labels, n, shrink(holes, 2)))
-    out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
-    if keep is not None:
-        out &= ~keep
-    return out
-
-
-TEXTURED = 8.0  # std of the luma (0-255) over a hole's core (2 px off its rim)
-
-
-def _textured_holes(rgb: np.ndarray, labels: np.ndarray, n: int, core: np.ndarray) -> np.ndarray:
-    """Labels of the holes whose core (2 px off the rim, away from the anti-aliased product
-    edge; the model may be unsure all over a hole: no pixel under 0.05) is textured."""
-    if not core.any():
-        return np.zeros(0, np.int32)
-    luma = rgb[core].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    ids = labels[core]
-    count = np.bincount(ids, minlength=n).astype(np.float64)
-    mean = np.bincount(ids, luma, n) / np.maximum(count, 1)
-    var = np.bincount(ids, luma * luma, n) / np.maximum(count, 1) - mean * mean
-    return np.flatnonzero((count >= 8) & (np.sqrt(np.maximum(var, 0.0)) > TEXTURED))
-
-
-STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not part of the product
-
-
-def strays(p: np.ndarray, keep=None) -> np.ndarray:
-    """Separate pieces of the mask much smaller than the main one: a salient-object model also
-    takes a bit of a busy photo (a cat's eye beside the product), which then stretches the
-    product's box (placement, fill) though it barely moves the IoU. Pieces a `keep` stroke
-    touches stay."""
-    import cv2
-
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((p > 0.5).view(np.uint8), 8)
-    if n <= 2:
-        return np.zeros(p.shape, bool)
-    sizes = stats[1:, cv2.CC_STAT_AREA]
-    small = np.flatnonzero(sizes < STRAY_SHARE * sizes.max()) + 1
-    if keep is not None:
-        held = np.unique(labels[keep & (labels > 0)])
-        small = np.setdiff1d(small, held)
-    if len(small) == 0:
-        return np.zeros(p.shape, bool)
-    return np.isin(labels, small)
+    report: dict = {}
+    found, _ = find(work_rgb, p, CUT, keep, report=report)
+    yield "-openings", found
+    remnants = repairs.soft_remnants(p, found, keep, work_rgb)
+    yield "-remnants", remnants
+    cleared = found | remnants
+    stray = repairs.strays(p, keep)
+    yield "-strays", stray
+    cleared |= stray
+    if preset.get("regrow", True):
+        if cleared.any():
+            yield "+regrow", repairs.dropped_parts(p, cleared)
+        yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep, report.get("models"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from . import ndimage
+from . import camouflage, ndimage
 
 SNAP = 0.04  # refined alpha within SNAP of 0 or 1 is snapped: flat areas are certain
 
@@ -182,7 +182,9 @@ def refine_alpha(
     alpha = hard_alpha(p_work, size, work_box, r)
     if not band.any():
         return alpha
-    if params.get("refine_camouflage", True) and camouflaged(work_rgb, p_work, work_band):
+    if params.get("refine_camouflage", True) and camouflage.camouflaged(
+        work_rgb, p_work, work_band
+    ):
         # the guide cannot tell the product from the background here: it would copy the
         # background's texture into alpha (a fuzz that grows the product); the model's own
         # soft edge, upscaled, is the better estimate
@@ -218,32 +220,6 @@ def refine_alpha(
         unsure = (q > 0.0) & (q < 1.0)
         _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]), image=image)
     return alpha
-
-
-CAMOUFLAGE = 2.0  # edge step under this many times the background's fine texture: camouflaged
-
-
-def camouflaged(work_rgb: np.ndarray, p_work: np.ndarray, work_band: np.ndarray) -> bool:
-    """Whether the product's edge hides in a textured background of its own colour (a grey
-    bottle on grey grass): the colour step from the sure product to the sure background along
-    the edge (CIELAB, means) is smaller than the background's fine texture there (the median
-    local 3x3 deviation, also in CIELAB). On a plain background, or one of another colour,
-    the guide is trusted."""
-    import cv2
-
-    fg = work_band & (p_work > 0.9)
-    bg = work_band & (p_work < 0.1)
-    if fg.sum() < 50 or bg.sum() < 50:
-        return False
-    rows, cols = np.flatnonzero(work_band.any(axis=1)), np.flatnonzero(work_band.any(axis=0))
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-    lab = cv2.cvtColor(np.ascontiguousarray(work_rgb[box], np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    fg, bg = fg[box], bg[box]
-    step = float(np.linalg.norm(lab[fg].mean(axis=0) - lab[bg].mean(axis=0)))
-    mean = cv2.blur(lab, (3, 3))
-    local = np.sqrt(np.maximum(cv2.blur(lab * lab, (3, 3)) - mean * mean, 0.0).sum(axis=2))
-    texture = float(np.median(local[bg]))
-    return texture > 2.0 and step < CAMOUFLAGE * texture
 
 
 def _reach(work_band: np.ndarray, work_box, margin: int):
@@ -650,7 +626,58 @@ def local_mean(
     return from_fields(grid(smooth_for(fields, smoothing(sigma, step), grid)), spread)
 
 
+OFF_LINE = 24.0  # RGB distance of a pixel from the segment between its F and B: not a mix
+
+
 def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
+    """The product's own colour at each partly transparent pixel: (ys, xs, (n,3) float colours),
+    less what `off_the_line` does not trust."""
+    ys, xs, colours = _edge_estimates(region, alpha, sigma, fit)
+    if len(ys) and fit and "ys" in fit:
+        off_the_line(region, alpha, fit, ys, xs, colours)
+    return ys, xs, colours
+
+
+def off_the_line(region, alpha, fit, ys, xs, colours) -> None:
+    """Where a pixel is not a mix of the local product (F) and background (B) colours (it lies
+    off the segment between them: the background's texture, a grass blade at a ring's rim),
+    the solve I = a F + (1 - a) B gives a colour of neither, which reads as a halo: the local
+    product colour is the estimate there instead (in place)."""
+    known = _fit_at(fit, alpha.shape, ys, xs)
+    if known is None:
+        return
+    fg, bg, mass_f, mass_b = known
+    gap = pixels_at(region, ys, xs).astype(np.float32) - bg
+    line = fg - bg
+    dot = np.einsum("ij,ij->i", gap, line)  # einsum: several times numpy's sum(axis=1) here
+    t = np.clip(dot / np.maximum(np.einsum("ij,ij->i", line, line), 1.0), 0.0, 1.0)
+    gap -= t[:, None] * line
+    off = np.einsum("ij,ij->i", gap, gap) > OFF_LINE * OFF_LINE
+    off &= (mass_f > 1e-3) & (mass_b > 1e-3)
+    colours[off] = fg[off]
+
+
+def _fit_at(fit, shape, ys, xs):
+    """The fit's (fg, bg, mass_f, mass_b) at (ys, xs): a subset of the fit's pixels in the same
+    (row-major) order, as edge_colours returns them, found by a sorted search over the band's
+    pixels (no map of the region's size); _from_fit where that does not hold."""
+    if not fit or "ys" not in fit:
+        return None
+    if (
+        len(ys) == len(fit["ys"])
+        and np.array_equal(ys, fit["ys"])
+        and np.array_equal(xs, fit["xs"])
+    ):
+        return fit["fg"], fit["bg"], fit["mass_f"], fit["mass_b"]
+    at_fit = fit["ys"].astype(np.int64) * shape[1] + fit["xs"]
+    at = ys.astype(np.int64) * shape[1] + xs
+    index = np.searchsorted(at_fit, at)
+    if len(at_fit) and index.max(initial=0) < len(at_fit) and (at_fit[index] == at).all():
+        return tuple(fit[k].take(index, axis=0) for k in ("fg", "bg", "mass_f", "mass_b"))
+    return _from_fit(fit, shape, ys, xs)
+
+
+def _edge_estimates(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=None):
     """The product's own colour at each partly transparent pixel: (ys, xs, (n,3) float colours).
 
     I = a F + (1 - a) B, with B the local mean of nearby background pixels, gives F where a is

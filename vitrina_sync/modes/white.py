@@ -131,7 +131,8 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-4"  # 4: openings found with the outline band's product model (frames)
+    version = "white-5"  # 5: faint parts grown, dropped parts regrown, sure openings on texture
+    # 4: openings found with the outline band's product model (frames)
     # 3: openings cleared, strays dropped, camouflaged edges (issue 16)
     measures_purity = True
     takes_strokes = True  # a reviewer's touch-up strokes (ModeContext.strokes) are obeyed

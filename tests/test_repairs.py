@@ -1,0 +1,67 @@
+"""The repairs after the openings step (imaging/repairs.py) on ground-truth scenes, at work
+resolution and without the model: the model's map is the truth with a part taken away."""
+
+from __future__ import annotations
+
+import numpy as np
+from synthetic import scene
+
+from vitrina_sync.imaging import openings, repairs
+
+SIZE = (300, 400)
+
+
+def _legs_missing(bg: str):
+    """A chair whose legs the model did not see (below its seat), as u2netp does on brick."""
+    sc = scene("chair", bg, SIZE)
+    p = sc.alpha.copy()
+    seat_bottom = int(0.5 * SIZE[1] + 1.4 * 0.035 * SIZE[0]) + 2
+    p[seat_bottom:] = 0.0
+    legs = np.zeros(p.shape, bool)
+    legs[seat_bottom:] = sc.alpha[seat_bottom:] > 0.5
+    return sc, p, legs
+
+
+def test_legs_the_model_missed_on_brick_are_grown_back_by_their_colour():
+    sc, p, legs = _legs_missing("brick")
+    none = np.zeros(p.shape, bool)
+    grown = repairs.faint_parts(np.asarray(sc.image), p, none)
+    core = legs & ~openings.grow(~legs, 2)  # the refinement settles the legs' edges later
+    rows = np.flatnonzero(grown.any(axis=1))
+    assert grown[core].mean() > 0.6 and rows[-1] >= np.flatnonzero(legs.any(axis=1))[-1] - 4
+    assert (sc.alpha[grown] > 0.0).mean() > 0.95  # nothing of the brick
+    out = openings.after_model(np.asarray(sc.image), p, {})
+    assert (out[core] == 1.0).mean() > 0.6
+    assert not (openings.after_model(np.asarray(sc.image), p, {"regrow": False})[legs] > 0).any()
+
+
+def test_nothing_outside_the_product_is_grown_or_against_a_reviewers_remove_stroke():
+    for kind, bg in (("bottle", "light"), ("whitelabel", "white"), ("box", "light")):
+        sc = scene(kind, bg, SIZE)  # the shading beside a product on a sweep is not product
+        p = sc.alpha.copy()
+        grown = repairs.faint_parts(np.asarray(sc.image), p, np.zeros(p.shape, bool))
+        assert not (grown & (sc.alpha == 0.0)).any(), kind
+    sc, p, legs = _legs_missing("brick")
+    remove = np.zeros((SIZE[1], SIZE[0]), np.uint8)
+    remove[legs] = 255
+    from PIL import Image
+
+    constraints = openings.Constraints(remove=Image.fromarray(remove, "L"))
+    out = openings.after_model(np.asarray(sc.image), p, {}, constraints)
+    assert not (out[legs] > 0).any()
+
+
+def test_a_sure_piece_held_by_soft_pixels_is_given_back_and_an_opening_is_not():
+    p = np.zeros((200, 200), np.float32)
+    p[40:160, 40:160] = 1.0  # the product, its middle an opening the steps cleared
+    hole = np.zeros(p.shape, bool)
+    hole[80:120, 80:120] = True
+    arm = np.zeros(p.shape, bool)
+    arm[95:105, 164:196] = True  # a sure arm, joined to the product by soft pixels only
+    p[arm] = 1.0
+    p[95:105, 160:164] = 0.3
+    cleared = hole | arm  # the strays step took the arm as a separate piece
+    back = repairs.dropped_parts(p, cleared)
+    assert back[arm].all() and not back[hole].any()
+    p[95:105, 160:164] = 0.0  # no link: a separate piece stays dropped
+    assert not repairs.dropped_parts(p, cleared)[arm].any()

@@ -1,0 +1,174 @@
+"""Repairs after the openings step (imaging.openings): what the model left that the openings
+step's own regions do not cover, and what the steps dropped that is product after all.
+
+- soft remnants: the model's soft pixels inside a cleared (or textured) opening;
+- strays: separate small pieces of a busy photo the model also took;
+- dropped parts: pieces the steps cleared that the model was sure of and that hold on to the
+  product (a chair leg cut where it crosses a brick joint, a frame's side on grass), regrown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .openings import fill_holes, shrink
+
+
+def soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.ndarray:
+    """The model's soft pixels (p <= 0.5, not 0) inside a cleared opening: once the opening is
+    background, they are too. Left soft, the refinement's guide turns them into patches of the
+    old background's texture at the opening's edge (gravel stones at a ring's inner rim). The
+    same for an opening the model left open itself where the background showing is textured
+    (a mug handle's on grass); on a plain backdrop the soft pixels are the edge's
+    anti-aliasing, which the guide settles well, so they stay."""
+    import cv2
+
+    solid = (p > 0.5) & ~found
+    holes = fill_holes(solid) & ~solid
+    n, labels = cv2.connectedComponents(holes.view(np.uint8), connectivity=4)
+    if n <= 1:
+        return np.zeros(p.shape, bool)
+    cleared = np.unique(labels[found])
+    if rgb is not None:
+        cleared = np.union1d(cleared, textured_holes(rgb, labels, n, shrink(holes, 2)))
+    out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
+    if keep is not None:
+        out &= ~keep
+    return out
+
+
+TEXTURED = 8.0  # std of the luma (0-255) over a hole's core (2 px off its rim)
+
+
+def textured_holes(rgb: np.ndarray, labels: np.ndarray, n: int, core: np.ndarray) -> np.ndarray:
+    """Labels of the holes whose core (2 px off the rim, away from the anti-aliased product
+    edge; the model may be unsure all over a hole: no pixel under 0.05) is textured."""
+    if not core.any():
+        return np.zeros(0, np.int32)
+    luma = rgb[core].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    ids = labels[core]
+    count = np.bincount(ids, minlength=n).astype(np.float64)
+    mean = np.bincount(ids, luma, n) / np.maximum(count, 1)
+    var = np.bincount(ids, luma * luma, n) / np.maximum(count, 1) - mean * mean
+    return np.flatnonzero((count >= 8) & (np.sqrt(np.maximum(var, 0.0)) > TEXTURED))
+
+
+STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not part of the product
+
+
+def strays(p: np.ndarray, keep=None) -> np.ndarray:
+    """Separate pieces of the mask much smaller than the main one: a salient-object model also
+    takes a bit of a busy photo (a cat's eye beside the product), which then stretches the
+    product's box (placement, fill) though it barely moves the IoU. Pieces a `keep` stroke
+    touches stay."""
+    import cv2
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((p > 0.5).view(np.uint8), 8)
+    if n <= 2:
+        return np.zeros(p.shape, bool)
+    sizes = stats[1:, cv2.CC_STAT_AREA]
+    small = np.flatnonzero(sizes < STRAY_SHARE * sizes.max()) + 1
+    if keep is not None:
+        held = np.unique(labels[keep & (labels > 0)])
+        small = np.setdiff1d(small, held)
+    if len(small) == 0:
+        return np.zeros(p.shape, bool)
+    return np.isin(labels, small)
+
+
+SURE = 0.9  # the model's alpha over which a pixel is product to it
+LINK = 0.1  # the model's alpha over which a dropped piece still holds on to the product
+
+
+def dropped_parts(p: np.ndarray, cleared: np.ndarray):
+    """Pixels of `cleared` to give back: the pieces the steps dropped that the model was sure
+    of, that the rest does not enclose (an opening) and that hold on to what stays (through
+    the model's own soft pixels, p > LINK)."""
+    import cv2
+
+    kept = (p > 0.5) & ~cleared
+    if not kept.any():
+        return np.zeros(p.shape, bool)
+    dropped = cleared & (p > 0.5)
+    enclosed = fill_holes(kept)
+    if not (dropped & ~enclosed).any():  # openings only (the usual case): nothing to give back
+        return np.zeros(p.shape, bool)
+    n, labels = cv2.connectedComponents(dropped.view(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros(p.shape, bool)
+    sure = np.bincount(labels.ravel(), (p > SURE).ravel(), n)
+    size = np.bincount(labels.ravel(), minlength=n)
+    linked_area = (p > LINK) & ~(cleared & ~dropped)
+    m, link_labels = cv2.connectedComponents(linked_area.view(np.uint8), connectivity=8)
+    holding = np.zeros(m, bool)
+    holding[np.unique(link_labels[kept])] = True
+    holding[0] = False
+    attached = np.zeros(n, bool)
+    attached[np.unique(labels[holding[link_labels] & dropped])] = True
+    inside = np.bincount(labels.ravel(), enclosed.ravel(), n)
+    back = attached & (sure >= 0.8 * size) & (inside < 0.5 * size)
+    back[0] = False
+    return back[labels]
+
+
+GROW_RATIO = 2.0  # mean log-likelihood ratio product:background (5x5) a faint part must reach
+GROW_SHARE = 0.02  # most share of the sure background that may look like that (separation)
+GROW_MOST = 0.6  # the faint parts' most area, of the product's
+APART_DE = 15.0  # CIELAB distance a faint part's mean colour keeps from the background's mean
+WIDEN_DE = 12.0  # CIELAB distance to a faint part's mean colour that widens it to its sides
+
+
+def faint_parts(
+    rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, keep=None, models=None
+) -> np.ndarray:
+    """Parts of the product the model hardly saw (p <= 0.5: a chair's legs on brick, thin and
+    far from the seat it found) that hold on to what it did see and whose colour the product's
+    model explains much better than the background's: pixels to make product. Only where the
+    two models are well apart (the sure background has almost nothing of the product's look;
+    not on a busy photo), on a textured background, and on a reduced copy like openings.find.
+    models: the openings step's models of that copy (openings.find's `report`), if it has them.
+    """
+    import cv2
+    from PIL import Image
+
+    from . import openings
+
+    h, w = p.shape
+    k = max(1, max(h, w) // openings.SIDE)
+    small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
+    small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
+    small_cleared = (
+        np.asarray(Image.fromarray(cleared.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
+    )
+    kept = (small_p > 0.5) & ~small_cleared
+    area = int(kept.sum())
+    if area < 100:
+        return np.zeros(p.shape, bool)
+    margin = max(2, round(0.006 * max(small_p.shape)))
+    sure_bg = (small_p < 0.05) & ~openings.grow(kept, margin)
+    sure_fg = openings.shrink((small_p > 0.95) & ~small_cleared, margin)
+    if models is None or models.lab.shape[:2] != small_p.shape:  # else the openings step's
+        models = openings.build(small_rgb, sure_bg, sure_fg)
+    if models is None or float((models.ratio[sure_bg] < -GROW_RATIO).mean()) > GROW_SHARE:
+        return np.zeros(p.shape, bool)
+    if models.continued is not None:  # a plain backdrop: the model's edge is right there, and
+        return np.zeros(p.shape, bool)  # its shading beside the product is not product
+    # product-like over 5x5 and on its own: the smoothing alone carries it a few px past the edge
+    like = (models.ratio < -GROW_RATIO) & (models.raw < 0.0)
+    like &= ~kept & ~openings.grow(small_cleared, 1)
+    _, labels = cv2.connectedComponents((like | kept).view(np.uint8), connectivity=8)
+    held = np.unique(labels[kept])
+    grown = like & np.isin(labels, held[held > 0])
+    if not grown.any() or grown.sum() > GROW_MOST * area:
+        return np.zeros(p.shape, bool)
+    colour = models.lab[grown].mean(axis=0)
+    if np.linalg.norm(colour - models.lab[sure_bg].mean(axis=0)) < APART_DE:
+        return np.zeros(p.shape, bool)  # grey on grey: its histogram bins apart, not its look
+    # to the part's full width: the 5x5 windows at its sides hold background texture (another
+    # bin than the product's smooth paint), so there the colour alone, near the part's own, says
+    near = openings.grow(grown, 3) & ~kept & ~grown
+    d = models.lab[near] - colour
+    near[near] = np.sqrt((d * d).sum(axis=1)) < WIDEN_DE
+    grown |= near
+    back = cv2.resize(grown.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
+    return back & (p <= 0.5)
