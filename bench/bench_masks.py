@@ -62,6 +62,7 @@ def cases(name: str) -> list[tuple]:
         "held-out": synthetic.HELD_OUT,
         "tune-3": synthetic.TUNE_3,
         "held-out-2": synthetic.HELD_OUT_2,
+        "tune-4": synthetic.TUNE_4,
     }[name]
 
 
@@ -189,7 +190,7 @@ def main() -> None:
     parser.add_argument(
         "--set",
         default="all",
-        choices=["all", "project", "issue", "tune", "held-out", "tune-3", "held-out-2"],
+        choices=["all", "project", "issue", "tune", "held-out", "tune-3", "held-out-2", "tune-4"],
     )
     parser.add_argument("--refine-variants", action="store_true", help="issue 3's refinement table")
     args = parser.parse_args()
