@@ -279,33 +279,64 @@ def _band_width(filled: np.ndarray) -> int:
 def _regions(
     models: Models, product, outside, area: int, limits: Limits, keep, only_sure=False
 ) -> np.ndarray:
-    import cv2
-
     # hysteresis: regions where the background is at least as likely, holding sure pixels
     weak = product & (models.ratio > 0.0)
     if keep is not None:
         weak &= ~keep
     out = np.zeros_like(product)
-    if weak.sum() < max(limits.min_pixels, limits.min_share * area):
-        return out
-    if models.continued is not None:
-        weak &= _distance(models.lab, models.continued, weak) < limits.plain_de
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.view(np.uint8), 8)
-    strong = np.bincount(labels[weak & (models.ratio > limits.ratio)], minlength=n)
     smallest = max(limits.min_pixels, limits.min_share * area)
+    if weak.sum() < smallest:
+        return out
+    loose = weak  # before the plain backdrop's colour test: its misses are no product islands
+    if models.continued is not None:
+        weak = weak & (_distance(models.lab, models.continued, weak) < limits.plain_de)
+    touching = np.zeros_like(product)
+    for region, sl in _candidates(weak, models.ratio, limits.ratio, smallest):
+        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
+        if verdict is None:
+            touching[sl] |= region
+        elif verdict and (verdict == SURE or not only_sure):
+            out[sl] |= _cleared(region, product[sl], loose[sl], verdict)
+    if not touching.any():
+        return out
+    # a region joined to the outside only through the edge's fuzz (a padlock's shackle opening,
+    # through the model's soft rim along the shackle): its parts off the outline, on their own,
+    # less the thin lines that joined them (the rims of a gloss and a keyhole, busy like grass)
+    core = touching & ~grow(outside, OFF_EDGE)
+    core &= grow(shrink(core, THIN), THIN)
+    for region, sl in _candidates(core, models.ratio, limits.ratio, smallest):
+        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
+        if verdict and (verdict == SURE or not only_sure):
+            out[sl] |= _cleared(region, product[sl], loose[sl], verdict)
+    return out
+
+
+OFF_EDGE = 4  # px (reduced copy) off the outline where a touching region's parts are looked at
+THIN = 2  # px: half the width of a line that is no part of such a region
+
+
+def _candidates(weak: np.ndarray, ratio: np.ndarray, bar: float, smallest: float):
+    """(region, slice) per connected region of `weak` large enough and half over the bar."""
+    import cv2
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.view(np.uint8), 8)
+    strong = np.bincount(labels[weak & (ratio > bar)], minlength=n)
     for i in range(1, n):
         x, y, bw, bh, size = stats[i]
         if size < smallest or strong[i] < 0.5 * size:
             continue
         pad = 8
         sl = (slice(max(0, y - pad), y + bh + pad), slice(max(0, x - pad), x + bw + pad))
-        region = labels[sl] == i
-        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits)
-        if verdict and (
-            verdict == SURE or not only_sure
-        ):  # a sure region on texture goes with its islands (the stars in it)
-            out[sl] |= fill_holes(region) & product[sl] if verdict == SURE else region
-    return out
+        yield labels[sl] == i, sl
+
+
+def _cleared(region, product, loose, verdict) -> np.ndarray:
+    """What an accepted region clears: a sure region on texture goes with its islands (the
+    stars in it), a region on a plain backdrop with its islands that look like background but
+    stray from its continued colour (the moon's craters)."""
+    if verdict == SURE:
+        return fill_holes(region) & product
+    return region | (fill_holes(region) & loose)
 
 
 def _distance(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
@@ -319,17 +350,24 @@ def _distance(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
 SURE = 2  # _accepts' verdict for a region the models are sure of on texture
 
 
-def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bool | int:
+def _accepts(
+    models: Models, region, product, outside, sl, limits: Limits, loose
+) -> bool | int | None:
+    """Whether a candidate region is background showing through: True, SURE (on texture, with
+    its islands), False, or None when it touches the outside without the certainty asked of
+    the edge's fuzz (its parts off the outline may still be). loose: the pixels that look like
+    background before the plain backdrop's colour test."""
     filled = fill_holes(region)
     ratio = models.ratio[sl]
     median = float(np.median(ratio[region]))
     touching = bool((grow(filled, 2) & outside).any())
     if touching and median < limits.touching_ratio:
-        return False
+        return None
     # a textured background's own sprinkles (stars) make islands too; an enclosed region the
     # models are sure of on texture may hold more of them than a label's text
     sure = not touching and models.continued is None and median >= limits.sure_ratio
-    if region.sum() < (limits.sure_solid if sure else limits.solid) * filled.sum():
+    solid = (region | (loose & filled)).sum()
+    if solid < (limits.sure_solid if sure else limits.solid) * filled.sum():
         return False  # islands of product inside (the text of a label)
     rim_out = grow(filled, 6) & product & ~grow(filled, 1)
     rim_in = filled & ~shrink(filled, 3)
@@ -468,18 +506,33 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     return p
 
 
+LEAST_LEFT = 0.25  # the least share of the model's product (p > 0.5) the clearing steps leave
+
+
 def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
-    pixels it gives back (bench/bench_mask_steps.py shows them per scene)."""
+    pixels it gives back (bench/bench_mask_steps.py shows them per scene). A clearing step that
+    would leave under LEAST_LEFT of the model's product does not apply (its mask is empty): an
+    opening or a stray is never most of a product, a step that finds that much has mistaken the
+    product for background."""
     from . import repairs
+
+    product = p > 0.5
+    least = LEAST_LEFT * float(product.sum())
+
+    def bounded(mask: np.ndarray, cleared: np.ndarray) -> np.ndarray:
+        if (product & ~cleared & ~mask).sum() >= least:
+            return mask
+        return np.zeros_like(mask)
 
     report: dict = {}
     found, _ = find(work_rgb, p, CUT, keep, report=report)
+    found = bounded(found, np.zeros_like(product))
     yield "-openings", found
-    remnants = repairs.soft_remnants(p, found, keep, work_rgb)
+    remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
     yield "-remnants", remnants
     cleared = found | remnants
-    stray = repairs.strays(p, keep)
+    stray = bounded(repairs.strays(p, keep), cleared)
     yield "-strays", stray
     cleared |= stray
     if preset.get("regrow", True):
