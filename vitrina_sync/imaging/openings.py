@@ -300,11 +300,16 @@ def _regions(
     if not touching.any():
         return out
     # a region joined to the outside only through the edge's fuzz (a padlock's shackle opening,
-    # through the model's soft rim along the shackle): its parts off the outline, on their own,
-    # less the thin lines that joined them (the rims of a gloss and a keyhole, busy like grass)
+    # through the model's soft rim along the shackle): its parts off the outline that pass the
+    # cutter's bar even in the first pass (a gloss streak the band's model half explains joins
+    # the opening at a corner: it is split off, not taken for one), less thin links, on their
+    # own, each grown back over the region's pixels beside it
     core = touching & ~grow(outside, OFF_EDGE)
-    core &= grow(shrink(core, THIN), THIN)
-    for region, sl in _candidates(core, models.ratio, limits.ratio, smallest):
+    bar = max(limits.ratio, CUT.ratio)
+    seeds = core & (models.ratio > bar)
+    seeds &= grow(shrink(seeds, THIN), THIN)
+    for seed, sl in _candidates(seeds, models.ratio, bar, smallest):
+        region = grow(seed, THIN) & core[sl]
         verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
         if verdict and (verdict == SURE or not only_sure):
             out[sl] |= _cleared(region, product[sl], loose[sl], verdict)
@@ -312,7 +317,7 @@ def _regions(
 
 
 OFF_EDGE = 4  # px (reduced copy) off the outline where a touching region's parts are looked at
-THIN = 2  # px: half the width of a line that is no part of such a region
+THIN = 3  # px: half the width of a line that is no part of such a region
 
 
 def _candidates(weak: np.ndarray, ratio: np.ndarray, bar: float, smallest: float):
