@@ -511,22 +511,22 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     return p
 
 
-LEAST_LEFT = 0.25  # the least share of the model's product (p > 0.5) the clearing steps leave
+LEAST_LEFT = 0.25  # the least share of the model's outlined product the clearing steps leave
 
 
 def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
     pixels it gives back (bench/bench_mask_steps.py shows them per scene). A clearing step that
-    would leave under LEAST_LEFT of the model's product does not apply (its mask is empty): an
-    opening or a stray is never most of a product, a step that finds that much has mistaken the
-    product for background."""
+    would leave the product's outline (p > 0.5, openings filled) under LEAST_LEFT of the
+    model's does not apply (its mask is empty): openings leave the outline, and a stray is never
+    most of a product; a step that takes that much has mistaken the product for background."""
     from . import repairs
 
     product = p > 0.5
-    least = LEAST_LEFT * float(product.sum())
+    least = LEAST_LEFT * float(fill_holes(product).sum())
 
     def bounded(mask: np.ndarray, cleared: np.ndarray) -> np.ndarray:
-        if (product & ~cleared & ~mask).sum() >= least:
+        if not mask.any() or fill_holes(product & ~cleared & ~mask).sum() >= least:
             return mask
         return np.zeros_like(mask)
 
