@@ -288,10 +288,15 @@ def _regions(
     if weak.sum() < smallest:
         return out
     loose = weak  # before the plain backdrop's colour test: its misses are no product islands
+    strong = weak & (models.ratio > limits.ratio)
     if models.continued is not None:
-        weak = weak & (_distance(models.lab, models.continued, weak) < limits.plain_de)
+        # on a plain backdrop, its own colour continued under the product is evidence enough
+        # where the models are torn (a grey padlock's shackle opening on a grey-blue sweep)
+        d = _distance(models.lab, models.continued, weak)
+        weak = weak & (d < limits.plain_de)
+        strong = weak & ((models.ratio > limits.ratio) | (d < PLAIN_SURE_DE))
     touching = np.zeros_like(product)
-    for region, sl in _candidates(weak, models.ratio, limits.ratio, smallest):
+    for region, sl in _candidates(weak, strong, smallest):
         verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
         if verdict is None:
             touching[sl] |= region
@@ -308,7 +313,7 @@ def _regions(
     bar = max(limits.ratio, CUT.ratio)
     seeds = core & (models.ratio > bar)
     seeds &= grow(shrink(seeds, THIN), THIN)
-    for seed, sl in _candidates(seeds, models.ratio, bar, smallest):
+    for seed, sl in _candidates(seeds, seeds, smallest):
         region = grow(seed, THIN) & core[sl]
         verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
         if verdict and (verdict == SURE or not only_sure):
@@ -316,16 +321,17 @@ def _regions(
     return out
 
 
+PLAIN_SURE_DE = 2.5  # CIELAB distance to a plain backdrop's continued colour that is sure
 OFF_EDGE = 4  # px (reduced copy) off the outline where a touching region's parts are looked at
 THIN = 3  # px: half the width of a line that is no part of such a region
 
 
-def _candidates(weak: np.ndarray, ratio: np.ndarray, bar: float, smallest: float):
-    """(region, slice) per connected region of `weak` large enough and half over the bar."""
+def _candidates(weak: np.ndarray, strong: np.ndarray, smallest: float):
+    """(region, slice) per connected region of `weak` large enough and half `strong`."""
     import cv2
 
     n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.view(np.uint8), 8)
-    strong = np.bincount(labels[weak & (ratio > bar)], minlength=n)
+    strong = np.bincount(labels[strong], minlength=n)
     for i in range(1, n):
         x, y, bw, bh, size = stats[i]
         if size < smallest or strong[i] < 0.5 * size:
@@ -394,7 +400,19 @@ def _accepts(
         and float(tex[region].mean()) > 2.0 * float(tex[rim_out].mean()) + 0.5
     ):
         return SURE
-    return step >= limits.step
+    return step >= limits.step or _backdrop_continued(models, region, rim_out, sl)
+
+
+def _backdrop_continued(models: Models, region, rim_out, sl) -> bool:
+    """On a plain backdrop: the region is the backdrop's continued colour (median within
+    PLAIN_SURE_DE) and the product around it is not (twice that off): a grey shackle's opening
+    on the moon's grey surface, a step of 6 between means that differ little."""
+    if models.continued is None:
+        return False
+    lab_px, continued = models.lab[sl], models.continued[sl]
+    inside = np.median(_distance(lab_px, continued, region)[region])
+    around = np.median(_distance(lab_px, continued, rim_out)[rim_out])
+    return bool(inside <= PLAIN_SURE_DE and around >= 2.0 * PLAIN_SURE_DE)
 
 
 SIDE = 320  # openings worth clearing are large: the models run on a copy this size
