@@ -358,6 +358,7 @@ def _distance(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
     return out
 
 
+COMMON_BG = float(np.log(1e-3))  # the background model's density over which a bin is common
 SURE = 2  # _accepts' verdict for a region the models are sure of on texture
 
 
@@ -377,7 +378,10 @@ def _accepts(
     # a textured background's own sprinkles (stars) make islands too; an enclosed region the
     # models are sure of on texture may hold more of them than a label's text
     sure = not touching and models.continued is None and median >= limits.sure_ratio
-    solid = (region | (loose & filled)).sum()
+    # islands in the background's common colours and textures are no product print (the
+    # mortar of brick seen through a shackle's opening; a label's text is not in the backdrop)
+    common = models.log_bg[models.index[sl]] > COMMON_BG
+    solid = (region | (filled & (loose | common))).sum()
     if solid < (limits.sure_solid if sure else limits.solid) * filled.sum():
         return False  # islands of product inside (the text of a label)
     rim_out = grow(filled, 6) & product & ~grow(filled, 1)
