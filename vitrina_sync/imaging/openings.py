@@ -231,6 +231,8 @@ def match_regions(
         if not first.any():
             return first, 0.0
     held = sure_fg & ~grow(first, margin)
+    if models.continued is not None:
+        held &= _distance(models.lab, models.continued, held) >= PLAIN_SURE_DE
     models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
