@@ -14,7 +14,13 @@ through, not like a part of the product that happens to share its colour:
 - there is a visible step between it and the product around it (a white product on a white
   backdrop shades smoothly into a band that matches the backdrop's colour: no step, kept);
 - on a plain backdrop, its colour is the backdrop's own colour continued under the product (a
-  label's slightly different white is not).
+  label's slightly different white is not); where it is that colour almost exactly and the
+  product around it is not, that is the step (a grey padlock's shackle opening on the moon).
+
+A region that touches the outside is the edge's fuzz, cleared only when the models are sure of
+it; when it is an opening joined to the fuzz (a padlock's shackle opening, through the model's
+soft rim along the shackle), its part off the outline is judged on its own. No step may clear
+most of the product (step_masks): one that would has taken the product for background.
 
 The cleared pixels become 0 in the model's map, so the refinement then settles their edge on
 the full-resolution source exactly as it does the outer edge. `match_regions` is also what QA's
