@@ -16,7 +16,9 @@ padlock), measured only before and after a round of changes; `held-out-3` = a th
 camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA round. Scores are on the output canvas against the true alpha put through the same
 geometric transform: IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the
 true openings' area that the output keeps as product (alpha > 0.5), aspect drift = relative
-change of the product's box aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask).
+change of the product's box aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask);
+"IoU < 0.95 passed as ok" counts outputs QA reads ok that are wrong, "IoU >= 0.95 flagged" the
+false alarms (right outputs QA flags, for any figure, source sharpness and headroom included).
 Models: u2netp always; isnet-general-use and birefnet-general when their files are present.
 """
 
