@@ -197,6 +197,8 @@ class WhiteMode:
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
             "uncertainty": qa.uncertainty(cut.p_work),
             "bg_inside": qa.background_inside(cut.source, cut.alpha, cut.image),
+            "border": qa.border(cut.alpha, cut.region.source, rgb.size),
+            "soft_holes": qa.soft_holes(cut.source, cut.alpha),
             "fill": qa.fill(mask),
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
