@@ -323,6 +323,8 @@ def _regions(
     seeds &= grow(shrink(seeds, THIN), THIN)
     for seed, sl in _candidates(seeds, seeds, smallest):
         region = grow(seed, THIN) & core[sl]
+        if float(np.median(models.ratio[sl][region])) < OFF_EDGE_RATIO:
+            continue  # a light gloss streak run to the edge, on a micrograph's light patches
         verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
         if verdict and (verdict == SURE or not only_sure):
             out[sl] |= _cleared(region, product[sl], loose[sl], verdict)
@@ -331,6 +333,7 @@ def _regions(
 
 PLAIN_SURE_DE = 2.5  # CIELAB distance to a plain backdrop's continued colour that is sure
 OFF_EDGE = 4  # px (reduced copy) off the outline where a touching region's parts are looked at
+OFF_EDGE_RATIO = 2.0  # the least median ratio of such a part, in either pass (a gloss: 1.8)
 THIN = 3  # px: half the width of a line that is no part of such a region
 
 
