@@ -66,6 +66,7 @@ def cases(name: str) -> list[tuple]:
         "tune-3": synthetic.TUNE_3,
         "held-out-2": synthetic.HELD_OUT_2,
         "held-out-3": synthetic.HELD_OUT_3,
+        "tune-4": synthetic.TUNE_4,
     }[name]
 
 
@@ -204,6 +205,7 @@ def main() -> None:
             "tune-3",
             "held-out-2",
             "held-out-3",
+            "tune-4",
         ],
     )
     parser.add_argument("--refine-variants", action="store_true", help="issue 3's refinement table")

@@ -616,3 +616,21 @@ def boundary_f(pred: np.ndarray, truth: np.ndarray, tol: int = 2) -> float:
     precision = (pe & near_t).sum() / pe.sum()
     recall = (te & near_p).sum() / te.sum()
     return float(2 * precision * recall / max(precision + recall, 1e-9))
+
+
+# TUNE_4: tuning scenes for issue 16's round 4 (a padlock's shackle opening on several
+# backgrounds, hoops and a chair on the grey moon surface, other seeds than the sets above);
+# bench/bench_masks.py --set tune-4. HELD_OUT_2 was also used for tuning in that round.
+TUNE_4 = [
+    ("padlock", "gravel", 51, False),
+    ("padlock", "brick", 52, False),
+    ("padlock", "grass", 53, False),
+    ("padlock", "light", 54, False),
+    ("padlock", "moon", 55, False),
+    ("hoop", "moon", 56, False),
+    ("hoop", "moon", 57, False),
+    ("chair", "moon", 58, False),
+    ("frame", "moon", 59, False),
+    ("frame", "gravel", 60, False),
+    ("chair", "gravel", 61, False),
+]

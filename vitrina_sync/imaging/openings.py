@@ -14,7 +14,13 @@ through, not like a part of the product that happens to share its colour:
 - there is a visible step between it and the product around it (a white product on a white
   backdrop shades smoothly into a band that matches the backdrop's colour: no step, kept);
 - on a plain backdrop, its colour is the backdrop's own colour continued under the product (a
-  label's slightly different white is not).
+  label's slightly different white is not); where it is that colour almost exactly and the
+  product around it is not, that is the step (a grey padlock's shackle opening on the moon).
+
+A region that touches the outside is the edge's fuzz, cleared only when the models are sure of
+it; when it is an opening joined to the fuzz (a padlock's shackle opening, through the model's
+soft rim along the shackle), its part off the outline is judged on its own. No step may clear
+most of the product (step_masks): one that would has taken the product for background.
 
 The cleared pixels become 0 in the model's map, so the refinement then settles their edge on
 the full-resolution source exactly as it does the outer edge. `match_regions` is also what QA's
@@ -231,6 +237,8 @@ def match_regions(
         if not first.any():
             return first, 0.0
     held = sure_fg & ~grow(first, margin)
+    if models.continued is not None:
+        held &= _distance(models.lab, models.continued, held) >= PLAIN_SURE_DE
     models.fit(held if held.sum() >= 200 else sure_fg)
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
@@ -279,33 +287,78 @@ def _band_width(filled: np.ndarray) -> int:
 def _regions(
     models: Models, product, outside, area: int, limits: Limits, keep, only_sure=False
 ) -> np.ndarray:
-    import cv2
-
     # hysteresis: regions where the background is at least as likely, holding sure pixels
     weak = product & (models.ratio > 0.0)
     if keep is not None:
         weak &= ~keep
     out = np.zeros_like(product)
-    if weak.sum() < max(limits.min_pixels, limits.min_share * area):
-        return out
-    if models.continued is not None:
-        weak &= _distance(models.lab, models.continued, weak) < limits.plain_de
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.view(np.uint8), 8)
-    strong = np.bincount(labels[weak & (models.ratio > limits.ratio)], minlength=n)
     smallest = max(limits.min_pixels, limits.min_share * area)
+    if weak.sum() < smallest:
+        return out
+    loose = weak  # before the plain backdrop's colour test: its misses are no product islands
+    strong = weak & (models.ratio > limits.ratio)
+    if models.continued is not None:
+        # on a plain backdrop, its own colour continued under the product is evidence enough
+        # where the models are torn (a grey padlock's shackle opening on a grey-blue sweep)
+        d = _distance(models.lab, models.continued, weak)
+        weak = weak & (d < limits.plain_de)
+        strong = weak & ((models.ratio > limits.ratio) | (d < PLAIN_SURE_DE))
+    touching = np.zeros_like(product)
+    for region, sl in _candidates(weak, strong, smallest):
+        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
+        if verdict is None:
+            touching[sl] |= region
+        elif verdict and (verdict == SURE or not only_sure):
+            out[sl] |= _cleared(region, product[sl], loose[sl], verdict)
+    if not touching.any():
+        return out
+    # a region joined to the outside only through the edge's fuzz (a padlock's shackle opening,
+    # through the model's soft rim along the shackle): its parts off the outline that pass the
+    # cutter's bar even in the first pass (a gloss streak the band's model half explains joins
+    # the opening at a corner: it is split off, not taken for one), less thin links, on their
+    # own, each grown back over the region's pixels beside it
+    core = touching & ~grow(outside, OFF_EDGE)
+    bar = max(limits.ratio, CUT.ratio)
+    seeds = core & (models.ratio > bar)
+    seeds &= grow(shrink(seeds, THIN), THIN)
+    for seed, sl in _candidates(seeds, seeds, smallest):
+        region = grow(seed, THIN) & core[sl]
+        if float(np.median(models.ratio[sl][region])) < OFF_EDGE_RATIO:
+            continue  # a light gloss streak run to the edge, on a micrograph's light patches
+        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits, loose[sl])
+        if verdict and (verdict == SURE or not only_sure):
+            out[sl] |= _cleared(region, product[sl], loose[sl], verdict)
+    return out
+
+
+PLAIN_SURE_DE = 2.5  # CIELAB distance to a plain backdrop's continued colour that is sure
+OFF_EDGE = 4  # px (reduced copy) off the outline where a touching region's parts are looked at
+OFF_EDGE_RATIO = 2.0  # the least median ratio of such a part, in either pass (a gloss: 1.8)
+THIN = 3  # px: half the width of a line that is no part of such a region
+
+
+def _candidates(weak: np.ndarray, strong: np.ndarray, smallest: float):
+    """(region, slice) per connected region of `weak` large enough and half `strong`."""
+    import cv2
+
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak.view(np.uint8), 8)
+    strong = np.bincount(labels[strong], minlength=n)
     for i in range(1, n):
         x, y, bw, bh, size = stats[i]
         if size < smallest or strong[i] < 0.5 * size:
             continue
         pad = 8
         sl = (slice(max(0, y - pad), y + bh + pad), slice(max(0, x - pad), x + bw + pad))
-        region = labels[sl] == i
-        verdict = _accepts(models, region, product[sl], outside[sl], sl, limits)
-        if verdict and (
-            verdict == SURE or not only_sure
-        ):  # a sure region on texture goes with its islands (the stars in it)
-            out[sl] |= fill_holes(region) & product[sl] if verdict == SURE else region
-    return out
+        yield labels[sl] == i, sl
+
+
+def _cleared(region, product, loose, verdict) -> np.ndarray:
+    """What an accepted region clears: a sure region on texture goes with its islands (the
+    stars in it), a region on a plain backdrop with its islands that look like background but
+    stray from its continued colour (the moon's craters)."""
+    if verdict == SURE:
+        return fill_holes(region) & product
+    return region | (fill_holes(region) & loose)
 
 
 def _distance(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
@@ -316,20 +369,31 @@ def _distance(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
     return out
 
 
+COMMON_BG = float(np.log(1e-3))  # the background model's density over which a bin is common
 SURE = 2  # _accepts' verdict for a region the models are sure of on texture
 
 
-def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bool | int:
+def _accepts(
+    models: Models, region, product, outside, sl, limits: Limits, loose
+) -> bool | int | None:
+    """Whether a candidate region is background showing through: True, SURE (on texture, with
+    its islands), False, or None when it touches the outside without the certainty asked of
+    the edge's fuzz (its parts off the outline may still be). loose: the pixels that look like
+    background before the plain backdrop's colour test."""
     filled = fill_holes(region)
     ratio = models.ratio[sl]
     median = float(np.median(ratio[region]))
     touching = bool((grow(filled, 2) & outside).any())
     if touching and median < limits.touching_ratio:
-        return False
+        return None
     # a textured background's own sprinkles (stars) make islands too; an enclosed region the
     # models are sure of on texture may hold more of them than a label's text
     sure = not touching and models.continued is None and median >= limits.sure_ratio
-    if region.sum() < (limits.sure_solid if sure else limits.solid) * filled.sum():
+    # islands in the background's common colours and textures are no product print (the
+    # mortar of brick seen through a shackle's opening; a label's text is not in the backdrop)
+    common = models.log_bg[models.index[sl]] > COMMON_BG
+    solid = (region | (filled & (loose | common))).sum()
+    if solid < (limits.sure_solid if sure else limits.solid) * filled.sum():
         return False  # islands of product inside (the text of a label)
     rim_out = grow(filled, 6) & product & ~grow(filled, 1)
     rim_in = filled & ~shrink(filled, 3)
@@ -351,7 +415,19 @@ def _accepts(models: Models, region, product, outside, sl, limits: Limits) -> bo
         and float(tex[region].mean()) > 2.0 * float(tex[rim_out].mean()) + 0.5
     ):
         return SURE
-    return step >= limits.step
+    return step >= limits.step or _backdrop_continued(models, region, rim_out, sl)
+
+
+def _backdrop_continued(models: Models, region, rim_out, sl) -> bool:
+    """On a plain backdrop: the region is the backdrop's continued colour (median within
+    PLAIN_SURE_DE) and the product around it is not (twice that off): a grey shackle's opening
+    on the moon's grey surface, a step of 6 between means that differ little."""
+    if models.continued is None:
+        return False
+    lab_px, continued = models.lab[sl], models.continued[sl]
+    inside = np.median(_distance(lab_px, continued, region)[region])
+    around = np.median(_distance(lab_px, continued, rim_out)[rim_out])
+    return bool(inside <= PLAIN_SURE_DE and around >= 2.0 * PLAIN_SURE_DE)
 
 
 SIDE = 320  # openings worth clearing are large: the models run on a copy this size
@@ -468,18 +544,33 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     return p
 
 
+LEAST_LEFT = 0.25  # the least share of the model's outlined product the clearing steps leave
+
+
 def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
-    pixels it gives back (bench/bench_mask_steps.py shows them per scene)."""
+    pixels it gives back (bench/bench_mask_steps.py shows them per scene). A clearing step that
+    would leave the product's outline (p > 0.5, openings filled) under LEAST_LEFT of the
+    model's does not apply (its mask is empty): openings leave the outline, and a stray is never
+    most of a product; a step that takes that much has mistaken the product for background."""
     from . import repairs
+
+    product = p > 0.5
+    least = LEAST_LEFT * float(fill_holes(product).sum())
+
+    def bounded(mask: np.ndarray, cleared: np.ndarray) -> np.ndarray:
+        if not mask.any() or fill_holes(product & ~cleared & ~mask).sum() >= least:
+            return mask
+        return np.zeros_like(mask)
 
     report: dict = {}
     found, _ = find(work_rgb, p, CUT, keep, report=report)
+    found = bounded(found, np.zeros_like(product))
     yield "-openings", found
-    remnants = repairs.soft_remnants(p, found, keep, work_rgb)
+    remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
     yield "-remnants", remnants
     cleared = found | remnants
-    stray = repairs.strays(p, keep)
+    stray = bounded(repairs.strays(p, keep), cleared)
     yield "-strays", stray
     cleared |= stray
     if preset.get("regrow", True):

@@ -61,7 +61,7 @@ def render_background(spec: str, canvas: tuple[int, int], settings) -> np.ndarra
 
 class CardMode(WhiteMode):
     name = "card"
-    version = "card-4"  # 4: white-5's cutout; 3: white-4's; 2: white-3's
+    version = "card-5"  # 5: white-6's cutout; 4: white-5's; 3: white-4's; 2: white-3's
     measures_purity = False  # the background is meant to be coloured
 
     def background(self, preset, canvas, settings) -> np.ndarray:

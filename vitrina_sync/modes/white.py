@@ -131,7 +131,7 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-5"  # 5: faint parts grown, dropped parts regrown, sure openings on texture
+    version = "white-6"  # 6: openings off the outline, no step clears the product; 5: faint parts
     # 4: openings found with the outline band's product model (frames)
     # 3: openings cleared, strays dropped, camouflaged edges (issue 16)
     measures_purity = True
