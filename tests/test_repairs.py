@@ -67,18 +67,20 @@ def test_a_sure_piece_held_by_soft_pixels_is_given_back_and_an_opening_is_not():
     assert not repairs.dropped_parts(p, cleared)[arm].any()
 
 
-def test_coins_the_model_took_beside_the_product_are_strays_a_pair_is_not():
-    """u2netp takes every coin of a coin photo as an object: pieces of 15-20% of the product's
-    area beside it stretched its box (hoop-on-coins-s25 drifted 31% in aspect); a separate
-    piece under a quarter of the largest is a stray. Two equal pieces (a pair) both stay."""
+def test_small_pieces_are_strays_a_kits_second_item_and_a_pair_are_not():
+    """A piece under a tenth of the largest (a cat's eye the model took beside the product) is a
+    stray; a kit's second item at 16% of the first (as large as the coins u2netp takes on a coin
+    photo) and two equal pieces (a pair) stay: a dropped item would be a picture that lies."""
     p = np.zeros((200, 300), np.float32)
     p[40:160, 40:140] = 1.0  # the product: 12000 px
     yy, xx = np.mgrid[:200, :300]
-    coins = [(50, 220), (150, 230)]
-    for cy, cx in coins:
-        p[np.hypot(yy - cy, xx - cx) < 25] = 1.0  # ~1960 px each: 16% of the product
+    p[np.hypot(yy - 50, xx - 220) < 18] = 1.0  # ~1020 px: 8.5% of the product
     stray = repairs.strays(p)
     assert stray.sum() == (p > 0.5).sum() - 12000 and not stray[40:160, 40:140].any()
+    p[np.hypot(yy - 150, xx - 230) < 25] = 1.0  # ~1960 px: 16%, a kit's second item
+    stray = repairs.strays(p)
+    assert stray[np.hypot(yy - 50, xx - 220) < 18].all()
+    assert not stray[np.hypot(yy - 150, xx - 230) < 25].any()
     pair = np.zeros_like(p)
     pair[40:160, 20:120] = 1.0
     pair[40:160, 180:280] = 1.0
