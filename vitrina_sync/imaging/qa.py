@@ -211,7 +211,7 @@ def border(alpha: np.ndarray, region_source, source_size) -> float:
     return on_edge / outline
 
 
-def soft_holes(source: np.ndarray, alpha: np.ndarray) -> float:
+def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None) -> float:
     """Share of the product's area cut away as holes whose rim is no edge in the photo.
 
     A hole (an enclosed part of the outline with alpha <= 0.5) is an opening when the photo
@@ -220,41 +220,57 @@ def soft_holes(source: np.ndarray, alpha: np.ndarray) -> float:
     to 1.05 of it). Where the near step is under SOFT_STEP of the far one, the colour runs on
     smoothly across the cut: the photo has no edge there, the cut made one (a padlock's gloss
     stripe cut out as background: 0.22). Holes under 0.2% of the product are left out (specks).
-    On a copy reduced to about SHAPE_SIDE px (block means), CIELAB.
+    On a copy reduced to about SHAPE_SIDE px (block means), CIELAB. image: `source` as a Pillow
+    image, where the caller has it (saves a copy when a hole needs the colours).
     """
     import cv2
 
-    from .openings import fill_holes, grow, lab, shrink
-
     k = max(1, max(alpha.shape) // SHAPE_SIDE)
-    if k > 1:
-        source = np.asarray(Image.fromarray(np.ascontiguousarray(source), "RGB").reduce(k))
-        alpha = np.asarray(Image.fromarray(np.asarray(alpha, np.float32), "F").reduce(k))
+    if k > 1:  # Pillow's "F" reduce (compiled where there is numba: no copy into Pillow)
+        alpha = block_mean(alpha, k)
     product = alpha > 0.5
     area = int(product.sum())
+    from .openings import fill_holes, lab
+
     holes = fill_holes(product) & ~product
     if area < 100 or not holes.any():
         return 0.0
-    colours = lab(source)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), 8)
+    large = [i for i in range(1, n) if stats[i, 4] >= max(24, 0.002 * area)]
+    if not large:  # most photos: no hole worth the colours (the source's reduction is skipped)
+        return 0.0
+    if k > 1:
+        if image is None:
+            image = Image.fromarray(np.ascontiguousarray(source), "RGB")
+        source = np.asarray(image.reduce(k))
+    colours = lab(source)
     soft = 0
-    for i in range(1, n):
-        if stats[i, 4] < max(24, 0.002 * area):
-            continue
-        hole = labels == i
-        bands = (  # (inside the hole, in the product beside it): near the rim, a few px off
-            (hole & ~shrink(hole, 2), grow(hole, 2) & product),
-            (shrink(hole, 3) & ~shrink(hole, 6), grow(hole, 7) & ~grow(hole, 4) & product),
-        )
-        if min(int(m.sum()) for pair in bands for m in pair) < 8:
-            continue
-        near, far = (
-            float(np.linalg.norm(colours[a].mean(axis=0) - colours[b].mean(axis=0)))
-            for a, b in bands
-        )
-        if near < SOFT_STEP * far:
+    for i in large:
+        if _soft_hole(labels, i, stats[i], product, colours):
             soft += int(stats[i, 4])
     return soft / area
+
+
+def _soft_hole(labels, i, stat, product, colours) -> bool:
+    """Whether hole i steps less across its rim than a few px off it (see soft_holes). Worked
+    on the hole's box plus a margin wider than the bands reach (so the same pixels, in the
+    same order, as on the whole map: the rest of the map is no hole)."""
+    from .openings import grow, shrink
+
+    x, y, w, h = (int(v) for v in stat[:4])
+    pad = 8  # > grow(hole, 7)'s reach
+    win = np.s_[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    hole, product, colours = labels[win] == i, product[win], colours[win]
+    bands = (  # (inside the hole, in the product beside it): near the rim, a few px off
+        (hole & ~shrink(hole, 2), grow(hole, 2) & product),
+        (shrink(hole, 3) & ~shrink(hole, 6), grow(hole, 7) & ~grow(hole, 4) & product),
+    )
+    if min(int(m.sum()) for pair in bands for m in pair) < 8:
+        return False
+    near, far = (
+        float(np.linalg.norm(colours[a].mean(axis=0) - colours[b].mean(axis=0))) for a, b in bands
+    )
+    return near < SOFT_STEP * far
 
 
 def uncertainty(p: np.ndarray) -> float:

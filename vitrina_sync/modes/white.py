@@ -198,7 +198,7 @@ class WhiteMode:
             "uncertainty": qa.uncertainty(cut.p_work),
             "bg_inside": qa.background_inside(cut.source, cut.alpha, cut.image),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
-            "soft_holes": qa.soft_holes(cut.source, cut.alpha),
+            "soft_holes": qa.soft_holes(cut.source, cut.alpha, cut.image),
             "fill": qa.fill(mask),
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
