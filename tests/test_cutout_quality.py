@@ -498,6 +498,32 @@ def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, b
         assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
+@pytest.mark.parametrize("kind,bg", [("ring", "chelsea"), ("bag", "grass"), ("mug", "light")])
+def test_compiled_off_the_line_equals_the_numpy_twin(kind, bg):
+    """_loops.off_the_line (one pass over the fit's pixels, no search for the edge pixels)
+    replaces exactly the colours refine.off_the_line replaces, with the same bits, on soft
+    noisy edges over photo and plain backgrounds; over the photos some colours are replaced."""
+    assert refine.loops() is not None  # the compiled path is the one under test
+    sc = scene(kind, bg, (401, 377))
+    region = np.asarray(sc.image)
+    from scipy import ndimage
+
+    rng = np.random.default_rng(11)
+    soft = ndimage.gaussian_filter(sc.alpha, 3) + rng.normal(0, 0.05, sc.alpha.shape)
+    alpha = np.clip(soft, 0, 1).astype(np.float32)
+    alpha[alpha < 0.05], alpha[alpha > 0.95] = 0.0, 1.0
+    fit: dict = {}
+    refine._two_colour(region, alpha, 6.0, fit)
+    assert fit["covers"]
+    ys, xs, estimates = refine._edge_estimates(region, alpha, fit=fit)
+    compiled, numpy_twin = estimates.copy(), estimates.copy()
+    assert refine._off_the_line_compiled(region, alpha, fit, compiled)
+    refine.off_the_line(region, alpha, fit, ys, xs, numpy_twin)
+    assert np.array_equal(compiled, numpy_twin)
+    replaced = int((compiled != estimates).any(axis=1).sum())
+    assert bg == "light" or replaced > 20, replaced  # a plain background: on the line
+
+
 def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
     """_loops.halo_masks (four distance transforms side by side) gives the pixels qa.halo's
     masks give one by one: random soft alphas touching the borders, widths 1-7."""

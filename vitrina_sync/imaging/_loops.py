@@ -451,6 +451,41 @@ def two_colour(samples, region, alpha, ys, xs, fg, bg, mass_f, mass_b):  # pragm
 
 
 @numba.njit(cache=True, nogil=True)
+def off_the_line(region, alpha, ys, xs, inner, back, mass_f, mass_b, limit, colours):
+    """refine.off_the_line on the two-colour fit's pixels, as edge_estimates keeps them (each
+    with 0 < alpha < 1, in order: colours' rows): where the pixel lies over sqrt(limit) from
+    the segment between its F and B (both masses known), its colour becomes F. Returns how
+    many rows it read. The same float32 operations as the numpy path (einsum's sums of three
+    products are sequential from 0)."""  # pragma: no cover - compiled
+    k = 0
+    gap = np.empty(3, np.float32)
+    line = np.empty(3, np.float32)
+    for i in range(ys.shape[0]):
+        y, x = ys[i], xs[i]
+        a = alpha[y, x]
+        if not (a > ZERO and a < ONE):
+            continue
+        if k == colours.shape[0]:
+            return -1  # more such pixels than rows: not edge_estimates' pixels
+        dot, norm = ZERO, ZERO
+        for c in range(3):
+            gap[c] = F32(region[y, x, c]) - back[i, c]
+            line[c] = inner[i, c] - back[i, c]
+            dot += gap[c] * line[c]
+            norm += line[c] * line[c]
+        t = min(max(dot / max(norm, ONE), ZERO), ONE)
+        off = ZERO
+        for c in range(3):
+            rest = gap[c] - t * line[c]
+            off += rest * rest
+        if off > limit and mass_f[i] > F32(1e-3) and mass_b[i] > F32(1e-3):
+            for c in range(3):
+                colours[k, c] = inner[i, c]
+        k += 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True)
 def edge_estimates(region, alpha, ys, xs, inner, back, mass_f, mass_b, keep_ys, keep_xs, out):
     """refine.edge_colours on the two-colour fit's pixels: for each with 0 < alpha < 1, the
     product's own colour (I = a F + (1 - a) B solved for F, leaning on the local product colour
@@ -799,6 +834,7 @@ def warm() -> None:
         np.zeros((1, 9), np.float32), region, alpha, ys, xs, fg, fg.copy(), mass, mass.copy()
     )
     edge_estimates(region, alpha, ys, xs, fg, fg, mass, mass, ys.copy(), xs.copy(), fg.copy())
+    off_the_line(region, alpha, ys, xs, fg, fg, mass, mass, F32(1.0), fg.copy())
     table, weight = np.zeros(1, np.int64), np.zeros(1, np.float32)
     tables = (table, table, weight, table, table, weight, table, table)  # a 1-pixel grid
     gather_rows_cols(np.zeros((1, 4), np.float32), *tables, np.empty((1, 4), np.float32))
