@@ -558,6 +558,40 @@ def test_float_block_means_equal_pillows_f_reduce():
                 assert np.array_equal(refine.block_mean(arr, step), want), (h, w, step)
 
 
+def test_compiled_masked_block_means_equal_pillows_masked_reductions():
+    """_loops.masked_blocks (block_fields of a 0/1 weight, one pass) gives exactly Pillow's
+    reduce of the mask and of the pasted colours (refine._masked_blocks): empty, full and
+    random masks, sizes with partial tiles, tiles of 2x2 to 8x8 (non powers of two included)."""
+    assert refine.loops() is not None  # the compiled path is the one under test
+    rng = np.random.default_rng(23)
+    for h, w in ((1, 1), (3, 7), (17, 5), (64, 64), (129, 250), (301, 163)):
+        rgb = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        for share in (0.0, 1.0, 0.3, 0.9):
+            weight = rng.random((h, w)) < share
+            for step in (2, 3, 4, 5, 8):
+                num, den = refine._masked_blocks(rgb, weight, step)
+                got = refine.block_fields(rgb, weight, step)
+                assert np.array_equal(got, np.dstack([den, num])), (h, w, share, step)
+
+
+def test_compiled_block_means_at_cells_equal_pillows_reduce():
+    """_loops.block_means_at (qa.halo's output, reduced only at the edge band's cells) gives
+    exactly Pillow's reduce at those cells: a packed array and a view of a larger canvas, odd
+    sizes (partial tiles at the right and bottom edges), white and random pixels."""
+    assert refine.loops() is not None
+    rng = np.random.default_rng(29)
+    for h, w in ((1, 1), (5, 3), (130, 97), (401, 388)):
+        canvas = rng.integers(0, 256, (h + 6, w + 4, 3)).astype(np.uint8)
+        canvas[: h // 2] = 255
+        for rgb in (canvas[3 : 3 + h, 2 : 2 + w], np.ascontiguousarray(canvas[:h, :w])):
+            for step in (2, 3):
+                want = refine.block_mean(np.ascontiguousarray(rgb), step)
+                ys, xs = refine.pixel_list(rng.random(want.shape[:2]) < 0.5)
+                got = np.empty((len(ys), 3), np.uint8)
+                refine.loops().block_means_at(rgb, ys, xs, step, got)
+                assert np.array_equal(got, want[ys, xs]), (h, w, step)
+
+
 def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
     """refine.dilate/erode (one taxicab distance transform) give exactly scipy's binary
     dilation/erosion iterated `width` times: random, smooth, nearly full and single-pixel masks,

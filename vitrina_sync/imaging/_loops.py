@@ -451,6 +451,57 @@ def two_colour(samples, region, alpha, ys, xs, fg, bg, mass_f, mass_b):  # pragm
 
 
 @numba.njit(cache=True, nogil=True)
+def _reduce_factor(n):  # pragma: no cover - compiled
+    """Pillow's division_UINT32(n, 8) (Reduce.c): 2**32 / (256 n) in float32, truncated."""
+    return np.int64(np.float32(4294967296.0) / np.float32(256 * n))
+
+
+@numba.njit(cache=True, nogil=True)
+def masked_blocks(rgb, weight, step, out):
+    """refine._masked_blocks in one pass, as block_fields stacks it: out[..., 0] the block
+    means of the 0/255 mask over 255, out[..., 1:4] those of rgb pasted on black where
+    `weight`; Pillow's reduce of both (8-bit sums plus half the tile, times its float32
+    reciprocal, >> 24; partial tiles at the right and bottom edges), so the same bits."""  # pragma: no cover - compiled
+    h, w = weight.shape
+    for by in range(out.shape[0]):
+        y0, y1 = by * step, min(by * step + step, h)
+        for bx in range(out.shape[1]):
+            x0, x1 = bx * step, min(bx * step + step, w)
+            count, s0, s1, s2 = 0, 0, 0, 0
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    if weight[y, x]:
+                        count += 1
+                        s0 += np.int64(rgb[y, x, 0])
+                        s1 += np.int64(rgb[y, x, 1])
+                        s2 += np.int64(rgb[y, x, 2])
+            n = (y1 - y0) * (x1 - x0)
+            mult, amend = _reduce_factor(n), n // 2
+            out[by, bx, 0] = F32((255 * count + amend) * mult >> 24) / F32(255.0)
+            out[by, bx, 1] = F32((s0 + amend) * mult >> 24)
+            out[by, bx, 2] = F32((s1 + amend) * mult >> 24)
+            out[by, bx, 3] = F32((s2 + amend) * mult >> 24)
+
+
+@numba.njit(cache=True, nogil=True)
+def block_means_at(rgb, ys, xs, step, out):
+    """Pillow's reduce(step) of an RGB image (see masked_blocks), only at the reduced grid's
+    cells (ys, xs): out[i] the tile's rounded means (uint8)."""  # pragma: no cover - compiled
+    h, w = rgb.shape[:2]
+    for i in range(ys.shape[0]):
+        y0, x0 = ys[i] * step, xs[i] * step
+        y1, x1 = min(y0 + step, h), min(x0 + step, w)
+        n = (y1 - y0) * (x1 - x0)
+        mult, amend = _reduce_factor(n), n // 2
+        for c in range(3):
+            ss = 0
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    ss += np.int64(rgb[y, x, c])
+            out[i, c] = (ss + amend) * mult >> 24
+
+
+@numba.njit(cache=True, nogil=True)
 def off_the_line(region, alpha, ys, xs, inner, back, mass_f, mass_b, limit, colours):
     """refine.off_the_line on the two-colour fit's pixels, as edge_estimates keeps them (each
     with 0 < alpha < 1, in order: colours' rows): where the pixel lies over sqrt(limit) from
@@ -835,6 +886,8 @@ def warm() -> None:
     )
     edge_estimates(region, alpha, ys, xs, fg, fg, mass, mass, ys.copy(), xs.copy(), fg.copy())
     off_the_line(region, alpha, ys, xs, fg, fg, mass, mass, F32(1.0), fg.copy())
+    masked_blocks(region, where, 2, np.empty((1, 1, 4), np.float32))
+    block_means_at(view, ys, xs, 2, np.empty((1, 3), np.uint8))  # qa.halo: the canvas's region
     table, weight = np.zeros(1, np.int64), np.zeros(1, np.float32)
     tables = (table, table, weight, table, table, weight, table, table)  # a 1-pixel grid
     gather_rows_cols(np.zeros((1, 4), np.float32), *tables, np.empty((1, 4), np.float32))

@@ -120,9 +120,20 @@ def halo(
     the half-size reduction then skips converting two region-sized arrays.
     """
     plain = background.ndim == 3 and background.strides[:2] == (0, 0)  # one colour, broadcast
+    src_img, reduce_output = None, 1
+    kernels = loops()
     if max(alpha.shape) > HALO_FULL_SIDE:  # large outputs: measured at half size (same verdict)
         src_img, out_img = images or (None, None)
-        source, output = block_mean(source, 2, src_img), block_mean(output, 2, out_img)
+        if source.dtype == np.uint8:  # the reduced image serves local_mean below as it is
+            whole = Image.fromarray(source, "RGB") if src_img is None else src_img
+            src_img = whole.reduce(2)  # block_mean's own reduction
+            source = np.asarray(src_img)
+        else:
+            source = block_mean(source, 2)
+        if kernels is not None and output.dtype == np.uint8 and output.ndim == 3:
+            reduce_output = 2  # only the band's pixels are read: reduced there, below
+        else:
+            output = block_mean(output, 2, out_img)
         alpha = block_mean(alpha, 2)
         background = (
             np.broadcast_to(background[0, 0], alpha.shape + (3,))  # the block mean of one colour
@@ -130,7 +141,6 @@ def halo(
             else block_mean(background, 2)
         )
     width = max(2, round(0.004 * max(alpha.shape)))
-    kernels = loops()
     if kernels is not None and alpha.dtype == np.float32 and alpha.flags.c_contiguous:
         band, inner, outer = kernels.halo_masks(readonly(alpha), width)  # one pass for all three
     else:
@@ -139,7 +149,9 @@ def halo(
     ys, xs = pixel_list(band)
     if len(ys) == 0:
         return 0.0
-    src, src_img = source, Image.fromarray(source, "RGB") if source.dtype == np.uint8 else None
+    src = source
+    if src_img is None and source.dtype == np.uint8:
+        src_img = Image.fromarray(source, "RGB")
     # the product's colour varies (labels, gloss): take it from close by; the background's from
     # a wider neighbourhood (a soft edge spreads over a few pixels)
     prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
@@ -153,9 +165,12 @@ def halo(
     known = (mass_f > 1e-3) & (mass_b > 1e-3) & (gap > 40.0)
     if not known.any():
         return 0.0
-    shift = channel_sum(
-        (pixels_at(output, ys, xs).astype(np.float32) - expected) * toward
-    ) / np.maximum(gap, 1.0)
+    if reduce_output > 1:  # the same means as block_mean's Pillow reduce, at the band only
+        got = np.empty((len(ys), 3), np.uint8)
+        kernels.block_means_at(output, ys, xs, reduce_output, got)
+    else:
+        got = pixels_at(output, ys, xs)
+    shift = channel_sum((got.astype(np.float32) - expected) * toward) / np.maximum(gap, 1.0)
     haloed = (shift > 10.0) & (shift > 0.1 * gap)
     return float(haloed[known].mean())
 

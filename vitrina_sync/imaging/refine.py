@@ -513,7 +513,14 @@ def block_fields(
     """The fields local_mean smooths, on the reduced grid before smoothing (h',w',4 or 5):
     weight mass, weighted colour sums (3) and, with spread=True, the blocks' mean squares.
     image: rgb as a Pillow image already (saves a conversion when several weights share it)."""
-    if weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1:
+    masked = weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1
+    kernels = loops()
+    if masked and not spread and kernels is not None and weight.ndim == 2:
+        h, w = weight.shape  # one compiled pass for both reductions: _loops.masked_blocks
+        out = np.empty(((h - 1) // step + 1, (w - 1) // step + 1, 4), np.float32)
+        kernels.masked_blocks(readonly(np.ascontiguousarray(rgb)), weight, step, out)
+        return out
+    if masked:
         num, wsum = _masked_blocks(rgb, weight, step, image)
     else:
         weight = weight.astype(np.float32)
