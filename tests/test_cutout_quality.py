@@ -546,16 +546,23 @@ def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
 
 def test_float_block_means_equal_pillows_f_reduce():
     """block_mean of a float map (compiled: _loops.reduce_float) gives exactly Pillow's
-    Image.reduce of the "F" image: values in [0, 1], 0/1 masks and large magnitudes, sizes with
-    partial tiles on either edge, tiles of 2x2 to 8x8 (qa.soft_holes reduces a 2000 px region
-    by 6)."""
+    Image.reduce of the "F" image, byte for byte: values in [0, 1], 0/1 masks, large magnitudes
+    and -0.0, sizes with partial tiles on either edge, tiles of 2x2 to 8x8 (qa.soft_holes
+    reduces a 2000 px region by 6)."""
     rng = np.random.default_rng(17)
     for h, w in ((1, 1), (3, 7), (17, 5), (64, 64), (129, 250), (887, 651)):
-        for values in (rng.random((h, w)), rng.random((h, w)) > 0.5, rng.normal(0, 1e4, (h, w))):
+        negative_zeros = np.where(rng.random((h, w)) > 0.3, -0.0, 1.0)
+        for values in (
+            rng.random((h, w)),
+            rng.random((h, w)) > 0.5,
+            rng.normal(0, 1e4, (h, w)),
+            negative_zeros,
+        ):
             arr = values.astype(np.float32)
             for step in (2, 3, 4, 5, 6, 7, 8):
                 want = np.asarray(Image.fromarray(arr, "F").reduce(step), np.float32)
-                assert np.array_equal(refine.block_mean(arr, step), want), (h, w, step)
+                got = refine.block_mean(arr, step)  # the same bytes: -0.0 stays apart from 0.0
+                assert got.tobytes() == want.tobytes(), (h, w, step)
 
 
 def test_compiled_masked_block_means_equal_pillows_masked_reductions():

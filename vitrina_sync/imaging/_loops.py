@@ -90,6 +90,15 @@ def reduce_float(src, xs, ys, out):  # pragma: no cover - compiled
     partial tiles at the right and bottom edges summed pixel by pixel; so the same bits."""
     h, w = src.shape
     mult = 1.0 / (ys * xs)
+    if xs == 2 and ys == 2:  # qa.halo's reduction: the loop below with its bounds known
+        for y in range(h // 2):
+            for x in range(w // 2):
+                ss = ((src[2 * y, 2 * x] + src[2 * y, 2 * x + 1]) + src[2 * y + 1, 2 * x]) + src[
+                    2 * y + 1, 2 * x + 1
+                ]
+                out[y, x] = (0.0 + np.float64(ss)) * mult  # 0.0 +: as the sum starts (-0.0)
+        _reduce_float_edges(src, xs, ys, out)
+        return
     for y in range(h // ys):
         y0 = y * ys
         for x in range(w // xs):
@@ -114,7 +123,13 @@ def reduce_float(src, xs, ys, out):  # pragma: no cover - compiled
                 if xs & 1:
                     ss += np.float64(src[yy, xx])
             out[y, x] = ss * mult
-    # corners: the last (partial) column and row of blocks
+    _reduce_float_edges(src, xs, ys, out)
+
+
+@numba.njit(cache=True, nogil=True)
+def _reduce_float_edges(src, xs, ys, out):  # pragma: no cover - compiled
+    """reduce_float's corners: the last (partial) column and row of blocks."""
+    h, w = src.shape
     if w % xs:
         m = 1.0 / ((w % xs) * ys)
         x = w // xs
@@ -451,12 +466,6 @@ def two_colour(samples, region, alpha, ys, xs, fg, bg, mass_f, mass_b):  # pragm
 
 
 @numba.njit(cache=True, nogil=True)
-def _reduce_factor(n):  # pragma: no cover - compiled
-    """Pillow's division_UINT32(n, 8) (Reduce.c): 2**32 / (256 n) in float32, truncated."""
-    return np.int64(np.float32(4294967296.0) / np.float32(256 * n))
-
-
-@numba.njit(cache=True, nogil=True)
 def masked_blocks(rgb, weight, step, out):
     """refine._masked_blocks in one pass, as block_fields stacks it: out[..., 0] the block
     means of the 0/255 mask over 255, out[..., 1:4] those of rgb pasted on black where
@@ -476,7 +485,7 @@ def masked_blocks(rgb, weight, step, out):
                         s1 += np.int64(rgb[y, x, 1])
                         s2 += np.int64(rgb[y, x, 2])
             n = (y1 - y0) * (x1 - x0)
-            mult, amend = _reduce_factor(n), n // 2
+            mult, amend = np.int64(_reduce_multiplier(n)), n // 2
             out[by, bx, 0] = F32((255 * count + amend) * mult >> 24) / F32(255.0)
             out[by, bx, 1] = F32((s0 + amend) * mult >> 24)
             out[by, bx, 2] = F32((s1 + amend) * mult >> 24)
@@ -492,7 +501,7 @@ def block_means_at(rgb, ys, xs, step, out):
         y0, x0 = ys[i] * step, xs[i] * step
         y1, x1 = min(y0 + step, h), min(x0 + step, w)
         n = (y1 - y0) * (x1 - x0)
-        mult, amend = _reduce_factor(n), n // 2
+        mult, amend = np.int64(_reduce_multiplier(n)), n // 2
         for c in range(3):
             ss = 0
             for y in range(y0, y1):

@@ -290,10 +290,11 @@ def _soft_hole(labels, i, stat, product, colours) -> bool:
 
 def uncertainty(p: np.ndarray) -> float:
     """Share of the model's alpha between 0.1 and 0.9 inside the object's bounding box."""
-    ys, xs = np.nonzero(p > 0.5)
-    if len(ys) == 0:
+    inside = p > 0.5
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if len(rows) == 0:  # the box from its rows and columns: no list of every pixel
         return 1.0
-    box = p[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    box = p[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     return float(((box > 0.1) & (box < 0.9)).mean())
 
 
