@@ -175,7 +175,38 @@ def halo(
     return float(haloed[known].mean())
 
 
-def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> float:
+class ShapeCopy:
+    """The output region's source and alpha reduced by a whole factor k to about SHAPE_SIDE px
+    (long side; Pillow's reduce, block means), made once for bg_inside and soft_holes: the copy
+    openings.find makes of them (the same bytes), so find need not make it again."""
+
+    def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None):
+        self.k = max(1, max(alpha.shape) // SHAPE_SIDE)
+        self._source, self._alpha, self._image = source, alpha, image
+        self._rgb = self._small_alpha = None
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """Pillow's "F" reduce (compiled where there is numba: no copy into Pillow)."""
+        if self._small_alpha is None:
+            small = self._alpha  # k 1: the map as it came
+            self._small_alpha = small if self.k == 1 else block_mean(small, self.k)
+        return self._small_alpha
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The source reduced, from its Pillow image where the caller had it."""
+        if self._rgb is None and self.k == 1:
+            self._rgb = self._source
+        elif self._rgb is None:
+            image = self._image
+            if image is None:
+                image = Image.fromarray(np.ascontiguousarray(self._source), "RGB")
+            self._rgb = np.asarray(image.reduce(self.k))
+        return self._rgb
+
+
+def background_inside(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
     """Share of the output's product pixels (alpha > 0.5) that sit in regions matching the
     background model: openings kept as product (a ring's hole full of gravel), and grown edges.
 
@@ -184,14 +215,18 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> floa
     region the cutter was not sure enough to clear is still reported. Works on plain and on
     textured backgrounds (colour and texture models of the sure background around the product
     and of the sure product). Measured on a copy whose long side is openings.SIDE px. image:
-    unused (kept for callers that pass the region's Pillow image).
+    the region's Pillow image, where the caller has it; shape: a ShapeCopy of both, shared.
     """
-    del image
-    from .openings import REPORT, find
+    from .openings import REPORT, SIDE, find
 
     if alpha.shape[0] < 8 or alpha.shape[1] < 8:
         return 0.0
-    found, share = find(np.ascontiguousarray(source), np.asarray(alpha, np.float32), REPORT)
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    if SIDE == SHAPE_SIDE and shape.k > 1:  # find's own reduction, done here (and shared)
+        found, share = find(shape.rgb, shape.alpha, REPORT)  # a copy this size: not reduced again
+    else:
+        found, share = find(np.ascontiguousarray(source), np.asarray(alpha, np.float32), REPORT)
     del found
     return share
 
@@ -226,7 +261,7 @@ def border(alpha: np.ndarray, region_source, source_size) -> float:
     return on_edge / outline
 
 
-def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None) -> float:
+def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
     """Share of the product's area cut away as holes whose rim is no edge in the photo.
 
     A hole (an enclosed part of the outline with alpha <= 0.5) is an opening when the photo
@@ -236,28 +271,25 @@ def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None) -> float:
     smoothly across the cut: the photo has no edge there, the cut made one (a padlock's gloss
     stripe cut out as background: 0.22). Holes under 0.2% of the product are left out (specks).
     On a copy reduced to about SHAPE_SIDE px (block means), CIELAB. image: `source` as a Pillow
-    image, where the caller has it (saves a copy when a hole needs the colours).
+    image, where the caller has it; shape: a ShapeCopy of both, shared with bg_inside (the
+    source's copy is made only when a hole needs its colours).
     """
     import cv2
 
-    k = max(1, max(alpha.shape) // SHAPE_SIDE)
-    if k > 1:  # Pillow's "F" reduce (compiled where there is numba: no copy into Pillow)
-        alpha = block_mean(alpha, k)
-    product = alpha > 0.5
-    area = int(product.sum())
     from .openings import fill_holes, lab
 
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    product = shape.alpha > 0.5
+    area = int(product.sum())
     holes = fill_holes(product) & ~product
     if area < 100 or not holes.any():
         return 0.0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), 8)
     large = [i for i in range(1, n) if stats[i, 4] >= max(24, 0.002 * area)]
-    if not large:  # most photos: no hole worth the colours (the source's reduction is skipped)
+    if not large:  # most photos: no hole worth the colours (the source's copy is not made)
         return 0.0
-    if k > 1:
-        if image is None:
-            image = Image.fromarray(np.ascontiguousarray(source), "RGB")
-        source = np.asarray(image.reduce(k))
+    source = shape.rgb
     colours = lab(source)
     soft = 0
     for i in large:

@@ -193,14 +193,15 @@ class WhiteMode:
         upscale = max(
             (box[2] - box[0]) / (crop[2] - crop[0]), (box[3] - box[1]) / (crop[3] - crop[1])
         )
+        shape = qa.ShapeCopy(cut.source, cut.alpha, cut.image)  # bg_inside's and soft_holes'
         figures = {
             "de_mean": de_mean,
             "de_p95": de_p95,
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
             "uncertainty": qa.uncertainty(cut.p_work),
-            "bg_inside": qa.background_inside(cut.source, cut.alpha, cut.image),
+            "bg_inside": qa.background_inside(cut.source, cut.alpha, shape=shape),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
-            "soft_holes": qa.soft_holes(cut.source, cut.alpha, cut.image),
+            "soft_holes": qa.soft_holes(cut.source, cut.alpha, shape=shape),
             "fill": qa.fill(mask),
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
