@@ -3,6 +3,8 @@
     .venv/bin/python bench/compare_outputs.py save bench/out/compare_ref   # on the old code
     .venv/bin/python bench/compare_outputs.py check bench/out/compare_ref  # on the new code
 
+(--set held-out: the held-out scenes instead, as bench_white.py makes them.)
+
 The model's work-resolution alpha is computed once per photo and cached (npz next to the
 reference), so both runs see the same model output and the comparison covers only our code.
 For every photo of the noisy set and three configurations (white; card with a gradient; white
@@ -191,9 +193,14 @@ def main() -> None:
     parser.add_argument("ref", type=Path)
     parser.add_argument("--n", type=int, default=48)
     parser.add_argument("--noise", type=float, default=3.0)
+    parser.add_argument("--set", default="project", choices=["project", "held-out"])
     args = parser.parse_args()
     folder = bench_white.OUT / (f"white_in_noise{args.noise:g}" if args.noise else "white_in")
-    files = bench_white.generate(folder, args.n, args.noise)
+    if args.set == "held-out":  # bench_white.py's held-out scenes (tests/synthetic.py HELD_OUT)
+        folder = folder.with_name(folder.name + "_heldout")
+        files = bench_white.generate_held_out(folder, args.n, args.noise)
+    else:
+        files = bench_white.generate(folder, args.n, args.noise)
     if args.action == "time":
         time_white(files, args.ref / "model_cache")
         return

@@ -498,6 +498,32 @@ def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, b
         assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
+@pytest.mark.parametrize("kind,bg", [("ring", "chelsea"), ("bag", "grass"), ("mug", "light")])
+def test_compiled_off_the_line_equals_the_numpy_twin(kind, bg):
+    """_loops.off_the_line (one pass over the fit's pixels, no search for the edge pixels)
+    replaces exactly the colours refine.off_the_line replaces, with the same bits, on soft
+    noisy edges over photo and plain backgrounds; over the photos some colours are replaced."""
+    assert refine.loops() is not None  # the compiled path is the one under test
+    sc = scene(kind, bg, (401, 377))
+    region = np.asarray(sc.image)
+    from scipy import ndimage
+
+    rng = np.random.default_rng(11)
+    soft = ndimage.gaussian_filter(sc.alpha, 3) + rng.normal(0, 0.05, sc.alpha.shape)
+    alpha = np.clip(soft, 0, 1).astype(np.float32)
+    alpha[alpha < 0.05], alpha[alpha > 0.95] = 0.0, 1.0
+    fit: dict = {}
+    refine._two_colour(region, alpha, 6.0, fit)
+    assert fit["covers"]
+    ys, xs, estimates = refine._edge_estimates(region, alpha, fit=fit)
+    compiled, numpy_twin = estimates.copy(), estimates.copy()
+    assert refine._off_the_line_compiled(region, alpha, fit, compiled)
+    refine.off_the_line(region, alpha, fit, ys, xs, numpy_twin)
+    assert np.array_equal(compiled, numpy_twin)
+    replaced = int((compiled != estimates).any(axis=1).sum())
+    assert bg == "light" or replaced > 20, replaced  # a plain background: on the line
+
+
 def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
     """_loops.halo_masks (four distance transforms side by side) gives the pixels qa.halo's
     masks give one by one: random soft alphas touching the borders, widths 1-7."""
@@ -520,15 +546,57 @@ def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
 
 def test_float_block_means_equal_pillows_f_reduce():
     """block_mean of a float map (compiled: _loops.reduce_float) gives exactly Pillow's
-    Image.reduce of the "F" image: values in [0, 1], 0/1 masks and large magnitudes, sizes with
-    partial tiles on either edge, tiles of 2x2 to 5x5."""
+    Image.reduce of the "F" image, byte for byte: values in [0, 1], 0/1 masks, large magnitudes
+    and -0.0, sizes with partial tiles on either edge, tiles of 2x2 to 12x12 (qa.ShapeCopy
+    reduces a 2000 px region by 6, a 4000 px one by 12)."""
     rng = np.random.default_rng(17)
     for h, w in ((1, 1), (3, 7), (17, 5), (64, 64), (129, 250), (887, 651)):
-        for values in (rng.random((h, w)), rng.random((h, w)) > 0.5, rng.normal(0, 1e4, (h, w))):
+        negative_zeros = np.where(rng.random((h, w)) > 0.3, -0.0, 1.0)
+        for values in (
+            rng.random((h, w)),
+            rng.random((h, w)) > 0.5,
+            rng.normal(0, 1e4, (h, w)),
+            negative_zeros,
+        ):
             arr = values.astype(np.float32)
-            for step in (2, 3, 4, 5):
+            for step in range(2, 13):
                 want = np.asarray(Image.fromarray(arr, "F").reduce(step), np.float32)
-                assert np.array_equal(refine.block_mean(arr, step), want), (h, w, step)
+                got = refine.block_mean(arr, step)  # the same bytes: -0.0 stays apart from 0.0
+                assert got.tobytes() == want.tobytes(), (h, w, step)
+
+
+def test_compiled_masked_block_means_equal_pillows_masked_reductions():
+    """_loops.masked_blocks (block_fields of a 0/1 weight, one pass) gives exactly Pillow's
+    reduce of the mask and of the pasted colours (refine._masked_blocks): empty, full and
+    random masks, sizes with partial tiles, tiles of 2x2 to 8x8 (non powers of two included)."""
+    assert refine.loops() is not None  # the compiled path is the one under test
+    rng = np.random.default_rng(23)
+    for h, w in ((1, 1), (3, 7), (17, 5), (64, 64), (129, 250), (301, 163)):
+        rgb = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        for share in (0.0, 1.0, 0.3, 0.9):
+            weight = rng.random((h, w)) < share
+            for step in (2, 3, 4, 5, 8):
+                num, den = refine._masked_blocks(rgb, weight, step)
+                got = refine.block_fields(rgb, weight, step)
+                assert np.array_equal(got, np.dstack([den, num])), (h, w, share, step)
+
+
+def test_compiled_block_means_at_cells_equal_pillows_reduce():
+    """_loops.block_means_at (qa.halo's output, reduced only at the edge band's cells) gives
+    exactly Pillow's reduce at those cells: a packed array and a view of a larger canvas, odd
+    sizes (partial tiles at the right and bottom edges), white and random pixels."""
+    assert refine.loops() is not None
+    rng = np.random.default_rng(29)
+    for h, w in ((1, 1), (5, 3), (130, 97), (401, 388)):
+        canvas = rng.integers(0, 256, (h + 6, w + 4, 3)).astype(np.uint8)
+        canvas[: h // 2] = 255
+        for rgb in (canvas[3 : 3 + h, 2 : 2 + w], np.ascontiguousarray(canvas[:h, :w])):
+            for step in (2, 3):
+                want = refine.block_mean(np.ascontiguousarray(rgb), step)
+                ys, xs = refine.pixel_list(rng.random(want.shape[:2]) < 0.5)
+                got = np.empty((len(ys), 3), np.uint8)
+                refine.loops().block_means_at(rgb, ys, xs, step, got)
+                assert np.array_equal(got, want[ys, xs]), (h, w, step)
 
 
 def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():

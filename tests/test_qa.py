@@ -219,6 +219,24 @@ def test_halo_and_bg_inside_with_pillow_images_equal_the_array_path():
     assert qa.background_inside(src, filled, sc.image) == plain > 0.05
 
 
+@pytest.mark.parametrize("size", [(500, 380), (700, 1000), (1300, 1700)])
+def test_bg_inside_and_soft_holes_on_a_shared_copy_equal_their_own(size):
+    """qa.ShapeCopy (the region reduced once for bg_inside and soft_holes) gives bg_inside
+    exactly openings.find's share on the full region (find reduces it the same way), and
+    soft_holes the same as without it: no reduction, by 2 and by 5; holes kept and cut out."""
+    from vitrina_sync.imaging.openings import REPORT, find
+
+    sc = scene("ring", "chelsea", size)
+    src = np.asarray(sc.image)
+    filled = ndimage.binary_fill_holes(sc.alpha > 0.5).astype(np.float32)  # the hole kept
+    for alpha in (filled, np.ascontiguousarray(sc.alpha, np.float32)):
+        shape = qa.ShapeCopy(src, alpha, sc.image)
+        bg_inside = qa.background_inside(src, alpha, shape=shape)
+        assert bg_inside == find(src, alpha, REPORT)[1]
+        assert qa.soft_holes(src, alpha, shape=shape) == qa.soft_holes(src, alpha)
+    assert bg_inside < 0.005 < qa.background_inside(src, filled)
+
+
 def test_compiled_region_loops_equal_the_numpy_paths(monkeypatch):
     """colour drift's identity check, purity's count and the opaque copy run as compiled loops;
     each must give what the numpy path gives (canvas views and packed arrays alike)."""

@@ -90,6 +90,15 @@ def reduce_float(src, xs, ys, out):  # pragma: no cover - compiled
     partial tiles at the right and bottom edges summed pixel by pixel; so the same bits."""
     h, w = src.shape
     mult = 1.0 / (ys * xs)
+    if xs == 2 and ys == 2:  # qa.halo's reduction: the loop below with its bounds known
+        for y in range(h // 2):
+            for x in range(w // 2):
+                ss = ((src[2 * y, 2 * x] + src[2 * y, 2 * x + 1]) + src[2 * y + 1, 2 * x]) + src[
+                    2 * y + 1, 2 * x + 1
+                ]
+                out[y, x] = (0.0 + np.float64(ss)) * mult  # 0.0 +: as the sum starts (-0.0)
+        _reduce_float_edges(src, xs, ys, out)
+        return
     for y in range(h // ys):
         y0 = y * ys
         for x in range(w // xs):
@@ -114,7 +123,13 @@ def reduce_float(src, xs, ys, out):  # pragma: no cover - compiled
                 if xs & 1:
                     ss += np.float64(src[yy, xx])
             out[y, x] = ss * mult
-    # corners: the last (partial) column and row of blocks
+    _reduce_float_edges(src, xs, ys, out)
+
+
+@numba.njit(cache=True, nogil=True)
+def _reduce_float_edges(src, xs, ys, out):  # pragma: no cover - compiled
+    """reduce_float's corners: the last (partial) column and row of blocks."""
+    h, w = src.shape
     if w % xs:
         m = 1.0 / ((w % xs) * ys)
         x = w // xs
@@ -448,6 +463,86 @@ def two_colour(samples, region, alpha, ys, xs, fg, bg, mass_f, mass_b):  # pragm
         elif blended > NEAR_ONE:
             blended = ONE
         alpha[y, x] = blended
+
+
+@numba.njit(cache=True, nogil=True)
+def masked_blocks(rgb, weight, step, out):
+    """refine._masked_blocks in one pass, as block_fields stacks it: out[..., 0] the block
+    means of the 0/255 mask over 255, out[..., 1:4] those of rgb pasted on black where
+    `weight`; Pillow's reduce of both (8-bit sums plus half the tile, times its float32
+    reciprocal, >> 24; partial tiles at the right and bottom edges), so the same bits."""  # pragma: no cover - compiled
+    h, w = weight.shape
+    for by in range(out.shape[0]):
+        y0, y1 = by * step, min(by * step + step, h)
+        for bx in range(out.shape[1]):
+            x0, x1 = bx * step, min(bx * step + step, w)
+            count, s0, s1, s2 = 0, 0, 0, 0
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    if weight[y, x]:
+                        count += 1
+                        s0 += np.int64(rgb[y, x, 0])
+                        s1 += np.int64(rgb[y, x, 1])
+                        s2 += np.int64(rgb[y, x, 2])
+            n = (y1 - y0) * (x1 - x0)
+            mult, amend = np.int64(_reduce_multiplier(n)), n // 2
+            out[by, bx, 0] = F32((255 * count + amend) * mult >> 24) / F32(255.0)
+            out[by, bx, 1] = F32((s0 + amend) * mult >> 24)
+            out[by, bx, 2] = F32((s1 + amend) * mult >> 24)
+            out[by, bx, 3] = F32((s2 + amend) * mult >> 24)
+
+
+@numba.njit(cache=True, nogil=True)
+def block_means_at(rgb, ys, xs, step, out):
+    """Pillow's reduce(step) of an RGB image (see masked_blocks), only at the reduced grid's
+    cells (ys, xs): out[i] the tile's rounded means (uint8)."""  # pragma: no cover - compiled
+    h, w = rgb.shape[:2]
+    for i in range(ys.shape[0]):
+        y0, x0 = ys[i] * step, xs[i] * step
+        y1, x1 = min(y0 + step, h), min(x0 + step, w)
+        n = (y1 - y0) * (x1 - x0)
+        mult, amend = np.int64(_reduce_multiplier(n)), n // 2
+        for c in range(3):
+            ss = 0
+            for y in range(y0, y1):
+                for x in range(x0, x1):
+                    ss += np.int64(rgb[y, x, c])
+            out[i, c] = (ss + amend) * mult >> 24
+
+
+@numba.njit(cache=True, nogil=True)
+def off_the_line(region, alpha, ys, xs, inner, back, mass_f, mass_b, limit, colours):
+    """refine.off_the_line on the two-colour fit's pixels, as edge_estimates keeps them (each
+    with 0 < alpha < 1, in order: colours' rows): where the pixel lies over sqrt(limit) from
+    the segment between its F and B (both masses known), its colour becomes F. Returns how
+    many rows it read. The same float32 operations as the numpy path (einsum's sums of three
+    products are sequential from 0)."""  # pragma: no cover - compiled
+    k = 0
+    gap = np.empty(3, np.float32)
+    line = np.empty(3, np.float32)
+    for i in range(ys.shape[0]):
+        y, x = ys[i], xs[i]
+        a = alpha[y, x]
+        if not (a > ZERO and a < ONE):
+            continue
+        if k == colours.shape[0]:
+            return -1  # more such pixels than rows: not edge_estimates' pixels
+        dot, norm = ZERO, ZERO
+        for c in range(3):
+            gap[c] = F32(region[y, x, c]) - back[i, c]
+            line[c] = inner[i, c] - back[i, c]
+            dot += gap[c] * line[c]
+            norm += line[c] * line[c]
+        t = min(max(dot / max(norm, ONE), ZERO), ONE)
+        off = ZERO
+        for c in range(3):
+            rest = gap[c] - t * line[c]
+            off += rest * rest
+        if off > limit and mass_f[i] > F32(1e-3) and mass_b[i] > F32(1e-3):
+            for c in range(3):
+                colours[k, c] = inner[i, c]
+        k += 1
+    return k
 
 
 @numba.njit(cache=True, nogil=True)
@@ -799,6 +894,9 @@ def warm() -> None:
         np.zeros((1, 9), np.float32), region, alpha, ys, xs, fg, fg.copy(), mass, mass.copy()
     )
     edge_estimates(region, alpha, ys, xs, fg, fg, mass, mass, ys.copy(), xs.copy(), fg.copy())
+    off_the_line(region, alpha, ys, xs, fg, fg, mass, mass, F32(1.0), fg.copy())
+    masked_blocks(region, where, 2, np.empty((1, 1, 4), np.float32))
+    block_means_at(view, ys, xs, 2, np.empty((1, 3), np.uint8))  # qa.halo: the canvas's region
     table, weight = np.zeros(1, np.int64), np.zeros(1, np.float32)
     tables = (table, table, weight, table, table, weight, table, table)  # a 1-pixel grid
     gather_rows_cols(np.zeros((1, 4), np.float32), *tables, np.empty((1, 4), np.float32))

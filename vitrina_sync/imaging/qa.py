@@ -120,9 +120,20 @@ def halo(
     the half-size reduction then skips converting two region-sized arrays.
     """
     plain = background.ndim == 3 and background.strides[:2] == (0, 0)  # one colour, broadcast
+    src_img, reduce_output = None, 1
+    kernels = loops()
     if max(alpha.shape) > HALO_FULL_SIDE:  # large outputs: measured at half size (same verdict)
         src_img, out_img = images or (None, None)
-        source, output = block_mean(source, 2, src_img), block_mean(output, 2, out_img)
+        if source.dtype == np.uint8:  # the reduced image serves local_mean below as it is
+            whole = Image.fromarray(source, "RGB") if src_img is None else src_img
+            src_img = whole.reduce(2)  # block_mean's own reduction
+            source = np.asarray(src_img)
+        else:
+            source = block_mean(source, 2)
+        if kernels is not None and output.dtype == np.uint8 and output.ndim == 3:
+            reduce_output = 2  # only the band's pixels are read: reduced there, below
+        else:
+            output = block_mean(output, 2, out_img)
         alpha = block_mean(alpha, 2)
         background = (
             np.broadcast_to(background[0, 0], alpha.shape + (3,))  # the block mean of one colour
@@ -130,7 +141,6 @@ def halo(
             else block_mean(background, 2)
         )
     width = max(2, round(0.004 * max(alpha.shape)))
-    kernels = loops()
     if kernels is not None and alpha.dtype == np.float32 and alpha.flags.c_contiguous:
         band, inner, outer = kernels.halo_masks(readonly(alpha), width)  # one pass for all three
     else:
@@ -139,7 +149,9 @@ def halo(
     ys, xs = pixel_list(band)
     if len(ys) == 0:
         return 0.0
-    src, src_img = source, Image.fromarray(source, "RGB") if source.dtype == np.uint8 else None
+    src = source
+    if src_img is None and source.dtype == np.uint8:
+        src_img = Image.fromarray(source, "RGB")
     # the product's colour varies (labels, gloss): take it from close by; the background's from
     # a wider neighbourhood (a soft edge spreads over a few pixels)
     prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
@@ -153,14 +165,48 @@ def halo(
     known = (mass_f > 1e-3) & (mass_b > 1e-3) & (gap > 40.0)
     if not known.any():
         return 0.0
-    shift = channel_sum(
-        (pixels_at(output, ys, xs).astype(np.float32) - expected) * toward
-    ) / np.maximum(gap, 1.0)
+    if reduce_output > 1:  # the same means as block_mean's Pillow reduce, at the band only
+        got = np.empty((len(ys), 3), np.uint8)
+        kernels.block_means_at(output, ys, xs, reduce_output, got)
+    else:
+        got = pixels_at(output, ys, xs)
+    shift = channel_sum((got.astype(np.float32) - expected) * toward) / np.maximum(gap, 1.0)
     haloed = (shift > 10.0) & (shift > 0.1 * gap)
     return float(haloed[known].mean())
 
 
-def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> float:
+class ShapeCopy:
+    """The output region's source and alpha reduced by a whole factor k to about SHAPE_SIDE px
+    (long side; Pillow's reduce, block means), made once for bg_inside and soft_holes: the copy
+    openings.find makes of them (the same bytes), so find need not make it again."""
+
+    def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None):
+        self.k = max(1, max(alpha.shape) // SHAPE_SIDE)
+        self._source, self._alpha, self._image = source, alpha, image
+        self._rgb = self._small_alpha = None
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """Pillow's "F" reduce (compiled where there is numba: no copy into Pillow)."""
+        if self._small_alpha is None:
+            small = self._alpha  # k 1: the map as it came
+            self._small_alpha = small if self.k == 1 else block_mean(small, self.k)
+        return self._small_alpha
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The source reduced, from its Pillow image where the caller had it."""
+        if self._rgb is None and self.k == 1:
+            self._rgb = self._source
+        elif self._rgb is None:
+            image = self._image
+            if image is None:
+                image = Image.fromarray(np.ascontiguousarray(self._source), "RGB")
+            self._rgb = np.asarray(image.reduce(self.k))
+        return self._rgb
+
+
+def background_inside(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
     """Share of the output's product pixels (alpha > 0.5) that sit in regions matching the
     background model: openings kept as product (a ring's hole full of gravel), and grown edges.
 
@@ -169,14 +215,18 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None) -> floa
     region the cutter was not sure enough to clear is still reported. Works on plain and on
     textured backgrounds (colour and texture models of the sure background around the product
     and of the sure product). Measured on a copy whose long side is openings.SIDE px. image:
-    unused (kept for callers that pass the region's Pillow image).
+    the region's Pillow image, where the caller has it; shape: a ShapeCopy of both, shared.
     """
-    del image
-    from .openings import REPORT, find
+    from .openings import REPORT, SIDE, find
 
     if alpha.shape[0] < 8 or alpha.shape[1] < 8:
         return 0.0
-    found, share = find(np.ascontiguousarray(source), np.asarray(alpha, np.float32), REPORT)
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    if SIDE == SHAPE_SIDE and shape.k > 1:  # find's own reduction, done here (and shared)
+        found, share = find(shape.rgb, shape.alpha, REPORT)  # a copy this size: not reduced again
+    else:
+        found, share = find(np.ascontiguousarray(source), np.asarray(alpha, np.float32), REPORT)
     del found
     return share
 
@@ -211,7 +261,7 @@ def border(alpha: np.ndarray, region_source, source_size) -> float:
     return on_edge / outline
 
 
-def soft_holes(source: np.ndarray, alpha: np.ndarray) -> float:
+def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
     """Share of the product's area cut away as holes whose rim is no edge in the photo.
 
     A hole (an enclosed part of the outline with alpha <= 0.5) is an opening when the photo
@@ -220,49 +270,63 @@ def soft_holes(source: np.ndarray, alpha: np.ndarray) -> float:
     to 1.05 of it). Where the near step is under SOFT_STEP of the far one, the colour runs on
     smoothly across the cut: the photo has no edge there, the cut made one (a padlock's gloss
     stripe cut out as background: 0.22). Holes under 0.2% of the product are left out (specks).
-    On a copy reduced to about SHAPE_SIDE px (block means), CIELAB.
+    On a copy reduced to about SHAPE_SIDE px (block means), CIELAB. image: `source` as a Pillow
+    image, where the caller has it; shape: a ShapeCopy of both, shared with bg_inside (the
+    source's copy is made only when a hole needs its colours).
     """
     import cv2
 
-    from .openings import fill_holes, grow, lab, shrink
+    from .openings import fill_holes, lab
 
-    k = max(1, max(alpha.shape) // SHAPE_SIDE)
-    if k > 1:
-        source = np.asarray(Image.fromarray(np.ascontiguousarray(source), "RGB").reduce(k))
-        alpha = np.asarray(Image.fromarray(np.asarray(alpha, np.float32), "F").reduce(k))
-    product = alpha > 0.5
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    product = shape.alpha > 0.5
     area = int(product.sum())
     holes = fill_holes(product) & ~product
     if area < 100 or not holes.any():
         return 0.0
-    colours = lab(source)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), 8)
+    large = [i for i in range(1, n) if stats[i, 4] >= max(24, 0.002 * area)]
+    if not large:  # most photos: no hole worth the colours (the source's copy is not made)
+        return 0.0
+    source = shape.rgb
+    colours = lab(source)
     soft = 0
-    for i in range(1, n):
-        if stats[i, 4] < max(24, 0.002 * area):
-            continue
-        hole = labels == i
-        bands = (  # (inside the hole, in the product beside it): near the rim, a few px off
-            (hole & ~shrink(hole, 2), grow(hole, 2) & product),
-            (shrink(hole, 3) & ~shrink(hole, 6), grow(hole, 7) & ~grow(hole, 4) & product),
-        )
-        if min(int(m.sum()) for pair in bands for m in pair) < 8:
-            continue
-        near, far = (
-            float(np.linalg.norm(colours[a].mean(axis=0) - colours[b].mean(axis=0)))
-            for a, b in bands
-        )
-        if near < SOFT_STEP * far:
+    for i in large:
+        if _soft_hole(labels, i, stats[i], product, colours):
             soft += int(stats[i, 4])
     return soft / area
 
 
+def _soft_hole(labels, i, stat, product, colours) -> bool:
+    """Whether hole i steps less across its rim than a few px off it (see soft_holes). Worked
+    on the hole's box plus a margin wider than the bands reach (so the same pixels, in the
+    same order, as on the whole map: the rest of the map is no hole)."""
+    from .openings import grow, shrink
+
+    x, y, w, h = (int(v) for v in stat[:4])
+    pad = 8  # > grow(hole, 7)'s reach
+    win = np.s_[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
+    hole, product, colours = labels[win] == i, product[win], colours[win]
+    bands = (  # (inside the hole, in the product beside it): near the rim, a few px off
+        (hole & ~shrink(hole, 2), grow(hole, 2) & product),
+        (shrink(hole, 3) & ~shrink(hole, 6), grow(hole, 7) & ~grow(hole, 4) & product),
+    )
+    if min(int(m.sum()) for pair in bands for m in pair) < 8:
+        return False
+    near, far = (
+        float(np.linalg.norm(colours[a].mean(axis=0) - colours[b].mean(axis=0))) for a, b in bands
+    )
+    return near < SOFT_STEP * far
+
+
 def uncertainty(p: np.ndarray) -> float:
     """Share of the model's alpha between 0.1 and 0.9 inside the object's bounding box."""
-    ys, xs = np.nonzero(p > 0.5)
-    if len(ys) == 0:
+    inside = p > 0.5
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if len(rows) == 0:  # the box from its rows and columns: no list of every pixel
         return 1.0
-    box = p[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    box = p[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     return float(((box > 0.1) & (box < 0.9)).mean())
 
 

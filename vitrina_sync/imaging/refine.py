@@ -513,7 +513,14 @@ def block_fields(
     """The fields local_mean smooths, on the reduced grid before smoothing (h',w',4 or 5):
     weight mass, weighted colour sums (3) and, with spread=True, the blocks' mean squares.
     image: rgb as a Pillow image already (saves a conversion when several weights share it)."""
-    if weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1:
+    masked = weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1
+    kernels = loops()
+    if masked and not spread and kernels is not None and weight.ndim == 2:
+        h, w = weight.shape  # one compiled pass for both reductions: _loops.masked_blocks
+        out = np.empty(((h - 1) // step + 1, (w - 1) // step + 1, 4), np.float32)
+        kernels.masked_blocks(readonly(np.ascontiguousarray(rgb)), weight, step, out)
+        return out
+    if masked:
         num, wsum = _masked_blocks(rgb, weight, step, image)
     else:
         weight = weight.astype(np.float32)
@@ -633,9 +640,29 @@ def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=
     """The product's own colour at each partly transparent pixel: (ys, xs, (n,3) float colours),
     less what `off_the_line` does not trust."""
     ys, xs, colours = _edge_estimates(region, alpha, sigma, fit)
-    if len(ys) and fit and "ys" in fit:
+    if len(ys) and fit and "ys" in fit and not _off_the_line_compiled(region, alpha, fit, colours):
         off_the_line(region, alpha, fit, ys, xs, colours)
     return ys, xs, colours
+
+
+def _off_the_line_compiled(region, alpha, fit, colours) -> bool:
+    """off_the_line in one compiled pass over the fit's pixels, where _edge_estimates took the
+    fit's pixels with 0 < alpha < 1 (fit["covers"]): colours' rows are those, in order, so no
+    search for them. The same bits (_loops.off_the_line). False where it did not run."""
+    kernels = loops()
+    if not (
+        fit.get("covers")
+        and kernels is not None
+        and _compiled_layouts(fit["fg"], region, alpha)
+        and colours.dtype == np.float32
+        and colours.flags.c_contiguous
+    ):
+        return False
+    limit = np.float32(OFF_LINE * OFF_LINE)
+    args = (fit["ys"], fit["xs"], fit["fg"], fit["bg"], fit["mass_f"], fit["mass_b"])
+    if kernels.off_the_line(readonly(region), alpha, *args, limit, colours) != len(colours):
+        raise AssertionError("edge pixels are not the fit's")  # pragma: no cover - invariant
+    return True
 
 
 def off_the_line(region, alpha, fit, ys, xs, colours) -> None:

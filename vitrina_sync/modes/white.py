@@ -181,24 +181,27 @@ class WhiteMode:
         )
 
     def figures(self, rgb, cut: Cut, out: np.ndarray, mask, new_bg, shadow, image=None) -> dict:
-        """Every QA figure. image: `out` as a Pillow image (the halo reduces its region in
-        Pillow: cropping it there is cheaper than converting the array's region again)."""
+        """Every QA figure. image: `out` as a Pillow image (without numba the halo reduces its
+        region in Pillow: cropping it there is cheaper than converting the array's region;
+        with numba it reads the region's means at the edge band only, and needs no copy)."""
         l, t, r, b = cut.region.canvas
         out_region = out[t:b, l:r]
-        images = (cut.image, image.crop((l, t, r, b))) if image is not None and cut.image else None
+        out_img = image.crop((l, t, r, b)) if image is not None and not refine.loops() else None
+        images = (cut.image, out_img) if cut.image else None
         de_mean, de_p95 = qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0)
         box, crop = cut.placement.box, cut.placement.crop
         upscale = max(
             (box[2] - box[0]) / (crop[2] - crop[0]), (box[3] - box[1]) / (crop[3] - crop[1])
         )
+        shape = qa.ShapeCopy(cut.source, cut.alpha, cut.image)  # bg_inside's and soft_holes'
         figures = {
             "de_mean": de_mean,
             "de_p95": de_p95,
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
             "uncertainty": qa.uncertainty(cut.p_work),
-            "bg_inside": qa.background_inside(cut.source, cut.alpha, cut.image),
+            "bg_inside": qa.background_inside(cut.source, cut.alpha, shape=shape),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
-            "soft_holes": qa.soft_holes(cut.source, cut.alpha),
+            "soft_holes": qa.soft_holes(cut.source, cut.alpha, shape=shape),
             "fill": qa.fill(mask),
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
