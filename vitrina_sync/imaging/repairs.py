@@ -140,7 +140,6 @@ def faint_parts(
 
     h, w = p.shape
     k = max(1, max(h, w) // openings.SIDE)
-    small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
     small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
     small_cleared = (
         np.asarray(Image.fromarray(cleared.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
@@ -153,6 +152,7 @@ def faint_parts(
     sure_bg = (small_p < 0.05) & ~openings.grow(kept, margin)
     sure_fg = openings.shrink((small_p > 0.95) & ~small_cleared, margin)
     if models is None or models.lab.shape[:2] != small_p.shape:  # else the openings step's
+        small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
         models = openings.build(small_rgb, sure_bg, sure_fg)
     if models is None or float((models.ratio[sure_bg] < -GROW_RATIO).mean()) > GROW_SHARE:
         return np.zeros(p.shape, bool)

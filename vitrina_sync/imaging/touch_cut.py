@@ -148,10 +148,10 @@ def _remove(work_rgb, p, remove, keep):
     k = min(1.0, SMALL_SIDE / max(h, w))
     size = (max(8, round(w * k)), max(8, round(h * k)))
     small = cv2.resize(work_rgb, size, interpolation=cv2.INTER_AREA)
-    fg = cv2.resize(p, size, interpolation=cv2.INTER_AREA) > 0.5
+    small_p = cv2.resize(p, size, interpolation=cv2.INTER_AREA)
+    fg, soft = small_p > 0.5, small_p > 0.05
     rm = _small_mask(remove, size)
     kp = None if keep is None else _small_mask(keep, size) & ~rm
-    soft = cv2.resize(p, size, interpolation=cv2.INTER_AREA) > 0.05
     sure_bg = ~openings.grow(fg, max(3, round(0.03 * max(size))))
     # keep strokes are no labels here: a thin one's reduced pixels are half background
     labels = _labels(fg, sure_bg, rm)
