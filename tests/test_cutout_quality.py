@@ -468,20 +468,26 @@ def test_guided_fields_equal_the_scipy_guided_filter_bit_for_bit():
         assert np.array_equal(out, want), guide.shape
 
 
+def _soft_noisy_edge(kind: str, bg: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A scene's pixels and its true alpha blurred (sigma 3) with noise (0.05), snapped to 0/1
+    under 0.05 / over 0.95: many partial pixels, for the compiled/numpy twin tests."""
+    from scipy import ndimage
+
+    sc = scene(kind, bg, (401, 377))
+    rng = np.random.default_rng(seed)
+    soft = ndimage.gaussian_filter(sc.alpha, 3) + rng.normal(0, 0.05, sc.alpha.shape)
+    alpha = np.clip(soft, 0, 1).astype(np.float32)
+    alpha[alpha < 0.05], alpha[alpha > 0.95] = 0.0, 1.0
+    return np.asarray(sc.image), alpha
+
+
 @pytest.mark.parametrize("kind,bg", [("ring", "chelsea"), ("bag", "green"), ("mug", "light")])
 def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, bg, monkeypatch):
     """_loops.two_colour and edge_estimates (one pass over the edge pixels) give exactly what
     the numpy code gives: the new alpha, the fit edge_colours reuses, and the decontaminated
     edge colours; on photo and plain backgrounds with a soft, noisy alpha (many partial pixels)."""
     assert refine.loops() is not None  # the compiled path is the one under test
-    sc = scene(kind, bg, (401, 377))
-    region = np.asarray(sc.image)
-    rng = np.random.default_rng(7)
-    from scipy import ndimage
-
-    soft = ndimage.gaussian_filter(sc.alpha, 3) + rng.normal(0, 0.05, sc.alpha.shape)
-    start = np.clip(soft, 0, 1).astype(np.float32)
-    start[start < 0.05], start[start > 0.95] = 0.0, 1.0
+    region, start = _soft_noisy_edge(kind, bg, 7)
     runs = []
     for compiled in (True, False):
         if not compiled:
@@ -504,14 +510,7 @@ def test_compiled_off_the_line_equals_the_numpy_twin(kind, bg):
     replaces exactly the colours refine.off_the_line replaces, with the same bits, on soft
     noisy edges over photo and plain backgrounds; over the photos some colours are replaced."""
     assert refine.loops() is not None  # the compiled path is the one under test
-    sc = scene(kind, bg, (401, 377))
-    region = np.asarray(sc.image)
-    from scipy import ndimage
-
-    rng = np.random.default_rng(11)
-    soft = ndimage.gaussian_filter(sc.alpha, 3) + rng.normal(0, 0.05, sc.alpha.shape)
-    alpha = np.clip(soft, 0, 1).astype(np.float32)
-    alpha[alpha < 0.05], alpha[alpha > 0.95] = 0.0, 1.0
+    region, alpha = _soft_noisy_edge(kind, bg, 11)
     fit: dict = {}
     refine._two_colour(region, alpha, 6.0, fit)
     assert fit["covers"]
