@@ -186,7 +186,6 @@ def predict_alpha(img: Image.Image, model: str, settings=None) -> np.ndarray:
 SECOND_LOOK_SHARE = 0.35  # a product under this share of the long side (the model saw it at < 112
 # of its 320 px) gets a second look; larger ones are resolved well enough by the openings step
 SECOND_LOOK_MARGIN = 0.25  # of the product's long side, around it, in the crop the model sees
-SECOND_LOOK_LEAVES = 0.25  # the least share of the first look's outlined product the second keeps
 
 
 def second_look(rgb: Image.Image, work_size, p_work: np.ndarray, model: str, settings, side: int):
@@ -195,9 +194,10 @@ def second_look(rgb: Image.Image, work_size, p_work: np.ndarray, model: str, set
     handle's opening is a few pixels and gets filled; on the crop it is several times larger
     (a ring at a third of the frame: IoU 0.67 -> 0.98). Its alpha replaces the first one inside
     the crop (work resolution). Returns p_work unchanged when the product is large or absent, or
-    when the second look's outline (p > 0.5, openings filled) is under SECOND_LOOK_LEAVES of the
-    first's: a resolved opening leaves the outline, a model that loses it on the crop has lost
-    the product (a brown chair on a brown-stained micrograph: the output was empty)."""
+    when the second look's outline (p > 0.5, openings filled) is under openings.LEAST_LEFT of
+    the first's (the bound every step after the model keeps): a resolved opening leaves the
+    outline, a model that loses it on the crop has lost the product (a brown chair on a
+    brown-stained micrograph: the output was empty)."""
     box = _box(p_work)
     if box is None:
         return p_work
@@ -213,10 +213,10 @@ def second_look(rgb: Image.Image, work_size, p_work: np.ndarray, model: str, set
     _, p_crop = predict_work(crop, model, settings, side)
     back = Image.fromarray(p_crop, "F").resize((r - l, b - t), Image.Resampling.BILINEAR)
     back = np.clip(np.asarray(back, np.float32), 0.0, 1.0)
-    from .openings import fill_holes
+    from .openings import LEAST_LEFT, fill_holes
 
     first = fill_holes(p_work[t:b, l:r] > 0.5).sum()
-    if fill_holes(back > 0.5).sum() < SECOND_LOOK_LEAVES * first:
+    if fill_holes(back > 0.5).sum() < LEAST_LEFT * first:
         return p_work
     out = p_work.copy()
     out[t:b, l:r] = back
