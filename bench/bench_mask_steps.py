@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_masks
 import synthetic
 
-from vitrina_sync.imaging import cutout, openings, repairs
+from vitrina_sync.imaging import cutout, openings
 
 SETTINGS = {"default_model": "u2netp"}
 
@@ -78,5 +78,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    assert repairs  # the steps live in openings and repairs
     main()

@@ -13,10 +13,11 @@ the openings step was tuned on); `held-out` = other shapes, seeds and background
 while tuning; `tune-3` = more tuning scenes (star field, soft brick, grey gravel, a cell
 micrograph); `held-out-2` = a second untouched set (coins, immunohistochemistry, retina, a
 padlock), measured only before and after a round of changes; `held-out-3` = a third (rocket,
-camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA round. Scores are on the output canvas against the true alpha put through the same
-geometric transform: IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the
-true openings' area that the output keeps as product (alpha > 0.5), aspect drift = relative
-change of the product's box aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask);
+camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA round. Scores
+are on the output canvas against the true alpha put through the same geometric transform:
+IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
+the output keeps as product (alpha > 0.5), aspect drift = relative change of the product's box
+aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask);
 "IoU < 0.95 passed as ok" counts outputs QA reads ok that are wrong, "IoU >= 0.95 flagged" the
 false alarms (right outputs QA flags, for any figure, source sharpness and headroom included).
 Models: u2netp always; isnet-general-use and birefnet-general when their files are present.
@@ -53,6 +54,9 @@ REFINE_VARIANTS = {
 # masks of the base commit 78fe031; "after": the defaults
 BEFORE = {"openings": False, "second_look": False, "refine_camouflage": False}
 VARIANTS = {"before (issue-16 steps off)": BEFORE, "after (default)": {}}
+
+
+SETS = ("project", "issue", "tune", "held-out", "tune-3", "held-out-2", "held-out-3", "tune-4")
 
 
 def cases(name: str) -> list[tuple]:
@@ -196,17 +200,7 @@ def main() -> None:
     parser.add_argument(
         "--set",
         default="all",
-        choices=[
-            "all",
-            "project",
-            "issue",
-            "tune",
-            "held-out",
-            "tune-3",
-            "held-out-2",
-            "held-out-3",
-            "tune-4",
-        ],
+        choices=["all", *SETS],
     )
     parser.add_argument("--refine-variants", action="store_true", help="issue 3's refinement table")
     parser.add_argument(

@@ -148,8 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="900x1200")
     parser.add_argument("--canvas", type=int, default=1200)
-    sets_known = ["tune", "tune-3", "tune-4", "held-out", "held-out-2", "held-out-3"]
-    parser.add_argument("--set", default="all", choices=["all", *sets_known])
+    parser.add_argument("--set", default="all", choices=["all", *bench_masks.SETS])
     parser.add_argument("--only", default="", help="scene names, comma-separated")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
