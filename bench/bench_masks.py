@@ -13,7 +13,9 @@ the openings step was tuned on); `held-out` = other shapes, seeds and background
 while tuning; `tune-3` = more tuning scenes (star field, soft brick, grey gravel, a cell
 micrograph); `held-out-2` = a second untouched set (coins, immunohistochemistry, retina, a
 padlock), measured only before and after a round of changes; `held-out-3` = a third (rocket,
-camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA round. Scores
+camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA round;
+`held-out-4` = a fourth (printed page, text, colour wheel, checkerboard, a navy sweep), written
+before round 5 and measured only before and after it. Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
 the output keeps as product (alpha > 0.5), aspect drift = relative change of the product's box
@@ -56,7 +58,17 @@ BEFORE = {"openings": False, "second_look": False, "refine_camouflage": False}
 VARIANTS = {"before (issue-16 steps off)": BEFORE, "after (default)": {}}
 
 
-SETS = ("project", "issue", "tune", "held-out", "tune-3", "held-out-2", "held-out-3", "tune-4")
+SETS = (
+    "project",
+    "issue",
+    "tune",
+    "held-out",
+    "tune-3",
+    "held-out-2",
+    "held-out-3",
+    "tune-4",
+    "held-out-4",
+)
 
 
 def cases(name: str) -> list[tuple]:
@@ -70,6 +82,7 @@ def cases(name: str) -> list[tuple]:
         "tune-3": synthetic.TUNE_3,
         "held-out-2": synthetic.HELD_OUT_2,
         "held-out-3": synthetic.HELD_OUT_3,
+        "held-out-4": synthetic.HELD_OUT_4,
         "tune-4": synthetic.TUNE_4,
     }[name]
 

@@ -408,6 +408,7 @@ SWEEPS = {
     "beige": ((226, 214, 196), (200, 186, 166)),  # held-out flat backdrop
     "slate": ((150, 160, 172), (96, 104, 116)),  # held-out-2: a cool grey-blue backdrop
     "sage": ((196, 208, 184), (138, 152, 128)),  # held-out-3: a muted green backdrop
+    "navy": ((64, 74, 104), (30, 36, 58)),  # held-out-4: a dark blue backdrop
 }
 GREY_PHOTOS = {  # low-contrast grey: (photo, contrast, mean)
     "greygrass": ("grass", 0.45, 125.0),
@@ -560,6 +561,27 @@ HELD_OUT_3 = [
     ("hoop", "rocket", 63, False),
 ]
 
+# HELD_OUT_4: a fourth untouched set, written at the start of issue 16's round 5 before any of
+# its changes (photos no other set uses: a printed page, text, the colour wheel, a checkerboard;
+# a navy sweep) and measured only before and after that round (bench/bench_masks.py --set
+# held-out-4).
+HELD_OUT_4 = [
+    ("padlock", "page", 71, False),
+    ("hoop", "text", 72, False),
+    ("frame", "colorwheel", 73, False),
+    ("chair", "page", 74, False),
+    ("scissors", "colorwheel", 75, False),
+    ("bluemug", "checkerboard", 76, False),
+    ("greybottle", "page", 77, True),
+    ("whitelabel", "white", 78, False),
+    ("padlock", "navy", 79, False),
+    ("ring", "text", 0, False),
+    ("bag", "colorwheel", 0, False),
+    ("mug", "checkerboard", 0, False),
+    ("frame", "navy", 80, False),
+    ("chair", "text", 81, False),
+]
+
 
 def project_cases():
     return [(k, b, 0, False) for k in PRODUCTS for b in BACKGROUNDS]
@@ -576,6 +598,7 @@ def family(kind: str, bg: str) -> str:
         ("greybottle", "greygravel"),
         ("greybottle", "coins"),
         ("greybottle", "camera"),
+        ("greybottle", "page"),
         ("mug", "white"),
     ):
         return "low contrast"
