@@ -61,6 +61,14 @@ def test_u2netp_session_gives_rembgs_mask_bytes(monkeypatch):
             a, b = ours.predict(im)[0], theirs.predict(im)[0]
             assert a.mode == b.mode == "L" and a.size == b.size == im.size
             assert a.tobytes() == b.tobytes()
+    # the model's input itself, bit for bit (a looked-up table and a compiled resize here),
+    # also on a dark photo and an all-black one (rembg divides by 1e-6 there)
+    dark = Image.fromarray(np.asarray(scene("ring", "grass", (401, 333)).image) // 9)
+    for im in (scene("box", "green", (640, 480)).image, dark, Image.new("RGB", (50, 70))):
+        got = ours.normalize(im)[ours.input_name]
+        want = theirs.normalize(im, ours.mean, ours.std, (320, 320))[ours.input_name]
+        assert got.dtype == want.dtype == np.float32 and got.shape == want.shape
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
 
 
 def _step_scene(shift_px: int):
@@ -672,3 +680,14 @@ def test_resample_resize_gives_pillows_bytes():
             resample.resize(grey, (40, 50), method, box).tobytes()
             == grey.resize((40, 50), method, box=box).tobytes()
         )
+    # resize_both: the array np.asarray of the image would give (read-only, as numba's
+    # kernels were compiled for), without reading it back; Pillow's own paths too
+    for img, size, method in (
+        (photo, (764, 1301), Image.Resampling.LANCZOS),
+        (grey, (40, 50), Image.Resampling.LANCZOS),
+        (photo, (30, 40), Image.Resampling.BICUBIC),
+    ):
+        pixels, image = resample.resize_both(img, size, method, box)
+        want = img.resize(size, method, box=box)
+        assert image.tobytes() == want.tobytes()
+        assert np.array_equal(pixels, np.asarray(want)) and not pixels.flags.writeable

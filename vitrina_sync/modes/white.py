@@ -110,8 +110,7 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     )
     pad = math.ceil((int(preset.get("refine_radius", 4)) + 4) * max(out_per_work, 1.0)) + 2
     region = compose.plan_region(placement, _canvas(preset), rgb.size, pad)
-    source_img = compose.resample_region(rgb, region, pixels)
-    source = np.asarray(source_img)
+    source, source_img = compose.resample_region_both(rgb, region, pixels)
     kx, ky = work.width / rgb.width, work.height / rgb.height
     s = region.source
     work_box = (s[0] * kx, s[1] * ky, s[2] * kx, s[3] * ky)
