@@ -122,9 +122,13 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
     if constraints is not None and constraints.pin(alpha, region):
         fit["covers"] = False
-    levels = np.round(alpha * 255.0)  # the stored mask's steps: 255 <=> exactly opaque
-    alpha = (levels / 255.0).astype(np.float32, copy=False)
-    return Cut(placement, region, source, alpha, model_p, fit, levels.astype(np.uint8), source_img)
+    # the stored mask's steps (255 <=> exactly opaque): np.round(alpha * 255) and those steps
+    # / 255, in one buffer (np.round is rint: half to even)
+    steps = alpha * 255.0
+    np.rint(steps, out=steps)
+    levels = steps.astype(np.uint8)
+    alpha = np.divide(steps, 255.0, out=steps).astype(np.float32, copy=False)
+    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img)
 
 
 def geometry(cut: Cut) -> dict:
