@@ -824,6 +824,7 @@ def resample_rows(src, y0, first, count, taps, out):  # pragma: no cover - compi
         hi = max(hi, first[xx] + count[xx])
     block = 32
     buf = np.empty((hi - lo, block * 3), np.int32)
+    done = np.empty((out_w, block * 3), np.uint8)  # the block's results, column by column
     acc = np.empty(block * 3, np.int32)
     half = np.int32(1 << (PRECISION_BITS - 1))
     for r0 in range(0, rows, block):
@@ -842,9 +843,14 @@ def resample_rows(src, y0, first, count, taps, out):  # pragma: no cover - compi
                 k = taps[xx, t]
                 for i in range(n3):
                     acc[i] += buf[base + t, i] * k
-            for r in range(nb):
+            column = done[xx]
+            for i in range(n3):  # clipped over 96 contiguous values (vectorised) ...
+                column[i] = _clip8(acc[i])
+        for r in range(nb):  # ... and laid back out row by row
+            row = out[r0 + r]
+            for xx in range(out_w):
                 for c in range(3):
-                    out[r0 + r, xx, c] = _clip8(acc[r * 3 + c])
+                    row[xx, c] = done[xx, r * 3 + c]
 
 
 @numba.njit(cache=True, nogil=True)
