@@ -691,3 +691,28 @@ def test_resample_resize_gives_pillows_bytes():
         want = img.resize(size, method, box=box)
         assert image.tobytes() == want.tobytes()
         assert np.array_equal(pixels, np.asarray(want)) and not pixels.flags.writeable
+
+
+def test_edge_band_compiled_seeds_equal_the_numpy_twin(monkeypatch):
+    """refine.edge_band's one-pass seeds (_loops.edge_seeds: soft pixels and the hard mask's
+    cross-dilation less its erosion, border value 0) give the numpy path's band: random maps
+    with pixels exactly at and next to the float32 thresholds, one-pixel rows and columns, and a
+    blurred mask as the model gives."""
+    assert compiled.loops() is not None  # the compiled path is the one under test
+    rng = np.random.default_rng(5)
+    f32 = np.float32
+    edges = [f32(0.02), f32(0.98), f32(0.5)]
+    edges += [np.nextafter(v, f32(1)) for v in edges] + [np.nextafter(v, f32(0)) for v in edges]
+    maps = []
+    for h, w in rng.integers(1, 40, (60, 2)):
+        p = (rng.random((h, w)) < rng.random()).astype(np.float32)
+        p[rng.random((h, w)) < 0.15] = rng.choice(np.array(edges, np.float32))
+        maps.append(p)
+    blurred = Image.fromarray((rng.random((120, 160)) > 0.5).astype(np.uint8) * 255)
+    maps.append(np.asarray(blurred.filter(ImageFilter.GaussianBlur(3)), np.float32) / 255.0)
+    bands = [[refine.edge_band(p, r) for r in (1, 4)] for p in maps]
+    monkeypatch.setattr(compiled, "loops", lambda: None)
+    for p, got in zip(maps, bands, strict=True):
+        for r, band in zip((1, 4), got, strict=True):
+            assert np.array_equal(band, refine.edge_band(p, r)), (p.shape, r)
+    assert any(b.any() and not b.all() for b, _ in bands)

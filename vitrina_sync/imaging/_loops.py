@@ -711,6 +711,31 @@ def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def edge_seeds(p):  # pragma: no cover - compiled
+    """refine.edge_band's seeds in one pass: soft pixels (0.02 < p < 0.98) and the hard mask's
+    (p > 0.5) edge, its one-pixel cross dilation less its erosion (border value 0: a hard pixel
+    on the image's border is an edge pixel). float32 thresholds, as numpy compares them."""
+    h, w = p.shape
+    out = np.empty((h, w), np.bool_)
+    half, low, high = F32(0.5), F32(0.02), F32(0.98)
+    for y in range(h):
+        for x in range(w):
+            v = p[y, x]
+            if low < v < high:
+                out[y, x] = True
+                continue
+            hard = v > half
+            up = y > 0 and p[y - 1, x] > half
+            down = y < h - 1 and p[y + 1, x] > half
+            left = x > 0 and p[y, x - 1] > half
+            right = x < w - 1 and p[y, x + 1] > half
+            grown = hard or up or down or left or right
+            inner = hard and up and down and left and right
+            out[y, x] = grown and not inner
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def halo_masks(alpha, width):  # pragma: no cover - compiled
     """qa.halo's three masks of an alpha map, from four capped taxicab distance transforms run
     side by side (each as taxicab_within): band = within `width` of the hard edge (alpha > 0.5)
@@ -889,6 +914,7 @@ def warm() -> None:
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
+    edge_seeds(np.zeros((2, 2), np.float32))
     alpha_map = np.full((2, 2), 0.5, np.float32)
     alpha_map.flags.writeable = False  # qa.halo passes a read-only view
     halo_masks(alpha_map, 1)
