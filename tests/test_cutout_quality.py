@@ -395,9 +395,15 @@ def test_separable_grids_equal_per_pixel_positions():
 def test_flat_index_helpers_equal_numpy_fancy_indexing():
     rng = np.random.default_rng(8)
     mask = rng.random((123, 77)) < 0.3
-    ys, xs = sampling.pixel_list(mask)
-    want_ys, want_xs = np.nonzero(mask)
-    assert np.array_equal(ys, want_ys) and np.array_equal(xs, want_xs) and ys.dtype == want_ys.dtype
+    frozen = mask.copy()
+    frozen.flags.writeable = False  # as from Pillow
+    # compiled (bool, C layout, read-only too), empty, full, one row or column, strided, 0/1 ints
+    masks = [mask, frozen, mask & False, mask | True, mask[:1], mask[:, :1], mask[::2, 1::3]]
+    for m in masks + [mask.astype(np.uint8)]:
+        ys, xs = sampling.pixel_list(m)
+        want_ys, want_xs = np.nonzero(m)
+        assert np.array_equal(ys, want_ys) and np.array_equal(xs, want_xs)
+        assert ys.dtype == xs.dtype == want_ys.dtype
     rgb = rng.integers(0, 256, (123, 77, 3), dtype=np.uint8)
     alpha = rng.random((123, 77)).astype(np.float32)
     canvas = np.zeros((200, 150, 3), np.uint8)

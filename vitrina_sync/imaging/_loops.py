@@ -711,6 +711,28 @@ def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def mask_pixels(mask):  # pragma: no cover - compiled
+    """np.nonzero of a 2-D bool mask (C layout): rows and columns in row-major order, int64;
+    the count first (a vectorised sum), then one pass that writes them (no divisions)."""
+    h, w = mask.shape
+    flat = mask.reshape(h * w).view(np.uint8)
+    n = 0
+    for i in range(h * w):
+        n += flat[i]
+    ys = np.empty(n, np.int64)
+    xs = np.empty(n, np.int64)
+    k = 0
+    for y in range(h):
+        row = flat[y * w : (y + 1) * w]
+        for x in range(w):
+            if row[x]:
+                ys[k] = y
+                xs[k] = x
+                k += 1
+    return ys, xs
+
+
+@numba.njit(cache=True, nogil=True)
 def edge_seeds(p):  # pragma: no cover - compiled
     """refine.edge_band's seeds in one pass: soft pixels (0.02 < p < 0.98) and the hard mask's
     (p > 0.5) edge, its one-pixel cross dilation less its erosion (border value 0: a hard pixel
@@ -915,6 +937,10 @@ def warm() -> None:
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
     edge_seeds(np.zeros((2, 2), np.float32))
+    mask_pixels(where)
+    frozen = where.copy()
+    frozen.flags.writeable = False  # pixel_list's masks: made here, or read-only from Pillow
+    mask_pixels(frozen)
     alpha_map = np.full((2, 2), 0.5, np.float32)
     alpha_map.flags.writeable = False  # qa.halo passes a read-only view
     halo_masks(alpha_map, 1)
