@@ -4,32 +4,40 @@ A padlock's shackle opening kept whole shows what lies behind it: a coin, part o
 bg_inside misses such a region when it is joined to the outside through the model's soft rim,
 or when the background's model explains it only half (a coin the sure background around the
 product holds a few of): the openings detector then waits for a certainty a reporter need not.
-This figure asks what a reviewer sees instead: inside the outline, off it, a wide region that
+This figure asks what a reviewer sees instead: inside the outline, off it, a region that
 
-- the product's own colours (its sure pixels along the outline, where no opening is) explain
-  worse than the scene around the product does (the colour/texture models of imaging.openings);
-- is set off from the product around it by an edge in the photo along most of its rim (a gloss
-  streak shades into the product: no edge; an opening's rim is the product's inner edge);
+- the scene around the product explains better than the product's own colours do (its sure
+  pixels along the outline, where no opening is; the colour/texture models of
+  imaging.openings, those bg_inside built where it ran first);
+- is cut into parts along the photo's edges, and keeps only the parts set off from the product
+  around them by such an edge along most of their rim (a gloss streak shades into the body and
+  meets the opening at a corner: it is split off and dropped; an opening's rim is the product's
+  inner edge);
+- is enclosed by the product (a shackle's leg beside a cleared opening is not);
 - on a plain backdrop, is that backdrop's colour continued under the product (a label's white on
-  a white sweep differs from it by 4-5 dE; the sweep seen through an opening by under 3).
+  a white sweep differs from it by 4-5 dE; the sweep seen through an opening by under 3);
+- covers at least 1% of the product (a keyhole, a logo's letters are smaller).
 
-The figure is the share of the product's area in such regions; `where` gives the largest one's
-box, the place to look. Measured on the 320 px copy bg_inside and soft_holes share.
+The figure is the share of the product's area in such regions, and the largest one's box: the
+place to look (qa.json's kept_opening_box). Measured on the 320 px copy bg_inside and
+soft_holes share.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .openings import grow
+
 RATIO = 0.5  # a pixel's bg:product log-likelihood ratio (5x5) over which it is the scene's
 MEDIAN_RATIO = 0.8  # on texture: the least median ratio of a region (the coin seen: 1.1)
-THIN = 5  # px (reduced copy): links and strips this thin are no opening
 OFF_EDGE = 4  # px off the outline: the edge's own fuzz is the halo's business
 EDGE_STEP = 12.0  # CIELAB distance to a neighbour that makes a pixel an edge in the photo
 EDGE_REACH = 2  # px from the region's rim within which the edge must lie
 CRISP = 0.5  # the least share of the rim along such an edge
 PLAIN_DE = 3.0  # on a plain backdrop: the region's median distance to its continued colour
 MIN_SHARE = 0.01  # of the product's area: smaller regions are print, keyholes, specks
+ENCLOSED = 0.2  # the most of a region's surround (2 px) that may be no product
 
 
 def neighbour_step(lab_px: np.ndarray) -> np.ndarray:
@@ -50,14 +58,14 @@ def neighbour_step(lab_px: np.ndarray) -> np.ndarray:
 
 
 def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] | None]:
-    """(share of the product's area kept as product in openings with the scene seen through,
-    the largest such region's box (l, t, r, b) in the region's pixels, or None).
+    """(share of the product's area in openings kept with the scene seen through them, the
+    largest one's box (l, t, r, b) in the output region's pixels, or None).
 
     shape: qa.ShapeCopy of the output's source and alpha; models: imaging.openings' Models of
     that copy, where bg_inside built them (refitted here to the product's outline band)."""
     import cv2
 
-    from .openings import _band_width, build, fill_holes, grow, shrink
+    from .openings import _band_width, build, fill_holes, shrink
 
     p = shape.alpha
     product = p > 0.5
@@ -82,29 +90,34 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
     crisp = _crisp_parts(seen, product & ~seen, grow(line, EDGE_REACH))
     if not crisp.any():
         return 0.0, None
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        (grow(crisp, 1) & inner).view(np.uint8),
-        8,  # parts apart by an edge line: one region
-    )
+    joined = (grow(crisp, 1) & inner).view(np.uint8)  # parts apart by an edge line: one region
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     smallest = max(24, MIN_SHARE * area)
     kept, best = 0, (0, None)
     for i in range(1, n):
         x, y, bw, bh, size = (int(v) for v in stats[i])
-        if size < smallest:
-            continue
-        sl = np.s_[y : y + bh, x : x + bw]
-        region = (labels[sl] == i) & crisp[sl]
-        size = int(region.sum())
-        if size < smallest or not _scene_like(models, region, sl):
-            continue
+        sl = np.s_[max(0, y - 3) : y + bh + 3, max(0, x - 3) : x + bw + 3]
+        size = _kept(models, labels[sl] == i, crisp[sl], product[sl], sl, smallest)
         kept += size
         if size > best[0]:
             best = (size, (x, y, x + bw, y + bh))
     if best[1] is None:
         return 0.0, None
-    k = shape.k
-    l, t, r, b = best[1]
+    k, (l, t, r, b) = shape.k, best[1]
     return kept / area, (l * k, t * k, min(r * k, shape.width), min(b * k, shape.height))
+
+
+def _kept(models, joined, crisp, product, sl, smallest: float) -> int:
+    """How many pixels of one joined region count as an opening kept (0: none): its crisp
+    parts, when they are enough, the scene's and enclosed by the product."""
+    region = joined & crisp
+    size = int(region.sum())
+    if size < smallest or not _scene_like(models, region, sl):
+        return 0
+    surround = grow(joined, 2) & ~joined
+    if float((~product[surround]).mean()) > ENCLOSED:
+        return 0  # beside a hole or the outside (a shackle's leg by its cleared opening)
+    return size
 
 
 def _crisp_parts(seen: np.ndarray, around: np.ndarray, edges: np.ndarray) -> np.ndarray:
