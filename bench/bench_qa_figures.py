@@ -88,12 +88,15 @@ def plain(args):
     return rgb, cut, out, mask, new_bg, shadow, image
 
 
-def _both(qa, cut, extra, both):
-    """bg_inside and soft_holes as figures() calls them (sharing one reduced copy if it can)."""
+def _both(qa, cut, extra, both, kept=False):
+    """bg_inside and soft_holes as figures() calls them (sharing one reduced copy if it can);
+    kept: and kept_opening after them, on bg_inside's colour models (new code only)."""
     shape = both["shape"]() if both else None
     kwargs = {"shape": shape} if shape is not None else {}
     qa.background_inside(cut.source, cut.alpha, cut.image, **kwargs)
     qa.soft_holes(cut.source, cut.alpha, *([] if kwargs else extra), **kwargs)
+    if kept:
+        qa.kept_opening(cut.source, cut.alpha, **kwargs)
 
 
 def figure_calls(args):
@@ -108,7 +111,7 @@ def figure_calls(args):
     both = {"shape": shape} if shared else {}
     compiled = hasattr(refine.loops(), "block_means_at")  # as figures() (old code: the crop)
     images = (cut.image, None if compiled else image.crop((l, t, r, b)))
-    return {
+    calls = {
         "colour_drift": lambda: qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0),
         "halo": lambda: qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
         "uncertainty": lambda: qa.uncertainty(cut.p_work),
@@ -120,6 +123,10 @@ def figure_calls(args):
         "sharpness": lambda: qa.sharpness(rgb.crop(cut.placement.crop)),
         "purity": lambda: qa.purity(out, mask, None, cut.region.canvas),
     }
+    if hasattr(qa, "kept_opening"):  # new code: with its own models, and after bg_inside
+        calls["kept_opening"] = lambda: qa.kept_opening(cut.source, cut.alpha, cut.image)
+        calls["bg_inside + soft_holes + kept_opening"] = lambda: _both(qa, cut, extra, both, True)
+    return calls
 
 
 def timing(folder: Path) -> None:

@@ -40,21 +40,23 @@ MIN_SHARE = 0.01  # of the product's area: smaller regions are print, keyholes, 
 ENCLOSED = 0.2  # the most of a region's surround (2 px) that may be no product
 
 
-def neighbour_step(lab_px: np.ndarray) -> np.ndarray:
-    """Per pixel, the largest CIELAB distance to one of its 8 neighbours (edge of the frame:
-    the pixel itself)."""
+def edge_pixels(lab_px: np.ndarray, step: float) -> np.ndarray:
+    """Pixels with a CIELAB distance of at least `step` to one of their 8 neighbours (both
+    pixels of each such pair)."""
     h, w, _ = lab_px.shape
-    pad = np.pad(lab_px, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    best = np.zeros((h, w), np.float32)
-    for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):  # each pair of neighbours once
-        d = pad[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] - lab_px
-        step = np.sqrt((d * d).sum(axis=2))
-        best = np.maximum(best, step)
-        # the same step seen from the other pixel of the pair
-        back = np.zeros((h + 2, w + 2), np.float32)
-        back[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] = step
-        best = np.maximum(best, back[1:-1, 1:-1])
-    return best
+    line = np.zeros((h, w), bool)
+    bar = np.float32(step * step)
+    for a, b in (  # each neighbour pair once: right, down, down-right, down-left
+        (np.s_[:, :-1], np.s_[:, 1:]),
+        (np.s_[:-1, :], np.s_[1:, :]),
+        (np.s_[:-1, :-1], np.s_[1:, 1:]),
+        (np.s_[:-1, 1:], np.s_[1:, :-1]),
+    ):
+        d = lab_px[a] - lab_px[b]
+        far = np.einsum("ijk,ijk->ij", d, d) >= bar
+        line[a] |= far
+        line[b] |= far
+    return line
 
 
 def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] | None]:
@@ -76,7 +78,8 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
     margin = max(2, round(0.006 * max(h, w)))  # as openings.match_regions
     filled = fill_holes(product)
     sure_fg = shrink(p > 0.95, margin)
-    band = sure_fg & ~shrink(filled, _band_width(filled))  # where an opening is not
+    inside = cv2.distanceTransform(filled.view(np.uint8), cv2.DIST_L2, 5)  # px to the outside
+    band = sure_fg & (inside <= _band_width(filled))  # along the outline: no opening there
     band = band if band.sum() >= 200 else sure_fg
     if models is None:
         models = build(shape.rgb, (p < 0.05) & ~grow(product, margin), band)
@@ -84,8 +87,8 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
         models.fit(band)
     if models is None:
         return 0.0, None
-    line = neighbour_step(models.lab) >= EDGE_STEP  # the photo's edges
-    inner = product & shrink(filled, OFF_EDGE)
+    line = edge_pixels(models.lab, EDGE_STEP)  # the photo's edges
+    inner = product & (inside > OFF_EDGE)
     seen = inner & (models.ratio > RATIO) & ~line  # split along the edges (a gloss meets it)
     crisp = _crisp_parts(seen, product & ~seen, grow(line, EDGE_REACH))
     if not crisp.any():
