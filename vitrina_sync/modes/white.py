@@ -20,7 +20,17 @@ from PIL import Image
 from .. import PIPELINE_VERSION
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..imaging import as_rgb, compose, cutout, openings, qa, refine, touch_cut
+from ..imaging import (
+    as_rgb,
+    compiled,
+    compose,
+    cutout,
+    edge_colour,
+    openings,
+    qa,
+    refine,
+    touch_cut,
+)
 from .base import LoadedImage, ModeContext, ModeOutput
 
 
@@ -158,7 +168,7 @@ class WhiteMode:
         constraints = openings.Constraints.from_strokes(getattr(ctx, "strokes", None), rgb.size)
         cut = cut_out(rgb, own_alpha, preset, ctx.settings, constraints)
         edge = (
-            refine.edge_colours(cut.source, cut.alpha, fit=cut.fit)
+            edge_colour.edge_colours(cut.source, cut.alpha, fit=cut.fit)
             if preset.get("decontaminate", True)
             else None
         )
@@ -186,7 +196,7 @@ class WhiteMode:
         with numba it reads the region's means at the edge band only, and needs no copy)."""
         l, t, r, b = cut.region.canvas
         out_region = out[t:b, l:r]
-        out_img = image.crop((l, t, r, b)) if image is not None and not refine.loops() else None
+        out_img = image.crop((l, t, r, b)) if image is not None and not compiled.loops() else None
         images = (cut.image, out_img) if cut.image else None
         de_mean, de_p95 = qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0)
         box, crop = cut.placement.box, cut.placement.crop
