@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from synthetic import grey16, iou, openings, scene
 
-from vitrina_sync.imaging import compose, cutout, repairs
+from vitrina_sync.imaging import compose, cutout, repairs, steps
 from vitrina_sync.imaging import openings as op
 from vitrina_sync.imaging.load import load_image
 from vitrina_sync.modes.base import LoadedImage, ModeContext
@@ -340,9 +340,9 @@ def test_no_step_after_the_model_clears_the_whole_product(white, monkeypatch):
     p[20:100, 30:90] = 1.0
     rgb = np.full((120, 120, 3), 128, np.uint8)
     monkeypatch.setattr(op, "find", lambda rgb, p, *a, **k: (p > 0.5, 1.0))
-    steps = dict(op.step_masks(rgb, p, {}))
-    assert not steps["-openings"].any()
-    assert np.array_equal(op.after_model(rgb, p, {}), p)
+    masks = dict(steps.step_masks(rgb, p, {}))
+    assert not masks["-openings"].any()
+    assert np.array_equal(steps.after_model(rgb, p, {}), p)
 
 
 def _kit(bg: str, share: float):

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .openings import CUT, fill_holes, find
+from . import openings
+from .openings import fill_holes
 
 
 @dataclass
@@ -120,7 +121,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
         return np.zeros_like(mask)
 
     report: dict = {}
-    found, _ = find(work_rgb, p, CUT, keep, report=report)
+    found, _ = openings.find(work_rgb, p, openings.CUT, keep, report=report)
     found = bounded(found, np.zeros_like(product))
     yield "-openings", found
     remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
