@@ -52,10 +52,11 @@ class Limits:
     touching_ratio: float = 2.5  # stricter for regions that touch the outside (the edge fuzz)
     sure_ratio: float = 3.0  # on texture: a region this sure needs no colour step
     sure_solid: float = 0.8  # and may hold this many islands
+    joined: bool = True  # openings joined to the edge's fuzz settled by a graph cut
 
 
 CUT = Limits()
-REPORT = Limits(ratio=1.3, step=6.0)
+REPORT = Limits(ratio=1.3, step=6.0, joined=False)
 
 
 def warm() -> None:
@@ -225,17 +226,18 @@ def match_regions(
     # is not in that model, where it is most of the whole interior's.
     first_limits = replace(limits, ratio=FIRST_RATIO)
     first = _regions(models, product, outside, area, first_limits, keep)
+    joined = _joined(rgb, p, models, outside, area, limits, keep)
     if not first.any():
         # a frame's sides may be thinner than the band: its opening then is in the model;
         # once more with half the band, for an opening the models are sure of on texture
         # (a thin band is a thin sample: a bottle's neck under a face passed for one)
         thin = sure_fg & ~shrink(filled, max(2, _band_width(filled) // 2))
         if thin.sum() < 200:
-            return first, 0.0
+            return joined, float(joined.sum() / area)
         models.fit(thin)
         first = _regions(models, product, outside, area, first_limits, keep, only_sure=True)
         if not first.any():
-            return first, 0.0
+            return joined, float(joined.sum() / area)
     held = sure_fg & ~grow(first, margin)
     if models.continued is not None:
         held &= _distance(models.lab, models.continued, held) >= PLAIN_SURE_DE
@@ -243,7 +245,23 @@ def match_regions(
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
         found = _trim_like_product(_trim_rim(found, models.raw), models.lab, product)
+    found |= joined
     return found, float(found.sum() / area)
+
+
+def _joined(rgb, p, models: Models, outside, area: int, limits: Limits, keep) -> np.ndarray:
+    """The openings joined to the edge's fuzz that a graph cut settles (imaging.joined_openings),
+    from the first pass's models (the product's is the outline band's: the opening is not in it)."""
+    from . import joined_openings
+
+    product = p > 0.5
+    if not limits.joined:
+        return np.zeros_like(product)
+    smallest = max(limits.min_pixels, limits.min_share * area)
+    core = joined_openings.cores(models.ratio, product, outside, smallest, keep)
+    if not core.any():
+        return core
+    return joined_openings.cut(rgb, p, core, outside, smallest, keep)
 
 
 def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
