@@ -9,6 +9,8 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   something else: a disc that fills the photo)?
 - soft_holes: did the cut punch holes where the photo has no edge (a highlight cut out as if it
   were an opening)?
+- kept_opening: is an opening kept as product with something seen through it (a padlock's
+  shackle opening showing a coin)? kept_opening_box says where (imaging/kept_openings.py).
 - fill: how much of the canvas does the product span (vs the preset's fill)?
 - purity: is the background really pure white (white mode)?
 - sharpness: is the source photo itself sharp (variance of the Laplacian at a fixed scale)?
@@ -44,6 +46,7 @@ DEFAULTS: dict[str, float] = {
     "bg_inside_max": 0.02,
     "border_max": 0.03,
     "soft_holes_max": 0.01,
+    "kept_opening_max": 0.02,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
     "sharpness_min": 15.0,
@@ -182,8 +185,10 @@ class ShapeCopy:
 
     def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None):
         self.k = max(1, max(alpha.shape) // SHAPE_SIDE)
+        self.height, self.width = alpha.shape
         self._source, self._alpha, self._image = source, alpha, image
         self._rgb = self._small_alpha = None
+        self.models = None  # openings' colour models of the copy, once bg_inside built them
 
     @property
     def alpha(self) -> np.ndarray:
@@ -224,7 +229,9 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None, shape=N
     if shape is None:
         shape = ShapeCopy(source, alpha, image)
     if SIDE == SHAPE_SIDE and shape.k > 1:  # find's own reduction, done here (and shared)
-        found, share = find(shape.rgb, shape.alpha, REPORT)  # a copy this size: not reduced again
+        report: dict = {}  # its models, for kept_opening on the same copy
+        found, share = find(shape.rgb, shape.alpha, REPORT, report=report)  # not reduced again
+        shape.models = report.get("models")
     else:
         found, share = find(np.ascontiguousarray(source), np.asarray(alpha, np.float32), REPORT)
     del found
@@ -320,6 +327,17 @@ def _soft_hole(labels, i, stat, product, colours) -> bool:
     return near < SOFT_STEP * far
 
 
+def kept_opening(source: np.ndarray, alpha: np.ndarray, image=None, shape=None):
+    """(share of the product kept in openings with the scene seen through them, the largest
+    one's box (l, t, r, b) in the region's pixels or None): see imaging/kept_openings.py.
+    shape: the ShapeCopy bg_inside used (its colour models are then reused)."""
+    from .kept_openings import kept_openings
+
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    return kept_openings(shape, shape.models)
+
+
 def uncertainty(p: np.ndarray) -> float:
     """Share of the model's alpha between 0.1 and 0.9 inside the object's bounding box."""
     inside = p > 0.5
@@ -397,6 +415,7 @@ def flags(
         ("bg_inside", "bg inside", "bg_inside_max", True),
         ("border", "border", "border_max", True),
         ("soft_holes", "soft holes", "soft_holes_max", True),
+        ("kept_opening", "kept opening", "kept_opening_max", True),
         ("purity", "purity", "purity_min", False),
         ("sharpness", "sharpness", "sharpness_min", False),
         ("headroom", "headroom", "headroom_min", False),
