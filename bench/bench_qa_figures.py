@@ -1,4 +1,4 @@
-"""CPU milliseconds of each white-mode QA figure and of refine.edge_colours, on saved maps.
+"""CPU milliseconds of each white-mode QA figure and of edge_colour.edge_colours, on saved maps.
 
     .venv/bin/python bench/bench_qa_figures.py capture bench/out/qa_maps --n 8  # inputs, once
     .venv/bin/python bench/bench_qa_figures.py time bench/out/qa_maps           # ms per figure
@@ -45,15 +45,15 @@ def capture(folder: Path, n: int) -> None:
     import bench_white
     import compare_outputs as co
 
-    from vitrina_sync.imaging import refine
     from vitrina_sync.imaging.load import load_image
     from vitrina_sync.modes import white
     from vitrina_sync.modes.base import ModeContext
 
+    edge_colour = edge_module()
     white.cutout.predict_work = co.cached_predict(folder / "model_cache")
     files = bench_white.generate(bench_white.OUT / "white_in_noise3", n, 3.0)
     seen: list = []
-    figures, edge = white.WhiteMode.figures, refine.edge_colours
+    figures, edge = white.WhiteMode.figures, edge_colour.edge_colours
 
     def keep_figures(self, *args):
         seen.append(("figures", args))
@@ -63,12 +63,21 @@ def capture(folder: Path, n: int) -> None:
         seen.append(("edge", (args, kwargs)))
         return edge(*args, **kwargs)
 
-    white.WhiteMode.figures, refine.edge_colours = keep_figures, keep_edge
+    white.WhiteMode.figures, edge_colour.edge_colours = keep_figures, keep_edge
     mode = white.WhiteMode()
     for path in files:
         mode.process(load_image(path), ModeContext(path.stem, "0" * 12, co.BASE, co.SETTINGS))
     (folder / "maps.pickle").write_bytes(pickle.dumps(seen))
     print(f"captured {len(seen)} calls from {len(files)} photos")
+
+
+def edge_module():
+    """The module white mode calls edge_colours through (refine.py before its split)."""
+    try:
+        from vitrina_sync.imaging import edge_colour
+    except ImportError:
+        from vitrina_sync.imaging import refine as edge_colour
+    return edge_colour
 
 
 def cpu_ms(call) -> float:
@@ -134,12 +143,13 @@ def timing(folder: Path) -> None:
     from vitrina_sync.modes import white
 
     refine.warm()
+    edge_colour = edge_module()
     seen = pickle.loads((folder / "maps.pickle").read_bytes())
     totals: dict[str, float] = {}
     photos = 0
     for kind, args in seen:
         if kind == "edge":
-            calls = {"edge_colours": lambda a=args: refine.edge_colours(*a[0], **a[1])}
+            calls = {"edge_colours": lambda a=args: edge_colour.edge_colours(*a[0], **a[1])}
         else:
             photos += 1
             calls = figure_calls(args)

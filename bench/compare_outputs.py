@@ -131,7 +131,7 @@ STAGES = [
     ("refine.py", "refine_alpha", "edge refinement (refine_alpha)"),
     ("refine.py", "guided_fields", "guided fit"),
     ("refine.py", "_two_colour", "two-colour step"),
-    ("refine.py", "edge_colours", "decontamination (edge_colours)"),
+    ("edge_colour.py", "edge_colours", "decontamination (edge_colours)"),
     ("compose.py", "composite", "compositing"),
     ("white.py", "figures", "QA figures"),
     ("qa.py", "halo", "halo"),

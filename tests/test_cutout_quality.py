@@ -9,7 +9,7 @@ from synthetic import boundary_f, iou, scene
 
 from vitrina_sync import presets
 from vitrina_sync.errors import ModelMissing, RowError
-from vitrina_sync.imaging import cutout, refine
+from vitrina_sync.imaging import compiled, cutout, edge_colour, local_means, refine, sampling
 
 SETTINGS = {"default_model": "u2netp"}
 
@@ -99,7 +99,7 @@ def test_decontaminate_recovers_the_product_colour_in_the_soft_edge():
     fg, bg = np.array([200.0, 30.0, 40.0]), np.array([0.0, 177.0, 64.0])
     alpha = np.clip((120 - np.arange(240)) / 8 + 0.5, 0, 1)[None].repeat(40, 0).astype(np.float32)
     img = (alpha[..., None] * fg + (1 - alpha[..., None]) * bg + 0.5).astype(np.uint8)
-    est = refine.decontaminate(img, alpha)
+    est = edge_colour.decontaminate(img, alpha)
     soft = (alpha > 0.3) & (alpha < 1.0)
     assert np.abs(est[soft] - fg).max() < 6  # the green is gone from the edge colours
     assert (est[alpha >= 1.0] == img[alpha >= 1.0]).all()  # opaque pixels untouched
@@ -125,7 +125,7 @@ def test_edge_colours_off_the_line_between_product_and_background_are_not_truste
         "mass_b": np.ones(2, np.float32),
     }
     colours = np.zeros((2, 3), np.float32)
-    refine.off_the_line(region, alpha, fit, fit["ys"], fit["xs"], colours)
+    edge_colour.off_the_line(region, alpha, fit, fit["ys"], fit["xs"], colours)
     assert (colours[0] == 0).all()  # a mix: the solve's estimate stays
     assert (colours[1] == fg).all()  # blue is neither red nor green: the product's colour
     sc = scene("ring", "grass", (600, 800))
@@ -188,10 +188,10 @@ def test_grid_sampling_matches_the_plain_bilinear_formula():
     top = arr[y0, x0] * (1 - fx) + arr[y0, x1] * fx
     bottom = arr[y1, x0] * (1 - fx) + arr[y1, x1] * fx
     want = top * (1 - fy) + bottom * fy
-    grid = refine.Grid(arr.shape, gy, gx)
+    grid = sampling.Grid(arr.shape, gy, gx)
     assert np.array_equal(grid(arr), want)  # bit for bit
     assert np.array_equal(grid(arr[..., 2]), want[:, 2])
-    assert np.array_equal(refine.bilinear(arr[..., 1], gy, gx), want[:, 1])
+    assert np.array_equal(sampling.bilinear(arr[..., 1], gy, gx), want[:, 1])
 
 
 def test_a_separable_grid_samples_and_marks_as_the_per_pixel_grid(monkeypatch):
@@ -203,8 +203,8 @@ def test_a_separable_grid_samples_and_marks_as_the_per_pixel_grid(monkeypatch):
         arr = rng.random((h, w, c)).astype(np.float32)
         rows, cols = rng.uniform(-2, h + 1, 70), rng.uniform(-2, w + 1, 90)
         ys, xs = rng.integers(0, 70, 4000), rng.integers(0, 90, 4000)
-        per_pixel = refine.Grid(arr.shape, rows[ys], cols[xs])
-        separable = refine.Grid(arr.shape, rows, cols, ys, xs)
+        per_pixel = sampling.Grid(arr.shape, rows[ys], cols[xs])
+        separable = sampling.Grid(arr.shape, rows, cols, ys, xs)
         want = per_pixel(arr)
         assert np.array_equal(separable(arr), want)
         marked, want_marked = np.zeros(h * w, bool), np.zeros(h * w, bool)
@@ -213,8 +213,8 @@ def test_a_separable_grid_samples_and_marks_as_the_per_pixel_grid(monkeypatch):
             want_marked[index] = True
         assert np.array_equal(marked, want_marked)
         with monkeypatch.context() as m:
-            m.setattr(refine, "loops", lambda: None)
-            assert np.array_equal(refine.Grid(arr.shape, rows, cols, ys, xs)(arr), want)
+            m.setattr(compiled, "loops", lambda: None)
+            assert np.array_equal(sampling.Grid(arr.shape, rows, cols, ys, xs)(arr), want)
 
 
 @pytest.mark.parametrize("kind,bg", [("ring", "grass"), ("bottle", "light")])
@@ -233,13 +233,13 @@ def test_refinement_and_compositing_give_the_same_bytes_with_and_without_numba(
     region = compose.Region((40, 30, 680, 750), (0.0, 0.0, 640.0, 720.0))
     src = np.asarray(compose.resample_region(sc.image, region))
     runs = []
-    for compiled in (True, False):
-        if not compiled:
-            monkeypatch.setattr(refine, "loops", lambda: None)
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(compiled, "loops", lambda: None)
             monkeypatch.setattr(compose, "loops", lambda: None)
         fit = {}
         alpha = refine.refine_alpha(np.asarray(work), p, src, (0.0, 0.0, 320.0, 360.0), {}, fit)
-        edge = refine.edge_colours(src, alpha, fit=fit)
+        edge = edge_colour.edge_colours(src, alpha, fit=fit)
         canvas = compose.composite(np.full((800, 760, 3), 250, np.uint8), src, alpha, region, edge)
         runs.append((alpha, edge, canvas))
     (alpha, edge, canvas), (want_alpha, want_edge, want_canvas) = runs
@@ -302,9 +302,9 @@ def test_sparse_gaussian_matches_scipy_bit_for_bit_where_sampled():
         fields = (rng.random((h, w, c)) * rng.choice([1.0, 255.0, 1e4])).astype(np.float32)
         s = float(rng.choice([0.5, 0.8, 1.7, 3.3, 6.0, 13.0]))
         n = int(rng.integers(1, 40))
-        grid = refine.Grid(fields.shape, rng.uniform(-1, h, n), rng.uniform(-1, w, n))
+        grid = sampling.Grid(fields.shape, rng.uniform(-1, h, n), rng.uniform(-1, w, n))
         want = ndimage.gaussian_filter(fields, (s, s, 0))
-        assert np.array_equal(grid(refine.smooth_for(fields, s, grid)), grid(want))
+        assert np.array_equal(grid(local_means.smooth_for(fields, s, grid)), grid(want))
     # the band's shape: a thin ring on a larger grid, so long runs of needed cells away from the
     # borders (the kernel's vectorised stretch) as well as runs that reach a border
     for trial in range(12):
@@ -314,11 +314,11 @@ def test_sparse_gaussian_matches_scipy_bit_for_bit_where_sampled():
         s = float((0.8, 2.5, 6.0, 16.0)[trial % 4])
         angle = rng.uniform(0, 2 * np.pi, 3000)
         radius = rng.uniform(0.3, 0.62, 3000)  # past 0.5: the ring is cut by the borders
-        grid = refine.Grid(
+        grid = sampling.Grid(
             fields.shape, h / 2 + radius * h * np.sin(angle), w / 2 + radius * w * np.cos(angle)
         )
         want = ndimage.gaussian_filter(fields, (s, s, 0))
-        assert np.array_equal(grid(refine.smooth_for(fields, s, grid)), grid(want))
+        assert np.array_equal(grid(local_means.smooth_for(fields, s, grid)), grid(want))
 
 
 def test_local_mean_equals_smoothing_the_whole_grid():
@@ -332,10 +332,14 @@ def test_local_mean_equals_smoothing_the_whole_grid():
     ring = ndimage_ring(weight)
     ys, xs = np.nonzero(ring)
     for sigma, step, spread in [(8.0, 4, False), (12.0, 4, True), (6.0, 2, False)]:
-        got = refine.local_mean(rgb, weight, ys, xs, sigma, step, spread)
-        s = refine.smoothing(sigma, step)
-        fields = ndimage.gaussian_filter(refine.block_fields(rgb, weight, step, spread), (s, s, 0))
-        want = refine.from_fields(refine.step_grid(fields.shape, ys, xs, step)(fields), spread)
+        got = local_means.local_mean(rgb, weight, ys, xs, sigma, step, spread)
+        s = local_means.smoothing(sigma, step)
+        fields = ndimage.gaussian_filter(
+            local_means.block_fields(rgb, weight, step, spread), (s, s, 0)
+        )
+        want = local_means.from_fields(
+            local_means.step_grid(fields.shape, ys, xs, step)(fields), spread
+        )
         for a, b in zip(got, want, strict=True):
             assert np.array_equal(a, b)
 
@@ -351,9 +355,9 @@ def test_channel_sum_is_numpys_sum_over_three_channels_bit_for_bit():
     for dtype in (np.float32, np.float64):
         for shape in [(100_003, 3), (61, 47, 3)]:
             x = (rng.standard_normal(shape) * rng.choice([1e-3, 1.0, 300.0], shape)).astype(dtype)
-            assert np.array_equal(refine.channel_sum(x), x.sum(axis=-1))
+            assert np.array_equal(sampling.channel_sum(x), x.sum(axis=-1))
             squared = x**2  # as the callers use it
-            assert np.array_equal(refine.channel_sum(squared), squared.sum(axis=-1))
+            assert np.array_equal(sampling.channel_sum(squared), squared.sum(axis=-1))
 
 
 def test_separable_grids_equal_per_pixel_positions():
@@ -364,15 +368,15 @@ def test_separable_grids_equal_per_pixel_positions():
     ys, xs = np.nonzero(mask)
     size, box = (310, 230), (3.7, 11.2, 101.9, 88.4)
     l, t, r, b = box
-    direct = refine.Grid(
+    direct = sampling.Grid(
         (95, 110),
         t + (ys + 0.5) * (b - t) / size[1] - 0.5,
         l + (xs + 0.5) * (r - l) / size[0] - 0.5,
     )
     grids = [(refine._work_grid((95, 110), ys, xs, size, box), direct)]
     for step in (2, 4):
-        plain = refine.Grid((58, 78), (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
-        grids.append((refine.step_grid((58, 78), ys, xs, step), plain))
+        plain = sampling.Grid((58, 78), (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
+        grids.append((local_means.step_grid((58, 78), ys, xs, step), plain))
     for fast, plain in grids:
         pairs = [*zip(fast.indices(), plain.indices(), strict=True)]
         pairs += [(fast.fy, plain.fy), (fast.fx, plain.fx)]
@@ -383,7 +387,7 @@ def test_separable_grids_equal_per_pixel_positions():
 def test_flat_index_helpers_equal_numpy_fancy_indexing():
     rng = np.random.default_rng(8)
     mask = rng.random((123, 77)) < 0.3
-    ys, xs = refine.pixel_list(mask)
+    ys, xs = sampling.pixel_list(mask)
     want_ys, want_xs = np.nonzero(mask)
     assert np.array_equal(ys, want_ys) and np.array_equal(xs, want_xs) and ys.dtype == want_ys.dtype
     rgb = rng.integers(0, 256, (123, 77, 3), dtype=np.uint8)
@@ -391,12 +395,12 @@ def test_flat_index_helpers_equal_numpy_fancy_indexing():
     canvas = np.zeros((200, 150, 3), np.uint8)
     view = canvas[10:133, 20:97]  # strided rows: the plain path
     for arr in (rgb, alpha, view):
-        got = refine.pixels_at(arr, ys, xs)
+        got = sampling.pixels_at(arr, ys, xs)
         assert got.dtype == arr.dtype and np.array_equal(got, arr[ys, xs])
     for arr, values in ((alpha.copy(), rng.random(len(ys))), (rgb.copy(), rgb[::-1][ys, xs])):
         want = arr.copy()
         want[ys, xs] = values
-        refine.put_at(arr, ys, xs, values)
+        sampling.put_at(arr, ys, xs, values)
         assert np.array_equal(arr, want)
 
 
@@ -409,17 +413,17 @@ def test_masked_blocks_with_a_binary_mask_equal_the_blended_paste():
         masked = Image.new("RGB", mask.size, 0)
         masked.paste(sc.image, mask=mask)
         for step in (2, 4):
-            num, den = refine._masked_blocks(rgb, weight, step, sc.image)
+            num, den = local_means._masked_blocks(rgb, weight, step, sc.image)
             assert np.array_equal(num, np.asarray(masked.reduce(step), np.float32))
             assert np.array_equal(den, np.asarray(mask.reduce(step), np.float32) / 255.0)
 
 
 def test_split_fields_equal_pillows_masked_reductions_of_both_sides():
-    """refine.split_fields (one compiled pass: _loops.split_blocks) gives exactly the two
+    """local_means.split_fields (one compiled pass: _loops.split_blocks) gives exactly the two
     block_fields it replaces, Pillow's masked reductions of the sure product (alpha >= 1) and
     the sure background (alpha <= 0, with spread): a photo scene and random alphas with runs of
     0 and 1, sizes leaving partial tiles on both edges, tiles of 1x1 to 5x5 pixels."""
-    assert refine.loops() is not None  # the compiled path is the one under test
+    assert compiled.loops() is not None  # the compiled path is the one under test
     rng = np.random.default_rng(11)
     sc = scene("ring", "chelsea", (601, 803))
     cases = [(np.asarray(sc.image), sc.alpha.astype(np.float32), sc.image)]
@@ -432,11 +436,11 @@ def test_split_fields_equal_pillows_masked_reductions_of_both_sides():
         for step in (2, 3, 4, 5):
             want = np.dstack(
                 [
-                    refine.block_fields(rgb, alpha >= 1.0, step, image=image),
-                    refine.block_fields(rgb, alpha <= 0.0, step, spread=True, image=image),
+                    local_means.block_fields(rgb, alpha >= 1.0, step, image=image),
+                    local_means.block_fields(rgb, alpha <= 0.0, step, spread=True, image=image),
                 ]
             )
-            got = refine.split_fields(rgb, alpha, step)
+            got = local_means.split_fields(rgb, alpha, step)
             assert got.dtype == want.dtype and np.array_equal(got, want), (rgb.shape, step)
 
 
@@ -447,7 +451,7 @@ def test_guided_fields_equal_the_scipy_guided_filter_bit_for_bit():
     than the crop too), eps as the presets set it; box_planes alone equals uniform_filter."""
     from scipy import ndimage
 
-    assert refine.loops() is not None  # the compiled path is the one under test
+    assert compiled.loops() is not None  # the compiled path is the one under test
     rng = np.random.default_rng(21)
     sc = scene("bag", "chelsea", (301, 257))
     photo = np.asarray(sc.image, np.float32) / 255.0
@@ -463,7 +467,7 @@ def test_guided_fields_equal_the_scipy_guided_filter_bit_for_bit():
             assert np.array_equal(got, np.dstack([mean_b, mean_a])), (guide.shape, r, eps)
         planes = rng.random(guide.shape[:2] + (5,)).astype(np.float32)
         out = np.empty_like(planes)
-        refine.loops().box_planes(planes, 3, out)
+        compiled.loops().box_planes(planes, 3, out)
         want = ndimage.uniform_filter(planes, size=(7, 7, 1), mode="reflect")
         assert np.array_equal(out, want), guide.shape
 
@@ -486,15 +490,15 @@ def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, b
     """_loops.two_colour and edge_estimates (one pass over the edge pixels) give exactly what
     the numpy code gives: the new alpha, the fit edge_colours reuses, and the decontaminated
     edge colours; on photo and plain backgrounds with a soft, noisy alpha (many partial pixels)."""
-    assert refine.loops() is not None  # the compiled path is the one under test
+    assert compiled.loops() is not None  # the compiled path is the one under test
     region, start = _soft_noisy_edge(kind, bg, 7)
     runs = []
-    for compiled in (True, False):
-        if not compiled:
-            monkeypatch.setattr(refine, "loops", lambda: None)
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(compiled, "loops", lambda: None)
         alpha, fit = start.copy(), {}
         refine._two_colour(region, alpha, 6.0, fit)
-        runs.append((alpha, fit, refine.edge_colours(region, alpha, fit=fit)))
+        runs.append((alpha, fit, edge_colour.edge_colours(region, alpha, fit=fit)))
     (alpha, fit, edge), (want_alpha, want_fit, want_edge) = runs
     assert 0 < ((alpha > 0) & (alpha < 1)).sum() and not np.array_equal(alpha, start)
     assert np.array_equal(alpha, want_alpha)
@@ -507,19 +511,19 @@ def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, b
 @pytest.mark.parametrize("kind,bg", [("ring", "chelsea"), ("bag", "grass"), ("mug", "light")])
 def test_compiled_off_the_line_equals_the_numpy_twin(kind, bg):
     """_loops.off_the_line (one pass over the fit's pixels, no search for the edge pixels)
-    replaces exactly the colours refine.off_the_line replaces, with the same bits, on soft
+    replaces exactly the colours edge_colour.off_the_line replaces, with the same bits, on soft
     noisy edges over photo and plain backgrounds; over the photos some colours are replaced."""
-    assert refine.loops() is not None  # the compiled path is the one under test
+    assert compiled.loops() is not None  # the compiled path is the one under test
     region, alpha = _soft_noisy_edge(kind, bg, 11)
     fit: dict = {}
     refine._two_colour(region, alpha, 6.0, fit)
     assert fit["covers"]
-    ys, xs, estimates = refine._edge_estimates(region, alpha, fit=fit)
-    compiled, numpy_twin = estimates.copy(), estimates.copy()
-    assert refine._off_the_line_compiled(region, alpha, fit, compiled)
-    refine.off_the_line(region, alpha, fit, ys, xs, numpy_twin)
-    assert np.array_equal(compiled, numpy_twin)
-    replaced = int((compiled != estimates).any(axis=1).sum())
+    ys, xs, estimates = edge_colour._edge_estimates(region, alpha, fit=fit)
+    fast, numpy_twin = estimates.copy(), estimates.copy()
+    assert edge_colour._off_the_line_compiled(region, alpha, fit, fast)
+    edge_colour.off_the_line(region, alpha, fit, ys, xs, numpy_twin)
+    assert np.array_equal(fast, numpy_twin)
+    replaced = int((fast != estimates).any(axis=1).sum())
     assert bg == "light" or replaced > 20, replaced  # a plain background: on the line
 
 
@@ -536,7 +540,7 @@ def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
         blur = ndimage.gaussian_filter(rng.random((h, w)), rng.uniform(0.5, 4))
         alpha = np.clip(blur * rng.uniform(1, 4) - rng.uniform(0, 2), 0, 1).astype(np.float32)
         width = int(rng.integers(1, 8))
-        band, inner, outer = refine.loops().halo_masks(alpha, width)
+        band, inner, outer = compiled.loops().halo_masks(alpha, width)
         want_band = qa.edge_ring(alpha, width) | ((alpha > 0.01) & (alpha < 0.99))
         assert np.array_equal(band, want_band)
         assert np.array_equal(inner, refine.erode(alpha >= 0.99, width))
@@ -560,23 +564,23 @@ def test_float_block_means_equal_pillows_f_reduce():
             arr = values.astype(np.float32)
             for step in range(2, 13):
                 want = np.asarray(Image.fromarray(arr, "F").reduce(step), np.float32)
-                got = refine.block_mean(arr, step)  # the same bytes: -0.0 stays apart from 0.0
+                got = local_means.block_mean(arr, step)  # the same bytes: -0.0 stays apart from 0.0
                 assert got.tobytes() == want.tobytes(), (h, w, step)
 
 
 def test_compiled_masked_block_means_equal_pillows_masked_reductions():
     """_loops.masked_blocks (block_fields of a 0/1 weight, one pass) gives exactly Pillow's
-    reduce of the mask and of the pasted colours (refine._masked_blocks): empty, full and
+    reduce of the mask and of the pasted colours (local_means._masked_blocks): empty, full and
     random masks, sizes with partial tiles, tiles of 2x2 to 8x8 (non powers of two included)."""
-    assert refine.loops() is not None  # the compiled path is the one under test
+    assert compiled.loops() is not None  # the compiled path is the one under test
     rng = np.random.default_rng(23)
     for h, w in ((1, 1), (3, 7), (17, 5), (64, 64), (129, 250), (301, 163)):
         rgb = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
         for share in (0.0, 1.0, 0.3, 0.9):
             weight = rng.random((h, w)) < share
             for step in (2, 3, 4, 5, 8):
-                num, den = refine._masked_blocks(rgb, weight, step)
-                got = refine.block_fields(rgb, weight, step)
+                num, den = local_means._masked_blocks(rgb, weight, step)
+                got = local_means.block_fields(rgb, weight, step)
                 assert np.array_equal(got, np.dstack([den, num])), (h, w, share, step)
 
 
@@ -584,17 +588,17 @@ def test_compiled_block_means_at_cells_equal_pillows_reduce():
     """_loops.block_means_at (qa.halo's output, reduced only at the edge band's cells) gives
     exactly Pillow's reduce at those cells: a packed array and a view of a larger canvas, odd
     sizes (partial tiles at the right and bottom edges), white and random pixels."""
-    assert refine.loops() is not None
+    assert compiled.loops() is not None
     rng = np.random.default_rng(29)
     for h, w in ((1, 1), (5, 3), (130, 97), (401, 388)):
         canvas = rng.integers(0, 256, (h + 6, w + 4, 3)).astype(np.uint8)
         canvas[: h // 2] = 255
         for rgb in (canvas[3 : 3 + h, 2 : 2 + w], np.ascontiguousarray(canvas[:h, :w])):
             for step in (2, 3):
-                want = refine.block_mean(np.ascontiguousarray(rgb), step)
-                ys, xs = refine.pixel_list(rng.random(want.shape[:2]) < 0.5)
+                want = local_means.block_mean(np.ascontiguousarray(rgb), step)
+                ys, xs = sampling.pixel_list(rng.random(want.shape[:2]) < 0.5)
                 got = np.empty((len(ys), 3), np.uint8)
-                refine.loops().block_means_at(rgb, ys, xs, step, got)
+                compiled.loops().block_means_at(rgb, ys, xs, step, got)
                 assert np.array_equal(got, want[ys, xs]), (h, w, step)
 
 
@@ -604,7 +608,7 @@ def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
     masks touching the border (erosion treats the outside as background), widths 1-9."""
     from scipy import ndimage
 
-    assert refine.loops() is not None  # the compiled path is the one under test
+    assert compiled.loops() is not None  # the compiled path is the one under test
     rng = np.random.default_rng(5)
     for trial in range(160):
         h, w = (int(v) for v in rng.integers(1, 48, 2))
@@ -632,7 +636,7 @@ def test_resample_resize_gives_pillows_bytes():
     photo region the size white mode resamples; other modes and filters go to Pillow itself."""
     from vitrina_sync.imaging import resample
 
-    assert refine.loops() is not None  # the compiled path is the one under test
+    assert compiled.loops() is not None  # the compiled path is the one under test
     rng = np.random.default_rng(11)
     orders = set()
     for trial in range(400):

@@ -240,7 +240,7 @@ def test_bg_inside_and_soft_holes_on_a_shared_copy_equal_their_own(size):
 def test_compiled_region_loops_equal_the_numpy_paths(monkeypatch):
     """colour drift's identity check, purity's count and the opaque copy run as compiled loops;
     each must give what the numpy path gives (canvas views and packed arrays alike)."""
-    from vitrina_sync.imaging import compose, refine
+    from vitrina_sync.imaging import compiled, compose
 
     rng = np.random.default_rng(6)
     canvas = np.full((90, 120, 3), 255, np.uint8)
@@ -271,7 +271,7 @@ def test_compiled_region_loops_equal_the_numpy_paths(monkeypatch):
     monkeypatch.setattr(qa, "loops", lambda: None)
     monkeypatch.setattr(compose, "loops", lambda: None)
     plain = run_all()
-    assert refine.loops() is not None
+    assert compiled.loops() is not None
     assert [c[1] for c in cases[:4]] == [True, False, False, False]
     for (name, got), (_, want) in zip(cases, plain, strict=True):
         assert np.array_equal(got, want), name

@@ -68,7 +68,7 @@ def count_white(image, mask, shadow, box):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True)
 def gather(flat, i00, i01, i10, i11, fy, fx, out):  # pragma: no cover - compiled
     """Bilinear samples of the (h*w, c) float32 map `flat` at four neighbour indices and
-    weights (refine.Grid): the same float32 operations in the same order as Grid's numpy
+    weights (sampling.Grid): the same float32 operations in the same order as Grid's numpy
     path, so the same bits."""
     one = np.float32(1.0)
     for j in range(i00.shape[0]):
@@ -165,7 +165,7 @@ def _reduce_multiplier(scale):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def _reduce_row(sums, h_rows, step, out, c0, spread, by):  # pragma: no cover - compiled
-    """One row of block fields (refine.block_fields) from per-column sums (w, 4: r, g, b, count)
+    """One row of block fields (local_means.block_fields) from per-column sums (w, 4: r, g, b, count)
     over h_rows rows: Pillow's 8-bit reduce rounding, ((sum + scale // 2) * multiplier) >> 24 for
     each block of `scale` pixels (partial blocks at the right edge included), of the masked
     colours and of the mask as 0/255; written at channels c0.. of out as block_fields has them,
@@ -196,11 +196,11 @@ def _reduce_row(sums, h_rows, step, out, c0, spread, by):  # pragma: no cover - 
 
 @numba.njit(cache=True, nogil=True)
 def split_blocks(rgb, alpha, step, out):  # pragma: no cover - compiled
-    """refine.split_fields in one pass over the region: block means over step x step tiles of two
+    """local_means.split_fields in one pass over the region: block means over step x step tiles of two
     masked copies of `rgb` (h,w,3 uint8), the pixels with alpha >= 1 and those with alpha <= 0
     (zero elsewhere), and of the two masks, as block_fields gives them side by side (out: h',w',9
     float32; the background's with its mean square). The same sums and rounding as Pillow's
-    reduce(step) of each pasted copy and "L" mask (refine._masked_blocks), partial tiles at the
+    reduce(step) of each pasted copy and "L" mask (local_means._masked_blocks), partial tiles at the
     edges included, and the same float32 steps after, so the same bits."""
     h, w = alpha.shape
     f_sums = np.zeros((w, 4), np.uint32)
@@ -229,7 +229,7 @@ def split_blocks(rgb, alpha, step, out):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def gather_rows_cols(flat, rows, dy, fy, cols, dx, fx, ys, xs, out):  # pragma: no cover
-    """gather() on a separable grid (refine.Grid with per-row and per-column tables): the four
+    """gather() on a separable grid (sampling.Grid with per-row and per-column tables): the four
     neighbour indices and the weights of pixel j come from row ys[j] and column xs[j] of the
     tables, added here instead of as four index arrays; the same float32 operations, so the
     same bits."""
@@ -467,7 +467,7 @@ def two_colour(samples, region, alpha, ys, xs, fg, bg, mass_f, mass_b):  # pragm
 
 @numba.njit(cache=True, nogil=True)
 def masked_blocks(rgb, weight, step, out):
-    """refine._masked_blocks in one pass, as block_fields stacks it: out[..., 0] the block
+    """local_means._masked_blocks in one pass, as block_fields stacks it: out[..., 0] the block
     means of the 0/255 mask over 255, out[..., 1:4] those of rgb pasted on black where
     `weight`; Pillow's reduce of both (8-bit sums plus half the tile, times its float32
     reciprocal, >> 24; partial tiles at the right and bottom edges), so the same bits."""  # pragma: no cover - compiled
@@ -512,7 +512,7 @@ def block_means_at(rgb, ys, xs, step, out):
 
 @numba.njit(cache=True, nogil=True)
 def off_the_line(region, alpha, ys, xs, inner, back, mass_f, mass_b, limit, colours):
-    """refine.off_the_line on the two-colour fit's pixels, as edge_estimates keeps them (each
+    """edge_colour.off_the_line on the two-colour fit's pixels, as edge_estimates keeps them (each
     with 0 < alpha < 1, in order: colours' rows): where the pixel lies over sqrt(limit) from
     the segment between its F and B (both masses known), its colour becomes F. Returns how
     many rows it read. The same float32 operations as the numpy path (einsum's sums of three
@@ -547,7 +547,7 @@ def off_the_line(region, alpha, ys, xs, inner, back, mass_f, mass_b, limit, colo
 
 @numba.njit(cache=True, nogil=True)
 def edge_estimates(region, alpha, ys, xs, inner, back, mass_f, mass_b, keep_ys, keep_xs, out):
-    """refine.edge_colours on the two-colour fit's pixels: for each with 0 < alpha < 1, the
+    """edge_colour.edge_colours on the two-colour fit's pixels: for each with 0 < alpha < 1, the
     product's own colour (I = a F + (1 - a) B solved for F, leaning on the local product colour
     where alpha is small); kept pixels are written in order. Returns how many. The same float32
     operations as the numpy path."""  # pragma: no cover - compiled
@@ -576,7 +576,7 @@ def edge_estimates(region, alpha, ys, xs, inner, back, mass_f, mass_b, keep_ys, 
 @numba.njit(cache=True, nogil=True)
 def smooth(src, taps, need, out):  # pragma: no cover - compiled
     """scipy.ndimage.gaussian_filter(src, (s, s, 0)) with correlate1d taps `taps`, evaluated only
-    where `need` is set (refine.smooth_for says why and how it keeps scipy's bits)."""
+    where `need` is set (local_means.smooth_for says why and how it keeps scipy's bits)."""
     h, w, channels = src.shape
     r = (taps.shape[0] - 1) // 2
     first = np.empty_like(src)  # pass 1 (axis 0), at cells within r columns of a need
@@ -909,7 +909,7 @@ def warm() -> None:
     fit = np.empty((2, 2, 4), np.float32)
     guided_solve(planes, 1e-4, fit)
     box_planes(planes, 1, np.empty_like(planes))  # and the fit's 4 planes: the same signature
-    taps = np.array([0.25, 0.5, 0.25])  # float64, as refine.gaussian_weights gives them
+    taps = np.array([0.25, 0.5, 0.25])  # float64, as local_means.gaussian_weights gives them
     smooth(
         np.zeros((2, 2, 1), np.float32),
         taps,

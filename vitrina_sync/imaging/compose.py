@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .refine import loops, pixels_at, put_at, readonly
+from .compiled import loops, readonly
 from .resample import resize
+from .sampling import pixels_at, put_at
 
 
 @dataclass(frozen=True)

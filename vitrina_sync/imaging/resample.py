@@ -15,7 +15,7 @@ import numpy as np
 import PIL
 from PIL import Image
 
-from .refine import loops
+from .compiled import loops
 
 # Pillow 13 filters columns first when the height shrinks more than twice as much as the width
 # (12.x and older: rows always first); the order matters to the bits, as each pass rounds

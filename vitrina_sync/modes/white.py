@@ -20,7 +20,18 @@ from PIL import Image
 from .. import PIPELINE_VERSION
 from ..errors import ImageError
 from ..hookspecs import hookimpl
-from ..imaging import as_rgb, compose, cutout, openings, qa, refine, touch_cut
+from ..imaging import (
+    as_rgb,
+    compiled,
+    compose,
+    cutout,
+    edge_colour,
+    openings,
+    qa,
+    refine,
+    steps,
+    touch_cut,
+)
 from .base import LoadedImage, ModeContext, ModeOutput
 
 
@@ -68,9 +79,9 @@ def _crop_from_work(p_work: np.ndarray, work_size, src_size) -> tuple[int, int, 
 def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) -> Cut:
     """Predict, place, resample the region and refine its alpha.
 
-    constraints: an openings.Constraints (a reviewer's strokes: remove = background, keep =
+    constraints: a steps.Constraints (a reviewer's strokes: remove = background, keep =
     product, as masks over the source's pixels) or None. They are applied in exactly one place,
-    `openings.after_model`, right after the model's alpha exists and before the openings step and
+    `steps.after_model`, right after the model's alpha exists and before the openings step and
     the refinement, and pinned again on the refined alpha (`Constraints.pin`): nothing after
     the model can re-fill a removed pixel or clear a kept one. In between, preset `touch_cut`
     (default on) lets a stroke fix the whole wrong region it touches (imaging.touch_cut).
@@ -90,7 +101,7 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         if source_alpha is not None:
             model_p = np.minimum(model_p, own)
     work_rgb = np.asarray(work)
-    p_work = openings.after_model(work_rgb, model_p, preset, constraints)
+    p_work = steps.after_model(work_rgb, model_p, preset, constraints)
     if constraints is not None and preset.get("touch_cut", True):  # a stroke fixes its region
         p_work = touch_cut.apply(work_rgb, p_work, constraints, rgb)
     crop = _crop_from_work(p_work, work.size, rgb.size)
@@ -155,10 +166,10 @@ class WhiteMode:
         preset, canvas = ctx.preset, _canvas(ctx.preset)
         rgb = as_rgb(source.image)
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
-        constraints = openings.Constraints.from_strokes(getattr(ctx, "strokes", None), rgb.size)
+        constraints = steps.Constraints.from_strokes(getattr(ctx, "strokes", None), rgb.size)
         cut = cut_out(rgb, own_alpha, preset, ctx.settings, constraints)
         edge = (
-            refine.edge_colours(cut.source, cut.alpha, fit=cut.fit)
+            edge_colour.edge_colours(cut.source, cut.alpha, fit=cut.fit)
             if preset.get("decontaminate", True)
             else None
         )
@@ -186,7 +197,7 @@ class WhiteMode:
         with numba it reads the region's means at the edge band only, and needs no copy)."""
         l, t, r, b = cut.region.canvas
         out_region = out[t:b, l:r]
-        out_img = image.crop((l, t, r, b)) if image is not None and not refine.loops() else None
+        out_img = image.crop((l, t, r, b)) if image is not None and not compiled.loops() else None
         images = (cut.image, out_img) if cut.image else None
         de_mean, de_p95 = qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0)
         box, crop = cut.placement.box, cut.placement.crop
