@@ -134,7 +134,8 @@ def test_scene_paints_background_and_locks_product(tiny_model, settings, fake_cu
     assert out.qa["de_p95"] < 1.0 and out.qa["seeds"] == [1234]
     assert "seeds 1234" in out.ai_version and out.extra == {"seeds": [1234]}
     assert out.qa["summary"].startswith("dE 0.0 | halo ") and isinstance(out.qa["flags"], list)
-    figures = ("halo", "uncertainty", "bg_inside", "border", "soft_holes", "sharpness", "headroom")
+    figures = ("halo", "uncertainty", "bg_inside", "border", "soft_holes", "kept_opening")
+    figures = (*figures, "sharpness", "headroom")
     for figure in (*figures, "shape_iou"):
         assert figure in out.qa  # imaging.qa's figures, as white mode reports them
 

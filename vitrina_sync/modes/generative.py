@@ -149,8 +149,8 @@ def source_figures(rgb: Image.Image, alpha: np.ndarray, placed: Placed) -> dict:
     # the 8-bit pixels white mode measures (placed.rgb is float: qa's reduced copy is Pillow's)
     src = np.clip(placed.rgb[t:b, l:r] + 0.5, 0, 255).astype(np.uint8)
     a = placed.alpha[t:b, l:r]
-    shape = qa.ShapeCopy(src, a)  # bg_inside's and soft_holes' reduced copy, made once
-    return {
+    shape = qa.ShapeCopy(src, a)  # bg_inside's, soft_holes' and kept_opening's, made once
+    figures = {
         "uncertainty": qa.uncertainty(placed.alpha),
         "bg_inside": qa.background_inside(src, a, shape=shape),
         "border": qa.border(alpha, (0.0, 0.0, float(rgb.width), float(rgb.height)), rgb.size),
@@ -158,6 +158,10 @@ def source_figures(rgb: Image.Image, alpha: np.ndarray, placed: Placed) -> dict:
         "sharpness": qa.sharpness(rgb.crop(placed.placement.crop)),
         "headroom": 1.0 / placed.placement.scale,
     }
+    figures["kept_opening"], box = qa.kept_opening(src, a, shape=shape)  # after bg_inside
+    if box is not None:  # where to look, in the canvas's pixels
+        figures["kept_opening_box"] = [box[0] + l, box[1] + t, box[2] + l, box[3] + t]
+    return figures
 
 
 def output_figures(out: Image.Image, painting: np.ndarray, placed: Placed) -> dict:
