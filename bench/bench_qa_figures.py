@@ -23,6 +23,14 @@ Job CPU per photo, white mode: process() + mask PNG with the model's output cach
 (compare_outputs.py time, 16 photos) 215 -> 180-190 ms; bench_white.py --profile (one photo,
 u2netp inference included, cProfile on process_time) 491 -> 473-477 ms. Outputs:
 compare_outputs.py, 16 noisy-set photos and 8 held-out scenes x 3 configs, 72 of 72 identical.
+
+kept_opening (issue 16 round 5, branch qk16 against 8bbdfd6; the same 8 photos, ms CPU per
+photo, min of 5, a shared 2-core box under load, so +-5%):
+
+    kept_opening on its own models        8.1  (15.8 before its edges and band were one pass each)
+    bg_inside + soft_holes               15.1
+      + kept_opening on bg_inside's      18.7  (+3.6: the models are refitted, not rebuilt)
+    figures() all                  51.0 -> 52.6
 """
 
 from __future__ import annotations
