@@ -67,24 +67,15 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
     that copy, where bg_inside built them (refitted here to the product's outline band)."""
     import cv2
 
-    from .openings import _band_width, build, fill_holes, shrink
+    from .openings import fill_holes
 
-    p = shape.alpha
-    product = p > 0.5
+    product = shape.alpha > 0.5
     area = int(product.sum())
     if area < 400:
         return 0.0, None
-    h, w = p.shape
-    margin = max(2, round(0.006 * max(h, w)))  # as openings.match_regions
     filled = fill_holes(product)
-    sure_fg = shrink(p > 0.95, margin)
     inside = cv2.distanceTransform(filled.view(np.uint8), cv2.DIST_L2, 5)  # px to the outside
-    band = sure_fg & (inside <= _band_width(filled))  # along the outline: no opening there
-    band = band if band.sum() >= 200 else sure_fg
-    if models is None:
-        models = build(shape.rgb, (p < 0.05) & ~grow(product, margin), band)
-    else:
-        models.fit(band)
+    models = _fitted(shape, models, product, filled, inside)
     if models is None:
         return 0.0, None
     line = edge_pixels(models.lab, EDGE_STEP)  # the photo's edges
@@ -94,11 +85,11 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
     if not crisp.any():
         return 0.0, None
     joined = (grow(crisp, 1) & inner).view(np.uint8)  # parts apart by an edge line: one region
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     smallest = max(24, MIN_SHARE * area)
     kept, best = 0, (0, None)
-    for i in range(1, n):
-        x, y, bw, bh, size = (int(v) for v in stats[i])
+    for i in np.flatnonzero(stats[1:, 4] >= smallest) + 1:  # label 0: the rest
+        x, y, bw, bh, _ = (int(v) for v in stats[i])
         sl = np.s_[max(0, y - 3) : y + bh + 3, max(0, x - 3) : x + bw + 3]
         size = _kept(models, labels[sl] == i, crisp[sl], product[sl], sl, smallest)
         kept += size
@@ -108,6 +99,23 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
         return 0.0, None
     k, (l, t, r, b) = shape.k, best[1]
     return kept / area, (l * k, t * k, min(r * k, shape.width), min(b * k, shape.height))
+
+
+def _fitted(shape, models, product, filled, inside):
+    """The colour models of the copy with the product's fitted to its sure pixels along the
+    outline (where no opening is): bg_inside's, refitted, or built here; None if either side
+    is too thin to model."""
+    from .openings import _band_width, build, shrink
+
+    p = shape.alpha
+    margin = max(2, round(0.006 * max(p.shape)))  # as openings.match_regions
+    sure_fg = shrink(p > 0.95, margin)
+    band = sure_fg & (inside <= _band_width(filled))
+    band = band if band.sum() >= 200 else sure_fg
+    if models is None:
+        return build(shape.rgb, (p < 0.05) & ~grow(product, margin), band)
+    models.fit(band)
+    return models
 
 
 def _kept(models, joined, crisp, product, sl, smallest: float) -> int:
