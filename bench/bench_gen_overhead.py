@@ -102,7 +102,7 @@ def host_side(preset: dict, repeats: int) -> tuple[float, float]:
         generative.init_image(placed), generative.inpaint_mask(placed)
         painting = generative.to_canvas(painted, placed)
         generative.output_figures(generative.lock(painting, placed), painting, placed)
-        generative.source_figures(rgb, placed)
+        generative.source_figures(rgb, alpha, placed)
 
     return measured({"host": job}, repeats)["host"]
 

@@ -1,5 +1,5 @@
 """What each step after the model does, per scene: IoU and kept background in openings at work
-resolution after the model (and second look), then after each step of openings.after_model
+resolution after the model (and second look), then after each step of steps.after_model
 (openings found, soft remnants, strays, dropped parts regrown), with the pixels each step
 cleared (-) or regrew (+). For finding which step helps or hurts a scene; bench_masks.py is the
 figure of record (on the output canvas, after the refinement).
@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_masks
 import synthetic
 
-from vitrina_sync.imaging import cutout, openings
+from vitrina_sync.imaging import cutout
+from vitrina_sync.imaging import steps as after_model_steps
 
 SETTINGS = {"default_model": "u2netp"}
 
@@ -37,7 +38,7 @@ def steps(rgb: np.ndarray, p: np.ndarray, preset=None):
     """(name, map) after each step, in after_model's order."""
     preset = preset or {}
     out = [("model", p > 0.5)]
-    for name, found in openings.step_masks(rgb, p, preset):
+    for name, found in after_model_steps.step_masks(rgb, p, preset):
         cur = out[-1][1].copy()
         if name.startswith("+"):
             cur |= found

@@ -23,6 +23,14 @@ Job CPU per photo, white mode: process() + mask PNG with the model's output cach
 (compare_outputs.py time, 16 photos) 215 -> 180-190 ms; bench_white.py --profile (one photo,
 u2netp inference included, cProfile on process_time) 491 -> 473-477 ms. Outputs:
 compare_outputs.py, 16 noisy-set photos and 8 held-out scenes x 3 configs, 72 of 72 identical.
+
+kept_opening (issue 16 round 5, branch qk16 against 8bbdfd6; the same 8 photos, ms CPU per
+photo, min of 5, a shared 2-core box under load, so +-5%):
+
+    kept_opening on its own models        8.1  (15.8 before its edges and band were one pass each)
+    bg_inside + soft_holes               15.1
+      + kept_opening on bg_inside's      18.7  (+3.6: the models are refitted, not rebuilt)
+    figures() all                  51.0 -> 52.6
 """
 
 from __future__ import annotations
@@ -97,12 +105,15 @@ def plain(args):
     return rgb, cut, out, mask, new_bg, shadow, image
 
 
-def _both(qa, cut, extra, both):
-    """bg_inside and soft_holes as figures() calls them (sharing one reduced copy if it can)."""
+def _both(qa, cut, extra, both, kept=False):
+    """bg_inside and soft_holes as figures() calls them (sharing one reduced copy if it can);
+    kept: and kept_opening after them, on bg_inside's colour models (new code only)."""
     shape = both["shape"]() if both else None
     kwargs = {"shape": shape} if shape is not None else {}
     qa.background_inside(cut.source, cut.alpha, cut.image, **kwargs)
     qa.soft_holes(cut.source, cut.alpha, *([] if kwargs else extra), **kwargs)
+    if kept:
+        qa.kept_opening(cut.source, cut.alpha, **kwargs)
 
 
 def figure_calls(args):
@@ -117,7 +128,7 @@ def figure_calls(args):
     both = {"shape": shape} if shared else {}
     compiled = hasattr(refine.loops(), "block_means_at")  # as figures() (old code: the crop)
     images = (cut.image, None if compiled else image.crop((l, t, r, b)))
-    return {
+    calls = {
         "colour_drift": lambda: qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0),
         "halo": lambda: qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
         "uncertainty": lambda: qa.uncertainty(cut.p_work),
@@ -129,6 +140,10 @@ def figure_calls(args):
         "sharpness": lambda: qa.sharpness(rgb.crop(cut.placement.crop)),
         "purity": lambda: qa.purity(out, mask, None, cut.region.canvas),
     }
+    if hasattr(qa, "kept_opening"):  # new code: with its own models, and after bg_inside
+        calls["kept_opening"] = lambda: qa.kept_opening(cut.source, cut.alpha, cut.image)
+        calls["bg_inside + soft_holes + kept_opening"] = lambda: _both(qa, cut, extra, both, True)
+    return calls
 
 
 def timing(folder: Path) -> None:

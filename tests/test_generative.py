@@ -20,7 +20,7 @@ pytest.importorskip("transformers")
 
 from vitrina_sync import plugins, presets
 from vitrina_sync.errors import ConfigError, ModelMissing, RowError
-from vitrina_sync.imaging import compose, cutout, diffusion
+from vitrina_sync.imaging import compose, cutout, diffusion, qa
 from vitrina_sync.imaging.colour import delta_e_rgb
 from vitrina_sync.modes import generative
 from vitrina_sync.modes.base import LoadedImage, ModeContext
@@ -134,7 +134,9 @@ def test_scene_paints_background_and_locks_product(tiny_model, settings, fake_cu
     assert out.qa["de_p95"] < 1.0 and out.qa["seeds"] == [1234]
     assert "seeds 1234" in out.ai_version and out.extra == {"seeds": [1234]}
     assert out.qa["summary"].startswith("dE 0.0 | halo ") and isinstance(out.qa["flags"], list)
-    for figure in ("halo", "uncertainty", "bg_inside", "sharpness", "headroom", "shape_iou"):
+    figures = ("halo", "uncertainty", "bg_inside", "border", "soft_holes", "kept_opening")
+    figures = (*figures, "sharpness", "headroom")
+    for figure in (*figures, "shape_iou"):
         assert figure in out.qa  # imaging.qa's figures, as white mode reports them
 
 
@@ -276,6 +278,47 @@ def test_colour_drift_inside_the_product_is_measured(fake_cutout):
     locked[placed.solid] = np.clip(locked[placed.solid].astype(int) + 25, 0, 255)  # a repaint
     figures = generative.output_figures(Image.fromarray(locked), painting, placed)
     assert figures["de_p95"] > 2.0  # over imaging.qa's default de_p95_max: flagged
+
+
+def test_source_figures_on_a_full_size_canvas():
+    """A product filling 90% of a 1024 px canvas: qa's reduced copies (k > 1) of the placed
+    float pixels. It used to raise TypeError (Pillow has no float RGB) before the first figure."""
+    src = product_photo().image
+    alpha = (np.abs(np.asarray(src, np.int16) - 245).sum(-1) > 30).astype(np.float32)
+    placed = generative.place(src, alpha, {"canvas": [1024, 1024], "fill": 0.9})
+    assert max(placed.box[2] - placed.box[0], placed.box[3] - placed.box[1]) > 640
+    figures = generative.source_figures(src, alpha, placed)
+    assert figures["bg_inside"] == 0.0 and figures["soft_holes"] == 0.0
+    assert figures["border"] == 0.0  # the bottle is inside the frame
+
+
+def test_scene_figures_see_a_cut_along_the_frame_and_a_cut_out_gloss():
+    """Deliberately wrong cutouts: the model took a band touching the photo's edge (border), and
+    cut a hole where the photo has no edge (soft holes); both flagged as in white mode."""
+    src = product_photo().image
+    alpha = (np.abs(np.asarray(src, np.int16) - 245).sum(-1) > 30).astype(np.float32)
+    along = alpha.copy()
+    along[:, :12] = 1.0  # a strip of backdrop down the photo's left edge, joined to nothing
+    placed = generative.place(src, along, {"canvas": [256, 256], "fill": 0.8})
+    limits = qa.thresholds({}, "default")
+    figures = generative.source_figures(src, along, placed)
+    flags = qa.flags(figures, limits, None)
+    assert figures["border"] > limits["border_max"] and any(f.startswith("border") for f in flags)
+    glossy = Image.new("RGB", (160, 200), (245, 245, 245))
+    ImageDraw.Draw(glossy).rounded_rectangle((40, 30, 120, 180), radius=12, fill=(200, 30, 40))
+    arr = np.asarray(glossy, np.float32).copy()
+    yy, xx = np.mgrid[0:200, 0:160]
+    spot = np.exp(-((xx - 80.0) ** 2 + (yy - 100.0) ** 2) / (2 * 14.0**2))[..., None]
+    arr = arr * (1 - spot) + 250.0 * spot  # a smooth highlight, no edge in the photo
+    glossy = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8))
+    cut = np.zeros((200, 160), np.float32)
+    cut[30:181, 40:121] = 1.0
+    cut[(xx - 80) ** 2 + (yy - 100) ** 2 < 14**2] = 0.0  # the highlight cut out as background
+    placed = generative.place(glossy, cut, {"canvas": [256, 256], "fill": 0.8})
+    figures = generative.source_figures(glossy, cut, placed)
+    assert figures["soft_holes"] > limits["soft_holes_max"]
+    assert any(f.startswith("soft holes") for f in qa.flags(figures, limits, None))
+    assert figures["border"] == 0.0
 
 
 def test_hub_id_loads_from_the_local_cache_only(tiny_model, tmp_path, settings, monkeypatch):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from synthetic import scene
 
-from vitrina_sync.imaging import openings, repairs
+from vitrina_sync.imaging import openings, repairs, steps
 
 SIZE = (300, 400)
 
@@ -30,9 +30,9 @@ def test_legs_the_model_missed_on_brick_are_grown_back_by_their_colour():
     rows = np.flatnonzero(grown.any(axis=1))
     assert grown[core].mean() > 0.6 and rows[-1] >= np.flatnonzero(legs.any(axis=1))[-1] - 4
     assert (sc.alpha[grown] > 0.0).mean() > 0.95  # nothing of the brick
-    out = openings.after_model(np.asarray(sc.image), p, {})
+    out = steps.after_model(np.asarray(sc.image), p, {})
     assert (out[core] == 1.0).mean() > 0.6
-    assert not (openings.after_model(np.asarray(sc.image), p, {"regrow": False})[legs] > 0).any()
+    assert not (steps.after_model(np.asarray(sc.image), p, {"regrow": False})[legs] > 0).any()
 
 
 def test_nothing_outside_the_product_is_grown_or_against_a_reviewers_remove_stroke():
@@ -46,8 +46,8 @@ def test_nothing_outside_the_product_is_grown_or_against_a_reviewers_remove_stro
     remove[legs] = 255
     from PIL import Image
 
-    constraints = openings.Constraints(remove=Image.fromarray(remove, "L"))
-    out = openings.after_model(np.asarray(sc.image), p, {}, constraints)
+    constraints = steps.Constraints(remove=Image.fromarray(remove, "L"))
+    out = steps.after_model(np.asarray(sc.image), p, {}, constraints)
     assert not (out[legs] > 0).any()
 
 

@@ -52,10 +52,11 @@ class Limits:
     touching_ratio: float = 2.5  # stricter for regions that touch the outside (the edge fuzz)
     sure_ratio: float = 3.0  # on texture: a region this sure needs no colour step
     sure_solid: float = 0.8  # and may hold this many islands
+    joined: bool = True  # openings joined to the edge's fuzz settled by a graph cut
 
 
 CUT = Limits()
-REPORT = Limits(ratio=1.3, step=6.0)
+REPORT = Limits(ratio=1.3, step=6.0, joined=False)
 
 
 def warm() -> None:
@@ -225,17 +226,18 @@ def match_regions(
     # is not in that model, where it is most of the whole interior's.
     first_limits = replace(limits, ratio=FIRST_RATIO)
     first = _regions(models, product, outside, area, first_limits, keep)
+    joined = _joined(rgb, p, models, outside, area, limits, keep)
     if not first.any():
         # a frame's sides may be thinner than the band: its opening then is in the model;
         # once more with half the band, for an opening the models are sure of on texture
         # (a thin band is a thin sample: a bottle's neck under a face passed for one)
         thin = sure_fg & ~shrink(filled, max(2, _band_width(filled) // 2))
         if thin.sum() < 200:
-            return first, 0.0
+            return joined, float(joined.sum() / area)
         models.fit(thin)
         first = _regions(models, product, outside, area, first_limits, keep, only_sure=True)
         if not first.any():
-            return first, 0.0
+            return joined, float(joined.sum() / area)
     held = sure_fg & ~grow(first, margin)
     if models.continued is not None:
         held &= _distance(models.lab, models.continued, held) >= PLAIN_SURE_DE
@@ -243,7 +245,23 @@ def match_regions(
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
         found = _trim_like_product(_trim_rim(found, models.raw), models.lab, product)
+    found |= joined
     return found, float(found.sum() / area)
+
+
+def _joined(rgb, p, models: Models, outside, area: int, limits: Limits, keep) -> np.ndarray:
+    """The openings joined to the edge's fuzz that a graph cut settles (imaging.joined_openings),
+    from the first pass's models (the product's is the outline band's: the opening is not in it)."""
+    from . import joined_openings
+
+    product = p > 0.5
+    if not limits.joined:
+        return np.zeros_like(product)
+    smallest = max(limits.min_pixels, limits.min_share * area)
+    core = joined_openings.cores(models.ratio, product, outside, smallest, keep)
+    if not core.any():
+        return core
+    return joined_openings.cut(rgb, p, core, outside, smallest, keep)
 
 
 def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
@@ -461,119 +479,13 @@ def find(
     return back, share
 
 
-@dataclass
-class Constraints:
-    """A reviewer's hard constraints over the source's pixels: `remove` is background (alpha 0),
-    `keep` is product (alpha 1); "L" images of the source's size, 255 where a stroke passed."""
-
-    remove: Image.Image | None = None
-    keep: Image.Image | None = None
-
-    @classmethod
-    def from_strokes(cls, strokes, size) -> Constraints | None:
-        """[{"kind": "remove"|"keep", "width": px, "points": [[x, y], ...]}, ...] (source pixel
-        coordinates) drawn by imaging.strokes.rasterize (round caps and joins, a later stroke
-        wins where strokes overlap); None without strokes."""
-        from .strokes import KINDS, rasterize
-
-        strokes = [s for s in strokes or () if s.get("kind") in KINDS and s.get("points")]
-        if not strokes:
-            return None
-        remove, keep = rasterize(strokes, size, (0.0, 0.0, float(size[0]), float(size[1])))
-        layers = [
-            Image.fromarray(mask.astype(np.uint8) * 255, "L") if mask.any() else None
-            for mask in (remove, keep)
-        ]
-        if layers == [None, None]:
-            return None
-        return cls(*layers)
-
-    def at_work(self, size) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """(remove, keep) on the work copy's pixels: any part of a work pixel under a stroke."""
-        return tuple(
-            None if layer is None else np.asarray(layer.resize(size, Image.Resampling.BOX)) > 0
-            for layer in (self.remove, self.keep)
-        )
-
-    def pin(self, alpha: np.ndarray, region) -> bool:
-        """alpha (on the output region) set to 0 under `remove` and 1 under `keep`, in place;
-        whether anything was set. The region is resampled as the source is (compose)."""
-        from .compose import resample_region
-
-        changed = False
-        for layer, value in ((self.remove, 0.0), (self.keep, 1.0)):
-            if layer is None:
-                continue
-            under = np.asarray(resample_region(layer, region)) >= 128
-            if under.any():
-                alpha[under] = value
-                changed = True
-        return changed
+# moved to imaging.steps; still importable from here (openings.after_model, openings.Constraints)
+_MOVED = ("Constraints", "LEAST_LEFT", "after_model", "step_masks")
 
 
-def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -> np.ndarray:
-    """The model's alpha (work resolution) with a reviewer's constraints applied, then the
-    openings the model filled cleared (preset `openings`, on by default) and the repairs after
-    it (imaging.repairs). THE place where constraints meet the automatic steps: `remove` pixels
-    are 0 and `keep` pixels are 1 before the openings step looks, and no step clears a `keep`
-    pixel."""
-    remove = keep = None
-    if constraints is not None:
-        remove, keep = constraints.at_work((p.shape[1], p.shape[0]))
-        p = p.copy()
-        if remove is not None:
-            p[remove] = 0.0
-        if keep is not None:
-            p[keep] = 1.0
-    if not preset.get("openings", True):
-        return p
-    cleared, added = np.zeros(p.shape, bool), np.zeros(p.shape, bool)
-    for name, mask in step_masks(work_rgb, p, preset, keep):
-        if name.startswith("+"):  # given back: product again, or made product
-            cleared &= ~mask
-            added |= mask & (p <= 0.5)
-        else:
-            cleared |= mask
-    if remove is not None:
-        added &= ~remove
-    if not cleared.any() and not added.any():
-        return p
-    p = p.copy() if constraints is None else p
-    p[cleared] = 0.0
-    p[added] = 1.0
-    return p
+def __getattr__(name: str):
+    if name in _MOVED:
+        from . import steps
 
-
-LEAST_LEFT = 0.25  # the least share of the model's outlined product the clearing steps leave
-
-
-def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
-    """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
-    pixels it gives back (bench/bench_mask_steps.py shows them per scene). A clearing step that
-    would leave the product's outline (p > 0.5, openings filled) under LEAST_LEFT of the
-    model's does not apply (its mask is empty): openings leave the outline, and a stray is never
-    most of a product; a step that takes that much has mistaken the product for background."""
-    from . import repairs
-
-    product = p > 0.5
-    least = LEAST_LEFT * float(fill_holes(product).sum())
-
-    def bounded(mask: np.ndarray, cleared: np.ndarray) -> np.ndarray:
-        if not mask.any() or fill_holes(product & ~cleared & ~mask).sum() >= least:
-            return mask
-        return np.zeros_like(mask)
-
-    report: dict = {}
-    found, _ = find(work_rgb, p, CUT, keep, report=report)
-    found = bounded(found, np.zeros_like(product))
-    yield "-openings", found
-    remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
-    yield "-remnants", remnants
-    cleared = found | remnants
-    stray = bounded(repairs.strays(p, keep), cleared)
-    yield "-strays", stray
-    cleared |= stray
-    if preset.get("regrow", True):
-        if cleared.any():
-            yield "+regrow", repairs.dropped_parts(p, cleared)
-        yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep, report.get("models"))
+        return getattr(steps, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,8 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   something else: a disc that fills the photo)?
 - soft_holes: did the cut punch holes where the photo has no edge (a highlight cut out as if it
   were an opening)?
+- kept_opening: is an opening kept as product with something seen through it (a padlock's
+  shackle opening showing a coin)? kept_opening_box says where (imaging/kept_openings.py).
 - fill: how much of the canvas does the product span (vs the preset's fill)?
 - purity: is the background really pure white (white mode)?
 - sharpness: is the source photo itself sharp (variance of the Laplacian at a fixed scale)?
@@ -44,6 +46,7 @@ DEFAULTS: dict[str, float] = {
     "bg_inside_max": 0.02,
     "border_max": 0.03,
     "soft_holes_max": 0.01,
+    "kept_opening_max": 0.02,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
     "sharpness_min": 15.0,
@@ -182,8 +185,10 @@ class ShapeCopy:
 
     def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None):
         self.k = max(1, max(alpha.shape) // SHAPE_SIDE)
+        self.height, self.width = alpha.shape
         self._source, self._alpha, self._image = source, alpha, image
         self._rgb = self._small_alpha = None
+        self.models = None  # openings' colour models of the copy, once bg_inside built them
 
     @property
     def alpha(self) -> np.ndarray:
@@ -224,7 +229,9 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None, shape=N
     if shape is None:
         shape = ShapeCopy(source, alpha, image)
     if SIDE == SHAPE_SIDE and shape.k > 1:  # find's own reduction, done here (and shared)
-        found, share = find(shape.rgb, shape.alpha, REPORT)  # a copy this size: not reduced again
+        report: dict = {}  # its models, for kept_opening on the same copy
+        found, share = find(shape.rgb, shape.alpha, REPORT, report=report)  # not reduced again
+        shape.models = report.get("models")
     else:
         found, share = find(np.ascontiguousarray(source), np.asarray(alpha, np.float32), REPORT)
     del found
@@ -265,11 +272,11 @@ def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) ->
     """Share of the product's area cut away as holes whose rim is no edge in the photo.
 
     A hole (an enclosed part of the outline with alpha <= 0.5) is an opening when the photo
-    steps there: the colour 0-2 px inside the hole differs from the product's 0-2 px outside it
-    about as much as a few px further on each side (a crisp edge; a ring's hole on gravel: 0.75
-    to 1.05 of it). Where the near step is under SOFT_STEP of the far one, the colour runs on
-    smoothly across the cut: the photo has no edge there, the cut made one (a padlock's gloss
-    stripe cut out as background: 0.22). Holes under 0.2% of the product are left out (specks).
+    steps there: the colour 1-3 px inside the hole differs from the product's 1-3 px outside it
+    about as much as a few px further on each side (a crisp edge; a ring's hole on gravel: 1.0
+    of it, a padlock's shackle opening on grass or gravel 0.73-0.77). Where the near step is
+    under SOFT_STEP of the far one, the colour runs on smoothly across the cut: the photo has no
+    edge there, the cut made one (a padlock's gloss stripe cut out as background: 0.41-0.44). Holes under 0.2% of the product are left out (specks).
     On a copy reduced to about SHAPE_SIDE px (block means), CIELAB. image: `source` as a Pillow
     image, where the caller has it; shape: a ShapeCopy of both, shared with bg_inside (the
     source's copy is made only when a hole needs its colours).
@@ -309,7 +316,9 @@ def _soft_hole(labels, i, stat, product, colours) -> bool:
     win = np.s_[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
     hole, product, colours = labels[win] == i, product[win], colours[win]
     bands = (  # (inside the hole, in the product beside it): near the rim, a few px off
-        (hole & ~shrink(hole, 2), grow(hole, 2) & product),
+        # near: 1-3 px either side; the rim's own pixels, a blend of both at the reduced size,
+        # pull the two means together (a shackle's opening on grass read soft: 7 vs 13)
+        (shrink(hole, 1) & ~shrink(hole, 3), grow(hole, 3) & ~grow(hole, 1) & product),
         (shrink(hole, 3) & ~shrink(hole, 6), grow(hole, 7) & ~grow(hole, 4) & product),
     )
     if min(int(m.sum()) for pair in bands for m in pair) < 8:
@@ -318,6 +327,17 @@ def _soft_hole(labels, i, stat, product, colours) -> bool:
         float(np.linalg.norm(colours[a].mean(axis=0) - colours[b].mean(axis=0))) for a, b in bands
     )
     return near < SOFT_STEP * far
+
+
+def kept_opening(source: np.ndarray, alpha: np.ndarray, image=None, shape=None):
+    """(share of the product kept in openings with the scene seen through them, the largest
+    one's box (l, t, r, b) in the region's pixels or None): see imaging/kept_openings.py.
+    shape: the ShapeCopy bg_inside used (its colour models are then reused)."""
+    from .kept_openings import kept_openings
+
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    return kept_openings(shape, shape.models)
 
 
 def uncertainty(p: np.ndarray) -> float:
@@ -397,6 +417,7 @@ def flags(
         ("bg_inside", "bg inside", "bg_inside_max", True),
         ("border", "border", "border_max", True),
         ("soft_holes", "soft holes", "soft_holes_max", True),
+        ("kept_opening", "kept opening", "kept_opening_max", True),
         ("purity", "purity", "purity_min", False),
         ("sharpness", "sharpness", "sharpness_min", False),
         ("headroom", "headroom", "headroom_min", False),

@@ -141,15 +141,27 @@ def bbox_grow(mask: np.ndarray, box) -> float:
     return over / max(r - l, b - t)
 
 
-def source_figures(rgb: Image.Image, placed: Placed) -> dict:
-    """imaging.qa figures of the source and its placement: the same for every variant."""
+def source_figures(rgb: Image.Image, alpha: np.ndarray, placed: Placed) -> dict:
+    """imaging.qa figures of the source and its placement: the same for every variant. alpha:
+    the cutout over the whole source (border looks for an outline on the photo's edge); the
+    others are measured on the placed product, as white mode measures its region."""
     l, t, r, b = placed.box
-    return {
+    # the 8-bit pixels white mode measures (placed.rgb is float: qa's reduced copy is Pillow's)
+    src = np.clip(placed.rgb[t:b, l:r] + 0.5, 0, 255).astype(np.uint8)
+    a = placed.alpha[t:b, l:r]
+    shape = qa.ShapeCopy(src, a)  # bg_inside's, soft_holes' and kept_opening's, made once
+    figures = {
         "uncertainty": qa.uncertainty(placed.alpha),
-        "bg_inside": qa.background_inside(placed.rgb[t:b, l:r], placed.alpha[t:b, l:r]),
+        "bg_inside": qa.background_inside(src, a, shape=shape),
+        "border": qa.border(alpha, (0.0, 0.0, float(rgb.width), float(rgb.height)), rgb.size),
+        "soft_holes": qa.soft_holes(src, a, shape=shape),
         "sharpness": qa.sharpness(rgb.crop(placed.placement.crop)),
         "headroom": 1.0 / placed.placement.scale,
     }
+    figures["kept_opening"], box = qa.kept_opening(src, a, shape=shape)  # after bg_inside
+    if box is not None:  # where to look, in the canvas's pixels
+        figures["kept_opening_box"] = [box[0] + l, box[1] + t, box[2] + l, box[3] + t]
+    return figures
 
 
 def output_figures(out: Image.Image, painting: np.ndarray, placed: Placed) -> dict:
@@ -219,7 +231,9 @@ class GenerativeMode:
         painted = self.paint(loaded, placed, preset, seeds, watchdog)
         paintings = [to_canvas(img, placed) for img, _ in painted]
         outputs = [lock(painting, placed) for painting in paintings]
-        report = self.measure_all(outputs, paintings, placed, source_figures(rgb, placed), ctx)
+        report = self.measure_all(
+            outputs, paintings, placed, source_figures(rgb, alpha, placed), ctx
+        )
         report.update(self.record(loaded, model, preset, seeds, [nsfw for _, nsfw in painted]))
         report["flags"] += [
             f"variant {n} blanked by the safety checker" for n in report.get("safety_blanked", [])

@@ -29,6 +29,7 @@ from ..imaging import (
     openings,
     qa,
     refine,
+    steps,
     touch_cut,
 )
 from .base import LoadedImage, ModeContext, ModeOutput
@@ -78,9 +79,9 @@ def _crop_from_work(p_work: np.ndarray, work_size, src_size) -> tuple[int, int, 
 def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) -> Cut:
     """Predict, place, resample the region and refine its alpha.
 
-    constraints: an openings.Constraints (a reviewer's strokes: remove = background, keep =
+    constraints: a steps.Constraints (a reviewer's strokes: remove = background, keep =
     product, as masks over the source's pixels) or None. They are applied in exactly one place,
-    `openings.after_model`, right after the model's alpha exists and before the openings step and
+    `steps.after_model`, right after the model's alpha exists and before the openings step and
     the refinement, and pinned again on the refined alpha (`Constraints.pin`): nothing after
     the model can re-fill a removed pixel or clear a kept one. In between, preset `touch_cut`
     (default on) lets a stroke fix the whole wrong region it touches (imaging.touch_cut).
@@ -100,7 +101,7 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         if source_alpha is not None:
             model_p = np.minimum(model_p, own)
     work_rgb = np.asarray(work)
-    p_work = openings.after_model(work_rgb, model_p, preset, constraints)
+    p_work = steps.after_model(work_rgb, model_p, preset, constraints)
     if constraints is not None and preset.get("touch_cut", True):  # a stroke fixes its region
         p_work = touch_cut.apply(work_rgb, p_work, constraints, rgb)
     crop = _crop_from_work(p_work, work.size, rgb.size)
@@ -168,7 +169,7 @@ class WhiteMode:
         preset, canvas = ctx.preset, _canvas(ctx.preset)
         rgb = as_rgb(source.image)
         own_alpha = source.image.getchannel("A") if source.image.mode == "RGBA" else None
-        constraints = openings.Constraints.from_strokes(getattr(ctx, "strokes", None), rgb.size)
+        constraints = steps.Constraints.from_strokes(getattr(ctx, "strokes", None), rgb.size)
         cut = cut_out(rgb, own_alpha, preset, ctx.settings, constraints)
         edge = (
             edge_colour.edge_colours(cut.source, cut.alpha, fit=cut.fit)
@@ -219,6 +220,10 @@ class WhiteMode:
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
         }
+        kept, box = qa.kept_opening(cut.source, cut.alpha, shape=shape)  # after bg_inside
+        figures["kept_opening"] = kept
+        if box is not None:  # where to look, in the output's pixels
+            figures["kept_opening_box"] = [box[0] + l, box[1] + t, box[2] + l, box[3] + t]
         if self.measures_purity:
             shadow_mask = None
             if shadow is not None:

@@ -79,6 +79,13 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         N_("Share of the product cut away as holes whose rim is no edge in the photo."),
     ),
     (
+        "kept_opening",
+        "kept_opening_max",
+        "max",
+        N_("opening kept as product"),
+        N_("Share of the product that is an opening kept whole, with the scene seen through it."),
+    ),
+    (
         "purity",
         "purity_min",
         "min",
@@ -127,6 +134,7 @@ FLAG_PREFIXES = tuple(  # how imaging/qa.py's flags name each figure -> the labe
         ("bg inside ", "bg_inside"),
         ("border ", "border"),
         ("soft holes ", "soft_holes"),
+        ("kept opening ", "kept_opening"),
         ("purity ", "purity"),
         ("sharpness ", "sharpness"),
         ("headroom ", "headroom"),

@@ -1,0 +1,158 @@
+"""QA's kept_opening figure: openings the output keeps as product, with something seen through.
+
+A padlock's shackle opening kept whole shows what lies behind it: a coin, part of a camera.
+bg_inside misses such a region when it is joined to the outside through the model's soft rim,
+or when the background's model explains it only half (a coin the sure background around the
+product holds a few of): the openings detector then waits for a certainty a reporter need not.
+This figure asks what a reviewer sees instead: inside the outline, off it, a region that
+
+- the scene around the product explains better than the product's own colours do (its sure
+  pixels along the outline, where no opening is; the colour/texture models of
+  imaging.openings, those bg_inside built where it ran first);
+- is cut into parts along the photo's edges, and keeps only the parts set off from the product
+  around them by such an edge along most of their rim (a gloss streak shades into the body and
+  meets the opening at a corner: it is split off and dropped; an opening's rim is the product's
+  inner edge);
+- is enclosed by the product (a shackle's leg beside a cleared opening is not);
+- on a plain backdrop, is that backdrop's colour continued under the product (a label's white on
+  a white sweep differs from it by 4-5 dE; the sweep seen through an opening by under 3);
+- covers at least 1% of the product (a keyhole, a logo's letters are smaller).
+
+The figure is the share of the product's area in such regions, and the largest one's box: the
+place to look (qa.json's kept_opening_box). Measured on the 320 px copy bg_inside and
+soft_holes share.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .openings import grow
+
+RATIO = 0.5  # a pixel's bg:product log-likelihood ratio (5x5) over which it is the scene's
+MEDIAN_RATIO = 0.8  # on texture: the least median ratio of a region (the coin seen: 1.1)
+OFF_EDGE = 4  # px off the outline: the edge's own fuzz is the halo's business
+EDGE_STEP = 12.0  # CIELAB distance to a neighbour that makes a pixel an edge in the photo
+EDGE_REACH = 2  # px from the region's rim within which the edge must lie
+CRISP = 0.5  # the least share of the rim along such an edge
+PLAIN_DE = 3.0  # on a plain backdrop: the region's median distance to its continued colour
+MIN_SHARE = 0.01  # of the product's area: smaller regions are print, keyholes, specks
+ENCLOSED = 0.2  # the most of a region's surround (2 px) that may be no product
+
+
+def edge_pixels(lab_px: np.ndarray, step: float) -> np.ndarray:
+    """Pixels with a CIELAB distance of at least `step` to one of their 8 neighbours (both
+    pixels of each such pair)."""
+    h, w, _ = lab_px.shape
+    line = np.zeros((h, w), bool)
+    bar = np.float32(step * step)
+    for a, b in (  # each neighbour pair once: right, down, down-right, down-left
+        (np.s_[:, :-1], np.s_[:, 1:]),
+        (np.s_[:-1, :], np.s_[1:, :]),
+        (np.s_[:-1, :-1], np.s_[1:, 1:]),
+        (np.s_[:-1, 1:], np.s_[1:, :-1]),
+    ):
+        d = lab_px[a] - lab_px[b]
+        far = np.einsum("ijk,ijk->ij", d, d) >= bar
+        line[a] |= far
+        line[b] |= far
+    return line
+
+
+def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] | None]:
+    """(share of the product's area in openings kept with the scene seen through them, the
+    largest one's box (l, t, r, b) in the output region's pixels, or None).
+
+    shape: qa.ShapeCopy of the output's source and alpha; models: imaging.openings' Models of
+    that copy, where bg_inside built them (refitted here to the product's outline band)."""
+    import cv2
+
+    from .openings import fill_holes
+
+    product = shape.alpha > 0.5
+    area = int(product.sum())
+    if area < 400:
+        return 0.0, None
+    filled = fill_holes(product)
+    inside = cv2.distanceTransform(filled.view(np.uint8), cv2.DIST_L2, 5)  # px to the outside
+    models = _fitted(shape, models, product, filled, inside)
+    if models is None:
+        return 0.0, None
+    line = edge_pixels(models.lab, EDGE_STEP)  # the photo's edges
+    inner = product & (inside > OFF_EDGE)
+    seen = inner & (models.ratio > RATIO) & ~line  # split along the edges (a gloss meets it)
+    crisp = _crisp_parts(seen, product & ~seen, grow(line, EDGE_REACH))
+    if not crisp.any():
+        return 0.0, None
+    joined = (grow(crisp, 1) & inner).view(np.uint8)  # parts apart by an edge line: one region
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    smallest = max(24, MIN_SHARE * area)
+    kept, best = 0, (0, None)
+    for i in np.flatnonzero(stats[1:, 4] >= smallest) + 1:  # label 0: the rest
+        x, y, bw, bh, _ = (int(v) for v in stats[i])
+        sl = np.s_[max(0, y - 3) : y + bh + 3, max(0, x - 3) : x + bw + 3]
+        size = _kept(models, labels[sl] == i, crisp[sl], product[sl], sl, smallest)
+        kept += size
+        if size > best[0]:
+            best = (size, (x, y, x + bw, y + bh))
+    if best[1] is None:
+        return 0.0, None
+    k, (l, t, r, b) = shape.k, best[1]
+    return kept / area, (l * k, t * k, min(r * k, shape.width), min(b * k, shape.height))
+
+
+def _fitted(shape, models, product, filled, inside):
+    """The colour models of the copy with the product's fitted to its sure pixels along the
+    outline (where no opening is): bg_inside's, refitted, or built here; None if either side
+    is too thin to model."""
+    from .openings import _band_width, build, shrink
+
+    p = shape.alpha
+    margin = max(2, round(0.006 * max(p.shape)))  # as openings.match_regions
+    sure_fg = shrink(p > 0.95, margin)
+    band = sure_fg & (inside <= _band_width(filled))
+    band = band if band.sum() >= 200 else sure_fg
+    if models is None:
+        return build(shape.rgb, (p < 0.05) & ~grow(product, margin), band)
+    models.fit(band)
+    return models
+
+
+def _kept(models, joined, crisp, product, sl, smallest: float) -> int:
+    """How many pixels of one joined region count as an opening kept (0: none): its crisp
+    parts, when they are enough, the scene's and enclosed by the product."""
+    region = joined & crisp
+    size = int(region.sum())
+    if size < smallest or not _scene_like(models, region, sl):
+        return 0
+    surround = grow(joined, 2) & ~joined
+    if float((~product[surround]).mean()) > ENCLOSED:
+        return 0  # beside a hole or the outside (a shackle's leg by its cleared opening)
+    return size
+
+
+def _crisp_parts(seen: np.ndarray, around: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The connected parts of `seen` whose rim (their pixels of `around` beside them) lies
+    along `edges` for at least CRISP of its length, in one pass over all parts."""
+    import cv2
+
+    n, labels = cv2.connectedComponents(seen.view(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(seen)
+    beside = cv2.dilate(labels.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int32)
+    rim = around & (beside > 0)  # each rim pixel counts for the highest label beside it
+    total = np.bincount(beside[rim], minlength=n)
+    along = np.bincount(beside[rim & edges], minlength=n)
+    good = along >= CRISP * np.maximum(total, 1)
+    good[0] = False
+    return good[labels]
+
+
+def _scene_like(models, region, sl) -> bool:
+    """Whether the region's pixels are the scene's: on a plain backdrop its continued colour,
+    on texture the scene's model over the product's outline band (median ratio)."""
+    continued = models.continued
+    if continued is not None:
+        d = models.lab[sl][region] - continued[sl][region]
+        return float(np.median(np.sqrt((d * d).sum(axis=1)))) <= PLAIN_DE
+    return float(np.median(models.ratio[sl][region])) >= MEDIAN_RATIO

@@ -1,0 +1,136 @@
+"""The steps after the model, on the work copy: a reviewer's constraints pinned on the model's
+alpha, then the openings the model filled cleared (imaging.openings) and the repairs after it
+(imaging.repairs), each bounded so that no step takes most of the product.
+
+`after_model` is the one place where constraints meet the automatic steps; `step_masks` yields
+each step's own mask (bench/bench_mask_steps.py shows them per scene); `Constraints.pin` sets
+the constraints again on the refined alpha at output resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from . import openings
+from .openings import fill_holes
+
+
+@dataclass
+class Constraints:
+    """A reviewer's hard constraints over the source's pixels: `remove` is background (alpha 0),
+    `keep` is product (alpha 1); "L" images of the source's size, 255 where a stroke passed."""
+
+    remove: Image.Image | None = None
+    keep: Image.Image | None = None
+
+    @classmethod
+    def from_strokes(cls, strokes, size) -> Constraints | None:
+        """[{"kind": "remove"|"keep", "width": px, "points": [[x, y], ...]}, ...] (source pixel
+        coordinates) drawn by imaging.strokes.rasterize (round caps and joins, a later stroke
+        wins where strokes overlap); None without strokes."""
+        from .strokes import KINDS, rasterize
+
+        strokes = [s for s in strokes or () if s.get("kind") in KINDS and s.get("points")]
+        if not strokes:
+            return None
+        remove, keep = rasterize(strokes, size, (0.0, 0.0, float(size[0]), float(size[1])))
+        layers = [
+            Image.fromarray(mask.astype(np.uint8) * 255, "L") if mask.any() else None
+            for mask in (remove, keep)
+        ]
+        if layers == [None, None]:
+            return None
+        return cls(*layers)
+
+    def at_work(self, size) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(remove, keep) on the work copy's pixels: any part of a work pixel under a stroke."""
+        return tuple(
+            None if layer is None else np.asarray(layer.resize(size, Image.Resampling.BOX)) > 0
+            for layer in (self.remove, self.keep)
+        )
+
+    def pin(self, alpha: np.ndarray, region) -> bool:
+        """alpha (on the output region) set to 0 under `remove` and 1 under `keep`, in place;
+        whether anything was set. The region is resampled as the source is (compose)."""
+        from .compose import resample_region
+
+        changed = False
+        for layer, value in ((self.remove, 0.0), (self.keep, 1.0)):
+            if layer is None:
+                continue
+            under = np.asarray(resample_region(layer, region)) >= 128
+            if under.any():
+                alpha[under] = value
+                changed = True
+        return changed
+
+
+def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -> np.ndarray:
+    """The model's alpha (work resolution) with a reviewer's constraints applied, then the
+    openings the model filled cleared (preset `openings`, on by default) and the repairs after
+    it (imaging.repairs). THE place where constraints meet the automatic steps: `remove` pixels
+    are 0 and `keep` pixels are 1 before the openings step looks, and no step clears a `keep`
+    pixel."""
+    remove = keep = None
+    if constraints is not None:
+        remove, keep = constraints.at_work((p.shape[1], p.shape[0]))
+        p = p.copy()
+        if remove is not None:
+            p[remove] = 0.0
+        if keep is not None:
+            p[keep] = 1.0
+    if not preset.get("openings", True):
+        return p
+    cleared, added = np.zeros(p.shape, bool), np.zeros(p.shape, bool)
+    for name, mask in step_masks(work_rgb, p, preset, keep):
+        if name.startswith("+"):  # given back: product again, or made product
+            cleared &= ~mask
+            added |= mask & (p <= 0.5)
+        else:
+            cleared |= mask
+    if remove is not None:
+        added &= ~remove
+    if not cleared.any() and not added.any():
+        return p
+    p = p.copy() if constraints is None else p
+    p[cleared] = 0.0
+    p[added] = 1.0
+    return p
+
+
+LEAST_LEFT = 0.25  # the least share of the model's outlined product the clearing steps leave
+
+
+def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
+    """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
+    pixels it gives back (bench/bench_mask_steps.py shows them per scene). A clearing step that
+    would leave the product's outline (p > 0.5, openings filled) under LEAST_LEFT of the
+    model's does not apply (its mask is empty): openings leave the outline, and a stray is never
+    most of a product; a step that takes that much has mistaken the product for background."""
+    from . import repairs
+
+    product = p > 0.5
+    least = LEAST_LEFT * float(fill_holes(product).sum())
+
+    def bounded(mask: np.ndarray, cleared: np.ndarray) -> np.ndarray:
+        if not mask.any() or fill_holes(product & ~cleared & ~mask).sum() >= least:
+            return mask
+        return np.zeros_like(mask)
+
+    report: dict = {}
+    found, _ = openings.find(work_rgb, p, openings.CUT, keep, report=report)
+    found = bounded(found, np.zeros_like(product))
+    yield "-openings", found
+    remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
+    yield "-remnants", remnants
+    cleared = found | remnants
+    stray = bounded(repairs.strays(p, keep), cleared)
+    yield "-strays", stray
+    cleared |= stray
+    if preset.get("regrow", True):
+        if cleared.any():
+            yield "+regrow", repairs.dropped_parts(p, cleared)
+        yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep, report.get("models"))
