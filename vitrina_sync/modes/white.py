@@ -125,10 +125,10 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         fit["covers"] = False
     # the stored mask's steps (255 <=> exactly opaque): np.round(alpha * 255) and those steps
     # / 255, in one buffer (np.round is rint: half to even)
-    steps = alpha * 255.0
-    np.rint(steps, out=steps)
-    levels = steps.astype(np.uint8)
-    alpha = np.divide(steps, 255.0, out=steps).astype(np.float32, copy=False)
+    scaled = alpha * 255.0
+    np.rint(scaled, out=scaled)
+    levels = scaled.astype(np.uint8)
+    alpha = np.divide(scaled, 255.0, out=scaled).astype(np.float32, copy=False)
     return Cut(placement, region, source, alpha, model_p, fit, levels, source_img)
 
 
