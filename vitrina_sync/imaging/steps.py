@@ -127,7 +127,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
     yield "-remnants", remnants
     cleared = found | remnants
-    stray = bounded(repairs.strays(p, keep), cleared)
+    stray = bounded(repairs.strays(p, keep, report.get("models")), cleared)
     yield "-strays", stray
     cleared |= stray
     if preset.get("regrow", True):
