@@ -85,3 +85,41 @@ def test_small_pieces_are_strays_a_kits_second_item_and_a_pair_are_not():
     pair[40:160, 20:120] = 1.0
     pair[40:160, 180:280] = 1.0
     assert not repairs.strays(pair).any()
+
+
+def test_an_unsure_background_like_piece_up_to_a_quarter_is_a_stray_a_sure_one_is_not():
+    """Pieces at 12% of the product on a coin photo (over the 10% that size alone drops): one
+    the model is unsure of (p 0.8) over the background's coins goes; one it is sure of (a kit's
+    item, p 1) stays; one it is unsure of in the product's own colours stays (the colour models
+    call it product)."""
+    sc = scene("box", "coins", SIZE)
+    rgb = np.asarray(sc.image).copy()
+    p = (sc.alpha > 0.5).astype(np.float32)
+    area = float(p.sum())
+    yy, xx = np.mgrid[: SIZE[1], : SIZE[0]]
+    r = (0.12 * area / np.pi) ** 0.5
+    spots = [(362, 260), (38, 40), (38, 260)]
+    discs = [np.hypot(yy - y, xx - x) < r for y, x in spots]
+    assert not any((d & (sc.alpha > 0)).any() for d in discs)
+    assert all(0.1 * area < d.sum() < 0.25 * area for d in discs)
+    coin, kit, paint = discs
+    p[coin] = 0.8
+    p[kit] = 1.0
+    p[paint] = 0.8
+    rgb[paint] = rgb[sc.alpha > 0.99][:: max(1, int((sc.alpha > 0.99).sum() // paint.sum()))][
+        : paint.sum()
+    ]
+    report: dict = {}
+    openings.find(rgb, p, report=report)
+    stray = repairs.strays(p, None, report["models"])
+    assert stray[coin].all()
+    assert not stray[kit].any() and not stray[paint].any() and not stray[sc.alpha > 0.5].any()
+    assert not repairs.strays(p).any()  # without the models: size alone, all three stay
+    # the model's confidence alone: a piece it is sure of stays however background-like it looks
+    from types import SimpleNamespace
+
+    like_bg = SimpleNamespace(ratio=np.full(p.shape, 3.0, np.float32))
+    stray = repairs.strays(p, None, like_bg)
+    assert stray[coin].all() and stray[paint].all() and not stray[kit].any()
+    halved = SimpleNamespace(ratio=like_bg.ratio[::2, ::2])  # the models' copy reduced by 2
+    assert np.array_equal(repairs.strays(p, None, halved), stray)
