@@ -411,3 +411,15 @@ def test_the_second_item_of_a_kit_is_not_taken_for_a_stray(white, bg, share):
     assert item.sum() > 1000
     assert (mask[item] > 0.5).mean() > 0.95
     assert iou(mask, truth) > 0.97
+
+
+def test_a_graph_cut_without_background_in_its_box_finds_nothing_and_does_not_fail():
+    """GrabCut needs samples of both sides: a core whose box holds only product (a product
+    filling the photo) gives no opening instead of OpenCV's assertion."""
+    from vitrina_sync.imaging import joined_openings
+
+    p = np.ones((60, 60), np.float32)
+    core = np.zeros((60, 60), bool)
+    core[20:40, 20:40] = True
+    rgb = np.zeros((60, 60, 3), np.uint8)
+    assert not joined_openings.cut(rgb, p, core, np.zeros((60, 60), bool), 30).any()

@@ -61,6 +61,9 @@ def cut(rgb: np.ndarray, p: np.ndarray, core: np.ndarray, outside, smallest: flo
     seeds[product[sl] & grow(core, AROUND)[sl]] = cv2.GC_PR_FGD
     if keep is not None:
         seeds[keep[sl]] = cv2.GC_FGD
+    background = (seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)
+    if background.all() or not background.any():  # GrabCut needs samples of both
+        return np.zeros_like(product)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     image = np.ascontiguousarray(rgb[sl])
     cv2.grabCut(image, seeds, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
