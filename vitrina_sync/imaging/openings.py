@@ -34,6 +34,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from . import joined_openings as _joined
+
 L_BINS, AB_STEP, AB_BINS, TEX_EDGES = 10, 8.0, 16, (1.5, 4.0, 10.0)
 FIRST_RATIO = 0.5  # the first pass's bar (see match_regions)
 PRIOR = 0.5  # pseudo-count per bin, after smoothing: unseen colours are not certain either way
@@ -226,7 +228,8 @@ def match_regions(
     # is not in that model, where it is most of the whole interior's.
     first_limits = replace(limits, ratio=FIRST_RATIO)
     first = _regions(models, product, outside, area, first_limits, keep)
-    joined = _joined(rgb, p, models, outside, area, limits, keep)
+    smallest = max(limits.min_pixels, limits.min_share * area)
+    joined = _joined.joined(rgb, p, models.ratio, outside, smallest, keep, limits.joined)
     if not first.any():
         # a frame's sides may be thinner than the band: its opening then is in the model;
         # once more with half the band, for an opening the models are sure of on texture
@@ -245,23 +248,11 @@ def match_regions(
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
         found = _trim_like_product(_trim_rim(found, models.raw), models.lab, product)
+    if limits.joined and models.continued is None:  # on texture (as is _trim_rim)
+        lost = first & ~grow(found | joined, 1)
+        joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
     return found, float(found.sum() / area)
-
-
-def _joined(rgb, p, models: Models, outside, area: int, limits: Limits, keep) -> np.ndarray:
-    """The openings joined to the edge's fuzz that a graph cut settles (imaging.joined_openings),
-    from the first pass's models (the product's is the outline band's: the opening is not in it)."""
-    from . import joined_openings
-
-    product = p > 0.5
-    if not limits.joined:
-        return np.zeros_like(product)
-    smallest = max(limits.min_pixels, limits.min_share * area)
-    core = joined_openings.cores(models.ratio, product, outside, smallest, keep)
-    if not core.any():
-        return core
-    return joined_openings.cut(rgb, p, core, outside, smallest, keep)
 
 
 def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:
