@@ -326,6 +326,18 @@ def test_a_shackle_opening_and_an_opening_on_the_moon_are_cleared(white, kind, b
     assert out.qa["de_p95"] < 1.0
 
 
+def test_half_a_shackle_opening_on_brick_lost_by_the_real_pass_is_cut(white):
+    """Tune-4's padlock on brick: the first pass finds the shackle's opening, the real pass
+    (its product model fitted on the interior, half of the opening in it) loses it, and it was
+    kept whole. The graph cut clears its part on the light brick and mortar; the part on a
+    dark brick of the padlock's own grey stays (not met: kept about 0.55)."""
+    sc = scene("padlock", "brick", (900, 1200), 52)
+    out = run(white, sc.image)
+    mask, truth, value, kept = scores(out, sc)
+    assert value >= 0.91 and kept <= 0.7, (value, kept)
+    assert (mask[truth > 0.5] > 0.5).mean() > 0.99
+
+
 @pytest.mark.parametrize("bg,seed", [("coins", 21), ("camera", 57)])
 def test_a_shackle_opening_the_colour_models_cannot_part_from_a_gloss_is_cut(white, bg, seed):
     """Held-out-2/3 padlocks on busy grey photos, the opening kept whole before: its pixels
