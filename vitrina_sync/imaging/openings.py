@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from . import joined_openings as _joined
+from . import product_colours
 
 L_BINS, AB_STEP, AB_BINS, TEX_EDGES = 10, 8.0, 16, (1.5, 4.0, 10.0)
 FIRST_RATIO = 0.5  # the first pass's bar (see match_regions)
@@ -252,6 +253,12 @@ def match_regions(
         lost = first & ~grow(found | joined, 1)
         joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
+    if limits.joined and found.any():
+        sample = held if held.sum() >= 200 else sure_fg
+        off = product_colours.off_colour(models, found, product, sample)
+        if report is not None:
+            report["off_colour"] = off  # for the repairs' regrowth (the same copy)
+        found |= product_colours.rest(found, off, product, keep)
     return found, float(found.sum() / area)
 
 

@@ -95,23 +95,33 @@ def _unsure_pieces(p: np.ndarray, labels, n: int, sizes, models) -> np.ndarray:
     at each block's centre) is over LIKE_BG."""
     sure = np.bincount(labels.ravel(), (p > 0.95).ravel(), n)[1:] / sizes
     pick = np.flatnonzero((sizes < UNSURE_SHARE * sizes.max()) & (sure < UNSURE)) + 1
-    sh, sw = models.ratio.shape
-    k = p.shape[0] // sh
-    if len(pick) == 0 or k < 1 or p.shape[1] // sw != k:
+    small = _on_copy(labels, models.ratio.shape)
+    if len(pick) == 0 or small is None:
         return np.zeros(0, np.int64)
-    small = labels[k // 2 :: k, k // 2 :: k][:sh, :sw]
     out = [i for i in pick if (small == i).any() and np.median(models.ratio[small == i]) > LIKE_BG]
     return np.asarray(out, np.int64)
+
+
+def _on_copy(labels: np.ndarray, shape) -> np.ndarray | None:
+    """labels sampled at each block's centre of a copy of `shape` reduced by a whole factor
+    (openings.find's); None if `shape` is no such copy."""
+    sh, sw = shape
+    k = labels.shape[0] // sh
+    if k < 1 or labels.shape[1] // sw != k:
+        return None
+    return labels[k // 2 :: k, k // 2 :: k][:sh, :sw]
 
 
 SURE = 0.9  # the model's alpha over which a pixel is product to it
 LINK = 0.1  # the model's alpha over which a dropped piece still holds on to the product
 
 
-def dropped_parts(p: np.ndarray, cleared: np.ndarray):
+def dropped_parts(p: np.ndarray, cleared: np.ndarray, off=None):
     """Pixels of `cleared` to give back: the pieces the steps dropped that the model was sure
     of, that the rest does not enclose (an opening) and that hold on to what stays (through
-    the model's own soft pixels, p > LINK)."""
+    the model's own soft pixels, p > LINK). off: the openings step's map of the colours the
+    product has none of (product_colours.off_colour, on its reduced copy), if it has one: a
+    piece mostly in those colours is background (the grey moon between a brown chair's legs)."""
     import cv2
 
     kept = (p > 0.5) & ~cleared
@@ -135,6 +145,10 @@ def dropped_parts(p: np.ndarray, cleared: np.ndarray):
     attached[np.unique(labels[holding[link_labels] & dropped])] = True
     inside = np.bincount(labels.ravel(), enclosed.ravel(), n)
     back = attached & (sure >= 0.8 * size) & (inside < 0.5 * size)
+    small = None if off is None else _on_copy(labels, off.shape)
+    if small is not None:
+        sampled = np.bincount(small.ravel(), minlength=n)
+        back &= np.bincount(small.ravel(), off.ravel(), n) < 0.5 * np.maximum(sampled, 1)
     back[0] = False
     return back[labels]
 

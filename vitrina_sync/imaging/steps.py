@@ -132,5 +132,5 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     cleared |= stray
     if preset.get("regrow", True):
         if cleared.any():
-            yield "+regrow", repairs.dropped_parts(p, cleared)
+            yield "+regrow", repairs.dropped_parts(p, cleared, report.get("off_colour"))
         yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep, report.get("models"))
