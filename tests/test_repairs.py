@@ -67,6 +67,25 @@ def test_a_sure_piece_held_by_soft_pixels_is_given_back_and_an_opening_is_not():
     assert not repairs.dropped_parts(p, cleared)[arm].any()
 
 
+def test_a_dropped_piece_in_colours_the_product_has_none_of_is_not_given_back():
+    """The grey moon between a brown chair's legs, cleared and sure to the model, held on by
+    its soft pixels: given back whole before; with the openings step's map of the colours the
+    product has none of (on its copy reduced by 2), a piece mostly in them stays dropped, one
+    mostly in the product's colours (a leg cut on a brick joint) comes back."""
+    p = np.zeros((200, 200), np.float32)
+    p[40:160, 40:160] = 1.0
+    arm = np.zeros(p.shape, bool)
+    arm[95:105, 164:196] = True
+    p[arm] = 1.0
+    p[95:105, 160:164] = 0.3
+    assert repairs.dropped_parts(p, arm)[arm].all()
+    off = np.zeros((100, 100), bool)
+    off[47:53, 82:98] = True  # the arm's pixels on the reduced copy
+    assert not repairs.dropped_parts(p, arm, off).any()
+    off[:, 86:] = False  # a quarter of it off: most of the piece is in the product's colours
+    assert repairs.dropped_parts(p, arm, off)[arm].all()
+
+
 def test_small_pieces_are_strays_a_kits_second_item_and_a_pair_are_not():
     """A piece under a tenth of the largest (a cat's eye the model took beside the product) is a
     stray; a kit's second item at 16% of the first (as large as the coins u2netp takes on a coin

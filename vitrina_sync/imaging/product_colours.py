@@ -19,8 +19,10 @@ REACH = 8  # px (reduced copy) past a found opening that its rest may reach
 
 
 def off_colour(models, found, product, sure_fg) -> np.ndarray | None:
-    """Pixels in a*b* bins the product has none of (over the whole copy), from the sure product
-    the models are sure of (sure_fg, less the found openings); None when that is too thin."""
+    """Pixels in a*b* bins the product has none of and the sure background has (over the
+    whole copy), from the sure product the models are sure of (sure_fg, less the found
+    openings): a small logo printed in a colour of its own is in neither sample, and kept.
+    None when the product's sample is too thin."""
     from scipy import ndimage
 
     from .openings import AB_BINS
@@ -29,10 +31,14 @@ def off_colour(models, found, product, sure_fg) -> np.ndarray | None:
     if sample.sum() < max(200, SAMPLE * float((product & ~found).sum())):
         return None  # the models are not sure of the product's own colours
     colour = models.index // 4 % (AB_BINS * AB_BINS)  # the bin less its texture and L*
-    hist = np.bincount(colour[sample], minlength=AB_BINS * AB_BINS).astype(np.float32)
-    hist = ndimage.uniform_filter(hist.reshape(AB_BINS, AB_BINS), 3).ravel()
-    density = hist / max(float(hist.sum()), 1.0)
-    return density[colour] < OFF_COLOUR
+
+    def density(where):
+        hist = np.bincount(colour[where], minlength=AB_BINS * AB_BINS).astype(np.float32)
+        hist = ndimage.uniform_filter(hist.reshape(AB_BINS, AB_BINS), 3).ravel()
+        return hist / max(float(hist.sum()), 1.0)
+
+    product_has, background_has = density(sample)[colour], density(models.sure_bg)[colour]
+    return (product_has < OFF_COLOUR) & (background_has >= OFF_COLOUR)
 
 
 def rest(found, off, product, keep=None) -> np.ndarray:
