@@ -34,8 +34,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from . import backdrop_fit, product_colours
 from . import joined_openings as _joined
-from . import product_colours
 
 L_BINS, AB_STEP, AB_BINS, TEX_EDGES = 10, 8.0, 16, (1.5, 4.0, 10.0)
 FIRST_RATIO = 0.5  # the first pass's bar (see match_regions)
@@ -220,6 +220,9 @@ def match_regions(
     if models is None:
         return np.zeros_like(product), 0.0
     outside = ~filled  # the background around the outline
+    exact = np.zeros_like(product)
+    if limits.joined and models.continued is not None:
+        exact = backdrop_fit.showing(models.lab, sure_bg, product, outside, keep)
     # The product's model holds the openings it filled (a ring's hole is a third of its "sure
     # product"), which halves their likelihood ratio: a first pass with a low bar finds them,
     # and the product's model is fitted again without them before the real pass. (The real
@@ -231,6 +234,7 @@ def match_regions(
     first = _regions(models, product, outside, area, first_limits, keep)
     smallest = max(limits.min_pixels, limits.min_share * area)
     joined = _joined.joined(rgb, p, models.ratio, outside, smallest, keep, limits.joined)
+    joined |= exact
     if not first.any():
         # a frame's sides may be thinner than the band: its opening then is in the model;
         # once more with half the band, for an opening the models are sure of on texture
