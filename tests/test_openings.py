@@ -396,6 +396,37 @@ def test_a_logo_in_a_colour_of_its_own_beside_an_opening_is_kept():
     assert not (found & (sc.alpha >= 0.99)).any()  # at most the anti-aliased rim
 
 
+def test_a_padlock_on_a_sweep_of_its_own_colours_loses_its_shackle_opening(white):
+    """Held-out-2's grey padlock on the slate sweep: the sweep's smooth estimate under the
+    product is dE 1-2 off, the shackle dE 2-3, so the opening was kept whole; the sweep fitted
+    exactly (backdrop_fit) is within dE 0.3 of the opening and 1.7 or more off the padlock."""
+    sc = scene("padlock", "slate", (900, 1200), 24)
+    out = run(white, sc.image)
+    _mask, _truth, value, kept = scores(out, sc)
+    assert value >= 0.98 and kept <= 0.02, (value, kept)
+
+
+@pytest.mark.parametrize(
+    "kind,bg", [("greybottle", "greygrad"), ("mug", "white"), ("mug", "light")]
+)
+def test_a_product_partly_of_the_backdrops_own_colour_is_not_taken_for_it(kind, bg):
+    """A grey bottle on a grey sweep, a white mug on white and light sweeps: 8-13% of each is
+    within dE 1 of the fitted sweep, but those parts meet the outline or are small; only the
+    mug's handle opening may go."""
+    from scipy import ndimage
+
+    from vitrina_sync.imaging import backdrop_fit
+
+    sc = scene(kind, bg, (480, 640))
+    truth = sc.alpha > 0.5
+    filled = ndimage.binary_fill_holes(truth)
+    lab = op.lab(np.asarray(sc.image))
+    sure_bg = ~op.grow(filled, 4)
+    assert backdrop_fit.fitted(lab, sure_bg) is not None  # a plain backdrop: the rule applies
+    shown = backdrop_fit.showing(lab, sure_bg, filled, ~filled)
+    assert not (shown & truth).any()
+
+
 def test_no_step_after_the_model_clears_the_whole_product(white, monkeypatch):
     """A brown chair on a brown-stained micrograph: u2netp's first look holds a part of it, the
     second look on the crop lost nearly all of that and the output came out empty. A second
