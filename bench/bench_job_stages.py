@@ -58,7 +58,11 @@ def instrument(clock: Clock, session) -> None:
         edge_colour = refine
     clock.wrap(cutout, "predict_work", "predict_work (prep+inference)")
     clock.wrap(cutout, "second_look", "second_look")
-    clock.wrap(openings, "after_model", "openings.after_model")
+    try:  # the steps after the model: imaging/steps.py, openings.py before it
+        from vitrina_sync.imaging import steps as after_model
+    except ImportError:
+        after_model = openings
+    clock.wrap(after_model, "after_model", "after_model (openings, repairs)")
     for name in ("resample_region", "resample_region_both"):
         if hasattr(compose, name):
             clock.wrap(compose, name, "resample_region")
