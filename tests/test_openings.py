@@ -326,15 +326,15 @@ def test_a_shackle_opening_and_an_opening_on_the_moon_are_cleared(white, kind, b
     assert out.qa["de_p95"] < 1.0
 
 
-def test_half_a_shackle_opening_on_brick_lost_by_the_real_pass_is_cut(white):
+def test_a_shackle_opening_on_brick_lost_by_the_real_pass_is_cut(white):
     """Tune-4's padlock on brick: the first pass finds the shackle's opening, the real pass
     (its product model fitted on the interior, half of the opening in it) loses it, and it was
-    kept whole. The graph cut clears its part on the light brick and mortar; the part on a
-    dark brick of the padlock's own grey stays (not met: kept about 0.55)."""
+    kept whole. The graph cut clears it, the dark brick of the padlock's own grey included when
+    the cut may decide 10 px of product around the region (6 px: kept 0.55)."""
     sc = scene("padlock", "brick", (900, 1200), 52)
     out = run(white, sc.image)
     mask, truth, value, kept = scores(out, sc)
-    assert value >= 0.91 and kept <= 0.7, (value, kept)
+    assert value >= 0.97 and kept <= 0.15, (value, kept)
     assert (mask[truth > 0.5] > 0.5).mean() > 0.99
 
 

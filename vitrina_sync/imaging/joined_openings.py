@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 ITERATIONS = 1  # GrabCut's: one settles these (three moved 0.5% of an opening, at 3x the cost)
-AROUND = 6  # px (reduced copy) of product around a region that the cut may also decide
+AROUND = 10  # px (reduced copy) of product around a region the cut may also decide (6: the
+# dark half of a shackle's opening on brick, the padlock's own grey, stayed product)
 PAD = 12  # px of context around a region's box that the cut sees
 RNG_SEED = 0  # OpenCV's generator, for GrabCut's k-means (see cut)
 AGREE = 0.5  # the least share of a cut opening that the colour models found background-like

@@ -98,8 +98,13 @@ def _unsure_pieces(p: np.ndarray, labels, n: int, sizes, models) -> np.ndarray:
     small = _on_copy(labels, models.ratio.shape)
     if len(pick) == 0 or small is None:
         return np.zeros(0, np.int64)
-    out = [i for i in pick if (small == i).any() and np.median(models.ratio[small == i]) > LIKE_BG]
-    return np.asarray(out, np.int64)
+    from scipy import ndimage
+
+    pick = pick[np.bincount(small.ravel(), minlength=n)[pick] > 0]  # on the copy too
+    if len(pick) == 0:
+        return pick
+    medians = np.asarray(ndimage.median(models.ratio, small, pick))
+    return pick[medians > LIKE_BG]
 
 
 def _on_copy(labels: np.ndarray, shape) -> np.ndarray | None:
