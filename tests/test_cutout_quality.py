@@ -433,10 +433,11 @@ def test_masked_blocks_with_a_binary_mask_equal_the_blended_paste():
 
 
 def test_split_fields_equal_pillows_masked_reductions_of_both_sides():
-    """local_means.split_fields (one compiled pass: _loops.split_blocks) gives exactly the two
-    block_fields it replaces, Pillow's masked reductions of the sure product (alpha >= 1) and
-    the sure background (alpha <= 0, with spread): a photo scene and random alphas with runs of
-    0 and 1, sizes leaving partial tiles on both edges, tiles of 1x1 to 5x5 pixels."""
+    """local_means.split_fields (one compiled pass: kernels.blocks.split_blocks) gives exactly
+    the two block_fields it replaces, Pillow's masked reductions of the sure product
+    (alpha >= 1) and the sure background (alpha <= 0, with spread): a photo scene and random
+    alphas with runs of 0 and 1, sizes leaving partial tiles on both edges, tiles of 1x1 to 5x5
+    pixels."""
     assert compiled.loops() is not None  # the compiled path is the one under test
     rng = np.random.default_rng(11)
     sc = scene("ring", "chelsea", (601, 803))
@@ -501,9 +502,10 @@ def _soft_noisy_edge(kind: str, bg: str, seed: int) -> tuple[np.ndarray, np.ndar
 
 @pytest.mark.parametrize("kind,bg", [("ring", "chelsea"), ("bag", "green"), ("mug", "light")])
 def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, bg, monkeypatch):
-    """_loops.two_colour and edge_estimates (one pass over the edge pixels) give exactly what
-    the numpy code gives: the new alpha, the fit edge_colours reuses, and the decontaminated
-    edge colours; on photo and plain backgrounds with a soft, noisy alpha (many partial pixels)."""
+    """kernels.colour_fit.two_colour and edge_estimates (one pass over the edge pixels) give
+    exactly what the numpy code gives: the new alpha, the fit edge_colours reuses, and the
+    decontaminated edge colours; on photo and plain backgrounds with a soft, noisy alpha (many
+    partial pixels)."""
     assert compiled.loops() is not None  # the compiled path is the one under test
     region, start = _soft_noisy_edge(kind, bg, 7)
     runs = []
@@ -524,9 +526,10 @@ def test_compiled_two_colour_step_and_edge_colours_equal_the_numpy_twins(kind, b
 
 @pytest.mark.parametrize("kind,bg", [("ring", "chelsea"), ("bag", "grass"), ("mug", "light")])
 def test_compiled_off_the_line_equals_the_numpy_twin(kind, bg):
-    """_loops.off_the_line (one pass over the fit's pixels, no search for the edge pixels)
-    replaces exactly the colours edge_colour.off_the_line replaces, with the same bits, on soft
-    noisy edges over photo and plain backgrounds; over the photos some colours are replaced."""
+    """kernels.colour_fit.off_the_line (one pass over the fit's pixels, no search for the edge
+    pixels) replaces exactly the colours edge_colour.off_the_line replaces, with the same bits,
+    on soft noisy edges over photo and plain backgrounds; over the photos some colours are
+    replaced."""
     assert compiled.loops() is not None  # the compiled path is the one under test
     region, alpha = _soft_noisy_edge(kind, bg, 11)
     fit: dict = {}
@@ -542,7 +545,7 @@ def test_compiled_off_the_line_equals_the_numpy_twin(kind, bg):
 
 
 def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
-    """_loops.halo_masks (four distance transforms side by side) gives the pixels qa.halo's
+    """kernels.masks.halo_masks (four distance transforms side by side) gives the pixels qa.halo's
     masks give one by one: random soft alphas touching the borders, widths 1-7."""
     from scipy import ndimage
 
@@ -562,7 +565,7 @@ def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
 
 
 def test_float_block_means_equal_pillows_f_reduce():
-    """block_mean of a float map (compiled: _loops.reduce_float) gives exactly Pillow's
+    """block_mean of a float map (compiled: kernels.blocks.reduce_float) gives exactly Pillow's
     Image.reduce of the "F" image, byte for byte: values in [0, 1], 0/1 masks, large magnitudes
     and -0.0, sizes with partial tiles on either edge, tiles of 2x2 to 12x12 (qa.ShapeCopy
     reduces a 2000 px region by 6, a 4000 px one by 12)."""
@@ -583,7 +586,7 @@ def test_float_block_means_equal_pillows_f_reduce():
 
 
 def test_compiled_masked_block_means_equal_pillows_masked_reductions():
-    """_loops.masked_blocks (block_fields of a 0/1 weight, one pass) gives exactly Pillow's
+    """kernels.blocks.masked_blocks (block_fields of a 0/1 weight, one pass) gives exactly Pillow's
     reduce of the mask and of the pasted colours (local_means._masked_blocks): empty, full and
     random masks, sizes with partial tiles, tiles of 2x2 to 8x8 (non powers of two included)."""
     assert compiled.loops() is not None  # the compiled path is the one under test
@@ -599,7 +602,7 @@ def test_compiled_masked_block_means_equal_pillows_masked_reductions():
 
 
 def test_compiled_block_means_at_cells_equal_pillows_reduce():
-    """_loops.block_means_at (qa.halo's output, reduced only at the edge band's cells) gives
+    """kernels.blocks.block_means_at (qa.halo's output, reduced only at the edge band's cells) gives
     exactly Pillow's reduce at those cells: a packed array and a view of a larger canvas, odd
     sizes (partial tiles at the right and bottom edges), white and random pixels."""
     assert compiled.loops() is not None
@@ -700,7 +703,7 @@ def test_resample_resize_gives_pillows_bytes():
 
 
 def test_edge_band_compiled_seeds_equal_the_numpy_twin(monkeypatch):
-    """refine.edge_band's one-pass seeds (_loops.edge_seeds: soft pixels and the hard mask's
+    """refine.edge_band's one-pass seeds (kernels.masks.edge_seeds: soft pixels and the hard mask's
     cross-dilation less its erosion, border value 0) give the numpy path's band: random maps
     with pixels exactly at and next to the float32 thresholds, one-pixel rows and columns, and a
     blurred mask as the model gives."""

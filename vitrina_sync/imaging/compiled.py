@@ -1,4 +1,4 @@
-"""The compiled loops (imaging._loops) where numba is installed, and the array layouts they take.
+"""The compiled kernels (imaging.kernels) where numba is installed, and the array layouts they take.
 
 Every edge step asks `loops()` at call time and keeps a numpy/scipy/Pillow twin for None, so one
 switch (tests patch `compiled.loops`) runs the whole edge path either way.
@@ -10,12 +10,13 @@ import numpy as np
 
 
 def loops():
-    """The compiled whole-region byte loops (imaging._loops), or None without numba."""
+    """The compiled kernels (the imaging.kernels package: every kernel by name, and warm()), or
+    None without numba."""
     try:
-        from . import _loops
+        from . import kernels
     except ImportError:  # pragma: no cover - numba comes with rembg
         return None
-    return _loops
+    return kernels
 
 
 def readonly(region: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ def edge_colours(region: np.ndarray, alpha: np.ndarray, sigma: float = 8.0, fit=
 def _off_the_line_compiled(region, alpha, fit, colours) -> bool:
     """off_the_line in one compiled pass over the fit's pixels, where _edge_estimates took the
     fit's pixels with 0 < alpha < 1 (fit["covers"]): colours' rows are those, in order, so no
-    search for them. The same bits (_loops.off_the_line). False where it did not run."""
+    search for them. The same bits (kernels.colour_fit.off_the_line). False where it did not run."""
     kernels = compiled.loops()
     if not (
         fit.get("covers")

@@ -61,7 +61,7 @@ def block_fields(
     masked = weight.dtype == bool and rgb.dtype == np.uint8 and rgb.ndim == 3 and step > 1
     kernels = compiled.loops()
     if masked and not spread and kernels is not None and weight.ndim == 2:
-        h, w = weight.shape  # one compiled pass for both reductions: _loops.masked_blocks
+        h, w = weight.shape  # one compiled pass for both reductions: kernels.blocks.masked_blocks
         out = np.empty(((h - 1) // step + 1, (w - 1) // step + 1, 4), np.float32)
         kernels.masked_blocks(readonly(np.ascontiguousarray(rgb)), weight, step, out)
         return out
@@ -80,7 +80,7 @@ def block_fields(
 def split_fields(region: np.ndarray, alpha: np.ndarray, step: int = 4, image=None) -> np.ndarray:
     """block_fields of the sure product (alpha >= 1) and of the sure background (alpha <= 0, with
     spread), side by side (h',w',9): one compiled pass over the region where there is numba
-    (the same bytes as Pillow's masked reductions: _loops.split_blocks), else two."""
+    (the same bytes as Pillow's masked reductions: kernels.blocks.split_blocks), else two."""
     kernels = compiled.loops()
     if (
         kernels is None

@@ -76,7 +76,7 @@ def guided_coefficients(guide: np.ndarray, p: np.ndarray, r: int, eps: float):
 def guided_fields(guide: np.ndarray, p: np.ndarray, r: int, eps: float) -> np.ndarray:
     """np.dstack([mean b, mean a]) of guided_coefficients (h,w,4), the same bits: where there is
     numba, the thirteen maps it box-filters are made and filtered side by side in one pass each
-    way (_loops.guided_stats, box_planes), the system solved per pixel in one more
+    way (kernels.filters.guided_stats, box_planes), the system solved per pixel in one more
     (guided_solve), and a and b filtered together: ~5 ms per photo instead of ~12."""
     kernels = compiled.loops()
     if kernels is None or guide.dtype != np.float32 or p.dtype != np.float32:
@@ -257,8 +257,8 @@ def _two_colour(
 
 
 def _two_colour_numpy(region, alpha, samples, ys, xs):
-    """The two-colour step in numpy (the twin of _loops.two_colour): alpha in place; returns
-    the local colours and masses the fit keeps."""
+    """The two-colour step in numpy (the twin of kernels.colour_fit.two_colour): alpha in place;
+    returns the local colours and masses the fit keeps."""
     fg, mass_f = from_fields(samples[:, :4])
     # bg_spread: the background's texture; the colour model is only trusted against a plain one
     bg, mass_b, bg_spread = from_fields(samples[:, 4:], spread=True)

@@ -2,7 +2,7 @@
 
 Pillow's 8-bit resampling is two passes of fixed-point filter taps, each rounded to 8 bits; its
 inner loops are scalar, one pixel's three channels at a time. The compiled kernels
-(imaging._loops) compute the same taps (Pillow's precompute_coeffs, in the same float64
+(imaging.kernels.resampling) compute the same taps (Pillow's precompute_coeffs, in the same float64
 arithmetic) and the same integer sums, in Pillow's pass order, but vectorised: the vertical
 pass over whole rows, the horizontal pass over 32 rows laid out column by column. Integer sums
 do not depend on their order, so the bytes are Pillow's (tests/test_cutout_quality.py checks
@@ -20,7 +20,8 @@ from .compiled import loops
 # Pillow 13 filters columns first when the height shrinks more than twice as much as the width
 # (12.x and older: rows always first); the order matters to the bits, as each pass rounds
 PILLOW_13 = int(PIL.__version__.split(".")[0]) >= 13
-COMPILED = (Image.Resampling.BOX, Image.Resampling.LANCZOS)  # the filters _loops.filter_taps has
+# the filters kernels.resampling.filter_taps has
+COMPILED = (Image.Resampling.BOX, Image.Resampling.LANCZOS)
 
 
 def resize(img: Image.Image, size: tuple[int, int], method, box=None, pixels=None) -> Image.Image:

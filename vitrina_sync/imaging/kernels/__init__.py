@@ -1,0 +1,69 @@
+"""Loops compiled with numba (cache=True, nogil), each giving the same bits as its numpy/scipy/
+Pillow twin (kept as the fallback). This package is what `compiled.loops()` hands out: every
+kernel by name, whichever module owns it, and `warm()`.
+
+- canvas: whole-region byte loops over (h,w,3) uint8 images (QA's comparisons, compositing);
+- blocks: block means as Pillow's reduce gives them (local_means, qa.halo);
+- masks: dilation/erosion by a few pixels as one distance transform, edge seeds, halo masks;
+- sampling: bilinear gathers on sampling.Grid's tables, the guided filter's alpha;
+- filters: scipy's uniform and sparse Gaussian filters, the guided filter's maps and systems;
+- colour_fit: refine's two-colour step and edge_colour's estimates from its fit;
+- resampling: Pillow's resize (BOX, LANCZOS);
+- floats: the float32 constants they share.
+
+Imported lazily through `loops()`: numba is a heavy import (it comes with rembg), and
+refine.warm() loads these from numba's cache before the first job, for the array layouts the
+modes pass (views of the canvas are "A" layout, the region's own arrays "C").
+"""
+
+from __future__ import annotations
+
+from . import blocks, canvas, colour_fit, filters, masks, resampling, sampling
+from .blocks import block_means_at, masked_blocks, reduce_float, split_blocks
+from .canvas import any_changed, blend_edge, copy_opaque, copy_where, count_white
+from .colour_fit import edge_estimates, off_the_line, two_colour
+from .filters import box_planes, guided_solve, guided_stats, smooth
+from .masks import edge_seeds, halo_masks, mask_pixels, taxicab_within
+from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
+from .sampling import gather, gather_rows_cols, guided_apply, mark_rows_cols
+
+MODULES = (canvas, blocks, masks, sampling, filters, colour_fit, resampling)
+__all__ = [
+    "BOX",
+    "LANCZOS",
+    "any_changed",
+    "blend_edge",
+    "block_means_at",
+    "box_planes",
+    "copy_opaque",
+    "copy_where",
+    "count_white",
+    "edge_estimates",
+    "edge_seeds",
+    "filter_taps",
+    "gather",
+    "gather_rows_cols",
+    "guided_apply",
+    "guided_solve",
+    "guided_stats",
+    "halo_masks",
+    "mark_rows_cols",
+    "mask_pixels",
+    "masked_blocks",
+    "off_the_line",
+    "reduce_float",
+    "resample_columns",
+    "resample_rows",
+    "smooth",
+    "split_blocks",
+    "taxicab_within",
+    "two_colour",
+    "warm",
+]
+
+
+def warm() -> None:
+    """Load (or compile) each kernel for the layouts the modes pass: the region's own arrays
+    ("C" layout) against views of the canvas ("A"); other layouts compile on first use."""
+    for module in MODULES:
+        module.warm()

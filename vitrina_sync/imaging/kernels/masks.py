@@ -1,0 +1,149 @@
+"""Masks by distance transform: dilation/erosion by a few pixels in one capped taxicab transform
+(instead of iterated passes), refine.edge_band's seeds, qa.halo's three masks, and a mask's
+pixel list."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..compiled import readonly
+from .floats import F32
+
+
+@numba.njit(cache=True, nogil=True)
+def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
+    """scipy.ndimage.binary_dilation(mask, iterations=width) (erode False) or binary_erosion
+    (erode True), default cross structure, border value 0, as one city-block distance transform.
+
+    Iterating the cross `width` times reaches exactly the pixels within taxicab distance
+    `width`, so dilation keeps the pixels within `width` of the set and erosion those farther
+    than `width` from its complement, where the outside of the image counts as complement
+    (border value 0). The two raster passes (up/left, then down/right) give exact taxicab
+    distances; they are capped at width + 1, all that the answer needs."""
+    h, w = mask.shape
+    cap = width + 1
+    outside = 0 if erode else cap  # distance of the pixels beyond the border
+    d = np.empty((h, w), np.int32)
+    for y in range(h):
+        for x in range(w):
+            if mask[y, x] != erode:  # a seed: in the set (dilation), outside it (erosion)
+                d[y, x] = 0
+            else:
+                up = d[y - 1, x] if y > 0 else outside
+                left = d[y, x - 1] if x > 0 else outside
+                v = min(up, left) + 1
+                d[y, x] = min(cap, v)
+    out = np.empty((h, w), np.bool_)
+    for y in range(h - 1, -1, -1):
+        for x in range(w - 1, -1, -1):
+            v = d[y, x]
+            if v > 0:
+                down = d[y + 1, x] if y < h - 1 else outside
+                right = d[y, x + 1] if x < w - 1 else outside
+                u = min(down, right) + 1
+                if u < v:
+                    v = u
+                    d[y, x] = v
+            out[y, x] = v > width if erode else v <= width
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def mask_pixels(mask):  # pragma: no cover - compiled
+    """np.nonzero of a 2-D bool mask (C layout): rows and columns in row-major order, int64;
+    the count first (a vectorised sum), then one pass that writes them (no divisions)."""
+    h, w = mask.shape
+    flat = mask.reshape(h * w).view(np.uint8)
+    n = 0
+    for i in range(h * w):
+        n += flat[i]
+    ys = np.empty(n, np.int64)
+    xs = np.empty(n, np.int64)
+    k = 0
+    for y in range(h):
+        row = flat[y * w : (y + 1) * w]
+        for x in range(w):
+            if row[x]:
+                ys[k] = y
+                xs[k] = x
+                k += 1
+    return ys, xs
+
+
+@numba.njit(cache=True, nogil=True)
+def edge_seeds(p):  # pragma: no cover - compiled
+    """refine.edge_band's seeds in one pass: soft pixels (0.02 < p < 0.98) and the hard mask's
+    (p > 0.5) edge, its one-pixel cross dilation less its erosion (border value 0: a hard pixel
+    on the image's border is an edge pixel). float32 thresholds, as numpy compares them."""
+    h, w = p.shape
+    out = np.empty((h, w), np.bool_)
+    half, low, high = F32(0.5), F32(0.02), F32(0.98)
+    for y in range(h):
+        for x in range(w):
+            v = p[y, x]
+            if low < v < high:
+                out[y, x] = True
+                continue
+            hard = v > half
+            up = y > 0 and p[y - 1, x] > half
+            down = y < h - 1 and p[y + 1, x] > half
+            left = x > 0 and p[y, x - 1] > half
+            right = x < w - 1 and p[y, x + 1] > half
+            grown = hard or up or down or left or right
+            inner = hard and up and down and left and right
+            out[y, x] = grown and not inner
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def halo_masks(alpha, width):  # pragma: no cover - compiled
+    """qa.halo's three masks of an alpha map, from four capped taxicab distance transforms run
+    side by side (each as taxicab_within): band = within `width` of the hard edge (alpha > 0.5)
+    on either side, or partly transparent (0.01 < alpha < 0.99); inner = erode(alpha >= 0.99,
+    width); outer = not dilate(alpha > 0.01, width). The same pixels as the separate masks."""
+    h, w = alpha.shape
+    cap = width + 1
+    # fields: 0 grow(hard) 1 shrink(hard) 2 shrink(opaque) 3 grow(visible); a grown set has
+    # the image's outside at `cap` (absent), a shrunk one at 0 (border value 0)
+    d = np.empty((4, h, w), np.int32)
+    outside = np.array([cap, 0, 0, cap], np.int32)
+    for y in range(h):
+        for x in range(w):
+            a = alpha[y, x]
+            seeds = (a > 0.5, not a > 0.5, not a >= 0.99, a > 0.01)
+            for k in range(4):
+                if seeds[k]:
+                    d[k, y, x] = 0
+                else:
+                    up = d[k, y - 1, x] if y > 0 else outside[k]
+                    left = d[k, y, x - 1] if x > 0 else outside[k]
+                    d[k, y, x] = min(cap, min(up, left) + 1)
+    band = np.empty((h, w), np.bool_)
+    inner = np.empty((h, w), np.bool_)
+    outer = np.empty((h, w), np.bool_)
+    for y in range(h - 1, -1, -1):
+        for x in range(w - 1, -1, -1):
+            for k in range(4):
+                v = d[k, y, x]
+                if v > 0:
+                    down = d[k, y + 1, x] if y < h - 1 else outside[k]
+                    right = d[k, y, x + 1] if x < w - 1 else outside[k]
+                    d[k, y, x] = min(v, min(down, right) + 1)
+            a = alpha[y, x]
+            ring = d[0, y, x] <= width and d[1, y, x] <= width  # grown, not kept by shrinking
+            band[y, x] = ring or (a > 0.01 and a < 0.99)
+            inner[y, x] = d[2, y, x] > width
+            outer[y, x] = d[3, y, x] > width
+    return band, inner, outer
+
+
+def warm() -> None:
+    """The layouts refine, sampling.pixel_list and qa.halo pass."""
+    where = np.ones((2, 2), bool)
+    taxicab_within(where, 1, False)
+    taxicab_within(where, 1, True)
+    edge_seeds(np.zeros((2, 2), np.float32))
+    mask_pixels(where)
+    mask_pixels(readonly(where))  # pixel_list's masks: made here, or read-only from Pillow
+    halo_masks(readonly(np.full((2, 2), 0.5, np.float32)), 1)  # qa.halo passes a read-only view
