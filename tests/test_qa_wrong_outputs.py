@@ -232,10 +232,18 @@ def test_a_patch_of_the_backdrop_left_soft_beside_the_product_fails_uncertainty(
     assert flagged_by(out.qa) == {"uncertainty"}, out.qa["flags"]
 
 
-@pytest.mark.parametrize("kind,bg,seed", [("frame", "grass", 7), ("chair", "clock", 62)])
-def test_the_model_s_doubt_the_steps_settled_is_no_uncertainty(kind, bg, seed):
-    """The model's map was unsure (0.34, 0.20 of the box); the openings and the refinement
-    settled it, and the output is right: no uncertainty flag (nor any other)."""
-    out, value = white_output(kind, bg, seed)
+@pytest.mark.parametrize("size", [(450, 600), (900, 1200)])
+def test_the_model_s_doubt_the_steps_settled_is_no_uncertainty(size):
+    """A frame on grass: the model's map was unsure (0.34 of the box); the openings and the
+    refinement settled it (0.07 left), and the output is right: no flag at all."""
+    out, value = white_output("frame", "grass", 7, size)
     assert value >= 0.95
-    assert out.qa["uncertainty"] < 0.1 and out.qa["flags"] == [], out.qa["flags"]
+    assert out.qa["uncertainty"] < 0.08 and out.qa["flags"] == [], out.qa["flags"]
+
+
+@pytest.mark.parametrize("size", [(450, 600), (900, 1200)])
+def test_a_chair_on_a_clock_face_left_undecided_stays_flagged(size):
+    """The chair's legs on the clock's face: 0.09 of the box undecided in the finished alpha
+    (IoU 0.92 at 450x600, 0.95 at 900x1200): uncertainty flags it at both sizes."""
+    out, _ = white_output("chair", "clock", 62, size)
+    assert "uncertainty" in flagged_by(out.qa), out.qa["flags"]
