@@ -61,6 +61,14 @@ def test_u2netp_session_gives_rembgs_mask_bytes(monkeypatch):
             a, b = ours.predict(im)[0], theirs.predict(im)[0]
             assert a.mode == b.mode == "L" and a.size == b.size == im.size
             assert a.tobytes() == b.tobytes()
+    # the model's input itself, bit for bit (a looked-up table and a compiled resize here),
+    # also on a dark photo and an all-black one (rembg divides by 1e-6 there)
+    dark = Image.fromarray(np.asarray(scene("ring", "grass", (401, 333)).image) // 9)
+    for im in (scene("box", "green", (640, 480)).image, dark, Image.new("RGB", (50, 70))):
+        got = ours.normalize(im)[ours.input_name]
+        want = theirs.normalize(im, ours.mean, ours.std, (320, 320))[ours.input_name]
+        assert got.dtype == want.dtype == np.float32 and got.shape == want.shape
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
 
 
 def _step_scene(shift_px: int):
@@ -387,9 +395,15 @@ def test_separable_grids_equal_per_pixel_positions():
 def test_flat_index_helpers_equal_numpy_fancy_indexing():
     rng = np.random.default_rng(8)
     mask = rng.random((123, 77)) < 0.3
-    ys, xs = sampling.pixel_list(mask)
-    want_ys, want_xs = np.nonzero(mask)
-    assert np.array_equal(ys, want_ys) and np.array_equal(xs, want_xs) and ys.dtype == want_ys.dtype
+    frozen = mask.copy()
+    frozen.flags.writeable = False  # as from Pillow
+    # compiled (bool, C layout, read-only too), empty, full, one row or column, strided, 0/1 ints
+    masks = [mask, frozen, mask & False, mask | True, mask[:1], mask[:, :1], mask[::2, 1::3]]
+    for m in masks + [mask.astype(np.uint8)]:
+        ys, xs = sampling.pixel_list(m)
+        want_ys, want_xs = np.nonzero(m)
+        assert np.array_equal(ys, want_ys) and np.array_equal(xs, want_xs)
+        assert ys.dtype == xs.dtype == want_ys.dtype
     rgb = rng.integers(0, 256, (123, 77, 3), dtype=np.uint8)
     alpha = rng.random((123, 77)).astype(np.float32)
     canvas = np.zeros((200, 150, 3), np.uint8)
@@ -672,3 +686,39 @@ def test_resample_resize_gives_pillows_bytes():
             resample.resize(grey, (40, 50), method, box).tobytes()
             == grey.resize((40, 50), method, box=box).tobytes()
         )
+    # resize_both: the array np.asarray of the image would give (read-only, as numba's
+    # kernels were compiled for), without reading it back; Pillow's own paths too
+    for img, size, method in (
+        (photo, (764, 1301), Image.Resampling.LANCZOS),
+        (grey, (40, 50), Image.Resampling.LANCZOS),
+        (photo, (30, 40), Image.Resampling.BICUBIC),
+    ):
+        pixels, image = resample.resize_both(img, size, method, box)
+        want = img.resize(size, method, box=box)
+        assert image.tobytes() == want.tobytes()
+        assert np.array_equal(pixels, np.asarray(want)) and not pixels.flags.writeable
+
+
+def test_edge_band_compiled_seeds_equal_the_numpy_twin(monkeypatch):
+    """refine.edge_band's one-pass seeds (_loops.edge_seeds: soft pixels and the hard mask's
+    cross-dilation less its erosion, border value 0) give the numpy path's band: random maps
+    with pixels exactly at and next to the float32 thresholds, one-pixel rows and columns, and a
+    blurred mask as the model gives."""
+    assert compiled.loops() is not None  # the compiled path is the one under test
+    rng = np.random.default_rng(5)
+    f32 = np.float32
+    edges = [f32(0.02), f32(0.98), f32(0.5)]
+    edges += [np.nextafter(v, f32(1)) for v in edges] + [np.nextafter(v, f32(0)) for v in edges]
+    maps = []
+    for h, w in rng.integers(1, 40, (60, 2)):
+        p = (rng.random((h, w)) < rng.random()).astype(np.float32)
+        p[rng.random((h, w)) < 0.15] = rng.choice(np.array(edges, np.float32))
+        maps.append(p)
+    blurred = Image.fromarray((rng.random((120, 160)) > 0.5).astype(np.uint8) * 255)
+    maps.append(np.asarray(blurred.filter(ImageFilter.GaussianBlur(3)), np.float32) / 255.0)
+    bands = [[refine.edge_band(p, r) for r in (1, 4)] for p in maps]
+    monkeypatch.setattr(compiled, "loops", lambda: None)
+    for p, got in zip(maps, bands, strict=True):
+        for r, band in zip((1, 4), got, strict=True):
+            assert np.array_equal(band, refine.edge_band(p, r)), (p.shape, r)
+    assert any(b.any() and not b.all() for b, _ in bands)

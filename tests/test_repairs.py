@@ -67,6 +67,25 @@ def test_a_sure_piece_held_by_soft_pixels_is_given_back_and_an_opening_is_not():
     assert not repairs.dropped_parts(p, cleared)[arm].any()
 
 
+def test_a_dropped_piece_in_colours_the_product_has_none_of_is_not_given_back():
+    """The grey moon between a brown chair's legs, cleared and sure to the model, held on by
+    its soft pixels: given back whole before; with the openings step's map of the colours the
+    product has none of (on its copy reduced by 2), a piece mostly in them stays dropped, one
+    mostly in the product's colours (a leg cut on a brick joint) comes back."""
+    p = np.zeros((200, 200), np.float32)
+    p[40:160, 40:160] = 1.0
+    arm = np.zeros(p.shape, bool)
+    arm[95:105, 164:196] = True
+    p[arm] = 1.0
+    p[95:105, 160:164] = 0.3
+    assert repairs.dropped_parts(p, arm)[arm].all()
+    off = np.zeros((100, 100), bool)
+    off[47:53, 82:98] = True  # the arm's pixels on the reduced copy
+    assert not repairs.dropped_parts(p, arm, off).any()
+    off[:, 86:] = False  # a quarter of it off: most of the piece is in the product's colours
+    assert repairs.dropped_parts(p, arm, off)[arm].all()
+
+
 def test_small_pieces_are_strays_a_kits_second_item_and_a_pair_are_not():
     """A piece under a tenth of the largest (a cat's eye the model took beside the product) is a
     stray; a kit's second item at 16% of the first (as large as the coins u2netp takes on a coin
@@ -85,3 +104,41 @@ def test_small_pieces_are_strays_a_kits_second_item_and_a_pair_are_not():
     pair[40:160, 20:120] = 1.0
     pair[40:160, 180:280] = 1.0
     assert not repairs.strays(pair).any()
+
+
+def test_an_unsure_background_like_piece_up_to_a_quarter_is_a_stray_a_sure_one_is_not():
+    """Pieces at 12% of the product on a coin photo (over the 10% that size alone drops): one
+    the model is unsure of (p 0.8) over the background's coins goes; one it is sure of (a kit's
+    item, p 1) stays; one it is unsure of in the product's own colours stays (the colour models
+    call it product)."""
+    sc = scene("box", "coins", SIZE)
+    rgb = np.asarray(sc.image).copy()
+    p = (sc.alpha > 0.5).astype(np.float32)
+    area = float(p.sum())
+    yy, xx = np.mgrid[: SIZE[1], : SIZE[0]]
+    r = (0.12 * area / np.pi) ** 0.5
+    spots = [(362, 260), (38, 40), (38, 260)]
+    discs = [np.hypot(yy - y, xx - x) < r for y, x in spots]
+    assert not any((d & (sc.alpha > 0)).any() for d in discs)
+    assert all(0.1 * area < d.sum() < 0.25 * area for d in discs)
+    coin, kit, paint = discs
+    p[coin] = 0.8
+    p[kit] = 1.0
+    p[paint] = 0.8
+    rgb[paint] = rgb[sc.alpha > 0.99][:: max(1, int((sc.alpha > 0.99).sum() // paint.sum()))][
+        : paint.sum()
+    ]
+    report: dict = {}
+    openings.find(rgb, p, report=report)
+    stray = repairs.strays(p, None, report["models"])
+    assert stray[coin].all()
+    assert not stray[kit].any() and not stray[paint].any() and not stray[sc.alpha > 0.5].any()
+    assert not repairs.strays(p).any()  # without the models: size alone, all three stay
+    # the model's confidence alone: a piece it is sure of stays however background-like it looks
+    from types import SimpleNamespace
+
+    like_bg = SimpleNamespace(ratio=np.full(p.shape, 3.0, np.float32))
+    stray = repairs.strays(p, None, like_bg)
+    assert stray[coin].all() and stray[paint].all() and not stray[kit].any()
+    halved = SimpleNamespace(ratio=like_bg.ratio[::2, ::2])  # the models' copy reduced by 2
+    assert np.array_equal(repairs.strays(p, None, halved), stray)

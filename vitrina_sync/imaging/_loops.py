@@ -711,6 +711,53 @@ def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def mask_pixels(mask):  # pragma: no cover - compiled
+    """np.nonzero of a 2-D bool mask (C layout): rows and columns in row-major order, int64;
+    the count first (a vectorised sum), then one pass that writes them (no divisions)."""
+    h, w = mask.shape
+    flat = mask.reshape(h * w).view(np.uint8)
+    n = 0
+    for i in range(h * w):
+        n += flat[i]
+    ys = np.empty(n, np.int64)
+    xs = np.empty(n, np.int64)
+    k = 0
+    for y in range(h):
+        row = flat[y * w : (y + 1) * w]
+        for x in range(w):
+            if row[x]:
+                ys[k] = y
+                xs[k] = x
+                k += 1
+    return ys, xs
+
+
+@numba.njit(cache=True, nogil=True)
+def edge_seeds(p):  # pragma: no cover - compiled
+    """refine.edge_band's seeds in one pass: soft pixels (0.02 < p < 0.98) and the hard mask's
+    (p > 0.5) edge, its one-pixel cross dilation less its erosion (border value 0: a hard pixel
+    on the image's border is an edge pixel). float32 thresholds, as numpy compares them."""
+    h, w = p.shape
+    out = np.empty((h, w), np.bool_)
+    half, low, high = F32(0.5), F32(0.02), F32(0.98)
+    for y in range(h):
+        for x in range(w):
+            v = p[y, x]
+            if low < v < high:
+                out[y, x] = True
+                continue
+            hard = v > half
+            up = y > 0 and p[y - 1, x] > half
+            down = y < h - 1 and p[y + 1, x] > half
+            left = x > 0 and p[y, x - 1] > half
+            right = x < w - 1 and p[y, x + 1] > half
+            grown = hard or up or down or left or right
+            inner = hard and up and down and left and right
+            out[y, x] = grown and not inner
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def halo_masks(alpha, width):  # pragma: no cover - compiled
     """qa.halo's three masks of an alpha map, from four capped taxicab distance transforms run
     side by side (each as taxicab_within): band = within `width` of the hard edge (alpha > 0.5)
@@ -824,6 +871,7 @@ def resample_rows(src, y0, first, count, taps, out):  # pragma: no cover - compi
         hi = max(hi, first[xx] + count[xx])
     block = 32
     buf = np.empty((hi - lo, block * 3), np.int32)
+    done = np.empty((out_w, block * 3), np.uint8)  # the block's results, column by column
     acc = np.empty(block * 3, np.int32)
     half = np.int32(1 << (PRECISION_BITS - 1))
     for r0 in range(0, rows, block):
@@ -842,9 +890,14 @@ def resample_rows(src, y0, first, count, taps, out):  # pragma: no cover - compi
                 k = taps[xx, t]
                 for i in range(n3):
                     acc[i] += buf[base + t, i] * k
-            for r in range(nb):
+            column = done[xx]
+            for i in range(n3):  # clipped over 96 contiguous values (vectorised) ...
+                column[i] = _clip8(acc[i])
+        for r in range(nb):  # ... and laid back out row by row
+            row = out[r0 + r]
+            for xx in range(out_w):
                 for c in range(3):
-                    out[r0 + r, xx, c] = _clip8(acc[r * 3 + c])
+                    row[xx, c] = done[xx, r * 3 + c]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -883,6 +936,11 @@ def warm() -> None:
     count_white(canvas, np.zeros((4, 6), np.uint8), np.zeros((0, 0), bool), (1, 1, 3, 3))
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
+    edge_seeds(np.zeros((2, 2), np.float32))
+    mask_pixels(where)
+    frozen = where.copy()
+    frozen.flags.writeable = False  # pixel_list's masks: made here, or read-only from Pillow
+    mask_pixels(frozen)
     alpha_map = np.full((2, 2), 0.5, np.float32)
     alpha_map.flags.writeable = False  # qa.halo passes a read-only view
     halo_masks(alpha_map, 1)

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .compiled import loops, readonly
-from .resample import resize
+from .resample import resize, resize_both
 from .sampling import pixels_at, put_at
 
 
@@ -96,6 +96,12 @@ def resample_region(img: Image.Image, region: Region, pixels=None) -> Image.Imag
     """The source over the region: the geometric transform (LANCZOS resampling), nothing else.
     pixels: np.asarray(img), where the caller has it."""
     return resize(img, region.size, Image.Resampling.LANCZOS, region.source, pixels)
+
+
+def resample_region_both(img: Image.Image, region: Region, pixels=None):
+    """(np.asarray(resample_region(...)), resample_region(...)), without reading the array back
+    out of the image."""
+    return resize_both(img, region.size, Image.Resampling.LANCZOS, region.source, pixels)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:

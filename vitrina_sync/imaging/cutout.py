@@ -13,7 +13,7 @@ from PIL import Image
 
 from ..errors import ModelMissing
 from . import as_rgb
-from .resample import resize
+from .resample import resize, resized_pixels
 
 MODEL_FILES = {
     "u2netp": "u2netp.onnx",
@@ -142,12 +142,20 @@ class U2netp:
         self.input_name = self.inner_session.get_inputs()[0].name
 
     def normalize(self, img: Image.Image) -> dict:
-        im = np.array(img.convert("RGB").resize((320, 320), Image.Resampling.LANCZOS))
-        im = im / max(np.max(im), 1e-6)
-        tmp = np.zeros((im.shape[0], im.shape[1], 3))
+        """rembg's input: float64 (v / max - mean) / std per channel, as float32. An 8-bit
+        channel has 256 values, so each is worked out once (the same float64 operations on
+        the same values, so the same bits) and looked up; the LANCZOS resize compiled (the same
+        bytes as Pillow's): ~2 ms instead of ~4.8 per photo."""
+        rgb, lanczos = as_rgb(img), Image.Resampling.LANCZOS
+        im = resized_pixels(rgb, (320, 320), lanczos)
+        im = np.asarray(rgb.resize((320, 320), lanczos)) if im is None else im
+        top = max(np.max(im), 1e-6)
+        levels = np.arange(256, dtype=np.uint8) / top
+        planes = np.empty((1, 3) + im.shape[:2], np.float32)
         for c in range(3):
-            tmp[:, :, c] = (im[:, :, c] - self.mean[c]) / self.std[c]
-        return {self.input_name: np.expand_dims(tmp.transpose((2, 0, 1)), 0).astype(np.float32)}
+            table = ((levels - self.mean[c]) / self.std[c]).astype(np.float32)
+            planes[0, c] = table.take(im[:, :, c])
+        return {self.input_name: planes}
 
     def predict(self, img: Image.Image, *args, **kwargs) -> list[Image.Image]:
         pred = self.inner_session.run(None, self.normalize(img))[0][:, 0, :, :]

@@ -11,25 +11,59 @@ and the product near it left for the cut to decide. Its smoothness term cuts whe
 has an edge (the shackle's sharp inner edge) and not along the soft shading of a gloss, so the
 gloss stays with the body. What the cut gives to the background counts only off the outline,
 as an opening, mostly where the colour models found the region (openings.match_regions' first
-pass), and it never takes the product's sure core.
+pass), and it never takes the product's sure core. The same cut settles a large region the
+first pass found and the real pass lost (`lost`: an opening half in the sure product).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .openings import OFF_EDGE, THIN, grow, shrink
-
 ITERATIONS = 1  # GrabCut's: one settles these (three moved 0.5% of an opening, at 3x the cost)
-AROUND = 6  # px (reduced copy) of product around a region that the cut may also decide
+AROUND = 10  # px (reduced copy) of product around a region the cut may also decide (6: the
+# dark half of a shackle's opening on brick, the padlock's own grey, stayed product)
 PAD = 12  # px of context around a region's box that the cut sees
+RNG_SEED = 0  # OpenCV's generator, for GrabCut's k-means (see cut)
 AGREE = 0.5  # the least share of a cut opening that the colour models found background-like
+SHARE = 0.03  # of the product's area: the least a lost region or a cut's openings are
+
+
+def joined(rgb, p, ratio: np.ndarray, outside, smallest: float, keep=None, on=True) -> np.ndarray:
+    """The openings joined to the edge's fuzz, from the first pass's ratio (its product model is
+    the outline band's, which the opening is not in); nothing when not `on`."""
+    product = p > 0.5
+    if not on:
+        return np.zeros_like(product)
+    core = cores(ratio, product, outside, smallest, keep)
+    if not core.any():
+        return core
+    return cut(rgb, p, core, outside, smallest, SHARE * product.sum(), keep)
+
+
+def lost(rgb, p, regions: np.ndarray, outside, smallest: float, keep=None) -> np.ndarray:
+    """Regions the first pass found and the real pass lost, settled by the cut: a shackle's
+    opening on brick, half in the sure product, its brick a part of the product's model. Only
+    large ones (SHARE): a padlock's printed keyhole, dark like the moon's pits, passes the
+    first pass too."""
+    import cv2
+
+    if not regions.any():
+        return regions
+    least = SHARE * float((p > 0.5).sum())
+    _, parts, stats, _ = cv2.connectedComponentsWithStats(regions.view(np.uint8), 8)
+    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= least)
+    regions = np.isin(parts, big[big > 0])
+    if not regions.any():
+        return regions
+    return cut(rgb, p, regions, outside, smallest, least, keep)
 
 
 def cores(ratio: np.ndarray, product, outside, smallest: float, keep=None) -> np.ndarray:
     """The parts off the outline (less thin links) of the background-like regions (ratio > 0)
     that touch the outside: a region the colour models can only call edge fuzz."""
     import cv2
+
+    from .openings import OFF_EDGE, THIN, grow, shrink
 
     weak = product & (ratio > 0.0)
     if keep is not None:
@@ -47,10 +81,15 @@ def cores(ratio: np.ndarray, product, outside, smallest: float, keep=None) -> np
     return np.isin(parts, big[big > 0])
 
 
-def cut(rgb: np.ndarray, p: np.ndarray, core: np.ndarray, outside, smallest: float, keep=None):
+def cut(
+    rgb: np.ndarray, p: np.ndarray, core: np.ndarray, outside, smallest: float, least=0.0, keep=None
+):
     """Pixels of the product (p > 0.5) that a graph cut around `core` gives to the background
-    and that are an opening: off the outline, at least `smallest`, mostly in `core`."""
+    and that are openings: off the outline, each at least `smallest`, mostly in `core`, all
+    together at least `least` (a printed keyhole alone, dark like the moon's pits, is none)."""
     import cv2
+
+    from .openings import OFF_EDGE, grow
 
     product = p > 0.5
     ys, xs = np.nonzero(grow(core, PAD))
@@ -61,8 +100,14 @@ def cut(rgb: np.ndarray, p: np.ndarray, core: np.ndarray, outside, smallest: flo
     seeds[product[sl] & grow(core, AROUND)[sl]] = cv2.GC_PR_FGD
     if keep is not None:
         seeds[keep[sl]] = cv2.GC_FGD
+    background = (seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)
+    if background.all() or not background.any():  # GrabCut needs samples of both
+        return np.zeros_like(product)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     image = np.ascontiguousarray(rgb[sl])
+    # GrabCut seeds its colour models by k-means from OpenCV's global generator: seeded here,
+    # a photo's cut does not depend on what was cut before it in the process
+    cv2.setRNGSeed(RNG_SEED)
     cv2.grabCut(image, seeds, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     back = np.zeros_like(product)
     back[sl] = ((seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)) & product[sl]
@@ -71,7 +116,7 @@ def cut(rgb: np.ndarray, p: np.ndarray, core: np.ndarray, outside, smallest: flo
     inside = np.bincount(labels[core], minlength=n)
     ok = (stats[:, cv2.CC_STAT_AREA] >= smallest) & (inside >= AGREE * stats[:, cv2.CC_STAT_AREA])
     ok[0] = False
-    if not ok.any():
+    if stats[ok, cv2.CC_STAT_AREA].sum() < max(least, 1):
         return np.zeros_like(product)
     opening = ok[labels]
     # each opening with the fuzz the cut joined to it (back to the outline)

@@ -129,7 +129,8 @@ def decode_image(data: bytes, name: str, max_pixels: int) -> LoadedImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.load()
-            img = ImageOps.exif_transpose(img)
+            # in place: without an orientation tag exif_transpose would copy the whole photo
+            ImageOps.exif_transpose(img, in_place=True)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"truncated or corrupt image: {name} ({exc})") from None
     return LoadedImage(to_srgb(img, notes), fmt, notes)

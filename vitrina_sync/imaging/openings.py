@@ -34,6 +34,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from . import backdrop_fit, product_colours
+from . import joined_openings as _joined
+
 L_BINS, AB_STEP, AB_BINS, TEX_EDGES = 10, 8.0, 16, (1.5, 4.0, 10.0)
 FIRST_RATIO = 0.5  # the first pass's bar (see match_regions)
 PRIOR = 0.5  # pseudo-count per bin, after smoothing: unseen colours are not certain either way
@@ -217,6 +220,9 @@ def match_regions(
     if models is None:
         return np.zeros_like(product), 0.0
     outside = ~filled  # the background around the outline
+    exact = np.zeros_like(product)
+    if limits.joined and models.continued is not None:
+        exact = backdrop_fit.showing(models.lab, sure_bg, product, outside, keep)
     # The product's model holds the openings it filled (a ring's hole is a third of its "sure
     # product"), which halves their likelihood ratio: a first pass with a low bar finds them,
     # and the product's model is fitted again without them before the real pass. (The real
@@ -226,7 +232,9 @@ def match_regions(
     # is not in that model, where it is most of the whole interior's.
     first_limits = replace(limits, ratio=FIRST_RATIO)
     first = _regions(models, product, outside, area, first_limits, keep)
-    joined = _joined(rgb, p, models, outside, area, limits, keep)
+    smallest = max(limits.min_pixels, limits.min_share * area)
+    joined = _joined.joined(rgb, p, models.ratio, outside, smallest, keep, limits.joined)
+    joined |= exact
     if not first.any():
         # a frame's sides may be thinner than the band: its opening then is in the model;
         # once more with half the band, for an opening the models are sure of on texture
@@ -245,23 +253,17 @@ def match_regions(
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
         found = _trim_like_product(_trim_rim(found, models.raw), models.lab, product)
+    if limits.joined and models.continued is None:  # on texture (as is _trim_rim)
+        lost = first & ~grow(found | joined, 1)
+        joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
+    if limits.joined and found.any():
+        sample = held if held.sum() >= 200 else sure_fg
+        off = product_colours.off_colour(models, found, product, sample)
+        if report is not None:
+            report["off_colour"] = off  # for the repairs' regrowth (the same copy)
+        found |= product_colours.rest(found, off, product, keep)
     return found, float(found.sum() / area)
-
-
-def _joined(rgb, p, models: Models, outside, area: int, limits: Limits, keep) -> np.ndarray:
-    """The openings joined to the edge's fuzz that a graph cut settles (imaging.joined_openings),
-    from the first pass's models (the product's is the outline band's: the opening is not in it)."""
-    from . import joined_openings
-
-    product = p > 0.5
-    if not limits.joined:
-        return np.zeros_like(product)
-    smallest = max(limits.min_pixels, limits.min_share * area)
-    core = joined_openings.cores(models.ratio, product, outside, smallest, keep)
-    if not core.any():
-        return core
-    return joined_openings.cut(rgb, p, core, outside, smallest, keep)
 
 
 def _trim_rim(found: np.ndarray, raw: np.ndarray) -> np.ndarray:

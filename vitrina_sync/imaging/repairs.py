@@ -54,18 +54,24 @@ def textured_holes(rgb: np.ndarray, labels: np.ndarray, n: int, core: np.ndarray
 
 
 STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not part of the product
-# Not more: coins a model takes beside a product on a coin photo are 15-20% of it, but so is the
-# second item of a kit (a box and its bottle), which is product; a colour rule did not part them
-# (the coins' histogram overlaps the background's by 0.24, a kit's bottle on a light sweep 0.12,
-# and a white item on a white sweep would overlap more). A kept coin stretches the box and QA
-# flags the row (one Remove stroke clears it); a dropped item would be a picture that lies.
+# Not more on size alone: coins a model takes beside a product on a coin photo are 11-20% of it,
+# but so is the second item of a kit (a box and its bottle), which is product; a colour rule
+# alone did not part them (the coins' histogram overlaps the background's by 0.24, a kit's
+# bottle on a light sweep 0.12). The model's own confidence does, with the colour models: it
+# is sure (p > 0.95) of half to 93% of a kit's item, of 0-23% of a coin or a cat's ear it took
+# that the colour models call background; such a piece goes up to UNSURE_SHARE.
+UNSURE_SHARE = 0.25  # of the largest: the most an unsure, background-like piece may be
+UNSURE = 0.3  # the most share of such a piece the model is sure of
+LIKE_BG = 1.0  # its least median log-likelihood ratio background:product (openings' models)
 
 
-def strays(p: np.ndarray, keep=None) -> np.ndarray:
+def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
     """Separate pieces of the mask much smaller than the main one: a salient-object model also
     takes a bit of a busy photo (a cat's eye beside the product), which then stretches the
     product's box (placement, fill) though it barely moves the IoU. Pieces a `keep` stroke
-    touches stay."""
+    touches stay. models: the openings step's colour models (openings.find's `report`), on a
+    copy of p reduced by a whole factor: with them, larger pieces the model is unsure of and
+    that look like the background go too."""
     import cv2
 
     n, labels, stats, _ = cv2.connectedComponentsWithStats((p > 0.5).view(np.uint8), 8)
@@ -73,6 +79,8 @@ def strays(p: np.ndarray, keep=None) -> np.ndarray:
         return np.zeros(p.shape, bool)
     sizes = stats[1:, cv2.CC_STAT_AREA]
     small = np.flatnonzero(sizes < STRAY_SHARE * sizes.max()) + 1
+    if models is not None:
+        small = np.union1d(small, _unsure_pieces(p, labels, n, sizes, models))
     if keep is not None:
         held = np.unique(labels[keep & (labels > 0)])
         small = np.setdiff1d(small, held)
@@ -81,14 +89,44 @@ def strays(p: np.ndarray, keep=None) -> np.ndarray:
     return np.isin(labels, small)
 
 
+def _unsure_pieces(p: np.ndarray, labels, n: int, sizes, models) -> np.ndarray:
+    """Labels of the pieces under UNSURE_SHARE of the largest that the model is sure of on
+    under UNSURE of their pixels and whose median ratio (on the models' reduced copy, sampled
+    at each block's centre) is over LIKE_BG."""
+    sure = np.bincount(labels.ravel(), (p > 0.95).ravel(), n)[1:] / sizes
+    pick = np.flatnonzero((sizes < UNSURE_SHARE * sizes.max()) & (sure < UNSURE)) + 1
+    small = _on_copy(labels, models.ratio.shape)
+    if len(pick) == 0 or small is None:
+        return np.zeros(0, np.int64)
+    from scipy import ndimage
+
+    pick = pick[np.bincount(small.ravel(), minlength=n)[pick] > 0]  # on the copy too
+    if len(pick) == 0:
+        return pick
+    medians = np.asarray(ndimage.median(models.ratio, small, pick))
+    return pick[medians > LIKE_BG]
+
+
+def _on_copy(labels: np.ndarray, shape) -> np.ndarray | None:
+    """labels sampled at each block's centre of a copy of `shape` reduced by a whole factor
+    (openings.find's); None if `shape` is no such copy."""
+    sh, sw = shape
+    k = labels.shape[0] // sh
+    if k < 1 or labels.shape[1] // sw != k:
+        return None
+    return labels[k // 2 :: k, k // 2 :: k][:sh, :sw]
+
+
 SURE = 0.9  # the model's alpha over which a pixel is product to it
 LINK = 0.1  # the model's alpha over which a dropped piece still holds on to the product
 
 
-def dropped_parts(p: np.ndarray, cleared: np.ndarray):
+def dropped_parts(p: np.ndarray, cleared: np.ndarray, off=None):
     """Pixels of `cleared` to give back: the pieces the steps dropped that the model was sure
     of, that the rest does not enclose (an opening) and that hold on to what stays (through
-    the model's own soft pixels, p > LINK)."""
+    the model's own soft pixels, p > LINK). off: the openings step's map of the colours the
+    product has none of (product_colours.off_colour, on its reduced copy), if it has one: a
+    piece mostly in those colours is background (the grey moon between a brown chair's legs)."""
     import cv2
 
     kept = (p > 0.5) & ~cleared
@@ -112,6 +150,10 @@ def dropped_parts(p: np.ndarray, cleared: np.ndarray):
     attached[np.unique(labels[holding[link_labels] & dropped])] = True
     inside = np.bincount(labels.ravel(), enclosed.ravel(), n)
     back = attached & (sure >= 0.8 * size) & (inside < 0.5 * size)
+    small = None if off is None else _on_copy(labels, off.shape)
+    if small is not None:
+        sampled = np.bincount(small.ravel(), minlength=n)
+        back &= np.bincount(small.ravel(), off.ravel(), n) < 0.5 * np.maximum(sampled, 1)
     back[0] = False
     return back[labels]
 

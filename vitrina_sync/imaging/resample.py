@@ -29,16 +29,34 @@ def resize(img: Image.Image, size: tuple[int, int], method, box=None, pixels=Non
 
     On the product region (LANCZOS, ~1000x1800 px) 2-2.5x faster than Pillow. pixels: the
     image as a numpy array already, where the caller has it (a copy of the photo saved)."""
+    out = resized_pixels(img, size, method, box, pixels)
+    return img.resize(size, method, box=box) if out is None else Image.fromarray(out, "RGB")
+
+
+def resize_both(img: Image.Image, size, method, box=None, pixels=None):
+    """(np.asarray(resize(...)), resize(...)): the array without reading it back out of the
+    Pillow image (a copy of the whole result saved)."""
+    out = resized_pixels(img, size, method, box, pixels)
+    if out is None:
+        done = img.resize(size, method, box=box)
+        return np.asarray(done), done
+    return out, Image.fromarray(out, "RGB")
+
+
+def resized_pixels(img: Image.Image, size, method, box=None, pixels=None) -> np.ndarray | None:
+    """resize's compiled path as a read-only (h,w,3) uint8 array, as np.asarray of the image
+    would give it; None where Pillow does the work (not RGB, another filter, no numba, or
+    nothing to resample)."""
     kernels = loops()
     width, height = size
     if box is None:
         box = (0, 0, img.width, img.height)
     if kernels is None or img.mode != "RGB" or method not in COMPILED or width < 1 or height < 1:
-        return img.resize(size, method, box=box)
+        return None
     kind = kernels.BOX if method == Image.Resampling.BOX else kernels.LANCZOS
     b = np.asarray(box, np.float32)  # Pillow reads the box as C floats
     if (width, height) == img.size and (b == (0, 0, width, height)).all():
-        return img.copy()  # as Image.resize
+        return None  # Image.resize copies the image
     need_x = width != img.width or b[0] != 0 or b[2] != width  # as ImagingResampleInner
     need_y = height != img.height or b[1] != 0 or b[3] != height
     shrink_y, shrink_x = img.height - height, img.width - width
@@ -64,4 +82,5 @@ def resize(img: Image.Image, size: tuple[int, int], method, box=None, pixels=Non
         out = np.empty((height, pixels.shape[1], 3), np.uint8)
         kernels.resample_columns(pixels, y_first, y_count, y_taps, out)
         pixels = out
-    return Image.fromarray(pixels, "RGB")
+    pixels.flags.writeable = False  # as from Pillow: the kernels are compiled for that layout
+    return pixels

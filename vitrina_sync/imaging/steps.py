@@ -127,10 +127,10 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
     yield "-remnants", remnants
     cleared = found | remnants
-    stray = bounded(repairs.strays(p, keep), cleared)
+    stray = bounded(repairs.strays(p, keep, report.get("models")), cleared)
     yield "-strays", stray
     cleared |= stray
     if preset.get("regrow", True):
         if cleared.any():
-            yield "+regrow", repairs.dropped_parts(p, cleared)
+            yield "+regrow", repairs.dropped_parts(p, cleared, report.get("off_colour"))
         yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep, report.get("models"))

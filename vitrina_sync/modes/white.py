@@ -111,8 +111,7 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     )
     pad = math.ceil((int(preset.get("refine_radius", 4)) + 4) * max(out_per_work, 1.0)) + 2
     region = compose.plan_region(placement, _canvas(preset), rgb.size, pad)
-    source_img = compose.resample_region(rgb, region, pixels)
-    source = np.asarray(source_img)
+    source, source_img = compose.resample_region_both(rgb, region, pixels)
     kx, ky = work.width / rgb.width, work.height / rgb.height
     s = region.source
     work_box = (s[0] * kx, s[1] * ky, s[2] * kx, s[3] * ky)
@@ -124,9 +123,13 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
     if constraints is not None and constraints.pin(alpha, region):
         fit["covers"] = False
-    levels = np.round(alpha * 255.0)  # the stored mask's steps: 255 <=> exactly opaque
-    alpha = (levels / 255.0).astype(np.float32, copy=False)
-    return Cut(placement, region, source, alpha, model_p, fit, levels.astype(np.uint8), source_img)
+    # the stored mask's steps (255 <=> exactly opaque): np.round(alpha * 255) and those steps
+    # / 255, in one buffer (np.round is rint: half to even)
+    scaled = alpha * 255.0
+    np.rint(scaled, out=scaled)
+    levels = scaled.astype(np.uint8)
+    alpha = np.divide(scaled, 255.0, out=scaled).astype(np.float32, copy=False)
+    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img)
 
 
 def geometry(cut: Cut) -> dict:
