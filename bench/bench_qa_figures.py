@@ -31,6 +31,13 @@ photo, min of 5, a shared 2-core box under load, so +-5%):
     bg_inside + soft_holes               15.1
       + kept_opening on bg_inside's      18.7  (+3.6: the models are refitted, not rebuilt)
     figures() all                  51.0 -> 52.6
+
+uncertainty on the finished alpha, sharpness also at the crop's edges (issue 16 round 5, branch
+qs16 against 336cbb9; the same 8 photos, ms CPU per photo, min of 5, a shared 2-core box):
+
+    uncertainty   0.14 -> 1.0   the region's alpha (every 2nd pixel at 2000 px), not the 640 px map
+    sharpness     3.6  -> 4.0   + a 5x5 max - min of the 512 px grey copy
+    figures() all 60.4 -> 63.3  (+-5%: the two figures account for +1.3)
 """
 
 from __future__ import annotations
@@ -131,7 +138,8 @@ def figure_calls(args):
     calls = {
         "colour_drift": lambda: qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0),
         "halo": lambda: qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
-        "uncertainty": lambda: qa.uncertainty(cut.p_work),
+        "uncertainty (model's map)": lambda: qa.uncertainty(cut.p_work),  # figures() before qs16
+        "uncertainty (final alpha)": lambda: qa.uncertainty(cut.alpha),  # figures() since qs16
         "bg_inside": lambda: qa.background_inside(cut.source, cut.alpha, cut.image),
         "bg_inside + soft_holes": lambda: _both(qa, cut, extra, both),
         "border": lambda: qa.border(cut.alpha, cut.region.source, rgb.size),

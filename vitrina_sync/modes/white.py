@@ -43,7 +43,7 @@ class Cut:
     region: compose.Region
     source: np.ndarray  # the source resampled onto the region (h,w,3 uint8)
     alpha: np.ndarray  # refined alpha on the region, quantised to 1/255 steps
-    p_work: np.ndarray  # the model's own alpha at work resolution (for uncertainty)
+    p_work: np.ndarray  # the model's own alpha at work resolution
     fit: dict  # local product/background colours at the edge (refine -> decontamination)
     levels: np.ndarray | None = None  # alpha as the stored 8-bit mask (round(alpha * 255))
     image: Image.Image | None = None  # `source` as the Pillow image it was resampled into
@@ -212,7 +212,7 @@ class WhiteMode:
             "de_mean": de_mean,
             "de_p95": de_p95,
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
-            "uncertainty": qa.uncertainty(cut.p_work),
+            "uncertainty": qa.uncertainty(cut.alpha),  # what the steps left undecided
             "bg_inside": qa.background_inside(cut.source, cut.alpha, shape=shape),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
             "soft_holes": qa.soft_holes(cut.source, cut.alpha, shape=shape),

@@ -55,7 +55,10 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         "uncertainty_max",
         "max",
         N_("mask uncertainty"),
-        N_("Share of the cut-out where the model could not tell product from background."),
+        N_(
+            "Share of the cut-out whose edge the finished mask leaves undecided, "
+            "neither product nor background."
+        ),
     ),
     (
         "bg_inside",
