@@ -280,7 +280,8 @@ def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) ->
     about as much as a few px further on each side (a crisp edge; a ring's hole on gravel: 1.0
     of it, a padlock's shackle opening on grass or gravel 0.73-0.77). Where the near step is
     under SOFT_STEP of the far one, the colour runs on smoothly across the cut: the photo has no
-    edge there, the cut made one (a padlock's gloss stripe cut out as background: 0.41-0.44). Holes under 0.2% of the product are left out (specks).
+    edge there, the cut made one (a padlock's gloss stripe cut out as background: 0.41-0.44).
+    Holes under 0.2% of the product are left out (specks).
     On a copy reduced to about SHAPE_SIDE px (block means), CIELAB. image: `source` as a Pillow
     image, where the caller has it; shape: a ShapeCopy of both, shared with bg_inside (the
     source's copy is made only when a hole needs its colours).
