@@ -124,7 +124,7 @@ def test_constraints_win_over_the_openings_step_and_the_refinement(white):
     }
     out = run(white, sc.image, strokes=[keep, remove])
     mask = np.asarray(out.mask, np.float32) / 255.0
-    cons = op.Constraints.from_strokes([keep, remove], sc.image.size)
+    cons = steps.Constraints.from_strokes([keep, remove], sc.image.size)
     under_keep = on_canvas(out, np.asarray(cons.keep, np.float32) / 255.0) >= 0.5
     under_remove = on_canvas(out, np.asarray(cons.remove, np.float32) / 255.0) >= 0.5
     assert under_keep.sum() > 500 and (mask[under_keep] == 1.0).all()
@@ -136,7 +136,7 @@ def test_constraints_win_over_the_openings_step_and_the_refinement(white):
 
 
 def test_constraints_from_strokes_draw_round_polylines_in_source_pixels():
-    cons = op.Constraints.from_strokes(
+    cons = steps.Constraints.from_strokes(
         [
             {"kind": "remove", "width": 10, "points": [[20, 20], [80, 20]]},
             {"kind": "keep", "width": 4, "points": [[50, 70]]},
@@ -147,8 +147,8 @@ def test_constraints_from_strokes_draw_round_polylines_in_source_pixels():
     assert remove[20, 20:81].all() and remove[16:25, 50].all() and not remove[30, 50]
     assert remove[20, 16] and not remove[20, 10]  # the round cap
     assert keep[70, 50] and keep.sum() < 30
-    assert op.Constraints.from_strokes([], (10, 10)) is None
-    assert op.Constraints.from_strokes([{"kind": "other", "points": [[1, 1]]}], (10, 10)) is None
+    assert steps.Constraints.from_strokes([], (10, 10)) is None
+    assert steps.Constraints.from_strokes([{"kind": "other", "points": [[1, 1]]}], (10, 10)) is None
 
 
 @pytest.mark.parametrize("bg", ["gravel", "brick", "light"])

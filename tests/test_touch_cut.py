@@ -10,7 +10,8 @@ from PIL import Image
 from synthetic import iou, openings, scene
 
 from vitrina_sync.imaging import compose, touch_cut
-from vitrina_sync.imaging.openings import Constraints, fill_holes
+from vitrina_sync.imaging.openings import fill_holes
+from vitrina_sync.imaging.steps import Constraints
 from vitrina_sync.modes.base import LoadedImage, ModeContext
 from vitrina_sync.modes.white import WhiteMode
 
@@ -27,7 +28,7 @@ def work_of(sc, p_source: np.ndarray):
 
 
 def pinned(p: np.ndarray, cons: Constraints) -> np.ndarray:
-    """What openings.after_model does with the strokes: their pixels, nothing more."""
+    """What steps.after_model does with the strokes: their pixels, nothing more."""
     remove, keep = cons.at_work(WORK)
     p = p.copy()
     if remove is not None:

@@ -202,7 +202,7 @@ def second_look(rgb: Image.Image, work_size, p_work: np.ndarray, model: str, set
     handle's opening is a few pixels and gets filled; on the crop it is several times larger
     (a ring at a third of the frame: IoU 0.67 -> 0.98). Its alpha replaces the first one inside
     the crop (work resolution). Returns p_work unchanged when the product is large or absent, or
-    when the second look's outline (p > 0.5, openings filled) is under openings.LEAST_LEFT of
+    when the second look's outline (p > 0.5, openings filled) is under steps.LEAST_LEFT of
     the first's (the bound every step after the model keeps): a resolved opening leaves the
     outline, a model that loses it on the crop has lost the product (a brown chair on a
     brown-stained micrograph: the output was empty)."""
@@ -221,7 +221,8 @@ def second_look(rgb: Image.Image, work_size, p_work: np.ndarray, model: str, set
     _, p_crop = predict_work(crop, model, settings, side)
     back = Image.fromarray(p_crop, "F").resize((r - l, b - t), Image.Resampling.BILINEAR)
     back = np.clip(np.asarray(back, np.float32), 0.0, 1.0)
-    from .openings import LEAST_LEFT, fill_holes
+    from .openings import fill_holes
+    from .steps import LEAST_LEFT
 
     first = fill_holes(p_work[t:b, l:r] > 0.5).sum()
     if fill_holes(back > 0.5).sum() < LEAST_LEFT * first:

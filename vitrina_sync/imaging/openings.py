@@ -479,15 +479,3 @@ def find(
     if keep is not None:
         back &= ~keep
     return back, share
-
-
-# moved to imaging.steps; still importable from here (openings.after_model, openings.Constraints)
-_MOVED = ("Constraints", "LEAST_LEFT", "after_model", "step_masks")
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        from . import steps
-
-        return getattr(steps, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

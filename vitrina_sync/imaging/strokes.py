@@ -3,8 +3,8 @@
 A stroke is {"kind": "remove" | "keep", "width": px, "points": [[x, y], ...]} in the pixel
 coordinates of the source as loaded (EXIF orientation applied). "remove" says "this is
 background", "keep" says "this is product". Rasterised with round caps and joins of the given
-width, later strokes over earlier ones, they become two boolean masks; imaging.openings.Constraints
-applies them: alpha 0 under remove and 1 under keep, on the model's alpha (openings.after_model)
+width, later strokes over earlier ones, they become two boolean masks; imaging.steps.Constraints
+applies them: alpha 0 under remove and 1 under keep, on the model's alpha (steps.after_model)
 and again on the refined alpha (Constraints.pin). Alpha only: a stroke never touches a colour, so the
 pixel lock holds (inside the opaque mask the output is still the resampled source).
 """

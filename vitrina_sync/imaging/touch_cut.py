@@ -1,6 +1,6 @@
 """A reviewer's stroke fixes the whole wrong region it touches (GrabCut), not only its pixels.
 
-Pinning alone (openings.Constraints: alpha 0 under `remove`, 1 under `keep`) makes a reviewer
+Pinning alone (steps.Constraints: alpha 0 under `remove`, 1 under `keep`) makes a reviewer
 paint every wrong pixel. Here the strokes are hard labels of a graph cut (OpenCV's GrabCut:
 GC_BGD under remove, GC_FGD under keep) whose other pixels start from the model's mask as
 probable labels, so one stroke through a ring's kept hole clears the hole to its rim, and one
@@ -44,7 +44,7 @@ GROW_RADII, GROW_SHARE = 3.0, 0.01  # a keep stroke's reach beyond itself
 
 
 def apply(work_rgb: np.ndarray, p: np.ndarray, constraints, source: Image.Image) -> np.ndarray:
-    """The work map p (constraints already pinned by openings.after_model) with the regions the
+    """The work map p (constraints already pinned by steps.after_model) with the regions the
     strokes touch cut out or grown in; p itself when the cut changes nothing or is not
     believable. source: the full-resolution RGB image work_rgb was reduced from."""
     h, w = p.shape

@@ -26,7 +26,7 @@ class ModeContext:
     category: str = ""
     # a reviewer's touch-up: [{"kind": "remove"|"keep", "width": px, "points": [[x, y], ...]}]
     # in source pixels (imaging.strokes); modes with takes_strokes apply them as hard constraints
-    # (white/card: imaging.openings.after_model, pinned again on the refined alpha)
+    # (white/card: imaging.steps.after_model, pinned again on the refined alpha)
     strokes: list[dict[str, Any]] = field(default_factory=list)
 
 
