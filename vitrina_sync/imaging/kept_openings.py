@@ -105,15 +105,15 @@ def _fitted(shape, models, product, filled, inside):
     """The colour models of the copy with the product's fitted to its sure pixels along the
     outline (where no opening is): bg_inside's, refitted, or built here; None if either side
     is too thin to model."""
-    from .openings import _band_width, build, shrink
+    from .openings import _band_width, build, margin, shrink
 
     p = shape.alpha
-    margin = max(2, round(0.006 * max(p.shape)))  # as openings.match_regions
-    sure_fg = shrink(p > 0.95, margin)
+    gap = margin(p.shape)  # as openings.match_regions
+    sure_fg = shrink(p > 0.95, gap)
     band = sure_fg & (inside <= _band_width(filled))
     band = band if band.sum() >= 200 else sure_fg
     if models is None:
-        return build(shape.rgb, (p < 0.05) & ~grow(product, margin), band)
+        return build(shape.rgb, (p < 0.05) & ~grow(product, gap), band)
     models.fit(band)
     return models
 

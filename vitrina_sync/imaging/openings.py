@@ -40,6 +40,7 @@ from . import joined_openings as _joined
 L_BINS, AB_STEP, AB_BINS, TEX_EDGES = 10, 8.0, 16, (1.5, 4.0, 10.0)
 FIRST_RATIO = 0.5  # the first pass's bar (see match_regions)
 PRIOR = 0.5  # pseudo-count per bin, after smoothing: unseen colours are not certain either way
+MARGIN = 0.006  # of the long side: how far the sure background and product stay off the edge
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,12 @@ def _density(index: np.ndarray, where: np.ndarray) -> np.ndarray:
     hist = ndimage.uniform_filter(hist.reshape(L_BINS, AB_BINS, AB_BINS, 4), (3, 3, 3, 1))
     hist = hist.ravel() + PRIOR / n * max(1.0, float(hist.sum()))
     return np.log(hist / hist.sum())
+
+
+def margin(shape) -> int:
+    """px that the sure background and the sure product keep off the model's edge, for a map of
+    `shape` (its soft rim and the pixels beside it belong to neither colour model)."""
+    return max(2, round(MARGIN * max(shape)))
 
 
 def _disk(r: int) -> np.ndarray:
@@ -208,10 +215,9 @@ def match_regions(
     area = int(product.sum())
     if area < 100:
         return np.zeros_like(product), 0.0
-    h, w = p.shape
-    margin = max(2, round(0.006 * max(h, w)))
-    sure_bg = (p < 0.05) & ~grow(product, margin)
-    sure_fg = shrink(p > 0.95, margin)
+    gap = margin(p.shape)
+    sure_bg = (p < 0.05) & ~grow(product, gap)
+    sure_fg = shrink(p > 0.95, gap)
     filled = fill_holes(product)
     band = sure_fg & ~shrink(filled, _band_width(filled))
     models = build(rgb, sure_bg, band if band.sum() >= 200 else sure_fg)
@@ -246,7 +252,7 @@ def match_regions(
         first = _regions(models, product, outside, area, first_limits, keep, only_sure=True)
         if not first.any():
             return joined, float(joined.sum() / area)
-    held = sure_fg & ~grow(first, margin)
+    held = sure_fg & ~grow(first, gap)
     if models.continued is not None:
         held &= _distance(models.lab, models.continued, held) >= PLAIN_SURE_DE
     models.fit(held if held.sum() >= 200 else sure_fg)

@@ -190,9 +190,9 @@ def faint_parts(
     area = int(kept.sum())
     if area < 100:
         return np.zeros(p.shape, bool)
-    margin = max(2, round(0.006 * max(small_p.shape)))
-    sure_bg = (small_p < 0.05) & ~openings.grow(kept, margin)
-    sure_fg = openings.shrink((small_p > 0.95) & ~small_cleared, margin)
+    gap = openings.margin(small_p.shape)
+    sure_bg = (small_p < 0.05) & ~openings.grow(kept, gap)
+    sure_fg = openings.shrink((small_p > 0.95) & ~small_cleared, gap)
     if models is None or models.lab.shape[:2] != small_p.shape:  # else the openings step's
         small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
         models = openings.build(small_rgb, sure_bg, sure_fg)
