@@ -45,14 +45,11 @@ def lost(rgb, p, regions: np.ndarray, outside, smallest: float, keep=None) -> np
     opening on brick, half in the sure product, its brick a part of the product's model. Only
     large ones (SHARE): a padlock's printed keyhole, dark like the moon's pits, passes the
     first pass too."""
-    import cv2
 
     if not regions.any():
         return regions
     least = SHARE * float((p > 0.5).sum())
-    _, parts, stats, _ = cv2.connectedComponentsWithStats(regions.view(np.uint8), 8)
-    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= least)
-    regions = np.isin(parts, big[big > 0])
+    regions = _large(regions, least)
     if not regions.any():
         return regions
     return cut(rgb, p, regions, outside, smallest, least, keep)
@@ -76,8 +73,15 @@ def cores(ratio: np.ndarray, product, outside, smallest: float, keep=None) -> np
     touching[0] = False
     core = touching[labels] & ~grow(outside, OFF_EDGE)
     core &= grow(shrink(core, THIN), THIN)
-    _, parts, stats, _ = cv2.connectedComponentsWithStats(core.view(np.uint8), 8)
-    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= smallest)
+    return _large(core, smallest)
+
+
+def _large(mask: np.ndarray, least: float) -> np.ndarray:
+    """The connected parts (8-connected) of `mask` of at least `least` pixels."""
+    import cv2
+
+    _, parts, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), 8)
+    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= least)
     return np.isin(parts, big[big > 0])
 
 

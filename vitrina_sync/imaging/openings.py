@@ -255,7 +255,8 @@ def match_regions(
     held = sure_fg & ~grow(first, gap)
     if models.continued is not None:
         held &= _distance(models.lab, models.continued, held) >= PLAIN_SURE_DE
-    models.fit(held if held.sum() >= 200 else sure_fg)
+    sample = held if held.sum() >= 200 else sure_fg  # the product's pixels its model is fitted on
+    models.fit(sample)
     found = _regions(models, product, outside, area, limits, keep)
     if found.any() and models.continued is None:
         found = _trim_like_product(_trim_rim(found, models.raw), models.lab, product)
@@ -264,7 +265,6 @@ def match_regions(
         joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
     if limits.joined and found.any():
-        sample = held if held.sum() >= 200 else sure_fg
         off = product_colours.off_colour(models, found, product, sample)
         if report is not None:
             report["off_colour"] = off  # for the repairs' regrowth (the same copy)
