@@ -119,6 +119,10 @@ def test_a_kept_opening_with_something_behind_it_fails_kept_opening(bg):
     ys, xs = np.nonzero((filled > 0.5) & (sc.alpha <= 0.5))  # the opening
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     assert xs.min() <= cx <= xs.max() and ys.min() <= cy <= ys.max(), (box, xs.min(), ys.min())
+    src = np.asarray(sc.image)
+    moved = qa.kept_opening_figures(src, filled, (100, 40))  # the region at (100, 40) on a canvas
+    assert moved["kept_opening_box"] == [box[0] + 100, box[1] + 40, box[2] + 100, box[3] + 40]
+    assert "kept_opening_box" not in qa.kept_opening_figures(src, sc.alpha, (100, 40))
 
 
 @pytest.mark.parametrize("kind,bg", [("ring", "gravel"), ("box", "green"), ("bluemug", "greygrad")])

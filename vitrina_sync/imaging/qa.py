@@ -345,6 +345,19 @@ def kept_opening(source: np.ndarray, alpha: np.ndarray, image=None, shape=None):
     return kept_openings(shape, shape.models)
 
 
+def kept_opening_figures(source: np.ndarray, alpha: np.ndarray, origin, shape=None) -> dict:
+    """{"kept_opening": share, "kept_opening_box": [l, t, r, b]} (the box only where there is
+    one), the box moved by origin (x, y): the region's place on the output canvas."""
+    share, box = kept_opening(source, alpha, shape=shape)
+    if box is None:
+        return {"kept_opening": share}
+    x, y = origin
+    return {
+        "kept_opening": share,
+        "kept_opening_box": [box[0] + x, box[1] + y, box[2] + x, box[3] + y],
+    }
+
+
 def uncertainty(p: np.ndarray) -> float:
     """Share of the alpha between 0.1 and 0.9 inside the object's bounding box.
 

@@ -158,9 +158,7 @@ def source_figures(rgb: Image.Image, alpha: np.ndarray, placed: Placed) -> dict:
         "sharpness": qa.sharpness(rgb.crop(placed.placement.crop)),
         "headroom": 1.0 / placed.placement.scale,
     }
-    figures["kept_opening"], box = qa.kept_opening(src, a, shape=shape)  # after bg_inside
-    if box is not None:  # where to look, in the canvas's pixels
-        figures["kept_opening_box"] = [box[0] + l, box[1] + t, box[2] + l, box[3] + t]
+    figures.update(qa.kept_opening_figures(src, a, (l, t), shape))  # after bg_inside; canvas px
     return figures
 
 

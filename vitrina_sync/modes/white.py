@@ -220,10 +220,8 @@ class WhiteMode:
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
         }
-        kept, box = qa.kept_opening(cut.source, cut.alpha, shape=shape)  # after bg_inside
-        figures["kept_opening"] = kept
-        if box is not None:  # where to look, in the output's pixels
-            figures["kept_opening_box"] = [box[0] + l, box[1] + t, box[2] + l, box[3] + t]
+        # after bg_inside (its colour models); the box where to look, in the output's pixels
+        figures.update(qa.kept_opening_figures(cut.source, cut.alpha, (l, t), shape))
         if self.measures_purity:
             shadow_mask = None
             if shadow is not None:
