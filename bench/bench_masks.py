@@ -15,7 +15,9 @@ micrograph); `held-out-2` = a second untouched set (coins, immunohistochemistry,
 padlock), measured only before and after a round of changes; `held-out-3` = a third (rocket,
 camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA round;
 `held-out-4` = a fourth (printed page, text, colour wheel, checkerboard, a navy sweep), written
-before round 5 and measured only before and after it. Scores
+before round 5 and measured only before and after it; `held-out-5` = a fifth (the scikit-image
+logo, binary blobs, the Shepp-Logan phantom, a horse silhouette, the cat photo, a grey motorcycle,
+clay and charcoal sweeps), written before round 6 and measured only before and after it. Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
 the output keeps as product (alpha > 0.5), aspect drift = relative change of the product's box
@@ -68,6 +70,7 @@ SETS = (
     "held-out-3",
     "tune-4",
     "held-out-4",
+    "held-out-5",
 )
 
 
@@ -83,6 +86,7 @@ def cases(name: str) -> list[tuple]:
         "held-out-2": synthetic.HELD_OUT_2,
         "held-out-3": synthetic.HELD_OUT_3,
         "held-out-4": synthetic.HELD_OUT_4,
+        "held-out-5": synthetic.HELD_OUT_5,
         "tune-4": synthetic.TUNE_4,
     }[name]
 
