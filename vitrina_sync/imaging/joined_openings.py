@@ -13,6 +13,17 @@ gloss stays with the body. What the cut gives to the background counts only off 
 as an opening, mostly where the colour models found the region (openings.match_regions' first
 pass), and it never takes the product's sure core. The same cut settles a large region the
 first pass found and the real pass lost (`lost`: an opening half in the sure product).
+
+`settle` finishes the large openings found: the colour models stop short of an opening's rim
+where the 5x5 smoothing mixes in the product (a band along a shackle's inner edge on the moon)
+or where the scene behind matches the product's colours in their coarse bins (a brick's face,
+the rocket's white body, a neutral grey camera behind a bluish grey shackle). A cut seeded with
+the found opening as sure background gives it the rest up to the product's inner edge, where
+the photo has its edge. It cuts twice: once as GrabCut learns its colour models (from all the
+seeds, the undecided band counted as product: it holds part of what is to be found, and a cut
+along a band of mixed pixels on a light sweep is found only so) and once with models learnt
+from the sure sides alone and frozen (a part of the scene the first models took in, a grey
+face behind the shackle, is then the background's); what either gives the opening goes.
 """
 
 from __future__ import annotations
@@ -53,6 +64,60 @@ def lost(rgb, p, regions: np.ndarray, outside, smallest: float, keep=None) -> np
     if not regions.any():
         return regions
     return cut(rgb, p, regions, outside, smallest, least, keep)
+
+
+def settle(rgb, p, found: np.ndarray, keep=None) -> np.ndarray:
+    """Product pixels (p > 0.5) beside the large openings in `found` (each SHARE of the product
+    or more, enclosed by the rest of it) that a graph cut seeded with them as background gives
+    to the background (either of two cuts, see the module's docstring): joined to an opening,
+    and leaving it enclosed. (A keyhole is small: it is neither settled nor grown into the body.)"""
+    import cv2
+
+    from .openings import fill_holes, grow
+
+    product = p > 0.5
+    rest = product & ~found
+    opening = _large(found & fill_holes(rest), SHARE * float(product.sum()))
+    if not opening.any():
+        return np.zeros_like(product)
+    ys, xs = np.nonzero(grow(opening, PAD))
+    sl = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    seeds = np.full(product[sl].shape, cv2.GC_BGD, np.uint8)
+    seeds[(p[sl] > 0.05) & ~product[sl]] = cv2.GC_PR_BGD
+    seeds[rest[sl]] = cv2.GC_FGD
+    seeds[rest[sl] & grow(opening, AROUND)[sl]] = cv2.GC_PR_FGD
+    if keep is not None:
+        seeds[keep[sl]] = cv2.GC_FGD
+    if not (seeds == cv2.GC_FGD).any():  # no sure product to learn its colours from
+        return np.zeros_like(product)
+    back = np.zeros_like(product)
+    either = _grabcut(rgb[sl], seeds.copy()) | _grabcut(rgb[sl], seeds, frozen=True)
+    back[sl] = either & rest[sl]
+    _, labels = cv2.connectedComponents((back | opening).view(np.uint8), connectivity=8)
+    held = np.unique(labels[opening])
+    new = back & np.isin(labels, held[held > 0])
+    return new & fill_holes(rest & ~new)
+
+
+def _grabcut(rgb: np.ndarray, seeds: np.ndarray, frozen=False) -> np.ndarray:
+    """The pixels GrabCut gives to the background, from `seeds` (its mask, changed in place);
+    frozen: its colour models learnt from the sure seeds alone and kept through the cut."""
+    import cv2
+
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    image = np.ascontiguousarray(rgb)
+    # GrabCut seeds its colour models by k-means from OpenCV's global generator: seeded here,
+    # a photo's cut does not depend on what was cut before it in the process
+    cv2.setRNGSeed(RNG_SEED)
+    if frozen:  # the models from the sure pixels alone, laid out as a one-column image
+        sure = (seeds == cv2.GC_BGD) | (seeds == cv2.GC_FGD)
+        sample = np.ascontiguousarray(image[sure][:, None])
+        labels = np.ascontiguousarray(seeds[sure][:, None])
+        cv2.grabCut(sample, labels, None, bgd, fgd, 0, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(image, seeds, None, bgd, fgd, 1, cv2.GC_EVAL_FREEZE_MODEL)
+    else:
+        cv2.grabCut(image, seeds, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    return (seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)
 
 
 def cores(ratio: np.ndarray, product, outside, smallest: float, keep=None) -> np.ndarray:
@@ -107,14 +172,8 @@ def cut(
     background = (seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)
     if background.all() or not background.any():  # GrabCut needs samples of both
         return np.zeros_like(product)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    image = np.ascontiguousarray(rgb[sl])
-    # GrabCut seeds its colour models by k-means from OpenCV's global generator: seeded here,
-    # a photo's cut does not depend on what was cut before it in the process
-    cv2.setRNGSeed(RNG_SEED)
-    cv2.grabCut(image, seeds, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     back = np.zeros_like(product)
-    back[sl] = ((seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)) & product[sl]
+    back[sl] = _grabcut(rgb[sl], seeds) & product[sl]
     off = back & ~grow(outside, OFF_EDGE)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(off.view(np.uint8), 8)
     inside = np.bincount(labels[core], minlength=n)

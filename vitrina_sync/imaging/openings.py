@@ -19,8 +19,10 @@ through, not like a part of the product that happens to share its colour:
 
 A region that touches the outside is the edge's fuzz, cleared only when the models are sure of
 it; when it is an opening joined to the fuzz (a padlock's shackle opening, through the model's
-soft rim along the shackle), its part off the outline is judged on its own. No step may clear
-most of the product (step_masks): one that would has taken the product for background.
+soft rim along the shackle), its part off the outline is judged on its own. A large opening
+found is then settled up to the product's inner edge by a graph cut (joined_openings.settle:
+the models stop short of it, or take a part of the scene behind for product). No step may
+clear most of the product (step_masks): one that would has taken the product for background.
 
 The cleared pixels become 0 in the model's map, so the refinement then settles their edge on
 the full-resolution source exactly as it does the outer edge. `match_regions` is also what QA's
@@ -265,6 +267,7 @@ def match_regions(
         joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
     if limits.joined and found.any():
+        found |= _joined.settle(rgb, p, found, keep)
         off = product_colours.off_colour(models, found, product, sample)
         if report is not None:
             report["off_colour"] = off  # for the repairs' regrowth (the same copy)
