@@ -66,11 +66,12 @@ def lost(rgb, p, regions: np.ndarray, outside, smallest: float, keep=None) -> np
     return cut(rgb, p, regions, outside, smallest, least, keep)
 
 
-def settle(rgb, p, found: np.ndarray, keep=None) -> np.ndarray:
+def settle(rgb, p, found: np.ndarray, keep=None, both=True) -> np.ndarray:
     """Product pixels (p > 0.5) beside the large openings in `found` (each SHARE of the product
     or more, enclosed by the rest of it) that a graph cut seeded with them as background gives
-    to the background (either of two cuts, see the module's docstring): joined to an opening,
-    and leaving it enclosed. (A keyhole is small: it is neither settled nor grown into the body.)"""
+    to the background (either of two cuts, see the module's docstring; only the frozen one
+    unless `both`: QA's check, at half the cost): joined to an opening, and leaving it
+    enclosed. (A keyhole is small: it is neither settled nor grown into the body.)"""
     import cv2
 
     from .openings import fill_holes, grow
@@ -91,7 +92,9 @@ def settle(rgb, p, found: np.ndarray, keep=None) -> np.ndarray:
     if not (seeds == cv2.GC_FGD).any():  # no sure product to learn its colours from
         return np.zeros_like(product)
     back = np.zeros_like(product)
-    either = _grabcut(rgb[sl], seeds.copy()) | _grabcut(rgb[sl], seeds, frozen=True)
+    either = _grabcut(rgb[sl], seeds.copy(), frozen=True)
+    if both:
+        either |= _grabcut(rgb[sl], seeds)
     back[sl] = either & rest[sl]
     _, labels = cv2.connectedComponents((back | opening).view(np.uint8), connectivity=8)
     held = np.unique(labels[opening])

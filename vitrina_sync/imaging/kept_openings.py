@@ -21,10 +21,11 @@ This figure asks what a reviewer sees instead: inside the outline, off it, a reg
 The figure is the share of the product's area in such regions, and the largest one's box: the
 place to look (qa.json's kept_opening_box). An opening the output cleared only in part counts
 too: the product beside it that a graph cut seeded with it as background gives to the
-background (joined_openings.settle, as the cutter settles its openings: a lobe of a grey camera
-behind a bluish shackle, a band along its inner edge), less lines under THICK px (the mixed
-pixels of a right edge), as a share of that opening (the issue's bar, 2% of the opening's
-area), where that is larger. Measured on the 320 px copy bg_inside and soft_holes share.
+background (joined_openings.settle's frozen cut, as the cutter settles its openings: a lobe of
+a grey camera behind a bluish shackle), less lines under 2 THICK px wide (the mixed pixels of a
+right edge; a thin band along the inner edge too), as a share of that opening (the issue's
+bar, 2% of the opening's area), where that is larger. Measured on the 320 px copy bg_inside and
+soft_holes share.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def _kept_part(shape, product, filled):
     holes = filled & ~product
     if not holes.any():
         return 0.0, None
-    kept = settle(shape.rgb, filled.astype(np.float32), holes)
+    kept = settle(shape.rgb, filled.astype(np.float32), holes, both=False)
     kept &= grow(shrink(kept, THICK), THICK)
     if not kept.any():
         return 0.0, None
