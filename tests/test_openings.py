@@ -393,6 +393,11 @@ def test_settle_takes_the_band_the_colour_models_left_and_nothing_of_the_product
     assert not (new & frame).any()
     # without the found opening, nothing to settle: the keyhole alone is too small
     assert not joined_openings.settle(rgb, p, keyhole).any()
+    # a reviewer's keep stroke across the band stays product
+    keep = np.zeros_like(frame)
+    keep[38:44, 50:70] = True
+    assert (new & keep).any()
+    assert not (joined_openings.settle(rgb, p, found, keep) & keep).any()
 
 
 def test_a_coin_the_model_took_beside_a_hoop_does_not_stretch_its_box(white):
