@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_masks
 import synthetic
 
-from vitrina_sync.imaging import cutout
+from vitrina_sync.imaging import cutout, reframe
 from vitrina_sync.imaging import steps as after_model_steps
 
 SETTINGS = {"default_model": "u2netp"}
@@ -30,6 +30,7 @@ SETTINGS = {"default_model": "u2netp"}
 
 def model_map(img: Image.Image, side: int = 640):
     work, p = cutout.predict_work(img, "u2netp", SETTINGS, side)
+    p = reframe.apply(work, p, "u2netp", SETTINGS, side)
     p = cutout.second_look(img, work.size, p, "u2netp", SETTINGS, side)
     return np.asarray(work), p
 
@@ -48,8 +49,8 @@ def steps(rgb: np.ndarray, p: np.ndarray, preset=None):
     return out
 
 
-def row(kind, bg, seed, grey16, size):
-    sc, loaded = bench_masks.source(kind, bg, seed, grey16, size)
+def row(kind, bg, seed, grey16, size, zoom=1.0):
+    sc, loaded = bench_masks.source(kind, bg, seed, grey16, size, zoom)
     rgb, p = model_map(loaded.image.convert("RGB"))
     truth = np.asarray(
         Image.fromarray(sc.alpha, "F").resize((p.shape[1], p.shape[0]), Image.Resampling.BOX)
@@ -71,10 +72,10 @@ def main() -> None:
     parser.add_argument("--only", default="", help="scenes whose name contains this")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
-    for kind, bg, seed, grey16 in bench_masks.cases(args.set):
+    for kind, bg, seed, grey16, *zoom in bench_masks.cases(args.set):
         if args.only and args.only not in f"{kind}-on-{bg}":
             continue
-        name, cells = row(kind, bg, seed, grey16, size)
+        name, cells = row(kind, bg, seed, grey16, size, *zoom)
         print(f"{name:40s} " + " | ".join(cells))
 
 

@@ -17,7 +17,8 @@ camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA ro
 `held-out-4` = a fourth (printed page, text, colour wheel, checkerboard, a navy sweep), written
 before round 5 and measured only before and after it; `held-out-5` = a fifth (the scikit-image
 logo, binary blobs, the Shepp-Logan phantom, a horse silhouette, the cat photo, a grey motorcycle,
-clay and charcoal sweeps), written before round 6 and measured only before and after it. Scores
+clay and charcoal sweeps), written before round 6 and measured only before and after it;
+`tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
 the output keeps as product (alpha > 0.5), aspect drift = relative change of the product's box
@@ -56,7 +57,7 @@ REFINE_VARIANTS = {
 }
 # "before": every issue-16 step off (openings, strays, second look, camouflaged edges): the
 # masks of the base commit 78fe031; "after": the defaults
-BEFORE = {"openings": False, "second_look": False, "refine_camouflage": False}
+BEFORE = {"openings": False, "second_look": False, "refine_camouflage": False, "reframe": False}
 VARIANTS = {"before (issue-16 steps off)": BEFORE, "after (default)": {}}
 
 
@@ -71,6 +72,7 @@ SETS = (
     "tune-4",
     "held-out-4",
     "held-out-5",
+    "tune-6",
 )
 
 
@@ -88,6 +90,7 @@ def cases(name: str) -> list[tuple]:
         "held-out-4": synthetic.HELD_OUT_4,
         "held-out-5": synthetic.HELD_OUT_5,
         "tune-4": synthetic.TUNE_4,
+        "tune-6": synthetic.TUNE_6,
     }[name]
 
 
@@ -124,8 +127,8 @@ def score(out, truth: np.ndarray) -> dict:
     }
 
 
-def source(kind, bg, seed, grey16, size):
-    sc = synthetic.scene(kind, bg, size, seed)
+def source(kind, bg, seed, grey16, size, zoom=1.0):
+    sc = synthetic.scene(kind, bg, size, seed, zoom)
     if grey16:  # through the real loader, as the issue's 16-bit greyscale file was
         path = Path("/tmp") / f"vitrina-bench-{sc.name}.png"
         path.write_bytes(synthetic.grey16(sc.image))
@@ -136,8 +139,8 @@ def source(kind, bg, seed, grey16, size):
 def run(set_name, size, canvas, model, variants):
     mode = WhiteMode()
     rows = []
-    for kind, bg, seed, grey16 in cases(set_name):
-        sc, loaded = source(kind, bg, seed, grey16, size)
+    for kind, bg, seed, grey16, *zoom in cases(set_name):
+        sc, loaded = source(kind, bg, seed, grey16, size, *zoom)
         row = {"scene": sc.name, "family": synthetic.family(kind, bg)}
         for name, extra in variants.items():
             preset = {"canvas": [canvas, canvas], "fill": 0.85, "model": model, **extra}

@@ -459,15 +459,32 @@ def background(kind: str, size=(600, 800)) -> np.ndarray:
     return np.asarray(photo.resize(size, Image.Resampling.LANCZOS, box=box), np.uint8).copy()
 
 
-def scene(kind: str, bg: str, size=(600, 800), seed: int = 0) -> Scene:
+def scene(kind: str, bg: str, size=(600, 800), seed: int = 0, zoom: float = 1.0) -> Scene:
     """The product composited over the background, with the truth kept alongside. seed: the
-    held-out set's variation of the seeded shapes (0: as drawn)."""
+    held-out set's variation of the seeded shapes (0: as drawn). zoom < 1: the photo's central
+    `zoom` share (of each side) enlarged back to `size`, as a close-up seller photo fills the
+    frame with the product (truth through the same crop; 1.0: the photo as drawn)."""
     colours, alpha = product(kind, size, seed)
     back = background(bg, size)
     a = alpha[..., None]
     img = np.clip(colours * a + back * (1 - a) + 0.5, 0, 255).astype(np.uint8)
     name = f"{kind}-on-{bg}" + (f"-s{seed}" if seed else "")
-    return Scene(Image.fromarray(img, "RGB"), alpha, colours, back, name)
+    if zoom == 1.0:
+        return Scene(Image.fromarray(img, "RGB"), alpha, colours, back, name)
+    w, h = size
+    box = (w * (1 - zoom) / 2, h * (1 - zoom) / 2, w * (1 + zoom) / 2, h * (1 + zoom) / 2)
+
+    def enlarge(pixels: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS, box=box))
+
+    true = Image.fromarray(alpha, "F").resize(size, Image.Resampling.BILINEAR, box=box)
+    return Scene(
+        Image.fromarray(enlarge(img), "RGB"),
+        np.clip(np.asarray(true, np.float32), 0.0, 1.0),
+        enlarge(colours),
+        enlarge(back),
+        f"{name}@{zoom}",
+    )
 
 
 def grey16(img: Image.Image) -> bytes:
@@ -689,4 +706,25 @@ TUNE_4 = [
     ("frame", "moon", 59, False),
     ("frame", "gravel", 60, False),
     ("chair", "gravel", 61, False),
+]
+
+
+# TUNE_6: close-ups, the product filling more of the frame (scene's `zoom`: the photo's central
+# share enlarged back), where u2netp took what a ring or a frame encloses for the product, or a
+# box's label for the box; tuning scenes of issue 16's round 6 (imaging/reframe.py);
+# bench/bench_masks.py --set tune-6. (product, background, seed, 16-bit grey source, zoom)
+TUNE_6 = [
+    ("ring", "grass", 0, False, 0.65),
+    ("ring", "gravel", 0, False, 0.6),
+    ("frame", "gravel", 71, False, 0.6),
+    ("frame", "grass", 72, False, 0.65),
+    ("frame", "light", 73, False, 0.6),
+    ("box", "light", 0, False, 0.62),
+    ("box", "beige", 0, False, 0.65),
+    ("chair", "beige", 74, False, 0.75),
+    ("chair", "light", 75, False, 0.65),
+    ("hoop", "grass", 76, False, 0.7),
+    ("padlock", "gravel", 77, False, 0.7),
+    ("bag", "grass", 0, False, 0.7),
+    ("mug", "light", 0, False, 0.6),
 ]

@@ -29,6 +29,7 @@ from ..imaging import (
     openings,
     qa,
     refine,
+    reframe,
     steps,
     touch_cut,
 )
@@ -90,6 +91,9 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     work, model_p = cutout.predict_work(
         rgb, _model(preset, settings), settings, int(preset.get("work_side", 640)), pixels
     )
+    if preset.get("reframe", True):  # a product filling the frame: the model on it zoomed out
+        side = int(preset.get("work_side", 640))
+        model_p = reframe.apply(work, model_p, _model(preset, settings), settings, side)
     if source_alpha is not None:  # transparent parts of a cut-out source are never product
         own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
         model_p = np.minimum(model_p, own)

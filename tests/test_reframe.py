@@ -1,0 +1,99 @@
+"""A product filling the frame (imaging.reframe): a doubtful first map gets a second prediction
+on the photo zoomed out; an ordinary photo is never looked at twice. Real u2netp on ground-truth
+close-ups (synthetic.scene's `zoom`), no stubs of the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from synthetic import iou, scene
+
+from vitrina_sync.imaging import compose, cutout, reframe
+from vitrina_sync.modes.base import LoadedImage, ModeContext
+from vitrina_sync.modes.white import WhiteMode
+
+SETTINGS = {"default_model": "u2netp"}
+SIZE = (600, 800)
+
+
+@pytest.fixture(scope="module")
+def white():
+    mode = WhiteMode()
+    mode.warm(SETTINGS)
+    return mode
+
+
+def output_iou(mode, sc, **preset) -> float:
+    params = {"canvas": [800, 800], "fill": 0.85, "model": "u2netp", **preset}
+    out = mode.process(
+        LoadedImage(sc.image, "PNG"), ModeContext("SKU-1", "f" * 12, params, SETTINGS)
+    )
+    g = out.extra["geometry"]
+    region = compose.Region(tuple(g["region"]), tuple(g["region_source"]))
+    truth = np.zeros((out.mask.height, out.mask.width), np.float32)
+    l, t, r, b = region.canvas
+    true = Image.fromarray((sc.alpha * 255 + 0.5).astype(np.uint8), "L")
+    truth[t:b, l:r] = np.asarray(compose.resample_region(true, region), np.float32) / 255.0
+    return iou(np.asarray(out.mask, np.float32) / 255.0, truth)
+
+
+@pytest.mark.parametrize("zoom", [0.6, 0.7])
+def test_a_ring_filling_the_frame_is_cut_out_not_the_grass_it_encloses(white, zoom):
+    """A gold ring whose band reaches the photo's sides: u2netp outlines the grass disk inside
+    it (at 0.6 confidently, at 0.7 undecided); zoomed out it outlines the ring, and the openings
+    step clears the disk."""
+    sc = scene("ring", "grass", SIZE, 0, zoom)
+    without, with_ = output_iou(white, sc, reframe=False), output_iou(white, sc)
+    assert without < 0.5 and with_ >= 0.95, (without, with_)
+
+
+def test_a_zoomed_scene_is_the_central_share_enlarged_and_zoom_1_is_the_photo_as_drawn():
+    plain, same = scene("box", "light", SIZE), scene("box", "light", SIZE, 0, 1.0)
+    assert plain.name == same.name and plain.image.tobytes() == same.image.tobytes()
+    close = scene("box", "light", SIZE, 0, 0.5)
+    assert close.name == "box-on-light@0.5"
+    width = lambda a: np.flatnonzero((a > 0.5).any(axis=0))
+    assert abs(np.ptp(width(close.alpha)) - 2 * np.ptp(width(plain.alpha))) <= 4
+
+
+@pytest.mark.parametrize(
+    "kind,bg", [("ring", "grass"), ("box", "light"), ("chair", "grass"), ("mug", "white")]
+)
+def test_an_ordinary_photo_is_not_looked_at_twice(monkeypatch, kind, bg):
+    """Products inside the frame (the project's and the issue's scenes): the first map is not
+    doubtful, so the model runs once and the map is returned as it is."""
+    sc = scene(kind, bg, SIZE)
+    work, p = cutout.predict_work(sc.image, "u2netp", SETTINGS, 640)
+    assert not reframe.doubtful(np.asarray(work), p)
+
+    def no_second_prediction(*args, **kwargs):
+        raise AssertionError("the model ran again on an ordinary photo")
+
+    monkeypatch.setattr(reframe, "look_wider", no_second_prediction)
+    assert reframe.apply(work, p, "u2netp", SETTINGS, 640) is p
+
+
+def test_an_outline_ringed_by_one_colour_unlike_the_border_is_doubtful():
+    """A grass-like noisy photo with a gold annulus: the map that outlines the disk inside the
+    annulus is ringed by gold (doubtful); the map of the annulus with its disk is ringed by the
+    noise that reaches the border (not doubtful)."""
+    rng = np.random.default_rng(3)
+    h, w = 320, 240
+    rgb = rng.integers(60, 200, (h, w, 1), dtype=np.uint8).repeat(3, axis=2)
+    yy, xx = np.mgrid[:h, :w]
+    r = np.hypot(yy - h / 2, xx - w / 2)
+    band = (r >= 40) & (r < 100)
+    rgb[band] = (212, 170, 60)
+    disk = (r < 40).astype(np.float32)
+    assert reframe.ringed(rgb, disk)
+    assert not reframe.ringed(rgb, (r < 100).astype(np.float32))
+
+
+def test_the_padded_copy_holds_the_work_copy_in_its_middle_at_the_share():
+    work = Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 48, 3), np.uint8))
+    wide, (px, py) = reframe.padded(work, 0.5)
+    assert wide.size == (48 + 2 * px, 64 + 2 * py) and max(wide.size) in (127, 128, 129)
+    inner = np.asarray(wide)[py : py + 64, px : px + 48]
+    assert np.array_equal(inner, np.asarray(work))
+    assert (np.asarray(wide)[0, px : px + 48] == np.asarray(work)[0]).all()  # edges replicated

@@ -1,0 +1,110 @@
+"""A second prediction on the photo zoomed out, for a product that fills the frame.
+
+u2netp was trained on photos where the object sits inside the frame with background around it.
+When a close-up fills the frame (a ring whose gold band reaches the photo's sides, a picture
+frame cut by the photo's edges), it can take the background inside the product's opening for the
+object (the grass disk inside a ring: IoU 0.0004) or leave most of the map undecided. The same
+model on the work copy padded on every side, so that the photo covers REFRAME_SHARE of what the
+model sees, outlines the product as it does at ordinary framing; its alpha, cropped back, is
+taken when the first map was doubtful and the new one is not.
+
+Cheap tests decide whether to look again (`doubtful`): many undecided pixels (qa.uncertainty of
+the model's map over UNDECIDED), or an outline ringed by one colour that is not the photo's
+border colour (the model outlined what the product encloses). On ordinary photos neither holds,
+and the step costs the two tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+UNDECIDED = 0.25  # qa.uncertainty of the model's map above which it is doubtful (tune: <= 0.18)
+REFRAME_SHARE = 0.6  # the work copy's long side as a share of the padded copy the model sees
+RING_APART = 30.0  # Lab distance (L1, OpenCV's 8-bit scale) of the ring's colour from the border's
+RING_EVEN = 0.8  # the least share of the ring's pixels within RING_APART of its median colour
+# (a product's gold band: 1.0; grass around a product: 0.54)
+RING_STEP = 2  # the ring test reads every 2nd pixel of the work copy
+
+
+def _disk(r: int) -> np.ndarray:
+    import cv2
+
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+
+
+def ringed(work_rgb: np.ndarray, p: np.ndarray) -> bool:
+    """Whether the model's outline (p > 0.5) is ringed by one colour that is not the colour of
+    the photo's border: the background around a product reaches the frame, a product's own band
+    around what it encloses does not (the gold of a ring around the grass the model outlined).
+    Read at every RING_STEP-th pixel (a few ms)."""
+    import cv2
+
+    rgb, product = work_rgb[::RING_STEP, ::RING_STEP], (p[::RING_STEP, ::RING_STEP] > 0.5)
+    if not product.any():
+        return False
+    product = product.view(np.uint8)
+    side = max(product.shape)
+    near = cv2.dilate(product, _disk(max(1, side // 160)))
+    ring = (cv2.dilate(product, _disk(max(2, side // 40))) > 0) & (near == 0)
+    outside = _border(rgb)[_border(product) == 0]
+    if ring.sum() < 50 or len(outside) < 50:
+        return False
+    colours, outside = _lab(rgb[ring]), _lab(outside)
+    middle = np.median(colours, axis=0)
+    if np.abs(middle - np.median(outside, axis=0)).sum() < RING_APART:
+        return False
+    return float((np.abs(colours - middle).sum(axis=1) < RING_APART).mean()) >= RING_EVEN
+
+
+def _lab(pixels: np.ndarray) -> np.ndarray:
+    """(n, 3) uint8 RGB pixels in Lab (OpenCV's 8-bit scale), as float32."""
+    import cv2
+
+    return (
+        cv2.cvtColor(pixels.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    )
+
+
+def doubtful(work_rgb: np.ndarray, p: np.ndarray) -> bool:
+    """The model's map is worth a second look at a wider framing."""
+    from .qa import uncertainty
+
+    return uncertainty(p) > UNDECIDED or ringed(work_rgb, p)
+
+
+def padded(work: Image.Image, share: float = REFRAME_SHARE) -> tuple[Image.Image, tuple[int, int]]:
+    """The work copy in the middle of a copy `1 / share` times as large, its edges replicated
+    outwards (a backdrop stays a backdrop; a part cut by the frame runs on out of it), and the
+    offset of the work copy in it."""
+    a = np.asarray(work)
+    h, w = a.shape[:2]
+    side = max(w, h) / share
+    px, py = max(1, round((side - w) / 2)), max(1, round((side - h) / 2))
+    return Image.fromarray(np.pad(a, ((py, py), (px, px), (0, 0)), mode="edge")), (px, py)
+
+
+def look_wider(work: Image.Image, model: str, settings, side: int) -> np.ndarray:
+    """The model's alpha for the work copy, predicted on it zoomed out (`padded`)."""
+    from .cutout import predict_work
+
+    wide, (px, py) = padded(work)
+    _, p = predict_work(wide, model, settings, side)
+    back = Image.fromarray(p, "F").resize(wide.size, Image.Resampling.BILINEAR)
+    p = np.asarray(back, np.float32)[py : py + work.height, px : px + work.width]
+    return np.clip(p, 0.0, 1.0)
+
+
+def apply(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> np.ndarray:
+    """p, or the alpha from a wider framing where p is doubtful and that one is not."""
+    work_rgb = np.asarray(work)
+    if not doubtful(work_rgb, p):
+        return p
+    wider = look_wider(work, model, settings, side)
+    if doubtful(work_rgb, wider) or not (wider > 0.5).any():
+        return p
+    return wider
