@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 UNDECIDED = 0.25  # qa.uncertainty of the model's map above which it is doubtful (tune: <= 0.18)
+DECIDED = 0.5  # the wider map's uncertainty at most this share of an undecided first map's
 REFRAME_SHARE = 0.6  # the work copy's long side as a share of the padded copy the model sees
 RING_APART = 30.0  # Lab distance (L1, OpenCV's 8-bit scale) of the ring's colour from the border's
 RING_EVEN = 0.8  # the least share of the ring's pixels within RING_APART of its median colour
@@ -38,9 +39,10 @@ def _border(a: np.ndarray) -> np.ndarray:
 
 
 def ringed(work_rgb: np.ndarray, p: np.ndarray) -> bool:
-    """Whether the model's outline (p > 0.5) is ringed by one colour that is not the colour of
-    the photo's border: the background around a product reaches the frame, a product's own band
-    around what it encloses does not (the gold of a ring around the grass the model outlined).
+    """Whether the model's outline (p > 0.5) looks like the photo's border and is ringed by one
+    colour that does not: the background around a product reaches the frame, a product's own
+    band around what it encloses does not (the gold of a ring around the grass the model
+    outlined; a mug on a retina, ringed by the retina's orange inside black corners, is not).
     Read at every RING_STEP-th pixel (a few ms)."""
     import cv2
 
@@ -54,9 +56,12 @@ def ringed(work_rgb: np.ndarray, p: np.ndarray) -> bool:
     outside = _border(rgb)[_border(product) == 0]
     if ring.sum() < 50 or len(outside) < 50:
         return False
-    colours, outside = _lab(rgb[ring]), _lab(outside)
+    colours, outside = _lab(rgb[ring]), np.median(_lab(outside), axis=0)
     middle = np.median(colours, axis=0)
-    if np.abs(middle - np.median(outside, axis=0)).sum() < RING_APART:
+    if np.abs(middle - outside).sum() < RING_APART:
+        return False
+    within = np.median(_lab(rgb[product > 0]), axis=0)  # what it outlined looks like the border
+    if np.abs(within - outside).sum() >= RING_APART:
         return False
     return float((np.abs(colours - middle).sum(axis=1) < RING_APART).mean()) >= RING_EVEN
 
@@ -70,11 +75,25 @@ def _lab(pixels: np.ndarray) -> np.ndarray:
     )
 
 
-def doubtful(work_rgb: np.ndarray, p: np.ndarray) -> bool:
-    """The model's map is worth a second look at a wider framing."""
+def doubtful(work_rgb: np.ndarray, p: np.ndarray) -> str:
+    """Why the model's map is worth a second look at a wider framing ("undecided", "ringed"),
+    or "" when it is not."""
     from .qa import uncertainty
 
-    return uncertainty(p) > UNDECIDED or ringed(work_rgb, p)
+    if uncertainty(p) > UNDECIDED:
+        return "undecided"
+    return "ringed" if ringed(work_rgb, p) else ""
+
+
+def better(work_rgb: np.ndarray, first: np.ndarray, wider: np.ndarray, why: str) -> bool:
+    """Whether the wider framing's map is taken: not doubtful itself and, where the first was
+    undecided, at most half as undecided (a chair on beige: 0.25 -> 0.14 is a filled block, its
+    first map was the better one; a box cut by the frame: 0.59 -> 0.02)."""
+    from .qa import uncertainty
+
+    if doubtful(work_rgb, wider) or not (wider > 0.5).any():
+        return False
+    return why == "ringed" or uncertainty(wider) <= DECIDED * uncertainty(first)
 
 
 def padded(work: Image.Image, share: float = REFRAME_SHARE) -> tuple[Image.Image, tuple[int, int]]:
@@ -99,12 +118,63 @@ def look_wider(work: Image.Image, model: str, settings, side: int) -> np.ndarray
     return np.clip(p, 0.0, 1.0)
 
 
+FAINT = 0.1  # the least model alpha of a faint part that runs out of the frame
+
+
+def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Parts of the product the model saw only faintly where they run out of the frame (a
+    chair's legs cut by the photo's bottom, 0.2-0.45 at the edge), on a plain backdrop, as
+    pixels to make product: faint pixels (FAINT < p <= 0.5) held to the outline (p > 0.5) that
+    reach the frame's edge, whose colour is nearer the product's next to them than the
+    backdrop's and clearly apart from the backdrop. A product cut by the frame is kept whole;
+    one inside the frame has no faint pixel at the edge, and the step costs one look at it."""
+    import cv2
+    from scipy import ndimage
+
+    sure = p > 0.5
+    faint = (p > FAINT) & ~sure
+    edge_faint = _border(faint)
+    if not edge_faint.any() or not sure.any():
+        return np.zeros(p.shape, bool)
+    back = _border(work_rgb)[_border(p) < FAINT / 2]
+    if len(back) < 50:
+        return np.zeros(p.shape, bool)
+    back = _lab(back)
+    middle = np.median(back, axis=0)
+    if float((np.abs(back - middle).sum(axis=1) < RING_APART).mean()) < RING_EVEN:
+        return np.zeros(p.shape, bool)  # a textured background: repairs.faint_parts' case
+    _, labels = cv2.connectedComponents((faint | sure).view(np.uint8), connectivity=8)
+    held = np.intersect1d(np.unique(labels[sure]), _border(labels)[edge_faint])
+    parts = faint & np.isin(labels, held[held > 0])
+    if not parts.any():
+        return np.zeros(p.shape, bool)
+    lab = _lab(np.ascontiguousarray(work_rgb).reshape(-1, 3)).reshape(p.shape + (3,))
+    to_back = np.abs(lab - middle).sum(axis=2)
+    own = sure & (to_back > RING_APART)  # the product's own colours, not its mixed edge
+    if not own.any():
+        return np.zeros(p.shape, bool)
+    _, (iy, ix) = ndimage.distance_transform_edt(~own, return_indices=True)
+    ys, xs = np.nonzero(parts)
+    to_back = to_back[ys, xs]
+    to_product = np.abs(lab[ys, xs] - lab[iy[ys, xs], ix[ys, xs]]).sum(axis=1)
+    keep = (to_product < to_back) & (to_back > RING_APART)
+    grown = np.zeros(p.shape, bool)
+    grown[ys[keep], xs[keep]] = True
+    return grown
+
+
 def apply(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> np.ndarray:
-    """p, or the alpha from a wider framing where p is doubtful and that one is not."""
+    """p, or the alpha from a wider framing where p is doubtful and that one is not; with the
+    faint parts that run out of the frame made product (`run_outs`)."""
     work_rgb = np.asarray(work)
-    if not doubtful(work_rgb, p):
+    why = doubtful(work_rgb, p)
+    if why:
+        wider = look_wider(work, model, settings, side)
+        if better(work_rgb, p, wider, why):
+            p = wider
+    grown = run_outs(work_rgb, p)
+    if not grown.any():
         return p
-    wider = look_wider(work, model, settings, side)
-    if doubtful(work_rgb, wider) or not (wider > 0.5).any():
-        return p
-    return wider
+    p = p.copy()
+    p[grown] = 1.0
+    return p
