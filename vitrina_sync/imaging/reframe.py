@@ -20,6 +20,8 @@ import numpy as np
 from PIL import Image
 
 UNDECIDED = 0.25  # qa.uncertainty of the model's map above which it is doubtful (tune: <= 0.18)
+FAINT = 0.1  # the least model alpha of what it saw at all (a faint part running out of the frame)
+CLOSE_UP = 0.6  # the least share of the frame's width or height an undecided map spans
 DECIDED = 0.5  # the wider map's uncertainty at most this share of an undecided first map's
 REFRAME_SHARE = 0.6  # the work copy's long side as a share of the padded copy the model sees
 RING_APART = 30.0  # Lab distance (L1, OpenCV's 8-bit scale) of the ring's colour from the border's
@@ -76,13 +78,23 @@ def _lab(pixels: np.ndarray) -> np.ndarray:
 
 
 def doubtful(work_rgb: np.ndarray, p: np.ndarray) -> str:
-    """Why the model's map is worth a second look at a wider framing ("undecided", "ringed"),
-    or "" when it is not."""
+    """Why the model's map is worth a second look at a wider framing, or "" when it is not:
+    "undecided" (many undecided pixels where what it saw, p > FAINT, spans CLOSE_UP of the frame:
+    a close-up; a chair on a micrograph at a third of the frame, 0.97 undecided, is the second
+    look's case and came out right by it), "ringed" (`ringed`)."""
     from .qa import uncertainty
 
-    if uncertainty(p) > UNDECIDED:
+    if uncertainty(p) > UNDECIDED and _span(p > FAINT) >= CLOSE_UP:
         return "undecided"
     return "ringed" if ringed(work_rgb, p) else ""
+
+
+def _span(mask: np.ndarray) -> float:
+    """The larger share of the frame's width or height that the mask's box spans."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return 0.0
+    return max((cols[-1] + 1 - cols[0]) / mask.shape[1], (rows[-1] + 1 - rows[0]) / mask.shape[0])
 
 
 def better(work_rgb: np.ndarray, first: np.ndarray, wider: np.ndarray, why: str) -> bool:
@@ -116,9 +128,6 @@ def look_wider(work: Image.Image, model: str, settings, side: int) -> np.ndarray
     back = Image.fromarray(p, "F").resize(wide.size, Image.Resampling.BILINEAR)
     p = np.asarray(back, np.float32)[py : py + work.height, px : px + work.width]
     return np.clip(p, 0.0, 1.0)
-
-
-FAINT = 0.1  # the least model alpha of a faint part that runs out of the frame
 
 
 def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
