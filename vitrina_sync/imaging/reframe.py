@@ -9,9 +9,12 @@ model sees, outlines the product as it does at ordinary framing; its alpha, crop
 taken when the first map was doubtful and the new one is not.
 
 Cheap tests decide whether to look again (`doubtful`): many undecided pixels (qa.uncertainty of
-the model's map over UNDECIDED), or an outline ringed by one colour that is not the photo's
-border colour (the model outlined what the product encloses). On ordinary photos neither holds,
-and the step costs the two tests.
+the model's map over UNDECIDED) where what it saw spans most of the frame, or an outline that
+looks like the photo's border and is ringed by one other colour (the model outlined what the
+product encloses). On ordinary photos neither holds (bench_white's 96 photos, the `tune` set),
+and the step costs the tests (~1.5 ms per photo). Then `run_outs`: on a plain backdrop, the
+faint parts of a product cut by the frame (a chair's legs running out of the photo's bottom,
+which the model fades out) are made product, so a product cut by the frame is kept whole.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ REFRAME_SHARE = 0.6  # the work copy's long side as a share of the padded copy t
 RING_APART = 30.0  # Lab distance (L1, OpenCV's 8-bit scale) of the ring's colour from the border's
 RING_EVEN = 0.8  # the least share of the ring's pixels within RING_APART of its median colour
 # (a product's gold band: 1.0; grass around a product: 0.54)
+RUN_FAINT = 0.05  # the least model alpha of a part running out of the frame (a chair's back post)
+BACKDROP = 0.7  # the least share of the frame's edge that is one plain backdrop (chairs, a bag
+# cut by the frame: 0.81-0.95; a colour wheel filling the photo 0.53, a retina 0.59)
+RAMP = 3  # px: the outline's soft edge, whose faint pixels at the frame are no run-out
 RING_STEP = 2  # the ring test reads every 2nd pixel of the work copy
 
 
@@ -133,28 +140,31 @@ def look_wider(work: Image.Image, model: str, settings, side: int) -> np.ndarray
 def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Parts of the product the model saw only faintly where they run out of the frame (a
     chair's legs cut by the photo's bottom, 0.2-0.45 at the edge), on a plain backdrop, as
-    pixels to make product: faint pixels (FAINT < p <= 0.5) held to the outline (p > 0.5) that
-    reach the frame's edge, whose colour is nearer the product's next to them than the
-    backdrop's and clearly apart from the backdrop. A product cut by the frame is kept whole;
-    one inside the frame has no faint pixel at the edge, and the step costs one look at it."""
+    pixels to make product: faint pixels (RUN_FAINT < p <= 0.5) held to the outline (p > 0.5)
+    that reach the frame's edge RAMP px or more from it (not the soft edge of a product the
+    frame cuts where the model is sure), whose colour is the product's next to them (within
+    RING_APART) and clearly apart from the backdrop's (a colour wheel the model half saw beside a
+    bag is not the bag's). A product cut by the frame is kept
+    whole; one inside the frame has no faint pixel at the edge, and the step costs one look."""
     import cv2
     from scipy import ndimage
 
     sure = p > 0.5
-    faint = (p > FAINT) & ~sure
-    edge_faint = _border(faint)
-    if not edge_faint.any() or not sure.any():
+    faint = (p > RUN_FAINT) & ~sure
+    if not _border(faint).any() or not sure.any():
         return np.zeros(p.shape, bool)
-    back = _border(work_rgb)[_border(p) < FAINT / 2]
-    if len(back) < 50:
+    edge, seen = _lab(_border(work_rgb)), _border(p) >= RUN_FAINT
+    if (~seen).sum() < 50:
         return np.zeros(p.shape, bool)
-    back = _lab(back)
-    middle = np.median(back, axis=0)
-    if float((np.abs(back - middle).sum(axis=1) < RING_APART).mean()) < RING_EVEN:
-        return np.zeros(p.shape, bool)  # a textured background: repairs.faint_parts' case
+    middle = np.median(edge[~seen], axis=0)
+    plain = ~seen & (np.abs(edge - middle).sum(axis=1) < RING_APART)
+    if plain.mean() < BACKDROP:  # a textured background (repairs.faint_parts' case), or a
+        return np.zeros(p.shape, bool)  # photo whose own disc or wheel fills the frame
+    off = ndimage.distance_transform_edt(~sure) > RAMP  # off the outline's own soft edge
     _, labels = cv2.connectedComponents((faint | sure).view(np.uint8), connectivity=8)
-    held = np.intersect1d(np.unique(labels[sure]), _border(labels)[edge_faint])
-    parts = faint & np.isin(labels, held[held > 0])
+    out = _border(labels)[_border(faint & off)]
+    held = np.intersect1d(np.unique(labels[sure]), out)
+    parts = faint & off & np.isin(labels, held[held > 0])
     if not parts.any():
         return np.zeros(p.shape, bool)
     lab = _lab(np.ascontiguousarray(work_rgb).reshape(-1, 3)).reshape(p.shape + (3,))
@@ -163,12 +173,11 @@ def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
     if not own.any():
         return np.zeros(p.shape, bool)
     _, (iy, ix) = ndimage.distance_transform_edt(~own, return_indices=True)
-    ys, xs = np.nonzero(parts)
-    to_back = to_back[ys, xs]
-    to_product = np.abs(lab[ys, xs] - lab[iy[ys, xs], ix[ys, xs]]).sum(axis=1)
-    keep = (to_product < to_back) & (to_back > RING_APART)
-    grown = np.zeros(p.shape, bool)
-    grown[ys[keep], xs[keep]] = True
+    to_product = np.abs(lab - lab[iy, ix]).sum(axis=2)
+    like = (to_product < RING_APART) & (to_back > RING_APART)
+    grown = parts & like
+    # the run-out's own stretch next to the outline, to close the gap to it
+    grown |= cv2.dilate(grown.view(np.uint8), _disk(RAMP + 1)).view(bool) & faint & like
     return grown
 
 
