@@ -11,8 +11,9 @@ the copy's long side) cuts it off, it holds on to what the opening leaves, and t
 models of the openings step (imaging.openings: the sure background around the product against
 the sure product) call it background through and through (median 5x5 ratio over LIKE_BG). True
 thin parts are cut off by the opening too (a bag's handles, a bottle's neck, a chair's legs, a
-frame's corners); they are the product's colours, or the model is sure of them (the frame's
-corners: about half; a patch of background: under UNSURE), and stay. A bag's grey handles
+frame's corners); they are the product's colours, or the model is sure of them (a patch of
+background: under UNSURE), and stay; a corner the opening rounds off touches the rest all
+along its arc, where a patch holds on by a neck (NECK), and stays too. A bag's grey handles
 on a busy photo are the one thin part the models half call background (median up to 2.9).
 
 The repair (`parts`, a step of imaging.steps) clears them on the model's map; QA's `outgrowth`
@@ -26,12 +27,16 @@ import numpy as np
 RADIUS = 0.03  # of the copy's long side: the opening's disk (10 px on the 320 px copy)
 LIKE_BG = 3.0  # the least median log-likelihood ratio background:product (5x5) over a part
 UNSURE = 0.2  # the most share of a part the model is sure of (p > 0.95)
+NECK = 0.35  # the most share of a part's pixels that touch the rest: a patch holds on by a neck
+# (0.07-0.26 of it); the corner an opening rounds off a product touches it all along its arc
+# (0.5: a dark frame's corners on a dark star field, which the models call background)
 SMALLEST = 0.002  # of the product's area (and 24 px): a part under this is the edge's fuzz
 
 
-def cut_off(kept: np.ndarray) -> tuple[int, np.ndarray]:
-    """(n, labels) of the parts of `kept` that the opening cuts off and that hold on to what it
-    leaves (8-connected; label 0 is the rest)."""
+def cut_off(kept: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(n, labels, touching) of the parts of `kept` that the opening cuts off and that hold on
+    to what it leaves (8-connected; label 0 is the rest): touching counts each part's pixels
+    next to the rest."""
     import cv2
 
     from .openings import _disk, fill_holes, grow
@@ -40,22 +45,22 @@ def cut_off(kept: np.ndarray) -> tuple[int, np.ndarray]:
     body = cv2.morphologyEx(fill_holes(kept).view(np.uint8), cv2.MORPH_OPEN, _disk(r)).view(bool)
     n, labels = cv2.connectedComponents((kept & ~body).view(np.uint8), connectivity=8)
     if n <= 1:
-        return 0, labels
-    attached = np.zeros(n, bool)
-    attached[np.unique(labels[grow(body, 1) & (labels > 0)])] = True
-    return n, np.where(attached[labels], labels, 0)
+        return 0, labels, np.zeros(1, np.int64)
+    touching = np.bincount(labels[grow(body, 1) & (labels > 0)], minlength=n)
+    touching[0] = 0
+    return n, np.where(touching[labels] > 0, labels, 0), touching
 
 
 def background_parts(kept: np.ndarray, ratio: np.ndarray, sure=None) -> np.ndarray:
     """Pixels of the cut-off parts (cut_off) the models call background: each part at least
-    SMALLEST of `kept`, its median `ratio` over LIKE_BG and, where `sure` (the model's sure
-    pixels) is given, under UNSURE of it sure."""
-    n, labels = cut_off(kept)
+    SMALLEST of `kept`, under NECK of it touching the rest, its median `ratio` over LIKE_BG
+    and, where `sure` (the model's sure pixels) is given, under UNSURE of it sure."""
+    n, labels, touching = cut_off(kept)
     if n <= 1 or not labels.any():
         return np.zeros(kept.shape, bool)
     size = np.bincount(labels.ravel(), minlength=n)
     smallest = max(24.0, SMALLEST * float(kept.sum()))
-    pick = np.flatnonzero(size >= smallest)
+    pick = np.flatnonzero((size >= smallest) & (touching <= NECK * size))
     pick = pick[pick > 0]
     if sure is not None and len(pick):
         held = np.bincount(labels.ravel(), sure.ravel(), n)
