@@ -1,6 +1,7 @@
 """The steps after the model, on the work copy: a reviewer's constraints pinned on the model's
 alpha, then the openings the model filled cleared (imaging.openings) and the repairs after it
-(imaging.repairs), each bounded so that no step takes most of the product.
+(imaging.repairs; patches of the background grown on the outline: imaging.outgrowths), each
+bounded so that no step takes most of the product.
 
 `after_model` is the one place where constraints meet the automatic steps; `step_masks` yields
 each step's own mask (bench/bench_mask_steps.py shows them per scene); `Constraints.pin` sets
