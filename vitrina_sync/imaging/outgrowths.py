@@ -27,9 +27,10 @@ import numpy as np
 RADIUS = 0.03  # of the copy's long side: the opening's disk (10 px on the 320 px copy)
 LIKE_BG = 3.0  # the least median log-likelihood ratio background:product (5x5) over a part
 UNSURE = 0.2  # the most share of a part the model is sure of (p > 0.95)
-NECK = 0.35  # the most share of a part's pixels that touch the rest: a patch holds on by a neck
+NECK = 0.3  # the most share of a part's pixels that touch the rest: a patch holds on by a neck
 # (0.07-0.26 of it); the corner an opening rounds off a product touches it all along its arc
-# (0.5: a dark frame's corners on a dark star field, which the models call background)
+# (a dark frame's corners on a dark star field, which the models call background: 0.35 sharp,
+# 0.47-0.52 as u2netp rounds them)
 SMALLEST = 0.002  # of the product's area (and 24 px): a part under this is the edge's fuzz
 
 
