@@ -1,6 +1,7 @@
 """The steps after the model, on the work copy: a reviewer's constraints pinned on the model's
 alpha, then the openings the model filled cleared (imaging.openings) and the repairs after it
-(imaging.repairs), each bounded so that no step takes most of the product.
+(imaging.repairs; patches of the background grown on the outline: imaging.outgrowths), each
+bounded so that no step takes most of the product.
 
 `after_model` is the one place where constraints meet the automatic steps; `step_masks` yields
 each step's own mask (bench/bench_mask_steps.py shows them per scene); `Constraints.pin` sets
@@ -110,7 +111,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     would leave the product's outline (p > 0.5, openings filled) under LEAST_LEFT of the
     model's does not apply (its mask is empty): openings leave the outline, and a stray is never
     most of a product; a step that takes that much has mistaken the product for background."""
-    from . import repairs
+    from . import outgrowths, repairs
 
     product = p > 0.5
     least = LEAST_LEFT * float(fill_holes(product).sum())
@@ -130,6 +131,9 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     stray = bounded(repairs.strays(p, keep, report.get("models")), cleared)
     yield "-strays", stray
     cleared |= stray
+    grown = bounded(outgrowths.parts(p, cleared, keep, report.get("models")), cleared)
+    yield "-outgrowths", grown
+    cleared |= grown
     if preset.get("regrow", True):
         if cleared.any():
             yield "+regrow", repairs.dropped_parts(p, cleared, report.get("off_colour"))
