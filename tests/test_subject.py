@@ -51,7 +51,7 @@ def test_the_cup_behind_a_box_goes_and_the_box_stays():
 def test_a_keep_stroke_on_the_other_object_keeps_it():
     sc = scene("box", "coffee", SIZE)
     p = _model_p(sc.image)
-    t = subject.centred(p.shape, subject.SHARES[0])[1]
+    t = subject.centred(p.shape, subject.SHARE)[1]
     ys, xs = np.nonzero(p[:t] > 0.5)  # the cup's rim, above the box: outside the central crops
     keep = np.zeros(p.shape, bool)
     keep[ys[len(ys) // 2], xs[len(xs) // 2]] = True
@@ -78,7 +78,7 @@ def test_a_product_the_frame_cuts_is_kept_whole(monkeypatch):
     p = _model_p(img)
     looked = _counted(monkeypatch)
     assert not subject.apart(np.asarray(img), p, "u2netp").any()
-    assert len(looked) == len(subject.SHARES)  # it looked at every crop; each cut the bottle
+    assert len(looked) == 1  # it looked at the crop, which cut the bottle
 
 
 def test_a_kits_second_item_across_the_crops_side_or_at_the_corner_stays(monkeypatch):
@@ -100,3 +100,30 @@ def test_nothing_runs_where_the_outline_lies_inside_the_central_crop(monkeypatch
 
     monkeypatch.setattr(subject, "_predict", no_model)
     assert not subject.apart(np.asarray(sc.image), p, "u2netp").any()
+
+
+def test_an_opening_or_another_object_whole_in_the_crop_is_not_taken_for_the_product(
+    monkeypatch,
+):
+    h, w = SIZE[1], SIZE[0]
+    yy, xx = np.mgrid[:h, :w]
+    r = np.hypot(yy - h / 2, xx - w / 2)
+    rgb = np.zeros((h, w, 3), np.uint8)
+    box = subject.centred((h, w), subject.SHARE)
+
+    def crop_of(full):
+        return lambda rgb, model: full[box[1] : box[3], box[0] : box[2]].astype(np.float32)
+
+    # a ring whose opening the model filled, with a bar out of the crop; the crop outlines
+    # the opening alone (whole, central, large): inside what it would drop
+    ring = (r < 150) | ((np.abs(yy - h / 2) < 40) & (xx > 380))
+    monkeypatch.setattr(subject, "_predict", crop_of(r < 100))
+    assert not subject.apart(rgb, ring.astype(np.float32), "u2netp").any()
+    monkeypatch.setattr(subject, "_predict", crop_of((r < 150) & (r >= 100)))  # the ring
+    other = subject.apart(rgb, ring.astype(np.float32), "u2netp")
+    assert other[:, 450:].any() and not (other & (r >= 100) & (r < 150)).any()
+    # a product in the middle and a block across the crop's side, which the crop outlines
+    middle = (np.abs(xx - 240) < 60) & (np.abs(yy - 320) < 120)
+    block = (xx >= 320) & (np.abs(yy - 320) < 220)
+    monkeypatch.setattr(subject, "_predict", crop_of(block & (xx >= 330) & (xx < 430)))
+    assert not subject.apart(rgb, (middle | block).astype(np.float32), "u2netp").any()
