@@ -73,12 +73,13 @@ def _counted(monkeypatch) -> list:
 
 
 def test_a_product_the_frame_cuts_is_kept_whole(monkeypatch):
-    img, truth = _composite([("bottle", 0, 200)])  # its bottom past the frame's lower edge
-    assert truth[-1].any()
-    p = _model_p(img)
     looked = _counted(monkeypatch)
-    assert not subject.apart(np.asarray(img), p, "u2netp").any()
-    assert len(looked) == 1  # it looked at the crop, which cut the bottle
+    for shift in ((190, 0), (150, 150)):  # past the right side; the bottom
+        img, truth = _composite([("bottle", *shift)])
+        assert truth[:, -1].any() or truth[-1].any()
+        p = _model_p(img)
+        assert not subject.apart(np.asarray(img), p, "u2netp").any()
+    assert len(looked) == 2  # it looked at the crop each time, which cut the bottle
 
 
 def test_a_kits_second_item_across_the_crops_side_or_at_the_corner_stays(monkeypatch):
@@ -91,7 +92,7 @@ def test_a_kits_second_item_across_the_crops_side_or_at_the_corner_stays(monkeyp
     assert looked  # the item across the crop's side made it look
 
 
-def test_nothing_runs_where_the_outline_lies_inside_the_central_crop(monkeypatch):
+def test_nothing_runs_where_the_outline_is_inside_the_crop_or_centred_on_the_frame(monkeypatch):
     sc = scene("bottle", "coffee", SIZE)
     p = sc.alpha.copy()  # the product alone, in the middle of the frame
 
@@ -100,6 +101,9 @@ def test_nothing_runs_where_the_outline_lies_inside_the_central_crop(monkeypatch
 
     monkeypatch.setattr(subject, "_predict", no_model)
     assert not subject.apart(np.asarray(sc.image), p, "u2netp").any()
+    large = np.zeros_like(p)
+    large[20:-20, 30:-30] = 1.0  # a large product, centred: it reaches out of the crop
+    assert not subject.apart(np.asarray(sc.image), large, "u2netp").any()
 
 
 def test_an_opening_or_another_object_whole_in_the_crop_is_not_taken_for_the_product(

@@ -25,6 +25,9 @@ from .openings import fill_holes, grow
 SHARE = 0.85  # the crop: each side's share of the frame, around its centre
 INVENTED = 0.05  # the most share of the crop's outline outside the first outline (grown 3 px)
 ENCLOSED = 0.9  # the most share of the crop outline's rim (2 px) on the first outline
+OFF_CENTRE = 0.03  # an outline's box off the frame's centre under this is one product's
+# (another object taken with the product shifts it to its side: 0.045-0.24 where the crop found
+# the product on the sets; a ring on the astronaut photo, taken whole: 0.015)
 CENTRE = 1 / 3  # the frame's middle (each side's share) where the product is
 CENTRE_KEPT = 0.5  # the least share of the first outline there that the crop's outline keeps
 
@@ -42,11 +45,12 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     outline (p > 0.5) reaches out of the central crop (SHARE) and the model's outline on that
     crop alone is the product (_whole), the first outline's pieces across the crop's sides
     outside it (with their soft pixels) and inside it what the crop's outline leaves out.
-    None when the outline lies inside the crop (the usual case: nothing runs), when the crop's
-    outline is not the product (a product filling the frame or cut by it: it touches the
-    crop's sides), when a `keep` stroke lies outside the crop, or when what is left would be
-    under steps.LEAST_LEFT of the outline. Separate pieces wholly outside the crop stay (the
-    second item of a kit at the frame's corner)."""
+    None when the outline lies inside the crop (the usual case: nothing runs) or its box is
+    centred on the frame (OFF_CENTRE: a large product, not another object; nothing runs
+    either), when the crop's outline is not the product (a product filling the frame or cut
+    by it: it touches the crop's sides), when a `keep` stroke lies outside the crop, or when
+    what is left would be under steps.LEAST_LEFT of the outline. Separate pieces wholly
+    outside the crop stay (the second item of a kit at the frame's corner)."""
     import cv2
 
     product = p > 0.5
@@ -54,6 +58,8 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     l, t, r, b = centred(p.shape, SHARE)
     if not (product[:t].any() or product[b:].any() or product[:, :l].any() or product[:, r:].any()):
         return none
+    if _off_centre(product) < OFF_CENTRE:
+        return none  # a large product, centred: what reaches out is its own
     inside = np.zeros(p.shape, bool)
     inside[t:b, l:r] = True
     if keep is not None and (keep & ~inside).any():
@@ -79,6 +85,17 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     if fill_holes(product & ~other).sum() < LEAST_LEFT * fill_holes(product).sum():
         return none
     return other
+
+
+def _off_centre(product: np.ndarray) -> float:
+    """How far the outline's box is off the frame's centre: the larger of its centre's
+    offsets along each axis, each over the box's size along it."""
+    off = 0.0
+    for axis in (0, 1):
+        idx = np.flatnonzero(product.any(axis=1 - axis))
+        lo, hi = idx[0], idx[-1] + 1
+        off = max(off, abs((lo + hi) - product.shape[axis]) / 2 / (hi - lo))
+    return off
 
 
 def _middle(shape, box) -> tuple[slice, slice]:
