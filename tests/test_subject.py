@@ -43,9 +43,9 @@ def test_the_cup_behind_a_box_goes_and_the_box_stays():
     assert iou(p, sc.alpha) < 0.7  # the model took the cup's rim with the box
     other = subject.apart(rgb, p, "u2netp")
     assert other.sum() > 0.3 * truth.sum() and (other & truth).sum() < 0.01 * truth.sum()
-    out = steps.after_model(rgb, p, {})
+    out = steps.after_model(rgb, p, {"subject": True})
     assert iou(out, sc.alpha) > 0.97
-    assert iou(steps.after_model(rgb, p, {"subject": False}), sc.alpha) < 0.7
+    assert iou(steps.after_model(rgb, p, {}), sc.alpha) < 0.7  # off by default
 
 
 def test_a_keep_stroke_on_the_other_object_keeps_it():
