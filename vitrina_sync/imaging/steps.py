@@ -72,9 +72,10 @@ class Constraints:
 def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -> np.ndarray:
     """The model's alpha (work resolution) with a reviewer's constraints applied, then the
     openings the model filled cleared (preset `openings`, on by default) and the repairs after
-    it (imaging.repairs). THE place where constraints meet the automatic steps: `remove` pixels
-    are 0 and `keep` pixels are 1 before the openings step looks, and no step clears a `keep`
-    pixel."""
+    it (imaging.repairs), and another object of a busy photo that the model took with the
+    product dropped (preset `subject`, off by default, imaging.subject). THE place where constraints meet the
+    automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before the openings step
+    looks, and no step clears a `keep` pixel."""
     remove = keep = None
     if constraints is not None:
         remove, keep = constraints.at_work((p.shape[1], p.shape[0]))
@@ -94,6 +95,12 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
             cleared |= mask
     if remove is not None:
         added &= ~remove
+    if preset.get("subject", False):  # another object of a busy photo, taken with the product
+        from .subject import apart
+
+        other = apart(work_rgb, p, str(preset.get("model") or "u2netp"), keep)
+        cleared |= other
+        added &= ~other
     if not cleared.any() and not added.any():
         return p
     p = p.copy() if constraints is None else p
