@@ -40,6 +40,7 @@ def verdict(sc, alpha, output):
         ),
         "soft_holes": qa.soft_holes(src, alpha),
         "kept_opening": qa.kept_opening(src, alpha)[0],
+        "outgrowth": qa.outgrowth(src, alpha),
         "uncertainty": 0.02,
         "fill": 0.85,
         "purity": 1.0,

@@ -11,6 +11,8 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   were an opening)?
 - kept_opening: is an opening kept as product with something seen through it (a padlock's
   shackle opening showing a coin)? kept_opening_box says where (imaging/kept_openings.py).
+- outgrowth: did the product grow a patch of the old background at its outline (a rocket's
+  nose on a hoop, a stone at a frame's corner)? (imaging/outgrowths.py)
 - fill: how much of the canvas does the product span (vs the preset's fill)?
 - purity: is the background really pure white (white mode)?
 - sharpness: is the source photo itself sharp (the Laplacian at a fixed scale, over the crop and
@@ -48,6 +50,7 @@ DEFAULTS: dict[str, float] = {
     "border_max": 0.03,
     "soft_holes_max": 0.01,
     "kept_opening_max": 0.02,
+    "outgrowth_max": 0.005,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
     "sharpness_min": 15.0,
@@ -358,6 +361,15 @@ def kept_opening_figures(source: np.ndarray, alpha: np.ndarray, origin, shape=No
     }
 
 
+def outgrowth(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
+    """Share of the product in patches of the old background joined to its outline: see
+    imaging/outgrowths.py. shape: the ShapeCopy bg_inside and kept_opening used (their colour
+    models, fitted to the outline's band, are then reused)."""
+    from .outgrowths import share
+
+    return share(ShapeCopy(source, alpha, image) if shape is None else shape)
+
+
 def uncertainty(p: np.ndarray) -> float:
     """Share of the alpha between 0.1 and 0.9 inside the object's bounding box.
 
@@ -461,6 +473,7 @@ def flags(
         ("border", "border", "border_max", True),
         ("soft_holes", "soft holes", "soft_holes_max", True),
         ("kept_opening", "kept opening", "kept_opening_max", True),
+        ("outgrowth", "outgrowth", "outgrowth_max", True),
         ("purity", "purity", "purity_min", False),
         ("sharpness", "sharpness", "sharpness_min", False),
         ("headroom", "headroom", "headroom_min", False),

@@ -1,6 +1,7 @@
 """The steps after the model, on the work copy: a reviewer's constraints pinned on the model's
 alpha, then the openings the model filled cleared (imaging.openings) and the repairs after it
-(imaging.repairs), each bounded so that no step takes most of the product.
+(imaging.repairs; patches of the background grown on the outline: imaging.outgrowths), each
+bounded so that no step takes most of the product.
 
 `after_model` is the one place where constraints meet the automatic steps; `step_masks` yields
 each step's own mask (bench/bench_mask_steps.py shows them per scene); `Constraints.pin` sets
@@ -71,9 +72,10 @@ class Constraints:
 def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -> np.ndarray:
     """The model's alpha (work resolution) with a reviewer's constraints applied, then the
     openings the model filled cleared (preset `openings`, on by default) and the repairs after
-    it (imaging.repairs). THE place where constraints meet the automatic steps: `remove` pixels
-    are 0 and `keep` pixels are 1 before the openings step looks, and no step clears a `keep`
-    pixel."""
+    it (imaging.repairs), and another object of a busy photo that the model took with the
+    product dropped (preset `subject`, off by default, imaging.subject). THE place where constraints meet the
+    automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before the openings step
+    looks, and no step clears a `keep` pixel."""
     remove = keep = None
     if constraints is not None:
         remove, keep = constraints.at_work((p.shape[1], p.shape[0]))
@@ -93,6 +95,12 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
             cleared |= mask
     if remove is not None:
         added &= ~remove
+    if preset.get("subject", False):  # another object of a busy photo, taken with the product
+        from .subject import apart
+
+        other = apart(work_rgb, p, str(preset.get("model") or "u2netp"), keep)
+        cleared |= other
+        added &= ~other
     if not cleared.any() and not added.any():
         return p
     p = p.copy() if constraints is None else p
@@ -110,7 +118,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     would leave the product's outline (p > 0.5, openings filled) under LEAST_LEFT of the
     model's does not apply (its mask is empty): openings leave the outline, and a stray is never
     most of a product; a step that takes that much has mistaken the product for background."""
-    from . import repairs
+    from . import outgrowths, repairs
 
     product = p > 0.5
     least = LEAST_LEFT * float(fill_holes(product).sum())
@@ -130,6 +138,9 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     stray = bounded(repairs.strays(p, keep, report.get("models")), cleared)
     yield "-strays", stray
     cleared |= stray
+    grown = bounded(outgrowths.parts(p, cleared, keep, report.get("models")), cleared)
+    yield "-outgrowths", grown
+    cleared |= grown
     if preset.get("regrow", True):
         if cleared.any():
             yield "+regrow", repairs.dropped_parts(p, cleared, report.get("off_colour"))

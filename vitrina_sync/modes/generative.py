@@ -159,6 +159,7 @@ def source_figures(rgb: Image.Image, alpha: np.ndarray, placed: Placed) -> dict:
         "headroom": 1.0 / placed.placement.scale,
     }
     figures.update(qa.kept_opening_figures(src, a, (l, t), shape))  # after bg_inside; canvas px
+    figures["outgrowth"] = qa.outgrowth(src, a, shape=shape)  # on kept_opening's models
     return figures
 
 

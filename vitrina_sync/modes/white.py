@@ -105,7 +105,8 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         if source_alpha is not None:
             model_p = np.minimum(model_p, own)
     work_rgb = np.asarray(work)
-    p_work = steps.after_model(work_rgb, model_p, preset, constraints)
+    resolved = {**preset, "model": _model(preset, settings)}  # imaging.subject runs the model
+    p_work = steps.after_model(work_rgb, model_p, resolved, constraints)
     if constraints is not None and preset.get("touch_cut", True):  # a stroke fixes its region
         p_work = touch_cut.apply(work_rgb, p_work, constraints, rgb)
     crop = _crop_from_work(p_work, work.size, rgb.size)
@@ -226,6 +227,7 @@ class WhiteMode:
         }
         # after bg_inside (its colour models); the box where to look, in the output's pixels
         figures.update(qa.kept_opening_figures(cut.source, cut.alpha, (l, t), shape))
+        figures["outgrowth"] = qa.outgrowth(cut.source, cut.alpha, shape=shape)  # after it
         if self.measures_purity:
             shadow_mask = None
             if shadow is not None:

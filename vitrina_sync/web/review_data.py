@@ -89,6 +89,13 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         N_("Share of the product that is an opening kept whole, with the scene seen through it."),
     ),
     (
+        "outgrowth",
+        "outgrowth_max",
+        "max",
+        N_("old background grown on"),
+        N_("Share of the product that is a patch of the old background joined to its outline."),
+    ),
+    (
         "purity",
         "purity_min",
         "min",
@@ -138,6 +145,7 @@ FLAG_PREFIXES = tuple(  # how imaging/qa.py's flags name each figure -> the labe
         ("border ", "border"),
         ("soft holes ", "soft_holes"),
         ("kept opening ", "kept_opening"),
+        ("outgrowth ", "outgrowth"),
         ("purity ", "purity"),
         ("sharpness ", "sharpness"),
         ("headroom ", "headroom"),
