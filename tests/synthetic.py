@@ -387,7 +387,8 @@ def product(kind: str, size=(600, 800), seed: int = 0) -> tuple[np.ndarray, np.n
 def _photo(name: str) -> np.ndarray:
     from skimage import data
 
-    img = getattr(data, name)()
+    # binary_blobs draws new blobs on every call unless seeded
+    img = data.binary_blobs(rng=0) if name == "binary_blobs" else getattr(data, name)()
     if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity); the left view
         img = img[0]
     if img.dtype == bool:  # binary_blobs, horse: black and white
