@@ -74,21 +74,14 @@ def settle(rgb, p, found: np.ndarray, keep=None, both=True) -> np.ndarray:
     enclosed. (A keyhole is small: it is neither settled nor grown into the body.)"""
     import cv2
 
-    from .openings import fill_holes, grow
+    from .openings import fill_holes
 
     product = p > 0.5
     rest = product & ~found
     opening = _large(found & fill_holes(rest), SHARE * float(product.sum()))
     if not opening.any():
         return np.zeros_like(product)
-    ys, xs = np.nonzero(grow(opening, PAD))
-    sl = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-    seeds = np.full(product[sl].shape, cv2.GC_BGD, np.uint8)
-    seeds[(p[sl] > 0.05) & ~product[sl]] = cv2.GC_PR_BGD
-    seeds[rest[sl]] = cv2.GC_FGD
-    seeds[rest[sl] & grow(opening, AROUND)[sl]] = cv2.GC_PR_FGD
-    if keep is not None:
-        seeds[keep[sl]] = cv2.GC_FGD
+    sl, seeds = _seeds(p, rest, opening, keep)
     if not (seeds == cv2.GC_FGD).any():  # no sure product to learn its colours from
         return np.zeros_like(product)
     back = np.zeros_like(product)
@@ -153,6 +146,25 @@ def _large(mask: np.ndarray, least: float) -> np.ndarray:
     return np.isin(parts, big[big > 0])
 
 
+def _seeds(p: np.ndarray, sure: np.ndarray, near: np.ndarray, keep=None):
+    """(slice, GrabCut seeds) over `near`'s box grown by PAD: background, probably background
+    where the model saw something (p > 0.05) outside its outline (p > 0.5), product on `sure`,
+    probably product on `sure` within AROUND of `near`, product under a `keep` stroke."""
+    import cv2
+
+    from .openings import grow
+
+    ys, xs = np.nonzero(grow(near, PAD))
+    sl = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    seeds = np.full(sure[sl].shape, cv2.GC_BGD, np.uint8)
+    seeds[(p[sl] > 0.05) & (p[sl] <= 0.5)] = cv2.GC_PR_BGD
+    seeds[sure[sl]] = cv2.GC_FGD
+    seeds[sure[sl] & grow(near, AROUND)[sl]] = cv2.GC_PR_FGD
+    if keep is not None:
+        seeds[keep[sl]] = cv2.GC_FGD
+    return sl, seeds
+
+
 def cut(
     rgb: np.ndarray, p: np.ndarray, core: np.ndarray, outside, smallest: float, least=0.0, keep=None
 ):
@@ -164,14 +176,7 @@ def cut(
     from .openings import OFF_EDGE, grow
 
     product = p > 0.5
-    ys, xs = np.nonzero(grow(core, PAD))
-    sl = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-    seeds = np.full(product[sl].shape, cv2.GC_BGD, np.uint8)
-    seeds[(p[sl] > 0.05) & ~product[sl]] = cv2.GC_PR_BGD
-    seeds[product[sl]] = cv2.GC_FGD
-    seeds[product[sl] & grow(core, AROUND)[sl]] = cv2.GC_PR_FGD
-    if keep is not None:
-        seeds[keep[sl]] = cv2.GC_FGD
+    sl, seeds = _seeds(p, product, core, keep)
     background = (seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)
     if background.all() or not background.any():  # GrabCut needs samples of both
         return np.zeros_like(product)
