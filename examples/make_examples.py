@@ -59,7 +59,9 @@ def bag(size=(1500, 2000)):
     img = backdrop(size, (235, 235, 230), (210, 210, 205), seed=4)  # light product on light ground
     d = ImageDraw.Draw(img)
     d.arc((500, 300, 1000, 900), 180, 360, fill=(120, 80, 40), width=18)  # thin strap
-    d.rounded_rectangle((350, 600, 1150, 1500), 50, fill=(250, 248, 240), outline=(200, 195, 185), width=6)
+    d.rounded_rectangle(
+        (350, 600, 1150, 1500), 50, fill=(250, 248, 240), outline=(200, 195, 185), width=6
+    )
     d.rectangle((700, 650, 800, 720), fill=(190, 160, 60))  # clasp
     return img
 
@@ -67,8 +69,11 @@ def bag(size=(1500, 2000)):
 def skimage_photos() -> dict[str, Image.Image]:
     from skimage import data
 
-    return {"coffee.jpg": Image.fromarray(data.coffee()), "chelsea.jpg": Image.fromarray(data.chelsea()),
-            "astronaut.jpg": Image.fromarray(data.astronaut())}
+    return {
+        "coffee.jpg": Image.fromarray(data.coffee()),
+        "chelsea.jpg": Image.fromarray(data.chelsea()),
+        "astronaut.jpg": Image.fromarray(data.astronaut()),
+    }
 
 
 ROWS = [
@@ -80,7 +85,7 @@ ROWS = [
     ("00123", "photos/coffee.jpg", "Белый", "", "wb", "food"),
     ("CAT-006", "photos/chelsea.jpg", "card", "gradient", "ozon", "toys"),
     ("ASTRO-007", "photos/astronaut.jpg", "white", "", "kaspi", "apparel"),
-    ("=HYPERLINK(\"x\")", "photos/mug.jpg", "card", "", "kaspi", "kitchen"),
+    ('=HYPERLINK("x")', "photos/mug.jpg", "card", "", "kaspi", "kitchen"),
     ("MISSING-009", "photos/does-not-exist.jpg", "white", "", "kaspi", ""),
     ("ESCAPE-010", "../../etc/passwd", "white", "", "kaspi", ""),
     ("BADMODE-011", "photos/mug.jpg", "sepia", "", "kaspi", ""),
