@@ -41,6 +41,7 @@ def verdict(sc, alpha, output):
         "soft_holes": qa.soft_holes(src, alpha),
         "kept_opening": qa.kept_opening(src, alpha)[0],
         "outgrowth": qa.outgrowth(src, alpha),
+        "lost_part": qa.lost_part(src, alpha),
         "uncertainty": 0.02,
         "fill": 0.85,
         "purity": 1.0,
@@ -55,6 +56,7 @@ def flagged_by(report) -> set[str]:
         "bg inside": "bg_inside",
         "soft holes": "soft_holes",
         "kept opening": "kept_opening",
+        "lost part": "lost_part",
     }
     return {two_words.get(" ".join(f.split(" ")[:2]), f.split(" ")[0]) for f in report["flags"]}
 
@@ -192,6 +194,17 @@ def test_a_product_cut_by_the_frame_fails_border():
     shifted[250:] = sc.alpha[:-250]
     report = verdict(sc, shifted, composite(sc, shifted))
     assert "border" in flagged_by(report), report
+
+
+def test_a_part_left_out_fails_lost_part():
+    """A chair filling the frame, its back's posts cut by the top, output without them (the
+    close-up bench's chair-on-beige@0.7: IoU 0.84)."""
+    sc = scene("chair", "beige", SIZE, 0, 0.7)
+    seat = np.flatnonzero((sc.alpha > 0.5).mean(axis=1) > 0.3)[0]  # the seat's rows span it
+    lost = sc.alpha.copy()
+    lost[:seat] = 0.0
+    report = verdict(sc, lost, composite(sc, lost))
+    assert "lost_part" in flagged_by(report) and report["lost_part"] > 0.1, report
 
 
 @pytest.mark.parametrize(

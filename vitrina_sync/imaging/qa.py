@@ -13,6 +13,8 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   shackle opening showing a coin)? kept_opening_box says where (imaging/kept_openings.py).
 - outgrowth: did the product grow a patch of the old background at its outline (a rocket's
   nose on a hoop, a stone at a frame's corner)? (imaging/outgrowths.py)
+- lost_part: did the output lose a part of the product the photo clearly shows (a chair's back
+  posts, cut by the frame's top, dropped with the backdrop)? Plain backdrops only.
 - fill: how much of the canvas does the product span (vs the preset's fill)?
 - purity: is the background really pure white (white mode)?
 - sharpness: is the source photo itself sharp (the Laplacian at a fixed scale, over the crop and
@@ -51,11 +53,16 @@ DEFAULTS: dict[str, float] = {
     "soft_holes_max": 0.01,
     "kept_opening_max": 0.02,
     "outgrowth_max": 0.005,
+    "lost_part_max": 0.01,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
     "sharpness_min": 15.0,
     "headroom_min": 0.5,
 }
+LOST_PRODUCT_LIKE = -1.0  # the most 5x5 log-likelihood ratio bg:product of a lost part's pixels
+LOST_OFF_BACKDROP = 12.0  # the least dE of a lost part's pixels from the backdrop continued
+LOST_RING = 2  # px of the copy around the outline left out (the edge's fuzz, half product)
+LOST_SHARE_LEAST = 0.002  # of the product's area: fewer product-coloured pixels off it, no look
 SHAPE_SIDE = 320  # border and soft_holes look at a copy this size (long side)
 SOFT_STEP = 0.5  # a hole's rim step under this share of the step a few px off it: no edge
 UNCERTAINTY_SIDE = 1200  # uncertainty reads every k-th pixel of a larger map
@@ -370,6 +377,61 @@ def outgrowth(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> 
     return share(ShapeCopy(source, alpha, image) if shape is None else shape)
 
 
+def lost_part(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
+    """Share of the product's area (alpha > 0.5) the output left out although the photo shows
+    it: pixels off the outline (past LOST_RING px), joined to it, that the colour models call
+    product (ratio under LOST_PRODUCT_LIKE) and that are far from the backdrop continued under
+    them (dE over LOST_OFF_BACKDROP; a shadow, the backdrop dimmed, is not). A chair's back
+    posts cut by the frame's top, which the model saw at p < 0.07, dropped with the backdrop.
+    Plain backdrops only (openings' `continued`, fitted without the product-coloured pixels,
+    which a lost part is): on texture a patch of the product's colour is no evidence.
+    shape: the ShapeCopy bg_inside used (its colour models are then reused)."""
+    from .openings import _continued, build, grow, margin, shrink
+
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    small = shape.alpha
+    product = small > 0.5
+    area = int(product.sum())
+    if area < 100:
+        return 0.0
+    gap = margin(small.shape)
+    sure_bg = (small < 0.05) & ~grow(product, gap)
+    models = shape.models
+    if models is None or models.ratio is None or models.ratio.shape != small.shape:
+        models = build(shape.rgb, sure_bg, shrink(small > 0.95, gap))
+        if models is None:
+            return 0.0
+    like = (models.ratio < LOST_PRODUCT_LIKE) & ~grow(product, LOST_RING)
+    if like.sum() <= LOST_SHARE_LEAST * area:  # too few to matter: the usual case, cheap
+        return 0.0
+    backdrop = _continued(models.lab, sure_bg & ~grow(models.ratio < 0.0, LOST_RING))
+    if backdrop is None:
+        return 0.0
+    return float(_lost(models.lab, backdrop, like, product).sum()) / area
+
+
+def _lost(lab_px: np.ndarray, backdrop: np.ndarray, like: np.ndarray, product) -> np.ndarray:
+    """The parts of `like` (product-coloured pixels past the ring) far from the backdrop and
+    from its shade, that reach the ring (joined to the outline)."""
+    import cv2
+
+    from .openings import grow
+
+    at = np.nonzero(like)  # a few pixels of the copy: measured there only
+    px, under = lab_px[at], backdrop[at]
+    far = np.sqrt(np.square(px - under).sum(axis=1)) > LOST_OFF_BACKDROP
+    dim = px[:, 0] / np.maximum(under[:, 0], 1.0)  # a shadow keeps the backdrop's hue
+    shade = np.sqrt(np.square(px[:, 1:] - under[:, 1:] * dim[:, None]).sum(axis=1))
+    lost = np.zeros(like.shape, bool)
+    lost[at] = far & (shade > LOST_OFF_BACKDROP / 2)
+    n, labels = cv2.connectedComponents(lost.view(np.uint8), connectivity=8)
+    if n <= 1:
+        return lost
+    joined = np.unique(labels[grow(product, LOST_RING + 1) & lost])
+    return np.isin(labels, joined[joined > 0])
+
+
 def uncertainty(p: np.ndarray) -> float:
     """Share of the alpha between 0.1 and 0.9 inside the object's bounding box.
 
@@ -474,6 +536,7 @@ def flags(
         ("soft_holes", "soft holes", "soft_holes_max", True),
         ("kept_opening", "kept opening", "kept_opening_max", True),
         ("outgrowth", "outgrowth", "outgrowth_max", True),
+        ("lost_part", "lost part", "lost_part_max", True),
         ("purity", "purity", "purity_min", False),
         ("sharpness", "sharpness", "sharpness_min", False),
         ("headroom", "headroom", "headroom_min", False),

@@ -96,6 +96,15 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         N_("Share of the product that is a patch of the old background joined to its outline."),
     ),
     (
+        "lost_part",
+        "lost_part_max",
+        "max",
+        N_("product part left out"),
+        N_(
+            "Share of the product the photo clearly shows beside the output, joined to its outline."
+        ),
+    ),
+    (
         "purity",
         "purity_min",
         "min",
@@ -146,6 +155,7 @@ FLAG_PREFIXES = tuple(  # how imaging/qa.py's flags name each figure -> the labe
         ("soft holes ", "soft_holes"),
         ("kept opening ", "kept_opening"),
         ("outgrowth ", "outgrowth"),
+        ("lost part ", "lost_part"),
         ("purity ", "purity"),
         ("sharpness ", "sharpness"),
         ("headroom ", "headroom"),
