@@ -74,7 +74,7 @@ def settle(rgb, p, found: np.ndarray, keep=None, both=True) -> np.ndarray:
     enclosed. (A keyhole is small: it is neither settled nor grown into the body.)"""
     import cv2
 
-    from .openings import fill_holes
+    from .openings import fill_holes, joined_to
 
     product = p > 0.5
     rest = product & ~found
@@ -89,9 +89,7 @@ def settle(rgb, p, found: np.ndarray, keep=None, both=True) -> np.ndarray:
     if both:
         either |= _grabcut(rgb[sl], seeds)
     back[sl] = either & rest[sl]
-    _, labels = cv2.connectedComponents((back | opening).view(np.uint8), connectivity=8)
-    held = np.unique(labels[opening])
-    new = back & np.isin(labels, held[held > 0])
+    new = joined_to(back, opening)
     return new & fill_holes(rest & ~new)
 
 

@@ -131,6 +131,15 @@ def shrink(mask: np.ndarray, r: int) -> np.ndarray:
     return cv2.erode(mask.view(np.uint8), _disk(r), borderValue=0).view(bool) if r > 0 else mask
 
 
+def joined_to(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """The pixels of `mask` in the parts of `mask | seed` (8-connected) that hold `seed`."""
+    import cv2
+
+    _, labels = cv2.connectedComponents((mask | seed).view(np.uint8), connectivity=8)
+    held = np.unique(labels[seed])
+    return mask & np.isin(labels, held[held > 0])
+
+
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """mask with every region it encloses filled (scipy's binary_fill_holes, by a flood of the
     outside from a 1 px frame: several times faster)."""

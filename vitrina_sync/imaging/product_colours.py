@@ -45,9 +45,7 @@ def rest(found, off, product, keep=None) -> np.ndarray:
     """Product pixels beside the found openings (REACH) in colours the product has none of,
     joined to an opening the rest of the product encloses: the part of the opening the models
     did not call background (the moon's dark pits in a chair back's opening)."""
-    import cv2
-
-    from .openings import fill_holes, grow
+    from .openings import fill_holes, grow, joined_to
 
     if off is None:
         return np.zeros_like(found)
@@ -56,7 +54,4 @@ def rest(found, off, product, keep=None) -> np.ndarray:
         near &= ~keep
     if not near.any():
         return near
-    opening = found & fill_holes(product & ~found)
-    _, labels = cv2.connectedComponents((near | opening).view(np.uint8), connectivity=8)
-    held = np.unique(labels[opening])
-    return near & np.isin(labels, held[held > 0])
+    return joined_to(near, found & fill_holes(product & ~found))

@@ -203,9 +203,7 @@ def faint_parts(
     # product-like over 5x5 and on its own: the smoothing alone carries it a few px past the edge
     like = (models.ratio < -GROW_RATIO) & (models.raw < 0.0)
     like &= ~kept & ~openings.grow(small_cleared, 1)
-    _, labels = cv2.connectedComponents((like | kept).view(np.uint8), connectivity=8)
-    held = np.unique(labels[kept])
-    grown = like & np.isin(labels, held[held > 0])
+    grown = openings.joined_to(like, kept)
     if not grown.any() or grown.sum() > GROW_MOST * area:
         return np.zeros(p.shape, bool)
     colour = models.lab[grown].mean(axis=0)
