@@ -132,21 +132,15 @@ def _left_over(p: np.ndarray, cleared: np.ndarray, back: np.ndarray, keep=None) 
 def share(shape) -> float:
     """QA's `outgrowth`: the share of the output's product (alpha > 0.5) in outgrowths, on a
     qa.ShapeCopy of the finished alpha and its source, with its colour models (bg_inside's and
-    kept_opening's, refitted to the outline's band) or built here. The finished alpha is
+    kept_opening's, refitted to the outline's band) or those the copy builds once
+    (ShapeCopy.colour_models, shared with lost_part). The finished alpha is
     settled (hardly a pixel between 0.05 and 0.95): the model's sureness says nothing there, so
     the colours alone decide."""
-    from .openings import build, grow, margin, shrink
-
-    alpha = shape.alpha
-    product = alpha > 0.5
+    product = shape.alpha > 0.5
     area = int(product.sum())
     if area < 100:
         return 0.0
-    models = shape.models
-    if models is None or models.ratio is None or models.ratio.shape != alpha.shape:
-        gap = margin(alpha.shape)
-        sure_bg = (alpha < 0.05) & ~grow(product, gap)
-        models = build(shape.rgb, sure_bg, shrink(alpha > 0.95, gap))
-        if models is None:
-            return 0.0
+    models = shape.colour_models()
+    if models is None:
+        return 0.0
     return float(background_parts(product, models.ratio).sum()) / area

@@ -203,6 +203,7 @@ class ShapeCopy:
         self._source, self._alpha, self._image = source, alpha, image
         self._rgb = self._small_alpha = None
         self.models = None  # openings' colour models of the copy, once bg_inside built them
+        self._built = False, None  # colour_models' own, where bg_inside built none of the copy
 
     @property
     def alpha(self) -> np.ndarray:
@@ -211,6 +212,28 @@ class ShapeCopy:
             small = self._alpha  # k 1: the map as it came
             self._small_alpha = small if self.k == 1 else block_mean(small, self.k)
         return self._small_alpha
+
+    def colour_models(self):
+        """openings' colour models of the copy: bg_inside's (refitted by kept_opening) where
+        they are of this copy, else built once from its sure sides (openings.margin off the
+        outline); None if a side is too thin to model."""
+        from .openings import build, grow, margin, shrink
+
+        models = self.models
+        if (
+            models is not None
+            and models.ratio is not None
+            and models.ratio.shape == self.alpha.shape
+        ):
+            return models
+        done, built = self._built
+        if not done:
+            alpha = self.alpha
+            gap = margin(alpha.shape)
+            sure_bg = (alpha < 0.05) & ~grow(alpha > 0.5, gap)
+            built = build(self.rgb, sure_bg, shrink(alpha > 0.95, gap))
+            self._built = True, built
+        return built
 
     @property
     def rgb(self) -> np.ndarray:
@@ -368,6 +391,18 @@ def kept_opening_figures(source: np.ndarray, alpha: np.ndarray, origin, shape=No
     }
 
 
+def model_figures(source: np.ndarray, alpha: np.ndarray, origin, shape=None) -> dict:
+    """The figures read on bg_inside's colour models of the copy, after it and in the order
+    they refit and share them: kept_opening (its box moved by origin, kept_opening_figures),
+    outgrowth, lost_part. One list for every mode that reports them."""
+    if shape is None:
+        shape = ShapeCopy(source, alpha)
+    figures = kept_opening_figures(source, alpha, origin, shape)
+    figures["outgrowth"] = outgrowth(source, alpha, shape=shape)
+    figures["lost_part"] = lost_part(source, alpha, shape=shape)
+    return figures
+
+
 def outgrowth(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
     """Share of the product in patches of the old background joined to its outline: see
     imaging/outgrowths.py. shape: the ShapeCopy bg_inside and kept_opening used (their colour
@@ -386,7 +421,7 @@ def lost_part(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> 
     Plain backdrops only (openings' `continued`, fitted without the product-coloured pixels,
     which a lost part is): on texture a patch of the product's colour is no evidence.
     shape: the ShapeCopy bg_inside used (its colour models are then reused)."""
-    from .openings import _continued, build, grow, margin, shrink
+    from .openings import _continued, grow, margin
 
     if shape is None:
         shape = ShapeCopy(source, alpha, image)
@@ -395,13 +430,10 @@ def lost_part(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> 
     area = int(product.sum())
     if area < 100:
         return 0.0
-    gap = margin(small.shape)
-    sure_bg = (small < 0.05) & ~grow(product, gap)
-    models = shape.models
-    if models is None or models.ratio is None or models.ratio.shape != small.shape:
-        models = build(shape.rgb, sure_bg, shrink(small > 0.95, gap))
-        if models is None:
-            return 0.0
+    models = shape.colour_models()
+    if models is None:
+        return 0.0
+    sure_bg = (small < 0.05) & ~grow(product, margin(small.shape))
     like = (models.ratio < LOST_PRODUCT_LIKE) & ~grow(product, LOST_RING)
     if like.sum() <= LOST_SHARE_LEAST * area:  # too few to matter: the usual case, cheap
         return 0.0

@@ -158,9 +158,7 @@ def source_figures(rgb: Image.Image, alpha: np.ndarray, placed: Placed) -> dict:
         "sharpness": qa.sharpness(rgb.crop(placed.placement.crop)),
         "headroom": 1.0 / placed.placement.scale,
     }
-    figures.update(qa.kept_opening_figures(src, a, (l, t), shape))  # after bg_inside; canvas px
-    figures["outgrowth"] = qa.outgrowth(src, a, shape=shape)  # on kept_opening's models
-    figures["lost_part"] = qa.lost_part(src, a, shape=shape)
+    figures.update(qa.model_figures(src, a, (l, t), shape))  # after bg_inside; canvas px
     return figures
 
 

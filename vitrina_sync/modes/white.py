@@ -227,9 +227,7 @@ class WhiteMode:
             "headroom": 1.0 / upscale,
         }
         # after bg_inside (its colour models); the box where to look, in the output's pixels
-        figures.update(qa.kept_opening_figures(cut.source, cut.alpha, (l, t), shape))
-        figures["outgrowth"] = qa.outgrowth(cut.source, cut.alpha, shape=shape)  # after it
-        figures["lost_part"] = qa.lost_part(cut.source, cut.alpha, shape=shape)  # on its models
+        figures.update(qa.model_figures(cut.source, cut.alpha, (l, t), shape))
         if self.measures_purity:
             shadow_mask = None
             if shadow is not None:
