@@ -73,9 +73,9 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     """The model's alpha (work resolution) with a reviewer's constraints applied, then the
     openings the model filled cleared (preset `openings`, on by default) and the repairs after
     it (imaging.repairs), and another object of a busy photo that the model took with the
-    product dropped (preset `subject`, off by default, imaging.subject). THE place where constraints meet the
-    automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before the openings step
-    looks, and no step clears a `keep` pixel."""
+    product dropped (preset `subject`, off by default, imaging.subject). THE place where
+    constraints meet the automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before
+    the openings step looks, and no step clears a `keep` pixel."""
     remove = keep = None
     if constraints is not None:
         remove, keep = constraints.at_work((p.shape[1], p.shape[0]))

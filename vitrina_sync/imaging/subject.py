@@ -48,7 +48,7 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     outline (p > 0.5) reaches out of the central crop (SHARE) and the model's outline on that
     crop alone is the product (_whole), the first outline's pieces across the crop's sides
     outside it (with their soft pixels) and inside it what the crop's outline leaves out.
-    None when the outline lies inside the crop (the usual case: nothing runs) or its box is
+    Nothing when the outline lies inside the crop (the usual case: nothing runs) or its box is
     centred on the frame (OFF_CENTRE: a large product, not another object; nothing runs
     either), when the crop's outline is not the product (a product filling the frame or cut
     by it: it touches the crop's sides), when a `keep` stroke lies outside the crop, or when

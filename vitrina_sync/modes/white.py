@@ -88,24 +88,19 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     (default on) lets a stroke fix the whole wrong region it touches (imaging.touch_cut).
     """
     pixels = np.asarray(rgb) if rgb.mode == "RGB" else None  # read once, for both resizes
-    work, model_p = cutout.predict_work(
-        rgb, _model(preset, settings), settings, int(preset.get("work_side", 640)), pixels
-    )
+    model, side = _model(preset, settings), int(preset.get("work_side", 640))
+    work, model_p = cutout.predict_work(rgb, model, settings, side, pixels)
     if preset.get("reframe", True):  # a product filling the frame: the model on it zoomed out
-        side = int(preset.get("work_side", 640))
-        model_p = reframe.apply(work, model_p, _model(preset, settings), settings, side)
+        model_p = reframe.apply(work, model_p, model, settings, side)
     if source_alpha is not None:  # transparent parts of a cut-out source are never product
         own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
         model_p = np.minimum(model_p, own)
     if preset.get("second_look", True):
-        side = int(preset.get("work_side", 640))
-        model_p = cutout.second_look(
-            rgb, work.size, model_p, _model(preset, settings), settings, side
-        )
+        model_p = cutout.second_look(rgb, work.size, model_p, model, settings, side)
         if source_alpha is not None:
             model_p = np.minimum(model_p, own)
     work_rgb = np.asarray(work)
-    resolved = {**preset, "model": _model(preset, settings)}  # imaging.subject runs the model
+    resolved = {**preset, "model": model}  # imaging.subject runs the model
     p_work = steps.after_model(work_rgb, model_p, resolved, constraints)
     if constraints is not None and preset.get("touch_cut", True):  # a stroke fixes its region
         p_work = touch_cut.apply(work_rgb, p_work, constraints, rgb)
