@@ -19,6 +19,8 @@ camera, stereo motorcycle, clock, a sage sweep), written before issue 16's QA ro
 before round 5 and measured only before and after it; `held-out-5` = a fifth (the scikit-image
 logo, binary blobs, the Shepp-Logan phantom, a horse silhouette, the cat photo, a grey motorcycle,
 clay and charcoal sweeps), written before round 6 and measured only before and after it;
+`held-out-6` = a sixth (procedural wood, marble, linen, bokeh and a shop shelf, the microaneurysms
+photo, blush and mint sweeps), written before round 7 and measured only before and after it;
 `tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
@@ -74,6 +76,7 @@ SETS = (
     "held-out-4",
     "held-out-5",
     "tune-6",
+    "held-out-6",
 )
 
 
@@ -92,6 +95,7 @@ def cases(name: str) -> list[tuple]:
         "held-out-5": synthetic.HELD_OUT_5,
         "tune-4": synthetic.TUNE_4,
         "tune-6": synthetic.TUNE_6,
+        "held-out-6": synthetic.HELD_OUT_6,
     }[name]
 
 
