@@ -42,6 +42,7 @@ def verdict(sc, alpha, output):
         "kept_opening": qa.kept_opening(src, alpha)[0],
         "outgrowth": qa.outgrowth(src, alpha),
         "lost_part": qa.lost_part(src, alpha),
+        "foreign_part": qa.foreign_part(src, alpha),
         "uncertainty": 0.02,
         "fill": 0.85,
         "purity": 1.0,
@@ -57,6 +58,7 @@ def flagged_by(report) -> set[str]:
         "soft holes": "soft_holes",
         "kept opening": "kept_opening",
         "lost part": "lost_part",
+        "foreign part": "foreign_part",
     }
     return {two_words.get(" ".join(f.split(" ")[:2]), f.split(" ")[0]) for f in report["flags"]}
 
