@@ -10,14 +10,15 @@ of the finished alpha and its source:
 - doubt: the finished alpha over the product is opaque, edges aside; a thick piece kept as
   product (alpha over 0.5) but left partly transparent (under OPAQUE) is one the model and the
   refinement were not sure of. Counted where it lies outside the convex hull of the opaque
-  product (it juts out of the product, as a glued piece does) and is at least THICK deep (a
+  product (it juts out of the product, as a glued piece does), is at least THICK deep (a
   soft edge, a thin handle the copy blurs, the fog in a chair back's gaps are bands a few px
-  wide, or lie inside the hull);
-- texture: a part the product's filled outline loses to an opening with a disk of PART_RADIUS
-  (a piece joined to the outline, by a neck: under NECK of its pixels touch the rest), whose
-  inside is busy (median gradient over TEX_LEAST) where the product beside it is smooth (under
-  1 / TEX_RATIO of the part's): another photo's texture in the product's colour. A printed
-  label, a product's own texture carried into its parts, does not differ from the body that way.
+  wide, or lie inside the hull) and meets the opaque product at a seam, a step in the photo's
+  colour over SEAM (a grey bottle's base the model doubted on a grey sweep continues the
+  bottle's grey: no seam);
+- texture: a thick piece whose inside (EDGE px off the outline) is busy (5x5 mean Sobel
+  gradient over TEX_LEAST and TEX_RATIO times the product's median) where the product is
+  smooth, jutting out of the convex hull of the rest: another photo's texture in the product's
+  colour. A printed label lies inside the hull; a product busy all over has a busy median.
 
 QA's `foreign_part` (`share`) is the share of the product's area (alpha > 0.5 on the copy) in
 such pieces.
@@ -31,15 +32,44 @@ OPAQUE = 0.95  # alpha at or over this is opaque product
 SOFT_OPEN = 2  # px of the copy: the opening that leaves only thick undecided regions
 THICK = 0.02  # of the copy's long side: the least depth (distance to its rim) of a doubtful piece
 OUT_OF_HULL = 0.5  # the least share of a doubtful piece outside the opaque product's hull
+SEAM = 3.0  # CIELAB: the least step from the opaque product into a doubtful piece
+SEAM_BAND = 4  # px of the copy either side of that boundary the step is read on
 EDGE = 3  # px of the copy inside the outline the texture rule leaves out (the outline's step)
 TEX_LEAST = 12.0  # grey levels: the least 5x5 mean Sobel gradient of a busy pixel
 TEX_RATIO = 3.0  # and over this many times the product's own (its median inside)
 
 
-def doubtful(alpha: np.ndarray, product: np.ndarray) -> np.ndarray:
+def doubtful(alpha: np.ndarray, product: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     """Pixels of thick, partly transparent pieces of the product that jut out of the opaque
-    product's convex hull (the doubt rule above)."""
-    return jutting(product & (alpha < OPAQUE), product)
+    product's convex hull, at a seam (the doubt rule above)."""
+    opaque = alpha >= OPAQUE
+    found = jutting(product & (alpha < OPAQUE), opaque)
+    if not found.any():
+        return found
+    return _at_seam(found, opaque, rgb)
+
+
+def _at_seam(found: np.ndarray, rest: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """The pieces of `found` the photo steps into from `rest`: their mean CIELAB colours 2-4
+    px either side of the boundary over SEAM apart (a product's own doubtful base continues
+    its colour across: 0.5; a cat's pupil on a dark frame: 8)."""
+    import cv2
+
+    from .openings import grow, lab
+
+    n, labels = cv2.connectedComponents(found.view(np.uint8), connectivity=8)
+    colours = lab(rgb)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        piece = labels == i
+        rest_side = rest & grow(piece, SEAM_BAND) & ~grow(piece, 1)
+        piece_side = piece & grow(rest, SEAM_BAND) & ~grow(rest, 1)
+        if rest_side.sum() < 5 or piece_side.sum() < 5:
+            keep[i] = True  # no boundary with the opaque product to read: it counts as found
+            continue
+        step = colours[rest_side].mean(axis=0) - colours[piece_side].mean(axis=0)
+        keep[i] = float(np.linalg.norm(step)) > SEAM
+    return keep[labels]
 
 
 def textured(rgb: np.ndarray, product: np.ndarray) -> np.ndarray:
@@ -48,7 +78,7 @@ def textured(rgb: np.ndarray, product: np.ndarray) -> np.ndarray:
     only the inside's texture counts."""
     import cv2
 
-    from .openings import shrink
+    from .openings import grow, shrink
 
     inside = shrink(product, EDGE)
     if int(inside.sum()) < 100:
@@ -59,16 +89,17 @@ def textured(rgb: np.ndarray, product: np.ndarray) -> np.ndarray:
     )
     busy = cv2.blur(gradient, (5, 5))
     level = float(np.median(busy[inside]))  # the product's own texture
-    return jutting(inside & (busy > max(TEX_LEAST, TEX_RATIO * level)), product)
+    odd = inside & (busy > max(TEX_LEAST, TEX_RATIO * level))
+    return jutting(odd, product & ~grow(odd, EDGE + 1))  # the piece's rim goes with it
 
 
-def jutting(odd: np.ndarray, product: np.ndarray) -> np.ndarray:
-    """The pixels outside the convex hull of the rest of the product (product, off EDGE px
-    round `odd`) of the thick pieces of `odd` (left by an opening with a disk of SOFT_OPEN) that are at least THICK
-    deep and lie mostly (OUT_OF_HULL) outside that hull."""
+def jutting(odd: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Of the thick pieces of `odd` (what an opening with a disk of SOFT_OPEN leaves) at least
+    THICK deep and mostly (OUT_OF_HULL) outside the convex hull of `rest` (the product they
+    are judged against), the pixels outside that hull."""
     import cv2
 
-    from .openings import _disk, grow
+    from .openings import _disk
 
     thick = cv2.morphologyEx(odd.view(np.uint8), cv2.MORPH_OPEN, _disk(SOFT_OPEN))
     if not thick.any():  # most outputs: opaque and smooth up to a thin edge
@@ -80,7 +111,7 @@ def jutting(odd: np.ndarray, product: np.ndarray) -> np.ndarray:
     deep[0] = False
     if not deep.any():
         return np.zeros(odd.shape, bool)
-    outside = ~_hull(product & ~grow(odd, EDGE))  # its rim, the outline's step, goes with it
+    outside = ~_hull(rest)
     size = np.bincount(labels.ravel(), minlength=n)
     out = np.bincount(labels.ravel(), outside.ravel(), n)
     pick = deep & (out >= OUT_OF_HULL * np.maximum(size, 1))
@@ -113,5 +144,5 @@ def share(shape) -> float:
     area = int(product.sum())
     if area < 100:
         return 0.0
-    found = doubtful(alpha, product) | textured(shape.rgb, product)
+    found = doubtful(alpha, product, shape.rgb) | textured(shape.rgb, product)
     return float(found.sum()) / area
