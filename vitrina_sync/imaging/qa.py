@@ -13,6 +13,9 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   shackle opening showing a coin)? kept_opening_box says where (imaging/kept_openings.py).
 - outgrowth: did the product grow a patch of the old background at its outline (a rocket's
   nose on a hoop, a stone at a frame's corner)? (imaging/outgrowths.py)
+- foreign_part: did the product take a piece of another object along, joined to its outline
+  in colours the product has too (a cat's pupil on a dark frame's side), which the colour
+  figures cannot tell from the product? (imaging/joined_parts.py)
 - lost_part: did the output lose a part of the product the photo clearly shows (a chair's back
   posts, cut by the frame's top, dropped with the backdrop)? Plain backdrops only.
 - fill: how much of the canvas does the product span (vs the preset's fill)?
@@ -53,6 +56,7 @@ DEFAULTS: dict[str, float] = {
     "soft_holes_max": 0.01,
     "kept_opening_max": 0.02,
     "outgrowth_max": 0.005,
+    "foreign_part_max": 0.02,
     "lost_part_max": 0.01,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
@@ -394,13 +398,25 @@ def kept_opening_figures(source: np.ndarray, alpha: np.ndarray, origin, shape=No
 def model_figures(source: np.ndarray, alpha: np.ndarray, origin, shape=None) -> dict:
     """The figures read on bg_inside's colour models of the copy, after it and in the order
     they refit and share them: kept_opening (its box moved by origin, kept_opening_figures),
-    outgrowth, lost_part. One list for every mode that reports them."""
+    outgrowth, lost_part; then foreign_part, the shape's own. One list for every mode that
+    reports them."""
     if shape is None:
         shape = ShapeCopy(source, alpha)
     figures = kept_opening_figures(source, alpha, origin, shape)
     figures["outgrowth"] = outgrowth(source, alpha, shape=shape)
     figures["lost_part"] = lost_part(source, alpha, shape=shape)
+    figures["foreign_part"] = foreign_part(source, alpha, shape=shape)
     return figures
+
+
+def foreign_part(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
+    """Share of the product in pieces of another object joined to its outline, whatever their
+    colour: thick pieces jutting out of the product's convex hull that the finished alpha left
+    partly transparent, or that are busy where the product is smooth (imaging/joined_parts.py).
+    shape: the ShapeCopy the other figures used (its copies are then reused)."""
+    from .joined_parts import share
+
+    return share(ShapeCopy(source, alpha, image) if shape is None else shape)
 
 
 def outgrowth(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
@@ -568,6 +584,7 @@ def flags(
         ("soft_holes", "soft holes", "soft_holes_max", True),
         ("kept_opening", "kept opening", "kept_opening_max", True),
         ("outgrowth", "outgrowth", "outgrowth_max", True),
+        ("foreign_part", "foreign part", "foreign_part_max", True),
         ("lost_part", "lost part", "lost_part_max", True),
         ("purity", "purity", "purity_min", False),
         ("sharpness", "sharpness", "sharpness_min", False),

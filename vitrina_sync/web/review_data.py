@@ -96,6 +96,13 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         N_("Share of the product that is a patch of the old background joined to its outline."),
     ),
     (
+        "foreign_part",
+        "foreign_part_max",
+        "max",
+        N_("another object joined on"),
+        N_("Share of the product that is a piece of another object joined to its outline."),
+    ),
+    (
         "lost_part",
         "lost_part_max",
         "max",
@@ -155,6 +162,7 @@ FLAG_PREFIXES = tuple(  # how imaging/qa.py's flags name each figure -> the labe
         ("soft holes ", "soft_holes"),
         ("kept opening ", "kept_opening"),
         ("outgrowth ", "outgrowth"),
+        ("foreign part ", "foreign_part"),
         ("lost part ", "lost_part"),
         ("purity ", "purity"),
         ("sharpness ", "sharpness"),

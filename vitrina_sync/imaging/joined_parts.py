@@ -1,0 +1,148 @@
+"""Joined parts: pieces of another object the cut-out took along with the product, in colours the
+product has too.
+
+The colour figures (bg_inside, outgrowth) ask whether a piece looks like the old background;
+a piece of a third object glued to the product's outline in the product's own colours looks
+like neither side's model and passes them (a cat's black pupil joined to a dark frame's side:
+IoU 0.94, read ok). Two things still tell such a piece from the product, each on a qa.ShapeCopy
+of the finished alpha and its source:
+
+- doubt: the finished alpha over the product is opaque, edges aside; a thick piece kept as
+  product (alpha over 0.5) but left partly transparent (under OPAQUE) is one the model and the
+  refinement were not sure of. Counted where it lies outside the convex hull of the opaque
+  product (it juts out of the product, as a glued piece does), is at least THICK deep (a
+  soft edge, a thin handle the copy blurs, the fog in a chair back's gaps are bands a few px
+  wide, or lie inside the hull) and meets the opaque product at a seam, a step in the photo's
+  colour over SEAM (a grey bottle's base the model doubted on a grey sweep continues the
+  bottle's grey: no seam);
+- texture: a thick piece whose inside (EDGE px off the outline) is busy (5x5 mean Sobel
+  gradient over TEX_LEAST and TEX_RATIO times the product's median) where the product is
+  smooth, jutting out of the convex hull of the rest: another photo's texture in the product's
+  colour. A printed label lies inside the hull; a product busy all over has a busy median.
+
+QA's `foreign_part` (`share`) is the share of the product's area (alpha > 0.5 on the copy) in
+such pieces.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OPAQUE = 0.95  # alpha at or over this is opaque product
+SOFT_OPEN = 2  # px of the copy: the opening that leaves only thick undecided regions
+THICK = 0.02  # of the copy's long side: the least depth (distance to its rim) of a doubtful piece
+OUT_OF_HULL = 0.5  # the least share of a doubtful piece outside the opaque product's hull
+SEAM = 3.0  # CIELAB: the least step from the opaque product into a doubtful piece
+SEAM_BAND = 4  # px of the copy either side of that boundary the step is read on
+EDGE = 3  # px of the copy inside the outline the texture rule leaves out (the outline's step)
+TEX_LEAST = 12.0  # grey levels: the least 5x5 mean Sobel gradient of a busy pixel
+TEX_RATIO = 3.0  # and over this many times the product's own (its median inside)
+
+
+def doubtful(alpha: np.ndarray, product: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """Pixels of thick, partly transparent pieces of the product that jut out of the opaque
+    product's convex hull, at a seam (the doubt rule above)."""
+    opaque = alpha >= OPAQUE
+    found = jutting(product & (alpha < OPAQUE), opaque)
+    if not found.any():
+        return found
+    return _at_seam(found, opaque, rgb)
+
+
+def _at_seam(found: np.ndarray, rest: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """The pieces of `found` the photo steps into from `rest`: their mean CIELAB colours 2-4
+    px either side of the boundary over SEAM apart (a product's own doubtful base continues
+    its colour across: 0.5; a cat's pupil on a dark frame: 8)."""
+    import cv2
+
+    from .openings import grow, lab
+
+    n, labels = cv2.connectedComponents(found.view(np.uint8), connectivity=8)
+    colours = lab(rgb)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        piece = labels == i
+        rest_side = rest & grow(piece, SEAM_BAND) & ~grow(piece, 1)
+        piece_side = piece & grow(rest, SEAM_BAND) & ~grow(rest, 1)
+        if rest_side.sum() < 5 or piece_side.sum() < 5:
+            keep[i] = True  # no boundary with the opaque product to read: it counts as found
+            continue
+        step = colours[rest_side].mean(axis=0) - colours[piece_side].mean(axis=0)
+        keep[i] = float(np.linalg.norm(step)) > SEAM
+    return keep[labels]
+
+
+def textured(rgb: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """Pixels of thick busy pieces of a smooth product that jut out of the convex hull of the
+    rest (the texture rule above). The outline's own step and a few px inside it are left out:
+    only the inside's texture counts."""
+    import cv2
+
+    from .openings import grow, shrink
+
+    inside = shrink(product, EDGE)
+    if int(inside.sum()) < 100:
+        return np.zeros(product.shape, bool)
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gradient = cv2.magnitude(
+        cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    )
+    busy = cv2.blur(gradient, (5, 5))
+    level = float(np.median(busy[inside]))  # the product's own texture
+    odd = inside & (busy > max(TEX_LEAST, TEX_RATIO * level))
+    return jutting(odd, product & ~grow(odd, EDGE + 1))  # the piece's rim goes with it
+
+
+def jutting(odd: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Of the thick pieces of `odd` (what an opening with a disk of SOFT_OPEN leaves) at least
+    THICK deep and mostly (OUT_OF_HULL) outside the convex hull of `rest` (the product they
+    are judged against), the pixels outside that hull."""
+    import cv2
+
+    from .openings import _disk
+
+    thick = cv2.morphologyEx(odd.view(np.uint8), cv2.MORPH_OPEN, _disk(SOFT_OPEN))
+    if not thick.any():  # most outputs: opaque and smooth up to a thin edge
+        return np.zeros(odd.shape, bool)
+    n, labels = cv2.connectedComponents(thick, connectivity=8)
+    depth = cv2.distanceTransform(thick, cv2.DIST_L2, 3)
+    deep = np.zeros(n, bool)
+    deep[labels[depth >= THICK * max(odd.shape)]] = True
+    deep[0] = False
+    if not deep.any():
+        return np.zeros(odd.shape, bool)
+    outside = ~_hull(rest)
+    size = np.bincount(labels.ravel(), minlength=n)
+    out = np.bincount(labels.ravel(), outside.ravel(), n)
+    pick = deep & (out >= OUT_OF_HULL * np.maximum(size, 1))
+    return pick[labels] & outside
+
+
+def _hull(mask: np.ndarray) -> np.ndarray:
+    """mask's convex hull, filled: the hull of each row's first and last pixel (the same
+    polygon, from a few hundred points rather than every pixel)."""
+    import cv2
+
+    hull = np.zeros(mask.shape, np.uint8)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) == 0:
+        return hull.view(bool)
+    lines = mask[rows]
+    first = lines.argmax(axis=1)
+    last = mask.shape[1] - 1 - lines[:, ::-1].argmax(axis=1)
+    ends = np.concatenate([np.stack([first, rows], 1), np.stack([last, rows], 1)])
+    cv2.fillConvexPoly(hull, cv2.convexHull(ends.astype(np.int32)), 1)
+    return hull.view(bool)
+
+
+def share(shape) -> float:
+    """QA's `foreign_part`: the share of the output's product (alpha > 0.5) in pieces joined to
+    it that are not the product (doubtful or textured), on a qa.ShapeCopy of the finished alpha
+    and its source."""
+    alpha = shape.alpha
+    product = alpha > 0.5
+    area = int(product.sum())
+    if area < 100:
+        return 0.0
+    found = doubtful(alpha, product, shape.rgb) | textured(shape.rgb, product)
+    return float(found.sum()) / area
