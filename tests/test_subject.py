@@ -149,3 +149,38 @@ def test_an_opening_or_another_object_whole_in_the_crop_is_not_taken_for_the_pro
     block = (xx >= 320) & (np.abs(yy - 320) < 220)
     monkeypatch.setattr(subject, "_predict", crop_of(block & (xx >= 330) & (xx < 430)))
     assert not subject.apart(rgb, (middle | block).astype(np.float32), "u2netp").any()
+
+
+def test_promising_outlines(monkeypatch):
+    """Which outlines make the model look again, on drawn outlines (the work copy's size): a
+    piece of its own across the crop's side, or an object rising above the product across part
+    of the crop's top; not a product reaching out at a side or below, not an object rising
+    above it that is narrow (a head) or spans the frame (a close-up), not an empty middle."""
+    import cv2
+
+    h, w = SIZE[1], SIZE[0]
+    yy, xx = np.mgrid[:h, :w]
+    box = subject.centred((h, w), subject.SHARE)
+    body = (np.abs(xx - w / 2) < 70) & (np.abs(yy - h / 2) < 150)
+
+    def looks(outline):
+        _, labels = cv2.connectedComponents(outline.view(np.uint8), connectivity=8)
+        return subject.promising(outline, labels, box)
+
+    eye = (np.abs(xx - 440) < 40) & (np.abs(yy - 250) < 30)  # apart, across the right side
+    assert looks(body | eye)
+    for half_width, expected in ((100, True), (50, False), (190, False)):  # cup, head, close-up
+        rises = (np.abs(xx - w / 2) < half_width) & (yy < h / 2)
+        assert looks(body | rises) is expected, half_width
+    cup = (np.abs(xx - w / 2) < 100) & (yy < h / 2)
+    assert not looks(body | cup | (xx < 10) & (yy < 400))  # and a strip down the left side
+    assert not looks(body | (np.abs(xx - w / 2) < 70) & (yy > h / 2))  # legs below
+    assert not looks((xx < 20) | (xx > w - 20))  # nothing in the frame's middle
+    # apart runs the model where the outline is promising, and only there
+    looked: list = []
+    monkeypatch.setattr(subject, "_predict", lambda rgb, model: looked.append(1))
+    rgb = np.zeros((h, w, 3), np.uint8)
+    for outline, runs in ((body | cup, 1), (body | (np.abs(xx - w / 2) < 50) & (yy < h / 2), 0)):
+        before = len(looked)
+        subject.apart(rgb, outline.astype(np.float32), "u2netp")
+        assert len(looked) - before == runs

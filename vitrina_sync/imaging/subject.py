@@ -114,6 +114,8 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
     ml, mt, mr, mb = centred(product.shape, CENTRE)
     middle = np.bincount(labels[mt:mb, ml:mr].ravel(), minlength=2)
     middle[0] = 0
+    if not middle.any():
+        return False  # nothing in the frame's middle: no product there for the crop to find
     central = labels == middle.argmax()
     central[t:b, l:r] = False
     if not central.any():
@@ -121,7 +123,7 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
     if product[b:].any() or product[t:b, :l].any() or product[t:b, r:].any():
         return False
     top = np.flatnonzero(product[t, l:r])
-    return len(top) > 0 and RISES[0] <= (top[-1] + 1 - top[0]) / (r - l) <= RISES[1]
+    return len(top) > 0 and bool(RISES[0] <= (top[-1] + 1 - top[0]) / (r - l) <= RISES[1])
 
 
 def _off_centre(product: np.ndarray) -> float:
