@@ -84,7 +84,7 @@ def test_white_output_contract(box_on_green):
         assert isinstance(out.qa[key], float), key
     assert out.qa["flags"] == [] and out.qa["summary"].endswith("| ok")
     assert out.qa["summary"].startswith("dE 0.0 | halo 0.00 | fill 0.85")
-    assert "u2netp 8e83ca70" in out.ai_version and "white-7" in out.ai_version
+    assert "u2netp 8e83ca70" in out.ai_version and "white-8" in out.ai_version
     json.dumps(out.qa)
     json.dumps(out.extra)
 
@@ -199,11 +199,16 @@ def test_ring_hole_kept_by_u2netp_is_cleared_and_qa_flags_it_when_kept(white):
 
 
 def test_busy_photo_background_is_flagged_not_hidden(white):
-    """On a busy photo u2netp takes part of the photo as product; QA must not say ok."""
+    """On a busy photo u2netp takes part of the photo as product (the cup behind a bag, which
+    the subject step's crop does not part from it); QA must not say ok. Where that step drops
+    the other object (the cat's eye beside a ring, 0.81 with it off), the output is right."""
+    sc = scene("bag", "coffee", SIZE)
+    out = run(white, sc.image)
+    assert iou(np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)) < 0.95  # measured 0.56
+    assert out.qa["flags"], out.qa["summary"]
     sc = scene("ring", "chelsea", SIZE)
     out = run(white, sc.image)
-    assert iou(np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)) < 0.95  # measured 0.81
-    assert out.qa["flags"], out.qa["summary"]
+    assert iou(np.asarray(out.mask) / 255.0, truth_on_canvas(out, sc)) > 0.95  # measured 0.98
 
 
 def test_shadow_never_enlarges_the_product(white):
@@ -283,7 +288,7 @@ def test_card_solid_colour_and_pixel_lock(card):
     source = on_canvas(out, np.asarray(sc.image))
     assert (img[mask == 255] == source[mask == 255]).all()
     assert "purity" not in out.qa and out.qa["halo"] < 0.03
-    assert "card-6" in out.ai_version
+    assert "card-7" in out.ai_version
 
 
 def test_card_gradient(card):

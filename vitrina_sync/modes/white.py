@@ -145,7 +145,8 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-7"  # 7: openings settled to the product's edge, outgrowths, reframe
+    version = "white-8"  # 8: another object of a busy photo dropped (subject on)
+    # 7: openings settled to the product's edge, outgrowths, reframe
     # 6: openings off the outline, no step clears the product; 5: faint parts
     # 4: openings found with the outline band's product model (frames)
     # 3: openings cleared, strays dropped, camouflaged edges (issue 16)
