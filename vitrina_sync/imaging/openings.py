@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from . import backdrop_fit, product_colours
+from . import backdrop_fit, highlights, product_colours
 from . import joined_openings as _joined
 
 L_BINS, AB_STEP, AB_BINS, TEX_EDGES = 10, 8.0, 16, (1.5, 4.0, 10.0)
@@ -275,6 +275,8 @@ def match_regions(
         lost = first & ~grow(found | joined, 1)
         joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
+    if found.any():  # a gloss streak the models took for one is the product's (highlights)
+        found &= ~highlights.soft_parts(models.lab, found, product)
     if limits.joined and found.any():
         found |= _joined.settle(rgb, p, found, keep)
         off = product_colours.off_colour(models, found, product, sample)
