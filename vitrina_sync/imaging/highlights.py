@@ -25,8 +25,12 @@ WINDOW = 7  # px (reduced copy): the window a rim pixel's range and steepest ste
 SOFT = 0.45  # steepest neighbour step / range under which a rim pixel is on a soft ramp
 LEAST_RANGE = 6.0  # CIELAB range in the window under which a rim pixel is not measured
 SOFT_AROUND = 0.6  # the least share of soft rim pixels around one (7x7) for it to count
+WHOLE = 0.7  # the share of a region's rim that, soft, makes all of it product
 CONTACT = 0.3  # the most of a soft part's rim that may be the rest of its region
 OUTLINE = 0.5  # the product's outline's median sharpness under which nothing is dropped
+HUE = 6.0  # CIELAB a*b* distance of a highlight's colour to its rim's mixed with white
+BEYOND = 3  # px past a highlight's rim where the colour models must call the pixels product
+LEAST_SOFT = 8  # soft rim pixels under which a region is not looked at further
 LEAST = 24  # px: smaller soft parts are left as they are
 
 
@@ -59,9 +63,13 @@ def sharpness(lab_px: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.nda
     return steepest / np.maximum(spread, 1e-3), spread
 
 
-def soft_parts(lab_px: np.ndarray, found: np.ndarray, product: np.ndarray) -> np.ndarray:
+def soft_parts(
+    lab_px: np.ndarray, found: np.ndarray, product: np.ndarray, bg_ratio: np.ndarray | None = None
+) -> np.ndarray:
     """The parts of `found` (openings, on the reduced copy) that are the product's own light
-    areas by their soft rim (see the module's docstring); empty where there are none."""
+    areas by their soft rim (see the module's docstring); empty where there are none.
+    bg_ratio: the colour models' log ratio background:product per pixel (openings.Models'
+    ratio), where known: a highlight's rim is the product's."""
     import cv2
 
     out = np.zeros_like(found)
@@ -71,7 +79,8 @@ def soft_parts(lab_px: np.ndarray, found: np.ndarray, product: np.ndarray) -> np
         x, y, bw, bh, _ = (int(v) for v in stats[i])
         pad = WINDOW
         sl = np.s_[max(0, y - pad) : y + bh + pad, max(0, x - pad) : x + bw + pad]
-        soft = _soft_of(lab_px[sl], labels[sl] == i, found[sl], product[sl])
+        near = None if bg_ratio is None else bg_ratio[sl]
+        soft = _soft_of(lab_px[sl], labels[sl] == i, found[sl], product[sl], near)
         if not soft.any():
             continue
         if outline is None:
@@ -81,27 +90,30 @@ def soft_parts(lab_px: np.ndarray, found: np.ndarray, product: np.ndarray) -> np
     return out
 
 
-def _soft_of(lab_px, region, found, product) -> np.ndarray:
-    """The parts of one found region whose rim is soft and which meet the rest of the region
-    along a short stretch only."""
+def _soft_of(lab_px, region, found, product, bg_ratio) -> np.ndarray:
+    """The parts of one found region whose rim is soft: all of it where most of its rim is,
+    else the parts that meet the rest of the region along a short stretch only."""
     import cv2
 
-    from .openings import grow, shrink
+    from .openings import fill_holes, grow, shrink
 
-    rim = grow(region, 1) & product & ~found
+    none = np.zeros_like(region)
+    rim = grow(fill_holes(region), 1) & product & ~found  # its islands are no rim
     if rim.sum() < 8:
-        return np.zeros_like(region)
+        return none
     ratio, spread = sharpness(lab_px, rim)
+    measured = spread >= LEAST_RANGE  # a rim with no colour range tells nothing
+    rim[rim] = measured
     soft = np.zeros_like(rim)
-    soft[rim] = (ratio < SOFT) & (spread >= LEAST_RANGE)
-    if not soft.any():
-        return soft
+    soft[rim] = ratio[measured] < SOFT
+    if soft.sum() < LEAST_SOFT:
+        return none
+    if soft.sum() >= WHOLE * rim.sum():
+        return region if _highlight(lab_px, region, rim, bg_ratio, product & ~found) else none
     around = cv2.blur(soft.astype(np.float32), (7, 7)) / np.maximum(
         cv2.blur(rim.astype(np.float32), (7, 7)), 1e-6
     )
     soft &= around >= SOFT_AROUND
-    if not soft.any():
-        return soft
     # each pixel of the region goes with its nearest rim pixel (a Voronoi split of the region)
     _, nearest = cv2.distanceTransformWithLabels(
         (~rim).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
@@ -110,20 +122,35 @@ def _soft_of(lab_px, region, found, product) -> np.ndarray:
     is_soft[nearest[rim]] = soft[rim]
     area = region & is_soft[nearest]
     area = grow(shrink(area, 1), 1) & region  # less the slivers between two sharp stretches
-    out = np.zeros_like(region)
     _, parts, stats, _ = cv2.connectedComponentsWithStats(area.view(np.uint8), 8)
     for j in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= LEAST) + 1:
         part = parts == j
         beside = grow(part, 1) & ~part
         contact = int((beside & region).sum())
-        if contact <= CONTACT * int((beside & rim).sum()) and _lighter(lab_px, part, beside & rim):
-            out |= part
-    return out
+        if contact > CONTACT * int((beside & rim).sum()):
+            continue  # a stretch of an opening's rim that happens to be soft
+        if _highlight(lab_px, part, beside & rim, bg_ratio, product & ~found):
+            none |= part
+    return none
 
 
-def _lighter(lab_px, part, rim) -> bool:
-    """Whether the part is lighter than the product around it (a highlight, not a shadow)."""
-    return float(np.median(lab_px[..., 0][part])) > float(np.median(lab_px[..., 0][rim]))
+def _highlight(lab_px, part, rim, bg_ratio, free) -> bool:
+    """Whether the part looks like light on the product around it: lighter than its rim, its
+    a*b* the rim's moved toward neutral (the product's colour mixed with white: within HUE of
+    that line), and the product (`free`: not found) just beyond its rim the product's to the
+    colour models, where they are given."""
+    inner, outer = np.median(lab_px[part], axis=0), np.median(lab_px[rim], axis=0)
+    if inner[0] <= outer[0]:
+        return False
+    if bg_ratio is not None:  # beyond its rim (where the found region ends, the ratio is 0)
+        from .openings import grow
+
+        beyond = grow(part, BEYOND + 1) & ~grow(part, 1) & free
+        if not beyond.any() or float(np.median(bg_ratio[beyond])) >= 0.0:
+            return False
+    ab, towards = inner[1:], outer[1:]
+    t = float(np.clip(ab @ towards / max(float(towards @ towards), 1e-6), 0.0, 1.0))
+    return float(np.linalg.norm(ab - t * towards)) <= HUE
 
 
 def _outline_sharpness(lab_px: np.ndarray, product: np.ndarray) -> float:

@@ -276,7 +276,7 @@ def match_regions(
         joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
     if found.any():  # a gloss streak the models took for one is the product's (highlights)
-        found &= ~highlights.soft_parts(models.lab, found, product)
+        found &= ~highlights.soft_parts(models.lab, found, product, models.ratio)
     if limits.joined and found.any():
         found |= _joined.settle(rgb, p, found, keep)
         off = product_colours.off_colour(models, found, product, sample)
