@@ -9,12 +9,15 @@ long sides.
 
 Each pixel of the product beside a found region is measured by how much of the colour range
 in the window around it (7x7) one step between neighbours makes: near 1 at an object's edge
-(or where the scene's texture shows), about a fifth on a soft ramp. The region's pixels are
-given to their nearest such rim pixel; the parts whose rim is soft, large enough and joined to
-the rest of the region only along a short stretch (a streak meeting the shackle's opening at a
-corner) are product. Not where the product's own outline is as soft (a photo out of focus:
-softness then tells nothing), and not where the rim has no colour range to measure (a white
-product on a white sweep: other tests decide there).
+(or where the scene's texture shows), about a third on a soft ramp. A region soft along most
+of its rim is product whole (the streak on binary blobs); else its pixels are given to their
+nearest rim pixel, and the soft parts, large enough and joined to the rest of the region only
+along a short stretch, are (the streak meeting the shackle's opening at a corner on a page).
+Only a part that looks like light on the product: lighter than its rim, of the rim's colour
+mixed with white (a gloss does not change the hue), with the product just past its rim the
+product's to the colour models. Not where the product's own outline is as soft (a photo out of
+focus: softness then tells nothing), and not along a rim with no colour range to measure (a
+white product on a white sweep: other tests decide there).
 """
 
 from __future__ import annotations

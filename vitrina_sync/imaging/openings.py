@@ -19,10 +19,12 @@ through, not like a part of the product that happens to share its colour:
 
 A region that touches the outside is the edge's fuzz, cleared only when the models are sure of
 it; when it is an opening joined to the fuzz (a padlock's shackle opening, through the model's
-soft rim along the shackle), its part off the outline is judged on its own. A large opening
-found is then settled up to the product's inner edge by a graph cut (joined_openings.settle:
-the models stop short of it, or take a part of the scene behind for product). No step may
-clear most of the product (step_masks): one that would has taken the product for background.
+soft rim along the shackle), its part off the outline is judged on its own. What is found,
+less the product's own light areas (their rim shades softly into the product, an opening's is
+its sharp inner edge: imaging.highlights, a padlock's gloss streak on a scene with white in
+it), is then settled up to the product's inner edge by a graph cut (joined_openings.settle: the
+models stop short of it, or take a part of the scene behind for product). No step may clear
+most of the product (step_masks): one that would has taken the product for background.
 
 The cleared pixels become 0 in the model's map, so the refinement then settles their edge on
 the full-resolution source exactly as it does the outer edge. `match_regions` is also what QA's
