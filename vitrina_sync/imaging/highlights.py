@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 WINDOW = 7  # px (reduced copy): the window a rim pixel's range and steepest step are taken in
+WIDE = 15  # px: the window where the first has no colour range to measure
 SOFT = 0.45  # steepest neighbour step / range under which a rim pixel is on a soft ramp
 LEAST_RANGE = 6.0  # CIELAB range in the window under which a rim pixel is not measured
 SOFT_AROUND = 0.6  # the least share of soft rim pixels around one (7x7) for it to count
@@ -32,7 +33,8 @@ WHOLE = 0.7  # the share of a region's rim that, soft, makes all of it product
 CONTACT = 0.3  # the most of a soft part's rim that may be the rest of its region
 OUTLINE = 0.5  # the product's outline's median sharpness under which nothing is dropped
 HUE = 6.0  # CIELAB a*b* distance of a highlight's colour to its rim's mixed with white
-BEYOND = 3  # px past a highlight's rim where the colour models must call the pixels product
+BEYOND = 7  # px past a highlight's rim (its ramp and the product past it) that the colour
+# models must call product, by the median
 LEAST_SOFT = 8  # soft rim pixels under which a region is not looked at further
 LEAST = 24  # px: smaller soft parts are left as they are
 
@@ -54,12 +56,14 @@ def steps(lab_px: np.ndarray) -> np.ndarray:
     return out
 
 
-def sharpness(lab_px: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(steepest neighbour step / colour range, colour range) over the WINDOW around each pixel
-    of `where`: near 1 at an object's edge, about a fifth on a soft ramp."""
+def sharpness(
+    lab_px: np.ndarray, where: np.ndarray, window: int = WINDOW
+) -> tuple[np.ndarray, np.ndarray]:
+    """(steepest neighbour step / colour range, colour range) over the `window` around each
+    pixel of `where`: near 1 at an object's edge, about a third on a soft ramp."""
     import cv2
 
-    kernel = np.ones((WINDOW, WINDOW), np.uint8)
+    kernel = np.ones((window, window), np.uint8)
     steepest = cv2.dilate(steps(lab_px), kernel)[where]
     spread = cv2.dilate(lab_px, kernel)[where] - cv2.erode(lab_px, kernel)[where]
     spread = np.sqrt(np.einsum("ij,ij->i", spread, spread))
@@ -80,7 +84,7 @@ def soft_parts(
     outline = None  # the product's outline's sharpness, worked out when first needed
     for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= LEAST) + 1:
         x, y, bw, bh, _ = (int(v) for v in stats[i])
-        pad = WINDOW
+        pad = max(WIDE // 2, BEYOND) + 1
         sl = np.s_[max(0, y - pad) : y + bh + pad, max(0, x - pad) : x + bw + pad]
         near = None if bg_ratio is None else bg_ratio[sl]
         soft = _soft_of(lab_px[sl], labels[sl] == i, found[sl], product[sl], near)
@@ -105,6 +109,11 @@ def _soft_of(lab_px, region, found, product, bg_ratio) -> np.ndarray:
     if rim.sum() < 8:
         return none
     ratio, spread = sharpness(lab_px, rim)
+    flat = spread < LEAST_RANGE
+    if flat.any():  # on a highlight's plateau (its whitest core found): the ramp is further out
+        wide = np.zeros_like(rim)
+        wide[rim] = flat
+        ratio[flat], spread[flat] = sharpness(lab_px, wide, WIDE)
     measured = spread >= LEAST_RANGE  # a rim with no colour range tells nothing
     rim[rim] = measured
     soft = np.zeros_like(rim)
@@ -145,10 +154,10 @@ def _highlight(lab_px, part, rim, bg_ratio, free) -> bool:
     inner, outer = np.median(lab_px[part], axis=0), np.median(lab_px[rim], axis=0)
     if inner[0] <= outer[0]:
         return False
-    if bg_ratio is not None:  # beyond its rim (where the found region ends, the ratio is 0)
+    if bg_ratio is not None:  # past its rim (where the found region ends, the ratio is 0)
         from .openings import grow
 
-        beyond = grow(part, BEYOND + 1) & ~grow(part, 1) & free
+        beyond = grow(part, BEYOND) & ~grow(part, 1) & free
         if not beyond.any() or float(np.median(bg_ratio[beyond])) >= 0.0:
             return False
     ab, towards = inner[1:], outer[1:]
