@@ -170,9 +170,16 @@ def _outline_sharpness(lab_px: np.ndarray, product: np.ndarray) -> float:
     near 1 in a photo in focus)."""
     from .openings import grow
 
-    ring = grow(product, 1) & ~product
+    ys, xs = np.nonzero(product)
+    if ys.size == 0:
+        return 1.0
+    pad = WINDOW  # the window's reach past the ring, which is 1 px past the outline
+    sl = np.s_[
+        max(0, ys.min() - pad) : ys.max() + pad + 1, max(0, xs.min() - pad) : xs.max() + pad + 1
+    ]
+    ring = grow(product[sl], 1) & ~product[sl]
     if ring.sum() < 8:
         return 1.0
-    ratio, spread = sharpness(lab_px, ring)
+    ratio, spread = sharpness(lab_px[sl], ring)
     measured = ratio[spread >= LEAST_RANGE]
     return float(np.median(measured)) if measured.size else 1.0
