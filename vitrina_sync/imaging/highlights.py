@@ -100,33 +100,56 @@ def soft_parts(
 def _soft_of(lab_px, region, found, product, bg_ratio) -> np.ndarray:
     """The parts of one found region whose rim is soft: all of it where most of its rim is,
     else the parts that meet the rest of the region along a short stretch only."""
-    import cv2
-
-    from .openings import fill_holes, grow, shrink
+    from .openings import fill_holes, grow
 
     none = np.zeros_like(region)
     rim = grow(fill_holes(region), 1) & product & ~found  # its islands are no rim
     if rim.sum() < 8:
         return none
+    rim, soft = _rim_softness(lab_px, rim)
+    if soft.sum() < LEAST_SOFT:
+        return none
+    free = product & ~found
+    if soft.sum() >= WHOLE * rim.sum():
+        return region if _highlight(lab_px, region, rim, bg_ratio, free) else none
+    for part in _soft_stretches(region, rim, soft):
+        beside = grow(part, 1) & ~part
+        if int((beside & region).sum()) > CONTACT * int((beside & rim).sum()):
+            continue  # a stretch of an opening's rim that happens to be soft
+        if _highlight(lab_px, part, beside & rim, bg_ratio, free):
+            none |= part
+    return none
+
+
+def _rim_softness(lab_px, rim) -> tuple[np.ndarray, np.ndarray]:
+    """(the rim pixels measured, those of them on a soft ramp): a pixel with no colour range
+    over WINDOW is measured over WIDE (on a highlight's plateau, its whitest core found, the
+    ramp is further out), and not at all where it has none there either."""
     ratio, spread = sharpness(lab_px, rim)
     flat = spread < LEAST_RANGE
-    if flat.any():  # on a highlight's plateau (its whitest core found): the ramp is further out
+    if flat.any():
         wide = np.zeros_like(rim)
         wide[rim] = flat
         ratio[flat], spread[flat] = sharpness(lab_px, wide, WIDE)
-    measured = spread >= LEAST_RANGE  # a rim with no colour range tells nothing
+    measured = spread >= LEAST_RANGE
+    rim = rim.copy()
     rim[rim] = measured
     soft = np.zeros_like(rim)
     soft[rim] = ratio[measured] < SOFT
-    if soft.sum() < LEAST_SOFT:
-        return none
-    if soft.sum() >= WHOLE * rim.sum():
-        return region if _highlight(lab_px, region, rim, bg_ratio, product & ~found) else none
+    return rim, soft
+
+
+def _soft_stretches(region, rim, soft):
+    """The parts of the region nearest to soft stretches of its rim (each pixel goes with its
+    nearest rim pixel: a Voronoi split), less slivers, each of at least LEAST px."""
+    import cv2
+
+    from .openings import grow, shrink
+
     around = cv2.blur(soft.astype(np.float32), (7, 7)) / np.maximum(
         cv2.blur(rim.astype(np.float32), (7, 7)), 1e-6
     )
-    soft &= around >= SOFT_AROUND
-    # each pixel of the region goes with its nearest rim pixel (a Voronoi split of the region)
+    soft = soft & (around >= SOFT_AROUND)  # a lone soft pixel on a sharp rim is no stretch
     _, nearest = cv2.distanceTransformWithLabels(
         (~rim).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
     )
@@ -136,14 +159,7 @@ def _soft_of(lab_px, region, found, product, bg_ratio) -> np.ndarray:
     area = grow(shrink(area, 1), 1) & region  # less the slivers between two sharp stretches
     _, parts, stats, _ = cv2.connectedComponentsWithStats(area.view(np.uint8), 8)
     for j in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= LEAST) + 1:
-        part = parts == j
-        beside = grow(part, 1) & ~part
-        contact = int((beside & region).sum())
-        if contact > CONTACT * int((beside & rim).sum()):
-            continue  # a stretch of an opening's rim that happens to be soft
-        if _highlight(lab_px, part, beside & rim, bg_ratio, product & ~found):
-            none |= part
-    return none
+        yield parts == j
 
 
 def _highlight(lab_px, part, rim, bg_ratio, free) -> bool:
