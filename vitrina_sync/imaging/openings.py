@@ -19,10 +19,12 @@ through, not like a part of the product that happens to share its colour:
 
 A region that touches the outside is the edge's fuzz, cleared only when the models are sure of
 it; when it is an opening joined to the fuzz (a padlock's shackle opening, through the model's
-soft rim along the shackle), its part off the outline is judged on its own. A large opening
-found is then settled up to the product's inner edge by a graph cut (joined_openings.settle:
-the models stop short of it, or take a part of the scene behind for product). No step may
-clear most of the product (step_masks): one that would has taken the product for background.
+soft rim along the shackle), its part off the outline is judged on its own. What is found,
+less the product's own light areas (their rim shades softly into the product, an opening's is
+its sharp inner edge: imaging.highlights, a padlock's gloss streak on a scene with white in
+it), is then settled up to the product's inner edge by a graph cut (joined_openings.settle: the
+models stop short of it, or take a part of the scene behind for product). No step may clear
+most of the product (step_masks): one that would has taken the product for background.
 
 The cleared pixels become 0 in the model's map, so the refinement then settles their edge on
 the full-resolution source exactly as it does the outer edge. `match_regions` is also what QA's
@@ -36,7 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from . import backdrop_fit, product_colours
+from . import backdrop_fit, highlights, product_colours
 from . import joined_openings as _joined
 
 L_BINS, AB_STEP, AB_BINS, TEX_EDGES = 10, 8.0, 16, (1.5, 4.0, 10.0)
@@ -275,6 +277,8 @@ def match_regions(
         lost = first & ~grow(found | joined, 1)
         joined |= _joined.lost(rgb, p, lost, outside, smallest, keep)
     found |= joined
+    if found.any():  # a gloss streak the models took for one is the product's (highlights)
+        found &= ~highlights.soft_parts(models.lab, found, product, models.ratio)
     if limits.joined and found.any():
         found |= _joined.settle(rgb, p, found, keep)
         off = product_colours.off_colour(models, found, product, sample)
