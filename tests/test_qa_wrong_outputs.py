@@ -257,10 +257,11 @@ def test_no_ok_over_an_output_under_095_iou_on_the_ground_truth_sets():
     assert wrong_ok == []
 
 
-def white_output(kind, bg, seed, size=(900, 1200)):
-    """(white mode's output at the bench's size and canvas, its IoU with the truth)."""
+def white_output(kind, bg, seed, size=(900, 1200), **steps):
+    """(white mode's output at the bench's size and canvas, its IoU with the truth). steps:
+    preset keys that turn steps off (the wrong output a step now avoids, for its figure)."""
     sc = scene(kind, bg, size, seed)
-    preset = {"canvas": [size[1], size[1]], "fill": 0.85, "model": "u2netp"}
+    preset = {"canvas": [size[1], size[1]], "fill": 0.85, "model": "u2netp", **steps}
     out = WhiteMode().process(LoadedImage(sc.image, "PNG"), ModeContext("b", "0", preset, SETTINGS))
     return out, iou(np.asarray(out.mask, np.float32) / 255.0, truth_on_canvas(out, sc.alpha))
 
