@@ -725,3 +725,26 @@ def test_edge_band_compiled_seeds_equal_the_numpy_twin(monkeypatch):
         for r, band in zip((1, 4), got, strict=True):
             assert np.array_equal(band, refine.edge_band(p, r)), (p.shape, r)
     assert any(b.any() and not b.all() for b, _ in bands)
+
+
+def test_compiled_mask_steps_equal_numpys_rint_bit_for_bit(monkeypatch):
+    """white._quantise's one pass (kernels.masks.quantise) gives numpy's levels and steps: every
+    half step (ties to even), its float32 neighbours, 0 and 1, and random alphas."""
+    from vitrina_sync.modes import white
+
+    assert compiled.loops() is not None  # the compiled path is the one under test
+    f32 = np.float32
+    halves = (np.arange(256, dtype=f32) + f32(0.5)) / f32(255.0)
+    near = [np.nextafter(halves, f32(0)), halves, np.nextafter(halves, f32(1))]
+    edges = np.concatenate(near + [np.array([0.0, 1.0, 1e-9, 1 - 1e-7], f32)])
+    rng = np.random.default_rng(3)
+    maps = [edges.reshape(1, -1), rng.random((37, 53)).astype(f32)]
+    maps.append(np.clip(rng.normal(0.5, 0.6, (64, 80)), 0, 1).astype(f32)[::2, 1::3])  # a view
+    got = [white._quantise(a) for a in maps]
+    monkeypatch.setattr(compiled, "loops", lambda: None)
+    for a, (levels, steps) in zip(maps, got, strict=True):
+        want_levels, want_steps = white._quantise(a)
+        assert levels.dtype == np.uint8 and steps.dtype == np.float32
+        assert np.array_equal(levels, want_levels)
+        assert np.array_equal(steps.view(np.uint32), want_steps.view(np.uint32))
+    assert {0, 255} <= set(np.unique(got[0][0]))

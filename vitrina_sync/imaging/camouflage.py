@@ -20,14 +20,21 @@ def camouflaged(work_rgb: np.ndarray, p_work: np.ndarray, work_band: np.ndarray)
 
     fg = work_band & (p_work > 0.9)
     bg = work_band & (p_work < 0.1)
-    if fg.sum() < 50 or bg.sum() < 50:
+    if np.count_nonzero(fg) < 50 or np.count_nonzero(bg) < 50:
         return False
     rows, cols = np.flatnonzero(work_band.any(axis=1)), np.flatnonzero(work_band.any(axis=0))
     box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     lab = cv2.cvtColor(np.ascontiguousarray(work_rgb[box], np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    fg, bg = fg[box], bg[box]
-    step = float(np.linalg.norm(lab[fg].mean(axis=0) - lab[bg].mean(axis=0)))
-    mean = cv2.blur(lab, (3, 3))
-    local = np.sqrt(np.maximum(cv2.blur(lab * lab, (3, 3)) - mean * mean, 0.0).sum(axis=2))
-    texture = float(np.median(local[bg]))
+    # each side's pixels listed once (row-major, as a boolean index lists them) and gathered by
+    # take: the same values in the same order, so the same means and median
+    at_fg, at_bg = np.flatnonzero(fg[box]), np.flatnonzero(bg[box])
+    colours = lab.reshape(-1, 3)
+    step = colours.take(at_fg, axis=0).mean(axis=0) - colours.take(at_bg, axis=0).mean(axis=0)
+    step = float(np.linalg.norm(step))
+    # the local deviation is only read at the sure background's pixels: worked out there alone
+    # (the same float32 operations per pixel, so the same values)
+    mean = cv2.blur(lab, (3, 3)).reshape(-1, 3).take(at_bg, axis=0)
+    square = cv2.blur(lab * lab, (3, 3)).reshape(-1, 3).take(at_bg, axis=0)
+    local = np.sqrt(np.maximum(square - mean * mean, 0.0).sum(axis=1))
+    texture = float(np.median(local))
     return texture > 2.0 and step < CAMOUFLAGE * texture

@@ -123,13 +123,23 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
     if constraints is not None and constraints.pin(alpha, region):
         fit["covers"] = False
-    # the stored mask's steps (255 <=> exactly opaque): np.round(alpha * 255) and those steps
-    # / 255, in one buffer (np.round is rint: half to even)
+    levels, alpha = _quantise(alpha)
+    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img)
+
+
+def _quantise(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The stored mask's steps (255 <=> exactly opaque): np.round(alpha * 255) as uint8, and
+    those steps / 255 as the alpha (np.round is rint: half to even). One compiled pass where
+    there is numba (~0.8 ms a region instead of ~1.7), else in one numpy buffer."""
+    kernels = compiled.loops()
+    if kernels is not None and alpha.dtype == np.float32 and alpha.ndim == 2:
+        levels, stepped = np.empty(alpha.shape, np.uint8), np.empty(alpha.shape, np.float32)
+        kernels.quantise(alpha, levels, stepped)
+        return levels, stepped
     scaled = alpha * 255.0
     np.rint(scaled, out=scaled)
     levels = scaled.astype(np.uint8)
-    alpha = np.divide(scaled, 255.0, out=scaled).astype(np.float32, copy=False)
-    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img)
+    return levels, np.divide(scaled, 255.0, out=scaled).astype(np.float32, copy=False)
 
 
 def geometry(cut: Cut) -> dict:

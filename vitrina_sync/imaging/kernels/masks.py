@@ -1,6 +1,6 @@
 """Masks by distance transform: dilation/erosion by a few pixels in one capped taxicab transform
-(instead of iterated passes), refine.edge_band's seeds, qa.halo's three masks, and a mask's
-pixel list."""
+(instead of iterated passes), refine.edge_band's seeds, qa.halo's three masks, a mask's
+pixel list, and the stored mask's 8-bit steps of an alpha."""
 
 from __future__ import annotations
 
@@ -138,6 +138,19 @@ def halo_masks(alpha, width):  # pragma: no cover - compiled
     return band, inner, outer
 
 
+@numba.njit(cache=True, nogil=True)
+def quantise(alpha, levels, out):  # pragma: no cover - compiled
+    """The stored mask's steps of a float32 alpha in one pass: levels = np.rint(alpha * 255) as
+    uint8 and out = those steps / 255 (float32 arithmetic, as numpy's on float32 arrays)."""
+    h, w = alpha.shape
+    top = F32(255.0)
+    for y in range(h):
+        for x in range(w):
+            v = np.rint(alpha[y, x] * top)
+            levels[y, x] = np.uint8(v)
+            out[y, x] = v / top
+
+
 def warm() -> None:
     """The layouts refine, sampling.pixel_list and qa.halo pass."""
     where = np.ones((2, 2), bool)
@@ -147,3 +160,6 @@ def warm() -> None:
     mask_pixels(where)
     mask_pixels(readonly(where))  # pixel_list's masks: made here, or read-only from Pillow
     halo_masks(readonly(np.full((2, 2), 0.5, np.float32)), 1)  # qa.halo passes a read-only view
+    quantise(
+        np.full((2, 2), 0.5, np.float32), np.empty((2, 2), np.uint8), np.empty((2, 2), np.float32)
+    )
