@@ -125,3 +125,57 @@ def test_faint_parts_inside_the_frame_are_not_run_outs():
     assert grown[120:200, 60:70].all() and not grown[:, :55].any() and not grown[:, 75:].any()
     p[120:200, 60:70] = 0.0
     assert not reframe.run_outs(rgb, p).any()
+
+
+def _chair_on_a_sweep(h: int = 240, w: int = 180):
+    """A brown chair filling the frame on a beige sweep (a vertical gradient): its seat rail,
+    the posts and legs that run out of the frame's top and bottom, and a brown stand apart
+    from it inside the frame; the model's map holds only the seat rail."""
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[:] = np.linspace((236, 226, 208), (206, 192, 170), h).astype(np.uint8)[:, None]
+    chair = np.zeros((h, w), bool)
+    chair[100:116, 30:130] = True  # the seat rail
+    chair[:, 40:48] = chair[:, 112:120] = True  # posts and legs, through the frame's top and bottom
+    chair[:100, 76:84] = True  # the back's middle post, through the top
+    rgb[chair] = (122, 74, 36)
+    rgb[150:200, 150:170] = (122, 74, 36)  # something brown inside the frame, apart from it
+    p = np.zeros((h, w), np.float32)
+    p[100:116, 30:130] = 1.0
+    return rgb, p, chair
+
+
+def test_an_undecided_map_on_a_plain_backdrop_gets_what_runs_out_of_the_frame_in_its_colour():
+    """The seat rail alone is outlined: the posts and legs of its colour, joined to it and
+    reaching the frame's edge, are made product; the brown stand inside the frame is not, nor is
+    anything on a textured background."""
+    rgb, p, chair = _chair_on_a_sweep()
+    grown = reframe.colour_outs(rgb, p)
+    assert grown[chair & (p <= 0.5)].mean() > 0.98 and not grown[~chair].any()
+    noisy = rgb.copy()
+    rng = np.random.default_rng(0)
+    back = ~chair
+    noisy[back] = rng.integers(0, 255, (int(back.sum()), 3), dtype=np.uint8)
+    assert not reframe.colour_outs(noisy, p).any()
+
+
+def test_a_first_map_that_outlined_almost_nothing_has_lost_the_product():
+    first, wider = np.zeros((100, 100), np.float32), np.zeros((100, 100), np.float32)
+    first[50:52, 50:52] = 1.0  # 0.04% of the frame
+    wider[10:90, 20:80] = 1.0
+    assert reframe.lost(first, wider)
+    first[40:60, 40:60] = 1.0  # a seat's 4%: held, not lost
+    assert not reframe.lost(first, wider)
+
+
+@pytest.mark.parametrize(
+    "kind,bg,seed,zoom", [("chair", "beige", 74, 0.75), ("frame", "gravel", 71, 0.6)]
+)
+def test_close_ups_whose_first_map_lost_the_product(white, kind, bg, seed, zoom):
+    """A chair filling the frame on beige, whose first map holds only its seat rail (the posts
+    and legs run out of the frame: colour_outs), and a dark frame on gravel whose first map
+    outlined almost nothing (the wider framing's map, the frame with the gravel it encloses,
+    is taken, and the openings step clears the gravel): 900x1200 IoU 0.001 -> 0.997 and
+    0.000 -> 0.963 (bench_masks --set tune-6)."""
+    sc = scene(kind, bg, (900, 1200), seed, zoom)
+    without, with_ = output_iou(white, sc, reframe=False), output_iou(white, sc)
+    assert without < 0.5 and with_ >= 0.95, (without, with_)
