@@ -17,8 +17,10 @@ product encloses). On ordinary photos neither holds (bench_white's 96 photos, th
 and the step costs the tests (~1.5 ms per photo). Then `run_outs`: on a plain backdrop, the
 faint parts of a product cut by the frame (a chair's legs running out of the photo's bottom,
 which the model fades out) are made product, so a product cut by the frame is kept whole; where
-the map kept is still undecided, `colour_outs` takes those of the product's colour that the
-model did not see at all (a chair filling the frame on beige, outlined only at its seat rail).
+there are such parts, or the map kept is still undecided, `colour_outs` takes those of the
+product's colour that the model did not see at all (a chair filling the frame on beige, outlined
+only at its seat rail). Where the wider map too outlines what the product encloses, the model
+looks a third time, with that painted over in the product's colour (`look_filled`).
 """
 
 from __future__ import annotations
@@ -163,6 +165,27 @@ def look_wider(work: Image.Image, model: str, settings, side: int) -> np.ndarray
     return np.clip(p, 0.0, 1.0)
 
 
+def look_filled(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> np.ndarray:
+    """For a map that outlines what the product encloses (`ringed`: the grass inside a picture
+    frame, at both framings): the model's alpha on the work copy with that outline painted over
+    in the ring's colour (the product's own band), zoomed out (`look_wider`), which outlines the
+    product with its opening filled, less the opening (p's outline)."""
+    import cv2
+
+    from .openings import fill_holes
+
+    a = np.array(work)
+    inside = fill_holes(p > 0.5).view(np.uint8)
+    long = max(inside.shape)
+    near = cv2.dilate(inside, _disk(max(1, long // 80))) > 0
+    ring = (cv2.dilate(inside, _disk(max(2, long // 20))) > 0) & ~near
+    if not ring.any():
+        return p
+    a[near] = np.median(a[ring], axis=0).astype(np.uint8)
+    block = look_wider(Image.fromarray(a), model, settings, side)
+    return np.where(inside > 0, np.minimum(block, 1.0 - p), block)
+
+
 def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Parts of the product the model saw only faintly where they run out of the frame (a
     chair's legs cut by the photo's bottom, 0.2-0.45 at the edge), on a plain backdrop, as
@@ -199,12 +222,13 @@ def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def colour_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """For an undecided map on a plain backdrop: the parts of the product the model did not see
-    at all where they run out of the frame (a chair filling the frame whose posts and legs it
-    lost, p < 0.05, holding only its seat), as pixels to make product: pixels of the product's
-    colour next to them and clearly apart from the backdrop's (`_like_product`), held to the
-    outline (p > 0.5) through pixels of that colour, and reaching the frame's edge. What the
-    model missed inside the frame is no run-out and stays as it is."""
+    """For a map with parts running out of the frame (`run_outs`) or undecided, on a plain
+    backdrop: the parts of the product the model did not see at all where they run out of the
+    frame (a chair filling the frame whose posts and legs it lost, p < 0.05, holding only its
+    seat), as pixels to make product: pixels of the product's colour next to them and clearly
+    apart from the backdrop's (`_like_product`), held to the outline (p > 0.5) through pixels
+    of that colour, and reaching the frame's edge. What the model missed inside the frame is
+    no run-out and stays as it is."""
     import cv2
 
     sure = p > 0.5
@@ -252,8 +276,9 @@ def _like_product(work_rgb: np.ndarray, sure: np.ndarray, middle: np.ndarray) ->
 
 
 def apply(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> np.ndarray:
-    """p, or the alpha from a wider framing where p is doubtful and that one is not; with the
-    parts that run out of the frame made product: faint ones (`run_outs`), or, where the map
+    """p, or the alpha from a wider framing where p is doubtful and that one is not (or, where
+    that one still outlines what the product encloses, `look_filled`'s); with the parts that run
+    out of the frame made product: faint ones (`run_outs`) and, where there are such or the map
     kept is still undecided, those of the product's colour (`colour_outs`)."""
     from .qa import uncertainty
 
@@ -264,7 +289,13 @@ def apply(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> 
         wider = look_wider(work, model, settings, side)
         if better(work_rgb, p, wider, why):
             p, undecided = wider, uncertainty(wider)
-    grown = colour_outs(work_rgb, p) if undecided > UNDECIDED else run_outs(work_rgb, p)
+        elif ringed(work_rgb, wider):  # the wider still outlines what the product encloses
+            filled = look_filled(work, wider, model, settings, side)
+            if not doubtful(work_rgb, filled):
+                p, undecided = filled, uncertainty(filled)
+    grown = np.zeros(p.shape, bool) if undecided > UNDECIDED else run_outs(work_rgb, p)
+    if undecided > UNDECIDED or grown.any():  # the product runs out of the frame
+        grown |= colour_outs(work_rgb, p)
     if not grown.any():
         return p
     p = p.copy()
