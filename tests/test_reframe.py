@@ -165,6 +165,9 @@ def test_a_first_map_that_outlined_almost_nothing_has_lost_the_product():
     first[50:52, 50:52] = 1.0  # 0.04% of the frame
     wider[10:90, 20:80] = 1.0
     assert reframe.lost(first, wider)
+    beside = np.zeros_like(wider)
+    beside[:, 60:] = 1.0  # something else beside what the first outlined
+    assert not reframe.lost(first, beside)
     first[40:60, 40:60] = 1.0  # a seat's 4%: held, not lost
     assert not reframe.lost(first, wider)
 

@@ -44,6 +44,7 @@ RAMP = 3  # px: the outline's soft edge, whose faint pixels at the frame are no 
 RING_STEP = 2  # the ring test reads every 2nd pixel of the work copy
 LOST = 0.01  # the most share of the frame a first map outlines that has lost the product
 LOST_APART = 10.0  # how many times as much the wider map outlines then
+HELD = 0.5  # the least share of the first map's outline that the wider one holds then
 
 
 def _disk(r: int) -> np.ndarray:
@@ -136,11 +137,16 @@ def better(work_rgb: np.ndarray, first: np.ndarray, wider: np.ndarray, why: str)
 
 def lost(first: np.ndarray, wider: np.ndarray) -> bool:
     """Whether the first map outlined almost nothing (p > 0.5 over under LOST of the frame) where
-    the wider outlined LOST_APART times as much: the model lost the product, not just its edge
-    (a dark frame on gravel at 0.6: 0.3% of the frame, the wider 80%, the frame with the
-    gravel inside it; a chair whose seat the first map holds: 4%)."""
-    area = float((first > 0.5).mean())
-    return area < LOST and float((wider > 0.5).mean()) >= LOST_APART * area
+    the wider outlined LOST_APART times as much, holding what the first outlined (HELD of it):
+    the model lost the product, not just its edge (a dark frame on gravel at 0.6: 0.3% of the
+    frame, the wider 80%, the frame with the gravel inside it, 99.6% of the first's; a chair
+    whose seat the first map holds: 4%). A small product whose wider map is something else
+    beside it is not held."""
+    first, wider = first > 0.5, wider > 0.5
+    area = float(first.mean())
+    if area >= LOST or float(wider.mean()) < LOST_APART * area:
+        return False
+    return int((first & wider).sum()) >= HELD * int(first.sum())
 
 
 def padded(work: Image.Image, share: float = REFRAME_SHARE) -> tuple[Image.Image, tuple[int, int]]:
