@@ -45,6 +45,8 @@ RING_STEP = 2  # the ring test reads every 2nd pixel of the work copy
 LOST = 0.01  # the most share of the frame a first map outlines that has lost the product
 LOST_APART = 10.0  # how many times as much the wider map outlines then
 HELD = 0.5  # the least share of the first map's outline that the wider one holds then
+PAINT_OVER = 80  # look_filled paints the outline grown by the long side / this (off its soft edge)
+PAINT_RING = 20  # and reads the ring's colour out to the long side / this from the outline
 
 
 def _disk(r: int) -> np.ndarray:
@@ -183,8 +185,8 @@ def look_filled(work: Image.Image, p: np.ndarray, model: str, settings, side: in
     a = np.array(work)
     inside = fill_holes(p > 0.5).view(np.uint8)
     long = max(inside.shape)
-    near = cv2.dilate(inside, _disk(max(1, long // 80))) > 0
-    ring = (cv2.dilate(inside, _disk(max(2, long // 20))) > 0) & ~near
+    near = cv2.dilate(inside, _disk(max(1, long // PAINT_OVER))) > 0
+    ring = (cv2.dilate(inside, _disk(max(2, long // PAINT_RING))) > 0) & ~near
     if not ring.any():
         return p
     a[near] = np.median(a[ring], axis=0).astype(np.uint8)
