@@ -194,3 +194,23 @@ def test_a_frame_whose_inside_the_model_outlines_at_both_framings(white):
     sc = scene("frame", "grass", (900, 1200), 0, 0.6)
     without, with_ = output_iou(white, sc, reframe=False), output_iou(white, sc)
     assert without < 0.5 and with_ >= 0.95, (without, with_)
+
+
+def test_a_decided_outline_that_reaches_the_frame_gets_the_rest_of_its_colour(monkeypatch):
+    """The model is sure of the seat rail and the back's middle post, which reaches the frame's
+    top, and sees nothing of the other posts and legs (no faint run-out): the product is cut by
+    the frame, so what runs out of it in the product's colour is made product, without another
+    look at the photo; the brown stand inside the frame is not."""
+    rgb, p, chair = _chair_on_a_sweep()
+    p[:100, 76:84] = 1.0
+
+    def no_second_prediction(*args, **kwargs):
+        raise AssertionError("the model ran again on a decided map")
+
+    monkeypatch.setattr(reframe, "look_wider", no_second_prediction)
+    out = reframe.apply(Image.fromarray(rgb), p, "u2netp", SETTINGS, 640) > 0.5
+    assert out[chair].mean() > 0.98 and not out[~chair].any()
+    inside = p.copy()
+    inside[:100, 76:84] = 0.0
+    inside[60:100, 76:84] = 1.0  # the same post, stopping short of the frame
+    assert reframe.apply(Image.fromarray(rgb), inside, "u2netp", SETTINGS, 640) is inside

@@ -17,10 +17,11 @@ product encloses). On ordinary photos neither holds (bench_white's 96 photos, th
 and the step costs the tests (~1.5 ms per photo). Then `run_outs`: on a plain backdrop, the
 faint parts of a product cut by the frame (a chair's legs running out of the photo's bottom,
 which the model fades out) are made product, so a product cut by the frame is kept whole; where
-there are such parts, or the map kept is still undecided, `colour_outs` takes those of the
-product's colour that the model did not see at all (a chair filling the frame on beige, outlined
-only at its seat rail). Where the wider map too outlines what the product encloses, the model
-looks a third time, with that painted over in the product's colour (`look_filled`).
+there are such parts, or the outline reaches the frame's edge, or the map kept is still
+undecided, `colour_outs` takes those of the product's colour that the model did not see at all
+(a chair filling the frame on beige, outlined only at its seat rail). Where the wider map too
+outlines what the product encloses, the model looks a third time, with that painted over in the
+product's colour (`look_filled`).
 """
 
 from __future__ import annotations
@@ -230,8 +231,8 @@ def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def colour_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """For a map with parts running out of the frame (`run_outs`) or undecided, on a plain
-    backdrop: the parts of the product the model did not see at all where they run out of the
+    """For a map with parts running out of the frame (`run_outs`), an outline reaching the
+    frame's edge, or an undecided map, on a plain backdrop: the parts of the product the model did not see at all where they run out of the
     frame (a chair filling the frame whose posts and legs it lost, p < 0.05, holding only its
     seat), as pixels to make product: pixels of the product's colour next to them and clearly
     apart from the backdrop's (`_like_product`), held to the outline (p > 0.5) through pixels
@@ -286,8 +287,9 @@ def _like_product(work_rgb: np.ndarray, sure: np.ndarray, middle: np.ndarray) ->
 def apply(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> np.ndarray:
     """p, or the alpha from a wider framing where p is doubtful and that one is not (or, where
     that one still outlines what the product encloses, `look_filled`'s); with the parts that run
-    out of the frame made product: faint ones (`run_outs`) and, where there are such or the map
-    kept is still undecided, those of the product's colour (`colour_outs`)."""
+    out of the frame made product: faint ones (`run_outs`) and, where there are such, or the
+    outline reaches the frame's edge, or the map kept is still undecided, those of the
+    product's colour (`colour_outs`; on a busy photo it stops at its backdrop test, < 1 ms)."""
     from .qa import uncertainty
 
     work_rgb = np.asarray(work)
@@ -302,7 +304,8 @@ def apply(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> 
             if not doubtful(work_rgb, filled):
                 p, undecided = filled, uncertainty(filled)
     grown = np.zeros(p.shape, bool) if undecided > UNDECIDED else run_outs(work_rgb, p)
-    if undecided > UNDECIDED or grown.any():  # the product runs out of the frame
+    # the product runs out of the frame, or may: its outline reaches the frame's edge
+    if undecided > UNDECIDED or grown.any() or _border(p).max() > 0.5:
         grown |= colour_outs(work_rgb, p)
     if not grown.any():
         return p
