@@ -20,8 +20,8 @@ which the model fades out) are made product, so a product cut by the frame is ke
 there are such parts, or the outline reaches the frame's edge, or the map kept is still
 undecided, `colour_outs` takes those of the product's colour that the model did not see at all
 (a chair filling the frame on beige, outlined only at its seat rail). Where the wider map too
-outlines what the product encloses, the model looks a third time, with that painted over in the
-product's colour (`look_filled`).
+outlines what the product encloses (or, undecided, does so from farther out: FARTHER), the
+model looks again with that painted over in the product's colour (`look_filled`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ CLOSE_UP = 0.62  # the least share of the frame's width or height an undecided m
 # on grass at 0.60, held-out s7, came out right from the first map and less so from the wider)
 DECIDED = 0.5  # the wider map's uncertainty at most this share of an undecided first map's
 REFRAME_SHARE = 0.6  # the work copy's long side as a share of the padded copy the model sees
+FARTHER = 0.4  # that share for a third look where the wider map is undecided too (_enclosed)
 RING_APART = 30.0  # Lab distance (L1, OpenCV's 8-bit scale) of the ring's colour from the border's
 RING_EVEN = 0.8  # the least share of the ring's pixels within RING_APART of its median colour
 # (a product's gold band: 1.0; grass around a product: 0.54)
@@ -138,6 +139,26 @@ def better(work_rgb: np.ndarray, first: np.ndarray, wider: np.ndarray, why: str)
     return why == "ringed" or uncertainty(wider) <= DECIDED * uncertainty(first)
 
 
+def _enclosed(work, work_rgb, p, undecided, wider, why, run) -> tuple[np.ndarray, float]:
+    """(p, its uncertainty), or `look_filled`'s map where a wider framing still outlines what
+    the product encloses (`ringed`): the wider map, or, where the first was undecided and the
+    wider is not ringed either, the map from farther out (FARTHER: a dark frame on gravel at
+    0.6, undecided at both framings, outlines the gravel it encloses at 0.4), when the filled
+    map is not doubtful."""
+    from .qa import uncertainty
+
+    if not ringed(work_rgb, wider):
+        if why != "undecided":
+            return p, undecided
+        wider = look_wider(work, *run, share=FARTHER)
+        if not ringed(work_rgb, wider):
+            return p, undecided
+    filled = look_filled(work, wider, *run)
+    if doubtful(work_rgb, filled):
+        return p, undecided
+    return filled, uncertainty(filled)
+
+
 def lost(first: np.ndarray, wider: np.ndarray) -> bool:
     """Whether the first map outlined almost nothing (p > 0.5 over under LOST of the frame) where
     the wider outlined LOST_APART times as much, holding what the first outlined (HELD of it):
@@ -163,11 +184,13 @@ def padded(work: Image.Image, share: float = REFRAME_SHARE) -> tuple[Image.Image
     return Image.fromarray(np.pad(a, ((py, py), (px, px), (0, 0)), mode="edge")), (px, py)
 
 
-def look_wider(work: Image.Image, model: str, settings, side: int) -> np.ndarray:
+def look_wider(
+    work: Image.Image, model: str, settings, side: int, share: float = REFRAME_SHARE
+) -> np.ndarray:
     """The model's alpha for the work copy, predicted on it zoomed out (`padded`)."""
     from .cutout import predict_work
 
-    wide, (px, py) = padded(work)
+    wide, (px, py) = padded(work, share)
     _, p = predict_work(wide, model, settings, side)
     back = Image.fromarray(p, "F").resize(wide.size, Image.Resampling.BILINEAR)
     p = np.asarray(back, np.float32)[py : py + work.height, px : px + work.width]
@@ -299,10 +322,10 @@ def apply(work: Image.Image, p: np.ndarray, model: str, settings, side: int) -> 
         wider = look_wider(work, model, settings, side)
         if better(work_rgb, p, wider, why):
             p, undecided = wider, uncertainty(wider)
-        elif ringed(work_rgb, wider):  # the wider still outlines what the product encloses
-            filled = look_filled(work, wider, model, settings, side)
-            if not doubtful(work_rgb, filled):
-                p, undecided = filled, uncertainty(filled)
+        else:
+            p, undecided = _enclosed(
+                work, work_rgb, p, undecided, wider, why, (model, settings, side)
+            )
     grown = np.zeros(p.shape, bool) if undecided > UNDECIDED else run_outs(work_rgb, p)
     # the product runs out of the frame, or may: its outline reaches the frame's edge
     if undecided > UNDECIDED or grown.any() or _border(p).max() > 0.5:
