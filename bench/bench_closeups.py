@@ -1,7 +1,8 @@
 """White mode on close-ups: every product of tests/synthetic.py (the project's five and the
 issue's shapes) on light, grass, beige and gravel, zoomed to fill more of the frame (the central
 0.8 / 0.7 / 0.6 of the scene, resized back; the truth alongside), 132 scenes. Prints each
-scene's IoU with the truth and whether QA reads it ok, then a summary; writes them as JSON.
+scene's IoU with the truth and whether QA reads it ok, then a summary and the scenes under 0.95;
+writes them as JSON.
 
     .venv/bin/python bench/bench_closeups.py /tmp/closeups.json
 """
@@ -64,6 +65,10 @@ def main() -> None:
         f"under 0.95 read ok: {sum(1 for v in res.values() if v[0] < 0.95 and v[1])}, "
         f"0.95 or over flagged: {sum(1 for v in res.values() if v[0] >= 0.95 and not v[1])}"
     )
+    under = [
+        f"{k} {v[0]:.3f}" + ("" if v[1] else " flagged") for k, v in res.items() if v[0] < 0.95
+    ]
+    print("under 0.95: " + ("; ".join(under) or "none"))
     Path(sys.argv[1] if len(sys.argv) > 1 else "closeups.json").write_text(
         json.dumps(res, indent=0)
     )
