@@ -89,6 +89,40 @@ def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
     return np.isin(labels, small)
 
 
+def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, keep=None, made=None):
+    """What another object leaves once the steps dropped it (gone: the pixels of `outline`, the
+    outline the steps saw, p > 0.5 with the parts they made product, that the strays and subject
+    steps set to 0 on p): the pieces of p's outline the drop left apart from the product (foam
+    that the faint parts step joined to the cup: under STRAY_SHARE of the largest piece, the
+    strays step's rule, on pieces that were joined to what went, or that the steps made product
+    (`made`) with none of the model's outline: faint parts apart from it) and its soft pixels
+    (0 < p <= 0.5) nearer to what went than to the product's outline (a saucer's rim, a pink
+    fringe), which the refinement would turn into a faint ghost of it. Pixels a `keep` stroke
+    holds stay. The pixels to set to 0 on p."""
+    import cv2
+
+    product = p > 0.5
+    out = np.zeros(p.shape, bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(product.view(np.uint8), 8)
+    if n > 2:
+        _, joined = cv2.connectedComponents(outline.view(np.uint8), 8)
+        theirs = np.unique(joined[gone])
+        near = np.unique(labels[product & np.isin(joined, theirs[theirs > 0])])
+        if made is not None:  # pieces wholly made by the steps, none of the model's own
+            own = np.bincount(labels[product & ~made], minlength=n)
+            near = np.union1d(near, np.flatnonzero(own == 0))
+        sizes = stats[:, cv2.CC_STAT_AREA]
+        small = near[(near > 0) & (sizes[near] < STRAY_SHARE * sizes[1:].max())]
+        out = np.isin(labels, small)
+    soft = (p > 0.0) & ~product
+    to_gone = cv2.distanceTransform(1 - (gone | out).view(np.uint8), cv2.DIST_L2, 3)
+    to_product = cv2.distanceTransform((~product | out).view(np.uint8), cv2.DIST_L2, 3)
+    out |= soft & (to_gone < to_product)
+    if keep is not None:
+        out &= ~keep
+    return out
+
+
 def _unsure_pieces(p: np.ndarray, labels, n: int, sizes, models) -> np.ndarray:
     """Labels of the pieces under UNSURE_SHARE of the largest that the model is sure of on
     under UNSURE of their pixels and whose median ratio (on the models' reduced copy, sampled

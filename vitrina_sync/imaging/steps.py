@@ -88,25 +88,35 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     if not preset.get("openings", True):
         return p
     cleared, added = np.zeros(p.shape, bool), np.zeros(p.shape, bool)
+    apart = np.zeros(p.shape, bool)  # pieces of another object: strays, subject's other
     for name, mask in step_masks(work_rgb, p, preset, keep):
         if name.startswith("+"):  # given back: product again, or made product
             cleared &= ~mask
             added |= mask & (p <= 0.5)
         else:
             cleared |= mask
+            if name == "-strays":
+                apart |= mask
     if remove is not None:
         added &= ~remove
     if preset.get("subject", True):  # another object of a busy photo, taken with the product
-        from .subject import apart
+        from . import subject
 
-        other = apart(work_rgb, p, str(preset.get("model") or "u2netp"), keep)
+        other = subject.apart(work_rgb, p, str(preset.get("model") or "u2netp"), keep)
         cleared |= other
         added &= ~other
+        apart |= other
     if not cleared.any() and not added.any():
         return p
-    p = p.copy() if constraints is None else p
+    before, p = p, p.copy() if constraints is None else p
     p[cleared] = 0.0
     p[added] = 1.0
+    outline = (before > 0.5) | added
+    apart &= cleared & outline
+    if apart.any():  # what the other object leaves: its soft rim, pieces the drop parted
+        from .repairs import leftovers
+
+        p[leftovers(outline, p, apart, keep, added)] = 0.0
     return p
 
 
