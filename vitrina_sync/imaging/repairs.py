@@ -63,6 +63,7 @@ STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not par
 UNSURE_SHARE = 0.25  # of the largest: the most an unsure, background-like piece may be
 UNSURE = 0.3  # the most share of such a piece the model is sure of
 LIKE_BG = 1.0  # its least median log-likelihood ratio background:product (openings' models)
+RAMP = 2.0  # work px: the product's own soft ramp off its outline, kept by leftovers
 
 
 def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
@@ -89,15 +90,18 @@ def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
     return np.isin(labels, small)
 
 
-def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, keep=None, made=None):
+def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, other, keep=None, made=None):
     """What another object leaves once the steps dropped it (gone: the pixels of `outline`, the
     outline the steps saw, p > 0.5 with the parts they made product, that the strays and subject
     steps set to 0 on p): the pieces of p's outline the drop left apart from the product (foam
     that the faint parts step joined to the cup: under STRAY_SHARE of the largest piece, the
     strays step's rule, on pieces that were joined to what went, or that the steps made product
-    (`made`) with none of the model's outline: faint parts apart from it) and its soft pixels
-    (0 < p <= 0.5) nearer to what went than to the product's outline (a saucer's rim, a pink
-    fringe), which the refinement would turn into a faint ghost of it. Pixels a `keep` stroke
+    (`made`) with none of the model's outline: faint parts apart from it) and the soft pixels
+    (0 < p <= 0.5) nearer to those pieces and `other` (what the subject step dropped: an object
+    the model outlined whole) than to the product's outline and over RAMP off it (a saucer's
+    rim, a pink fringe), which the refinement would turn into a faint ghost of it. Not around
+    the strays step's own pieces: where the model is unsure of the whole product (a chair on
+    tissue), they may be its parts and their soft pixels the rest of it. Pixels a `keep` stroke
     holds stay. The pixels to set to 0 on p."""
     import cv2
 
@@ -115,9 +119,9 @@ def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, keep=None, m
         small = near[(near > 0) & (sizes[near] < STRAY_SHARE * sizes[1:].max())]
         out = np.isin(labels, small)
     soft = (p > 0.0) & ~product
-    to_gone = cv2.distanceTransform(1 - (gone | out).view(np.uint8), cv2.DIST_L2, 3)
+    to_gone = cv2.distanceTransform(1 - (other | out).view(np.uint8), cv2.DIST_L2, 3)
     to_product = cv2.distanceTransform((~product | out).view(np.uint8), cv2.DIST_L2, 3)
-    out |= soft & (to_gone < to_product)
+    out |= soft & (to_gone < to_product) & (to_product > RAMP)
     if keep is not None:
         out &= ~keep
     return out

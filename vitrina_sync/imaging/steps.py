@@ -89,6 +89,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
         return p
     cleared, added = np.zeros(p.shape, bool), np.zeros(p.shape, bool)
     apart = np.zeros(p.shape, bool)  # pieces of another object: strays, subject's other
+    other = np.zeros(p.shape, bool)
     for name, mask in step_masks(work_rgb, p, preset, keep):
         if name.startswith("+"):  # given back: product again, or made product
             cleared &= ~mask
@@ -108,7 +109,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
         apart |= other
     if not cleared.any() and not added.any():
         return p
-    before, p = p, p.copy() if constraints is None else p
+    before, p = p, p.copy()  # the model's p (constraints set), for what the drop leaves
     p[cleared] = 0.0
     p[added] = 1.0
     outline = (before > 0.5) | added
@@ -116,7 +117,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     if apart.any():  # what the other object leaves: its soft rim, pieces the drop parted
         from .repairs import leftovers
 
-        p[leftovers(outline, p, apart, keep, added)] = 0.0
+        p[leftovers(outline, p, apart, other & apart, keep, added)] = 0.0
     return p
 
 
