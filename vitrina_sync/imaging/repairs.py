@@ -99,7 +99,8 @@ def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, other, keep=
     (`made`) with none of the model's outline: faint parts apart from it) and the soft pixels
     (0 < p <= 0.5) nearer to those pieces and `other` (what the subject step dropped: an object
     the model outlined whole) than to the product's outline and over RAMP off it (a saucer's
-    rim, a pink fringe), which the refinement would turn into a faint ghost of it. Not around
+    rim, a pink fringe), with the soft pixels over RAMP off it that hold on to them (the saucer
+    running on beside the product), which the refinement would turn into a faint ghost. Not around
     the strays step's own pieces: where the model is unsure of the whole product (a chair on
     tissue), they may be its parts and their soft pixels the rest of it. Pixels a `keep` stroke
     holds stay. The pixels to set to 0 on p."""
@@ -118,10 +119,18 @@ def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, other, keep=
         sizes = stats[:, cv2.CC_STAT_AREA]
         small = near[(near > 0) & (sizes[near] < STRAY_SHARE * sizes[1:].max())]
         out = np.isin(labels, small)
+    if not (other.any() or out.any()):
+        return out  # the strays step's pieces alone: no rim goes (see above)
     soft = (p > 0.0) & ~product
     to_gone = cv2.distanceTransform(1 - (other | out).view(np.uint8), cv2.DIST_L2, 3)
     to_product = cv2.distanceTransform((~product | out).view(np.uint8), cv2.DIST_L2, 3)
-    out |= soft & (to_gone < to_product) & (to_product > RAMP)
+    off = soft & (to_product > RAMP)
+    rim = off & (to_gone < to_product)
+    if rim.any():  # and the faint parts it holds on to (a saucer running on past the product)
+        n, labels = cv2.connectedComponents(off.view(np.uint8), connectivity=8)
+        held = np.unique(labels[rim])
+        rim |= np.isin(labels, held[held > 0])
+    out |= rim
     if keep is not None:
         out &= ~keep
     return out
