@@ -25,7 +25,8 @@ photo, blush and mint sweeps), written before round 7 and measured only before a
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
 the output keeps as product (alpha > 0.5), aspect drift = relative change of the product's box
-aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask);
+aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask), ghost = share of the output's
+alpha mass more than 3 px (canvas) outside the true alpha (another object's faint remains);
 "IoU < 0.95 passed as ok" counts outputs QA reads ok that are wrong, "IoU >= 0.95 flagged" the
 false alarms (right outputs QA flags, for any figure, source sharpness and headroom included).
 Models: u2netp always; isnet-general-use and birefnet-general when their files are present.
@@ -117,6 +118,21 @@ def aspect(mask: np.ndarray) -> float:
     return (xs.max() + 1 - xs.min()) / (ys.max() + 1 - ys.min())
 
 
+GHOST_PX = 3  # output alpha farther than this (canvas px) from the true alpha is a ghost
+
+
+def ghost(mask: np.ndarray, truth: np.ndarray) -> float:
+    """Share of the output's alpha mass lying more than GHOST_PX outside the true alpha (> 0):
+    what another object of the photo left (faint lines, a fringe, specks), which IoU hardly sees."""
+    import cv2
+
+    total = float(mask.sum())
+    if total <= 0.0:
+        return 0.0
+    away = cv2.distanceTransform((truth <= 0.0).astype(np.uint8), cv2.DIST_L2, 5)
+    return float(mask[away > GHOST_PX].sum()) / total
+
+
 def score(out, truth: np.ndarray) -> dict:
     mask = np.asarray(out.mask, np.float32) / 255.0
     holes = synthetic.openings(truth)
@@ -126,6 +142,7 @@ def score(out, truth: np.ndarray) -> dict:
         "bf1": synthetic.boundary_f(mask, truth, 1),
         "kept": kept,
         "drift": abs(aspect(mask) / max(aspect(truth), 1e-9) - 1.0),
+        "ghost": ghost(mask, truth),
         "de95": float(out.qa["de_p95"]),
         "bg_inside": float(out.qa["bg_inside"]),
         "ok": not out.qa["flags"],
@@ -179,7 +196,7 @@ def table(rows, variants, title) -> None:
             f"| {name} | {len(s)} | {fmt(mean(x['iou'] for x in s))} | "
             f"{fmt(mean(x['bf1'] for x in s))} | {fmt(mean(x['kept'] for x in s))} | "
             f"{fmt(max(x['drift'] for x in s))} | {fmt(max(x['de95'] for x in s))} | {wrong_ok} | "
-            f"{false_alarms} |"
+            f"{false_alarms} | {fmt(mean(x['ghost'] for x in s))} / {fmt(max(x['ghost'] for x in s))} |"
         )
     easy = [r for r in rows if r["family"] != "busy salient photo"]
     if len(easy) < len(rows):
@@ -206,13 +223,13 @@ def table(rows, variants, title) -> None:
                 f"{fmt(max(x['de95'] for x in s))}"
             )
         print(f"| {fam} | {len(sel)} | " + " | ".join(cells) + " |")
-    print("\nPer scene (IoU / BF1 / kept / aspect drift / bg_inside / QA ok):\n")
+    print("\nPer scene (IoU / BF1 / kept / aspect drift / ghost / bg_inside / QA ok):\n")
     print("| scene | " + " | ".join(variants) + " |")
     print("|---|" + "---|" * len(variants))
     for r in rows:
         cells = [
             f"{r[n]['iou']:.3f} / {r[n]['bf1']:.3f} / {fmt(r[n]['kept'])} / "
-            f"{r[n]['drift']:.3f} / {r[n]['bg_inside']:.3f} / {'ok' if r[n]['ok'] else 'flagged'}"
+            f"{r[n]['drift']:.3f} / {r[n]['ghost']:.4f} / {r[n]['bg_inside']:.3f} / {'ok' if r[n]['ok'] else 'flagged'}"
             for n in variants
         ]
         print(f"| {r['scene']} | " + " | ".join(cells) + " |")

@@ -142,3 +142,35 @@ def test_an_unsure_background_like_piece_up_to_a_quarter_is_a_stray_a_sure_one_i
     assert stray[coin].all() and stray[paint].all() and not stray[kit].any()
     halved = SimpleNamespace(ratio=like_bg.ratio[::2, ::2])  # the models' copy reduced by 2
     assert np.array_equal(repairs.strays(p, None, halved), stray)
+
+
+def test_what_a_dropped_object_leaves_goes_and_the_products_soft_edge_and_own_pieces_stay():
+    """Once the subject step dropped a cup behind the product, the cup's soft rim (the model's
+    faint p around its outline) and a piece of foam that was joined to it are leftovers; the
+    product's own soft edge, its small separate part (not joined to the cup) and soft pixels
+    nearer to the product stay."""
+    p = np.zeros((200, 300), np.float32)
+    yy, xx = np.mgrid[:200, :300]
+    cup = np.hypot(yy - 60, xx - 150) < 45
+    rim = (np.hypot(yy - 60, xx - 150) >= 45) & (np.hypot(yy - 60, xx - 150) < 50)
+    p[rim] = 0.3
+    p[cup] = 1.0
+    foam = (np.abs(yy - 60) < 4) & (xx >= 193) & (xx < 203)  # at the cup's side, joined to it
+    p[foam] = 1.0
+    p[80:190, 120:180] = 1.0  # the product, in front of the cup
+    edge = np.zeros(p.shape, bool)
+    edge[80:190, 118:120] = edge[80:190, 180:182] = True
+    p[edge] = 0.4  # its soft edge
+    part = (np.abs(yy - 185) < 3) & (np.abs(xx - 240) < 3)  # its own small part, apart
+    p[part] = 1.0
+    outline = p > 0.5
+    gone = cup & (p == 1.0) & ~((yy >= 80) & (xx >= 118) & (xx < 182))  # what the step dropped
+    after = p.copy()
+    after[gone] = 0.0
+    out = repairs.leftovers(outline, after, gone, gone)
+    far = rim & ~((yy >= 76) & (xx >= 114) & (xx < 186))  # the rim off the product's ramp
+    assert out[far].all() and out[foam & ~gone].all()
+    assert not out[edge].any() and not out[part].any() and not out[80:190, 120:180].any()
+    keep = np.zeros(p.shape, bool)
+    keep[foam] = True
+    assert not repairs.leftovers(outline, after, gone, gone, keep)[foam & ~gone].any()

@@ -63,6 +63,7 @@ STRAY_SHARE = 0.1  # a separate piece under this share of the largest is not par
 UNSURE_SHARE = 0.25  # of the largest: the most an unsure, background-like piece may be
 UNSURE = 0.3  # the most share of such a piece the model is sure of
 LIKE_BG = 1.0  # its least median log-likelihood ratio background:product (openings' models)
+RAMP = 2.0  # work px: the product's own soft ramp off its outline, kept by leftovers
 
 
 def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
@@ -87,6 +88,52 @@ def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
     if len(small) == 0:
         return np.zeros(p.shape, bool)
     return np.isin(labels, small)
+
+
+def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, other, keep=None, made=None):
+    """What another object leaves once the steps dropped it (gone: the pixels of `outline`, the
+    outline the steps saw, p > 0.5 with the parts they made product, that the strays and subject
+    steps set to 0 on p): the pieces of p's outline the drop left apart from the product (foam
+    that the faint parts step joined to the cup: under STRAY_SHARE of the largest piece, the
+    strays step's rule, on pieces that were joined to what went, or that the steps made product
+    (`made`) with none of the model's outline: faint parts apart from it) and the soft pixels
+    (0 < p <= 0.5) nearer to those pieces and `other` (what the subject step dropped: an object
+    the model outlined whole) than to the product's outline and over RAMP off it (a saucer's
+    rim, a pink fringe), with the soft pixels over RAMP off it that hold on to them (the saucer
+    running on beside the product), which the refinement would turn into a faint ghost. Not around
+    the strays step's own pieces: where the model is unsure of the whole product (a chair on
+    tissue), they may be its parts and their soft pixels the rest of it. Pixels a `keep` stroke
+    holds stay. The pixels to set to 0 on p."""
+    import cv2
+
+    product = p > 0.5
+    out = np.zeros(p.shape, bool)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(product.view(np.uint8), 8)
+    if n > 2:
+        _, joined = cv2.connectedComponents(outline.view(np.uint8), 8)
+        theirs = np.unique(joined[gone])
+        near = np.unique(labels[product & np.isin(joined, theirs[theirs > 0])])
+        if made is not None:  # pieces wholly made by the steps, none of the model's own
+            own = np.bincount(labels[product & ~made], minlength=n)
+            near = np.union1d(near, np.flatnonzero(own == 0))
+        sizes = stats[:, cv2.CC_STAT_AREA]
+        small = near[(near > 0) & (sizes[near] < STRAY_SHARE * sizes[1:].max())]
+        out = np.isin(labels, small)
+    if not (other.any() or out.any()):
+        return out  # the strays step's pieces alone: no rim goes (see above)
+    soft = (p > 0.0) & ~product
+    to_gone = cv2.distanceTransform(1 - (other | out).view(np.uint8), cv2.DIST_L2, 3)
+    to_product = cv2.distanceTransform((~product | out).view(np.uint8), cv2.DIST_L2, 3)
+    off = soft & (to_product > RAMP)
+    rim = off & (to_gone < to_product)
+    if rim.any():  # and the faint parts it holds on to (a saucer running on past the product)
+        n, labels = cv2.connectedComponents(off.view(np.uint8), connectivity=8)
+        held = np.unique(labels[rim])
+        rim |= np.isin(labels, held[held > 0])
+    out |= rim
+    if keep is not None:
+        out &= ~keep
+    return out
 
 
 def _unsure_pieces(p: np.ndarray, labels, n: int, sizes, models) -> np.ndarray:

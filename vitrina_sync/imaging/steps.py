@@ -87,38 +87,50 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
             p[keep] = 1.0
     if not preset.get("openings", True):
         return p
+    other = np.zeros(p.shape, bool)
+    if preset.get("subject", True):  # another object of a busy photo, taken with the product
+        from . import subject
+
+        other = subject.apart(work_rgb, p, str(preset.get("model") or "u2netp"), keep)
     cleared, added = np.zeros(p.shape, bool), np.zeros(p.shape, bool)
-    for name, mask in step_masks(work_rgb, p, preset, keep):
+    apart = other.copy()  # pieces of another object: strays, subject's other
+    for name, mask in step_masks(work_rgb, p, preset, keep, other):
         if name.startswith("+"):  # given back: product again, or made product
             cleared &= ~mask
             added |= mask & (p <= 0.5)
         else:
             cleared |= mask
+            if name == "-strays":
+                apart |= mask
     if remove is not None:
         added &= ~remove
-    if preset.get("subject", True):  # another object of a busy photo, taken with the product
-        from .subject import apart
-
-        other = apart(work_rgb, p, str(preset.get("model") or "u2netp"), keep)
-        cleared |= other
-        added &= ~other
+    cleared |= other
+    added &= ~other
     if not cleared.any() and not added.any():
         return p
-    p = p.copy() if constraints is None else p
+    before, p = p, p.copy()  # the model's p (constraints set), for what the drop leaves
     p[cleared] = 0.0
     p[added] = 1.0
+    outline = (before > 0.5) | added
+    apart &= cleared & outline
+    if apart.any():  # what the other object leaves: its soft rim, pieces the drop parted
+        from .repairs import leftovers
+
+        p[leftovers(outline, p, apart, other & apart, keep, added)] = 0.0
     return p
 
 
 LEAST_LEFT = 0.25  # the least share of the model's outlined product the clearing steps leave
 
 
-def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
+def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=None):
     """The steps after the model, in order, as (name, mask): "-..." pixels it clears, "+..."
     pixels it gives back (bench/bench_mask_steps.py shows them per scene). A clearing step that
     would leave the product's outline (p > 0.5, openings filled) under LEAST_LEFT of the
     model's does not apply (its mask is empty): openings leave the outline, and a stray is never
-    most of a product; a step that takes that much has mistaken the product for background."""
+    most of a product; a step that takes that much has mistaken the product for background.
+    other: another object the subject step drops (imaging.subject); the faint parts step grows
+    from the product alone, with colour models of it alone (not the cup's foam)."""
     from . import outgrowths, repairs
 
     product = p > 0.5
@@ -145,4 +157,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None):
     if preset.get("regrow", True):
         if cleared.any():
             yield "+regrow", repairs.dropped_parts(p, cleared, report.get("off_colour"))
-        yield "+faint", repairs.faint_parts(work_rgb, p, cleared, keep, report.get("models"))
+        models, alone = report.get("models"), p
+        if other is not None and other.any():  # the product's colours without the other's
+            alone, models = np.where(other, np.float32(0.0), p), None
+        yield "+faint", repairs.faint_parts(work_rgb, alone, cleared, keep, models)
