@@ -5,7 +5,7 @@ drift and colour lock, per scene family, with the openings step off (the pipelin
     .venv/bin/python bench/bench_masks.py                    # tune + held-out sets, 900x1200
     .venv/bin/python bench/bench_masks.py --set held-out     # only the set not used in tuning
     .venv/bin/python bench/bench_masks.py --set project --refine-variants   # issue 3's table
-    .venv/bin/python bench/bench_masks.py --set tune --after-only --subject  # and preset subject off
+    .venv/bin/python bench/bench_masks.py --set tune --after-only --subject  # and preset subject on
 
 Sets (tests/synthetic.py): `project` = the project's 30 scenes (5 products x 6 backgrounds);
 `issue` = the issue's cases plus the extension (holes on gravel/brick/grass, grey on grey from a
@@ -251,7 +251,7 @@ def main() -> None:
     parser.add_argument(
         "--subject",
         action="store_true",
-        help="also the preset with `subject` off (imaging/subject.py, on by default)",
+        help="also the preset with `subject` on (imaging/subject.py, off by default)",
     )
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
@@ -259,7 +259,7 @@ def main() -> None:
     if args.after_only:
         variants = {k: v for k, v in variants.items() if not v} or variants
     if args.subject:
-        variants = {**variants, "subject off": {"subject": False}}
+        variants = {**variants, "subject on": {"subject": True}}
     sets = ["project", "issue", "held-out"] if args.set == "all" else [args.set]
     models = [m for m in MODELS if m == "u2netp" or cutout.model_path(m).exists()]
     print(f"source {args.size}, canvas {args.canvas}, models present: {', '.join(models)}")

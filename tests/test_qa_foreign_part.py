@@ -104,7 +104,7 @@ def test_a_soft_edge_is_no_foreign_part(kind, bg):
 def test_held_out_5_s_frame_on_the_cat_fails_foreign_part():
     """The cat's pupil joined to the frame's side in the frame's own dark colour (IoU 0.94):
     bg_inside and outgrowth read 0 and the output read ok; white mode's QA flags it now. With
-    `subject` on (the default since white-8) the cat is dropped (IoU 0.99): off here, for the
+    `subject` on (preset, off by default) the cat is dropped (IoU 0.99): off here, for the
     wrong output the figure must flag."""
     out, value = white_output("frame", "cat", 100, subject=False)
     assert value < 0.95

@@ -44,9 +44,9 @@ def test_the_cup_behind_a_box_goes_and_the_box_stays():
     assert iou(p, sc.alpha) < 0.7  # the model took the cup's rim with the box
     other = subject.apart(rgb, p, "u2netp")
     assert other.sum() > 0.3 * truth.sum() and (other & truth).sum() < 0.01 * truth.sum()
-    out = steps.after_model(rgb, p, {})  # on by default
+    out = steps.after_model(rgb, p, {"subject": True})
     assert iou(out, sc.alpha) > 0.97
-    assert iou(steps.after_model(rgb, p, {"subject": False}), sc.alpha) < 0.7
+    assert iou(steps.after_model(rgb, p, {}), sc.alpha) < 0.7  # off by default
 
 
 def test_a_keep_stroke_on_the_other_object_keeps_it():
@@ -81,7 +81,7 @@ def test_a_product_the_frame_cuts_is_kept_whole_without_a_look(monkeypatch):
         p = _model_p(img)
         rgb = np.asarray(img)
         assert np.array_equal(
-            steps.after_model(rgb, p, {}), steps.after_model(rgb, p, {"subject": False})
+            steps.after_model(rgb, p, {"subject": True}), steps.after_model(rgb, p, {})
         )
         assert not subject.apart(rgb, p, "u2netp").any()
     assert not looked  # the outline reaches out at a side and below: not another object's way
@@ -96,7 +96,7 @@ def test_the_look_runs_only_where_the_crop_parts_the_objects(monkeypatch):
         sc = scene("box", bg, SIZE)
         p = _model_p(sc.image)
         before = len(looked)
-        steps.after_model(np.asarray(sc.image), p, {})
+        steps.after_model(np.asarray(sc.image), p, {"subject": True})
         assert len(looked) - before == runs, bg
 
 
@@ -195,7 +195,7 @@ def test_what_the_dropped_cup_leaves_does_not_stay_with_the_bottle():
 
     sc = scene("bottle", "coffee", SIZE)
     p = _model_p(sc.image)
-    out = steps.after_model(np.asarray(sc.image), p, {})
+    out = steps.after_model(np.asarray(sc.image), p, {"subject": True})
     assert iou(out, sc.alpha) > 0.99
     assert cv2.connectedComponents((out > 0.5).view(np.uint8), connectivity=8)[0] == 2
     away = cv2.distanceTransform((sc.alpha <= 0).view(np.uint8), cv2.DIST_L2, 3)

@@ -73,8 +73,8 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     """The model's alpha (work resolution) with a reviewer's constraints applied, then the
     openings the model filled cleared (preset `openings`, on by default) and the repairs after
     it (imaging.repairs), and another object of a busy photo that the model took with the
-    product dropped (preset `subject`, on by default, imaging.subject: one more model run where
-    the outline reaches out of the frame's middle as another object does). THE place where
+    product dropped (preset `subject`, off by default: one more model run where the outline
+    reaches out of the frame's middle as another object does, imaging.subject). THE place where
     constraints meet the automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before
     the openings step looks, and no step clears a `keep` pixel."""
     remove = keep = None
@@ -88,7 +88,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     if not preset.get("openings", True):
         return p
     other = np.zeros(p.shape, bool)
-    if preset.get("subject", True):  # another object of a busy photo, taken with the product
+    if preset.get("subject", False):  # another object of a busy photo, taken with the product
         from . import subject
 
         other = subject.apart(work_rgb, p, str(preset.get("model") or "u2netp"), keep)

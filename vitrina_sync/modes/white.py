@@ -155,7 +155,7 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-8"  # 8: another object of a busy photo dropped (subject on)
+    version = "white-8"  # 8: gloss streaks kept, close-ups that lost the product, leftovers
     # 7: openings settled to the product's edge, outgrowths, reframe
     # 6: openings off the outline, no step clears the product; 5: faint parts
     # 4: openings found with the outline band's product model (frames)
