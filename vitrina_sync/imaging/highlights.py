@@ -38,17 +38,20 @@ BEYOND = 7  # px past a highlight's rim (its ramp and the product past it) that 
 LEAST_SOFT = 8  # soft rim pixels under which a region is not looked at further
 LEAST = 24  # px: smaller soft parts are left as they are
 
+NEIGHBOUR_PAIRS = (  # each pair of 8-neighbours once, as the slices of its two pixels: right,
+    # down, down-right, down-left (kept_openings.edge_pixels reads them too)
+    (np.s_[:, :-1], np.s_[:, 1:]),
+    (np.s_[:-1, :], np.s_[1:, :]),
+    (np.s_[:-1, :-1], np.s_[1:, 1:]),
+    (np.s_[:-1, 1:], np.s_[1:, :-1]),
+)
+
 
 def steps(lab_px: np.ndarray) -> np.ndarray:
     """Each pixel's largest CIELAB distance to one of its 8 neighbours."""
     h, w, _ = lab_px.shape
     out = np.zeros((h, w), np.float32)
-    for a, b in (  # each neighbour pair once: right, down, down-right, down-left
-        (np.s_[:, :-1], np.s_[:, 1:]),
-        (np.s_[:-1, :], np.s_[1:, :]),
-        (np.s_[:-1, :-1], np.s_[1:, 1:]),
-        (np.s_[:-1, 1:], np.s_[1:, :-1]),
-    ):
+    for a, b in NEIGHBOUR_PAIRS:
         d = lab_px[a] - lab_px[b]
         far = np.sqrt(np.einsum("ijk,ijk->ij", d, d))
         np.maximum(out[a], far, out=out[a])

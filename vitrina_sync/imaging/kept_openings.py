@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .highlights import NEIGHBOUR_PAIRS
 from .openings import grow
 
 RATIO = 0.5  # a pixel's bg:product log-likelihood ratio (5x5) over which it is the scene's
@@ -52,12 +53,7 @@ def edge_pixels(lab_px: np.ndarray, step: float) -> np.ndarray:
     h, w, _ = lab_px.shape
     line = np.zeros((h, w), bool)
     bar = np.float32(step * step)
-    for a, b in (  # each neighbour pair once: right, down, down-right, down-left
-        (np.s_[:, :-1], np.s_[:, 1:]),
-        (np.s_[:-1, :], np.s_[1:, :]),
-        (np.s_[:-1, :-1], np.s_[1:, 1:]),
-        (np.s_[:-1, 1:], np.s_[1:, :-1]),
-    ):
+    for a, b in NEIGHBOUR_PAIRS:
         d = lab_px[a] - lab_px[b]
         far = np.einsum("ijk,ijk->ij", d, d) >= bar
         line[a] |= far
