@@ -133,14 +133,11 @@ def share(shape) -> float:
     """QA's `outgrowth`: the share of the output's product (alpha > 0.5) in outgrowths, on a
     qa.ShapeCopy of the finished alpha and its source, with its colour models (bg_inside's and
     kept_opening's, refitted to the outline's band) or those the copy builds once
-    (ShapeCopy.colour_models, shared with lost_part). The finished alpha is
-    settled (hardly a pixel between 0.05 and 0.95): the model's sureness says nothing there, so
-    the colours alone decide."""
-    product = shape.alpha > 0.5
-    area = int(product.sum())
-    if area < 100:
+    (ShapeCopy.modelled_product, shared with lost_part). The finished alpha is settled (hardly a
+    pixel between 0.05 and 0.95): the model's sureness says nothing there, so the colours alone
+    decide."""
+    modelled = shape.modelled_product()
+    if modelled is None:
         return 0.0
-    models = shape.colour_models()
-    if models is None:
-        return 0.0
+    product, area, models = modelled
     return float(background_parts(product, models.ratio).sum()) / area

@@ -74,6 +74,7 @@ LOST_OFF_BACKDROP = 12.0  # the least dE of a lost part's pixels from the backdr
 LOST_RING = 2  # px of the copy around the outline left out (the edge's fuzz, half product)
 LOST_SHARE_LEAST = 0.002  # of the product's area: fewer product-coloured pixels off it, no look
 SHAPE_SIDE = 320  # border and soft_holes look at a copy this size (long side)
+LEAST_PRODUCT = 100  # px of the copy: a smaller product reads 0 on the figures of its colour models
 SOFT_STEP = 0.5  # a hole's rim step under this share of the step a few px off it: no edge
 UNCERTAINTY_SIDE = 1200  # uncertainty reads every k-th pixel of a larger map
 SHARPNESS_SIDE = 512  # sharpness is measured with the product's long side at this many pixels
@@ -244,6 +245,17 @@ class ShapeCopy:
             built = build(self.rgb, sure_bg, shrink(alpha > 0.95, gap))
             self._built = True, built
         return built
+
+    def modelled_product(self):
+        """(the product on the copy: alpha > 0.5, its area, colour_models()) for the figures
+        read on the colour models (outgrowth, lost_part); None where the product is under
+        LEAST_PRODUCT px or a side is too thin to model: they then read 0."""
+        product = self.alpha > 0.5
+        area = int(product.sum())
+        if area < LEAST_PRODUCT:
+            return None
+        models = self.colour_models()
+        return None if models is None else (product, area, models)
 
     @property
     def rgb(self) -> np.ndarray:
@@ -510,14 +522,11 @@ def lost_part(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> 
 
     if shape is None:
         shape = ShapeCopy(source, alpha, image)
+    modelled = shape.modelled_product()
+    if modelled is None:
+        return 0.0
+    product, area, models = modelled
     small = shape.alpha
-    product = small > 0.5
-    area = int(product.sum())
-    if area < 100:
-        return 0.0
-    models = shape.colour_models()
-    if models is None:
-        return 0.0
     sure_bg = (small < 0.05) & ~grow(product, margin(small.shape))
     like = (models.ratio < LOST_PRODUCT_LIKE) & ~grow(product, LOST_RING)
     if like.sum() <= LOST_SHARE_LEAST * area:  # too few to matter: the usual case, cheap
