@@ -108,10 +108,10 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     added &= ~other
     if not cleared.any() and not added.any():
         return p
-    before, p = p, p.copy()  # the model's p (constraints set), for what the drop leaves
+    outline = (p > 0.5) | added  # the outline the steps saw, for what the drop leaves
+    p = p.copy() if constraints is None else p  # constraints made p a copy already
     p[cleared] = 0.0
     p[added] = 1.0
-    outline = (before > 0.5) | added
     apart &= cleared & outline
     if apart.any():  # what the other object leaves: its soft rim, pieces the drop parted
         from .repairs import leftovers
