@@ -197,7 +197,8 @@ def table(rows, variants, title) -> None:
             f"| {name} | {len(s)} | {fmt(mean(x['iou'] for x in s))} | "
             f"{fmt(mean(x['bf1'] for x in s))} | {fmt(mean(x['kept'] for x in s))} | "
             f"{fmt(max(x['drift'] for x in s))} | {fmt(max(x['de95'] for x in s))} | {wrong_ok} | "
-            f"{false_alarms} | {fmt(mean(x['ghost'] for x in s))} / {fmt(max(x['ghost'] for x in s))} |"
+            f"{false_alarms} | {fmt(mean(x['ghost'] for x in s))} / "
+            f"{fmt(max(x['ghost'] for x in s))} |"
         )
     easy = [r for r in rows if r["family"] != "busy salient photo"]
     if len(easy) < len(rows):
@@ -230,7 +231,8 @@ def table(rows, variants, title) -> None:
     for r in rows:
         cells = [
             f"{r[n]['iou']:.3f} / {r[n]['bf1']:.3f} / {fmt(r[n]['kept'])} / "
-            f"{r[n]['drift']:.3f} / {r[n]['ghost']:.4f} / {r[n]['bg_inside']:.3f} / {'ok' if r[n]['ok'] else 'flagged'}"
+            f"{r[n]['drift']:.3f} / {r[n]['ghost']:.4f} / {r[n]['bg_inside']:.3f} / "
+            f"{'ok' if r[n]['ok'] else 'flagged'}"
             for n in variants
         ]
         print(f"| {r['scene']} | " + " | ".join(cells) + " |")

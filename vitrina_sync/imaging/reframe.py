@@ -255,12 +255,12 @@ def run_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 def colour_outs(work_rgb: np.ndarray, p: np.ndarray) -> np.ndarray:
     """For a map with parts running out of the frame (`run_outs`), an outline reaching the
-    frame's edge, or an undecided map, on a plain backdrop: the parts of the product the model did not see at all where they run out of the
-    frame (a chair filling the frame whose posts and legs it lost, p < 0.05, holding only its
-    seat), as pixels to make product: pixels of the product's colour next to them and clearly
-    apart from the backdrop's (`_like_product`), held to the outline (p > 0.5) through pixels
-    of that colour, and reaching the frame's edge. What the model missed inside the frame is
-    no run-out and stays as it is."""
+    frame's edge, or an undecided map, on a plain backdrop: the parts of the product the model
+    did not see at all where they run out of the frame (a chair filling the frame whose posts
+    and legs it lost, p < 0.05, holding only its seat), as pixels to make product: pixels of
+    the product's colour next to them and clearly apart from the backdrop's (`_like_product`),
+    held to the outline (p > 0.5) through pixels of that colour, and reaching the frame's edge.
+    What the model missed inside the frame is no run-out and stays as it is."""
     import cv2
 
     sure = p > 0.5

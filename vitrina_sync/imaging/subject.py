@@ -20,8 +20,9 @@ benchmark's 96 photos (bench/bench_white.py, project and held-out) it runs on 9 
 before `promising`) and changes the mask on 7 of them, all 7 among the 48 project photos (a
 third of them busy): +7-8% CPU per photo there, on top of the round's other steps, which put
 the job path at +19-23% of the base's seconds per photo with it on, against +14% with it off
-and a +15% budget. So it stays off by default (preset `subject`). Where the crop would not part them it does not run: the astronaut's face stays
-salient when the crop cuts it, a saucer or a table running down the frame's sides stays too.
+and a +15% budget. So it stays off by default (preset `subject`). Where the crop would not
+part them it does not run: the astronaut's face stays salient when the crop cuts it, a saucer
+or a table running down the frame's sides stays too.
 """
 
 from __future__ import annotations
