@@ -13,9 +13,12 @@ import pytest
 import redis
 from conftest import write_catalog
 from openpyxl import load_workbook
-from rq import Worker
+from rq import Queue, SimpleWorker, Worker
+from rq.executions import prepare_execution
 
 from vitrina_sync.errors import QueueError
+from vitrina_sync.local_workers import requeue_jobs_of
+from vitrina_sync.queue import connect
 from vitrina_sync.runner import run, work_dir
 
 
@@ -106,11 +109,40 @@ def test_worker_killed_mid_job_the_row_is_finished_by_another_worker(workspace, 
     pid = wait_for(lambda: busy_worker_pid(conn))
     os.kill(pid, signal.SIGKILL)
     runner.join(180)
+    assert not runner.is_alive(), "the run still waits on a row after 180 s"
     assert runner.error is None, runner.error
     status = sheet_status(catalog)
     assert {s for s, *_ in status.values()} == {"needs_review"}, status
     assert all(len(v) == 1 for v in outputs(workspace).values())  # exactly one output per row
     assert any("requeued 1 job" in n for n in runner.summary.notes), runner.summary.notes
+
+
+@pytest.mark.parametrize("marked_started", [False, True])
+def test_a_job_taken_by_a_worker_that_died_goes_back_to_its_queue(redis_url, marked_started):
+    """RQ takes a job in two pipelines: the execution (and the worker's execution index) first,
+    then the job's own worker name and status. A worker killed between them left a job that named
+    no worker: it stayed out of every queue and `run` waited on it for ever (a CI failure). Both
+    windows are driven here with a real worker's bookkeeping, stopped where the kill would land."""
+    conn = connect(redis_url)
+    queue = Queue("cpu", connection=conn)
+    other = queue.enqueue("testplugins.probe.parent")
+    job = queue.enqueue("testplugins.probe.parent")
+    dead = SimpleWorker([queue], name="vitrina-dead", connection=conn)
+    dead.register_birth()
+    taken, _ = Queue.dequeue_any([queue], None, connection=conn)
+    assert taken.id == other.id
+    execution = prepare_execution(dead, taken)
+    if marked_started:
+        dead.prepare_job_execution(taken, remove_from_intermediate_queue=True)
+    assert (taken.get_status(refresh=True) == "started") is marked_started
+    assert (taken.worker_name == "vitrina-dead") is marked_started
+    assert requeue_jobs_of(conn, "vitrina-alive", ["cpu"]) == 0  # not that worker's job
+    assert requeue_jobs_of(conn, "vitrina-dead", ["cpu"]) == 1
+    assert queue.get_job_ids() == [other.id, job.id]  # back, and first in line
+    assert queue.started_job_registry.get_job_ids() == []
+    assert other.get_status(refresh=True) == "queued"
+    assert not conn.exists(execution.worker_executions_key)
+    assert requeue_jobs_of(conn, "vitrina-dead", ["cpu"]) == 0  # and only once
 
 
 def test_embedded_redis_restarted_mid_run_completes_and_rerun_redoes_nothing(

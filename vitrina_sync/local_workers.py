@@ -11,6 +11,7 @@ import time
 
 from rq import Queue
 from rq.exceptions import NoSuchJobError
+from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
@@ -96,19 +97,28 @@ class LocalWorkers:
 
 
 def requeue_jobs_of(conn, worker_name: str, queues: list[str]) -> int:
-    """Jobs the dead worker had started: retried now instead of after the registry TTL expires."""
+    """Jobs the dead worker had started: retried now instead of after the registry TTL expires.
+
+    A job is the worker's when its execution was (RQ's per-worker execution index) or when the job
+    names the worker. The index is written first: a worker killed between taking a job and marking
+    it started (two pipelines in RQ) leaves a job that names no worker, and that job must still go
+    back, or the run waits on it for ever."""
+    owned = {m.decode() for m in conn.smembers(WORKER_EXECUTIONS_KEY_TEMPLATE.format(worker_name))}
     count = 0
     for queue_name in queues:
         registry = StartedJobRegistry(queue_name, connection=conn)
         # Entries are "<job id>:<execution id>"; the whole entry must go, then the job is queued again.
         for entry in conn.zrange(registry.key, 0, -1):
-            job_id = registry.parse_job_id(entry.decode())
+            entry_text = entry.decode()
+            job_id = registry.parse_job_id(entry_text)
             try:
                 job = Job.fetch(job_id, connection=conn)
             except NoSuchJobError:
                 conn.zrem(registry.key, entry)
                 continue
-            if job.worker_name == worker_name and conn.zrem(registry.key, entry):
+            mine = entry_text in owned or job.worker_name == worker_name
+            if mine and conn.zrem(registry.key, entry):
                 Queue(job.origin, connection=conn).enqueue_job(job, at_front=True)
                 count += 1
+    conn.delete(WORKER_EXECUTIONS_KEY_TEMPLATE.format(worker_name))
     return count
