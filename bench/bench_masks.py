@@ -21,6 +21,8 @@ logo, binary blobs, the Shepp-Logan phantom, a horse silhouette, the cat photo, 
 clay and charcoal sweeps), written before round 6 and measured only before and after it;
 `held-out-6` = a sixth (procedural wood, marble, linen, bokeh and a shop shelf, the microaneurysms
 photo, blush and mint sweeps), written before round 7 and measured only before and after it;
+`held-out-7` = a seventh (procedural bathroom tiles, a striped tablecloth, concrete, kraft paper
+and denim, lavender and sand sweeps), written before round 8 and measured only before and after it;
 `tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
@@ -78,6 +80,7 @@ SETS = (
     "held-out-5",
     "tune-6",
     "held-out-6",
+    "held-out-7",
 )
 
 
@@ -97,6 +100,7 @@ def cases(name: str) -> list[tuple]:
         "tune-4": synthetic.TUNE_4,
         "tune-6": synthetic.TUNE_6,
         "held-out-6": synthetic.HELD_OUT_6,
+        "held-out-7": synthetic.HELD_OUT_7,
     }[name]
 
 
