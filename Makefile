@@ -52,7 +52,7 @@ demo: install models warm
 	$(VS) run examples/catalog.xlsx
 
 test: install-test models warm
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=12
 
 bench: install-test models warm
 	$(PIP) install -q -e ".[gen,test,bench]" $(PLUGIN_ARGS)
