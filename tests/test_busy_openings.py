@@ -106,3 +106,29 @@ def test_a_hoop_on_a_clock_comes_out_with_its_opening_cleared(white):
     kept = float((mask[openings(truth)] > 0.5).mean())
     assert kept <= 0.02 and iou(mask, truth) >= 0.95, (kept, iou(mask, truth))
     assert out.qa["de_p95"] < 1.0
+
+
+def test_a_lost_opening_deep_in_a_wide_frame_is_cut_from_its_own_pixels():
+    """joined_openings.lost's cut, where its box holds no scene (a wide dark frame whose
+    opening shows a red tank and a grey engine: the model took the motorcycle too, and the
+    real pass's product model with it): the region is the cut's background sample, and the cut
+    gives it and what looks like it, not the frame, to the background."""
+    from vitrina_sync.imaging import joined_openings
+
+    rng = np.random.default_rng(1)
+    h, w = 160, 120
+    rgb = np.full((h, w, 3), 22, np.float32)  # the frame, 30 px wide on every side
+    rgb[30:130, 30:90] = (190, 30, 30)  # the tank
+    rgb[90:130, 30:90] = (150, 150, 150)  # the engine
+    rgb = np.clip(rgb + rng.normal(0, 4, rgb.shape), 0, 255).astype(np.uint8)
+    p = np.ones((h, w), np.float32)
+    core = np.zeros((h, w), bool)
+    core[36:84, 36:84] = True  # the first pass's region, in the tank
+    outside = np.zeros((h, w), bool)
+    plain = joined_openings.cut(rgb, p, core, outside, 24.0, 100.0)
+    assert not plain.any()  # nothing in the box to learn the background from
+    cut = joined_openings.cut(rgb, p, core, outside, 24.0, 100.0, enclosed=True)
+    tank, frame = np.zeros((h, w), bool), np.ones((h, w), bool)
+    tank[30:90, 30:90], frame[30:130, 30:90] = True, False
+    assert cut[tank].mean() >= 0.9
+    assert not cut[frame].any()
