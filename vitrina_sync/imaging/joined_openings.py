@@ -55,7 +55,8 @@ def lost(rgb, p, regions: np.ndarray, outside, smallest: float, keep=None) -> np
     """Regions the first pass found and the real pass lost, settled by the cut: a shackle's
     opening on brick, half in the sure product, its brick a part of the product's model. Only
     large ones (SHARE): a padlock's printed keyhole, dark like the moon's pits, passes the
-    first pass too."""
+    first pass too. Such a region deep in the outline, with no scene in the cut's box, is the
+    cut's background sample itself (cut's `enclosed`)."""
 
     if not regions.any():
         return regions
@@ -63,7 +64,7 @@ def lost(rgb, p, regions: np.ndarray, outside, smallest: float, keep=None) -> np
     regions = _large(regions, least)
     if not regions.any():
         return regions
-    return cut(rgb, p, regions, outside, smallest, least, keep)
+    return cut(rgb, p, regions, outside, smallest, least, keep, enclosed=True)
 
 
 def settle(rgb, p, found: np.ndarray, keep=None, both=True) -> np.ndarray:
@@ -164,17 +165,29 @@ def _seeds(p: np.ndarray, sure: np.ndarray, near: np.ndarray, keep=None):
 
 
 def cut(
-    rgb: np.ndarray, p: np.ndarray, core: np.ndarray, outside, smallest: float, least=0.0, keep=None
+    rgb: np.ndarray,
+    p: np.ndarray,
+    core: np.ndarray,
+    outside,
+    smallest: float,
+    least=0.0,
+    keep=None,
+    enclosed=False,
 ):
     """Pixels of the product (p > 0.5) that a graph cut around `core` gives to the background
     and that are openings: off the outline, each at least `smallest`, mostly in `core`, all
-    together at least `least` (a printed keyhole alone, dark like the moon's pits, is none)."""
+    together at least `least` (a printed keyhole alone, dark like the moon's pits, is none).
+    enclosed: where the cut's box holds under `smallest` sure background (an opening deep in
+    a wide outline: a frame's, the model having taken the motorcycle behind it too), `core` is
+    seeded as probable background, so that the cut learns the scene from it."""
     import cv2
 
     from .openings import OFF_EDGE, grow
 
     product = p > 0.5
     sl, seeds = _seeds(p, product, core, keep)
+    if enclosed and (seeds == cv2.GC_BGD).sum() < smallest:
+        seeds[core[sl]] = cv2.GC_PR_BGD
     background = (seeds == cv2.GC_BGD) | (seeds == cv2.GC_PR_BGD)
     if background.all() or not background.any():  # GrabCut needs samples of both
         return np.zeros_like(product)

@@ -26,6 +26,12 @@ a grey camera behind a bluish shackle), less lines under 2 THICK px wide (the mi
 right edge; a thin band along the inner edge too), as a share of that opening (the issue's
 bar, 2% of the opening's area), where that is larger. Measured on the 320 px copy bg_inside and
 soft_holes share.
+
+The cutter's counterpart for one such case (`objects_seen`): on a plain backdrop, another
+object lying on it behind the product (a clock under a hoop) fills the opening with what is
+neither the product nor the backdrop's colour, and openings.match_regions keeps to that colour
+there (a white label on a white product differs from the sweep by 4-5 dE only). Where the same
+object shows beside the product too, its pixels off the backdrop's colour are a model of it.
 """
 
 from __future__ import annotations
@@ -194,3 +200,100 @@ def _scene_like(models, region, sl) -> bool:
         d = models.lab[sl][region] - continued[sl][region]
         return float(np.median(np.sqrt((d * d).sum(axis=1)))) <= PLAIN_DE
     return float(np.median(models.ratio[sl][region])) >= MEDIAN_RATIO
+
+
+OBJECT_DE = 10.0  # CIELAB distance to the backdrop's continued colour: another object on it
+OBJECT_PIXELS = 100  # (reduced copy) the least of such pixels in the sure background to model
+OBJECT_RATIO = 1.6  # object:product log-likelihood ratio (5x5) of a pixel seen through
+OBJECT_SHARE = 0.03  # of the product's area: the least such a region is (as joined_openings)
+OBJECT_STEP = 7.0  # CIELAB step between the region's rim and the product's around it
+COMMON = float(np.log(1e-3))  # the object's log density over which a colour bin is its own
+SAMPLE = 5  # every SAMPLE-th sure background pixel is looked at first
+
+
+def objects_seen(rgb: np.ndarray, p: np.ndarray, found: np.ndarray, models, keep=None):
+    """Product pixels (p > 0.5, work resolution) where an object on a plain backdrop shows
+    through an opening: regions off the outline and enclosed by the product, each OBJECT_SHARE
+    of it or more, off the backdrop's continued colour, that the sure background's pixels off
+    that colour (the object beside the product) explain better than the product's outline band,
+    with a colour step to the product around them; settled to the opening's edge by
+    joined_openings.settle. found: the openings found already; models: those openings.find
+    built on its reduced copy (none on texture: nothing here, at no cost)."""
+    import cv2
+
+    if models is None or models.continued is None:
+        return np.zeros(p.shape, bool)
+    pick = np.flatnonzero(models.sure_bg.ravel())[::SAMPLE]  # an even sample: a cheap no
+    d = models.lab.reshape(-1, 3)[pick] - models.continued.reshape(-1, 3)[pick]
+    if int((np.einsum("ij,ij->i", d, d) > OBJECT_DE * OBJECT_DE).sum()) * SAMPLE < OBJECT_PIXELS:
+        return np.zeros(p.shape, bool)
+    small_p, small_found, small_keep = (_reduced(m, p.shape) for m in (p, found, keep))
+    if small_p.shape != models.lab.shape[:2]:
+        return np.zeros(p.shape, bool)  # not the copy the models are of
+    new = _seen(models, small_p, small_found, small_keep)
+    if not new.any():
+        return np.zeros(p.shape, bool)
+    from .joined_openings import settle
+
+    new |= settle(_reduced(rgb, p.shape), small_p, small_found | new, small_keep)
+    h, w = p.shape
+    back = cv2.resize(new.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
+    back &= p > 0.5
+    return back if keep is None else back & ~keep
+
+
+def _reduced(a, shape):
+    """An rgb image, float map or mask of `shape` on openings.find's reduced copy (block
+    means, a whole factor; a mask where most of a block is set)."""
+    from PIL import Image
+
+    from .openings import SIDE
+
+    k = max(shape) // SIDE
+    if a is None or k <= 1:
+        return a
+    if a.dtype == bool:
+        return np.asarray(Image.fromarray(a.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
+    if a.ndim == 3:
+        return np.asarray(Image.fromarray(np.ascontiguousarray(a), "RGB").reduce(k))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(a, np.float32), "F").reduce(k))
+
+
+def _seen(models, p, found, keep) -> np.ndarray:
+    """objects_seen's regions on the models' copy, before they are settled."""
+    import cv2
+
+    from .openings import _band_width, _density, fill_holes, margin, shrink
+
+    product = p > 0.5
+    lab_px, continued = models.lab, models.continued
+    d = lab_px - continued
+    far = np.einsum("ijk,ijk->ij", d, d) > OBJECT_DE * OBJECT_DE
+    log_obj = _density(models.index, models.sure_bg & far)
+    least = OBJECT_SHARE * product.sum()
+    if ((log_obj[models.index] > COMMON) & product & far & ~found).sum() < least:
+        return np.zeros_like(product)  # the object's colours are not in the product (craters)
+    filled = fill_holes(product)
+    inside = cv2.distanceTransform(filled.view(np.uint8), cv2.DIST_L2, 5)
+    band = shrink(p > 0.95, margin(p.shape)) & (inside <= _band_width(filled)) & ~found
+    if band.sum() < 200:
+        return np.zeros_like(product)
+    raw = (log_obj - _density(models.index, band)).astype(np.float32)
+    ratio = cv2.blur(raw[models.index], (5, 5))
+    seen = product & (inside > OFF_EDGE) & (ratio > OBJECT_RATIO) & far & ~found
+    if keep is not None:
+        seen &= ~keep
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(seen.view(np.uint8), connectivity=8)
+    out = np.zeros_like(product)
+    for i in np.flatnonzero(stats[1:, 4] >= least) + 1:
+        region = fill_holes(labels == i)
+        if (grow(region, 2) & ~filled).any():
+            continue  # not enclosed: the object beside the product, taken with it
+        rim_out = grow(region, 6) & product & ~grow(region, 1) & ~found
+        rim_in = region & ~shrink(region, 3)
+        if rim_out.sum() < 8 or float((ratio[rim_out] > OBJECT_RATIO).mean()) >= 0.5:
+            continue  # the product around it looks like the object too
+        step = np.linalg.norm(lab_px[rim_in].mean(axis=0) - lab_px[rim_out].mean(axis=0))
+        if step >= OBJECT_STEP:
+            out |= region & product
+    return out

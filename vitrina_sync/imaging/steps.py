@@ -131,7 +131,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=Non
     most of a product; a step that takes that much has mistaken the product for background.
     other: another object the subject step drops (imaging.subject); the faint parts step grows
     from the product alone, with colour models of it alone (not the cup's foam)."""
-    from . import outgrowths, repairs
+    from . import kept_openings, outgrowths, repairs
 
     product = p > 0.5
     least = LEAST_LEFT * float(fill_holes(product).sum())
@@ -143,6 +143,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=Non
 
     report: dict = {}
     found, _ = openings.find(work_rgb, p, openings.CUT, keep, report=report)
+    found |= kept_openings.objects_seen(work_rgb, p, found, report.get("models"), keep)
     found = bounded(found, np.zeros_like(product))
     yield "-openings", found
     remnants = bounded(repairs.soft_remnants(p, found, keep, work_rgb), found)
