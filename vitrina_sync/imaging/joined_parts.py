@@ -57,9 +57,10 @@ def doubtful(alpha: np.ndarray, product: np.ndarray, rgb: np.ndarray) -> np.ndar
     return _at_seam(found, opaque, rgb)
 
 
-def seamed(product: np.ndarray, rgb: np.ndarray) -> np.ndarray:
-    """Pixels of thick pieces the photo's edges cut off from the rest of the product that jut
-    out of the rest's convex hull (the seam rule above)."""
+def seamed(product: np.ndarray, rgb: np.ndarray, least: float = THICK) -> np.ndarray:
+    """Pixels of thick pieces (`least` of the copy's long side deep, what the edges leave) the
+    photo's edges cut off from the rest of the product that jut out of the rest's convex hull
+    (the seam rule above)."""
     import cv2
 
     from .openings import _disk, grow
@@ -76,8 +77,8 @@ def seamed(product: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     body = labels == int(size.argmax())
     big[size.argmax()] = False
     found = np.zeros(product.shape, bool)
-    for piece in _pieces(jutting(big[labels], body), labels):
-        found |= jutting(piece, (labels > 0) & ~piece)
+    for piece in _pieces(jutting(big[labels], body, least), labels):
+        found |= jutting(piece, (labels > 0) & ~piece, least)
     return found
 
 
@@ -132,10 +133,10 @@ def textured(rgb: np.ndarray, product: np.ndarray) -> np.ndarray:
     return jutting(odd, product & ~grow(odd, EDGE + 1))  # the piece's rim goes with it
 
 
-def jutting(odd: np.ndarray, rest: np.ndarray) -> np.ndarray:
+def jutting(odd: np.ndarray, rest: np.ndarray, least: float = THICK) -> np.ndarray:
     """Of the thick pieces of `odd` (what an opening with a disk of SOFT_OPEN leaves) at least
-    THICK deep and mostly (OUT_OF_HULL) outside the convex hull of `rest` (the product they
-    are judged against), the pixels outside that hull."""
+    `least` (of the copy's long side) deep and mostly (OUT_OF_HULL) outside the convex hull of
+    `rest` (the product they are judged against), the pixels outside that hull."""
     import cv2
 
     from .openings import _disk
@@ -146,7 +147,7 @@ def jutting(odd: np.ndarray, rest: np.ndarray) -> np.ndarray:
     n, labels = cv2.connectedComponents(thick, connectivity=8)
     depth = cv2.distanceTransform(thick, cv2.DIST_L2, 3)
     deep = np.zeros(n, bool)
-    deep[labels[depth >= THICK * max(odd.shape)]] = True
+    deep[labels[depth >= least * max(odd.shape)]] = True
     deep[0] = False
     if not deep.any():
         return np.zeros(odd.shape, bool)
