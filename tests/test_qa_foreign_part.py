@@ -10,7 +10,7 @@ from scipy import ndimage
 from synthetic import background, scene
 from test_qa_wrong_outputs import SIZE, composite, flagged_by, verdict, white_output
 
-from vitrina_sync.imaging import qa
+from vitrina_sync.imaging import joined_parts, qa
 
 
 def pasted(kind, bg, donor, side="right"):
@@ -68,9 +68,9 @@ def verdict_of(photo, alpha):
 def test_a_doubtful_piece_jutting_out_fails_foreign_part():
     """held-out-5's frame on the cat photo, drawn: a dark frame with a darker disc glued to its
     side (the cat's pupil) that the finished alpha keeps at 0.6-0.8 (the model's doubt). The
-    same disc kept opaque is no doubt (and no texture); in the frame's own colour it is the
-    product continued (a grey bottle's base the model doubted on a grey sweep): neither is
-    flagged."""
+    same disc kept opaque is no doubt (the seam rule flags it: tests/test_foreign_pack.py); in
+    the frame's own colour it is the product continued (a grey bottle's base the model doubted
+    on a grey sweep): not flagged."""
     sc = scene("frame", "light", SIZE)
     product = sc.alpha > 0.5
     ys = np.flatnonzero(product.any(axis=1))
@@ -86,7 +86,8 @@ def test_a_doubtful_piece_jutting_out_fails_foreign_part():
     photo[disc] = (frame_colour * 0.6).astype(np.uint8)  # darker, as the pupil is
     report = verdict_of(photo, soft)
     assert "foreign_part" in flagged_by(report), report["flags"]
-    assert qa.foreign_part(photo, np.maximum(sc.alpha, disc.astype(np.float32))) == 0.0
+    opaque = np.maximum(sc.alpha, disc.astype(np.float32))
+    assert not joined_parts.doubtful(opaque, opaque > 0.5, photo).any()
     photo[disc] = frame_colour
     assert qa.foreign_part(photo, soft) == 0.0
 

@@ -4,7 +4,10 @@ step's own regions do not cover, and what the steps dropped that is product afte
 - soft remnants: the model's soft pixels inside a cleared (or textured) opening;
 - strays: separate small pieces of a busy photo the model also took;
 - dropped parts: pieces the steps cleared that the model was sure of and that hold on to the
-  product (a chair leg cut where it crosses a brick joint, a frame's side on grass), regrown.
+  product (a chair leg cut where it crosses a brick joint, a frame's side on grass), regrown;
+- faint parts: what the model hardly saw in the product's colours, grown; not a piece the
+  photo's edges cut off from the product that juts out of it (another object in the product's
+  colours standing behind it: joined_parts.seamed).
 """
 
 from __future__ import annotations
@@ -210,6 +213,10 @@ GROW_SHARE = 0.02  # most share of the sure background that may look like that (
 GROW_MOST = 0.6  # the faint parts' most area, of the product's
 APART_DE = 15.0  # CIELAB distance a faint part's mean colour keeps from the background's mean
 WIDEN_DE = 12.0  # CIELAB distance to a faint part's mean colour that widens it to its sides
+UNGLUED_THICK = 0.012  # of the copy's long side: the least depth of a seamed piece dropped from
+# the faint parts (QA's foreign_part asks for joined_parts.THICK: a scissors' blade cut off
+# from its handle by their step is that thin; here only what the colour models grew is at stake)
+UNGLUED_SHARE = 0.3  # a grown part that much in seamed pieces is dropped whole
 
 
 def faint_parts(
@@ -261,6 +268,28 @@ def faint_parts(
     near = openings.grow(grown, 3) & ~kept & ~grown
     d = models.lab[near] - colour
     near[near] = np.sqrt((d * d).sum(axis=1)) < WIDEN_DE
-    grown |= near
+    grown = _unglued(grown | near, kept, small_p.shape, rgb, k)
     back = cv2.resize(grown.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
     return back & (p <= 0.5)
+
+
+def _unglued(grown: np.ndarray, kept: np.ndarray, shape, rgb: np.ndarray, k: int) -> np.ndarray:
+    """`grown` without the pieces the photo's edges cut off from the product that jut out of
+    its hull (joined_parts.seamed): a flat object in the product's colours standing behind it
+    (a brown pack on a shelf behind a brown bag), which the colour models call product."""
+    import cv2
+    from PIL import Image
+
+    from . import openings
+    from .joined_parts import seamed
+
+    small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
+    glued = seamed(kept | grown, small_rgb[: shape[0], : shape[1]], UNGLUED_THICK)
+    if not glued.any():
+        return grown
+    n, labels = cv2.connectedComponents(grown.view(np.uint8), connectivity=8)
+    size = np.bincount(labels.ravel(), minlength=n)
+    held = np.bincount(labels.ravel(), glued.ravel(), n)
+    drop = held >= UNGLUED_SHARE * size  # a part the piece is most of goes whole, rim and all
+    drop[0] = False
+    return openings.joined_to(grown & ~drop[labels] & ~openings.grow(glued, 2), kept)
