@@ -131,7 +131,7 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=Non
     most of a product; a step that takes that much has mistaken the product for background.
     other: another object the subject step drops (imaging.subject); the faint parts step grows
     from the product alone, with colour models of it alone (not the cup's foam)."""
-    from . import kept_openings, outgrowths, repairs
+    from . import kept_openings, outgrowths, repairs, thin_parts
 
     product = p > 0.5
     least = LEAST_LEFT * float(fill_holes(product).sum())
@@ -162,3 +162,4 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=Non
         if other is not None and other.any():  # the product's colours without the other's
             alone, models = np.where(other, np.float32(0.0), p), None
         yield "+faint", repairs.faint_parts(work_rgb, alone, cleared, keep, models)
+        yield "+thin", thin_parts.given_back(work_rgb, alone, cleared)  # a strap seen faintly

@@ -1,0 +1,150 @@
+"""Thin parts of the product the model saw only faintly and the cut dropped: a bag's straps on
+a shop shelf (p 0.1-0.6 along a 5 px strap, broken up, its pieces cleared as strays), leaving
+stubs at the body's edge. u2netp at 320 px answers weakly along thin structures on texture;
+the evidence that such an answer is the product and not the shelf is that it runs on from the
+kept product in the product's own colour, as a line: the backdrop's own product-coloured
+things (a brown pack beside a brown bag) are blocks, not lines.
+
+`given_back` is a "+" step of steps.step_masks (pixels to make product), at work resolution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import openings
+
+FAINT_P = 0.05  # the least model answer along a lost part (a strap on the shelf: median 0.17)
+ALIKE_DE = 15.0  # CIELAB distance to the product's colour where the part leaves it
+BLOCK = 4  # px: a product-coloured region wider than 2*BLOCK+1 is a thing of the backdrop
+RING = 3  # px off the outline that the edge's own fuzz reaches; a part reaches past it
+REACH = 24  # px (work copy): the least a part reaches off the outline (straps: 28-171)
+LEAST_PX = 20  # the least pixels of a part past the ring
+WIDTH = (2.5, 8.0)  # a part's mean width (area over half its rim; a strap: 4.3-4.8): under it
+# an edge of another thing (a coin's rim: 2), over it a patch, not a line
+WINDING = 2.5  # the most a line's length is of its span (a strap's two legs: 1.8; grass: 7)
+ENDS_APART = 12  # px: a loop's two ends on the outline lie at least this far apart
+FREE_REACH = 2 * REACH  # px: a line with one end free reaches this far (a strap whose other leg
+# crosses a pack of its colour: 171; a fold of a suit beside a brown bag: 34)
+BRIDGE = 2  # px: gaps in a line's faint answer closed (a strap's leg on the shelf: 1-2 px)
+RIDGE = 0.5  # the most of a part's answer the model gives beside it (see _ridges)
+JOINT = 3  # px off the parts where the product's colour is read (the stubs they leave from)
+
+
+def given_back(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray) -> np.ndarray:
+    """Pixels to make product: faint (p > FAINT_P) outside the product's outline, in the
+    product's colour where they leave it, on no block of that colour, in lines (WIDTH,
+    WINDING) that leave the product and come back to it (a strap, a handle: both ends on the
+    outline ENDS_APART px or more apart) reaching REACH px or more off it, or with one end
+    free reaching FREE_REACH: a short line in the product's colour with a free end is as
+    likely the backdrop's (a fold of a suit beside a brown bag); and the model's answer a
+    ridge along each (_ridges)."""
+    import cv2
+
+    product = (p > 0.5) & ~cleared
+    out = np.zeros(p.shape, bool)
+    if not product.any():
+        return out
+    faint = (p > FAINT_P) & ~openings.fill_holes(product)  # openings cleared stay cleared
+    off = cv2.distanceTransform((~product).view(np.uint8), cv2.DIST_L2, 3)
+    if not (faint & (off > REACH)).any():  # the usual case: nothing faint far off, cheap
+        return out
+    seed = openings.grow(product, 1)
+    far = _parts(openings.joined_to(faint, seed), off, lines=False)
+    if not far.any():
+        return out
+    box = _box(far, REACH + BLOCK + JOINT + 2)
+    like = _product_coloured(rgb[box], faint[box], product[box], far[box])
+    found = openings.joined_to(like, seed[box])
+    loops = _parts(found, off[box], lines=True)
+    if loops.any():
+        out[box] = _ridges(openings.joined_to(found, loops), p[box], product[box])
+    return out
+
+
+def _ridges(parts: np.ndarray, p: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """The parts the model's answer rises along: its mean in a band BLOCK px around the part
+    (off the product) under RIDGE of its median on the part (straps on the shelf: 0.24; the
+    product-coloured streak of a spoon the model half took: 0.82)."""
+    import cv2
+
+    n, labels = cv2.connectedComponents(parts.view(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    for i in range(1, n):
+        part = labels == i
+        around = openings.grow(part, BLOCK) & ~part & ~product
+        keep[i] = not around.any() or p[around].mean() < RIDGE * np.median(p[part])
+    return keep[labels]
+
+
+def _parts(joined: np.ndarray, off: np.ndarray, lines: bool) -> np.ndarray:
+    """The parts of `joined` past the ring that reach REACH px off the outline with LEAST_PX
+    pixels; with lines, only lines (WIDTH, WINDING) with both ends on the outline."""
+    import cv2
+
+    past = joined & (off > RING)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(past.view(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros(joined.shape, bool)
+    area = stats[:, cv2.CC_STAT_AREA]
+    ok = area >= LEAST_PX
+    ok &= np.bincount(labels[past & (off >= REACH)], minlength=n) > 0
+    ok[0] = False
+    if lines and ok.any():
+        rim = past & ~openings.shrink(past, 1)  # a line's rim: twice its length
+        length = np.bincount(labels[rim], minlength=n) / 2.0
+        width = area / np.maximum(length, 1.0)
+        span = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+        ok &= (width >= WIDTH[0]) & (width <= WIDTH[1]) & (length <= WINDING * span)
+        reach = np.zeros(n)
+        np.maximum.at(reach, labels[past], off[past])
+        ok &= _ends_apart(labels, past & (off <= RING + 1.5), n) | (reach >= FREE_REACH)
+    return ok[labels]
+
+
+def _ends_apart(labels: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
+    """Per part: whether it leaves the product and comes back: its pixels at the outline in two
+    or more separate pieces (a strap's two legs) spread over ENDS_APART px or more (not one
+    stretch along the outline: a spoon's tip lying against a cup's rim)."""
+    import cv2
+
+    _, pieces = cv2.connectedComponents(ends.view(np.uint8), connectivity=8)
+    ys, xs = np.nonzero(ends)
+    which = labels[ys, xs]
+    pairs = np.unique(which.astype(np.int64) * (pieces.max() + 1) + pieces[ys, xs])
+    apart = np.bincount(pairs // (pieces.max() + 1), minlength=n) >= 2
+    spread = np.zeros(n, bool)
+    for coord in (ys, xs):
+        low, high = np.full(n, 1 << 30), np.full(n, -1)
+        np.minimum.at(low, which, coord)
+        np.maximum.at(high, which, coord)
+        spread |= high - low >= ENDS_APART
+    return apart & spread
+
+
+def _box(mask: np.ndarray, pad: int):
+    ys, xs = np.nonzero(mask)
+    h, w = mask.shape
+    return (
+        slice(max(0, ys.min() - pad), min(h, ys.max() + pad + 1)),
+        slice(max(0, xs.min() - pad), min(w, xs.max() + pad + 1)),
+    )
+
+
+def _product_coloured(rgb, faint: np.ndarray, product: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """The faint pixels within ALIKE_DE of the product's colour where the far parts leave it
+    (the median over the product's pixels at their joint: a bag's strap's stubs) and on no
+    block of that colour (a brown pack on the shelf behind a brown bag)."""
+    import cv2
+
+    joint = product & openings.grow(far, RING + JOINT) & ~openings.grow(~product, 1)
+    if not joint.any():
+        return np.zeros(faint.shape, bool)
+    lab = openings.lab(rgb)
+    ref = np.median(lab[joint], axis=0)
+    alike = np.sqrt(np.square(lab - ref).sum(axis=-1)) < ALIKE_DE
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BLOCK + 1, 2 * BLOCK + 1))
+    block = cv2.morphologyEx((alike & ~product).view(np.uint8), cv2.MORPH_OPEN, disk) > 0
+    like = faint & alike & ~openings.grow(block, 1)
+    bridge = openings._disk(BRIDGE)  # the answer breaks where the line crosses a backdrop's edge
+    return cv2.morphologyEx(like.view(np.uint8), cv2.MORPH_CLOSE, bridge).view(bool) & ~product
