@@ -49,17 +49,27 @@ def given_back(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray) -> np.ndarra
     off = cv2.distanceTransform((~product).view(np.uint8), cv2.DIST_L2, 3)
     if not (faint & (off > REACH)).any():  # the usual case: nothing faint far off, cheap
         return out
-    seed = openings.grow(product, 1)
-    far = _parts(openings.joined_to(faint, seed), off, lines=False)
+    far = _parts(faint, off, lines=False)  # at the ring and far off: what may be a part
     if not far.any():
         return out
     box = _box(far, REACH + BLOCK + JOINT + 2)
     like = _product_coloured(rgb[box], faint[box], product[box], far[box])
-    found = openings.joined_to(like, seed[box])
+    found = _joined(like, openings.grow(product[box], 1))
     loops = _parts(found, off[box], lines=True)
     if loops.any():
-        out[box] = _ridges(openings.joined_to(found, loops), p[box], product[box])
+        out[box] = _ridges(_joined(found, loops), p[box], product[box])
     return out
+
+
+def _joined(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    """openings.joined_to by a table of the parts (no sorting: this runs on busy photos)."""
+    import cv2
+
+    n, labels = cv2.connectedComponents((mask | seed).view(np.uint8), connectivity=8)
+    held = np.zeros(n, bool)
+    held[labels[seed]] = True
+    held[0] = False
+    return mask & held[labels]
 
 
 def _ridges(parts: np.ndarray, p: np.ndarray, product: np.ndarray) -> np.ndarray:
@@ -87,8 +97,10 @@ def _parts(joined: np.ndarray, off: np.ndarray, lines: bool) -> np.ndarray:
     if n <= 1:
         return np.zeros(joined.shape, bool)
     area = stats[:, cv2.CC_STAT_AREA]
+    ends = past & (off <= RING + 1.5)  # where a part leaves the product
     ok = area >= LEAST_PX
     ok &= np.bincount(labels[past & (off >= REACH)], minlength=n) > 0
+    ok &= np.bincount(labels[ends], minlength=n) > 0
     ok[0] = False
     if lines and ok.any():
         rim = past & ~openings.shrink(past, 1)  # a line's rim: twice its length
@@ -98,7 +110,7 @@ def _parts(joined: np.ndarray, off: np.ndarray, lines: bool) -> np.ndarray:
         ok &= (width >= WIDTH[0]) & (width <= WIDTH[1]) & (length <= WINDING * span)
         reach = np.zeros(n)
         np.maximum.at(reach, labels[past], off[past])
-        ok &= _ends_apart(labels, past & (off <= RING + 1.5), n) | (reach >= FREE_REACH)
+        ok &= _ends_apart(labels, ends, n) | (reach >= FREE_REACH)
     return ok[labels]
 
 
@@ -140,9 +152,11 @@ def _product_coloured(rgb, faint: np.ndarray, product: np.ndarray, far: np.ndarr
     joint = product & openings.grow(far, RING + JOINT) & ~openings.grow(~product, 1)
     if not joint.any():
         return np.zeros(faint.shape, bool)
-    lab = openings.lab(rgb)
-    ref = np.median(lab[joint], axis=0)
-    alike = np.sqrt(np.square(lab - ref).sum(axis=-1)) < ALIKE_DE
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)  # 8 bit: L in 0-255
+    ref = np.median(lab[joint], axis=0).astype(np.float32)
+    scale = np.array([100.0 / 255.0, 1.0, 1.0], np.float32)  # a and b: 1 per unit
+    gap = (lab.astype(np.float32) - ref) * scale
+    alike = np.square(gap).sum(axis=-1) < ALIKE_DE * ALIKE_DE
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BLOCK + 1, 2 * BLOCK + 1))
     block = cv2.morphologyEx((alike & ~product).view(np.uint8), cv2.MORPH_OPEN, disk) > 0
     like = faint & alike & ~openings.grow(block, 1)
