@@ -143,6 +143,11 @@ def _box(mask: np.ndarray, pad: int):
     )
 
 
+_SQUARED = np.stack(  # 8-bit Lab's steps squared in CIELAB units: L 100/255 per step, a and b 1
+    [np.square(np.arange(256, dtype=np.float32) * k) for k in (100.0 / 255.0, 1.0, 1.0)], axis=-1
+).reshape(1, 256, 3)
+
+
 def _product_coloured(rgb, faint: np.ndarray, product: np.ndarray, far: np.ndarray) -> np.ndarray:
     """The faint pixels within ALIKE_DE of the product's colour where the far parts leave it
     (the median over the product's pixels at their joint: a bag's strap's stubs) and on no
@@ -153,10 +158,10 @@ def _product_coloured(rgb, faint: np.ndarray, product: np.ndarray, far: np.ndarr
     if not joint.any():
         return np.zeros(faint.shape, bool)
     lab = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2LAB)  # 8 bit: L in 0-255
-    ref = np.median(lab[joint], axis=0).astype(np.float32)
-    scale = np.array([100.0 / 255.0, 1.0, 1.0], np.float32)  # a and b: 1 per unit
-    gap = (lab.astype(np.float32) - ref) * scale
-    alike = np.square(gap).sum(axis=-1) < ALIKE_DE * ALIKE_DE
+    ref = np.round(np.median(lab[joint], axis=0))
+    gap = cv2.absdiff(lab, np.full(lab.shape, ref, np.uint8))
+    squared = cv2.LUT(gap, _SQUARED)  # CIELAB units squared, per channel
+    alike = cv2.transform(squared, np.ones((1, 3), np.float32)) < ALIKE_DE * ALIKE_DE
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BLOCK + 1, 2 * BLOCK + 1))
     block = cv2.morphologyEx((alike & ~product).view(np.uint8), cv2.MORPH_OPEN, disk) > 0
     like = faint & alike & ~openings.grow(block, 1)
