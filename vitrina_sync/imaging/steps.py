@@ -162,4 +162,4 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=Non
         if other is not None and other.any():  # the product's colours without the other's
             alone, models = np.where(other, np.float32(0.0), p), None
         yield "+faint", repairs.faint_parts(work_rgb, alone, cleared, keep, models)
-        yield "+thin", thin_parts.given_back(work_rgb, alone, cleared)  # a strap seen faintly
+        yield "+thin", thin_parts.given_back(work_rgb, alone, cleared, stray)  # faint straps

@@ -31,21 +31,24 @@ RIDGE = 0.5  # the most of a part's answer the model gives beside it (see _ridge
 JOINT = 3  # px off the parts where the product's colour is read (the stubs they leave from)
 
 
-def given_back(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray) -> np.ndarray:
+def given_back(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, strays=None) -> np.ndarray:
     """Pixels to make product: faint (p > FAINT_P) outside the product's outline, in the
     product's colour where they leave it, on no block of that colour, in lines (WIDTH,
     WINDING) that leave the product and come back to it (a strap, a handle: both ends on the
     outline ENDS_APART px or more apart) reaching REACH px or more off it, or with one end
     free reaching FREE_REACH: a short line in the product's colour with a free end is as
     likely the backdrop's (a fold of a suit beside a brown bag); and the model's answer a
-    ridge along each (_ridges)."""
+    ridge along each (_ridges). What the steps before cleared stays cleared (an opening, a
+    remnant, an outgrowth), but for `strays`: pieces apart from the product, which a strap's
+    stronger pieces are."""
     import cv2
 
     product = (p > 0.5) & ~cleared
     out = np.zeros(p.shape, bool)
     if not product.any():
         return out
-    faint = (p > FAINT_P) & ~openings.fill_holes(product)  # openings cleared stay cleared
+    stays = cleared if strays is None else cleared & ~strays
+    faint = (p > FAINT_P) & ~stays & ~openings.fill_holes(product)
     off = cv2.distanceTransform((~product).view(np.uint8), cv2.DIST_L2, 3)
     if not (faint & (off > REACH)).any():  # the usual case: nothing faint far off, cheap
         return out
