@@ -1,6 +1,7 @@
 """A printed label whose colour is near the backdrop's is the product's (issue 16, held-out-6's
-box on a shop shelf): the openings step keeps it, and still clears a true opening; real u2netp
-on ground-truth scenes, and the step alone on the true alpha."""
+box on a shop shelf): the openings step keeps it, and still clears a true opening; QA's
+`cut_panel` flags an output that cut it out. Real u2netp on ground-truth scenes, the step alone
+and QA on the true alpha and on outputs wrong on purpose."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from synthetic import iou, scene
 from test_openings import on_canvas, run
 
 from vitrina_sync.imaging import openings as op
+from vitrina_sync.imaging import qa
 from vitrina_sync.modes.white import WhiteMode
 
 SETTINGS = {"default_model": "u2netp"}
@@ -40,6 +42,7 @@ def test_a_light_label_on_a_light_shelf_is_kept_through_the_pipeline(white):
     assert iou(mask, on_canvas(out, sc.alpha)) >= 0.98
     assert not (ndimage.binary_fill_holes(mask > 0.5) & (mask <= 0.5)).any()
     assert out.qa["de_p95"] < 1.0
+    assert out.qa["cut_panel"] == 0.0 and not out.qa["flags"]
 
 
 @pytest.mark.parametrize(
@@ -87,3 +90,43 @@ def test_printed_panel_reads_the_label_and_not_the_opening(monkeypatch):
         monkeypatch.undo()
         assert op.printed_panel(report["models"], largest) is want
         monkeypatch.setattr(op, "printed_panel", lambda *a, **kw: False)
+
+
+@pytest.mark.parametrize(
+    "kind,bg", [("box", "shelf"), ("bottle", "shelf"), ("box", "marble"), ("box", "white")]
+)
+def test_an_output_that_cut_the_label_out_fails_cut_panel(kind, bg):
+    """The label's rectangle cut out (what the openings step did to held-out-6's box, and QA
+    read ok): a hole through a flat field with text, in a colour the backdrop does not have."""
+    sc = scene(kind, bg, SIZE)
+    src = np.asarray(sc.image)
+    right = np.ascontiguousarray(sc.alpha, np.float32)
+    wrong = right.copy()
+    l, t, r, b = label_box(sc)
+    wrong[t:b, l:r] = 0.0
+    assert qa.cut_panel(src, right) == 0.0
+    share = qa.cut_panel(src, wrong)
+    assert share > 0.15
+    assert any(
+        f.startswith("cut panel ") for f in qa.flags({"cut_panel": share}, qa.DEFAULTS, None)
+    )
+
+
+@pytest.mark.parametrize(
+    "kind,bg",
+    [
+        ("ring", "shelf"),
+        ("ring", "marble"),
+        ("ring", "light"),
+        ("ring", "gravel"),
+        ("hoop", "text"),
+    ],
+)
+def test_a_true_opening_cleared_reads_no_cut_panel(kind, bg):
+    """A ring's hole cleared shows the backdrop (a page of text seen through a hoop is a flat
+    field with marks too, in the backdrop's own colours): no panel cut."""
+    sc = scene(kind, bg, SIZE)
+    alpha = np.ascontiguousarray(sc.alpha, np.float32)
+    hole = ndimage.binary_fill_holes(alpha > 0.5) & (alpha <= 0.5)
+    assert hole.sum() > 0.02 * (alpha > 0.5).sum()  # a hole the figure looks at
+    assert qa.cut_panel(np.asarray(sc.image), alpha) == 0.0

@@ -505,6 +505,8 @@ def printed_panel(models: Models, region: np.ndarray, sl=np.s_[:, :]) -> bool:
     if (off > PANEL_MARK_DE).mean() < PANEL_MARKS or (off < PANEL_FLAT_DE).mean() < PANEL_FLAT:
         return False
     pick = np.flatnonzero(models.sure_bg.ravel())[::4]  # an even sample is enough
+    if pick.size == 0:
+        return False
     backdrop = models.lab.reshape(-1, 3)[pick]
     near = np.square(backdrop - median).sum(axis=1) < PANEL_NEAR_DE * PANEL_NEAR_DE
     return float(near.mean()) < PANEL_NEAR
