@@ -21,14 +21,10 @@ def label_box(sc) -> tuple[int, int, int, int]:
 
 
 @pytest.mark.parametrize("bg", ["coffee", "astronaut"])
-def test_a_white_label_matching_the_photo_s_white_is_no_bg_inside(bg, monkeypatch):
+def test_a_white_label_matching_the_photo_s_white_is_no_bg_inside(bg):
     """The background's colour model calls the label background (find's share 0.19: the cup's
     white, the astronaut's suit); a flat panel with print on it, which the photo around does
-    not continue into, is the product's (tune's box on coffee read 0.19 and was flagged).
-    QA's own test, without the openings step's (openings.printed_panel, which keeps these)."""
-    from vitrina_sync.imaging import openings
-
-    monkeypatch.setattr(openings, "printed_panel", lambda *a, **kw: False)
+    not continue into, is the product's (tune's box on coffee read 0.19 and was flagged)."""
     sc = scene("box", bg, SIZE)
     src, alpha = np.asarray(sc.image), np.ascontiguousarray(sc.alpha, np.float32)
     assert find(src, alpha, REPORT)[1] > 0.1  # the detector takes it: the case is not vacuous

@@ -63,10 +63,11 @@ class Limits:
     sure_ratio: float = 3.0  # on texture: a region this sure needs no colour step
     sure_solid: float = 0.8  # and may hold this many islands
     joined: bool = True  # openings joined to the edge's fuzz settled by a graph cut
+    panels: bool = True  # printed panels kept (QA's bg_inside has its own: qa.printed_panels)
 
 
 CUT = Limits()
-REPORT = Limits(ratio=1.3, step=6.0, joined=False)
+REPORT = Limits(ratio=1.3, step=6.0, joined=False, panels=False)
 
 
 def warm() -> None:
@@ -439,7 +440,7 @@ def _accepts(
     solid = (region | (filled & (loose | common))).sum()
     if solid < (limits.sure_solid if sure else limits.solid) * filled.sum():
         return False  # islands of product inside (the text of a label)
-    if not touching and printed_panel(models, region, sl):
+    if limits.panels and not touching and printed_panel(models, region, sl):
         return False  # a label, its text smoothed into it, in a colour near the backdrop's
     rim_out = grow(filled, 6) & product & ~grow(filled, 1)
     rim_in = filled & ~shrink(filled, 3)
