@@ -5,6 +5,8 @@ and QA on the true alpha and on outputs wrong on purpose."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -45,6 +47,18 @@ def test_a_light_label_on_a_light_shelf_is_kept_through_the_pipeline(white):
     assert out.qa["cut_panel"] == 0.0 and not out.qa["flags"]
 
 
+def test_the_pipeline_s_output_with_the_label_cut_fails_cut_panel(white, monkeypatch):
+    """Round 7's output (the cutter without its panel check: the label cut out, IoU 0.81, QA
+    ok) is flagged by cut_panel now."""
+    monkeypatch.setattr(op, "CUT", replace(op.CUT, panels=False))
+    sc = scene("box", "shelf", SIZE)
+    out = run(white, sc.image)
+    mask = np.asarray(out.mask, np.float32) / 255.0
+    assert iou(mask, on_canvas(out, sc.alpha)) < 0.9  # the label is cut: the case is real
+    assert out.qa["cut_panel"] > 0.15
+    assert any(f.startswith("cut panel ") for f in out.qa["flags"])
+
+
 @pytest.mark.parametrize(
     "kind,bg", [("box", "shelf"), ("bottle", "shelf"), ("box", "marble"), ("box", "white")]
 )
@@ -70,12 +84,11 @@ def test_a_ring_s_hole_on_the_same_backdrops_is_still_cleared(bg):
     assert iou(found.astype(np.float32), hole.astype(np.float32)) > 0.85
 
 
-def test_printed_panel_reads_the_label_and_not_the_opening(monkeypatch):
-    """The figure itself, on the largest region the step finds with it turned off: the box's
-    label on the shelf is a panel, the ring's hole on the same shelf is not."""
+def test_printed_panel_reads_the_label_and_not_the_opening():
+    """The figure itself, on the largest region the step finds without it: the box's label on
+    the shelf is a panel, the ring's hole on the same shelf is not."""
     from PIL import Image
 
-    monkeypatch.setattr(op, "printed_panel", lambda *a, **kw: False)
     for kind, want in (("box", True), ("ring", False)):
         sc = scene(kind, "shelf", SIZE)
         alpha = ndimage.binary_fill_holes(sc.alpha > 0.5).astype(np.float32)
@@ -83,13 +96,11 @@ def test_printed_panel_reads_the_label_and_not_the_opening(monkeypatch):
         rgb = np.asarray(sc.image.reduce(k))
         p = np.asarray(Image.fromarray(alpha, "F").reduce(k))
         report: dict = {}
-        found = op.match_regions(rgb, p, report=report)[0]
+        found = op.match_regions(rgb, p, replace(op.CUT, panels=False), report=report)[0]
         labels, n = ndimage.label(found)
         assert n > 0
         largest = labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
-        monkeypatch.undo()
         assert op.printed_panel(report["models"], largest) is want
-        monkeypatch.setattr(op, "printed_panel", lambda *a, **kw: False)
 
 
 @pytest.mark.parametrize(
