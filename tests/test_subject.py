@@ -139,6 +139,7 @@ def test_an_opening_or_another_object_whole_in_the_crop_is_not_taken_for_the_pro
     # a ring whose opening the model filled, with an object rising above it out of the crop;
     # the crop outlines the opening alone (whole, central, large): inside what it would drop
     ring = (r < 150) | ((np.abs(xx - w / 2) < 100) & (yy < h / 2))
+    rgb[ring & (r >= 150)] = 255  # the object above, white (the ring black): parted by colour
     monkeypatch.setattr(subject, "_predict", crop_of(r < 100))
     assert not subject.apart(rgb, ring.astype(np.float32), "u2netp").any()
     monkeypatch.setattr(subject, "_predict", crop_of((r < 150) & (r >= 100)))  # the ring
@@ -180,6 +181,7 @@ def test_promising_outlines(monkeypatch):
     looked: list = []
     monkeypatch.setattr(subject, "_predict", lambda rgb, model: looked.append(1))
     rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[cup & ~body] = 255  # the cup white, the product black: the colours part them
     for outline, runs in ((body | cup, 1), (body | (np.abs(xx - w / 2) < 50) & (yy < h / 2), 0)):
         before = len(looked)
         subject.apart(rgb, outline.astype(np.float32), "u2netp")
@@ -200,3 +202,44 @@ def test_what_the_dropped_cup_leaves_does_not_stay_with_the_bottle():
     assert cv2.connectedComponents((out > 0.5).view(np.uint8), connectivity=8)[0] == 2
     away = cv2.distanceTransform((sc.alpha <= 0).view(np.uint8), cv2.DIST_L2, 3)
     assert out[away > 3].sum() < 100
+
+
+def test_no_look_where_what_rises_above_has_the_products_colour(monkeypatch):
+    """The model keeps an object of the product's colour rising behind it as one whole on the
+    crop too (a white cup behind a white mug: it looked and found nothing), so it does not
+    look; it looks where the colours differ (a white cup behind a red box), and on a piece of
+    its own across the crop's side whatever its colour."""
+    h, w = SIZE[1], SIZE[0]
+    yy, xx = np.mgrid[:h, :w]
+    body = (np.abs(xx - w / 2) < 70) & (np.abs(yy - h / 2) < 150)
+    cup = (np.abs(xx - w / 2) < 100) & (yy < h / 2)
+    eye = (np.abs(xx - 440) < 40) & (np.abs(yy - 250) < 30)
+    looked: list = []
+    monkeypatch.setattr(subject, "_predict", lambda rgb, model: looked.append(1))
+    for outline, product_rgb, runs in (
+        (body | cup, (255, 255, 255), 0),  # a white mug on the white cup
+        (body | cup, (250, 240, 225), 0),  # a cream one: under RISE_DE
+        (body | cup, (200, 30, 40), 1),  # a red box
+        (body | eye, (255, 255, 255), 1),  # a piece apart: colour not asked
+    ):
+        rgb = np.full((h, w, 3), 255, np.uint8)
+        rgb[body] = product_rgb
+        before = len(looked)
+        subject.apart(rgb, outline.astype(np.float32), "u2netp")
+        assert len(looked) - before == runs, product_rgb
+
+
+def test_the_white_mug_on_the_white_cup_costs_no_look(monkeypatch):
+    """The real model on the mug on the coffee photo: it outlines the cup with the mug, and the
+    crop would keep both (the look ran and changed nothing before the colour rule)."""
+    looked = _counted(monkeypatch)
+    sc = scene("mug", "coffee", SIZE)
+    p = _model_p(sc.image)
+    product = p > 0.5
+    import cv2
+
+    _, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
+    box = subject.centred(p.shape, subject.SHARE)
+    assert subject.promising(product, labels, box)  # the outline's shape alone would look
+    assert not subject.apart(np.asarray(sc.image), p, "u2netp").any()
+    assert not looked

@@ -15,14 +15,15 @@ series of narrower ones (a series took the mug on coffee and astronaut photos to
 0.91 and 0.71 -> 0.96, at 2.4 runs per photo whose outline reaches out). So it runs only where
 the first outline says the crop will part the objects (`promising`): another piece across the
 crop's side while the piece in the frame's middle stays inside it, or an object joined to the
-product that rises above it across the crop's top and reaches out nowhere else. On the speed
-benchmark's 96 photos (bench/bench_white.py, project and held-out) it runs on 9 (it ran on 20
-before `promising`) and changes the mask on 7 of them, all 7 among the 48 project photos (a
-third of them busy): +7-8% CPU per photo there, on top of the round's other steps, which put
-the job path at +19-23% of the base's seconds per photo with it on, against +14% with it off
-and a +15% budget. So it stays off by default (preset `subject`). Where the crop would not
-part them it does not run: the astronaut's face stays salient when the crop cuts it, a saucer
-or a table running down the frame's sides stays too.
+product that rises above it across the crop's top and reaches out nowhere else, in another
+colour than the product's (`parted_by_colour`: a white cup behind a white mug is one whole on
+the crop too). On the speed benchmark's 96 photos (bench/bench_white.py, project and held-out)
+it runs on 7 (20 before `promising`, 9 before `parted_by_colour`) and changes the mask on all 7,
+all among the 48 project photos (a third of them busy): one more model run each, ~+5-6% CPU per
+photo there. With 9 runs the job path measured +19-23% of the base's seconds per photo with it
+on, against +14% with it off and a +15% budget, so it stays off by default (preset `subject`).
+Where the crop would not part them it does not run: the astronaut's face stays salient when the
+crop cuts it, a saucer or a table running down the frame's sides stays too.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ CENTRE_KEPT = 0.5  # the least share of the first outline there that the crop's 
 RISES = (0.4, 0.75)  # the outline's crossing of the crop's top (share of its width) where an
 # object behind the product rises above it (a cup behind a box: 0.46; a head on the astronaut
 # photo, which the crop does not part: 0.32; a close-up filling the frame: 0.82-0.90)
+RISE_DE = 40.0  # the least colour difference (8-bit CIELAB, L in 0-255) between what rises above
+# the crop and the outline in the frame's middle where the crop parts them (a cup's white rim
+# behind a red box or a green bottle: 84-91; behind a white mug, which the crop keeps with the
+# mug: 6.5; a chair's dark top on printed text: 15.5, kept too)
 
 
 def centred(shape, share: float) -> tuple[int, int, int, int]:
@@ -84,7 +89,9 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     across = np.isin(labels, reached)
     if not (across & ~inside).any():
         return none  # only separate pieces outside: the strays step's
-    if not promising(product, labels, (l, t, r, b)):
+    if not promising(product, labels, (l, t, r, b)) or not parted_by_colour(
+        rgb, product, labels, t
+    ):
         return none
     crop = _predict(rgb[t:b, l:r], model)
     if crop is None:
@@ -114,12 +121,9 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
     fills the frame). What also reaches out at a side or below (a saucer, a table or the
     product's own legs running down the frame) stays in the crop's outline too."""
     l, t, r, b = box
-    ml, mt, mr, mb = centred(product.shape, CENTRE)
-    middle = np.bincount(labels[mt:mb, ml:mr].ravel(), minlength=2)
-    middle[0] = 0
-    if not middle.any():
+    central = _central(labels)
+    if central is None:
         return False  # nothing in the frame's middle: no product there for the crop to find
-    central = labels == middle.argmax()
     central[t:b, l:r] = False
     if not central.any():
         return True  # another piece reaches out: the frame's middle one stays inside
@@ -127,6 +131,36 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
         return False
     top = np.flatnonzero(product[t, l:r])
     return len(top) > 0 and bool(RISES[0] <= (top[-1] + 1 - top[0]) / (r - l) <= RISES[1])
+
+
+def parted_by_colour(rgb: np.ndarray, product: np.ndarray, labels: np.ndarray, top: int) -> bool:
+    """Whether an object rising above the product (what the piece holding the frame's middle
+    has above the crop's `top`: promising's second case) differs in colour from the product
+    (the outline in the frame's middle) by RISE_DE: one of the product's colour is one salient
+    whole with it on the crop too (a white cup behind a white mug), so the model's run would
+    find nothing. True where that piece has nothing above the crop (promising's first case)."""
+    import cv2
+
+    central = _central(labels)
+    if central is None or not central[:top].any():
+        return True
+    ml, mt, mr, mb = centred(product.shape, CENTRE)
+    means = [
+        cv2.cvtColor(px.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(axis=0)
+        for px in (rgb[:top][central[:top]], rgb[mt:mb, ml:mr][product[mt:mb, ml:mr]])
+    ]
+    return float(np.linalg.norm(means[0] - means[1])) >= RISE_DE
+
+
+def _central(labels: np.ndarray) -> np.ndarray | None:
+    """The outline's piece (8-connected `labels`) holding most of the frame's middle (CENTRE),
+    or None where none of the outline lies there."""
+    ml, mt, mr, mb = centred(labels.shape, CENTRE)
+    middle = np.bincount(labels[mt:mb, ml:mr].ravel(), minlength=2)
+    middle[0] = 0
+    if not middle.any():
+        return None
+    return labels == middle.argmax()
 
 
 def _off_centre(product: np.ndarray) -> float:
@@ -169,7 +203,10 @@ def _whole(crop: np.ndarray, first: np.ndarray, middle) -> bool:
 
 
 def _predict(rgb: np.ndarray, model: str) -> np.ndarray | None:
-    """The model's alpha on rgb (its own size), or None without the model."""
+    """The model's alpha on rgb (its own size), or None without the model. At the model's own
+    320 px: on a smaller input (the graph made shape-free, 160-288 px: 0.3-0.8 of the CPU) the
+    crop's outline keeps the cup on the box-on-coffee photo and the cat's eye by the ring, and
+    the gains are lost (box-on-coffee 1.000 -> 0.666 at 288 px, ring-on-chelsea 0.997 -> 0.915)."""
     from ..errors import ModelMissing
     from . import cutout
 
