@@ -83,16 +83,16 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     inside[t:b, l:r] = True
     if keep is not None and (keep & ~inside).any():
         return none
-    _, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
-    reached = np.unique(labels[product & inside])
-    reached = reached[reached > 0]
-    across = np.isin(labels, reached)
-    if not (across & ~inside).any():
+    n, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
+    within = np.bincount(labels[t:b, l:r].ravel(), minlength=n)  # per piece, its px in the crop
+    within[0] = 0
+    if not ((within > 0) & (np.bincount(labels.ravel(), minlength=n) > within)).any():
         return none  # only separate pieces outside: the strays step's
     if not promising(product, labels, (l, t, r, b)) or not parted_by_colour(
         rgb, product, labels, t
     ):
         return none
+    across = (within > 0)[labels]  # the pieces the crop's side cuts, and those inside it
     crop = _predict(rgb[t:b, l:r], model)
     if crop is None:
         return none
