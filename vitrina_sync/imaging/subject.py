@@ -15,15 +15,18 @@ series of narrower ones (a series took the mug on coffee and astronaut photos to
 0.91 and 0.71 -> 0.96, at 2.4 runs per photo whose outline reaches out). So it runs only where
 the first outline says the crop will part the objects (`promising`): another piece across the
 crop's side while the piece in the frame's middle stays inside it, or an object joined to the
-product that rises above it across the crop's top and reaches out nowhere else, in another
-colour than the product's (`parted_by_colour`: a white cup behind a white mug is one whole on
-the crop too). On the speed benchmark's 96 photos (bench/bench_white.py, project and held-out)
-it runs on 7 (20 before `promising`, 9 before `parted_by_colour`) and changes the mask on all 7,
-all among the 48 project photos (a third of them busy): one more model run each, ~+5-6% CPU per
-photo there. With 9 runs the job path measured +19-23% of the base's seconds per photo with it
-on, against +14% with it off and a +15% budget, so it stays off by default (preset `subject`).
-Where the crop would not part them it does not run: the astronaut's face stays salient when the
-crop cuts it, a saucer or a table running down the frame's sides stays too.
+product that rises above it across the crop's top and reaches out nowhere else; and where the
+colours agree (`parted_by_colour`): what rises above is not of the product's colour (a white cup
+behind a white mug is one whole on the crop too), or a part of the product's piece has the
+colour of the pieces apart (the cat's other eye, joined to a ring; where none has, the strays
+step takes the pieces apart). On the speed benchmark's 96 photos (bench/bench_white.py, project
+and held-out) it runs on 6 (20 before `promising`, 9 before `parted_by_colour`), all among the
+48 project photos (a third of them busy), and finds the product on all 6: one more model run
+each, ~+5% CPU per photo there. With 9 runs the job path measured +19-23% of the base's
+seconds per photo with it on, against +14% with it off and a +15% budget, so it stays off by
+default (preset `subject`). Where the crop would not part them it does not run: the astronaut's
+face stays salient when the crop cuts it, a saucer or a table running down the frame's sides
+stays too.
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ RISE_DE = 40.0  # the least colour difference (8-bit CIELAB, L in 0-255) between
 # the crop and the outline in the frame's middle where the crop parts them (a cup's white rim
 # behind a red box or a green bottle: 84-91; behind a white mug, which the crop keeps with the
 # mug: 6.5; a chair's dark top on printed text: 15.5, kept too)
+JOINED_DE = 30.0  # a pixel of the product's piece within this of the pieces apart has their colour
+JOINED_SHARE = 0.02  # the least share of such pixels where the crop drops a joined part (the
+# cat's other eye by a ring or a frame: 0.076-0.080; a red box or scissors beside a cat's eye or a
+# cell, where the crop found nothing more than the strays step: 0.005, 0.000)
 
 
 def centred(shape, share: float) -> tuple[int, int, int, int]:
@@ -89,7 +96,7 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     if not ((within > 0) & (np.bincount(labels.ravel(), minlength=n) > within)).any():
         return none  # only separate pieces outside: the strays step's
     if not promising(product, labels, (l, t, r, b)) or not parted_by_colour(
-        rgb, product, labels, t
+        rgb, product, labels, (l, t, r, b)
     ):
         return none
     across = (within > 0)[labels]  # the pieces the crop's side cuts, and those inside it
@@ -133,23 +140,42 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
     return len(top) > 0 and bool(RISES[0] <= (top[-1] + 1 - top[0]) / (r - l) <= RISES[1])
 
 
-def parted_by_colour(rgb: np.ndarray, product: np.ndarray, labels: np.ndarray, top: int) -> bool:
-    """Whether an object rising above the product (what the piece holding the frame's middle
-    has above the crop's `top`: promising's second case) differs in colour from the product
-    (the outline in the frame's middle) by RISE_DE: one of the product's colour is one salient
-    whole with it on the crop too (a white cup behind a white mug), so the model's run would
-    find nothing. True where that piece has nothing above the crop (promising's first case)."""
+def parted_by_colour(rgb: np.ndarray, product: np.ndarray, labels: np.ndarray, box) -> bool:
+    """Whether the colours say the model's run on the crop `box` would part another object from
+    the product, on an outline `promising` (8-connected `labels`). An object rising above the
+    product (what the piece holding the frame's middle has above the crop: promising's second
+    case) differs from the product (the outline in the frame's middle) by RISE_DE: one of the
+    product's colour is one salient whole with it on the crop too (a white cup behind a white
+    mug). With pieces apart across the crop's side (the first case), JOINED_SHARE of the
+    middle's piece has their colour (within JOINED_DE of their mean): a part of their object
+    joined to the product, which the crop drops (the cat's other eye by the ring); where none
+    is, the pieces apart are the strays step's and the crop finds nothing more (a cat's eye
+    beside a red box, a cell beside scissors)."""
+
+    l, t, r, b = box
+    central = _central(labels)
+    if central is None:
+        return True
+    outside = central.copy()
+    outside[t:b, l:r] = False
+    if outside.any():  # it rises above the crop
+        ml, mt, mr, mb = centred(product.shape, CENTRE)
+        lab = [_lab(px) for px in (rgb[:t][central[:t]], rgb[mt:mb, ml:mr][product[mt:mb, ml:mr]])]
+        return float(np.linalg.norm(lab[0].mean(axis=0) - lab[1].mean(axis=0))) >= RISE_DE
+    beyond = product.copy()
+    beyond[t:b, l:r] = False
+    pieces = np.zeros(labels.max() + 1, bool)
+    pieces[labels[beyond]] = True
+    apart = _lab(rgb[pieces[labels] & ~central]).mean(axis=0)
+    near = np.linalg.norm(_lab(rgb[central]) - apart, axis=1) < JOINED_DE
+    return bool(near.mean() >= JOINED_SHARE)
+
+
+def _lab(px: np.ndarray) -> np.ndarray:
+    """8-bit RGB pixels (n x 3) in 8-bit CIELAB (L in 0-255), as float32."""
     import cv2
 
-    central = _central(labels)
-    if central is None or not central[:top].any():
-        return True
-    ml, mt, mr, mb = centred(product.shape, CENTRE)
-    means = [
-        cv2.cvtColor(px.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(axis=0)
-        for px in (rgb[:top][central[:top]], rgb[mt:mb, ml:mr][product[mt:mb, ml:mr]])
-    ]
-    return float(np.linalg.norm(means[0] - means[1])) >= RISE_DE
+    return cv2.cvtColor(px.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
 
 
 def _central(labels: np.ndarray) -> np.ndarray | None:
