@@ -142,32 +142,47 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
 
 def parted_by_colour(rgb: np.ndarray, product: np.ndarray, labels: np.ndarray, box) -> bool:
     """Whether the colours say the model's run on the crop `box` would part another object from
-    the product, on an outline `promising` (8-connected `labels`). An object rising above the
-    product (what the piece holding the frame's middle has above the crop: promising's second
-    case) differs from the product (the outline in the frame's middle) by RISE_DE: one of the
-    product's colour is one salient whole with it on the crop too (a white cup behind a white
-    mug). With pieces apart across the crop's side (the first case), JOINED_SHARE of the
-    middle's piece has their colour (within JOINED_DE of their mean): a part of their object
-    joined to the product, which the crop drops (the cat's other eye by the ring); where none
-    is, the pieces apart are the strays step's and the crop finds nothing more (a cat's eye
-    beside a red box, a cell beside scissors)."""
-
-    l, t, r, b = box
+    the product, on an outline `promising` (8-connected `labels`): what rises above the crop
+    differs from the product (_rises_apart), or the product's piece has a part of the colour
+    of the pieces apart across the crop's side (_joined_part). True where no piece holds the
+    frame's middle (the crop decides)."""
     central = _central(labels)
     if central is None:
         return True
+    l, t, r, b = box
     outside = central.copy()
     outside[t:b, l:r] = False
-    if outside.any():  # it rises above the crop
-        ml, mt, mr, mb = centred(product.shape, CENTRE)
-        lab = [_lab(px) for px in (rgb[:t][central[:t]], rgb[mt:mb, ml:mr][product[mt:mb, ml:mr]])]
-        return float(np.linalg.norm(lab[0].mean(axis=0) - lab[1].mean(axis=0))) >= RISE_DE
+    if outside.any():  # promising's second case: it rises above the crop
+        return _rises_apart(rgb, product, central, t)
+    return _joined_part(rgb, product, labels, central, box)
+
+
+def _rises_apart(rgb: np.ndarray, product: np.ndarray, central: np.ndarray, top: int) -> bool:
+    """What the product's piece has above the crop's `top` differs by RISE_DE (mean colours)
+    from the outline in the frame's middle: an object of the product's colour is one salient
+    whole with it on the crop too (a white cup behind a white mug)."""
+    ml, mt, mr, mb = centred(product.shape, CENTRE)
+    above, middle = rgb[:top][central[:top]], rgb[mt:mb, ml:mr][product[mt:mb, ml:mr]]
+    return float(np.linalg.norm(_lab(above).mean(axis=0) - _lab(middle).mean(axis=0))) >= RISE_DE
+
+
+def _joined_part(rgb: np.ndarray, product, labels, central, box) -> bool:
+    """JOINED_SHARE of the product's piece (`central`) lies within JOINED_DE of the mean colour
+    of the pieces apart that reach out of the crop `box`: a part of their object joined to the
+    product, which the crop drops (the cat's other eye by the ring). Where none is, the pieces
+    apart are the strays step's and the crop finds nothing more (a cat's eye beside a red box,
+    a cell beside scissors). On 1 px in 4 (a share; ~2 ms, ~15 on every pixel)."""
+    l, t, r, b = box
     beyond = product.copy()
     beyond[t:b, l:r] = False
     pieces = np.zeros(labels.max() + 1, bool)
     pieces[labels[beyond]] = True
-    apart = _lab(rgb[pieces[labels] & ~central]).mean(axis=0)
-    near = np.linalg.norm(_lab(rgb[central]) - apart, axis=1) < JOINED_DE
+    pieces[labels[central][0]] = False
+    rgb, labels, central = rgb[::2, ::2], labels[::2, ::2], central[::2, ::2]
+    apart = rgb[pieces[labels]]
+    if not len(apart):
+        return True  # pieces apart too small to tell their colour: the crop decides
+    near = np.square(_lab(rgb[central]) - _lab(apart).mean(axis=0)).sum(axis=1) < JOINED_DE**2
     return bool(near.mean() >= JOINED_SHARE)
 
 
