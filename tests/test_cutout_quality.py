@@ -646,6 +646,22 @@ def test_dilate_and_erode_equal_scipys_iterated_cross_pixel_for_pixel():
             )
 
 
+def test_rgb_image_equals_fromarray():
+    """resample.rgb_image (Pillow's raw unpacking into an image it does not fill first) gives
+    Image.fromarray's image: sizes down to 1 px, a canvas-sized one, and views that are not
+    C-contiguous (through fromarray itself)."""
+    from vitrina_sync.imaging import resample
+
+    rng = np.random.default_rng(5)
+    for h, w in ((1, 1), (3, 7), (64, 33), (2000, 2000)):
+        arr = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        for pixels in (arr, arr[:, ::-1], arr[::2, 1:]):
+            got = resample.rgb_image(pixels)
+            want = Image.fromarray(pixels, "RGB")
+            assert got.mode == "RGB" and got.size == want.size
+            assert got.tobytes() == want.tobytes()
+
+
 def test_resample_resize_gives_pillows_bytes():
     """resample.resize (numba kernels) equals Pillow's resize(BOX or LANCZOS, box) byte for
     byte: up- and downscales, fractional boxes at and away from the borders, one axis unchanged,

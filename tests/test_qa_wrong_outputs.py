@@ -43,6 +43,7 @@ def verdict(sc, alpha, output):
         "outgrowth": qa.outgrowth(src, alpha),
         "lost_part": qa.lost_part(src, alpha),
         "foreign_part": qa.foreign_part(src, alpha),
+        "cut_panel": qa.cut_panel(src, alpha),
         "uncertainty": 0.02,
         "fill": 0.85,
         "purity": 1.0,
@@ -59,6 +60,7 @@ def flagged_by(report) -> set[str]:
         "kept opening": "kept_opening",
         "lost part": "lost_part",
         "foreign part": "foreign_part",
+        "cut panel": "cut_panel",
     }
     return {two_words.get(" ".join(f.split(" ")[:2]), f.split(" ")[0]) for f in report["flags"]}
 
@@ -207,6 +209,17 @@ def test_a_part_left_out_fails_lost_part():
     lost[:seat] = 0.0
     report = verdict(sc, lost, composite(sc, lost))
     assert "lost_part" in flagged_by(report) and report["lost_part"] > 0.1, report
+
+
+@pytest.mark.parametrize("bg", ["shelf", "green", "coffee"])
+def test_a_label_cut_out_as_an_opening_fails_cut_panel(bg):
+    """The box's off-white label cut out (held-out-6's box on a shelf read ok with it cut)."""
+    sc = scene("box", bg, SIZE)
+    ys, xs = np.nonzero((sc.product.min(axis=2) > 225) & (sc.alpha >= 1.0))
+    cut = sc.alpha.copy()
+    cut[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] = 0.0
+    report = verdict(sc, cut, composite(sc, cut))
+    assert "cut_panel" in flagged_by(report) and report["cut_panel"] > 0.1, report
 
 
 @pytest.mark.parametrize(

@@ -101,13 +101,21 @@ def test_the_look_runs_only_where_the_crop_parts_the_objects(monkeypatch):
 
 
 def test_a_kits_second_item_across_the_crops_side_or_at_the_corner_stays(monkeypatch):
+    """Whether or not the model looks again: a second box of the first's colour across the
+    crop's side makes it look (the product's piece has the colour of the piece apart), a
+    bottle of another colour does not (parted_by_colour: the strays step's piece)."""
     looked = _counted(monkeypatch)
-    for shift in ((190, 0), (200, 250)):  # across the widest crop's right side; at the corner
-        img, truth = _composite([("box", -60, 0), ("bottle", *shift)])
+    for second, shift, runs in (
+        ("box", (190, 0), 1),  # across the widest crop's right side
+        ("bottle", (190, 0), 0),
+        ("bottle", (200, 250), 0),  # at the corner
+    ):
+        before = len(looked)
+        img, truth = _composite([("box", -60, 0), (second, *shift)])
         p = _model_p(img)
         other = subject.apart(np.asarray(img), p, "u2netp")
-        assert (other & (truth > 0.5)).sum() < 0.005 * (truth > 0.5).sum(), shift
-    assert looked  # the item across the crop's side made it look
+        assert (other & (truth > 0.5)).sum() < 0.005 * (truth > 0.5).sum(), (second, shift)
+        assert len(looked) - before == runs, (second, shift)
 
 
 def test_nothing_runs_where_the_outline_is_inside_the_crop_or_centred_on_the_frame(monkeypatch):
@@ -139,6 +147,7 @@ def test_an_opening_or_another_object_whole_in_the_crop_is_not_taken_for_the_pro
     # a ring whose opening the model filled, with an object rising above it out of the crop;
     # the crop outlines the opening alone (whole, central, large): inside what it would drop
     ring = (r < 150) | ((np.abs(xx - w / 2) < 100) & (yy < h / 2))
+    rgb[ring & (r >= 150)] = 255  # the object above, white (the ring black): parted by colour
     monkeypatch.setattr(subject, "_predict", crop_of(r < 100))
     assert not subject.apart(rgb, ring.astype(np.float32), "u2netp").any()
     monkeypatch.setattr(subject, "_predict", crop_of((r < 150) & (r >= 100)))  # the ring
@@ -180,6 +189,7 @@ def test_promising_outlines(monkeypatch):
     looked: list = []
     monkeypatch.setattr(subject, "_predict", lambda rgb, model: looked.append(1))
     rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[cup & ~body] = 255  # the cup white, the product black: the colours part them
     for outline, runs in ((body | cup, 1), (body | (np.abs(xx - w / 2) < 50) & (yy < h / 2), 0)):
         before = len(looked)
         subject.apart(rgb, outline.astype(np.float32), "u2netp")
@@ -200,3 +210,49 @@ def test_what_the_dropped_cup_leaves_does_not_stay_with_the_bottle():
     assert cv2.connectedComponents((out > 0.5).view(np.uint8), connectivity=8)[0] == 2
     away = cv2.distanceTransform((sc.alpha <= 0).view(np.uint8), cv2.DIST_L2, 3)
     assert out[away > 3].sum() < 100
+
+
+def test_no_look_where_what_rises_above_has_the_products_colour(monkeypatch):
+    """The model keeps an object of the product's colour rising behind it as one whole on the
+    crop too (a white cup behind a white mug: it looked and found nothing), so it does not
+    look; it looks where the colours differ (a white cup behind a red box). With a piece apart
+    across the crop's side it looks where a part of the product's piece has that piece's colour
+    (another eye joined to it), not where none has (the strays step's piece)."""
+    h, w = SIZE[1], SIZE[0]
+    yy, xx = np.mgrid[:h, :w]
+    body = (np.abs(xx - w / 2) < 70) & (np.abs(yy - h / 2) < 150)
+    cup = (np.abs(xx - w / 2) < 100) & (yy < h / 2)
+    eye = (np.abs(xx - 440) < 40) & (np.abs(yy - 250) < 30)
+    looked: list = []
+    monkeypatch.setattr(subject, "_predict", lambda rgb, model: looked.append(1))
+    strip = body & (xx > w / 2 + 63)  # a twentieth of the box's piece, at its right side
+    for outline, product_rgb, white, runs in (
+        (body | cup, (255, 255, 255), None, 0),  # a white mug on the white cup
+        (body | cup, (250, 240, 225), None, 0),  # a cream one: under RISE_DE
+        (body | cup, (200, 30, 40), None, 1),  # a red box
+        (body | eye, (200, 30, 40), None, 0),  # a white piece apart, nothing white on the box
+        (body | eye, (200, 30, 40), strip, 1),  # and a white eye joined to the box's side
+    ):
+        rgb = np.full((h, w, 3), 255, np.uint8)
+        rgb[body] = product_rgb
+        if white is not None:
+            rgb[white] = 255
+        before = len(looked)
+        subject.apart(rgb, outline.astype(np.float32), "u2netp")
+        assert len(looked) - before == runs, (product_rgb, white is not None)
+
+
+def test_the_white_mug_on_the_white_cup_costs_no_look(monkeypatch):
+    """The real model on the mug on the coffee photo: it outlines the cup with the mug, and the
+    crop would keep both (the look ran and changed nothing before the colour rule)."""
+    looked = _counted(monkeypatch)
+    sc = scene("mug", "coffee", SIZE)
+    p = _model_p(sc.image)
+    product = p > 0.5
+    import cv2
+
+    _, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
+    box = subject.centred(p.shape, subject.SHARE)
+    assert subject.promising(product, labels, box)  # the outline's shape alone would look
+    assert not subject.apart(np.asarray(sc.image), p, "u2netp").any()
+    assert not looked

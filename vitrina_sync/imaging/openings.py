@@ -11,6 +11,8 @@ through, not like a part of the product that happens to share its colour:
 - it is large enough to matter (a speck of matching colour is noise, or a highlight);
 - it is mostly background-like through and through (a printed label on a white product has text
   inside it: those islands are product, so the panel is kept);
+- it is no printed panel: a flat field with marks on it in a colour the backdrop hardly has (an
+  off-white label on a light grey shelf wall, its text smoothed into the region: printed_panel);
 - there is a visible step between it and the product around it (a white product on a white
   backdrop shades smoothly into a band that matches the backdrop's colour: no step, kept);
 - on a plain backdrop, its colour is the backdrop's own colour continued under the product (a
@@ -61,10 +63,11 @@ class Limits:
     sure_ratio: float = 3.0  # on texture: a region this sure needs no colour step
     sure_solid: float = 0.8  # and may hold this many islands
     joined: bool = True  # openings joined to the edge's fuzz settled by a graph cut
+    panels: bool = True  # printed panels kept (QA's bg_inside has its own: qa.printed_panels)
 
 
 CUT = Limits()
-REPORT = Limits(ratio=1.3, step=6.0, joined=False)
+REPORT = Limits(ratio=1.3, step=6.0, joined=False, panels=False)
 
 
 def warm() -> None:
@@ -437,6 +440,8 @@ def _accepts(
     solid = (region | (filled & (loose | common))).sum()
     if solid < (limits.sure_solid if sure else limits.solid) * filled.sum():
         return False  # islands of product inside (the text of a label)
+    if limits.panels and not touching and printed_panel(models, region, sl):
+        return False  # a label, its text smoothed into it, in a colour near the backdrop's
     rim_out = grow(filled, 6) & product & ~grow(filled, 1)
     rim_in = filled & ~shrink(filled, 3)
     if rim_out.sum() < 8 or rim_in.sum() < 8:
@@ -470,6 +475,52 @@ def _backdrop_continued(models: Models, region, rim_out, sl) -> bool:
     inside = np.median(_distance(lab_px, continued, region)[region])
     around = np.median(_distance(lab_px, continued, rim_out)[rim_out])
     return bool(inside <= PLAIN_SURE_DE and around >= 2.0 * PLAIN_SURE_DE)
+
+
+PANEL_MARK_DE = 20.0  # CIELAB distance from a region's median colour that makes a pixel a mark
+PANEL_MARKS = 0.02  # the least share of marks on a printed panel (a box's label: 0.076)
+PANEL_FLAT_DE = 5.0  # CIELAB distance from the median within which a panel's field is flat
+PANEL_FLAT = 0.8  # the least share of such pixels (the box's label: 0.89)
+PANEL_NEAR_DE = 3.0  # CIELAB distance from the field's colour at which the backdrop has it
+PANEL_NEAR = 0.005  # the most share of the sure background that has it (an opening: >= 0.04)
+
+
+def printed_panel(models: Models, region: np.ndarray, sl=np.s_[:, :]) -> bool:
+    """Whether a region (of the models' map, or of its window `sl`) is a panel printed on the
+    product, not the background seen through it: a flat field (over PANEL_FLAT of the pixels
+    of its convex hull within PANEL_FLAT_DE of their median) with marks on it (over PANEL_MARKS
+    of them PANEL_MARK_DE off it: text), in a colour the backdrop hardly has (under PANEL_NEAR
+    of the sure background within PANEL_NEAR_DE of it). The histogram models see L* in 10-unit
+    bins smoothed over three, and the 5x5 ratio smooths a label's thin text into it: a box's
+    off-white label (L* 96) passed for a light grey shelf wall (L* 89; the nearest backdrop
+    pixels dE 8 off), for marble (3.9) and a white sweep (3.6), none of the backdrop within 3.
+    An opening shows the backdrop: where it is a flat field with marks (a page of text, marble's
+    veins, a star field) 0.1-0.8 of the backdrop lies that near; a textured one is no field."""
+    # the hull holds the text the region left out: its islands, and a line run to its side
+    inner = shrink(_hull(region), 2)
+    if inner.sum() < 24:
+        return False
+    colours = models.lab[sl][inner]
+    median = np.median(colours, axis=0)
+    off = np.sqrt(np.square(colours - median).sum(axis=1))
+    if (off > PANEL_MARK_DE).mean() < PANEL_MARKS or (off < PANEL_FLAT_DE).mean() < PANEL_FLAT:
+        return False
+    pick = np.flatnonzero(models.sure_bg.ravel())[::4]  # an even sample is enough
+    if pick.size == 0:
+        return False
+    backdrop = models.lab.reshape(-1, 3)[pick]
+    near = np.square(backdrop - median).sum(axis=1) < PANEL_NEAR_DE * PANEL_NEAR_DE
+    return float(near.mean()) < PANEL_NEAR
+
+
+def _hull(region: np.ndarray) -> np.ndarray:
+    """The region's convex hull, filled."""
+    import cv2
+
+    hull = cv2.convexHull(cv2.findNonZero(region.astype(np.uint8)))
+    out = np.zeros(region.shape, np.uint8)
+    cv2.fillConvexPoly(out, hull, 1)
+    return out.view(bool)
 
 
 SIDE = 320  # openings worth clearing are large: the models run on a copy this size

@@ -19,6 +19,8 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   figures cannot tell from the product? (imaging/joined_parts.py)
 - lost_part: did the output lose a part of the product the photo clearly shows (a chair's back
   posts, cut by the frame's top, dropped with the backdrop)? Plain backdrops only.
+- cut_panel: did the cut punch a hole through a panel printed on the product (a box's label
+  cut out as an opening: a flat field with text, in a colour the backdrop does not have)?
 - fill: how much of the canvas does the product span (vs the preset's fill)?
 - purity: is the background really pure white (white mode)?
 - sharpness: is the source photo itself sharp (the Laplacian at a fixed scale, over the crop and
@@ -28,6 +30,7 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -59,6 +62,7 @@ DEFAULTS: dict[str, float] = {
     "outgrowth_max": 0.005,
     "foreign_part_max": 0.02,
     "lost_part_max": 0.01,
+    "cut_panel_max": 0.005,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
     "sharpness_min": 15.0,
@@ -487,6 +491,7 @@ def model_figures(source: np.ndarray, alpha: np.ndarray, origin, shape=None) -> 
     figures["outgrowth"] = outgrowth(source, alpha, shape=shape)
     figures["lost_part"] = lost_part(source, alpha, shape=shape)
     figures["foreign_part"] = foreign_part(source, alpha, shape=shape)
+    figures["cut_panel"] = cut_panel(source, alpha, shape=shape)
     return figures
 
 
@@ -556,6 +561,39 @@ def _lost(lab_px: np.ndarray, backdrop: np.ndarray, like: np.ndarray, product) -
         return lost
     joined = np.unique(labels[grow(product, LOST_RING + 1) & lost])
     return np.isin(labels, joined[joined > 0])
+
+
+def cut_panel(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> float:
+    """Share of the product's area cut away as holes through a printed panel of the product.
+
+    A hole (an enclosed part of the outline with alpha <= 0.5, over 0.2% of the product) is
+    through a printed panel where the source there is a flat field with marks on it in a colour
+    the backdrop around the product does not have (openings.printed_panel, the backdrop being
+    the sure background outside the outline): the photo shows no backdrop continued into it, it
+    shows a label. A box's off-white label on a shelf's light grey wall, cut out: 0.19 of the
+    product; a ring's hole cleared on the same shelf, on marble or a sweep: 0. The openings
+    step keeps such panels; this is for outputs it did not make (a touch-up, another model).
+    On a copy reduced to about SHAPE_SIDE px; shape: the ShapeCopy the other figures used."""
+    import cv2
+
+    from .openings import fill_holes, printed_panel
+
+    if shape is None:
+        shape = ShapeCopy(source, alpha, image)
+    product = shape.alpha > 0.5
+    area = int(product.sum())
+    outline = fill_holes(product)
+    holes = outline & ~product
+    if area < LEAST_PRODUCT or not holes.any():
+        return 0.0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), 8)
+    large = [i for i in range(1, n) if stats[i, 4] >= max(24, 0.002 * area)]
+    models = shape.colour_models() if large else None
+    if models is None:  # most photos: no hole worth the colours
+        return 0.0
+    backdrop = replace(models, sure_bg=models.sure_bg & ~outline)  # not what the holes show
+    cut = sum(int(stats[i, 4]) for i in large if printed_panel(backdrop, labels == i))
+    return cut / area
 
 
 def uncertainty(p: np.ndarray) -> float:
@@ -664,6 +702,7 @@ def flags(
         ("outgrowth", "outgrowth", "outgrowth_max", True),
         ("foreign_part", "foreign part", "foreign_part_max", True),
         ("lost_part", "lost part", "lost_part_max", True),
+        ("cut_panel", "cut panel", "cut_panel_max", True),
         ("purity", "purity", "purity_min", False),
         ("sharpness", "sharpness", "sharpness_min", False),
         ("headroom", "headroom", "headroom_min", False),

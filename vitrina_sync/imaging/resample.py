@@ -31,7 +31,7 @@ def resize(img: Image.Image, size: tuple[int, int], method, box=None, pixels=Non
     On the product region (LANCZOS, ~1000x1800 px) 2-2.5x faster than Pillow. pixels: the
     image as a numpy array already, where the caller has it (a copy of the photo saved)."""
     out = resized_pixels(img, size, method, box, pixels)
-    return img.resize(size, method, box=box) if out is None else Image.fromarray(out, "RGB")
+    return img.resize(size, method, box=box) if out is None else rgb_image(out)
 
 
 def resize_both(img: Image.Image, size, method, box=None, pixels=None):
@@ -41,7 +41,19 @@ def resize_both(img: Image.Image, size, method, box=None, pixels=None):
     if out is None:
         done = img.resize(size, method, box=box)
         return np.asarray(done), done
-    return out, Image.fromarray(out, "RGB")
+    return out, rgb_image(out)
+
+
+def rgb_image(pixels: np.ndarray) -> Image.Image:
+    """Image.fromarray(pixels, "RGB") for (h,w,3) uint8, the same image, without the blank
+    image Pillow fills first and then overwrites (~1 ms of a 2000 px canvas's ~4.5)."""
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+        return Image.fromarray(pixels, "RGB")
+    if not pixels.flags.c_contiguous:
+        return Image.fromarray(pixels, "RGB")
+    image = Image.new("RGB", (pixels.shape[1], pixels.shape[0]), None)  # not initialised
+    image.frombytes(pixels)  # Pillow's raw RGB unpacking, as fromarray's
+    return image
 
 
 def resized_pixels(img: Image.Image, size, method, box=None, pixels=None) -> np.ndarray | None:

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from . import openings
+from .extent import without_faint_ends
 from .openings import fill_holes
 
 
@@ -107,7 +108,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     cleared |= other
     added &= ~other
     if not cleared.any() and not added.any():
-        return p
+        return without_faint_ends(p, keep)
     outline = (p > 0.5) | added  # the outline the steps saw, for what the drop leaves
     p = p.copy() if constraints is None else p  # constraints made p a copy already
     p[cleared] = 0.0
@@ -117,7 +118,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
         from .repairs import leftovers
 
         p[leftovers(outline, p, apart, other & apart, keep, added)] = 0.0
-    return p
+    return without_faint_ends(p, keep)
 
 
 LEAST_LEFT = 0.25  # the least share of the model's outlined product the clearing steps leave

@@ -15,14 +15,18 @@ series of narrower ones (a series took the mug on coffee and astronaut photos to
 0.91 and 0.71 -> 0.96, at 2.4 runs per photo whose outline reaches out). So it runs only where
 the first outline says the crop will part the objects (`promising`): another piece across the
 crop's side while the piece in the frame's middle stays inside it, or an object joined to the
-product that rises above it across the crop's top and reaches out nowhere else. On the speed
-benchmark's 96 photos (bench/bench_white.py, project and held-out) it runs on 9 (it ran on 20
-before `promising`) and changes the mask on 7 of them, all 7 among the 48 project photos (a
-third of them busy): +7-8% CPU per photo there, on top of the round's other steps, which put
-the job path at +19-23% of the base's seconds per photo with it on, against +14% with it off
-and a +15% budget. So it stays off by default (preset `subject`). Where the crop would not
-part them it does not run: the astronaut's face stays salient when the crop cuts it, a saucer
-or a table running down the frame's sides stays too.
+product that rises above it across the crop's top and reaches out nowhere else; and where the
+colours agree (`parted_by_colour`): what rises above is not of the product's colour (a white cup
+behind a white mug is one whole on the crop too), or a part of the product's piece has the
+colour of the pieces apart (the cat's other eye, joined to a ring; where none has, the strays
+step takes the pieces apart). On the speed benchmark's 96 photos (bench/bench_white.py, project
+and held-out) it runs on 6 (20 before `promising`, 9 before `parted_by_colour`), all among the
+48 project photos (a third of them busy), and finds the product on all 6: one more model run
+each, ~+5% CPU per photo there. With 9 runs the job path measured +19-23% of the base's
+seconds per photo with it on, against +14% with it off and a +15% budget, so it stays off by
+default (preset `subject`). Where the crop would not part them it does not run: the astronaut's
+face stays salient when the crop cuts it, a saucer or a table running down the frame's sides
+stays too.
 """
 
 from __future__ import annotations
@@ -43,6 +47,14 @@ CENTRE_KEPT = 0.5  # the least share of the first outline there that the crop's 
 RISES = (0.4, 0.75)  # the outline's crossing of the crop's top (share of its width) where an
 # object behind the product rises above it (a cup behind a box: 0.46; a head on the astronaut
 # photo, which the crop does not part: 0.32; a close-up filling the frame: 0.82-0.90)
+RISE_DE = 40.0  # the least colour difference (8-bit CIELAB, L in 0-255) between what rises above
+# the crop and the outline in the frame's middle where the crop parts them (a cup's white rim
+# behind a red box or a green bottle: 84-91; behind a white mug, which the crop keeps with the
+# mug: 6.5; a chair's dark top on printed text: 15.5, kept too)
+JOINED_DE = 30.0  # a pixel of the product's piece within this of the pieces apart has their colour
+JOINED_SHARE = 0.02  # the least share of such pixels where the crop drops a joined part (the
+# cat's other eye by a ring or a frame: 0.076-0.080; a red box or scissors beside a cat's eye or a
+# cell, where the crop found nothing more than the strays step: 0.005, 0.000)
 
 
 def centred(shape, share: float) -> tuple[int, int, int, int]:
@@ -78,14 +90,16 @@ def apart(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.ndarray:
     inside[t:b, l:r] = True
     if keep is not None and (keep & ~inside).any():
         return none
-    _, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
-    reached = np.unique(labels[product & inside])
-    reached = reached[reached > 0]
-    across = np.isin(labels, reached)
-    if not (across & ~inside).any():
+    n, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
+    within = np.bincount(labels[t:b, l:r].ravel(), minlength=n)  # per piece, its px in the crop
+    within[0] = 0
+    if not ((within > 0) & (np.bincount(labels.ravel(), minlength=n) > within)).any():
         return none  # only separate pieces outside: the strays step's
-    if not promising(product, labels, (l, t, r, b)):
+    if not promising(product, labels, (l, t, r, b)) or not parted_by_colour(
+        rgb, product, labels, (l, t, r, b)
+    ):
         return none
+    across = (within > 0)[labels]  # the pieces the crop's side cuts, and those inside it
     crop = _predict(rgb[t:b, l:r], model)
     if crop is None:
         return none
@@ -114,12 +128,9 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
     fills the frame). What also reaches out at a side or below (a saucer, a table or the
     product's own legs running down the frame) stays in the crop's outline too."""
     l, t, r, b = box
-    ml, mt, mr, mb = centred(product.shape, CENTRE)
-    middle = np.bincount(labels[mt:mb, ml:mr].ravel(), minlength=2)
-    middle[0] = 0
-    if not middle.any():
+    central = _central(labels)
+    if central is None:
         return False  # nothing in the frame's middle: no product there for the crop to find
-    central = labels == middle.argmax()
     central[t:b, l:r] = False
     if not central.any():
         return True  # another piece reaches out: the frame's middle one stays inside
@@ -127,6 +138,70 @@ def promising(product: np.ndarray, labels: np.ndarray, box) -> bool:
         return False
     top = np.flatnonzero(product[t, l:r])
     return len(top) > 0 and bool(RISES[0] <= (top[-1] + 1 - top[0]) / (r - l) <= RISES[1])
+
+
+def parted_by_colour(rgb: np.ndarray, product: np.ndarray, labels: np.ndarray, box) -> bool:
+    """Whether the colours say the model's run on the crop `box` would part another object from
+    the product, on an outline `promising` (8-connected `labels`): what rises above the crop
+    differs from the product (_rises_apart), or the product's piece has a part of the colour
+    of the pieces apart across the crop's side (_joined_part). True where no piece holds the
+    frame's middle (the crop decides)."""
+    central = _central(labels)
+    if central is None:
+        return True
+    l, t, r, b = box
+    outside = central.copy()
+    outside[t:b, l:r] = False
+    if outside.any():  # promising's second case: it rises above the crop
+        return _rises_apart(rgb, product, central, t)
+    return _joined_part(rgb, product, labels, central, box)
+
+
+def _rises_apart(rgb: np.ndarray, product: np.ndarray, central: np.ndarray, top: int) -> bool:
+    """What the product's piece has above the crop's `top` differs by RISE_DE (mean colours)
+    from the outline in the frame's middle: an object of the product's colour is one salient
+    whole with it on the crop too (a white cup behind a white mug)."""
+    ml, mt, mr, mb = centred(product.shape, CENTRE)
+    above, middle = rgb[:top][central[:top]], rgb[mt:mb, ml:mr][product[mt:mb, ml:mr]]
+    return float(np.linalg.norm(_lab(above).mean(axis=0) - _lab(middle).mean(axis=0))) >= RISE_DE
+
+
+def _joined_part(rgb: np.ndarray, product, labels, central, box) -> bool:
+    """JOINED_SHARE of the product's piece (`central`) lies within JOINED_DE of the mean colour
+    of the pieces apart that reach out of the crop `box`: a part of their object joined to the
+    product, which the crop drops (the cat's other eye by the ring). Where none is, the pieces
+    apart are the strays step's and the crop finds nothing more (a cat's eye beside a red box,
+    a cell beside scissors). On 1 px in 4 (a share; ~2 ms, ~15 on every pixel)."""
+    l, t, r, b = box
+    beyond = product.copy()
+    beyond[t:b, l:r] = False
+    pieces = np.zeros(labels.max() + 1, bool)
+    pieces[labels[beyond]] = True
+    pieces[labels[central][0]] = False
+    rgb, labels, central = rgb[::2, ::2], labels[::2, ::2], central[::2, ::2]
+    apart = rgb[pieces[labels]]
+    if not len(apart):
+        return True  # pieces apart too small to tell their colour: the crop decides
+    near = np.square(_lab(rgb[central]) - _lab(apart).mean(axis=0)).sum(axis=1) < JOINED_DE**2
+    return bool(near.mean() >= JOINED_SHARE)
+
+
+def _lab(px: np.ndarray) -> np.ndarray:
+    """8-bit RGB pixels (n x 3) in 8-bit CIELAB (L in 0-255), as float32."""
+    import cv2
+
+    return cv2.cvtColor(px.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+
+
+def _central(labels: np.ndarray) -> np.ndarray | None:
+    """The outline's piece (8-connected `labels`) holding most of the frame's middle (CENTRE),
+    or None where none of the outline lies there."""
+    ml, mt, mr, mb = centred(labels.shape, CENTRE)
+    middle = np.bincount(labels[mt:mb, ml:mr].ravel(), minlength=2)
+    middle[0] = 0
+    if not middle.any():
+        return None
+    return labels == middle.argmax()
 
 
 def _off_centre(product: np.ndarray) -> float:
@@ -169,7 +244,10 @@ def _whole(crop: np.ndarray, first: np.ndarray, middle) -> bool:
 
 
 def _predict(rgb: np.ndarray, model: str) -> np.ndarray | None:
-    """The model's alpha on rgb (its own size), or None without the model."""
+    """The model's alpha on rgb (its own size), or None without the model. At the model's own
+    320 px: on a smaller input (the graph made shape-free, 160-288 px: 0.3-0.8 of the CPU) the
+    crop's outline keeps the cup on the box-on-coffee photo and the cat's eye by the ring, and
+    the gains are lost (box-on-coffee 1.000 -> 0.666 at 288 px, ring-on-chelsea 0.997 -> 0.915)."""
     from ..errors import ModelMissing
     from . import cutout
 

@@ -30,6 +30,7 @@ from ..imaging import (
     qa,
     refine,
     reframe,
+    resample,
     steps,
     touch_cut,
 )
@@ -197,7 +198,7 @@ class WhiteMode:
         mask[t:b, l:r] = (
             cut.levels if cut.levels is not None else np.round(cut.alpha * 255.0).astype(np.uint8)
         )
-        image, mask_img = Image.fromarray(canvas_rgb, "RGB"), Image.fromarray(mask, "L")
+        image, mask_img = resample.rgb_image(canvas_rgb), Image.fromarray(mask, "L")
         figures = self.figures(rgb, cut, canvas_rgb, mask, new_bg, shadow, image)
         target = float(preset.get("fill", 0.85))
         report = qa.finish(figures, ctx.settings, ctx.category, target, preset)

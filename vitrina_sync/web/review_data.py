@@ -112,6 +112,13 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         ),
     ),
     (
+        "cut_panel",
+        "cut_panel_max",
+        "max",
+        N_("printed panel cut out"),
+        N_("Share of the product cut away as holes through a label or panel printed on it."),
+    ),
+    (
         "purity",
         "purity_min",
         "min",
@@ -164,6 +171,7 @@ FLAG_PREFIXES = tuple(  # how imaging/qa.py's flags name each figure -> the labe
         ("outgrowth ", "outgrowth"),
         ("foreign part ", "foreign_part"),
         ("lost part ", "lost_part"),
+        ("cut panel ", "cut_panel"),
         ("purity ", "purity"),
         ("sharpness ", "sharpness"),
         ("headroom ", "headroom"),
