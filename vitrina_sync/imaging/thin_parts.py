@@ -26,7 +26,6 @@ WINDING = 2.5  # the most a line's length is of its span (a strap's two legs: 1.
 ENDS_APART = 12  # px: a loop's two ends on the outline lie at least this far apart
 FREE_REACH = 2 * REACH  # px: a line with one end free reaches this far (a strap whose other leg
 # crosses a pack of its colour: 171; a fold of a suit beside a brown bag: 34)
-BRIDGE = 2  # px: gaps in a line's faint answer closed (a strap's leg on the shelf: 1-2 px)
 RIDGE = 0.5  # the most of a part's answer the model gives beside it (see _ridges)
 JOINT = 3  # px off the parts where the product's colour is read (the stubs they leave from)
 
@@ -167,6 +166,4 @@ def _product_coloured(rgb, faint: np.ndarray, product: np.ndarray, far: np.ndarr
     alike = cv2.transform(squared, np.ones((1, 3), np.float32)) < ALIKE_DE * ALIKE_DE
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BLOCK + 1, 2 * BLOCK + 1))
     block = cv2.morphologyEx((alike & ~product).view(np.uint8), cv2.MORPH_OPEN, disk) > 0
-    like = faint & alike & ~openings.grow(block, 1)
-    bridge = openings._disk(BRIDGE)  # the answer breaks where the line crosses a backdrop's edge
-    return cv2.morphologyEx(like.view(np.uint8), cv2.MORPH_CLOSE, bridge).view(bool) & ~product
+    return faint & alike & ~openings.grow(block, 1)
