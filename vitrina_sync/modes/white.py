@@ -156,7 +156,9 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-8"  # 8: gloss streaks kept, close-ups that lost the product, leftovers
+    version = "white-9"  # 9: printed panels kept, objects seen through openings, thin parts
+    # given back, faint ends and shelf packs dropped
+    # 8: gloss streaks kept, close-ups that lost the product, leftovers
     # 7: openings settled to the product's edge, outgrowths, reframe
     # 6: openings off the outline, no step clears the product; 5: faint parts
     # 4: openings found with the outline band's product model (frames)
