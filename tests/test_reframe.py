@@ -11,17 +11,9 @@ from synthetic import iou, scene
 
 from vitrina_sync.imaging import compose, cutout, reframe
 from vitrina_sync.modes.base import LoadedImage, ModeContext
-from vitrina_sync.modes.white import WhiteMode
 
 SETTINGS = {"default_model": "u2netp"}
 SIZE = (600, 800)
-
-
-@pytest.fixture(scope="module")
-def white():
-    mode = WhiteMode()
-    mode.warm(SETTINGS)
-    return mode
 
 
 def output_iou(mode, sc, **preset) -> float:

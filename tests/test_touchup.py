@@ -16,7 +16,6 @@ from vitrina_sync.errors import StrokesError
 from vitrina_sync.imaging import compose, strokes
 from vitrina_sync.modes.base import LoadedImage, ModeContext
 from vitrina_sync.modes.card import CardMode
-from vitrina_sync.modes.white import WhiteMode
 
 SETTINGS = {"default_model": "u2netp"}
 SIZE = (600, 800)
@@ -51,13 +50,6 @@ def resampled_source(out, img) -> np.ndarray:
     l, t, r, b = region.canvas
     canvas[t:b, l:r] = res
     return canvas
-
-
-@pytest.fixture(scope="module")
-def white():
-    mode = WhiteMode()
-    mode.warm(SETTINGS)
-    return mode
 
 
 @pytest.fixture(scope="module")
