@@ -19,7 +19,7 @@ from rq.executions import prepare_execution
 from vitrina_sync.errors import QueueError
 from vitrina_sync.local_workers import requeue_jobs_of
 from vitrina_sync.queue import connect
-from vitrina_sync.runner import run, work_dir
+from vitrina_sync.runner import Summary, requeue_lost_jobs, run, work_dir
 
 
 def slow_rows(n: int) -> list[list]:
@@ -143,6 +143,42 @@ def test_a_job_taken_by_a_worker_that_died_goes_back_to_its_queue(redis_url, mar
     assert other.get_status(refresh=True) == "queued"
     assert not conn.exists(execution.worker_executions_key)
     assert requeue_jobs_of(conn, "vitrina-dead", ["cpu"]) == 0  # and only once
+
+
+def test_a_job_popped_by_a_worker_on_two_queues_that_died_is_queued_again(redis_url):
+    """A worker on two queues pops a job with BLPOP: until it marks the job started, nothing
+    holds it (no intermediate queue, no registry), and a worker killed then leaves a job that
+    reads `queued` for ever. `run`'s reconcile puts it back at its second sighting (a live
+    worker marks a taken job started within milliseconds); jobs still held stay as they are."""
+    from collections import Counter
+
+    conn = connect(redis_url)
+    cpu, gpu = Queue("cpu", connection=conn), Queue("gpu", connection=conn)
+    lost, waiting_job = (
+        cpu.enqueue("testplugins.probe.parent"),
+        cpu.enqueue("testplugins.probe.parent"),
+    )
+    taken, _ = Queue.dequeue_any([gpu, cpu], None, connection=conn)  # what such a worker does
+    assert taken.id == lost.id and lost.get_status(refresh=True) == "queued"
+    assert cpu.get_job_ids() == [waiting_job.id]
+    waiting = {lost.id: "SKU-LOST", waiting_job.id: "SKU-WAITING"}
+    attempts, summary = Counter(), Summary()
+    requeue_lost_jobs(conn, waiting, attempts, summary)  # first sighting: it may be starting
+    assert cpu.get_job_ids() == [waiting_job.id] and summary.notes == []
+    requeue_lost_jobs(conn, waiting, attempts, summary)
+    assert cpu.get_job_ids() == [lost.id, waiting_job.id]  # back, and first in line
+    assert summary.notes == ["SKU-LOST: job taken by a worker that died; queued again"]
+    requeue_lost_jobs(conn, waiting, attempts, summary)  # held again: nothing more
+    requeue_lost_jobs(conn, waiting, attempts, summary)
+    assert cpu.get_job_ids() == [lost.id, waiting_job.id] and len(summary.notes) == 1
+    # taken again and marked started by a live worker between the two sightings: left alone
+    worker = SimpleWorker([cpu], name="vitrina-live", connection=conn)
+    worker.register_birth()
+    again, _ = Queue.dequeue_any([gpu, cpu], None, connection=conn)
+    requeue_lost_jobs(conn, waiting, attempts, summary)
+    prepare_execution(worker, again)
+    requeue_lost_jobs(conn, waiting, attempts, summary)
+    assert cpu.get_job_ids() == [waiting_job.id] and len(summary.notes) == 1
 
 
 def test_embedded_redis_restarted_mid_run_completes_and_rerun_redoes_nothing(

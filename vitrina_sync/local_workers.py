@@ -122,3 +122,31 @@ def requeue_jobs_of(conn, worker_name: str, queues: list[str]) -> int:
                 count += 1
     conn.delete(WORKER_EXECUTIONS_KEY_TEMPLATE.format(worker_name))
     return count
+
+
+def held(conn, queues) -> set[str]:
+    """Ids of the jobs some queue, intermediate queue or started registry of `queues` holds: a
+    job with status `queued` outside all of them was taken by a worker that died before it
+    marked it started (a worker on two queues pops with BLPOP: nothing keeps it meanwhile)."""
+    ids: set[str] = set()
+    for name in queues:
+        queue = Queue(name, connection=conn)
+        ids.update(queue.get_job_ids())
+        ids.update(queue.intermediate_queue.get_job_ids())
+        ids.update(StartedJobRegistry(name, connection=conn).get_job_ids())
+    return ids
+
+
+def requeue_lost(conn, job_ids: list[str]) -> list[str]:
+    """Put jobs that are `queued` but held nowhere (see held) back at the front of their queue;
+    the ids put back. A job that moved on meanwhile (started, finished, gone) is left alone."""
+    back = []
+    for job_id in job_ids:
+        try:
+            job = Job.fetch(job_id, connection=conn)
+        except NoSuchJobError:
+            continue
+        if job.get_status(refresh=False) == "queued":
+            Queue(job.origin, connection=conn).enqueue_job(job, at_front=True)
+            back.append(job_id)
+    return back

@@ -19,9 +19,10 @@ from .drive.sources import DriveSources
 from .errors import QueueError
 from .fingerprint import FileHashCache
 from .jobs import error_result
-from .local_workers import LocalWorkers
+from .local_workers import LocalWorkers, held, requeue_lost
 from .plan import PlanContext, RowPlan, plan_sheet
 from .queue import (
+    QUEUES,
     Broker,
     EmbeddedRedis,
     catalog_key,
@@ -306,13 +307,17 @@ def reconcile(
     """A task with neither a result nor a live job (lost with Redis, failed without a callback) is queued
     again; outputs already on disk are reused, so nothing is redone."""
     conn = session.broker.conn
+    waiting: dict[str, str] = {}  # job id -> SKU of the jobs whose status reads `queued`
     for sku, task in tasks.items():
         if sku in results:
             continue
         jid = job_id(sku, task["fingerprint"])
         raw = conn.hget(f"rq:job:{jid}", "status")
         status = raw.decode() if raw else "missing"
-        if status in ("queued", "started", "scheduled", "deferred"):
+        if status == "queued":
+            waiting[jid] = sku
+            continue
+        if status in ("started", "scheduled", "deferred"):
             continue
         attempts[sku] += 1
         if attempts[sku] > 3:
@@ -324,6 +329,29 @@ def reconcile(
             continue
         session.broker.enqueue(task)
         summary.notes.append(f"{sku}: job {status} without a result; queued again")
+    requeue_lost_jobs(conn, waiting, attempts, summary)
+
+
+def requeue_lost_jobs(conn, waiting: dict[str, str], attempts: Counter, summary: Summary) -> None:
+    """Jobs that read `queued` but that no queue, intermediate queue or started registry holds,
+    at two checks in a row (a live worker marks a job started within milliseconds of taking
+    it), go back to their queue: their worker died in between, and nothing else would ever run
+    them. `attempts` keeps the first sighting (key ("lost", job id))."""
+    if not waiting:
+        return
+    holding = held(conn, QUEUES)
+    lost = []
+    for jid in waiting:
+        key = ("lost", jid)
+        if jid in holding:
+            attempts.pop(key, None)
+            continue
+        attempts[key] += 1
+        if attempts[key] >= 2:
+            lost.append(jid)
+    for jid in requeue_lost(conn, lost):
+        attempts.pop(("lost", jid), None)
+        summary.notes.append(f"{waiting[jid]}: job taken by a worker that died; queued again")
 
 
 def summarise(
