@@ -139,7 +139,7 @@ def jutting(odd: np.ndarray, rest: np.ndarray, least: float = THICK) -> np.ndarr
     `rest` (the product they are judged against), the pixels outside that hull."""
     import cv2
 
-    from .openings import _disk
+    from .openings import _disk, hull
 
     thick = cv2.morphologyEx(odd.view(np.uint8), cv2.MORPH_OPEN, _disk(SOFT_OPEN))
     if not thick.any():  # most outputs: opaque and smooth up to a thin edge
@@ -151,38 +151,23 @@ def jutting(odd: np.ndarray, rest: np.ndarray, least: float = THICK) -> np.ndarr
     deep[0] = False
     if not deep.any():
         return np.zeros(odd.shape, bool)
-    outside = ~_hull(rest)
+    outside = ~hull(rest)
     size = np.bincount(labels.ravel(), minlength=n)
     out = np.bincount(labels.ravel(), outside.ravel(), n)
     pick = deep & (out >= OUT_OF_HULL * np.maximum(size, 1))
     return pick[labels] & outside
 
 
-def _hull(mask: np.ndarray) -> np.ndarray:
-    """mask's convex hull, filled: the hull of each row's first and last pixel (the same
-    polygon, from a few hundred points rather than every pixel)."""
-    import cv2
-
-    hull = np.zeros(mask.shape, np.uint8)
-    rows = np.flatnonzero(mask.any(axis=1))
-    if len(rows) == 0:
-        return hull.view(bool)
-    lines = mask[rows]
-    first = lines.argmax(axis=1)
-    last = mask.shape[1] - 1 - lines[:, ::-1].argmax(axis=1)
-    ends = np.concatenate([np.stack([first, rows], 1), np.stack([last, rows], 1)])
-    cv2.fillConvexPoly(hull, cv2.convexHull(ends.astype(np.int32)), 1)
-    return hull.view(bool)
-
-
 def share(shape) -> float:
     """QA's `foreign_part`: the share of the output's product (alpha > 0.5) in pieces joined to
-    it that are not the product (doubtful, textured or seamed), on a qa.ShapeCopy of the finished alpha
-    and its source."""
+    it that are not the product (doubtful, textured or seamed), on a qa.ShapeCopy of the
+    finished alpha and its source."""
+    from .qa import LEAST_PRODUCT
+
     alpha = shape.alpha
     product = alpha > 0.5
     area = int(product.sum())
-    if area < 100:
+    if area < LEAST_PRODUCT:
         return 0.0
     rgb = shape.rgb
     found = doubtful(alpha, product, rgb) | textured(rgb, product) | seamed(product, rgb)

@@ -227,7 +227,10 @@ def objects_seen(rgb: np.ndarray, p: np.ndarray, found: np.ndarray, models, keep
     d = models.lab.reshape(-1, 3)[pick] - models.continued.reshape(-1, 3)[pick]
     if int((np.einsum("ij,ij->i", d, d) > OBJECT_DE * OBJECT_DE).sum()) * SAMPLE < OBJECT_PIXELS:
         return np.zeros(p.shape, bool)
-    small_p, small_found, small_keep = (_reduced(m, p.shape) for m in (p, found, keep))
+    from .openings import SIDE, reduced
+
+    k = max(1, max(p.shape) // SIDE)
+    small_p, small_found, small_keep = (reduced(m, k) for m in (p, found, keep))
     if small_p.shape != models.lab.shape[:2]:
         return np.zeros(p.shape, bool)  # not the copy the models are of
     new = _seen(models, small_p, small_found, small_keep)
@@ -235,28 +238,11 @@ def objects_seen(rgb: np.ndarray, p: np.ndarray, found: np.ndarray, models, keep
         return np.zeros(p.shape, bool)
     from .joined_openings import settle
 
-    new |= settle(_reduced(rgb, p.shape), small_p, small_found | new, small_keep)
+    new |= settle(reduced(rgb, k), small_p, small_found | new, small_keep)
     h, w = p.shape
     back = cv2.resize(new.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)
     back &= p > 0.5
     return back if keep is None else back & ~keep
-
-
-def _reduced(a, shape):
-    """An rgb image, float map or mask of `shape` on openings.find's reduced copy (block
-    means, a whole factor; a mask where most of a block is set)."""
-    from PIL import Image
-
-    from .openings import SIDE
-
-    k = max(shape) // SIDE
-    if a is None or k <= 1:
-        return a
-    if a.dtype == bool:
-        return np.asarray(Image.fromarray(a.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
-    if a.ndim == 3:
-        return np.asarray(Image.fromarray(np.ascontiguousarray(a), "RGB").reduce(k))
-    return np.asarray(Image.fromarray(np.ascontiguousarray(a, np.float32), "F").reduce(k))
 
 
 def _seen(models, p, found, keep) -> np.ndarray:

@@ -137,12 +137,15 @@ def shrink(mask: np.ndarray, r: int) -> np.ndarray:
 
 
 def joined_to(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
-    """The pixels of `mask` in the parts of `mask | seed` (8-connected) that hold `seed`."""
+    """The pixels of `mask` in the parts of `mask | seed` (8-connected) that hold `seed` (by a
+    table of the parts, not np.unique / np.isin's sorting: busy photos have thousands)."""
     import cv2
 
-    _, labels = cv2.connectedComponents((mask | seed).view(np.uint8), connectivity=8)
-    held = np.unique(labels[seed])
-    return mask & np.isin(labels, held[held > 0])
+    n, labels = cv2.connectedComponents((mask | seed).view(np.uint8), connectivity=8)
+    held = np.zeros(n, bool)
+    held[labels[seed]] = True
+    held[0] = False
+    return mask & held[labels]
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -480,7 +483,7 @@ def _backdrop_continued(models: Models, region, rim_out, sl) -> bool:
 PANEL_MARK_DE = 20.0  # CIELAB distance from a region's median colour that makes a pixel a mark
 PANEL_MARKS = 0.02  # the least share of marks on a printed panel (a box's label: 0.076)
 PANEL_FLAT_DE = 5.0  # CIELAB distance from the median within which a panel's field is flat
-PANEL_FLAT = 0.8  # the least share of such pixels (the box's label: 0.89)
+PANEL_FLAT = 0.8  # the least share of such pixels (the box's label: 0.89; the logo's scales <0.65)
 PANEL_NEAR_DE = 3.0  # CIELAB distance from the field's colour at which the backdrop has it
 PANEL_NEAR = 0.005  # the most share of the sure background that has it (an opening: >= 0.04)
 
@@ -497,13 +500,11 @@ def printed_panel(models: Models, region: np.ndarray, sl=np.s_[:, :]) -> bool:
     An opening shows the backdrop: where it is a flat field with marks (a page of text, marble's
     veins, a star field) 0.1-0.8 of the backdrop lies that near; a textured one is no field."""
     # the hull holds the text the region left out: its islands, and a line run to its side
-    inner = shrink(_hull(region), 2)
+    inner = shrink(hull(region), 2)
     if inner.sum() < 24:
         return False
-    colours = models.lab[sl][inner]
-    median = np.median(colours, axis=0)
-    off = np.sqrt(np.square(colours - median).sum(axis=1))
-    if (off > PANEL_MARK_DE).mean() < PANEL_MARKS or (off < PANEL_FLAT_DE).mean() < PANEL_FLAT:
+    median = flat_with_marks(models.lab[sl][inner])
+    if median is None:
         return False
     pick = np.flatnonzero(models.sure_bg.ravel())[::4]  # an even sample is enough
     if pick.size == 0:
@@ -513,17 +514,50 @@ def printed_panel(models: Models, region: np.ndarray, sl=np.s_[:, :]) -> bool:
     return float(near.mean()) < PANEL_NEAR
 
 
-def _hull(region: np.ndarray) -> np.ndarray:
-    """The region's convex hull, filled."""
+def flat_with_marks(colours: np.ndarray):
+    """The median of `colours` (CIELAB, n x 3: a region's inner pixels) where they are a flat
+    field with marks on it, as a printed panel is (over PANEL_FLAT of them within PANEL_FLAT_DE
+    of the median, over PANEL_MARKS of them PANEL_MARK_DE off it: text); else None (no print on
+    it, or no flat field under the print: texture, a scene). The cutter's printed_panel and QA's
+    printed_panels both ask this first."""
+    median = np.median(colours, axis=0)
+    off = np.sqrt(np.square(colours - median).sum(axis=1))
+    if (off > PANEL_MARK_DE).mean() < PANEL_MARKS or (off < PANEL_FLAT_DE).mean() < PANEL_FLAT:
+        return None
+    return median
+
+
+def hull(mask: np.ndarray) -> np.ndarray:
+    """mask's convex hull, filled: the hull of each row's first and last pixel (the same
+    polygon, from a few hundred points rather than every pixel)."""
     import cv2
 
-    hull = cv2.convexHull(cv2.findNonZero(region.astype(np.uint8)))
-    out = np.zeros(region.shape, np.uint8)
-    cv2.fillConvexPoly(out, hull, 1)
+    out = np.zeros(mask.shape, np.uint8)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows) == 0:
+        return out.view(bool)
+    lines = mask[rows]
+    first = lines.argmax(axis=1)
+    last = mask.shape[1] - 1 - lines[:, ::-1].argmax(axis=1)
+    ends = np.concatenate([np.stack([first, rows], 1), np.stack([last, rows], 1)])
+    cv2.fillConvexPoly(out, cv2.convexHull(ends.astype(np.int32)), 1)
     return out.view(bool)
 
 
 SIDE = 320  # openings worth clearing are large: the models run on a copy this size
+
+
+def reduced(a, k: int):
+    """An rgb image, float map or mask on the copy reduced by the whole factor k (Pillow's
+    reduce: block means; a mask where most of a block is set), as find's copy is made; None
+    stays None."""
+    if a is None:
+        return None
+    if a.dtype == bool:
+        return np.asarray(Image.fromarray(a.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
+    if a.ndim == 3:
+        return np.asarray(Image.fromarray(np.ascontiguousarray(a), "RGB").reduce(k))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(a, np.float32), "F").reduce(k))
 
 
 def find(
@@ -539,8 +573,7 @@ def find(
     k = max(h, w) // side
     if k <= 1:
         return match_regions(rgb, p, limits, keep, report)
-    small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
-    small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
+    small_rgb, small_p = reduced(rgb, k), reduced(p, k)
     small_keep = None
     if keep is not None:
         small_keep = np.asarray(Image.fromarray(keep.view(np.uint8) * np.uint8(255)).reduce(k)) > 0

@@ -81,20 +81,17 @@ def parts(p: np.ndarray, cleared: np.ndarray, keep=None, models=None) -> np.ndar
     found on the openings step's reduced copy (models: openings.find's `report`; nothing
     without them), brought back to p's size. Pixels under a `keep` stroke stay."""
     import cv2
-    from PIL import Image
 
-    from .openings import SIDE
+    from .openings import SIDE, reduced
 
     h, w = p.shape
     k = max(1, max(h, w) // SIDE)
     if models is None or models.ratio is None:
         return np.zeros(p.shape, bool)
-    small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
+    small_p = reduced(p, k)
     if small_p.shape != models.ratio.shape:  # not find's copy
         return np.zeros(p.shape, bool)
-    small_cleared = (
-        np.asarray(Image.fromarray(cleared.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
-    )
+    small_cleared = reduced(cleared, k)
     found = background_parts((small_p > 0.5) & ~small_cleared, models.ratio, small_p > 0.95)
     if not found.any():
         return np.zeros(p.shape, bool)

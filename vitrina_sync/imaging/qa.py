@@ -68,10 +68,6 @@ DEFAULTS: dict[str, float] = {
     "sharpness_min": 15.0,
     "headroom_min": 0.5,
 }
-PRINT_MARK_DE = 20.0  # CIELAB distance from a region's median colour that makes a pixel a mark
-PRINT_MARKS = 0.02  # the least share of marks in a printed panel (a label's text: 0.07)
-PANEL_FLAT_DE = 5.0  # CIELAB distance from the median within which a panel's field is flat
-PANEL_FLAT = 0.8  # the least share of such pixels (a label: 0.91; the logo's scales seen: <0.65)
 PANEL_OFF_DE = 30.0  # a panel's distance from the background continued under it (an opening: <5)
 LOST_PRODUCT_LIKE = -1.0  # the most 5x5 log-likelihood ratio bg:product of a lost part's pixels
 LOST_OFF_BACKDROP = 12.0  # the least dE of a lost part's pixels from the backdrop continued
@@ -309,20 +305,19 @@ def background_inside(source: np.ndarray, alpha: np.ndarray, image=None, shape=N
 
 def printed_panels(found: np.ndarray, models) -> np.ndarray:
     """The regions of `found` (openings' REPORT regions, on a textured background) that are a
-    panel printed on the product, not the background seen through it: one flat colour (over
-    PANEL_FLAT of its inner pixels within PANEL_FLAT_DE of their median) with marks on it (over
-    PRINT_MARKS of them PRINT_MARK_DE off it: a label's text) and of a colour the background
-    around does not continue into (its median over PANEL_OFF_DE from the sure background
-    continued under it, a normalised Gaussian of half the region's size). An opening shows
-    what is behind the product, which its surround predicts; a white label on a box over a
-    photo of a white cup matches the cup's white by chance (the global colour model), not the
-    coffee and saucer around it. At 600x800, filled openings (their dE from the background
-    continued): a ring's hole on gravel 3.6, on brick 4.9, a chair's on grass 2, a dark
-    frame's full of stars 3.7 (a flat field with marks: only the surround tells); the box's
-    label on coffee 70 (tune's box on coffee read 0.19 of the product and was flagged)."""
+    panel printed on the product, not the background seen through it: one flat colour with
+    marks on it (its inner pixels: openings.flat_with_marks, a label's text) and of a colour
+    the background around does not continue into (its median over PANEL_OFF_DE from the sure
+    background continued under it, a normalised Gaussian of half the region's size). An
+    opening shows what is behind the product, which its surround predicts; a white label on a
+    box over a photo of a white cup matches the cup's white by chance (the global colour
+    model), not the coffee and saucer around it. At 600x800, filled openings (their dE from the
+    background continued): a ring's hole on gravel 3.6, on brick 4.9, a chair's on grass 2, a
+    dark frame's full of stars 3.7 (a flat field with marks: only the surround tells); the
+    box's label on coffee 70 (tune's box on coffee read 0.19 of the product and was flagged)."""
     import cv2
 
-    from .openings import fill_holes, shrink
+    from .openings import fill_holes, flat_with_marks, shrink
 
     n, labels, stats, _ = cv2.connectedComponentsWithStats(found.view(np.uint8), 8)
     out = np.zeros_like(found)
@@ -333,10 +328,8 @@ def printed_panels(found: np.ndarray, models) -> np.ndarray:
         inner = shrink(fill_holes(region), 2) & region
         if inner.sum() < 24:
             continue
-        colours = lab_px[inner]
-        median = np.median(colours, axis=0)
-        off = np.sqrt(np.square(colours - median).sum(axis=1))
-        if (off > PRINT_MARK_DE).mean() < PRINT_MARKS or (off < PANEL_FLAT_DE).mean() < PANEL_FLAT:
+        median = flat_with_marks(lab_px[inner])
+        if median is None:
             continue  # no print on it, or no flat field under the print (texture, a scene)
         behind = _continued_under(lab_px, sure_bg, region, max(w, h) / 2.0)
         if behind is not None and np.linalg.norm(median - behind) > PANEL_OFF_DE:

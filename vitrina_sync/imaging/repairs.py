@@ -230,16 +230,12 @@ def faint_parts(
     models: the openings step's models of that copy (openings.find's `report`), if it has them.
     """
     import cv2
-    from PIL import Image
 
     from . import openings
 
     h, w = p.shape
     k = max(1, max(h, w) // openings.SIDE)
-    small_p = np.asarray(Image.fromarray(np.ascontiguousarray(p, np.float32), "F").reduce(k))
-    small_cleared = (
-        np.asarray(Image.fromarray(cleared.view(np.uint8) * np.uint8(255)).reduce(k)) > 127
-    )
+    small_p, small_cleared = openings.reduced(p, k), openings.reduced(cleared, k)
     kept = (small_p > 0.5) & ~small_cleared
     area = int(kept.sum())
     if area < 100:
@@ -248,8 +244,7 @@ def faint_parts(
     sure_bg = (small_p < 0.05) & ~openings.grow(kept, gap)
     sure_fg = openings.shrink((small_p > 0.95) & ~small_cleared, gap)
     if models is None or models.lab.shape[:2] != small_p.shape:  # else the openings step's
-        small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
-        models = openings.build(small_rgb, sure_bg, sure_fg)
+        models = openings.build(openings.reduced(rgb, k), sure_bg, sure_fg)
     if models is None or float((models.ratio[sure_bg] < -GROW_RATIO).mean()) > GROW_SHARE:
         return np.zeros(p.shape, bool)
     if models.continued is not None:  # a plain backdrop: the model's edge is right there, and
@@ -278,12 +273,11 @@ def _unglued(grown: np.ndarray, kept: np.ndarray, shape, rgb: np.ndarray, k: int
     its hull (joined_parts.seamed): a flat object in the product's colours standing behind it
     (a brown pack on a shelf behind a brown bag), which the colour models call product."""
     import cv2
-    from PIL import Image
 
     from . import openings
     from .joined_parts import seamed
 
-    small_rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").reduce(k))
+    small_rgb = openings.reduced(rgb, k)
     glued = seamed(kept | grown, small_rgb[: shape[0], : shape[1]], UNGLUED_THICK)
     if not glued.any():
         return grown

@@ -35,6 +35,7 @@ import numpy as np
 from PIL import Image
 
 from .openings import fill_holes, grow
+from .reframe import _lab  # 8-bit CIELAB (L in 0-255) of n x 3 RGB pixels
 
 SHARE = 0.85  # the crop: each side's share of the frame, around its centre
 INVENTED = 0.05  # the most share of the crop's outline outside the first outline (grown 3 px)
@@ -184,13 +185,6 @@ def _joined_part(rgb: np.ndarray, product, labels, central, box) -> bool:
         return True  # pieces apart too small to tell their colour: the crop decides
     near = np.square(_lab(rgb[central]) - _lab(apart).mean(axis=0)).sum(axis=1) < JOINED_DE**2
     return bool(near.mean() >= JOINED_SHARE)
-
-
-def _lab(px: np.ndarray) -> np.ndarray:
-    """8-bit RGB pixels (n x 3) in 8-bit CIELAB (L in 0-255), as float32."""
-    import cv2
-
-    return cv2.cvtColor(px.reshape(-1, 1, 3), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
 
 
 def _central(labels: np.ndarray) -> np.ndarray | None:

@@ -56,22 +56,11 @@ def given_back(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, strays=None)
         return out
     box = _box(far, REACH + BLOCK + JOINT + 2)
     like = _product_coloured(rgb[box], faint[box], product[box], far[box])
-    found = _joined(like, openings.grow(product[box], 1))
+    found = openings.joined_to(like, openings.grow(product[box], 1))
     loops = _parts(found, off[box], lines=True)
     if loops.any():
-        out[box] = _ridges(_joined(found, loops), p[box], product[box])
+        out[box] = _ridges(openings.joined_to(found, loops), p[box], product[box])
     return out
-
-
-def _joined(mask: np.ndarray, seed: np.ndarray) -> np.ndarray:
-    """openings.joined_to by a table of the parts (no sorting: this runs on busy photos)."""
-    import cv2
-
-    n, labels = cv2.connectedComponents((mask | seed).view(np.uint8), connectivity=8)
-    held = np.zeros(n, bool)
-    held[labels[seed]] = True
-    held[0] = False
-    return mask & held[labels]
 
 
 def _ridges(parts: np.ndarray, p: np.ndarray, product: np.ndarray) -> np.ndarray:
