@@ -507,3 +507,22 @@ def test_regenerate_bumps_the_seed_and_the_next_sync_plans_a_new_picture(site, a
     assert plan.task["preset"]["seed_offset"] == 1
     decide(alice, "MUG-1", "regenerate", fp="0" * 64)  # a page older than the row: refused
     assert sheet(site["catalog"])["MUG-1"]["Seed"] == "1"
+
+
+def test_every_qa_flag_is_read_back_with_its_figure_s_label():
+    """qa.flags writes a flag per figure over (or under) its limit; the pages read each back to
+    that figure's label (review_data.flag_parts), from the one table both use: a figure added to
+    QA is named on the pages too, and "dE p95" is not read as "dE"."""
+    from vitrina_sync.imaging import qa
+    from vitrina_sync.imaging.flag_names import CHECKS
+    from vitrina_sync.web.review_data import LABELS, flag_parts
+
+    limits = dict(qa.DEFAULTS)
+    for figure, _name, limit_key, is_max in CHECKS:
+        figures = {figure: limits[limit_key] * 2 + 1 if is_max else limits[limit_key] / 2 - 1}
+        (flag,) = qa.flags(figures, limits, None)
+        label, numbers = flag_parts(flag)
+        assert label == LABELS[figure], flag
+        assert numbers.split()[1] in ("<", ">"), flag
+    (flag,) = qa.flags({"fill": 0.5}, limits, 0.85)
+    assert flag_parts(flag) == (LABELS["fill"], "0.50 != 0.85")

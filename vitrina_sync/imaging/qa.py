@@ -38,6 +38,7 @@ from PIL import Image
 
 from . import ndimage
 from .colour import delta_e_rgb
+from .flag_names import CHECKS, FILL
 from .refine import (
     block_mean,
     channel_sum,
@@ -683,24 +684,7 @@ def flags(
     figures: dict[str, Any], limits: dict[str, float], target_fill: float | None
 ) -> list[str]:
     out = []
-    checks = (
-        ("de_mean", "dE", "de_mean_max", True),
-        ("de_p95", "dE p95", "de_p95_max", True),
-        ("halo", "halo", "halo_max", True),
-        ("uncertainty", "uncertainty", "uncertainty_max", True),
-        ("bg_inside", "bg inside", "bg_inside_max", True),
-        ("border", "border", "border_max", True),
-        ("soft_holes", "soft holes", "soft_holes_max", True),
-        ("kept_opening", "kept opening", "kept_opening_max", True),
-        ("outgrowth", "outgrowth", "outgrowth_max", True),
-        ("foreign_part", "foreign part", "foreign_part_max", True),
-        ("lost_part", "lost part", "lost_part_max", True),
-        ("cut_panel", "cut panel", "cut_panel_max", True),
-        ("purity", "purity", "purity_min", False),
-        ("sharpness", "sharpness", "sharpness_min", False),
-        ("headroom", "headroom", "headroom_min", False),
-    )
-    for key, label, limit_key, is_max in checks:
+    for key, label, limit_key, is_max in CHECKS:
         value = figures.get(key)
         if value is None:
             continue
@@ -710,7 +694,7 @@ def flags(
         elif not is_max and value < limit:
             out.append(f"{label} {_fmt(value)} < {_fmt(limit)}")
     if target_fill is not None and abs(figures["fill"] - target_fill) > limits["fill_tolerance"]:
-        out.append(f"fill {_fmt(figures['fill'])} != {_fmt(target_fill)}")
+        out.append(f"{FILL[1]} {_fmt(figures['fill'])} != {_fmt(target_fill)}")
     return out
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..catalog.model import Row, Sheet
 from ..errors import VitrinaError
+from ..imaging.flag_names import CHECKS, FILL
 from ..storage import is_remote, open_storage
 from ..store import output_dir, safe_name
 
@@ -158,24 +159,9 @@ DEFAULT_REASONS = (
 )
 LABELS = {figure: label for figure, _key, _how, label, _means in FIGURES}
 FLAG_PREFIXES = tuple(  # how imaging/qa.py's flags name each figure -> the label the pages use
-    (prefix, LABELS[figure])
-    for prefix, figure in (
-        ("dE p95 ", "de_p95"),
-        ("dE ", "de_mean"),
-        ("halo ", "halo"),
-        ("uncertainty ", "uncertainty"),
-        ("bg inside ", "bg_inside"),
-        ("border ", "border"),
-        ("soft holes ", "soft_holes"),
-        ("kept opening ", "kept_opening"),
-        ("outgrowth ", "outgrowth"),
-        ("foreign part ", "foreign_part"),
-        ("lost part ", "lost_part"),
-        ("cut panel ", "cut_panel"),
-        ("purity ", "purity"),
-        ("sharpness ", "sharpness"),
-        ("headroom ", "headroom"),
-        ("fill ", "fill"),
+    (f"{name} ", LABELS[figure])  # "dE p95 " is read before "dE ", the one a prefix of the other
+    for figure, name in sorted(
+        [(figure, name) for figure, name, _, _ in CHECKS] + [FILL], key=lambda f: f[0] == "de_mean"
     )
 )
 FLAG_FILTER_NAMES = {  # the queue's QA flag filter goes by a flag's first word
