@@ -23,6 +23,8 @@ clay and charcoal sweeps), written before round 6 and measured only before and a
 photo, blush and mint sweeps), written before round 7 and measured only before and after it;
 `held-out-7` = a seventh (procedural bathroom tiles, a striped tablecloth, concrete, kraft paper
 and denim, lavender and sand sweeps), written before round 8 and measured only before and after it;
+`held-out-8` = an eighth (procedural terrazzo, cork, wicker, leather and a kilim rug, a grey rocket
+photo, peach and ice sweeps), written before round 9 and measured only before and after it;
 `tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
@@ -81,6 +83,7 @@ SETS = (
     "tune-6",
     "held-out-6",
     "held-out-7",
+    "held-out-8",
 )
 
 
@@ -101,6 +104,7 @@ def cases(name: str) -> list[tuple]:
         "tune-6": synthetic.TUNE_6,
         "held-out-6": synthetic.HELD_OUT_6,
         "held-out-7": synthetic.HELD_OUT_7,
+        "held-out-8": synthetic.HELD_OUT_8,
     }[name]
 
 
