@@ -36,6 +36,7 @@ the full-resolution source exactly as it does the outer edge. `match_regions` is
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -119,9 +120,14 @@ def margin(shape) -> int:
     return max(2, round(MARGIN * max(shape)))
 
 
+@lru_cache(maxsize=64)
 def _disk(r: int) -> np.ndarray:
+    """The disk of radius r as a structuring element (made once per radius, read-only: the
+    steps after the model ask for a few radii hundreds of times a photo)."""
     y, x = np.ogrid[-r : r + 1, -r : r + 1]
-    return (x * x + y * y <= r * r).astype(np.uint8)
+    disk = (x * x + y * y <= r * r).astype(np.uint8)
+    disk.flags.writeable = False
+    return disk
 
 
 def grow(mask: np.ndarray, r: int) -> np.ndarray:

@@ -143,18 +143,31 @@ def _unsure_pieces(p: np.ndarray, labels, n: int, sizes, models) -> np.ndarray:
     """Labels of the pieces under UNSURE_SHARE of the largest that the model is sure of on
     under UNSURE of their pixels and whose median ratio (on the models' reduced copy, sampled
     at each block's centre) is over LIKE_BG."""
-    sure = np.bincount(labels.ravel(), (p > 0.95).ravel(), n)[1:] / sizes
+    sure = np.bincount(labels[p > 0.95], minlength=n)[1:] / sizes  # counts: exact
     pick = np.flatnonzero((sizes < UNSURE_SHARE * sizes.max()) & (sure < UNSURE)) + 1
     small = _on_copy(labels, models.ratio.shape)
     if len(pick) == 0 or small is None:
         return np.zeros(0, np.int64)
-    from scipy import ndimage
-
     pick = pick[np.bincount(small.ravel(), minlength=n)[pick] > 0]  # on the copy too
     if len(pick) == 0:
         return pick
-    medians = np.asarray(ndimage.median(models.ratio, small, pick))
-    return pick[medians > LIKE_BG]
+    return pick[_medians(models.ratio, small, pick, n) > LIKE_BG]
+
+
+def _medians(values: np.ndarray, labels: np.ndarray, pick: np.ndarray, n: int) -> np.ndarray:
+    """scipy.ndimage.median(values, labels, pick) for pick's labels (sorted, each present), the
+    same values (each label's sorted values, its middle two averaged in values' dtype), from
+    those labels' pixels alone: scipy sorts the whole copy, the main piece with them."""
+    chosen = np.zeros(n, bool)
+    chosen[pick] = True
+    at = chosen[labels]
+    ids, vals = labels[at], values[at]
+    order = np.lexsort((vals, ids))
+    vals = vals[order]
+    count = np.bincount(ids, minlength=n)[pick]
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    step = (count - 1) // 2
+    return (vals[first + step] + vals[first + count - 1 - step]) / 2.0
 
 
 def _on_copy(labels: np.ndarray, shape) -> np.ndarray | None:
