@@ -764,3 +764,17 @@ def test_compiled_mask_steps_equal_numpys_rint_bit_for_bit(monkeypatch):
         assert np.array_equal(levels, want_levels)
         assert np.array_equal(steps.view(np.uint32), want_steps.view(np.uint32))
     assert {0, 255} <= set(np.unique(got[0][0]))
+
+
+def test_band_and_hard_mask_from_one_resize_are_the_two_resizes_bit_for_bit():
+    sc = scene("ring", "green", (900, 1200))
+    truth = Image.fromarray((sc.alpha * 255).astype(np.uint8)).resize((150, 200))
+    p = np.asarray(truth.filter(ImageFilter.GaussianBlur(2.0)), np.float32) / 255.0
+    band = refine.edge_band(p, 4)
+    boxes = [(0.0, 0.0, 150.0, 200.0), (10.3, 7.9, 141.7, 190.2), (20.0, 30.0, 90.0, 120.0)]
+    for size in [(300, 400), (301, 433), (60, 80)]:  # up, and down (the plain path)
+        for box in boxes:
+            got = refine._band_and_hard(band, p, size, box, 4)
+            want = (refine._nearest(band, size, box), refine.hard_alpha(p, size, box, 4))
+            for a, b in zip(got, want, strict=True):
+                assert a.dtype == b.dtype and np.array_equal(a, b)

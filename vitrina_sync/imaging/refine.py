@@ -139,6 +139,19 @@ def hard_alpha(p_work: np.ndarray, size, work_box, r: int) -> np.ndarray:
     return _nearest(p_work > 0.5, size, work_box).astype(np.float32)
 
 
+def _band_and_hard(work_band: np.ndarray, p_work: np.ndarray, size, work_box, r: int):
+    """(_nearest(work_band, ...), hard_alpha(p_work, ...)): where hard_alpha resamples by
+    nearest neighbour too, both maps in one resize of one 8-bit map (the band in bit 1, the
+    hard mask in bit 0: the same pixel mapping, one pass and one copy out of Pillow fewer)."""
+    l, t, right, b = work_box
+    if r < 2 or right - l > size[0] or b - t > size[1]:
+        return _nearest(work_band, size, work_box), hard_alpha(p_work, size, work_box, r)
+    codes = (work_band.view(np.uint8) << 1) | (p_work > 0.5).view(np.uint8)
+    img = Image.fromarray(codes, "L").resize(size, Image.Resampling.NEAREST, box=work_box)
+    out = np.asarray(img)
+    return out >= 2, (out & 1).astype(np.float32)
+
+
 def refine_alpha(
     work_rgb: np.ndarray,
     p_work: np.ndarray,
@@ -162,8 +175,7 @@ def refine_alpha(
     # nearest-neighbour resampling of the 0/1 band as an 8-bit image: the same pixel mapping as a
     # float map, a quarter of the memory traffic
     work_band = edge_band(p_work, r)
-    band = _nearest(work_band, size, work_box)
-    alpha = hard_alpha(p_work, size, work_box, r)
+    band, alpha = _band_and_hard(work_band, p_work, size, work_box, r)
     if not band.any():
         return alpha
     if params.get("refine_camouflage", True) and camouflage.camouflaged(
