@@ -540,3 +540,16 @@ def test_a_graph_cut_without_background_in_its_box_finds_nothing_and_does_not_fa
     core[20:40, 20:40] = True
     rgb = np.zeros((60, 60, 3), np.uint8)
     assert not joined_openings.cut(rgb, p, core, np.zeros((60, 60), bool), 30).any()
+
+
+def test_components_are_opencvs_labels_and_areas_with_stats():
+    import cv2
+
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        h, w = (int(v) for v in rng.integers(3, 120, 2))
+        mask = rng.random((h, w)) < (0.2 + 0.015 * trial)  # specks to one big part
+        n, labels, area = op.components(mask)
+        m, want, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), 8)
+        assert n == m and np.array_equal(labels, want)
+        assert area.dtype == stats.dtype and np.array_equal(area, stats[:, cv2.CC_STAT_AREA])

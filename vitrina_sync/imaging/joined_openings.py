@@ -138,10 +138,10 @@ def cores(ratio: np.ndarray, product, outside, smallest: float, keep=None) -> np
 
 def _large(mask: np.ndarray, least: float) -> np.ndarray:
     """The connected parts (8-connected) of `mask` of at least `least` pixels."""
-    import cv2
+    from .openings import components
 
-    _, parts, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), 8)
-    big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= least)
+    _, parts, area = components(mask)
+    big = np.flatnonzero(area >= least)
     return np.isin(parts, big[big > 0])
 
 
@@ -182,7 +182,7 @@ def cut(
     seeded as probable background, so that the cut learns the scene from it."""
     import cv2
 
-    from .openings import OFF_EDGE, grow
+    from .openings import OFF_EDGE, components, grow
 
     product = p > 0.5
     sl, seeds = _seeds(p, product, core, keep)
@@ -194,11 +194,11 @@ def cut(
     back = np.zeros_like(product)
     back[sl] = _grabcut(rgb[sl], seeds) & product[sl]
     off = back & ~grow(outside, OFF_EDGE)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(off.view(np.uint8), 8)
+    n, labels, area = components(off)
     inside = np.bincount(labels[core], minlength=n)
-    ok = (stats[:, cv2.CC_STAT_AREA] >= smallest) & (inside >= AGREE * stats[:, cv2.CC_STAT_AREA])
+    ok = (area >= smallest) & (inside >= AGREE * area)
     ok[0] = False
-    if stats[ok, cv2.CC_STAT_AREA].sum() < max(least, 1):
+    if area[ok].sum() < max(least, 1):
         return np.zeros_like(product)
     opening = ok[labels]
     # each opening with the fuzz the cut joined to it (back to the outline)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .openings import fill_holes, shrink
+from .openings import components, fill_holes, shrink
 
 
 def soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.ndarray:
@@ -76,12 +76,11 @@ def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
     touches stay. models: the openings step's colour models (openings.find's `report`), on a
     copy of p reduced by a whole factor: with them, larger pieces the model is unsure of and
     that look like the background go too."""
-    import cv2
 
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((p > 0.5).view(np.uint8), 8)
+    n, labels, area = components(p > 0.5)
     if n <= 2:
         return np.zeros(p.shape, bool)
-    sizes = stats[1:, cv2.CC_STAT_AREA]
+    sizes = area[1:]
     small = np.flatnonzero(sizes < STRAY_SHARE * sizes.max()) + 1
     if models is not None:
         small = np.union1d(small, _unsure_pieces(p, labels, n, sizes, models))
@@ -111,7 +110,7 @@ def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, other, keep=
 
     product = p > 0.5
     out = np.zeros(p.shape, bool)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(product.view(np.uint8), 8)
+    n, labels, sizes = components(product)
     if n > 2:
         _, joined = cv2.connectedComponents(outline.view(np.uint8), 8)
         theirs = np.unique(joined[gone])
@@ -119,7 +118,6 @@ def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, other, keep=
         if made is not None:  # pieces wholly made by the steps, none of the model's own
             own = np.bincount(labels[product & ~made], minlength=n)
             near = np.union1d(near, np.flatnonzero(own == 0))
-        sizes = stats[:, cv2.CC_STAT_AREA]
         small = near[(near > 0) & (sizes[near] < STRAY_SHARE * sizes[1:].max())]
         out = np.isin(labels, small)
     if not (other.any() or out.any()):
