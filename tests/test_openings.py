@@ -553,3 +553,17 @@ def test_components_are_opencvs_labels_and_areas_with_stats():
         m, want, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), 8)
         assert n == m and np.array_equal(labels, want)
         assert area.dtype == stats.dtype and np.array_equal(area, stats[:, cv2.CC_STAT_AREA])
+
+
+def test_the_steps_after_find_read_its_copy_of_the_same_map_and_reduce_another():
+    sc = scene("ring", "gravel", (480, 640))
+    rgb, p = np.asarray(sc.image), np.ascontiguousarray(sc.alpha, np.float32)
+    report: dict = {}
+    op.find(rgb, p, op.CUT, report=report)
+    models, k = report["models"], max(p.shape) // op.SIDE
+    assert models is not None and k == 2
+    assert op.reduced_map(p, k, models) is models.reduced_of[2]
+    assert np.array_equal(op.reduced_map(p, k, models), op.reduced(p, k))
+    other = p.copy()  # equal values, another map: reduced afresh, as is another factor
+    assert op.reduced_map(other, k, models) is not models.reduced_of[2]
+    assert op.reduced_map(p, 3, models).shape == op.reduced(p, 3).shape

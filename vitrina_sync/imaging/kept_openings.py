@@ -227,10 +227,14 @@ def objects_seen(rgb: np.ndarray, p: np.ndarray, found: np.ndarray, models, keep
     d = models.lab.reshape(-1, 3)[pick] - models.continued.reshape(-1, 3)[pick]
     if int((np.einsum("ij,ij->i", d, d) > OBJECT_DE * OBJECT_DE).sum()) * SAMPLE < OBJECT_PIXELS:
         return np.zeros(p.shape, bool)
-    from .openings import SIDE, reduced
+    from .openings import SIDE, reduced, reduced_map
 
     k = max(1, max(p.shape) // SIDE)
-    small_p, small_found, small_keep = (reduced(m, k) for m in (p, found, keep))
+    small_p, small_found, small_keep = (
+        reduced_map(p, k, models),
+        reduced(found, k),
+        reduced(keep, k),
+    )
     if small_p.shape != models.lab.shape[:2]:
         return np.zeros(p.shape, bool)  # not the copy the models are of
     new = _seen(models, small_p, small_found, small_keep)

@@ -190,6 +190,7 @@ class Models:
     raw: np.ndarray | None = None  # log P(bg) - log P(product), per pixel
     ratio: np.ndarray | None = None  # the same smoothed over 5x5
     _continued: object = False  # not worked out yet
+    reduced_of: tuple | None = None  # (p, k, p's copy): the map `find` reduced (reduced_map)
 
     def fit(self, sure_fg: np.ndarray) -> None:
         import cv2
@@ -584,6 +585,15 @@ def reduced(a, k: int):
     return np.asarray(Image.fromarray(np.ascontiguousarray(a, np.float32), "F").reduce(k))
 
 
+def reduced_map(p: np.ndarray, k: int, models=None) -> np.ndarray:
+    """reduced(p, k), or the copy `find` made of this very p (the same object, by the same k)
+    for `models`, its report's colour models: the steps after it read p's copy again."""
+    made = None if models is None else models.reduced_of
+    if made is not None and made[0] is p and made[1] == k:
+        return made[2]
+    return reduced(p, k)
+
+
 def find(
     rgb: np.ndarray, p: np.ndarray, limits: Limits = CUT, keep=None, side: int = SIDE, report=None
 ):
@@ -602,6 +612,8 @@ def find(
     if keep is not None:
         small_keep = np.asarray(Image.fromarray(keep.view(np.uint8) * np.uint8(255)).reduce(k)) > 0
     found, share = match_regions(small_rgb, small_p, limits, small_keep, report)
+    if report is not None and report.get("models") is not None:
+        report["models"].reduced_of = (p, k, small_p)  # the steps after reuse the copy
     if not found.any():
         return np.zeros((h, w), bool), 0.0
     back = cv2.resize(found.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).view(bool)

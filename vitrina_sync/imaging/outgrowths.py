@@ -82,13 +82,13 @@ def parts(p: np.ndarray, cleared: np.ndarray, keep=None, models=None) -> np.ndar
     without them), brought back to p's size. Pixels under a `keep` stroke stay."""
     import cv2
 
-    from .openings import SIDE, reduced
+    from .openings import SIDE, reduced, reduced_map
 
     h, w = p.shape
     k = max(1, max(h, w) // SIDE)
     if models is None or models.ratio is None:
         return np.zeros(p.shape, bool)
-    small_p = reduced(p, k)
+    small_p = reduced_map(p, k, models)
     if small_p.shape != models.ratio.shape:  # not find's copy
         return np.zeros(p.shape, bool)
     small_cleared = reduced(cleared, k)

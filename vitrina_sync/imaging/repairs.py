@@ -246,7 +246,7 @@ def faint_parts(
 
     h, w = p.shape
     k = max(1, max(h, w) // openings.SIDE)
-    small_p, small_cleared = openings.reduced(p, k), openings.reduced(cleared, k)
+    small_p, small_cleared = openings.reduced_map(p, k, models), openings.reduced(cleared, k)
     kept = (small_p > 0.5) & ~small_cleared
     area = int(kept.sum())
     if area < 100:
