@@ -193,3 +193,40 @@ def test_piece_medians_are_scipys_bit_for_bit_ties_and_even_counts_included():
         want = np.asarray(ndimage.median(values, labels, pick))
         got = repairs._medians(values, labels, pick, n)
         assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def test_soft_remnants_on_the_products_box_are_the_whole_maps():
+    """soft_remnants works on the box of what stays: the same pixels as on the whole map
+    (the step as it was, on random maps with openings found and textured holes)."""
+    import cv2
+
+    def whole_map(p, found, keep, rgb):
+        solid = (p > 0.5) & ~found
+        holes = openings.fill_holes(solid) & ~solid
+        n, labels = cv2.connectedComponents(holes.view(np.uint8), connectivity=4)
+        if n <= 1:
+            return np.zeros(p.shape, bool)
+        cleared = np.unique(labels[found])
+        cleared = np.union1d(
+            cleared, repairs.textured_holes(rgb, labels, n, openings.shrink(holes, 2))
+        )
+        out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
+        return out & ~keep if keep is not None else out
+
+    rng = np.random.default_rng(11)
+    for trial in range(30):
+        h, w = (int(v) for v in rng.integers(60, 140, 2))
+        p = np.zeros((h, w), np.float32)
+        cy, cx = h // 2 + int(rng.integers(-15, 15)), w // 2 + int(rng.integers(-15, 15))
+        cv2.circle(p, (cx, cy), int(rng.integers(15, 28)), 1.0, -1)
+        cv2.circle(p, (cx, cy), int(rng.integers(4, 12)), 0.3, -1)  # an opening, soft
+        p += rng.random((h, w)).astype(np.float32) * 0.1 * (p < 0.5)
+        found = np.zeros((h, w), bool)
+        if trial % 2:
+            found[cy - 3 : cy + 3, cx - 3 : cx + 3] = True
+        rgb = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+        keep = None if trial % 3 else rng.random((h, w)) < 0.1
+        want = whole_map(p, found, keep, rgb)
+        assert np.array_equal(repairs.soft_remnants(p, found, keep, rgb), want)
+    empty = np.zeros((20, 20), np.float32)
+    assert not repairs.soft_remnants(empty, empty > 0).any()

@@ -27,17 +27,30 @@ def soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.n
     import cv2
 
     solid = (p > 0.5) & ~found
+    out = np.zeros(p.shape, bool)
+    box = _box(solid)  # the holes lie inside it, off its rim: worked out there alone
+    if box is None:
+        return out
+    solid = solid[box]
     holes = fill_holes(solid) & ~solid
     n, labels = cv2.connectedComponents(holes.view(np.uint8), connectivity=4)
     if n <= 1:
-        return np.zeros(p.shape, bool)
-    cleared = np.unique(labels[found])
+        return out
+    cleared = np.unique(labels[found[box]])
     if rgb is not None:
-        cleared = np.union1d(cleared, textured_holes(rgb, labels, n, shrink(holes, 2)))
-    out = np.isin(labels, cleared[cleared > 0]) & (p > 0.0)
+        cleared = np.union1d(cleared, textured_holes(rgb[box], labels, n, shrink(holes, 2)))
+    out[box] = np.isin(labels, cleared[cleared > 0]) & (p[box] > 0.0)
     if keep is not None:
         out &= ~keep
     return out
+
+
+def _box(mask: np.ndarray):
+    """The slices of mask's bounding box, or None where it is empty."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 TEXTURED = 8.0  # std of the luma (0-255) over a hole's core (2 px off its rim)
