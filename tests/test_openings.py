@@ -567,3 +567,23 @@ def test_the_steps_after_find_read_its_copy_of_the_same_map_and_reduce_another()
     other = p.copy()  # equal values, another map: reduced afresh, as is another factor
     assert op.reduced_map(other, k, models) is not models.reduced_of[2]
     assert op.reduced_map(p, 3, models).shape == op.reduced(p, 3).shape
+
+
+def test_holes_filled_on_a_masks_box_are_those_on_the_whole_map():
+    import cv2
+
+    rng = np.random.default_rng(9)
+    assert op.box_of(np.zeros((5, 5), bool)) is None
+    for trial in range(40):
+        h, w = (int(v) for v in rng.integers(20, 120, 2))
+        mask = np.zeros((h, w), np.uint8)
+        for _ in range(int(rng.integers(1, 5))):  # rings and discs, some cut by the sides
+            y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+            cv2.circle(mask, (x, y), int(rng.integers(2, 25)), 1, int(rng.integers(-1, 4)))
+        mask = mask.view(bool)
+        box = op.box_of(mask)
+        if box is None:
+            continue
+        whole = op.fill_holes(mask)
+        assert np.array_equal(op.fill_holes(mask[box]), whole[box])
+        assert whole.sum() == whole[box].sum()

@@ -165,6 +165,15 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, labels, np.bincount(labels.ravel(), minlength=n).astype(np.int32)
 
 
+def box_of(mask: np.ndarray):
+    """The slices of mask's bounding box, or None where it is empty (fill_holes of a mask
+    inside a box is the same on the box: its holes lie in it, off its rim)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """mask with every region it encloses filled (scipy's binary_fill_holes, by a flood of the
     outside from a 1 px frame: several times faster)."""

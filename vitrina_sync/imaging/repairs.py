@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .openings import components, fill_holes, shrink
+from .openings import box_of, components, fill_holes, shrink
 
 
 def soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.ndarray:
@@ -28,7 +28,7 @@ def soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.n
 
     solid = (p > 0.5) & ~found
     out = np.zeros(p.shape, bool)
-    box = _box(solid)  # the holes lie inside it, off its rim: worked out there alone
+    box = box_of(solid)  # the holes lie inside it, off its rim: worked out there alone
     if box is None:
         return out
     solid = solid[box]
@@ -43,14 +43,6 @@ def soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.n
     if keep is not None:
         out &= ~keep
     return out
-
-
-def _box(mask: np.ndarray):
-    """The slices of mask's bounding box, or None where it is empty."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
-        return None
-    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 TEXTURED = 8.0  # std of the luma (0-255) over a hole's core (2 px off its rim)
@@ -203,13 +195,15 @@ def dropped_parts(p: np.ndarray, cleared: np.ndarray, off=None):
     piece mostly in those colours is background (the grey moon between a brown chair's legs)."""
     import cv2
 
-    kept = (p > 0.5) & ~cleared
+    product = p > 0.5
+    kept = product & ~cleared
     if not kept.any():
         return np.zeros(p.shape, bool)
-    dropped = cleared & (p > 0.5)
+    dropped = cleared & product
+    box = box_of(product)  # both lie in the outline's box: the usual case's test there alone
+    if not (dropped[box] & ~fill_holes(kept[box])).any():
+        return np.zeros(p.shape, bool)  # openings only (the usual case): nothing to give back
     enclosed = fill_holes(kept)
-    if not (dropped & ~enclosed).any():  # openings only (the usual case): nothing to give back
-        return np.zeros(p.shape, bool)
     n, labels = cv2.connectedComponents(dropped.view(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros(p.shape, bool)

@@ -135,10 +135,12 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=Non
     from . import kept_openings, outgrowths, repairs, thin_parts
 
     product = p > 0.5
-    least = LEAST_LEFT * float(fill_holes(product).sum())
+    box = openings.box_of(product) or np.s_[:, :]  # what bounded counts lies in the outline's
+    inside = product[box]
+    least = LEAST_LEFT * float(fill_holes(inside).sum())
 
     def bounded(mask: np.ndarray, cleared: np.ndarray) -> np.ndarray:
-        if not mask.any() or fill_holes(product & ~cleared & ~mask).sum() >= least:
+        if not mask.any() or fill_holes(inside & ~cleared[box] & ~mask[box]).sum() >= least:
             return mask
         return np.zeros_like(mask)
 
