@@ -23,7 +23,7 @@ from .blocks import block_means_at, masked_blocks, reduce_float, split_blocks
 from .canvas import any_changed, blend_edge, copy_opaque, copy_where, count_white
 from .colour_fit import edge_estimates, off_the_line, two_colour
 from .filters import box_planes, guided_solve, guided_stats, smooth
-from .masks import edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
+from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
 from .sampling import gather, gather_rows_cols, guided_apply, mark_rows_cols
 
@@ -38,6 +38,7 @@ __all__ = [
     "copy_opaque",
     "copy_where",
     "count_white",
+    "disk_within",
     "edge_estimates",
     "edge_seeds",
     "filter_taps",

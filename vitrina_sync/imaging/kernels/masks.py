@@ -50,6 +50,63 @@ def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def disk_within(mask, r, erode, out):  # pragma: no cover - compiled
+    """cv2.dilate(mask, disk) (erode False) or cv2.erode(mask, disk, borderValue=0) (erode
+    True) of a 2-D uint8 mask (set: not 0), disk = the pixels with x*x + y*y <= r*r
+    (openings._disk), into out (uint8 0/1), for 0 < r < 255. Per column, each pixel's distance
+    to the nearest seed in its column (a set pixel; for erosion an unset one, the image's
+    outside counting as unset), capped at r + 1; a pixel is reached when some column dx off
+    holds a seed within the disk's half-height there, floor(sqrt(r*r - dx*dx)) (integer
+    arithmetic: the same disk). Both passes run along the rows (vectorised): O(pixels * (2r +
+    1)) byte compares against the disk's ~3r*r taps."""
+    h, w = mask.shape
+    cap = np.uint8(r + 1)
+    one = np.uint8(1)
+    seed = np.uint8(0 if erode else 1)  # a seed pixel's (mask != 0) bit
+    edge = np.uint8(0) if erode else cap  # the outside: unset, a seed only for erosion
+    near = np.empty((h, w), np.uint8)
+    border = np.full(w, edge, np.uint8)
+    for y in range(h):  # down: the nearest seed above (or here); rows as slices from 0, so
+        line, seen = mask[y], near[y]  # the loops vectorise (no negative-index checks)
+        above = near[y - 1] if y > 0 else border
+        for x in range(w):
+            step = above[x] + one if above[x] < cap else cap
+            seen[x] = 0 if np.uint8(line[x] != 0) == seed else step
+    for y in range(h - 1, -1, -1):  # up: or below
+        seen = near[y]
+        below = near[y + 1] if y < h - 1 else border
+        for x in range(w):
+            step = below[x] + one if below[x] < cap else cap
+            seen[x] = min(seen[x], step)
+    half = np.empty(r + 1, np.uint8)  # the disk's half-height dx columns off its centre
+    for dx in range(r + 1):
+        v = 0
+        while (v + 1) * (v + 1) + dx * dx <= r * r:
+            v += 1
+        half[dx] = v
+    for y in range(h):
+        row, seen = out[y], near[y]
+        limit = half[0]
+        for x in range(w):
+            row[x] = seen[x] <= limit
+        for dx in range(1, min(r + 1, w)):
+            limit = half[dx]
+            n = w - dx
+            left, right = row[:n], row[dx:]
+            ahead, behind = seen[dx:], seen[:n]
+            for x in range(n):  # the seed dx columns right, and left
+                left[x] |= ahead[x] <= limit
+            for x in range(n):
+                right[x] |= behind[x] <= limit
+        if erode:
+            for x in range(min(r, w)):  # the outside's columns are within reach
+                row[x] = one
+                row[w - 1 - x] = one
+            for x in range(w):
+                row[x] ^= one
+
+
+@numba.njit(cache=True, nogil=True)
 def mask_pixels(mask):  # pragma: no cover - compiled
     """np.nonzero of a 2-D bool mask (C layout): rows and columns in row-major order, int64;
     the count first (a vectorised sum), then one pass that writes them (no divisions)."""
@@ -156,6 +213,8 @@ def warm() -> None:
     where = np.ones((2, 2), bool)
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
+    disk_within(where.view(np.uint8), 1, False, np.empty((2, 2), np.uint8))
+    disk_within(where.view(np.uint8), 1, True, np.empty((2, 2), np.uint8))
     edge_seeds(np.zeros((2, 2), np.float32))
     mask_pixels(where)
     mask_pixels(readonly(where))  # pixel_list's masks: made here, or read-only from Pillow
