@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 REPEATS = 5
 
 
-def capture(folder: Path, n: int) -> None:
+def capture(folder: Path, n: int, held_out: bool = False) -> None:
     import bench_white
     import compare_outputs as co
 
@@ -66,7 +66,10 @@ def capture(folder: Path, n: int) -> None:
 
     edge_colour = edge_module()
     white.cutout.predict_work = co.cached_predict(folder / "model_cache")
-    files = bench_white.generate(bench_white.OUT / "white_in_noise3", n, 3.0)
+    if held_out:  # bench_white.py's held-out scenes (tests/synthetic.py HELD_OUT)
+        files = bench_white.generate_held_out(bench_white.OUT / "white_in_noise3_heldout", n, 3.0)
+    else:
+        files = bench_white.generate(bench_white.OUT / "white_in_noise3", n, 3.0)
     seen: list = []
     figures, edge = white.WhiteMode.figures, edge_colour.edge_colours
 
@@ -182,9 +185,12 @@ def main() -> None:
     parser.add_argument("action", choices=("capture", "time"))
     parser.add_argument("folder", type=Path)
     parser.add_argument("--n", type=int, default=8)
+    parser.add_argument("--set", default="project", choices=["project", "held-out"])
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
-    capture(args.folder, args.n) if args.action == "capture" else timing(args.folder)
+    capture(args.folder, args.n, args.set == "held-out") if args.action == "capture" else timing(
+        args.folder
+    )
 
 
 if __name__ == "__main__":

@@ -545,8 +545,8 @@ def test_compiled_off_the_line_equals_the_numpy_twin(kind, bg):
 
 
 def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
-    """kernels.masks.halo_masks (four distance transforms side by side) gives the pixels qa.halo's
-    masks give one by one: random soft alphas touching the borders, widths 1-7."""
+    """kernels.masks.halo_masks (four capped column distances, reached by a diamond) gives the
+    pixels qa.halo's masks give one by one: random soft alphas touching the borders, widths 1-7."""
     from scipy import ndimage
 
     from vitrina_sync.imaging import qa
@@ -562,6 +562,45 @@ def test_halo_masks_equal_the_separate_ring_erosion_and_dilation():
         assert np.array_equal(band, want_band)
         assert np.array_equal(inner, refine.erode(alpha >= 0.99, width))
         assert np.array_equal(outer, ~refine.dilate(alpha > 0.01, width))
+
+
+def test_compiled_disks_equal_opencvs_dilation_and_erosion():
+    """openings.grow/shrink by a disk of radius 5 or more (compiled: kernels.masks.disk_within)
+    give cv2.dilate/erode's pixels with openings._disk (erosion with the outside unset): random
+    specks, blobs and discs touching the borders, views that are not contiguous, radii up to
+    over the mask's size (a radius under 5: cv2 itself)."""
+    import cv2
+
+    from vitrina_sync.imaging import openings
+
+    rng = np.random.default_rng(29)
+    for trial in range(120):
+        h, w = (int(v) for v in rng.integers(1, 120, 2))
+        if trial % 3 == 0:
+            mask = rng.random((h, w)) < rng.random()
+        elif trial % 3 == 1:
+            mask = ndimage_blur(rng.random((h, w)), rng.uniform(1, 8)) > 0.5
+        else:
+            yy, xx = np.ogrid[:h, :w]
+            mask = np.zeros((h, w), bool)
+            for cy, cx, r in rng.integers(0, 120, (4, 3)):
+                mask |= (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+        if trial % 4 == 0 and w > 2:
+            mask = mask[:, 1:-1]  # a view, not contiguous
+        for r in (1, 4, 5, 6, 9, 13, 24, 37, 70, 130):
+            disk = openings._disk(r)
+            want_grown = cv2.dilate(np.ascontiguousarray(mask).view(np.uint8), disk).view(bool)
+            want_shrunk = cv2.erode(
+                np.ascontiguousarray(mask).view(np.uint8), disk, borderValue=0
+            ).view(bool)
+            assert np.array_equal(openings.grow(mask, r), want_grown), (trial, r)
+            assert np.array_equal(openings.shrink(mask, r), want_shrunk), (trial, r)
+
+
+def ndimage_blur(values: np.ndarray, sigma: float) -> np.ndarray:
+    from scipy import ndimage
+
+    return ndimage.gaussian_filter(values, sigma)
 
 
 def test_float_block_means_equal_pillows_f_reduce():

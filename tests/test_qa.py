@@ -290,6 +290,74 @@ def test_compiled_region_loops_equal_the_numpy_paths(monkeypatch):
         assert np.array_equal(got, want), name
 
 
+def test_compiled_uncertainty_and_edge_pixels_equal_the_numpy_paths(monkeypatch):
+    """uncertainty's counts (kernels.canvas.uncertain_count, on the map read at every k-th
+    pixel) and kept_openings.edge_pixels (kernels.canvas.edge_pairs) give what numpy gives:
+    random maps with values on the thresholds' float32 neighbours, a map with no product,
+    reading steps 1-3; CIELAB copies of noise and of a scene at several steps."""
+    from vitrina_sync.imaging import compiled
+    from vitrina_sync.imaging.kept_openings import edge_pixels
+    from vitrina_sync.imaging.openings import lab
+
+    rng = np.random.default_rng(41)
+    maps = []
+    for i in range(60):
+        h, w = (int(v) for v in rng.integers(1, 50, 2))
+        p = rng.random((h, w)).astype(np.float32)
+        for value in (0.1, 0.5, 0.9):
+            edge = np.float32(value)
+            p[rng.random((h, w)) < 0.1] = edge
+            p[rng.random((h, w)) < 0.05] = np.nextafter(edge, np.float32(1.0))
+            p[rng.random((h, w)) < 0.05] = np.nextafter(edge, np.float32(0.0))
+        maps.append(np.minimum(p, np.float32(0.5)) if i % 7 == 0 else p)
+    maps.append(np.ascontiguousarray(scene("ring", "chelsea", (900, 1300)).alpha, np.float32))
+    noise = lab(rng.integers(0, 256, (37, 41, 3), dtype=np.uint8))
+    picture = lab(np.asarray(scene("padlock", "coins", (300, 240)).image))
+
+    def run_all() -> list:
+        shares = [(qa.uncertainty(p), qa.uncertainty(p[:, ::2])) for p in maps]
+        edges = [edge_pixels(c, step) for c in (noise, picture) for step in (3.0, 12.0, 40.0)]
+        return shares + edges
+
+    cases = run_all()
+    monkeypatch.setattr(qa, "loops", lambda: None)
+    monkeypatch.setattr(compiled, "loops", lambda: None)
+    plain = run_all()
+    assert cases[7 * 0][0] == 1.0 and 0.0 < cases[-7][0] < 0.5  # no product; the ring's edge
+    for got, want in zip(cases, plain, strict=True):
+        assert np.array_equal(np.asarray(got), np.asarray(want))
+    assert plain[-2].any() and not plain[-2].all()  # the padlock's edges at dE 12
+
+
+def test_shape_copy_s_shared_masks_and_colours_equal_their_own():
+    """The masks and the CIELAB copy a ShapeCopy makes once for several figures are what each
+    made for itself: product, area, filled outline and its holes' labels; CIELAB, bg_inside's
+    models' own after it (the same array) and made from the copy where it ran on none."""
+    import cv2
+
+    from vitrina_sync.imaging.openings import fill_holes, lab
+
+    sc = scene("ring", "chelsea", (900, 1200))
+    src, alpha = np.asarray(sc.image), np.ascontiguousarray(sc.alpha, np.float32)
+    for shared in (True, False):
+        shape = qa.ShapeCopy(src, alpha, sc.image)
+        if shared:
+            qa.background_inside(src, alpha, shape=shape)
+            assert shape.lab() is shape.models.lab
+        product = shape.alpha > 0.5
+        assert np.array_equal(shape.product, product) and shape.area == int(product.sum())
+        assert np.array_equal(shape.filled, fill_holes(product))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(
+            (fill_holes(product) & ~product).view(np.uint8), 8
+        )
+        got = shape.holes()
+        assert got[0] == n > 1 and np.array_equal(got[1], labels)
+        assert np.array_equal(got[2], stats)
+        assert np.array_equal(shape.lab(), lab(shape.rgb))
+    solid = qa.ShapeCopy(src, np.ones_like(alpha))
+    assert solid.holes() is None
+
+
 @pytest.mark.parametrize("size", [(500, 380), (900, 1200)])
 def test_kept_opening_on_bg_inside_s_models_equals_its_own(size):
     """kept_opening after bg_inside on one ShapeCopy (it refits bg_inside's colour models to the

@@ -165,8 +165,7 @@ def share(shape) -> float:
     from .qa import LEAST_PRODUCT
 
     alpha = shape.alpha
-    product = alpha > 0.5
-    area = int(product.sum())
+    product, area = shape.product, shape.area  # the copy's, shared with the other figures
     if area < LEAST_PRODUCT:
         return 0.0
     rgb = shape.rgb

@@ -56,9 +56,15 @@ THICK = 2  # px: half the width of a line beside a cleared opening that counts a
 def edge_pixels(lab_px: np.ndarray, step: float) -> np.ndarray:
     """Pixels with a CIELAB distance of at least `step` to one of their 8 neighbours (both
     pixels of each such pair)."""
+    from .compiled import loops
+
     h, w, _ = lab_px.shape
     line = np.zeros((h, w), bool)
     bar = np.float32(step * step)
+    kernels = loops()
+    if kernels is not None and lab_px.dtype == np.float32:
+        kernels.edge_pairs(lab_px, bar, line)  # one pass, the same sums
+        return line
     for a, b in NEIGHBOUR_PAIRS:
         d = lab_px[a] - lab_px[b]
         far = np.einsum("ijk,ijk->ij", d, d) >= bar
@@ -74,13 +80,10 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
 
     shape: qa.ShapeCopy of the output's source and alpha; models: imaging.openings' Models of
     that copy, where bg_inside built them (refitted here to the product's outline band)."""
-    from .openings import fill_holes
-
-    product = shape.alpha > 0.5
-    area = int(product.sum())
+    product, area = shape.product, shape.area  # the copy's, shared with the other figures
     if area < 400:
         return 0.0, None
-    filled = fill_holes(product)
+    filled = shape.filled
     whole = _kept_whole(shape, models, product, filled)
     part = _kept_part(shape, product, filled)
     share, box = max(whole, part, key=lambda found: found[0])

@@ -214,6 +214,7 @@ class ShapeCopy:
         self.height, self.width = alpha.shape
         self._source, self._alpha, self._image = source, alpha, image
         self._rgb = self._small_alpha = None
+        self._product = self._area = self._filled = self._holes = self._lab = None
         self.models = None  # openings' colour models of the copy, once bg_inside built them
         self._built = False, None  # colour_models' own, where bg_inside built none of the copy
 
@@ -224,6 +225,57 @@ class ShapeCopy:
             small = self._alpha  # k 1: the map as it came
             self._small_alpha = small if self.k == 1 else block_mean(small, self.k)
         return self._small_alpha
+
+    @property
+    def product(self) -> np.ndarray:
+        """The product on the copy (alpha > 0.5), made once for every figure that reads it (they
+        read it, never write it)."""
+        if self._product is None:
+            self._product = self.alpha > 0.5
+        return self._product
+
+    @property
+    def area(self) -> int:
+        """The product's pixels on the copy."""
+        if self._area is None:
+            self._area = int(self.product.sum())
+        return self._area
+
+    @property
+    def filled(self) -> np.ndarray:
+        """The product with every region it encloses filled (openings.fill_holes), made once."""
+        if self._filled is None:
+            from .openings import fill_holes
+
+            self._filled = fill_holes(self.product)
+        return self._filled
+
+    def holes(self):
+        """(n, labels, stats) of the holes in the product (filled less product, 8-connected:
+        cv2.connectedComponentsWithStats), made once for soft_holes and cut_panel; None where
+        there is none."""
+        if self._holes is None:
+            import cv2
+
+            holes = self.filled & ~self.product
+            found = None
+            if holes.any():
+                n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), 8)
+                found = n, labels, stats
+            self._holes = (found,)
+        return self._holes[0]
+
+    def lab(self) -> np.ndarray:
+        """The copy's source in CIELAB (openings.lab): the colour models' own where they are of
+        this copy (built from these pixels: the same values), else made once."""
+        models = self.models if self.models is not None else self._built[1]
+        if models is not None and models.lab.shape[:2] == self.alpha.shape:
+            return models.lab
+        if self._lab is None:
+            from .openings import lab
+
+            self._lab = lab(self.rgb)
+        return self._lab
 
     def colour_models(self):
         """openings' colour models of the copy: bg_inside's (refitted by kept_opening) where
@@ -251,8 +303,7 @@ class ShapeCopy:
         """(the product on the copy: alpha > 0.5, its area, colour_models()) for the figures
         read on the colour models (outgrowth, lost_part); None where the product is under
         LEAST_PRODUCT px or a side is too thin to model: they then read 0."""
-        product = self.alpha > 0.5
-        area = int(product.sum())
+        product, area = self.product, self.area
         if area < LEAST_PRODUCT:
             return None
         models = self.colour_models()
@@ -402,23 +453,17 @@ def soft_holes(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) ->
     image, where the caller has it; shape: a ShapeCopy of both, shared with bg_inside (the
     source's copy is made only when a hole needs its colours).
     """
-    import cv2
-
-    from .openings import fill_holes, lab
-
     if shape is None:
         shape = ShapeCopy(source, alpha, image)
-    product = shape.alpha > 0.5
-    area = int(product.sum())
-    holes = fill_holes(product) & ~product
-    if area < 100 or not holes.any():
+    product, area = shape.product, shape.area
+    holes = shape.holes() if area >= 100 else None
+    if holes is None:
         return 0.0
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), 8)
+    n, labels, stats = holes
     large = [i for i in range(1, n) if stats[i, 4] >= max(24, 0.002 * area)]
     if not large:  # most photos: no hole worth the colours (the source's copy is not made)
         return 0.0
-    source = shape.rgb
-    colours = lab(source)
+    colours = shape.lab()  # bg_inside's, where it built its models of this copy
     soft = 0
     for i in large:
         if _soft_hole(labels, i, stats[i], product, colours):
@@ -568,19 +613,15 @@ def cut_panel(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> 
     product; a ring's hole cleared on the same shelf, on marble or a sweep: 0. The openings
     step keeps such panels; this is for outputs it did not make (a touch-up, another model).
     On a copy reduced to about SHAPE_SIDE px; shape: the ShapeCopy the other figures used."""
-    import cv2
-
-    from .openings import fill_holes, printed_panel
+    from .openings import printed_panel
 
     if shape is None:
         shape = ShapeCopy(source, alpha, image)
-    product = shape.alpha > 0.5
-    area = int(product.sum())
-    outline = fill_holes(product)
-    holes = outline & ~product
-    if area < LEAST_PRODUCT or not holes.any():
+    area, outline = shape.area, shape.filled
+    holes = shape.holes() if area >= LEAST_PRODUCT else None
+    if holes is None:
         return 0.0
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), 8)
+    n, labels, stats = holes
     large = [i for i in range(1, n) if stats[i, 4] >= max(24, 0.002 * area)]
     models = shape.colour_models() if large else None
     if models is None:  # most photos: no hole worth the colours
@@ -600,6 +641,10 @@ def uncertainty(p: np.ndarray) -> float:
     900x1200 and wrong at 450x600: flagged at both). A map over UNCERTAINTY_SIDE
     px is read at every k-th pixel (the share, at a quarter of the cost at 2000 px)."""
     step = -(-max(p.shape) // UNCERTAINTY_SIDE)
+    kernels = loops()
+    if kernels is not None and p.dtype == np.float32 and p.ndim == 2:
+        count, size = kernels.uncertain_count(p, step)  # the same counts, without the copies
+        return 1.0 if size == 0 else count / size
     if step > 1:
         p = p[::step, ::step]
     inside = p > 0.5

@@ -20,10 +20,18 @@ from __future__ import annotations
 
 from . import blocks, canvas, colour_fit, filters, masks, resampling, sampling
 from .blocks import block_means_at, masked_blocks, reduce_float, split_blocks
-from .canvas import any_changed, blend_edge, copy_opaque, copy_where, count_white
+from .canvas import (
+    any_changed,
+    blend_edge,
+    copy_opaque,
+    copy_where,
+    count_white,
+    edge_pairs,
+    uncertain_count,
+)
 from .colour_fit import edge_estimates, off_the_line, two_colour
 from .filters import box_planes, guided_solve, guided_stats, smooth
-from .masks import edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
+from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
 from .sampling import gather, gather_rows_cols, guided_apply, mark_rows_cols
 
@@ -38,7 +46,9 @@ __all__ = [
     "copy_opaque",
     "copy_where",
     "count_white",
+    "disk_within",
     "edge_estimates",
+    "edge_pairs",
     "edge_seeds",
     "filter_taps",
     "gather",
@@ -59,6 +69,7 @@ __all__ = [
     "split_blocks",
     "taxicab_within",
     "two_colour",
+    "uncertain_count",
     "warm",
 ]
 

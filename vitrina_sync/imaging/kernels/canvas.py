@@ -8,6 +8,7 @@ import numba
 import numpy as np
 
 from ..compiled import readonly
+from .floats import F32
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,17 +41,107 @@ def copy_where(out, source, where):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True)
 def count_white(image, mask, shadow, box):  # pragma: no cover - compiled
     """Inside box (l, t, r, b): pixels with mask 0 and no shadow (an empty `shadow`: none), and
-    how many of them are exactly white (255, 255, 255)."""
+    how many of them are exactly white (255, 255, 255). Row by row over the box's slices
+    (indexed from 0: the sums vectorise)."""
     l, t, r, b = box
     inside = white = 0
     has_shadow = shadow.shape[0] > 0
     for y in range(t, b):
-        for x in range(l, r):
-            if mask[y, x] == 0 and not (has_shadow and shadow[y, x]):
-                inside += 1
-                if image[y, x, 0] == 255 and image[y, x, 1] == 255 and image[y, x, 2] == 255:
-                    white += 1
+        px, m = image[y, l:r], mask[y, l:r]
+        n = r - l
+        row_in = row_white = 0
+        if has_shadow:
+            sh = shadow[y, l:r]
+            for x in range(n):
+                bg = np.int64((m[x] == 0) & (not sh[x]))
+                row_in += bg
+                row_white += bg & np.int64((px[x, 0] & px[x, 1] & px[x, 2]) == 255)
+        else:
+            for x in range(n):
+                bg = np.int64(m[x] == 0)
+                row_in += bg
+                row_white += bg & np.int64((px[x, 0] & px[x, 1] & px[x, 2]) == 255)
+        inside += row_in
+        white += row_white
     return inside, white
+
+
+@numba.njit(cache=True, nogil=True)
+def uncertain_count(p, step):  # pragma: no cover - compiled
+    """qa.uncertainty's counts on p[::step, ::step] (a float32 map), without the copies: (pixels
+    with 0.1 < v < 0.9 inside the box of those with v > 0.5, the box's size); (-1, 0) where
+    no pixel is over 0.5. float32 thresholds, as numpy compares them."""
+    h, w = (p.shape[0] + step - 1) // step, (p.shape[1] + step - 1) // step
+    half, low, high = F32(0.5), F32(0.1), F32(0.9)
+    top, bottom, left, right = h, -1, w, -1
+    for y in range(h):
+        row = p[y * step]
+        first = -1
+        for x in range(w):  # the row's first pixel over 0.5, then its last
+            if row[x * step] > half:
+                first = x
+                break
+        if first < 0:
+            continue
+        last = first
+        for x in range(w - 1, first, -1):
+            if row[x * step] > half:
+                last = x
+                break
+        top = min(top, y)
+        bottom = y
+        left = min(left, first)
+        right = max(right, last)
+    if bottom < 0:
+        return -1, 0
+    count = 0
+    for y in range(top, bottom + 1):
+        row = p[y * step]
+        for x in range(left, right + 1):
+            v = row[x * step]
+            count += (v > low) & (v < high)
+    return count, (bottom - top + 1) * (right - left + 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def edge_pairs(lab_px, bar, line):  # pragma: no cover - compiled
+    """kept_openings.edge_pixels in one pass: line (h,w bool, all False) set at both pixels of
+    each pair of 8-neighbours (right, down, down-right, down-left) whose squared CIELAB
+    distance, ((d0 * d0 + d1 * d1) + d2 * d2) in float32 as numpy's einsum sums it, is at least
+    bar (float32). Rows as slices indexed from 0 (no negative-index checks)."""
+    h, w = line.shape
+    for y in range(h):
+        here, mark = lab_px[y], line[y]
+        for x in range(w - 1):  # right
+            d0 = here[x, 0] - here[x + 1, 0]
+            d1 = here[x, 1] - here[x + 1, 1]
+            d2 = here[x, 2] - here[x + 1, 2]
+            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+                mark[x] = True
+                mark[x + 1] = True
+        if y + 1 >= h:
+            continue
+        below, under = lab_px[y + 1], line[y + 1]
+        for x in range(w):  # down
+            d0 = here[x, 0] - below[x, 0]
+            d1 = here[x, 1] - below[x, 1]
+            d2 = here[x, 2] - below[x, 2]
+            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+                mark[x] = True
+                under[x] = True
+        for x in range(w - 1):  # down-right, and down-left from x + 1
+            d0 = here[x, 0] - below[x + 1, 0]
+            d1 = here[x, 1] - below[x + 1, 1]
+            d2 = here[x, 2] - below[x + 1, 2]
+            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+                mark[x] = True
+                under[x + 1] = True
+            d0 = here[x + 1, 0] - below[x, 0]
+            d1 = here[x + 1, 1] - below[x, 1]
+            d2 = here[x + 1, 2] - below[x, 2]
+            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+                mark[x + 1] = True
+                under[x] = True
 
 
 @numba.njit(cache=True, nogil=True)
@@ -92,3 +183,5 @@ def warm() -> None:
     alpha, table = np.full((2, 2), 0.5, np.float32), np.zeros(1, np.int64)
     blend_edge(canvas, 1, 1, alpha, table, table, np.zeros((1, 3), np.float32))
     copy_opaque(view, region, alpha)
+    uncertain_count(alpha, 1)
+    edge_pairs(np.zeros((2, 2, 3), np.float32), F32(1.0), np.zeros((2, 2), bool))

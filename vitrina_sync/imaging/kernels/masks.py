@@ -1,6 +1,7 @@
 """Masks by distance transform: dilation/erosion by a few pixels in one capped taxicab transform
-(instead of iterated passes), refine.edge_band's seeds, qa.halo's three masks, a mask's
-pixel list, and the stored mask's 8-bit steps of an alpha."""
+(instead of iterated passes), by a disk (openings.grow/shrink) and qa.halo's three masks from
+capped column distances (`reach`), refine.edge_band's seeds, a mask's pixel list, and the
+stored mask's 8-bit steps of an alpha."""
 
 from __future__ import annotations
 
@@ -47,6 +48,81 @@ def taxicab_within(mask, width, erode):  # pragma: no cover - compiled
                     d[y, x] = v
             out[y, x] = v > width if erode else v <= width
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def disk_within(mask, r, erode, out):  # pragma: no cover - compiled
+    """cv2.dilate(mask, disk) (erode False) or cv2.erode(mask, disk, borderValue=0) (erode
+    True) of a 2-D uint8 mask (set: not 0), disk = the pixels with x*x + y*y <= r*r
+    (openings._disk), into out (uint8 0/1), for 0 < r < 255: the pixels within the disk's
+    reach (`reach`) of a set pixel, or for erosion those out of reach of an unset one (the
+    image's outside counting as unset). O(pixels * (2r + 1)) byte compares, vectorised,
+    against the disk's ~3r*r taps per pixel."""
+    h, w = mask.shape
+    seeds = np.empty((h, w), np.uint8)
+    for y in range(h):
+        line, seed = mask[y], seeds[y]
+        for x in range(w):
+            seed[x] = (line[x] == 0) == erode
+    half = np.empty(r + 1, np.uint8)  # the disk's half-height dx columns off its centre
+    for dx in range(r + 1):
+        v = 0
+        while (v + 1) * (v + 1) + dx * dx <= r * r:
+            v += 1
+        half[dx] = v
+    reach(seeds, half, erode, out)
+    if erode:
+        one = np.uint8(1)
+        for y in range(h):
+            row = out[y]
+            for x in range(w):
+                row[x] ^= one
+
+
+@numba.njit(cache=True, nogil=True)
+def reach(seeds, half, outside, out):  # pragma: no cover - compiled
+    """out (uint8 0/1) = the pixels with a seed (seeds: uint8 0/1) dx columns and at most
+    half[|dx|] rows off, for |dx| < len(half) (half non-increasing, under 255); outside: the
+    image's outside is all seeds. Per column, each pixel's distance to the nearest seed in its
+    column, capped; then per row one pass per dx. Every pass runs along the rows, as slices
+    indexed from 0 (no negative-index checks), so the loops vectorise."""
+    h, w = seeds.shape
+    r = half.shape[0] - 1
+    cap = np.uint8(half[0] + 1)
+    one = np.uint8(1)
+    edge = np.uint8(0) if outside else cap
+    near = np.empty((h, w), np.uint8)
+    border = np.full(w, edge, np.uint8)
+    for y in range(h):  # down: the nearest seed above (or here)
+        seed, seen = seeds[y], near[y]
+        above = near[y - 1] if y > 0 else border
+        for x in range(w):
+            step = above[x] + one if above[x] < cap else cap
+            seen[x] = 0 if seed[x] else step
+    for y in range(h - 1, -1, -1):  # up: or below
+        seen = near[y]
+        below = near[y + 1] if y < h - 1 else border
+        for x in range(w):
+            step = below[x] + one if below[x] < cap else cap
+            seen[x] = min(seen[x], step)
+    for y in range(h):
+        row, seen = out[y], near[y]
+        limit = half[0]
+        for x in range(w):
+            row[x] = seen[x] <= limit
+        for dx in range(1, min(r + 1, w)):
+            limit = half[dx]
+            n = w - dx
+            left, right = row[:n], row[dx:]
+            ahead, behind = seen[dx:], seen[:n]
+            for x in range(n):  # the seed dx columns right, and left
+                left[x] |= ahead[x] <= limit
+            for x in range(n):
+                right[x] |= behind[x] <= limit
+        if outside:
+            for x in range(min(r, w)):  # the outside's columns within reach
+                row[x] = one
+                row[w - 1 - x] = one
 
 
 @numba.njit(cache=True, nogil=True)
@@ -98,43 +174,42 @@ def edge_seeds(p):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True)
 def halo_masks(alpha, width):  # pragma: no cover - compiled
-    """qa.halo's three masks of an alpha map, from four capped taxicab distance transforms run
-    side by side (each as taxicab_within): band = within `width` of the hard edge (alpha > 0.5)
-    on either side, or partly transparent (0.01 < alpha < 0.99); inner = erode(alpha >= 0.99,
-    width); outer = not dilate(alpha > 0.01, width). The same pixels as the separate masks."""
+    """qa.halo's three masks of an alpha map (the same pixels as the separate masks, each a
+    capped taxicab distance transform), from `reach` with a diamond (half[dx] = width - |dx|:
+    the taxicab ball), once per field: band = within `width` of the hard edge
+    (alpha > 0.5) on either side, or partly transparent; inner = erode(alpha >= 0.99, width);
+    outer = not dilate(alpha > 0.01, width) (a shrunk set has the image's outside as seeds)."""
     h, w = alpha.shape
-    cap = width + 1
-    # fields: 0 grow(hard) 1 shrink(hard) 2 shrink(opaque) 3 grow(visible); a grown set has
-    # the image's outside at `cap` (absent), a shrunk one at 0 (border value 0)
-    d = np.empty((4, h, w), np.int32)
-    outside = np.array([cap, 0, 0, cap], np.int32)
+    seeds = np.empty((4, h, w), np.uint8)
     for y in range(h):
+        a_row = alpha[y]
+        s0, s1, s2, s3 = seeds[0, y], seeds[1, y], seeds[2, y], seeds[3, y]
         for x in range(w):
-            a = alpha[y, x]
-            seeds = (a > 0.5, not a > 0.5, not a >= 0.99, a > 0.01)
-            for k in range(4):
-                if seeds[k]:
-                    d[k, y, x] = 0
-                else:
-                    up = d[k, y - 1, x] if y > 0 else outside[k]
-                    left = d[k, y, x - 1] if x > 0 else outside[k]
-                    d[k, y, x] = min(cap, min(up, left) + 1)
+            a = a_row[x]
+            s0[x] = a > 0.5
+            s1[x] = not a > 0.5
+            s2[x] = not a >= 0.99
+            s3[x] = a > 0.01
+    half = np.empty(width + 1, np.uint8)
+    for dx in range(width + 1):
+        half[dx] = width - dx
+    near = np.empty((4, h, w), np.uint8)
+    reach(seeds[0], half, False, near[0])  # grow(hard)
+    reach(seeds[1], half, True, near[1])  # not shrink(hard)
+    reach(seeds[2], half, True, near[2])  # not shrink(opaque)
+    reach(seeds[3], half, False, near[3])  # grow(visible)
     band = np.empty((h, w), np.bool_)
     inner = np.empty((h, w), np.bool_)
     outer = np.empty((h, w), np.bool_)
-    for y in range(h - 1, -1, -1):
-        for x in range(w - 1, -1, -1):
-            for k in range(4):
-                v = d[k, y, x]
-                if v > 0:
-                    down = d[k, y + 1, x] if y < h - 1 else outside[k]
-                    right = d[k, y, x + 1] if x < w - 1 else outside[k]
-                    d[k, y, x] = min(v, min(down, right) + 1)
-            a = alpha[y, x]
-            ring = d[0, y, x] <= width and d[1, y, x] <= width  # grown, not kept by shrinking
-            band[y, x] = ring or (a > 0.01 and a < 0.99)
-            inner[y, x] = d[2, y, x] > width
-            outer[y, x] = d[3, y, x] > width
+    for y in range(h):
+        a_row = alpha[y]
+        r0, r1, r2, r3 = near[0, y], near[1, y], near[2, y], near[3, y]
+        b_row, i_row, o_row = band[y], inner[y], outer[y]
+        for x in range(w):
+            a = a_row[x]
+            b_row[x] = (r0[x] != 0 and r1[x] != 0) or (a > 0.01 and a < 0.99)
+            i_row[x] = r2[x] == 0
+            o_row[x] = r3[x] == 0
     return band, inner, outer
 
 
@@ -156,6 +231,8 @@ def warm() -> None:
     where = np.ones((2, 2), bool)
     taxicab_within(where, 1, False)
     taxicab_within(where, 1, True)
+    disk_within(where.view(np.uint8), 1, False, np.empty((2, 2), np.uint8))
+    disk_within(where.view(np.uint8), 1, True, np.empty((2, 2), np.uint8))
     edge_seeds(np.zeros((2, 2), np.float32))
     mask_pixels(where)
     mask_pixels(readonly(where))  # pixel_list's masks: made here, or read-only from Pillow
