@@ -17,7 +17,8 @@ map after the steps:
   either side of their border (a grey bottle's doubted base on a grey sweep, a chair's doubted
   leg continue the body's colour: under 1).
 
-Such a piece, with the doubtful rim it holds, is cleared. QA's `foreign_part`
+Such a piece, with the doubtful rim it holds (not the body's own soft edge, BODY_RIM px: the
+refinement settles that on the source), and what its clearing parts from the body, is cleared. QA's `foreign_part`
 (imaging/joined_parts.py) judges the finished alpha by the same signs; this clears what the
 work map shows before the refinement settles it.
 """
@@ -33,6 +34,8 @@ BODY_PART = 0.1  # a sure piece under this share of the largest is no part of th
 OUT_OF_HULL = 0.5  # the least share of a piece outside the body's convex hull
 SEAM = 4.0  # CIELAB: the least step from the body into the piece
 SEAM_NEAR, SEAM_FAR = 2, 6  # px either side of the border the step is read between
+MOST = 0.3  # the most of the outlined product the pieces may be
+BODY_RIM = 3  # px of the body's soft edge never cleared
 LEAST_SIDE = 5  # px: a border shorter than this is not read (no seam: not cleared)
 
 
@@ -56,11 +59,11 @@ def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
     deep = depth >= DEEP * side
     if not deep.any():
         return none
-    count, labels = cv2.connectedComponents(thick, connectivity=8)
+    _, labels = cv2.connectedComponents(thick, connectivity=8)
     found = np.unique(labels[deep])
     found = found[found > 0]
     # the body: the sure pieces of some size (a speck of sure background far off is none)
-    n, parts, stats, _ = cv2.connectedComponentsWithStats(sure, connectivity=8)
+    _, parts, stats, _ = cv2.connectedComponentsWithStats(sure, connectivity=8)
     size = stats[:, cv2.CC_STAT_AREA].copy()
     size[0] = 0
     body = (size >= BODY_PART * size.max())[parts]
@@ -83,8 +86,18 @@ def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
     if not clear.any():
         return none
     clear = grow(clear, opened + 1) & doubt.view(bool)  # the rim the opening took off it
+    clear &= ~grow(body, BODY_RIM)  # the body's own soft edge is the refinement's to settle
+    # what the clearing parted from the body (specks of the piece past the opening's reach)
+    _, left, stats, _ = cv2.connectedComponentsWithStats((product & ~clear).view(np.uint8))
+    held = np.zeros(len(stats), bool)
+    held[left[body]] = True
+    near = np.zeros(len(stats), bool)
+    near[left[grow(clear, opened + 2)]] = True
+    clear |= (near & ~held)[left] & (left > 0)
     if keep is not None:
         clear &= ~keep
+    if clear.sum() > MOST * product.sum():  # no glued piece: the body the model was sure of is
+        return none  # a small part of what it outlined (another object's, a busy photo's)
     return clear
 
 
