@@ -108,7 +108,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     cleared |= other
     added &= ~other
     if not cleared.any() and not added.any():
-        return without_faint_ends(p, keep)
+        return _finished(work_rgb, p, preset, keep)
     outline = (p > 0.5) | added  # the outline the steps saw, for what the drop leaves
     p = p.copy() if constraints is None else p  # constraints made p a copy already
     p[cleared] = 0.0
@@ -118,6 +118,16 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
         from .repairs import leftovers
 
         p[leftovers(outline, p, apart, other & apart, keep, added)] = 0.0
+    return _finished(work_rgb, p, preset, keep)
+
+
+def _finished(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None) -> np.ndarray:
+    """The last clearing steps: pieces of another object glued on (imaging.glued, preset
+    `glued`, on by default), then faint ends (imaging.extent)."""
+    if preset.get("glued", True):
+        from .glued import without_pieces
+
+        p = without_pieces(work_rgb, p, keep)
     return without_faint_ends(p, keep)
 
 
