@@ -144,15 +144,15 @@ def halo(
     each: the colour we expect is the product's local colour blended with the new background
     by alpha; the old background's local colour comes from the source. A pixel counts as haloed
     when it has moved visibly (over 10 RGB levels and 10% of the gap) from the expected colour
-    toward the old background in a colour no blend of the product with the new background has
-    (off the segment between them: a tint, or darker than a dark product over black), or more
-    than HALO_MOSTLY of the way to the old background whatever the colours (a grown edge). A
-    right edge a fraction of a pixel wide of the truth moves its pixels along that segment (a
-    dark frame's rim on beige or a grey padlock's on gravel read 0.07 counted as halo; a frame
-    on a light sweep, 0.13): no halo. Pixels where the old background looks like the product
-    or the new background cannot show a halo and are left out. `background` (h,w,3 uint8) may
-    be one colour broadcast over the region (np.broadcast_to), which saves copying and reducing
-    it.
+    toward the old background, and either in a colour no blend of the product with the new
+    background has (off the segment between them: a tint, or darker than a dark product over
+    black) or more than HALO_MOSTLY of the way (a grown edge), whatever the colours. A right
+    edge a fraction of a pixel wide of the truth moves its pixels along that segment (a dark
+    frame's rim on beige, 0.068, or a grey padlock's on gravel, 0.075, counted that as halo; a
+    frame on a light sweep 0.13): no halo (0.0, 0.010, 0.019). Pixels where the old background
+    looks like the product or the new background cannot show a halo and are left out.
+    `background` (h,w,3 uint8) may be one colour broadcast over the region (np.broadcast_to),
+    which saves copying and reducing it.
     images: (source, output) as Pillow RGB images of the same pixels, where the caller has them:
     the half-size reduction then skips converting two region-sized arrays.
     """
@@ -222,7 +222,7 @@ def halo(
         off_gap, 1.0
     )
     tinted = (off_gap > HALO_OFF_BLEND) & (off_shift > 10.0) & (off_shift > 0.1 * off_gap)
-    haloed = tinted | ((shift > 10.0) & (shift > HALO_MOSTLY * gap))
+    haloed = (shift > 10.0) & (shift > 0.1 * gap) & (tinted | (shift > HALO_MOSTLY * gap))
     return float(haloed[known].mean())
 
 
