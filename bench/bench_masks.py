@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import synthetic
 
 from vitrina_sync.imaging import compose, cutout
+from vitrina_sync.imaging.flag_names import CHECKS, FILL
 from vitrina_sync.imaging.load import load_image
 from vitrina_sync.modes.base import LoadedImage, ModeContext
 from vitrina_sync.modes.white import WhiteMode
@@ -154,6 +155,8 @@ def score(out, truth: np.ndarray) -> dict:
         "de95": float(out.qa["de_p95"]),
         "bg_inside": float(out.qa["bg_inside"]),
         "ok": not out.qa["flags"],
+        "flags": list(out.qa["flags"]),
+        "qa": out.qa,
     }
 
 
@@ -246,6 +249,38 @@ def table(rows, variants, title) -> None:
         print(f"| {r['scene']} | " + " | ".join(cells) + " |")
 
 
+def flag_table(rows, variants) -> None:
+    """Per scene: IoU and the flags QA raised (figure vs limit), right outputs (IoU >= 0.95)
+    that are flagged marked "right, flagged", wrong ones read ok "WRONG, ok"; then how often
+    each flag fires on right and on wrong outputs."""
+    for name in variants:
+        print(f"\nFlags per scene, {name} (IoU / flags):\n")
+        print("| scene | IoU | verdict | flags |")
+        print("|---|---:|---|---|")
+        count: dict[str, list[int]] = {}
+        for r in rows:
+            x = r[name]
+            right = x["iou"] >= 0.95
+            verdict = ("right" if right else "wrong") + (", ok" if x["ok"] else ", flagged")
+            print(f"| {r['scene']} | {x['iou']:.3f} | {verdict} | {'; '.join(x['flags'])} |")
+            for f in x["flags"]:
+                count.setdefault(_label(f), [0, 0])[0 if right else 1] += 1
+        print("\n| flag | on right outputs | on wrong outputs |")
+        print("|---|---:|---:|")
+        for label, (on_right, on_wrong) in sorted(count.items()):
+            print(f"| {label} | {on_right} | {on_wrong} |")
+
+
+LABELS = [label for _, label, _, _ in CHECKS] + [FILL[1]]
+
+
+def _label(flag: str) -> str:
+    """The flag's name (its text up to the figure)."""
+    return next(
+        (lab for lab in sorted(LABELS, key=len, reverse=True) if flag.startswith(lab + " ")), flag
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="900x1200")
@@ -258,6 +293,11 @@ def main() -> None:
     parser.add_argument("--refine-variants", action="store_true", help="issue 3's refinement table")
     parser.add_argument(
         "--after-only", action="store_true", help="only the default pipeline (half the time)"
+    )
+    parser.add_argument(
+        "--flags",
+        action="store_true",
+        help="also each scene's QA flags (figure vs limit) and each flag's count on right/wrong",
     )
     parser.add_argument(
         "--subject",
@@ -278,6 +318,8 @@ def main() -> None:
         for set_name in sets:
             rows = run(set_name, size, args.canvas, model, variants)
             table(rows, variants, f"{model}, set `{set_name}`")
+            if args.flags:
+                flag_table(rows, variants)
 
 
 if __name__ == "__main__":
