@@ -276,14 +276,17 @@ def test_the_head_above_a_bottle_goes_on_the_centred_look(monkeypatch):
 
 
 def test_the_centred_look_keeps_a_kit_or_a_product_placed_aside(monkeypatch):
-    """Where the outline is lopsided by the product itself, nothing goes: a kit of two joined
-    items of different colours placed off the centre (the model looks: the crop cuts the second
-    one, its outline there is not whole), a bottle standing on a box, a labelled box above the
-    middle, a mug whose handle (its own colour) reaches out, and a product the frame cuts."""
+    """Where the outline is lopsided by the product itself, nothing goes and the model does not
+    look: a kit of two joined items of different colours placed off the centre, a bottle
+    standing on a box, a labelled box above the middle, a mug whose handle (its own colour)
+    reaches out, and a product the frame cuts. Without the colour rules (RISE_DE, EVEN_SAME)
+    the model looks at the kits and the crop cuts their second item: its outline there is not
+    whole, and nothing goes either."""
     looked = _counted(monkeypatch)
+    kits = [[("box", -30, 0), ("bottle", 140, 0)], [("box", -20, 0), ("bottle", 110, -40)]]
+    cases = []
     for items in (
-        [("box", -30, 0), ("bottle", 140, 0)],  # joined side by side, off the centre: a look
-        [("box", -20, 0), ("bottle", 110, -40)],  # and a look
+        *kits,
         [("box", 0, 120), ("bottle", 0, -190)],  # a bottle standing on a box
         [("box", 0, -100)],  # a labelled box above the middle
         [("mug", 60, 0)],
@@ -292,11 +295,17 @@ def test_the_centred_look_keeps_a_kit_or_a_product_placed_aside(monkeypatch):
         img, truth = _composite(items)
         p = _model_p(img)
         rgb = np.asarray(img)
-        other = subject.centred_look(rgb, p, "u2netp")
-        assert other is None or (other & (truth > 0.5)).sum() < 0.005 * (truth > 0.5).sum(), items
+        cases.append((rgb, p, truth > 0.5))
+        assert subject.centred_look(rgb, p, "u2netp") is None, items
         out = steps.after_model(rgb, p, {"subject": True})
         assert np.array_equal(out, steps.after_model(rgb, p, {})), items
-    assert len(looked) == 4  # the two kits (alone, then in the steps): the crop cuts the second
+    assert not looked
+    monkeypatch.setattr(subject, "RISE_DE", 0.0)
+    monkeypatch.setattr(subject, "EVEN_SAME", 1.1)
+    for rgb, p, truth in cases[: len(kits)]:
+        other = subject.centred_look(rgb, p, "u2netp")
+        assert other is None or (other & truth).sum() < 0.005 * truth.sum()
+    assert len(looked) == len(kits)
 
 
 def test_even_box():
