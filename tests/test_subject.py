@@ -89,10 +89,11 @@ def test_a_product_the_frame_cuts_is_kept_whole_without_a_look(monkeypatch):
 
 def test_the_look_runs_only_where_the_crop_parts_the_objects(monkeypatch):
     """The speed benchmark's kind of busy photo, at work size: the model looks again on the
-    cup behind a box (it finds the box), not on the astronaut photo (the crop keeps the face)
-    nor on plain backgrounds; one look per photo where it runs."""
+    cup behind a box (it finds the box) and on the astronaut's head above it (centred_look: the
+    crop cuts the box there and nothing changes), not on plain backgrounds; one look per photo
+    where it runs."""
     looked = _counted(monkeypatch)
-    for bg, runs in (("coffee", 1), ("astronaut", 0), ("light", 0), ("green", 0)):
+    for bg, runs in (("coffee", 1), ("astronaut", 1), ("light", 0), ("green", 0)):
         sc = scene("box", bg, SIZE)
         p = _model_p(sc.image)
         before = len(looked)
@@ -256,3 +257,62 @@ def test_the_white_mug_on_the_white_cup_costs_no_look(monkeypatch):
     assert subject.promising(product, labels, box)  # the outline's shape alone would look
     assert not subject.apart(np.asarray(sc.image), p, "u2netp").any()
     assert not looked
+
+
+def test_the_head_above_a_bottle_goes_on_the_centred_look(monkeypatch):
+    """The astronaut's head above the bottle (and the mug): the first crop keeps the face (it is
+    not promising), the crop of the outline's box made even about the frame's centre finds the
+    product whole, one look."""
+    looked = _counted(monkeypatch)
+    for kind, before, after in (("bottle", 0.75, 0.99), ("mug", 0.75, 0.95)):
+        sc = scene(kind, "astronaut", SIZE)
+        p = _model_p(sc.image)
+        rgb = np.asarray(sc.image)
+        assert iou(p, sc.alpha) < before  # the model took the head with the product
+        n = len(looked)
+        out = steps.after_model(rgb, p, {"subject": True})
+        assert iou(out, sc.alpha) > after, kind
+        assert len(looked) - n == 1
+
+
+def test_the_centred_look_keeps_a_kit_or_a_product_placed_aside(monkeypatch):
+    """Where the outline is lopsided by the product itself, nothing goes and the model does not
+    look: a kit of two joined items of different colours placed off the centre, a bottle
+    standing on a box, a labelled box above the middle, a mug whose handle (its own colour)
+    reaches out, and a product the frame cuts. Without the colour rules (RISE_DE, EVEN_SAME)
+    the model looks at the kits and the crop cuts their second item: its outline there is not
+    whole, and nothing goes either."""
+    looked = _counted(monkeypatch)
+    kits = [[("box", -30, 0), ("bottle", 140, 0)], [("box", -20, 0), ("bottle", 110, -40)]]
+    cases = []
+    for items in (
+        *kits,
+        [("box", 0, 120), ("bottle", 0, -190)],  # a bottle standing on a box
+        [("box", 0, -100)],  # a labelled box above the middle
+        [("mug", 60, 0)],
+        [("bottle", 0, 200)],  # past the bottom
+    ):
+        img, truth = _composite(items)
+        p = _model_p(img)
+        rgb = np.asarray(img)
+        cases.append((rgb, p, truth > 0.5))
+        assert subject.centred_look(rgb, p, "u2netp") is None, items
+        out = steps.after_model(rgb, p, {"subject": True})
+        assert np.array_equal(out, steps.after_model(rgb, p, {})), items
+    assert not looked
+    monkeypatch.setattr(subject, "RISE_DE", 0.0)
+    monkeypatch.setattr(subject, "EVEN_SAME", 1.1)
+    for rgb, p, truth in cases[: len(kits)]:
+        other = subject.centred_look(rgb, p, "u2netp")
+        assert other is None or (other & truth).sum() < 0.005 * truth.sum()
+    assert len(looked) == len(kits)
+
+
+def test_even_box():
+    """The outline's box cut, along each axis, to the nearer side's offset from the centre."""
+    product = np.zeros((100, 80), bool)
+    product[10:70, 30:50] = True  # reaches 40 rows above the centre, 20 below
+    assert subject._even_box(product) == (30, 30, 50, 70)
+    product[:] = False
+    product[20:80, 10:70] = True  # centred
+    assert subject._even_box(product) == (10, 20, 70, 80)
