@@ -817,3 +817,44 @@ def test_band_and_hard_mask_from_one_resize_are_the_two_resizes_bit_for_bit():
             want = (refine._nearest(band, size, box), refine.hard_alpha(p, size, box, 4))
             for a, b in zip(got, want, strict=True):
                 assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_resize_grey_gives_pillows_bytes():
+    """resample.resize_grey (the model's mask back to the work size) equals Pillow's resize of
+    an "L" image byte for byte: up- and downscales, soft masks and noise, one axis unchanged,
+    both pass orders; another mode, filter or an unchanged size goes to Pillow itself."""
+    from vitrina_sync.imaging import resample
+
+    assert compiled.loops() is not None
+    rng = np.random.default_rng(12)
+    orders = set()
+    for trial in range(300):
+        w, h = (int(v) for v in rng.integers(1, 90, 2))
+        if trial % 2:
+            pixels = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        else:  # a mask: a hard disc with a soft rim
+            yy, xx = np.mgrid[:h, :w]
+            r = np.hypot(yy - h / 2, xx - w / 2) / max(1.0, min(h, w) / 3)
+            pixels = (np.clip(1.5 - r, 0, 1) * 255).astype(np.uint8)
+        img = Image.fromarray(pixels, "L")
+        size = (int(rng.integers(1, 150)), int(rng.integers(1, 150)))
+        if trial % 7 == 0:
+            size = (w, size[1])
+        method = Image.Resampling.LANCZOS if trial % 3 else Image.Resampling.BOX
+        orders.add(h - size[1] > max(0, (w - size[0]) * 2))
+        got = resample.resize_grey(img, size, method)
+        assert got.mode == "L" and got.tobytes() == img.resize(size, method).tobytes()
+    assert orders == {True, False}
+    mask = Image.fromarray(rng.integers(0, 256, (320, 320), dtype=np.uint8), "L")
+    want = mask.resize((480, 640), Image.Resampling.LANCZOS)  # u2netp's mask to the work size
+    got = resample.resize_grey(mask, (480, 640), Image.Resampling.LANCZOS)
+    assert got.tobytes() == want.tobytes()
+    rgb = Image.fromarray(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8), "RGB")
+    for img, size, method in (
+        (rgb, (11, 13), Image.Resampling.LANCZOS),
+        (mask, (50, 60), Image.Resampling.BILINEAR),
+        (mask, mask.size, Image.Resampling.LANCZOS),
+    ):
+        assert resample.resize_grey(img, size, method).tobytes() == (
+            img.resize(size, method).tobytes()
+        )

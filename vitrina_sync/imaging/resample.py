@@ -44,6 +44,45 @@ def resize_both(img: Image.Image, size, method, box=None, pixels=None):
     return out, rgb_image(out)
 
 
+def resize_grey(img: Image.Image, size: tuple[int, int], method) -> Image.Image:
+    """`img.resize(size, method)` for an "L" image (the model's mask back to the work size),
+    the same bytes: BOX or LANCZOS through the compiled vertical pass, the horizontal pass as
+    the vertical one on the transposed image (a grey image is one byte a pixel: transposing
+    it is cheap, and Pillow's scalar row loop is not). ~1.9 ms -> ~0.5 for 320x320 -> 480x640.
+    Anything else (and without numba) through Pillow itself."""
+    kernels = loops()
+    width, height = size
+    if (
+        kernels is None
+        or img.mode != "L"
+        or method not in COMPILED
+        or width < 1
+        or height < 1
+        or (width, height) == img.size
+    ):
+        return img.resize(size, method)
+    kind = kernels.BOX if method == Image.Resampling.BOX else kernels.LANCZOS
+    pixels = np.asarray(img)
+    need_x, need_y = width != img.width, height != img.height
+    shrink_y, shrink_x = img.height - height, img.width - width
+    columns_first = PILLOW_13 and shrink_y > 0 and shrink_y > shrink_x * 2  # as resized_pixels
+    y_taps = kernels.filter_taps(kind, img.height, 0.0, float(img.height), height)
+    x_taps = kernels.filter_taps(kind, img.width, 0.0, float(img.width), width)
+
+    def vertical(grey: np.ndarray, taps, rows: int) -> np.ndarray:
+        out = np.empty((rows, grey.shape[1], 1), np.uint8)
+        kernels.resample_columns(grey[:, :, None], *taps, out)
+        return out[:, :, 0]
+
+    if need_y and columns_first:
+        pixels, need_y = vertical(pixels, y_taps, height), False
+    if need_x:
+        pixels = np.ascontiguousarray(vertical(np.ascontiguousarray(pixels.T), x_taps, width).T)
+    if need_y:
+        pixels = vertical(pixels, y_taps, height)
+    return Image.fromarray(pixels, "L")
+
+
 def rgb_image(pixels: np.ndarray) -> Image.Image:
     """Image.fromarray(pixels, "RGB") for (h,w,3) uint8, the same image, without the blank
     image Pillow fills first and then overwrites (~1 ms of a 2000 px canvas's ~4.5)."""

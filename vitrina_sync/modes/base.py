@@ -38,6 +38,9 @@ class ModeOutput:
     ai_version: str  # tool + model + weights hash + mode version
     variants: list[Image.Image] = field(default_factory=list)  # extra outputs (generative modes)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. seeds
+    # `mask` as the (h,w) uint8 array it was made from, where the mode has it: store.mask_png
+    # reads it instead of converting the image back (~1.3 ms of a 2000x2000 canvas)
+    mask_pixels: Any = field(default=None, repr=False, compare=False)
 
 
 class Mode(Protocol):

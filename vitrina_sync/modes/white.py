@@ -205,9 +205,8 @@ class WhiteMode:
         target = float(preset.get("fill", 0.85))
         report = qa.finish(figures, ctx.settings, ctx.category, target, preset)
         extra = {"geometry": geometry(cut)}
-        return ModeOutput(
-            image, mask_img, report, self.ai_version(preset, ctx.settings), extra=extra
-        )
+        version = self.ai_version(preset, ctx.settings)
+        return ModeOutput(image, mask_img, report, version, extra=extra, mask_pixels=mask)
 
     def figures(self, rgb, cut: Cut, out: np.ndarray, mask, new_bg, shadow, image=None) -> dict:
         """Every QA figure. image: `out` as a Pillow image (without numba the halo reduces its

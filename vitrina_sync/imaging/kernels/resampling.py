@@ -111,9 +111,10 @@ def resample_rows(src, y0, first, count, taps, out):  # pragma: no cover - compi
 
 @numba.njit(cache=True, nogil=True)
 def resample_columns(src, first, count, taps, out):  # pragma: no cover - compiled
-    """Pillow's ImagingResampleVertical_8bpc for (h, w, 3) uint8 (src C-contiguous): each
-    output row is a sum of whole input rows, one vectorised multiply-add per tap."""
-    n = src.shape[1] * 3
+    """Pillow's ImagingResampleVertical_8bpc for (h, w, c) uint8 (src C-contiguous; c = 3, or
+    1 for a grey image): each output row is a sum of whole input rows, one vectorised
+    multiply-add per tap."""
+    n = src.shape[1] * src.shape[2]
     flat_in = src.reshape(src.shape[0], n)
     flat_out = out.reshape(out.shape[0], n)
     acc = np.empty(n, np.int32)
