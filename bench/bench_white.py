@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,25 +33,38 @@ SETTINGS = {"default_model": "u2netp"}
 PRESET = {"canvas": [2000, 2000], "fill": 0.85, "model": "u2netp"}
 
 
+def _write(folder: Path, scenes: list[tuple[str, object]], noise: float, seed: int, size):
+    """Write the photos `scenes` names ((file name, make the scene's image) pairs) that are not
+    there yet. Photo i's noise is the i-th draw of one seeded sequence whichever photos exist:
+    the sequence is walked for every photo when any is missing (a folder first made with a
+    smaller n gets the same later photos as one made in one go)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [folder / name for name, _ in scenes]
+    if all(path.exists() for path in files):
+        return files
+    rng = np.random.default_rng(seed)
+    for path, (_, make) in zip(files, scenes, strict=True):
+        grain = rng.normal(0, noise, (size[1], size[0], 3)) if noise else None
+        if path.exists():
+            continue
+        img = make()
+        if grain is not None:
+            arr = np.asarray(img, np.float32) + grain
+            img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8))
+        img.save(path, quality=92)
+    return files
+
+
 def generate(folder: Path, n: int, noise: float, size=(1500, 2000)) -> list[Path]:
     """n photos; `noise` adds Gaussian sensor noise (std in levels) as a camera would."""
     import synthetic
 
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    files = []
+    scenes = []
     for i in range(n):
         kind = synthetic.PRODUCTS[i % len(synthetic.PRODUCTS)]
         bg = synthetic.BACKGROUNDS[(i // len(synthetic.PRODUCTS)) % len(synthetic.BACKGROUNDS)]
-        path = folder / f"{i:02d}-{kind}-{bg}.jpg"
-        if not path.exists():
-            img = synthetic.scene(kind, bg, size).image
-            if noise:
-                arr = np.asarray(img, np.float32) + rng.normal(0, noise, (size[1], size[0], 3))
-                img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8))
-            img.save(path, quality=92)
-        files.append(path)
-    return files
+        scenes.append((f"{i:02d}-{kind}-{bg}.jpg", partial(_image, kind, bg, size, 0)))
+    return _write(folder, scenes, noise, 0, size)
 
 
 def generate_held_out(folder: Path, n: int, noise: float, size=(1500, 2000)) -> list[Path]:
@@ -58,21 +72,18 @@ def generate_held_out(folder: Path, n: int, noise: float, size=(1500, 2000)) -> 
     backgrounds not used while the openings step was tuned), each case again with other seeds."""
     import synthetic
 
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(1)
-    files = []
+    scenes = []
     for i in range(n):
         kind, bg, seed, _ = synthetic.HELD_OUT[i % len(synthetic.HELD_OUT)]
         seed += 100 * (i // len(synthetic.HELD_OUT))
-        path = folder / f"{i:02d}-{kind}-{bg}-s{seed}.jpg"
-        if not path.exists():
-            img = synthetic.scene(kind, bg, size, seed).image
-            if noise:
-                arr = np.asarray(img, np.float32) + rng.normal(0, noise, (size[1], size[0], 3))
-                img = Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8))
-            img.save(path, quality=92)
-        files.append(path)
-    return files
+        scenes.append((f"{i:02d}-{kind}-{bg}-s{seed}.jpg", partial(_image, kind, bg, size, seed)))
+    return _write(folder, scenes, noise, 1, size)
+
+
+def _image(kind: str, bg: str, size, seed: int) -> Image.Image:
+    import synthetic
+
+    return synthetic.scene(kind, bg, size, seed).image
 
 
 def one(mode, path: Path, out_dir: Path):
