@@ -1,6 +1,6 @@
 """Masks by distance transform: dilation/erosion by a few pixels in one capped taxicab transform
 (instead of iterated passes), by a disk (openings.grow/shrink) and qa.halo's three masks from
-capped column distances (`reach`), refine.edge_band's seeds, a mask's pixel list, and the
+capped column distances (`_reach`), refine.edge_band's seeds, a mask's pixel list, and the
 stored mask's 8-bit steps of an alpha."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def disk_within(mask, r, erode, out):  # pragma: no cover - compiled
     """cv2.dilate(mask, disk) (erode False) or cv2.erode(mask, disk, borderValue=0) (erode
     True) of a 2-D uint8 mask (set: not 0), disk = the pixels with x*x + y*y <= r*r
     (openings._disk), into out (uint8 0/1), for 0 < r < 255: the pixels within the disk's
-    reach (`reach`) of a set pixel, or for erosion those out of reach of an unset one (the
+    reach (`_reach`) of a set pixel, or for erosion those out of reach of an unset one (the
     image's outside counting as unset). O(pixels * (2r + 1)) byte compares, vectorised,
     against the disk's ~3r*r taps per pixel."""
     h, w = mask.shape
@@ -70,7 +70,7 @@ def disk_within(mask, r, erode, out):  # pragma: no cover - compiled
         while (v + 1) * (v + 1) + dx * dx <= r * r:
             v += 1
         half[dx] = v
-    reach(seeds, half, erode, out)
+    _reach(seeds, half, erode, out)
     if erode:
         one = np.uint8(1)
         for y in range(h):
@@ -80,7 +80,7 @@ def disk_within(mask, r, erode, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def reach(seeds, half, outside, out):  # pragma: no cover - compiled
+def _reach(seeds, half, outside, out):  # pragma: no cover - compiled
     """out (uint8 0/1) = the pixels with a seed (seeds: uint8 0/1) dx columns and at most
     half[|dx|] rows off, for |dx| < len(half) (half non-increasing, under 255); outside: the
     image's outside is all seeds. Per column, each pixel's distance to the nearest seed in its
@@ -175,7 +175,7 @@ def edge_seeds(p):  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True)
 def halo_masks(alpha, width):  # pragma: no cover - compiled
     """qa.halo's three masks of an alpha map (the same pixels as the separate masks, each a
-    capped taxicab distance transform), from `reach` with a diamond (half[dx] = width - |dx|:
+    capped taxicab distance transform), from `_reach` with a diamond (half[dx] = width - |dx|:
     the taxicab ball), once per field: band = within `width` of the hard edge
     (alpha > 0.5) on either side, or partly transparent; inner = erode(alpha >= 0.99, width);
     outer = not dilate(alpha > 0.01, width) (a shrunk set has the image's outside as seeds)."""
@@ -194,10 +194,10 @@ def halo_masks(alpha, width):  # pragma: no cover - compiled
     for dx in range(width + 1):
         half[dx] = width - dx
     near = np.empty((4, h, w), np.uint8)
-    reach(seeds[0], half, False, near[0])  # grow(hard)
-    reach(seeds[1], half, True, near[1])  # not shrink(hard)
-    reach(seeds[2], half, True, near[2])  # not shrink(opaque)
-    reach(seeds[3], half, False, near[3])  # grow(visible)
+    _reach(seeds[0], half, False, near[0])  # grow(hard)
+    _reach(seeds[1], half, True, near[1])  # not shrink(hard)
+    _reach(seeds[2], half, True, near[2])  # not shrink(opaque)
+    _reach(seeds[3], half, False, near[3])  # grow(visible)
     band = np.empty((h, w), np.bool_)
     inner = np.empty((h, w), np.bool_)
     outer = np.empty((h, w), np.bool_)
