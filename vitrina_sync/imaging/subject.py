@@ -130,11 +130,8 @@ def _middle_crop(rgb: np.ndarray, p: np.ndarray, model: str, keep, looked: list)
         return none
     across = (within > 0)[labels]  # the pieces the crop's side cuts, and those inside it
     looked.append(1)
-    crop = _predict(rgb[t:b, l:r], model)
+    crop = _whole_look(rgb, across, model, (l, t, r, b))
     if crop is None:
-        return none
-    crop = crop > 0.5
-    if not _whole(crop, across[t:b, l:r], _middle(p.shape, (l, t, r, b))):
         return none
     other = ~inside & ~grow(~inside & product & ~across, 2) & (p > 0.0)
     other[t:b, l:r] = product[t:b, l:r] & ~crop
@@ -193,11 +190,8 @@ def centred_look(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.nd
     core[t + 2 * m : b - 2 * m, l + 2 * m : r - 2 * m] = True  # the even box, shrunk by its pad
     if _in_colours(rgb[beyond], rgb[central & core]) >= EVEN_SAME:
         return None  # its colours are the product's (a frame placed aside: its middle is open)
-    crop = _predict(rgb[t:b, l:r], model)
+    crop = _whole_look(rgb, product, model, (l, t, r, b))
     if crop is None:
-        return None
-    crop = crop > 0.5
-    if not _whole(crop, product[t:b, l:r], _middle(p.shape, (l, t, r, b))):
         return None
     found = np.zeros(p.shape, bool)
     found[t:b, l:r] = crop
@@ -361,6 +355,18 @@ def _whole(crop: np.ndarray, first: np.ndarray, middle) -> bool:
     if filled.sum() < LEAST_LEFT * fill_holes(first).sum():
         return False
     return (crop & ~grow(first, 3)).sum() <= INVENTED * crop.sum()
+
+
+def _whole_look(rgb: np.ndarray, first: np.ndarray, model: str, box) -> np.ndarray | None:
+    """The model's outline (bool) on the crop `box` (l, t, r, b) of rgb, where it is a product
+    (_whole against `first`, the first outline's pieces in question); None otherwise or
+    without the model."""
+    l, t, r, b = box
+    crop = _predict(rgb[t:b, l:r], model)
+    if crop is None:
+        return None
+    crop = crop > 0.5
+    return crop if _whole(crop, first[t:b, l:r], _middle(first.shape, box)) else None
 
 
 def _predict(rgb: np.ndarray, model: str) -> np.ndarray | None:
