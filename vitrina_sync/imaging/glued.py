@@ -44,36 +44,27 @@ def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
     around them. keep: a reviewer's keep mask, never cleared."""
     import cv2
 
-    from .openings import _disk, grow, hull, lab
+    from .joined_parts import out_of_hull, thick_parts
+    from .openings import _disk, components, grow, lab
 
     none = np.zeros(p.shape, bool)
     product = p > 0.5
-    side = max(p.shape)
-    opened = max(1, round(OPEN * side))
+    opened = max(1, round(OPEN * max(p.shape)))
     sure = cv2.morphologyEx((p >= SURE).view(np.uint8), cv2.MORPH_OPEN, _disk(1))
-    doubt = (product & (sure == 0)).view(np.uint8)
-    thick = cv2.morphologyEx(doubt, cv2.MORPH_OPEN, _disk(opened))
-    if not thick.any() or not sure.any():  # most outputs: sure up to a thin soft edge
+    doubt = product & (sure == 0)
+    found = thick_parts(doubt, opened, DEEP)
+    if found is None or not sure.any():  # most outputs: sure up to a thin soft edge
         return none
-    depth = cv2.distanceTransform(thick, cv2.DIST_L2, 3)
-    deep = depth >= DEEP * side
-    if not deep.any():
-        return none
-    _, labels = cv2.connectedComponents(thick, connectivity=8)
-    found = np.unique(labels[deep])
-    found = found[found > 0]
+    labels, deep = found
     # the body: the sure pieces of some size (a speck of sure background far off is none)
-    _, parts, stats, _ = cv2.connectedComponentsWithStats(sure, connectivity=8)
-    size = stats[:, cv2.CC_STAT_AREA].copy()
+    _, parts, size = components(sure.view(bool))
     size[0] = 0
     body = (size >= BODY_PART * size.max())[parts]
-    outside = ~hull(body)
+    jutting, _ = out_of_hull(labels, deep, body, OUT_OF_HULL)
     colours = None
     clear = np.zeros(p.shape, bool)
-    for i in found:
+    for i in np.flatnonzero(jutting):
         piece = labels == i
-        if float(outside[piece].mean()) < OUT_OF_HULL:
-            continue
         body_side = body & grow(piece, SEAM_FAR) & ~grow(piece, SEAM_NEAR)
         piece_side = piece & grow(body, SEAM_FAR) & ~grow(body, SEAM_NEAR)
         if body_side.sum() < LEAST_SIDE or piece_side.sum() < LEAST_SIDE:
@@ -85,13 +76,13 @@ def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
             clear |= piece
     if not clear.any():
         return none
-    clear = grow(clear, opened + 1) & doubt.view(bool)  # the rim the opening took off it
+    clear = grow(clear, opened + 1) & doubt  # the rim the opening took off it
     clear &= ~grow(body, BODY_RIM)  # the body's own soft edge is the refinement's to settle
     # what the clearing parted from the body (specks of the piece past the opening's reach)
-    _, left, stats, _ = cv2.connectedComponentsWithStats((product & ~clear).view(np.uint8))
-    held = np.zeros(len(stats), bool)
+    n, left = cv2.connectedComponents((product & ~clear).view(np.uint8))
+    held = np.zeros(n, bool)
     held[left[body]] = True
-    near = np.zeros(len(stats), bool)
+    near = np.zeros(n, bool)
     near[left[grow(clear, opened + 2)]] = True
     clear |= (near & ~held)[left] & (left > 0)
     if keep is not None:

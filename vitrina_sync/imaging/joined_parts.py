@@ -137,25 +137,44 @@ def jutting(odd: np.ndarray, rest: np.ndarray, least: float = THICK) -> np.ndarr
     """Of the thick pieces of `odd` (what an opening with a disk of SOFT_OPEN leaves) at least
     `least` (of the copy's long side) deep and mostly (OUT_OF_HULL) outside the convex hull of
     `rest` (the product they are judged against), the pixels outside that hull."""
+    found = thick_parts(odd, SOFT_OPEN, least)
+    if found is None:  # most outputs: opaque and smooth up to a thin edge
+        return np.zeros(odd.shape, bool)
+    labels, deep = found
+    pick, outside = out_of_hull(labels, deep, rest, OUT_OF_HULL)
+    return pick[labels] & outside
+
+
+def thick_parts(odd: np.ndarray, radius: int, least: float):
+    """The pieces of `odd` (bool) that an opening with a disk of `radius` px leaves, 8-connected,
+    and which of them are at least `least` of the map's long side deep (distance to their rim):
+    (labels, deep: a bool per label, the background's False), or None where none is deep.
+    QA's `jutting` and the cutter's imaging.glued both start here."""
     import cv2
 
-    from .openings import _disk, hull
+    from .openings import _disk
 
-    thick = cv2.morphologyEx(odd.view(np.uint8), cv2.MORPH_OPEN, _disk(SOFT_OPEN))
-    if not thick.any():  # most outputs: opaque and smooth up to a thin edge
-        return np.zeros(odd.shape, bool)
+    thick = cv2.morphologyEx(odd.view(np.uint8), cv2.MORPH_OPEN, _disk(radius))
+    if not thick.any():
+        return None
     n, labels = cv2.connectedComponents(thick, connectivity=8)
     depth = cv2.distanceTransform(thick, cv2.DIST_L2, 3)
     deep = np.zeros(n, bool)
     deep[labels[depth >= least * max(odd.shape)]] = True
     deep[0] = False
-    if not deep.any():
-        return np.zeros(odd.shape, bool)
+    return (labels, deep) if deep.any() else None
+
+
+def out_of_hull(labels: np.ndarray, chosen: np.ndarray, rest: np.ndarray, share: float):
+    """(the `chosen` pieces (a bool per label) with at least `share` of their pixels outside the
+    convex hull of `rest`, that outside)."""
+    from .openings import hull
+
     outside = ~hull(rest)
+    n = len(chosen)
     size = np.bincount(labels.ravel(), minlength=n)
     out = np.bincount(labels.ravel(), outside.ravel(), n)
-    pick = deep & (out >= OUT_OF_HULL * np.maximum(size, 1))
-    return pick[labels] & outside
+    return chosen & (out >= share * np.maximum(size, 1)), outside
 
 
 def share(shape) -> float:
