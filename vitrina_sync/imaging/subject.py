@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .openings import fill_holes, grow
+from .openings import fill_holes, grow, joined_to
 from .reframe import _lab  # 8-bit CIELAB (L in 0-255) of n x 3 RGB pixels
 
 SHARE = 0.85  # the crop: each side's share of the frame, around its centre
@@ -111,28 +111,27 @@ def _middle_crop(rgb: np.ndarray, p: np.ndarray, model: str, keep, looked: list)
     import cv2
 
     product = p > 0.5
-    none = None
     l, t, r, b = centred(p.shape, SHARE)
     if not (product[:t].any() or product[b:].any() or product[:, :l].any() or product[:, r:].any()):
-        return none
+        return None
     inside = np.zeros(p.shape, bool)
     inside[t:b, l:r] = True
     if keep is not None and (keep & ~inside).any():
-        return none
+        return None
     n, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
     within = np.bincount(labels[t:b, l:r].ravel(), minlength=n)  # per piece, its px in the crop
     within[0] = 0
     if not ((within > 0) & (np.bincount(labels.ravel(), minlength=n) > within)).any():
-        return none  # only separate pieces outside: the strays step's
+        return None  # only separate pieces outside: the strays step's
     if not promising(product, labels, (l, t, r, b)) or not parted_by_colour(
         rgb, product, labels, (l, t, r, b)
     ):
-        return none
+        return None
     across = (within > 0)[labels]  # the pieces the crop's side cuts, and those inside it
     looked.append(1)
     crop = _whole_look(rgb, across, model, (l, t, r, b))
     if crop is None:
-        return none
+        return None
     other = ~inside & ~grow(~inside & product & ~across, 2) & (p > 0.0)
     other[t:b, l:r] = product[t:b, l:r] & ~crop
     if keep is not None:
@@ -140,7 +139,7 @@ def _middle_crop(rgb: np.ndarray, p: np.ndarray, model: str, keep, looked: list)
     from .steps import LEAST_LEFT
 
     if fill_holes(product & ~other).sum() < LEAST_LEFT * fill_holes(product).sum():
-        return none
+        return None
     return other
 
 
@@ -162,7 +161,7 @@ def centred_look(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.nd
     product = p > 0.5
     if product[0].any() or product[-1].any() or product[:, 0].any() or product[:, -1].any():
         return None  # a product the frame cuts, or another object running off it: not parted
-    n, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
+    _, labels = cv2.connectedComponents(product.view(np.uint8), connectivity=8)
     central = _central(labels)
     if central is None:
         return None
@@ -195,10 +194,7 @@ def centred_look(rgb: np.ndarray, p: np.ndarray, model: str, keep=None) -> np.nd
         return None
     found = np.zeros(p.shape, bool)
     found[t:b, l:r] = crop
-    joined = np.zeros(n, bool)
-    joined[labels[found & product]] = True
-    joined[0] = False
-    joined = joined[labels]
+    joined = joined_to(product, found & product)  # the outline's pieces the crop's outline holds
     if not (joined & beyond).any():
         return None
     other = ~inside & grow(joined & ~inside, 2) & (p > 0.0)
