@@ -25,6 +25,9 @@ photo, blush and mint sweeps), written before round 7 and measured only before a
 and denim, lavender and sand sweeps), written before round 8 and measured only before and after it;
 `held-out-8` = an eighth (procedural terrazzo, cork, wicker, leather and a kilim rug, a grey rocket
 photo, peach and ice sweeps), written before round 9 and measured only before and after it;
+`held-out-9` = a ninth (procedural billiard felt, herringbone parquet, cable knit, river pebbles
+and corrugated cardboard, a grey clock photo, olive and rose sweeps), written before round 10 and
+measured only before and after it;
 `tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
@@ -85,6 +88,7 @@ SETS = (
     "held-out-6",
     "held-out-7",
     "held-out-8",
+    "held-out-9",
 )
 
 
@@ -106,6 +110,7 @@ def cases(name: str) -> list[tuple]:
         "held-out-6": synthetic.HELD_OUT_6,
         "held-out-7": synthetic.HELD_OUT_7,
         "held-out-8": synthetic.HELD_OUT_8,
+        "held-out-9": synthetic.HELD_OUT_9,
     }[name]
 
 
