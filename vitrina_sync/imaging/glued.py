@@ -99,9 +99,8 @@ def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None, made=None) -> np.ndar
     clear |= (near & ~held)[left] & (left > 0)
     if keep is not None:
         clear &= ~keep
-    if (
-        clear & product
-    ).sum() > MOST * product.sum():  # no glued piece: the body the model was sure of is
+    taken = int((clear & product).sum())  # the soft remains are no part of the outline
+    if taken > MOST * product.sum():  # no glued piece: the body the model was sure of is
         return none  # a small part of what it outlined (another object's, a busy photo's)
     return clear
 
