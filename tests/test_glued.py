@@ -82,3 +82,71 @@ def test_keep_and_preset():
     off = steps._finished(rgb, p, {"glued": False})
     assert (on[130:160, 260:290] == 0.0).all()
     assert (off[130:160, 260:290] == np.float32(0.8)).all()
+
+
+def test_a_piece_the_steps_made_product_is_doubt():
+    """A piece the steps made product (repairs' faint parts: p 1 now, the model hardly saw it)
+    in another colour, jutting out at a seam (a cat's nose grown at a red box's corner): the
+    model never was sure of it, so it is cleared; the same piece the model itself was sure of
+    (a real cap or handle) is kept."""
+    rgb, p = _work(LIGHT, piece_p=1.0)
+    made = np.zeros(p.shape, bool)
+    made[120:170, 250:300] = True
+    clear = glued.pieces(rgb, p, made=made)
+    assert clear[120:170, 253:300].mean() > 0.95
+    assert not clear[60:420, 120:247].any()
+    assert not glued.pieces(rgb, p).any()  # not made: the model's own sure part
+    on = steps._finished(rgb, p, {}, made=made)
+    assert (on[125:165, 260:295] == 0.0).all() and (on[60:420, 120:250] == 1.0).all()
+
+
+def test_made_parts_of_the_products_own_look_are_kept():
+    """What the steps made product must stay where it is the product's: a grown part in the
+    body's own colour (a chair's leg on brick: no seam), a thin grown strap in another colour
+    (not thick), a made patch inside the body's hull (a label)."""
+    for colour, piece in (
+        (GREY, (slice(120, 170), slice(250, 300))),
+        (LIGHT, (slice(100, 300), slice(250, 254))),
+        (LIGHT, (slice(150, 250), slice(150, 220))),
+    ):
+        rgb, p = _work(colour, piece_p=1.0, piece=piece)
+        made = np.zeros(p.shape, bool)
+        made[piece] = True
+        assert not glued.pieces(rgb, p, made=made).any()
+
+
+def _with_soft_remains():
+    """The glued piece with the model's soft remains: a faint outline (p 0.3) around it and a
+    half-seen highlight (p 0.4) inside it; the body's own soft edge (p 0.3, 2 px) all round."""
+    rgb, p = _work(LIGHT)
+    p[58:60, 118:252] = p[420:422, 118:252] = 0.3
+    p[60:420, 118:120] = p[60:420, 250:252] = 0.3
+    p[118:120, 250:302] = p[170:172, 250:302] = 0.3
+    p[120:170, 300:302] = 0.3
+    rgb[135:150, 270:285] = (235, 235, 235)
+    p[135:150, 270:285] = 0.4
+    return rgb, p
+
+
+def test_a_cleared_pieces_soft_remains_go_with_it():
+    """Left soft, the refinement's guide grows a cleared piece's remains back (a cat's pupil at a
+    dark frame's side): its faint outline and the highlight inside it are cleared with it."""
+    rgb, p = _with_soft_remains()
+    out = glued.without_pieces(rgb, p)
+    assert (out[135:150, 270:285] == 0.0).all()  # the highlight inside it
+    # the piece and its outline, but for the outline's far corners (past the opened piece's reach)
+    assert (out[118:172, 256:302] == 0.0).mean() > 0.99
+    assert (out[60:420, 120:250] == 1.0).all()  # the body
+    # the body's own soft edge away from the piece is the refinement's: untouched
+    assert (out[200:420, 118:120] == np.float32(0.3)).all()
+    assert (out[200:420, 250:252] == np.float32(0.3)).all()
+    assert (out[58:60, 118:252] == np.float32(0.3)).all()
+
+
+def test_soft_edge_kept_where_no_piece_is_cleared():
+    """The product's own doubted part (no seam) with the same soft outline and a lower-contrast
+    patch in it: nothing is cleared, the soft pixels stay for the refinement."""
+    rgb, p = _with_soft_remains()
+    rgb[120:170, 250:300] = GREY
+    rgb[135:150, 270:285] = (100, 100, 100)  # a genuinely lower-contrast part of the product
+    assert not glued.pieces(rgb, p).any()

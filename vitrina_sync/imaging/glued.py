@@ -39,18 +39,24 @@ BODY_RIM = 3  # px of the body's soft edge never cleared
 LEAST_SIDE = 5  # px: a border shorter than this is not read (no seam: not cleared)
 
 
-def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
+def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None, made=None) -> np.ndarray:
     """The work map's pixels to clear: the glued pieces (see the module) with the doubtful rim
-    around them. keep: a reviewer's keep mask, never cleared."""
+    around them and the soft remains they leave. keep: a reviewer's keep mask, never cleared.
+    made: pixels the steps before made product where the model hardly saw any (p <= 0.5 in its
+    own map, 1 now: repairs' faint parts); the model never was sure of them, so they are
+    doubt, never body (a cat's nose at a red box's corner, grown as the box's colour)."""
     import cv2
 
     from .joined_parts import out_of_hull, thick_parts
-    from .openings import _disk, components, grow, lab
+    from .openings import _disk, components, fill_holes, grow, lab
 
     none = np.zeros(p.shape, bool)
     product = p > 0.5
     opened = max(1, round(OPEN * max(p.shape)))
-    sure = cv2.morphologyEx((p >= SURE).view(np.uint8), cv2.MORPH_OPEN, _disk(1))
+    sure_p = p >= SURE
+    if made is not None:
+        sure_p &= ~made
+    sure = cv2.morphologyEx(sure_p.view(np.uint8), cv2.MORPH_OPEN, _disk(1))
     doubt = product & (sure == 0)
     found = thick_parts(doubt, opened, DEEP)
     if found is None or not sure.any():  # most outputs: sure up to a thin soft edge
@@ -76,8 +82,14 @@ def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
             clear |= piece
     if not clear.any():
         return none
-    clear = grow(clear, opened + 1) & doubt  # the rim the opening took off it
-    clear &= ~grow(body, BODY_RIM)  # the body's own soft edge is the refinement's to settle
+    near = grow(clear, opened + 1)
+    rim = grow(body, BODY_RIM)  # the body's own soft edge is the refinement's to settle
+    clear = near & doubt & ~rim  # with the rim the opening took off it
+    # the piece's soft remains (0 < p <= 0.5: its faint outline, a highlight in it the model
+    # half saw): left, the refinement's guide grows them back where the piece's colour is near
+    # the product's (a cat's pupil at a dark frame's side, 7 work px of it again)
+    remains = near & (p > 0.0) & ~product & ~rim
+    clear |= (fill_holes(clear | remains) & ~product & ~rim & (p > 0.0)) | remains
     # what the clearing parted from the body (specks of the piece past the opening's reach)
     n, left = cv2.connectedComponents((product & ~clear).view(np.uint8))
     held = np.zeros(n, bool)
@@ -87,14 +99,15 @@ def pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
     clear |= (near & ~held)[left] & (left > 0)
     if keep is not None:
         clear &= ~keep
-    if clear.sum() > MOST * product.sum():  # no glued piece: the body the model was sure of is
+    taken = int((clear & product).sum())  # the soft remains are no part of the outline
+    if taken > MOST * product.sum():  # no glued piece: the body the model was sure of is
         return none  # a small part of what it outlined (another object's, a busy photo's)
     return clear
 
 
-def without_pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray:
+def without_pieces(work_rgb: np.ndarray, p: np.ndarray, keep=None, made=None) -> np.ndarray:
     """p with the glued pieces cleared (a copy where any is; p itself where none)."""
-    clear = pieces(work_rgb, p, keep)
+    clear = pieces(work_rgb, p, keep, made)
     if not clear.any():
         return p
     p = p.copy()

@@ -118,16 +118,17 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
         from .repairs import leftovers
 
         p[leftovers(outline, p, apart, other & apart, keep, added)] = 0.0
-    return _finished(work_rgb, p, preset, keep)
+    return _finished(work_rgb, p, preset, keep, added if added.any() else None)
 
 
-def _finished(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None) -> np.ndarray:
+def _finished(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, made=None) -> np.ndarray:
     """The last clearing steps: pieces of another object glued on (imaging.glued, preset
-    `glued`, on by default), then faint ends (imaging.extent)."""
+    `glued`, on by default), then faint ends (imaging.extent). made: what the steps made product
+    where the model hardly saw any (glued counts it as doubt)."""
     if preset.get("glued", True):
         from .glued import without_pieces
 
-        p = without_pieces(work_rgb, p, keep)
+        p = without_pieces(work_rgb, p, keep, made)
     return without_faint_ends(p, keep)
 
 
