@@ -11,6 +11,8 @@ import argparse
 import logging
 import os
 import sys
+import threading
+import traceback
 from typing import NoReturn
 
 import psutil
@@ -23,6 +25,7 @@ from .storage import check_locations
 
 log = logging.getLogger("vitrina_sync.worker")
 EXIT_RECYCLE = 3
+SLOW_STOP_S = 10  # a teardown still running after this long is logged, with where it waits
 
 
 class VitrinaWorker(SimpleWorker):
@@ -44,6 +47,37 @@ class VitrinaWorker(SimpleWorker):
             self.pubsub.unsubscribe()
             self.pubsub_thread.join(timeout=1)
             self.pubsub.close()
+
+    def teardown(self):
+        """RQ's teardown (deregister, unsubscribe) on fresh Redis connections, logged if slow.
+
+        An idle worker stops by raising StopRequested from its SIGTERM handler. When the handler
+        runs after redis-py has sent the blocking pop (BLMOVE, or BLPOP on several queues) but
+        before it reads the reply, the exception skips the read's disconnect-on-error and the
+        connection goes back to the pool with the pop still pending; a busy box makes this likely,
+        as the worker is often preempted right after the send while redis-server runs. The
+        deregistration was then sent on that connection and waited behind the pop for the whole
+        dequeue timeout (405 s), and then failed: it read the pop's empty reply as its own
+        ("Wrong number of response items"). So the pool's idle connections are closed first
+        (one reconnect, ~1 ms; redis-server drops a closed client's pending pop, which then takes
+        no job either), and a teardown that still takes over SLOW_STOP_S says so.
+        """
+        self.connection.connection_pool.disconnect(inuse_connections=False)
+        caller = threading.get_ident()
+        watchdog = threading.Timer(SLOW_STOP_S, self._report_slow_stop, (caller,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            super().teardown()
+        finally:
+            watchdog.cancel()
+
+    def _report_slow_stop(self, thread_id: int) -> None:
+        frame = sys._current_frames().get(thread_id)
+        where = "".join(traceback.format_stack(frame)[-6:]) if frame is not None else "?\n"
+        log.warning(
+            "worker %s: still stopping after %s s; waiting in:\n%s", self.name, SLOW_STOP_S, where
+        )
 
     def execute_job(self, job, queue):
         super().execute_job(job, queue)
