@@ -166,23 +166,23 @@ def test_a_slow_teardown_is_logged_with_where_it_waits(redis_url, monkeypatch, c
 
     from vitrina_sync import worker as worker_module
 
-    monkeypatch.setattr(worker_module, "SLOW_STOP_S", 0.2)
+    monkeypatch.setattr(worker_module, "SLOW_STOP_S", 0.1)
     conn = connect(redis_url)
     worker = VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, name="w-slow")
 
     def deregistration_waiting_on_redis():
-        time.sleep(0.8)
+        time.sleep(0.5)
 
     monkeypatch.setattr(worker, "register_death", deregistration_waiting_on_redis)
     with caplog.at_level(logging.WARNING, logger="vitrina_sync.worker"):
         worker.teardown()
-    assert "worker w-slow: still stopping after 0.2 s" in caplog.text
+    assert "worker w-slow: still stopping after 0.1 s" in caplog.text
     assert "deregistration_waiting_on_redis" in caplog.text  # the stack it waits in
     caplog.clear()
     monkeypatch.setattr(worker, "register_death", lambda: None)
     with caplog.at_level(logging.WARNING, logger="vitrina_sync.worker"):
         worker.teardown()  # a quick stop says nothing
-        time.sleep(0.4)
+        time.sleep(0.3)
     assert "still stopping" not in caplog.text
 
 
