@@ -144,45 +144,42 @@ def test_caps_are_checked_from_metadata_and_header(workspace, settings, bucket_p
 
 def test_missing_bucket_is_one_clear_error_at_start(workspace, settings, s3):
     catalog = write_catalog(workspace / "catalog.xlsx", [["MUG-1", "photos/mug.jpg", "white"]])
+    bad = type(settings)({**settings, "storage": "s3://no-such-bucket-here/out"})
+    with pytest.raises(ConfigError, match="bucket 'no-such-bucket-here' does not exist"):
+        SyncSession(str(catalog), bad)
     env = {**os.environ, "VITRINA_STORAGE": "s3://no-such-bucket-here/out"}
-    commands = {  # started together: each spends its ~2 s importing before it reaches the bucket
-        "run": ["vitrina_sync.cli", "run", str(catalog), "--no-progress"],
-        "serve": ["vitrina_sync.cli", "serve", "--catalog", str(catalog), "--port", "0"]
-        + ["--workers", "0"],
-        "worker": ["vitrina_sync.worker", "--url", "redis://127.0.0.1:1", "--burst"],
-    }
-    procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for name, args in commands.items()
-    }
-    try:
-        bad = type(settings)({**settings, "storage": "s3://no-such-bucket-here/out"})
-        with pytest.raises(ConfigError, match="bucket 'no-such-bucket-here' does not exist"):
-            SyncSession(str(catalog), bad)
-        done = {
-            name: (proc.communicate(timeout=120), proc.returncode) for name, proc in procs.items()
-        }
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    (_, cli_err), cli_code = done["run"]
-    assert cli_code == 1
-    assert "Error: storage s3://no-such-bucket-here/out: bucket" in cli_err
-    assert "Traceback" not in cli_err
-    (_, serve_err), serve_code = done["serve"]
-    assert serve_code == 1 and "bucket 'no-such-bucket-here' does not exist" in serve_err
-    assert "Traceback" not in serve_err
-    (_, worker_err), worker_code = done["worker"]
-    assert worker_code == 2 and "does not exist" in worker_err
-    assert "Traceback" not in worker_err
+    cli = subprocess.run(
+        [sys.executable, "-m", "vitrina_sync.cli", "run", str(catalog), "--no-progress"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert cli.returncode == 1
+    assert "Error: storage s3://no-such-bucket-here/out: bucket" in cli.stderr
+    assert "Traceback" not in cli.stderr
+    serve = subprocess.run(
+        [sys.executable, "-m", "vitrina_sync.cli", "serve", "--catalog", str(catalog)]
+        + ["--port", "0", "--workers", "0"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert serve.returncode == 1 and "bucket 'no-such-bucket-here' does not exist" in serve.stderr
+    assert "Traceback" not in serve.stderr
+    worker = subprocess.run(
+        [sys.executable, "-m", "vitrina_sync.worker", "--url", "redis://127.0.0.1:1", "--burst"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert worker.returncode == 2 and "does not exist" in worker.stderr
+    assert "Traceback" not in worker.stderr
 
 
 @pytest.fixture
