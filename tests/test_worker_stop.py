@@ -161,6 +161,46 @@ def test_a_stop_between_the_blocking_pop_and_its_reply_does_not_hang_the_teardow
     assert Worker.all(connection=conn) == []  # deregistered before it left
 
 
+def test_a_stop_signal_the_blocked_pop_does_not_see_is_sent_again(redis_url, monkeypatch):
+    """A signal ends a blocking wait only when it arrives during the wait. One handled at C
+    level just before the wait starts (or taken by another thread, as here) leaves RQ's handler
+    pending while the idle worker sleeps in BLMOVE for the whole dequeue timeout (405 s by
+    default; 10 s here). The relay thread sends it again to the main thread."""
+    import threading
+
+    import redis.connection
+
+    sent: list[float] = []
+    send_command = redis.connection.AbstractConnection.send_command
+
+    def send_and_note(self, *args, **kwargs):
+        send_command(self, *args, **kwargs)
+        if args and args[0] in ("BLMOVE", "BLPOP") and not sent:
+            sent.append(time.monotonic())
+
+    def another_thread_takes_the_signal():
+        while not sent:
+            time.sleep(0.01)
+        time.sleep(0.3)  # the main thread waits in the pop's poll by now
+        sent.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", send_and_note)
+    conn = connect(redis_url)
+    worker = VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, worker_ttl=25)
+    threading.Thread(target=another_thread_takes_the_signal, daemon=True).start()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker.work(logging_level="WARNING", with_scheduler=False)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert len(sent) == 2, "the signal was never sent"
+    assert time.monotonic() - sent[1] < 3  # was 10 s: the dequeue timeout
+    assert Worker.all(connection=conn) == []
+    assert signal.set_wakeup_fd(-1) == -1  # the relay's wakeup fd was given back
+
+
 def test_a_slow_teardown_is_logged_with_where_it_waits(redis_url, monkeypatch, caplog):
     import logging
 
