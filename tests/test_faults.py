@@ -209,6 +209,34 @@ def test_embedded_redis_restarted_mid_run_completes_and_rerun_redoes_nothing(
     assert rerun.statuses == {"needs_review": 4}
 
 
+def test_a_dead_embedded_redis_is_noticed_at_once(workspace, settings):
+    """`run` restarts its embedded Redis when a command fails. With redis-py's default reconnect
+    back-off that took ~7 s (~4 s in the results subscription, ~3 s in the next command), long
+    enough for the workers' jobs in flight to fail on it; a refused connection now says so at
+    once, and the restarted server answers the same client."""
+    from vitrina_sync.runner import SyncSession, results_listener
+
+    catalog = write_catalog(workspace / "catalog.xlsx", slow_rows(1))
+    session = SyncSession(str(catalog), settings)
+    broker = session.connect()
+    try:
+        listener = results_listener(session)
+        assert listener is not None and broker.conn.ping()
+        session.embedded.proc.kill()
+        session.embedded.proc.wait()
+        start = time.monotonic()
+        with pytest.raises(redis.ConnectionError):
+            while time.monotonic() - start < 10:  # the subscription's confirmation comes first
+                listener.get_message(timeout=0.2)
+        with pytest.raises(redis.ConnectionError):
+            broker.conn.hlen("vitrina:results:x")
+        assert time.monotonic() - start < 1  # was ~7 s
+        assert "restarted" in session.recover_redis()
+        assert broker.conn.ping()
+    finally:
+        session.close()
+
+
 def test_catalog_edited_on_disk_during_run_results_land_on_their_own_sku(workspace, settings, slow):
     catalog = write_catalog(workspace / "catalog.xlsx", slow_rows(4))
     runner = RunInThread(catalog, settings, workers=2)

@@ -183,7 +183,11 @@ def test_dead_embedded_redis_restarts_and_shutdown_waits_for_the_write_back(work
             state.broker().depth()["cpu"] == 1
             and sheet_rows(catalog)["MUG-1"]["Status"] == "queued"
         )
-        time.sleep(1.1)  # appendfsync everysec
+        # the job in the append-only file: written there (a SIGKILL keeps what was written; the
+        # fsync every second is for a machine that loses power), not a fixed 1.1 s of waiting
+        (job_id,) = state.broker().queues["cpu"].get_job_ids()
+        aof = embedded.dir / "appendonly.aof"
+        wait_until(lambda: aof.exists() and job_id.encode() in aof.read_bytes(), 10, "the AOF")
         embedded.proc.kill()
         embedded.proc.wait()
         assert cycle(state, cs) is not None and not cs.snapshot()["last_error"]  # restarted first

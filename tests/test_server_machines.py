@@ -137,7 +137,7 @@ def statuses(api: FakeSheetsApi) -> dict[str, str]:
 
 
 @pytest.fixture
-def machines(workspace, redis_url):
+def machines(workspace, redis_url, tmp_path):
     with FakeSheetsApi() as api:
         api.add_sheet(
             BOOK,
@@ -157,6 +157,7 @@ def machines(workspace, redis_url):
             "VITRINA_POLL_INTERVAL": "30",
             "VITRINA_PRESETS": str(workspace / "presets.toml"),
         }
+        logs = [(tmp_path / f"worker-{i}.log").open("w") for i in (1, 2)]
         workers = [
             subprocess.Popen(
                 [
@@ -171,9 +172,9 @@ def machines(workspace, redis_url):
                 ],
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=log,  # a stop that hangs says where it waits
             )
-            for i in (1, 2)
+            for i, log in zip((1, 2), logs)
         ]
         args = [
             "--catalog",
@@ -188,8 +189,17 @@ def machines(workspace, redis_url):
         finally:
             for proc in workers:
                 proc.terminate()
-            for proc in workers:
-                proc.wait(30)
+            hung = []
+            for i, proc in zip((1, 2), workers):
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                    hung.append(f"worker {i}:\n" + (tmp_path / f"worker-{i}.log").read_text())
+            for log in logs:
+                log.close()
+            assert not hung, "not stopped 30 s after SIGTERM\n" + "\n".join(hung)
 
 
 def test_serve_and_two_workers_on_a_shared_redis(machines):

@@ -226,13 +226,18 @@ def test_wrong_credentials_are_one_clear_error_at_start(workspace, settings, str
         SyncSession(str(catalog), bad)
 
 
-def test_unreachable_storage_mid_run_is_a_retried_job_not_a_row_error(s3, redis_url, tmp_path):
+def test_unreachable_storage_mid_run_is_a_retried_job_not_a_row_error(
+    s3, redis_url, tmp_path, monkeypatch
+):
     """The job raises (RQ retries it, then on_job_failure marks it transient: the next sync plans the
     row again), and the failure is counted where /api/status reads it."""
     from rq import Queue, SimpleWorker
 
     from vitrina_sync.queue import Broker, connect, storage_failures
 
+    # botocore's own retries of a refused connection (5 tries, with back-off: ~10 s per request)
+    # are not what is tested: the standard AWS setting turns them off, RQ's retry stays
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     conn = connect(redis_url)
     photo = tmp_path / "p.jpg"
     Image.new("RGB", (64, 64), "red").save(photo)

@@ -131,7 +131,7 @@ def wait_for_new_picture(catalog: Path, old_fp: str, timeout: float = 240) -> di
         row = sheet(catalog)[SKU]
         if row["Fingerprint"] != old_fp and row["Status"] == "needs_review":
             return row
-        time.sleep(1)
+        time.sleep(0.2)  # the sheet is read in ~20 ms: a 1 s step added ~0.5 s on average
     raise AssertionError(f"the touched-up picture did not come back: {sheet(catalog)[SKU]}")
 
 

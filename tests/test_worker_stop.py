@@ -123,3 +123,136 @@ def test_wait_exit_wakes_when_the_child_exits_and_reports_a_timeout():
     finally:
         slow.kill()
         slow.wait()
+
+
+def test_a_stop_between_the_blocking_pop_and_its_reply_does_not_hang_the_teardown(
+    redis_url, monkeypatch
+):
+    """An idle worker stops by raising StopRequested from its SIGTERM handler. When the handler
+    runs after redis-py has sent the blocking pop (BLMOVE; BLPOP on several queues) but before
+    it reads the reply, the exception skips the read's disconnect-on-error: the connection goes
+    back to the pool with the pop pending, and the teardown's deregistration is sent on it and
+    waits behind the pop for the whole dequeue timeout (405 s by default; 10 s here). The
+    signal is raised right after the send: the point where a busy box preempts the worker
+    while redis-server, just woken by the command, runs."""
+    import redis.connection
+
+    sent: list[float] = []
+    send_command = redis.connection.AbstractConnection.send_command
+
+    def send_then_signal(self, *args, **kwargs):
+        send_command(self, *args, **kwargs)
+        if args and args[0] in ("BLMOVE", "BLPOP") and not sent:
+            sent.append(time.monotonic())
+            signal.raise_signal(signal.SIGTERM)  # its handler runs here: sent, not yet read
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", send_then_signal)
+    conn = connect(redis_url)
+    # worker_ttl 25: a 10 s dequeue timeout, so the hang this guards against is bounded here
+    worker = VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, worker_ttl=25)
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker.work(logging_level="WARNING", with_scheduler=False)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert sent, "the worker never sent its blocking pop"
+    assert time.monotonic() - sent[0] < 3  # was 10 s: the dequeue timeout
+    assert Worker.all(connection=conn) == []  # deregistered before it left
+
+
+def test_a_stop_signal_the_blocked_pop_does_not_see_is_sent_again(redis_url, monkeypatch):
+    """A signal ends a blocking wait only when it arrives during the wait. One handled at C
+    level just before the wait starts (or taken by another thread, as here) leaves RQ's handler
+    pending while the idle worker sleeps in BLMOVE for the whole dequeue timeout (405 s by
+    default; 10 s here). The relay thread sends it again to the main thread."""
+    import threading
+
+    import redis.connection
+
+    sent: list[float] = []
+    send_command = redis.connection.AbstractConnection.send_command
+
+    def send_and_note(self, *args, **kwargs):
+        send_command(self, *args, **kwargs)
+        if args and args[0] in ("BLMOVE", "BLPOP") and not sent:
+            sent.append(time.monotonic())
+
+    def another_thread_takes_the_signal():
+        while not sent:
+            time.sleep(0.01)
+        time.sleep(0.3)  # the main thread waits in the pop's poll by now
+        sent.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", send_and_note)
+    conn = connect(redis_url)
+    worker = VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, worker_ttl=25)
+    threading.Thread(target=another_thread_takes_the_signal, daemon=True).start()
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker.work(logging_level="WARNING", with_scheduler=False)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert len(sent) == 2, "the signal was never sent"
+    assert time.monotonic() - sent[1] < 3  # was 10 s: the dequeue timeout
+    assert Worker.all(connection=conn) == []
+    assert signal.set_wakeup_fd(-1) == -1  # the relay's wakeup fd was given back
+
+
+def test_a_slow_teardown_is_logged_with_where_it_waits(redis_url, monkeypatch, caplog):
+    import logging
+
+    from vitrina_sync import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "SLOW_STOP_S", 0.1)
+    conn = connect(redis_url)
+    worker = VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, name="w-slow")
+
+    def deregistration_waiting_on_redis():
+        time.sleep(0.5)
+
+    monkeypatch.setattr(worker, "register_death", deregistration_waiting_on_redis)
+    with caplog.at_level(logging.WARNING, logger="vitrina_sync.worker"):
+        worker.teardown()
+    assert "worker w-slow: still stopping after 0.1 s" in caplog.text
+    assert "deregistration_waiting_on_redis" in caplog.text  # the stack it waits in
+    caplog.clear()
+    monkeypatch.setattr(worker, "register_death", lambda: None)
+    with caplog.at_level(logging.WARNING, logger="vitrina_sync.worker"):
+        worker.teardown()  # a quick stop says nothing
+        time.sleep(0.3)
+    assert "still stopping" not in caplog.text
+
+
+def test_a_worker_that_does_not_stop_is_logged_then_killed(caplog):
+    import logging
+
+    from vitrina_sync.local_workers import LocalWorkers
+
+    class Stuck:  # a worker process that ignores SIGTERM
+        pid = 4321
+        signal = killed = None
+
+        def poll(self):
+            return -9 if self.killed else None
+
+        def send_signal(self, sig):
+            self.signal = sig
+
+        def wait_exit(self, timeout):
+            return False
+
+        def kill(self):
+            self.killed = True
+
+        def wait(self):
+            return -9
+
+    workers = LocalWorkers("unix:///nowhere.sock", 1, ["cpu"])
+    stuck = workers.procs["w-stuck"] = Stuck()
+    with caplog.at_level(logging.WARNING, logger="vitrina_sync.local_workers"):
+        workers.stop(timeout=0.1)
+    assert stuck.signal == signal.SIGTERM and stuck.killed
+    assert "worker w-stuck (pid 4321) did not stop within 0.1 s of SIGTERM: killed" in caplog.text

@@ -86,8 +86,16 @@ class LocalWorkers:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)  # warm shutdown: the current job finishes
         deadline = time.monotonic() + timeout
-        for proc in self.procs.values():
+        for name, proc in self.procs.items():
             if not wait_exit(proc, max(0.1, deadline - time.monotonic())):
+                # a stop that hangs is a bug to see (its teardown logs where it waits after
+                # worker.SLOW_STOP_S when VITRINA_DEBUG shows worker output), not a silent kill
+                log.warning(
+                    "worker %s (pid %s) did not stop within %g s of SIGTERM: killed",
+                    name,
+                    proc.pid,
+                    timeout,
+                )
                 proc.kill()
                 proc.wait()
         self.procs.clear()

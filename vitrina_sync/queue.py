@@ -144,10 +144,18 @@ class EmbeddedRedis:
         self.proc = None
 
 
-def connect(url: str) -> redis.Redis:
+def connect(url: str, retry: bool = True) -> redis.Redis:
+    """A client for `url`. retry=False: no reconnecting with back-off inside a command (redis-py's
+    default: three more tries over ~3 s when the connection is refused), for the embedded Redis
+    of the process that started it: refused means it died, and only that process restarting it
+    helps, so it must hear of it at once (a dead one took `run` ~7 s to notice: ~4 s in the
+    results subscription, ~3 s in the next command)."""
+    options: dict = {"socket_timeout": 30}
+    if not retry:
+        options["retry"] = Retry(NoBackoff(), 0)
     if url.startswith("unix://"):
-        return redis.Redis(unix_socket_path=url[len("unix://") :], socket_timeout=30)
-    return redis.Redis.from_url(url, socket_timeout=30)
+        return redis.Redis(unix_socket_path=url[len("unix://") :], **options)
+    return redis.Redis.from_url(url, **options)
 
 
 def catalog_key(spec: str) -> str:

@@ -112,7 +112,8 @@ class SyncSession:
                 self.embedded = EmbeddedRedis(work_dir(self.out_root)).start()
                 url = self.embedded.url
             self.url = url
-            self.broker = Broker(connect(url), self.settings)
+            # the embedded Redis: a dead one is restarted by wait_for, not waited for
+            self.broker = Broker(connect(url, retry=self.embedded is None), self.settings)
         return self.broker
 
     def recover_redis(self) -> str:

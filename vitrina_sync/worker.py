@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
+import time
+import traceback
 from typing import NoReturn
 
 import psutil
@@ -23,6 +27,8 @@ from .storage import check_locations
 
 log = logging.getLogger("vitrina_sync.worker")
 EXIT_RECYCLE = 3
+SLOW_STOP_S = 10  # a teardown still running after this long is logged, with where it waits
+RELAY_AFTER_S = 0.5  # a stop signal not handled by an idle worker after this long is sent again
 
 
 class VitrinaWorker(SimpleWorker):
@@ -44,6 +50,103 @@ class VitrinaWorker(SimpleWorker):
             self.pubsub.unsubscribe()
             self.pubsub_thread.join(timeout=1)
             self.pubsub.close()
+
+    def _install_signal_handlers(self):
+        super()._install_signal_handlers()
+        self._start_signal_relay()
+
+    def _start_signal_relay(self) -> None:
+        """Make sure a SIGTERM/SIGINT reaches an idle worker that is blocked in its blocking pop.
+
+        Python runs a signal's handler in the main thread, between bytecodes; a blocking call
+        returns early (EINTR) only for a signal that arrives while the call waits. One that
+        arrives just before the wait starts (or is taken by another thread) leaves the handler
+        pending while the main thread sleeps in BLMOVE's poll for the whole dequeue timeout:
+        405 s of a worker that does not stop. Python writes each signal's number to the wakeup
+        fd; this thread reads it and, if the worker is idle and the handler has still not run
+        after RELAY_AFTER_S, sends the signal again to the main thread itself: the wait ends,
+        the pending handler runs (RQ ignores a second stop signal within a second of the first).
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        try:
+            previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        except ValueError:  # not the main interpreter
+            os.close(read_fd)
+            os.close(write_fd)
+            return
+        self._relay = (read_fd, write_fd, previous)
+        main = threading.main_thread().ident
+        stops = {int(signal.SIGTERM), int(signal.SIGINT)}
+
+        def relay():
+            while True:
+                try:
+                    data = os.read(read_fd, 64)
+                except OSError:
+                    data = b""
+                if not data:  # teardown closed the pipe's other end
+                    os.close(read_fd)
+                    return
+                sig = next((b for b in data if b in stops), None)
+                if sig is None:
+                    continue
+                deadline = time.monotonic() + RELAY_AFTER_S
+                while self._shutdown_requested_date is None and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                if self._shutdown_requested_date is None and self.get_state() == "idle":
+                    log.warning(
+                        "worker %s: signal %s not handled after %s s while idle: sent again",
+                        self.name,
+                        sig,
+                        RELAY_AFTER_S,
+                    )
+                    signal.pthread_kill(main, sig)
+
+        threading.Thread(target=relay, name="vitrina-signal-relay", daemon=True).start()
+
+    def _stop_signal_relay(self) -> None:
+        relay = getattr(self, "_relay", None)
+        if relay is None or threading.current_thread() is not threading.main_thread():
+            return
+        _, write_fd, previous = relay
+        self._relay = None
+        signal.set_wakeup_fd(previous)
+        os.close(write_fd)  # the relay thread reads EOF, closes its end and ends
+
+    def teardown(self):
+        """RQ's teardown (deregister, unsubscribe) on fresh Redis connections, logged if slow.
+
+        An idle worker stops by raising StopRequested from its SIGTERM handler. When the handler
+        runs after redis-py has sent the blocking pop (BLMOVE, or BLPOP on several queues) but
+        before it reads the reply, the exception skips the read's disconnect-on-error and the
+        connection goes back to the pool with the pop still pending; a busy box makes this likely,
+        as the worker is often preempted right after the send while redis-server runs. The
+        deregistration was then sent on that connection and waited behind the pop for the whole
+        dequeue timeout (405 s), and then failed: it read the pop's empty reply as its own
+        ("Wrong number of response items"). So the pool's idle connections are closed first
+        (one reconnect, ~1 ms; redis-server drops a closed client's pending pop, which then takes
+        no job either), and a teardown that still takes over SLOW_STOP_S says so.
+        """
+        self.connection.connection_pool.disconnect(inuse_connections=False)
+        caller = threading.get_ident()
+        watchdog = threading.Timer(SLOW_STOP_S, self._report_slow_stop, (caller,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            super().teardown()
+        finally:
+            watchdog.cancel()
+            self._stop_signal_relay()
+
+    def _report_slow_stop(self, thread_id: int) -> None:
+        frame = sys._current_frames().get(thread_id)
+        where = "".join(traceback.format_stack(frame)[-6:]) if frame is not None else "?\n"
+        log.warning(
+            "worker %s: still stopping after %s s; waiting in:\n%s", self.name, SLOW_STOP_S, where
+        )
 
     def execute_job(self, job, queue):
         super().execute_job(job, queue)
