@@ -147,15 +147,21 @@ def ghost(mask: np.ndarray, truth: np.ndarray) -> float:
     return float(mask[away > GHOST_PX].sum()) / total
 
 
-def score(out, truth: np.ndarray) -> dict:
+def score(out, truth: np.ndarray, source_alpha: np.ndarray | None = None) -> dict:
+    """The output's figures against the truth on the canvas; `source_alpha` (the true alpha in
+    source pixels) adds the true product the output's region left out to IoU's misses and takes
+    the true aspect from the whole product."""
     mask = np.asarray(out.mask, np.float32) / 255.0
     holes = synthetic.openings(truth)
     kept = float((mask[holes] > 0.5).mean()) if holes.any() else float("nan")
+    lost = synthetic.truth_outside(out, source_alpha) if source_alpha is not None else 0.0
+    true_aspect = aspect(source_alpha if source_alpha is not None else truth)
     return {
-        "iou": synthetic.iou(mask, truth),
+        "iou": synthetic.iou(mask, truth, lost),
+        "lost": lost,
         "bf1": synthetic.boundary_f(mask, truth, 1),
         "kept": kept,
-        "drift": abs(aspect(mask) / max(aspect(truth), 1e-9) - 1.0),
+        "drift": abs(aspect(mask) / max(true_aspect, 1e-9) - 1.0),
         "ghost": ghost(mask, truth),
         "de95": float(out.qa["de_p95"]),
         "bg_inside": float(out.qa["bg_inside"]),
@@ -183,7 +189,7 @@ def run(set_name, size, canvas, model, variants):
         for name, extra in variants.items():
             preset = {"canvas": [canvas, canvas], "fill": 0.85, "model": model, **extra}
             out = mode.process(loaded, ModeContext("b", "0", preset, SETTINGS))
-            row[name] = score(out, truth_on_canvas(out, sc.alpha))
+            row[name] = score(out, truth_on_canvas(out, sc.alpha), sc.alpha)
         rows.append(row)
     return rows
 

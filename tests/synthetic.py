@@ -1106,10 +1106,31 @@ def openings(alpha: np.ndarray) -> np.ndarray:
     return ndimage.binary_fill_holes(solid) & ~solid
 
 
-def iou(pred: np.ndarray, truth: np.ndarray) -> float:
+def iou(pred: np.ndarray, truth: np.ndarray, lost: float = 0.0) -> float:
+    """IoU of alpha > 0.5; `lost`: true product pixels the compared frame does not hold (the
+    output's crop left them out: truth_outside), all misses."""
     p, t = pred > 0.5, truth > 0.5
-    union = (p | t).sum()
+    union = float((p | t).sum()) + lost
     return float((p & t).sum() / union) if union else 1.0
+
+
+def truth_outside(out, alpha: np.ndarray) -> float:
+    """The true product the output's region leaves out, in canvas pixels: true alpha > 0.5 in
+    source pixels outside the region's source box, times the placement's scale squared. An output
+    that lost a part of the product at its far end (a bag's strap) is cropped without it, so the
+    truth put through the output's transform would not hold that part at all; IoU counts it as
+    missed."""
+    g = out.extra["geometry"]
+    sl, st, sr, sb = g["region_source"]
+    cl, ct, cr, cb = g["region"]
+    solid = alpha > 0.5
+    h, w = solid.shape
+    # a pixel the box's edge cuts counts as inside (its part within is in the canvas's truth)
+    y0, y1 = int(np.clip(np.floor(st), 0, h)), int(np.clip(np.ceil(sb), 0, h))
+    x0, x1 = int(np.clip(np.floor(sl), 0, w)), int(np.clip(np.ceil(sr), 0, w))
+    outside = int(solid.sum()) - int(solid[y0:y1, x0:x1].sum())
+    scale = ((cr - cl) / max(sr - sl, 1e-9)) * ((cb - ct) / max(sb - st, 1e-9))
+    return outside * scale
 
 
 def boundary_f(pred: np.ndarray, truth: np.ndarray, tol: int = 2) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
-from synthetic import EXTENSION, ISSUE_CASES, TUNE_3, iou, project_cases, scene
+from synthetic import EXTENSION, ISSUE_CASES, TUNE_3, iou, project_cases, scene, truth_outside
 
 from vitrina_sync.imaging import compose, qa
 from vitrina_sync.modes.base import LoadedImage, ModeContext
@@ -265,7 +265,8 @@ def test_no_ok_over_an_output_under_095_iou_on_the_ground_truth_sets():
         sc = scene(kind, bg, (450, 600), seed)
         preset = {"canvas": [600, 600], "fill": 0.85, "model": "u2netp"}
         out = mode.process(LoadedImage(sc.image, "PNG"), ModeContext("b", "0", preset, SETTINGS))
-        value = iou(np.asarray(out.mask, np.float32) / 255.0, truth_on_canvas(out, sc.alpha))
+        truth = truth_on_canvas(out, sc.alpha)
+        value = iou(np.asarray(out.mask, np.float32) / 255.0, truth, truth_outside(out, sc.alpha))
         if value < 0.95:
             low += 1
             if not out.qa["flags"]:
@@ -280,7 +281,8 @@ def white_output(kind, bg, seed, size=(900, 1200), **steps):
     sc = scene(kind, bg, size, seed)
     preset = {"canvas": [size[1], size[1]], "fill": 0.85, "model": "u2netp", **steps}
     out = WhiteMode().process(LoadedImage(sc.image, "PNG"), ModeContext("b", "0", preset, SETTINGS))
-    return out, iou(np.asarray(out.mask, np.float32) / 255.0, truth_on_canvas(out, sc.alpha))
+    truth, lost = truth_on_canvas(out, sc.alpha), truth_outside(out, sc.alpha)
+    return out, iou(np.asarray(out.mask, np.float32) / 255.0, truth, lost)
 
 
 def test_a_patch_of_the_backdrop_left_soft_beside_the_product_fails_uncertainty():
