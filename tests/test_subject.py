@@ -46,7 +46,8 @@ def test_the_cup_behind_a_box_goes_and_the_box_stays():
     assert other.sum() > 0.3 * truth.sum() and (other & truth).sum() < 0.01 * truth.sum()
     out = steps.after_model(rgb, p, {"subject": True})
     assert iou(out, sc.alpha) > 0.97
-    assert iou(steps.after_model(rgb, p, {}), sc.alpha) < 0.7  # off by default
+    off = {"parted": False}  # imaging.parted, on by default, takes the rim off without a run
+    assert iou(steps.after_model(rgb, p, off), sc.alpha) < 0.7  # off by default
 
 
 def test_a_keep_stroke_on_the_other_object_keeps_it():

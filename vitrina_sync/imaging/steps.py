@@ -122,9 +122,18 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
 
 
 def _finished(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, made=None) -> np.ndarray:
-    """The last clearing steps: pieces of another object glued on (imaging.glued, preset
-    `glued`, on by default), then faint ends (imaging.extent). made: what the steps made product
-    where the model hardly saw any (glued counts it as doubt)."""
+    """The last clearing steps: another salient object of a busy photo parted from the product
+    by a graph cut (imaging.parted, preset `parted`, on by default), pieces of another object
+    glued on (imaging.glued, preset `glued`, on by default), then faint ends (imaging.extent).
+    made: what the steps made product where the model hardly saw any (glued counts it as
+    doubt)."""
+    if preset.get("parted", True):
+        from .parted import apart
+
+        other = apart(work_rgb, p, keep)
+        if other is not None:
+            p = p.copy()
+            p[other] = 0.0
     if preset.get("glued", True):
         from .glued import without_pieces
 
