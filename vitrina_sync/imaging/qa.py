@@ -11,7 +11,8 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
 - soft_holes: did the cut punch holes where the photo has no edge (a highlight cut out as if it
   were an opening)?
 - kept_opening: is an opening kept as product with something seen through it (a padlock's
-  shackle opening showing a coin)? kept_opening_box says where (imaging/kept_openings.py).
+  shackle opening showing a coin; a dark frame's full of the night sky, told by the sky's
+  texture)? kept_opening_box says where (imaging/kept_openings.py).
 - outgrowth: did the product grow a patch of the old background at its outline (a rocket's
   nose on a hoop, a stone at a frame's corner)? (imaging/outgrowths.py)
 - foreign_part: did the product take a piece of another object along, joined to its outline
@@ -75,6 +76,7 @@ LOST_OFF_BACKDROP = 12.0  # the least dE of a lost part's pixels from the backdr
 LOST_RING = 2  # px of the copy around the outline left out (the edge's fuzz, half product)
 LOST_SHARE_LEAST = 0.002  # of the product's area: fewer product-coloured pixels off it, no look
 SHAPE_SIDE = 320  # border and soft_holes look at a copy this size (long side)
+COARSE_SIDE = 480  # the longest copy foreign_part looks at (ShapeCopy.coarse): 1.5 SHAPE_SIDE
 LEAST_PRODUCT = 100  # px of the copy: a smaller product reads 0 on the figures of its colour models
 SOFT_STEP = 0.5  # a hole's rim step under this share of the step a few px off it: no edge
 UNCERTAINTY_SIDE = 1200  # uncertainty reads every k-th pixel of a larger map
@@ -238,14 +240,28 @@ class ShapeCopy:
     (long side; Pillow's reduce, block means), made once for bg_inside and soft_holes: the copy
     openings.find makes of them (the same bytes), so find need not make it again."""
 
-    def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None):
-        self.k = max(1, max(alpha.shape) // SHAPE_SIDE)
+    def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None, k: int | None = None):
+        self.k = max(1, max(alpha.shape) // SHAPE_SIDE) if k is None else k
         self.height, self.width = alpha.shape
         self._source, self._alpha, self._image = source, alpha, image
         self._rgb = self._small_alpha = None
         self._product = self._area = self._filled = self._holes = self._lab = None
         self.models = None  # openings' colour models of the copy, once bg_inside built them
         self._built = False, None  # colour_models' own, where bg_inside built none of the copy
+        self._coarse = None
+
+    def coarse(self) -> ShapeCopy:
+        """This copy, or where its long side is over COARSE_SIDE (a region 480-639 px long, which
+        the whole factor k = long // SHAPE_SIDE leaves whole), one reduced by the least factor
+        that brings it under (a copy of 240-320 px): the scale a texture of coarse strands shows
+        at (foreign_part's second look; kept_opening's backdrop texture). Copies of regions
+        640 px and over are at that scale already (k >= 2: under 480 px): itself. Made once."""
+        k = max(self.k, -(-max(self.height, self.width) // COARSE_SIDE))
+        if k == self.k:
+            return self
+        if self._coarse is None:
+            self._coarse = ShapeCopy(self._source, self._alpha, self._image, k)
+        return self._coarse
 
     @property
     def alpha(self) -> np.ndarray:
