@@ -165,8 +165,10 @@ def test_a_print_on_the_product_over_a_busy_backdrop_is_no_backdrop_seen(kind, b
 @pytest.mark.parametrize("seed", [71, 22])
 def test_a_gloss_streak_on_a_printed_page_is_no_backdrop_seen(seed):
     """held-out-4's padlock on a printed page (IoU 0.99): its gloss streak's soft ramps make
-    as many edges as the page's blurred print, in the page's light grey (kept_opening 0.08,
-    0.10-0.12 here). Its rim shades into the body (highlights.soft_parts): the product's own."""
+    as many of Canny's lines as the page's blurred print, in the page's light grey
+    (kept_opening 0.08, 0.10-0.12 here). None of them is a sharp step (highlights.sharpness):
+    a ramp, no texture. Joined to a padlock's shackle opening kept (on the camera photo) it
+    would move kept_opening's box off the opening."""
     for size in [(600, 800), (900, 1200)]:
         sc = scene("padlock", "page", size, seed)
         shape = qa.ShapeCopy(np.asarray(sc.image), sc.alpha)

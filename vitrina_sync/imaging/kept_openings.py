@@ -31,7 +31,8 @@ On a textured backdrop the colour models cannot always tell: a dark frame's open
 night sky, at 450x600 (the sky's noise unaveraged), shares the frame's colour bins once they
 are smoothed, and its rim steps by 9 dE only (IoU 0.34, read ok). What still tells is the
 backdrop's own texture (`_kept_busy`, on ShapeCopy.coarse's copy): a region off the outline
-whose density of the photo's edges (Canny at joined_parts' seam thresholds, over a
+whose density of the photo's sharp edges (Canny at joined_parts' seam thresholds, less the
+lines a soft ramp makes, a gloss streak's sides: highlights.sharpness under its SOFT; over a
 BUSY_WINDOW square) is the sure background's, within BUSY_LIKE either way, where the
 product's outline band is at most BUSY_LIKE of it, enclosed by the product, and whose median
 colour lies within SEEN_DE of the backdrop continued under it (qa._continued_under: the star
@@ -142,7 +143,8 @@ def _kept_whole(shape, models, product, filled):
 
 def _kept_busy(shape):
     """(share of the product in regions the textured backdrop's own texture fills, the largest
-    one's box on the copy): see BUSY below. shape: a copy at ShapeCopy.coarse's scale."""
+    one's box on the copy): see the module's docstring. shape: a copy at ShapeCopy.coarse's
+    scale."""
     import cv2
 
     from .joined_parts import EDGE_HIGH, EDGE_LOW, SOFT_OPEN
@@ -154,7 +156,14 @@ def _kept_busy(shape):
     if area < 400 or int(sure_bg.sum()) < 200:
         return 0.0, None
     rgb = np.ascontiguousarray(shape.rgb)
+    colours = shape.lab()  # bg_inside's, where its models are of this copy
     edges = cv2.Canny(rgb, EDGE_LOW, EDGE_HIGH).view(bool)
+    # steps, not ramps: a gloss streak's soft sides make Canny's lines too (a padlock's on a
+    # printed page as many as the page's blurred print), none of them sharp (the steepest
+    # step under highlights.SOFT of the colour range around: 0 of them; of a star field's,
+    # gravel's, grass', a printed page's, coffee's 86-100% are sharp)
+    ratio, _ = highlights.sharpness(colours, edges)
+    edges[edges] = ratio >= highlights.SOFT
     density = cv2.blur(edges.astype(np.float32), (BUSY_WINDOW, BUSY_WINDOW))
     backdrop = float(density[sure_bg].mean())
     inside = cv2.distanceTransform(shape.filled.view(np.uint8), cv2.DIST_L2, 5)
@@ -184,19 +193,11 @@ def _kept_busy(shape):
             enclosed.append(i)
     if not enclosed:  # most outputs: no region busy as the backdrop, or none enclosed
         return 0.0, None
-    colours = shape.lab()  # bg_inside's, where its models are of this copy
     if _continued(colours, sure_bg) is not None:
         return 0.0, None  # a plain backdrop: kept_openings' own test of its continued colour
-    # a gloss streak shades into the product over a few px and its ramp makes edges too (a
-    # padlock's on a printed page, as busy as the page: 0.08): the product's own light area
-    # by its soft rim (highlights.soft_parts), left out as openings' detector leaves it
-    candidates = np.isin(labels, enclosed)
-    candidates &= ~highlights.soft_parts(colours, candidates, product)
     kept, best = 0, (0, None)
     for i in enclosed:
-        region = (labels == i) & candidates
-        if int(region.sum()) < max(24, MIN_SHARE * area):
-            continue
+        region = labels == i
         x, y, w, h = (int(v) for v in stats[i, :4])
         behind = _continued_under(colours, sure_bg, region, max(w, h) / 2.0)
         if behind is None:
