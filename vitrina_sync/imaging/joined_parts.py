@@ -27,7 +27,12 @@ of the finished alpha and its source:
   does divide (a label, a panel) lie inside the hull.
 
 QA's `foreign_part` (`share`) is the share of the product's area (alpha > 0.5 on the copy) in
-such pieces.
+such pieces. The texture rule counts in the copy's pixels (its 5x5 gradient, its opening, the
+edge's EDGE px); a region 480-639 px long is kept whole (k 1), where a head of hair kept over
+a box is busy only in patches too thin for a thick piece (0, against 0.13 on the 352 px copy
+of the same output at 900x1200): there the texture is looked at again on ShapeCopy.coarse's
+half-size copy, and the larger share counts (fine grain, gravel glued on, shows on the whole
+copy only).
 """
 
 from __future__ import annotations
@@ -189,4 +194,12 @@ def share(shape) -> float:
         return 0.0
     rgb = shape.rgb
     found = doubtful(alpha, product, rgb) | textured(rgb, product) | seamed(product, rgb)
-    return float(found.sum()) / area
+    figure = float(found.sum()) / area
+    coarse = shape.coarse()
+    if coarse is not shape and coarse.area >= LEAST_PRODUCT:
+        # texture at a second, coarser scale where the copy is kept whole over COARSE_SIDE:
+        # fine grain (gravel glued on) shows on the whole copy, coarse strands (a head of hair
+        # kept over a box, 532 px: busy pixels too patchy for a thick piece) on the half
+        busy = textured(coarse.rgb, coarse.product)
+        figure = max(figure, float(busy.sum()) / coarse.area)
+    return figure

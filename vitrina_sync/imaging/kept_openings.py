@@ -27,6 +27,19 @@ right edge; a thin band along the inner edge too), as a share of that opening (t
 bar, 2% of the opening's area), where that is larger. Measured on the 320 px copy bg_inside and
 soft_holes share.
 
+On a textured backdrop the colour models cannot always tell: a dark frame's opening full of a
+night sky, at 450x600 (the sky's noise unaveraged), shares the frame's colour bins once they
+are smoothed, and its rim steps by 9 dE only (IoU 0.34, read ok). What still tells is the
+backdrop's own texture (`_kept_busy`, on ShapeCopy.coarse's copy): a region off the outline
+whose density of the photo's sharp edges (Canny at joined_parts' seam thresholds, less the
+lines a soft ramp makes, a gloss streak's sides: highlights.sharpness under its SOFT; over a
+BUSY_WINDOW square) is the sure background's, within BUSY_LIKE either way, where the
+product's outline band is at most BUSY_LIKE of it, enclosed by the product, and whose median
+colour lies within SEEN_DE of the backdrop continued under it (qa._continued_under: the star
+field 4.7; a box's label over the astronaut 35-49, a print over coffee, are not). A plain
+backdrop is left to the continued-colour test above. Filled openings at 450x600: that frame
+0.69, a ring's on gravel or brick 0.34, a frame's on gravel 0.66; right outputs 0.
+
 The cutter's counterpart for one such case (`objects_seen`): on a plain backdrop, another
 object lying on it behind the product (a clock under a hoop) fills the opening with what is
 neither the product nor the backdrop's colour, and openings.match_regions keeps to that colour
@@ -38,6 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import highlights
 from .highlights import NEIGHBOUR_PAIRS
 from .openings import grow
 
@@ -51,6 +65,9 @@ PLAIN_DE = 3.0  # on a plain backdrop: the region's median distance to its conti
 MIN_SHARE = 0.01  # of the product's area: smaller regions are print, keyholes, specks
 ENCLOSED = 0.2  # the most of a region's surround (2 px) that may be no product
 THICK = 2  # px: half the width of a line beside a cleared opening that counts as no kept part
+BUSY_WINDOW = 9  # px of the coarse copy: the window edge density is read over
+BUSY_LIKE = 0.5  # a region's edge density within this factor of the backdrop's (either way)
+SEEN_DE = 10.0  # CIELAB: the most a region's median lies off the backdrop continued under it
 
 
 def edge_pixels(lab_px: np.ndarray, step: float) -> np.ndarray:
@@ -84,12 +101,14 @@ def kept_openings(shape, models=None) -> tuple[float, tuple[int, int, int, int] 
     if area < 400:
         return 0.0, None
     filled = shape.filled
-    whole = _kept_whole(shape, models, product, filled)
-    part = _kept_part(shape, product, filled)
-    share, box = max(whole, part, key=lambda found: found[0])
+    whole = _kept_whole(shape, models, product, filled) + (shape.k,)
+    part = _kept_part(shape, product, filled) + (shape.k,)
+    coarse = shape.coarse()
+    busy = _kept_busy(coarse) + (coarse.k,)
+    share, box, k = max(whole, part, busy, key=lambda found: found[0])
     if box is None:
         return 0.0, None
-    k, (l, t, r, b) = shape.k, box
+    l, t, r, b = box
     return share, (l * k, t * k, min(r * k, shape.width), min(b * k, shape.height))
 
 
@@ -119,6 +138,75 @@ def _kept_whole(shape, models, product, filled):
         kept += size
         if size > best[0]:
             best = (size, (x, y, x + bw, y + bh))
+    return (kept / area, best[1]) if best[1] is not None else (0.0, None)
+
+
+def _kept_busy(shape):
+    """(share of the product in regions the textured backdrop's own texture fills, the largest
+    one's box on the copy): see the module's docstring. shape: a copy at ShapeCopy.coarse's
+    scale."""
+    import cv2
+
+    from .joined_parts import EDGE_HIGH, EDGE_LOW, SOFT_OPEN
+    from .openings import _continued, _disk, margin
+    from .qa import _continued_under
+
+    product, area, p = shape.product, shape.area, shape.alpha
+    sure_bg = (p < 0.05) & ~grow(product, margin(p.shape))
+    if area < 400 or int(sure_bg.sum()) < 200:
+        return 0.0, None
+    rgb = np.ascontiguousarray(shape.rgb)
+    colours = shape.lab()  # bg_inside's, where its models are of this copy
+    edges = cv2.Canny(rgb, EDGE_LOW, EDGE_HIGH).view(bool)
+    # steps, not ramps: a gloss streak's soft sides make Canny's lines too (a padlock's on a
+    # printed page as many as the page's blurred print), none of them sharp (the steepest
+    # step under highlights.SOFT of the colour range around: 0 of them; of a star field's,
+    # gravel's, grass', a printed page's, coffee's 86-100% are sharp)
+    ratio, _ = highlights.sharpness(colours, edges)
+    edges[edges] = ratio >= highlights.SOFT
+    density = cv2.blur(edges.astype(np.float32), (BUSY_WINDOW, BUSY_WINDOW))
+    backdrop = float(density[sure_bg].mean())
+    inside = cv2.distanceTransform(shape.filled.view(np.uint8), cv2.DIST_L2, 5)
+    rim = product & (inside > OFF_EDGE) & (inside <= OFF_EDGE + BUSY_WINDOW)
+    if not rim.any():
+        return 0.0, None
+    own = float(density[rim].mean())  # the product's own along its outline
+    busy = product & (inside > OFF_EDGE + BUSY_WINDOW // 2) & (density > BUSY_LIKE * backdrop)
+    busy = cv2.morphologyEx(busy.view(np.uint8), cv2.MORPH_OPEN, _disk(SOFT_OPEN))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(busy, connectivity=8)
+    size = stats[:, cv2.CC_STAT_AREA]
+    level = np.bincount(labels.ravel(), density.ravel(), n) / np.maximum(size, 1)
+    chosen = [
+        i
+        for i in range(1, n)
+        if size[i] >= max(24, MIN_SHARE * area)
+        and BUSY_LIKE * backdrop <= level[i] <= backdrop / BUSY_LIKE
+        and own < BUSY_LIKE * level[i]
+    ]  # as busy as the backdrop (either way), and busier than the product's outline band
+    enclosed = []
+    for i in chosen:
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        sl = np.s_[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3]
+        region = labels[sl] == i
+        surround = grow(region, 2) & ~region
+        if float((~product[sl][surround]).mean()) <= ENCLOSED:
+            enclosed.append(i)
+    if not enclosed:  # most outputs: no region busy as the backdrop, or none enclosed
+        return 0.0, None
+    if _continued(colours, sure_bg) is not None:
+        return 0.0, None  # a plain backdrop: kept_openings' own test of its continued colour
+    kept, best = 0, (0, None)
+    for i in enclosed:
+        region = labels == i
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        behind = _continued_under(colours, sure_bg, region, max(w, h) / 2.0)
+        if behind is None:
+            continue
+        if float(np.linalg.norm(np.median(colours[region], axis=0) - behind)) > SEEN_DE:
+            continue  # a label, a print: not the backdrop's colour continued
+        kept += int(region.sum())
+        if int(region.sum()) > best[0]:
+            best = (int(region.sum()), (x, y, x + w, y + h))
     return (kept / area, best[1]) if best[1] is not None else (0.0, None)
 
 

@@ -11,7 +11,8 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
 - soft_holes: did the cut punch holes where the photo has no edge (a highlight cut out as if it
   were an opening)?
 - kept_opening: is an opening kept as product with something seen through it (a padlock's
-  shackle opening showing a coin)? kept_opening_box says where (imaging/kept_openings.py).
+  shackle opening showing a coin; a dark frame's full of the night sky, told by the sky's
+  texture)? kept_opening_box says where (imaging/kept_openings.py).
 - outgrowth: did the product grow a patch of the old background at its outline (a rocket's
   nose on a hoop, a stone at a frame's corner)? (imaging/outgrowths.py)
 - foreign_part: did the product take a piece of another object along, joined to its outline
@@ -75,12 +76,15 @@ LOST_OFF_BACKDROP = 12.0  # the least dE of a lost part's pixels from the backdr
 LOST_RING = 2  # px of the copy around the outline left out (the edge's fuzz, half product)
 LOST_SHARE_LEAST = 0.002  # of the product's area: fewer product-coloured pixels off it, no look
 SHAPE_SIDE = 320  # border and soft_holes look at a copy this size (long side)
+COARSE_SIDE = 480  # the longest copy foreign_part looks at (ShapeCopy.coarse): 1.5 SHAPE_SIDE
 LEAST_PRODUCT = 100  # px of the copy: a smaller product reads 0 on the figures of its colour models
 SOFT_STEP = 0.5  # a hole's rim step under this share of the step a few px off it: no edge
 UNCERTAINTY_SIDE = 1200  # uncertainty reads every k-th pixel of a larger map
 SHARPNESS_SIDE = 512  # sharpness is measured with the product's long side at this many pixels
 EDGE_STEP = 24.0  # grey levels a 5x5 neighbourhood spans at an edge sharpness looks at
 EDGE_SHARPNESS_SHARE = 8.0  # the edges' mean squared Laplacian over this, vs the whole's variance
+HALO_OFF_BLEND = 40.0  # RGB levels the old background lies off every product-new background blend
+HALO_MOSTLY = 0.5  # of the way to the old background: haloed whatever the colours (a grown edge)
 DE_SAMPLES = 200_000
 HALO_FULL_SIDE = 1200  # above this many pixels the halo is measured on a 2x reduced grid  # CIEDE2000 on an even subsample: the figure, not every pixel, is needed
 
@@ -142,9 +146,15 @@ def halo(
     each: the colour we expect is the product's local colour blended with the new background
     by alpha; the old background's local colour comes from the source. A pixel counts as haloed
     when it has moved visibly (over 10 RGB levels and 10% of the gap) from the expected colour
-    toward the old background. Pixels where the old background looks like the product or the new
-    background cannot show a halo and are left out. `background` (h,w,3 uint8) may be one
-    colour broadcast over the region (np.broadcast_to), which saves copying and reducing it.
+    toward the old background, and either in a colour no blend of the product with the new
+    background has (off the segment between them: a tint, or darker than a dark product over
+    black) or more than HALO_MOSTLY of the way (a grown edge), whatever the colours. A right
+    edge a fraction of a pixel wide of the truth moves its pixels along that segment (a dark
+    frame's rim on beige, 0.068, or a grey padlock's on gravel, 0.075, counted that as halo; a
+    frame on a light sweep 0.13): no halo (0.0, 0.010, 0.019). Pixels where the old background
+    looks like the product or the new background cannot show a halo and are left out.
+    `background` (h,w,3 uint8) may be one colour broadcast over the region (np.broadcast_to),
+    which saves copying and reducing it.
     images: (source, output) as Pillow RGB images of the same pixels, where the caller has them:
     the half-size reduction then skips converting two region-sized arrays.
     """
@@ -199,9 +209,30 @@ def halo(
         kernels.block_means_at(output, ys, xs, reduce_output, got)
     else:
         got = pixels_at(output, ys, xs)
-    shift = channel_sum((got.astype(np.float32) - expected) * toward) / np.maximum(gap, 1.0)
-    haloed = (shift > 10.0) & (shift > 0.1 * gap)
+    moved = got.astype(np.float32) - expected
+    shift = channel_sum(moved * toward) / np.maximum(gap, 1.0)
+    # tinted: moved off every blend of the product's colour with the new background's (the
+    # segment between them) toward the old background; a blend, at any alpha, is no halo: an
+    # edge a fraction of a pixel off, which a grey rim on a grey product or a light one over
+    # white is, reads as edge, not as old background
+    new_bg = back.astype(np.float32)
+    span = prod - new_bg
+    span_sq = np.maximum(channel_sum(span**2), 1.0)
+    off = _off_blend(old - new_bg, span, span_sq)
+    off_gap = np.sqrt(channel_sum(off**2))
+    off_shift = channel_sum(_off_blend(got - new_bg, span, span_sq) * off) / np.maximum(
+        off_gap, 1.0
+    )
+    tinted = (off_gap > HALO_OFF_BLEND) & (off_shift > 10.0) & (off_shift > 0.1 * off_gap)
+    haloed = (shift > 10.0) & (shift > 0.1 * gap) & (tinted | (shift > HALO_MOSTLY * gap))
     return float(haloed[known].mean())
+
+
+def _off_blend(colour: np.ndarray, span: np.ndarray, span_sq: np.ndarray) -> np.ndarray:
+    """colour - the nearest of the blends s * span (s in [0, 1]), per row: what no blend of the
+    product (span, relative to the new background) with the new background explains."""
+    s = np.clip(channel_sum(colour * span) / span_sq, 0.0, 1.0)
+    return colour - s[:, None] * span
 
 
 class ShapeCopy:
@@ -209,14 +240,28 @@ class ShapeCopy:
     (long side; Pillow's reduce, block means), made once for bg_inside and soft_holes: the copy
     openings.find makes of them (the same bytes), so find need not make it again."""
 
-    def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None):
-        self.k = max(1, max(alpha.shape) // SHAPE_SIDE)
+    def __init__(self, source: np.ndarray, alpha: np.ndarray, image=None, k: int | None = None):
+        self.k = max(1, max(alpha.shape) // SHAPE_SIDE) if k is None else k
         self.height, self.width = alpha.shape
         self._source, self._alpha, self._image = source, alpha, image
         self._rgb = self._small_alpha = None
         self._product = self._area = self._filled = self._holes = self._lab = None
         self.models = None  # openings' colour models of the copy, once bg_inside built them
         self._built = False, None  # colour_models' own, where bg_inside built none of the copy
+        self._coarse = None
+
+    def coarse(self) -> ShapeCopy:
+        """This copy, or where its long side is over COARSE_SIDE (a region 480-639 px long, which
+        the whole factor k = long // SHAPE_SIDE leaves whole), one reduced by the least factor
+        that brings it under (a copy of 240-320 px): the scale a texture of coarse strands shows
+        at (foreign_part's second look; kept_opening's backdrop texture). Copies of regions
+        640 px and over are at that scale already (k >= 2: under 480 px): itself. Made once."""
+        k = max(self.k, -(-max(self.height, self.width) // COARSE_SIDE))
+        if k == self.k:
+            return self
+        if self._coarse is None:
+            self._coarse = ShapeCopy(self._source, self._alpha, self._image, k)
+        return self._coarse
 
     @property
     def alpha(self) -> np.ndarray:
