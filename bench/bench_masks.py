@@ -149,13 +149,15 @@ def ghost(mask: np.ndarray, truth: np.ndarray) -> float:
 
 def score(out, truth: np.ndarray, source_alpha: np.ndarray | None = None) -> dict:
     """The output's figures against the truth on the canvas; `source_alpha` (the true alpha in
-    source pixels) adds the true product the output's region left out to IoU's misses and takes
-    the true aspect from the whole product."""
+    source pixels) adds the true product the output's region left out to IoU's misses and, where
+    there is any, takes the true aspect from the whole product."""
     mask = np.asarray(out.mask, np.float32) / 255.0
     holes = synthetic.openings(truth)
     kept = float((mask[holes] > 0.5).mean()) if holes.any() else float("nan")
     lost = synthetic.truth_outside(out, source_alpha) if source_alpha is not None else 0.0
-    true_aspect = aspect(source_alpha if source_alpha is not None else truth)
+    # the whole product's aspect where the crop left part of it out; otherwise the canvas's truth
+    # (the same resampling as the output's, so a right output reads 0)
+    true_aspect = aspect(source_alpha if lost > 0 else truth)
     return {
         "iou": synthetic.iou(mask, truth, lost),
         "lost": lost,
