@@ -156,7 +156,8 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-10"  # 10: glued pieces of another object cleared (imaging/glued.py)
+    version = "white-11"  # 11: another salient object parted by a graph cut (imaging/parted.py),
+    # grown pieces glued on cleared; 10: glued pieces of another object cleared (imaging/glued.py)
     # 9: printed panels kept, objects seen through openings, thin parts
     # given back, faint ends and shelf packs dropped
     # 8: gloss streaks kept, close-ups that lost the product, leftovers
