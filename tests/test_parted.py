@@ -13,6 +13,7 @@ from synthetic import background, iou, product, scene
 from vitrina_sync.imaging import cutout, parted, steps
 
 SIZE = (480, 640)  # the work copy's size of a 900x1200 photo
+SETTINGS = {"default_model": "u2netp"}
 
 
 def _model_p(img) -> np.ndarray:
@@ -127,3 +128,37 @@ def test_a_second_part_of_the_products_colour_stays():
     an edge where they meet), but it has the colours of what the cut keeps."""
     sc = scene("scissors", "gravel", SIZE, seed=4)
     _unchanged(sc.image, sc.alpha)
+
+
+def _white(sc, preset=None):
+    from vitrina_sync.modes.base import LoadedImage, ModeContext
+    from vitrina_sync.modes.white import WhiteMode
+
+    preset = {"canvas": [600, 600], "fill": 0.85, "model": "u2netp", **(preset or {})}
+    ctx = ModeContext("b", "0", preset, SETTINGS)
+    try:
+        return WhiteMode().process(LoadedImage(sc.image, "PNG"), ctx)
+    except Exception as exc:  # noqa: BLE001 - no model installed here
+        pytest.skip(f"u2netp not available: {exc}")
+
+
+@pytest.mark.parametrize("kind,bg", [("mug", "astronaut"), ("box", "coffee")])
+def test_an_output_the_cut_parted_is_flagged_parted_for_a_person_to_check(kind, bg):
+    """The graph cut judges pixels the model was sure of: on the mug over the astronaut it
+    takes the head off and most of the white handle with it (over the white suit), on the box
+    over the coffee it takes the cup off cleanly. Either way QA's `parted` reads the share of
+    the outline it took off and flags it; with the step off the figure is 0."""
+    sc = scene(kind, bg, (450, 600))
+    out = _white(sc)
+    assert out.qa["parted"] > 0.02, out.qa
+    assert any(f.startswith("parted ") for f in out.qa["flags"]), out.qa["flags"]
+    off = _white(sc, {"parted": False})
+    assert off.qa["parted"] == 0.0
+    assert not any(f.startswith("parted ") for f in off.qa["flags"]), off.qa["flags"]
+
+
+def test_an_output_the_cut_left_alone_reads_parted_0():
+    """A product on a busy photo the cut does not act on (a bag with its strap on gravel)."""
+    out = _white(scene("bag", "gravel", (450, 600)))
+    assert out.qa["parted"] == 0.0
+    assert not any(f.startswith("parted ") for f in out.qa["flags"]), out.qa["flags"]

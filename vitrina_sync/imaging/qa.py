@@ -20,6 +20,10 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   figures cannot tell from the product? (imaging/joined_parts.py)
 - lost_part: did the output lose a part of the product the photo clearly shows (a chair's back
   posts, cut by the frame's top, dropped with the backdrop)? Plain backdrops only.
+- parted: did a step take another object off the product, judging pixels the model was sure
+  of (imaging.parted's graph cut on a busy photo: the coffee cup behind a box)? The share of
+  the outline it took off; any is flagged, as the seam, a handle or a strap of the product's
+  own, and the other object's faint remains are for a person to check.
 - cut_panel: did the cut punch a hole through a panel printed on the product (a box's label
   cut out as an opening: a flat field with text, in a colour the backdrop does not have)?
 - fill: how much of the canvas does the product span (vs the preset's fill)?
@@ -64,6 +68,7 @@ DEFAULTS: dict[str, float] = {
     "outgrowth_max": 0.005,
     "foreign_part_max": 0.02,
     "lost_part_max": 0.01,
+    "parted_max": 0.0,
     "cut_panel_max": 0.005,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,

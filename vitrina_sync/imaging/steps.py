@@ -70,14 +70,17 @@ class Constraints:
         return changed
 
 
-def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -> np.ndarray:
+def after_model(
+    work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None, notes: dict | None = None
+) -> np.ndarray:
     """The model's alpha (work resolution) with a reviewer's constraints applied, then the
     openings the model filled cleared (preset `openings`, on by default) and the repairs after
     it (imaging.repairs), and another object of a busy photo that the model took with the
     product dropped (preset `subject`, off by default: one more model run where the outline
     reaches out of the frame's middle as another object does, imaging.subject). THE place where
     constraints meet the automatic steps: `remove` pixels are 0 and `keep` pixels are 1 before
-    the openings step looks, and no step clears a `keep` pixel."""
+    the openings step looks, and no step clears a `keep` pixel. notes: a dict the steps write
+    what QA reports of them into ("parted": the share of the outline imaging.parted took off)."""
     remove = keep = None
     if constraints is not None:
         remove, keep = constraints.at_work((p.shape[1], p.shape[0]))
@@ -108,7 +111,7 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
     cleared |= other
     added &= ~other
     if not cleared.any() and not added.any():
-        return _finished(work_rgb, p, preset, keep)
+        return _finished(work_rgb, p, preset, keep, notes=notes)
     outline = (p > 0.5) | added  # the outline the steps saw, for what the drop leaves
     p = p.copy() if constraints is None else p  # constraints made p a copy already
     p[cleared] = 0.0
@@ -118,20 +121,26 @@ def after_model(work_rgb: np.ndarray, p: np.ndarray, preset, constraints=None) -
         from .repairs import leftovers
 
         p[leftovers(outline, p, apart, other & apart, keep, added)] = 0.0
-    return _finished(work_rgb, p, preset, keep, added if added.any() else None)
+    return _finished(work_rgb, p, preset, keep, added if added.any() else None, notes)
 
 
-def _finished(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, made=None) -> np.ndarray:
+def _finished(
+    work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, made=None, notes=None
+) -> np.ndarray:
     """The last clearing steps: another salient object of a busy photo parted from the product
     by a graph cut (imaging.parted, preset `parted`, on by default), pieces of another object
     glued on (imaging.glued, preset `glued`, on by default), then faint ends (imaging.extent).
     made: what the steps made product where the model hardly saw any (glued counts it as
-    doubt)."""
+    doubt). notes["parted"]: the share of the outline (p > 0.5) the graph cut took off (QA's
+    `parted`: a judgement on pixels the model was sure of, which a reviewer checks)."""
     if preset.get("parted", True):
         from .parted import apart
 
         other = apart(work_rgb, p, keep)
         if other is not None:
+            if notes is not None:
+                outline = int((p > 0.5).sum())
+                notes["parted"] = float((other & (p > 0.5)).sum()) / max(outline, 1)
             p = p.copy()
             p[other] = 0.0
     if preset.get("glued", True):

@@ -49,6 +49,7 @@ class Cut:
     fit: dict  # local product/background colours at the edge (refine -> decontamination)
     levels: np.ndarray | None = None  # alpha as the stored 8-bit mask (round(alpha * 255))
     image: Image.Image | None = None  # `source` as the Pillow image it was resampled into
+    parted: float = 0.0  # share of the outline imaging.parted took off as another object
 
 
 def _model(preset, settings) -> str:
@@ -102,7 +103,8 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
             model_p = np.minimum(model_p, own)
     work_rgb = np.asarray(work)
     resolved = {**preset, "model": model}  # imaging.subject runs the model
-    p_work = steps.after_model(work_rgb, model_p, resolved, constraints)
+    notes: dict = {}  # what the steps report to QA
+    p_work = steps.after_model(work_rgb, model_p, resolved, constraints, notes)
     if constraints is not None and preset.get("touch_cut", True):  # a stroke fixes its region
         p_work = touch_cut.apply(work_rgb, p_work, constraints, rgb)
     crop = _crop_from_work(p_work, work.size, rgb.size)
@@ -125,7 +127,8 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     if constraints is not None and constraints.pin(alpha, region):
         fit["covers"] = False
     levels, alpha = _quantise(alpha)
-    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img)
+    parted = float(notes.get("parted", 0.0))
+    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img, parted)
 
 
 def _quantise(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,6 +238,7 @@ class WhiteMode:
             "fill": qa.fill(mask),
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
+            "parted": cut.parted,  # another object cut off by the graph cut: look at its seam
         }
         # after bg_inside (its colour models); the box where to look, in the output's pixels
         figures.update(qa.model_figures(cut.source, cut.alpha, (l, t), shape))

@@ -113,6 +113,16 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         ),
     ),
     (
+        "parted",
+        "parted_max",
+        "max",
+        N_("another object cut off"),
+        N_(
+            "Share of the product's outline taken off as another object the model saw with it:"
+            " check the seam, and that no part of the product went with it."
+        ),
+    ),
+    (
         "cut_panel",
         "cut_panel_max",
         "max",
