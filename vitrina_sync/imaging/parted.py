@@ -53,6 +53,8 @@ SAME = 0.85  # the most share of what the cut drops in the colours of what it ke
 # gold ring: 0.68); a part of the product does not (a scissors' second ring on gravel: 0.96)
 SCALE = 0.5  # the cut runs on the outline's box at this scale (1/4 of the pixels: ~0.1 s)
 ITERATIONS = 4  # GrabCut's rounds
+REMAINS_REACH = 6  # work px beside what the cut drops where its soft remains go too
+REMAINS_RIM = 3  # work px of the kept product's own soft edge they never take (as glued's)
 
 
 def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
@@ -119,6 +121,13 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
     other = dropped | (grow(dropped, 2) & ~grow(fg, 1) & (p > 0.0))
     if keep is not None:
         other &= ~keep
+    # its soft remains (0 < p <= 0.5 within REMAINS_REACH, not at the kept product's own soft
+    # edge): left, the refinement grows them back as a faint ghost of the other object
+    remains = grow(other, REMAINS_REACH) & (p > 0.0) & (p <= 0.5)
+    remains &= ~grow(product & ~other, REMAINS_RIM)
+    if keep is not None:
+        remains &= ~keep
+    other |= remains
     return other if other.any() else None
 
 

@@ -141,15 +141,8 @@ def _finished(
             if notes is not None:
                 outline = int((p > 0.5).sum())
                 notes["parted"] = float((other & (p > 0.5)).sum()) / max(outline, 1)
-            # its soft remains (0 < p <= 0.5 beside it, not at the product's own soft edge):
-            # left, the refinement grows them back as a faint ghost of the other object
-            kept = (p > 0.5) & ~other
-            remains = openings.grow(other, PARTED_REACH) & (p > 0.0) & (p <= 0.5)
-            remains &= ~openings.grow(kept, PARTED_RIM)
-            if keep is not None:
-                remains &= ~keep
             p = p.copy()
-            p[other | remains] = 0.0
+            p[other] = 0.0
     if preset.get("glued", True):
         from .glued import without_pieces
 
@@ -157,8 +150,6 @@ def _finished(
     return without_faint_ends(p, keep)
 
 
-PARTED_REACH = 6  # work px beside what imaging.parted took off where its soft remains go too
-PARTED_RIM = 3  # work px of the kept product's own soft edge they never take (as glued's)
 LEAST_LEFT = 0.25  # the least share of the model's outlined product the clearing steps leave
 
 
