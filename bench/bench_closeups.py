@@ -56,7 +56,7 @@ def main() -> None:
                     ),
                 )
                 truth = np.clip(alpha, 0, 1)
-                s = bm.score(out, bm.truth_on_canvas(out, truth), truth)
+                s = bm.score(out, synthetic.truth_on_canvas(out, truth), truth)
                 res[f"{sc.name}@{zoom}"] = [round(s["iou"], 4), s["ok"]]
                 print(f"{sc.name}@{zoom}", res[f"{sc.name}@{zoom}"], flush=True)
     values = [v[0] for v in res.values()]

@@ -47,14 +47,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import synthetic
 
-from vitrina_sync.imaging import compose, cutout
+from vitrina_sync.imaging import cutout
 from vitrina_sync.imaging.flag_names import CHECKS, FILL
 from vitrina_sync.imaging.load import load_image
 from vitrina_sync.modes.base import LoadedImage, ModeContext
@@ -112,17 +111,6 @@ def cases(name: str) -> list[tuple]:
         "held-out-8": synthetic.HELD_OUT_8,
         "held-out-9": synthetic.HELD_OUT_9,
     }[name]
-
-
-def truth_on_canvas(out, alpha: np.ndarray) -> np.ndarray:
-    g = out.extra["geometry"]
-    region = compose.Region(tuple(g["region"]), tuple(g["region_source"]))
-    img = Image.fromarray((alpha * 255 + 0.5).astype(np.uint8))
-    resampled = np.asarray(compose.resample_region(img, region), np.float32) / 255.0
-    canvas = np.zeros((out.mask.height, out.mask.width), np.float32)
-    l, t, r, b = region.canvas
-    canvas[t:b, l:r] = resampled
-    return canvas
 
 
 def aspect(mask: np.ndarray) -> float:
@@ -191,7 +179,7 @@ def run(set_name, size, canvas, model, variants):
         for name, extra in variants.items():
             preset = {"canvas": [canvas, canvas], "fill": 0.85, "model": model, **extra}
             out = mode.process(loaded, ModeContext("b", "0", preset, SETTINGS))
-            row[name] = score(out, truth_on_canvas(out, sc.alpha), sc.alpha)
+            row[name] = score(out, synthetic.truth_on_canvas(out, sc.alpha), sc.alpha)
         rows.append(row)
     return rows
 

@@ -86,7 +86,7 @@ def run(mode, loaded, canvas, extra, drawn=None):
 
 
 def iou(out, alpha) -> tuple[float, np.ndarray]:
-    truth = bench_masks.truth_on_canvas(out, alpha)
+    truth = synthetic.truth_on_canvas(out, alpha)
     lost = synthetic.truth_outside(out, alpha)  # true product the output's crop left out
     return synthetic.iou(np.asarray(out.mask, np.float32) / 255.0, truth, lost), truth
 

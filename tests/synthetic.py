@@ -1114,6 +1114,21 @@ def iou(pred: np.ndarray, truth: np.ndarray, lost: float = 0.0) -> float:
     return float((p & t).sum() / union) if union else 1.0
 
 
+def truth_on_canvas(out, alpha: np.ndarray) -> np.ndarray:
+    """The true alpha (source pixels) put through the output's geometric transform: resampled
+    onto its region of the canvas as the product was, 0 elsewhere."""
+    from vitrina_sync.imaging import compose
+
+    g = out.extra["geometry"]
+    region = compose.Region(tuple(g["region"]), tuple(g["region_source"]))
+    img = Image.fromarray((alpha * 255 + 0.5).astype(np.uint8))
+    resampled = np.asarray(compose.resample_region(img, region), np.float32) / 255.0
+    canvas = np.zeros((out.mask.height, out.mask.width), np.float32)
+    l, t, r, b = region.canvas
+    canvas[t:b, l:r] = resampled
+    return canvas
+
+
 def truth_outside(out, alpha: np.ndarray) -> float:
     """The true product the output's region leaves out, in canvas pixels: true alpha > 0.5 in
     source pixels outside the region's source box, times the placement's scale squared. An output

@@ -8,9 +8,18 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
-from synthetic import EXTENSION, ISSUE_CASES, TUNE_3, iou, project_cases, scene, truth_outside
+from synthetic import (
+    EXTENSION,
+    ISSUE_CASES,
+    TUNE_3,
+    iou,
+    project_cases,
+    scene,
+    truth_on_canvas,
+    truth_outside,
+)
 
-from vitrina_sync.imaging import compose, kept_openings, qa
+from vitrina_sync.imaging import kept_openings, qa
 from vitrina_sync.modes.base import LoadedImage, ModeContext
 from vitrina_sync.modes.white import WhiteMode
 
@@ -337,16 +346,6 @@ def test_a_highlight_cut_out_fails_soft_holes(kind, bg, seed):
     cut = np.where(gloss, 0.0, sc.alpha).astype(np.float32)
     report = verdict(sc, cut, composite(sc, cut))
     assert "soft_holes" in flagged_by(report), report
-
-
-def truth_on_canvas(out, alpha: np.ndarray) -> np.ndarray:
-    g = out.extra["geometry"]
-    region = compose.Region(tuple(g["region"]), tuple(g["region_source"]))
-    img = Image.fromarray((alpha * 255 + 0.5).astype(np.uint8))
-    canvas = np.zeros((out.mask.height, out.mask.width), np.float32)
-    l, t, r, b = region.canvas
-    canvas[t:b, l:r] = np.asarray(compose.resample_region(img, region), np.float32) / 255.0
-    return canvas
 
 
 def test_no_ok_over_an_output_under_095_iou_on_the_ground_truth_sets():
