@@ -187,9 +187,7 @@ def _kept_busy(shape):
     for i in chosen:
         x, y, w, h = (int(v) for v in stats[i, :4])
         sl = np.s_[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3]
-        region = labels[sl] == i
-        surround = grow(region, 2) & ~region
-        if float((~product[sl][surround]).mean()) <= ENCLOSED:
+        if _open_around(labels[sl] == i, product[sl]) <= ENCLOSED:
             enclosed.append(i)
     if not enclosed:  # most outputs: no region busy as the backdrop, or none enclosed
         return 0.0, None
@@ -260,10 +258,16 @@ def _kept(models, joined, crisp, product, sl, smallest: float) -> int:
     size = int(region.sum())
     if size < smallest or not _scene_like(models, region, sl):
         return 0
-    surround = grow(joined, 2) & ~joined
-    if float((~product[surround]).mean()) > ENCLOSED:
+    if _open_around(joined, product) > ENCLOSED:
         return 0  # beside a hole or the outside (a shackle's leg by its cleared opening)
     return size
+
+
+def _open_around(region: np.ndarray, product: np.ndarray) -> float:
+    """The share of the region's surround (2 px) that is no product: an opening kept whole is
+    enclosed by the product (at most ENCLOSED of it open)."""
+    surround = grow(region, 2) & ~region
+    return float((~product[surround]).mean())
 
 
 def _crisp_parts(seen: np.ndarray, around: np.ndarray, edges: np.ndarray) -> np.ndarray:
