@@ -125,6 +125,35 @@ def test_wait_exit_wakes_when_the_child_exits_and_reports_a_timeout():
         slow.wait()
 
 
+def _after_the_blocking_pop(monkeypatch, then) -> list[float]:
+    """redis-py's send_command patched: right after the first blocking pop (BLMOVE, BLPOP) is
+    sent, its time goes into the list returned, and then() runs."""
+    import redis.connection
+
+    sent: list[float] = []
+    send_command = redis.connection.AbstractConnection.send_command
+
+    def send_and_note(self, *args, **kwargs):
+        send_command(self, *args, **kwargs)
+        if args and args[0] in ("BLMOVE", "BLPOP") and not sent:
+            sent.append(time.monotonic())
+            then()
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", send_and_note)
+    return sent
+
+
+def _work(worker) -> None:
+    """worker.work() in this thread until it stops; the process's SIGTERM and SIGINT handlers
+    (the worker installs its own) are put back after."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker.work(logging_level="WARNING", with_scheduler=False)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
 def test_a_stop_between_the_blocking_pop_and_its_reply_does_not_hang_the_teardown(
     redis_url, monkeypatch
 ):
@@ -135,27 +164,11 @@ def test_a_stop_between_the_blocking_pop_and_its_reply_does_not_hang_the_teardow
     waits behind the pop for the whole dequeue timeout (405 s by default; 10 s here). The
     signal is raised right after the send: the point where a busy box preempts the worker
     while redis-server, just woken by the command, runs."""
-    import redis.connection
-
-    sent: list[float] = []
-    send_command = redis.connection.AbstractConnection.send_command
-
-    def send_then_signal(self, *args, **kwargs):
-        send_command(self, *args, **kwargs)
-        if args and args[0] in ("BLMOVE", "BLPOP") and not sent:
-            sent.append(time.monotonic())
-            signal.raise_signal(signal.SIGTERM)  # its handler runs here: sent, not yet read
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", send_then_signal)
+    # its handler runs right after the send: sent, not yet read
+    sent = _after_the_blocking_pop(monkeypatch, lambda: signal.raise_signal(signal.SIGTERM))
     conn = connect(redis_url)
     # worker_ttl 25: a 10 s dequeue timeout, so the hang this guards against is bounded here
-    worker = VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, worker_ttl=25)
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        worker.work(logging_level="WARNING", with_scheduler=False)
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+    _work(VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, worker_ttl=25))
     assert sent, "the worker never sent its blocking pop"
     assert time.monotonic() - sent[0] < 3  # was 10 s: the dequeue timeout
     assert Worker.all(connection=conn) == []  # deregistered before it left
@@ -168,15 +181,7 @@ def test_a_stop_signal_the_blocked_pop_does_not_see_is_sent_again(redis_url, mon
     default; 10 s here). The relay thread sends it again to the main thread."""
     import threading
 
-    import redis.connection
-
-    sent: list[float] = []
-    send_command = redis.connection.AbstractConnection.send_command
-
-    def send_and_note(self, *args, **kwargs):
-        send_command(self, *args, **kwargs)
-        if args and args[0] in ("BLMOVE", "BLPOP") and not sent:
-            sent.append(time.monotonic())
+    sent = _after_the_blocking_pop(monkeypatch, lambda: None)
 
     def another_thread_takes_the_signal():
         while not sent:
@@ -185,16 +190,10 @@ def test_a_stop_signal_the_blocked_pop_does_not_see_is_sent_again(redis_url, mon
         sent.append(time.monotonic())
         signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
 
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", send_and_note)
     conn = connect(redis_url)
     worker = VitrinaWorker([Queue("cpu", connection=conn)], connection=conn, worker_ttl=25)
     threading.Thread(target=another_thread_takes_the_signal, daemon=True).start()
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        worker.work(logging_level="WARNING", with_scheduler=False)
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+    _work(worker)
     assert len(sent) == 2, "the signal was never sent"
     assert time.monotonic() - sent[1] < 3  # was 10 s: the dequeue timeout
     assert Worker.all(connection=conn) == []
