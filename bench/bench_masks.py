@@ -28,6 +28,9 @@ photo, peach and ice sweeps), written before round 9 and measured only before an
 `held-out-9` = a ninth (procedural billiard felt, herringbone parquet, cable knit, river pebbles
 and corrugated cardboard, a grey clock photo, olive and rose sweeps), written before round 10 and
 measured only before and after it;
+`held-out-10` = a tenth (procedural bamboo mat, granite, a velvet drape, burlap and a cutting mat,
+a grey cat photo, teal and mustard sweeps), written before round 11 and measured only before and
+after it;
 `tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
@@ -88,6 +91,7 @@ SETS = (
     "held-out-7",
     "held-out-8",
     "held-out-9",
+    "held-out-10",
 )
 
 
@@ -110,6 +114,7 @@ def cases(name: str) -> list[tuple]:
         "held-out-7": synthetic.HELD_OUT_7,
         "held-out-8": synthetic.HELD_OUT_8,
         "held-out-9": synthetic.HELD_OUT_9,
+        "held-out-10": synthetic.HELD_OUT_10,
     }[name]
 
 
