@@ -19,6 +19,7 @@ CHECKS = (
     ("foreign_part", "foreign part", "foreign_part_max", True),
     ("lost_part", "lost part", "lost_part_max", True),
     ("parted", "parted", "parted_max", True),
+    ("faint", "faint remains", "faint_max", True),
     ("cut_panel", "cut panel", "cut_panel_max", True),
     ("purity", "purity", "purity_min", False),
     ("sharpness", "sharpness", "sharpness_min", False),

@@ -20,6 +20,9 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   figures cannot tell from the product? (imaging/joined_parts.py)
 - lost_part: did the output lose a part of the product the photo clearly shows (a chair's back
   posts, cut by the frame's top, dropped with the backdrop)? Plain backdrops only.
+- faint: did the output keep faint remains apart from the product (alpha under 0.5, off its
+  body: a backdrop's slats under a chair's seat, half-believed), which the composite shows as
+  a grey smudge on the white, and which often go with a part of the product lost among them?
 - parted: did a step take another object off the product, judging pixels the model was sure
   of (imaging.parted's graph cut on a busy photo: the coffee cup behind a box)? The share of
   the outline it took off; any is flagged, as the seam, a handle or a strap of the product's
@@ -69,6 +72,7 @@ DEFAULTS: dict[str, float] = {
     "foreign_part_max": 0.02,
     "lost_part_max": 0.01,
     "parted_max": 0.0,
+    "faint_max": 0.05,
     "cut_panel_max": 0.005,
     "fill_tolerance": 0.02,
     "purity_min": 0.999,
@@ -90,6 +94,10 @@ EDGE_STEP = 24.0  # grey levels a 5x5 neighbourhood spans at an edge sharpness l
 EDGE_SHARPNESS_SHARE = 8.0  # the edges' mean squared Laplacian over this, vs the whole's variance
 HALO_OFF_BLEND = 40.0  # RGB levels the old background lies off every product-new background blend
 HALO_MOSTLY = 0.5  # of the way to the old background: haloed whatever the colours (a grown edge)
+FAINT_LEAST = 0.05  # alpha over this is kept (a 13 of 255 in the mask)
+FAINT_REACH = 0.008  # of the product's long side: farther from its body is no soft edge
+FAINT_LEAST_REACH = 4.0  # px: a small product's honest soft edge spans as much
+FAINT_SIDE = 600  # faint_remains dilates the body on blocks of a larger alpha
 DE_SAMPLES = 200_000
 HALO_FULL_SIDE = 1200  # above this many pixels the halo is measured on a 2x reduced grid  # CIEDE2000 on an even subsample: the figure, not every pixel, is needed
 
@@ -703,6 +711,53 @@ def uncertainty(p: np.ndarray) -> float:
         return 1.0
     box = p[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     return float(((box > 0.1) & (box < 0.9)).mean())
+
+
+def faint(alpha: np.ndarray) -> float:
+    """Share of the product's area (alpha > 0.5) in faint remains: alpha between FAINT_LEAST and
+    0.5 farther than FAINT_REACH of the product's long side (FAINT_LEAST_REACH px at least)
+    from every pixel over 0.5 (faint_remains).
+
+    The finished alpha's soft edge hugs the product (within a few px); what lies farther off
+    is no edge: the composite shows it as a grey smudge on the white (a face beside a
+    padlock's shackle, a page's words between a chair's legs, a moon's crater beside a bottle).
+    A chair on a bamboo mat that lost a leg among the slats kept the slats under its seat at
+    alpha 0.1-0.4 (0.18 of the product) and read ok on every other figure. White mode clears
+    such remains (modes/white.py, preset `faint`) and reports this share of what it cleared."""
+    return faint_remains(alpha)[1]
+
+
+def faint_remains(alpha: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """(the pixels of `alpha` at most 0.5 and over 0 that lie farther than the reach from every
+    pixel over 0.5, or None where there are none; faint's share). The body is dilated by an
+    ellipse the reach wide on blocks of k x k pixels (FAINT_SIDE px at most: 8 ms -> ~2 at
+    1200 px), a block being body where any of its pixels is."""
+    import cv2
+
+    body = alpha > 0.5
+    rows, cols = np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))
+    if len(rows) == 0:
+        return None, 0.0
+    soft = (alpha > 0) & ~body
+    if not soft.any():
+        return None, 0.0
+    long_side = max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0])
+    reach = max(FAINT_LEAST_REACH, FAINT_REACH * long_side)
+    h, w = alpha.shape
+    k = -(-max(h, w) // FAINT_SIDE)  # the dilation on k x k blocks (a block is body if any is)
+    blocks = body.view(np.uint8)
+    if k > 1:  # a block's mean over 0: some pixel of it is body
+        blocks = cv2.resize(blocks, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+    r = max(1, int(reach / k))  # the reach less up to a block: a block's any-pixel is nearer
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate(blocks, disk)
+    if k > 1:
+        near = cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST)
+    far = soft & (near == 0)
+    if not far.any():
+        return None, 0.0
+    seen = int(np.count_nonzero(alpha[far] > FAINT_LEAST))
+    return far, seen / int(np.count_nonzero(body))
 
 
 def fill(mask: np.ndarray) -> float:

@@ -152,6 +152,7 @@ def source_figures(rgb: Image.Image, alpha: np.ndarray, placed: Placed) -> dict:
     shape = qa.ShapeCopy(src, a)  # bg_inside's, soft_holes' and kept_opening's, made once
     figures = {
         "uncertainty": qa.uncertainty(placed.alpha),
+        "faint": qa.faint(a),  # the cutout's soft remains off the product's body
         "bg_inside": qa.background_inside(src, a, shape=shape),
         "border": qa.border(alpha, (0.0, 0.0, float(rgb.width), float(rgb.height)), rgb.size),
         "soft_holes": qa.soft_holes(src, a, shape=shape),

@@ -123,6 +123,16 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         ),
     ),
     (
+        "faint",
+        "faint_max",
+        "max",
+        N_("faint remains"),
+        N_(
+            "Share of the product found as faint remains apart from it (a grey smudge on"
+            " white; white mode clears them): check that no part of the product was lost there."
+        ),
+    ),
+    (
         "cut_panel",
         "cut_panel_max",
         "max",
