@@ -57,6 +57,7 @@ SAME = 0.85  # the most share of what the cut drops in the colours of what it ke
 # gold ring: 0.68); a part of the product does not (a scissors' second ring on gravel: 0.96)
 SPECK = 0.005  # the most share of what the cut keeps a piece it drops inside it may have and
 # be kept after all (a label's letters the cut's colour mixtures took for the other object's)
+PIECE = 0.1  # the least share of what the cut drops a piece of it is judged by on its own (SAME)
 SCALE = 0.5  # the cut runs on the outline's box at this scale (1/4 of the pixels: ~0.1 s)
 ITERATIONS = 4  # GrabCut's rounds
 THIN = 5.0  # work px: a part of the kept product within THIN_NEAR px of the seam no wider than
@@ -132,7 +133,7 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
     if fill_holes(fg).sum() < LEAST_LEFT * fill_holes(product).sum():
         return None
     dropped = product & ~fg
-    if subject._in_colours(rgb[dropped], rgb[fg]) >= SAME:
+    if _most_alike(rgb, dropped, fg) >= SAME:
         return None  # what it drops has the colours of what it keeps: a part of the product
     if _seam_edge(rgb, fg, dropped) < EDGE:
         return None  # the cut runs through flat colour, not along an edge between two objects
@@ -182,6 +183,23 @@ def doubtful(rgb: np.ndarray, p: np.ndarray, other: np.ndarray) -> bool:
         return False
     out = cv2.distanceTransform((~kept).view(np.uint8), cv2.DIST_L2, 5)
     return float(out[joined].max()) > REACH
+
+
+def _most_alike(rgb: np.ndarray, dropped: np.ndarray, kept: np.ndarray) -> float:
+    """The most share in the colours of what the cut keeps (subject's colour cubes) of what it
+    drops, taken whole and piece by piece (8-connected pieces of PIECE of it or more: a
+    scissors' second red ring dropped with specks of gravel is of the kept ring's colours)."""
+    import cv2
+
+    from . import subject
+
+    of = rgb[kept]
+    most = subject._in_colours(rgb[dropped], of)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dropped.view(np.uint8), connectivity=8)
+    for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= PIECE * dropped.sum()):
+        if i > 0:
+            most = max(most, subject._in_colours(rgb[labels == i], of))
+    return most
 
 
 def _specks_inside(kept: np.ndarray, product: np.ndarray) -> np.ndarray:
