@@ -24,9 +24,10 @@ colour); otherwise nothing changes. Small pieces it drops that the kept product 
 round (a label's letters) stay (SPECK). The cut's colour mixtures start from a k-means of fixed,
 data-derived start (_mixture), so the cut does not depend on OpenCV's global generator.
 `doubtful` says whether its seam is for a person to check (QA's `parted`): a thin part of the
-product runs into it, or a part in the product's colours went with the other object. It only clears (never adds product), and the model does not
-run again: ~2-5 ms where it does not run, ~0.1 s of CPU where the cut runs (on the outline's
-box at half scale).
+product runs into it, or a part in the product's colours went with the other object. It only
+clears (never adds product), and the model does not run again: ~2-5 ms where it does not run,
+~0.1-0.5 s of CPU where the cut runs (on the outline's box at half scale; ~60 ms of it the
+colour mixtures' start, ~5 ms `doubtful`).
 """
 
 from __future__ import annotations
