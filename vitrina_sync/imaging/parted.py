@@ -20,9 +20,14 @@ cut only where the cut keeps the product's middle (KEEPS_CORE: the outline in th
 third), drops most of what reaches out (DROPS_BEYOND: a bag's strap or a mug's handle is of the
 product's colours and stays), drops what is not of the colours it keeps (SAME: a scissors'
 second ring is the first's red) and runs along an edge of the photo (EDGE: not through a flat
-colour); otherwise nothing changes. It only clears (never adds product), and the model does not
-run again: ~2-5 ms where it does not run, ~0.1 s of CPU where the cut runs (on the outline's
-box at half scale).
+colour); otherwise nothing changes. Small pieces it drops that the kept product encloses all
+round (a label's letters) stay (SPECK). The cut's colour mixtures start from a k-means of fixed,
+data-derived start (_mixture), so the cut does not depend on OpenCV's global generator.
+`doubtful` says whether its seam is for a person to check (QA's `parted`): a thin part of the
+product runs into it, or a part in the product's colours went with the other object. It only
+clears (never adds product), and the model does not run again: ~2-5 ms where it does not run,
+~0.1-0.5 s of CPU where the cut runs (on the outline's box at half scale; ~60 ms of it the
+colour mixtures' start, ~5 ms `doubtful`).
 """
 
 from __future__ import annotations
@@ -51,8 +56,22 @@ EDGE = 8.0  # the least photo edge (Lab gradient, its lower quartile along the c
 SAME = 0.85  # the most share of what the cut drops in the colours of what it keeps (subject's
 # colour cubes): another object differs (the cup, the head: 0.00-0.28; the cup's crema behind a
 # gold ring: 0.68); a part of the product does not (a scissors' second ring on gravel: 0.96)
+SPECK = 0.005  # the most share of what the cut keeps a piece it drops inside it may have and
+# be kept after all (a label's letters the cut's colour mixtures took for the other object's)
+PIECE = 0.1  # the least share of what the cut drops a piece of it is judged by on its own (SAME)
 SCALE = 0.5  # the cut runs on the outline's box at this scale (1/4 of the pixels: ~0.1 s)
 ITERATIONS = 4  # GrabCut's rounds
+THIN = 5.0  # work px: a part of the kept product within THIN_NEAR px of the seam no wider than
+# twice this (its distance to the outline's side under THIN everywhere there) is a thin part
+# the cut ran across (a bag's strap, a mug's handle, a scissors' blade near its tip): a seam
+# along another object's side runs beside the product's whole width (box, bottle: 0 px of
+# thin seam on the sets; straps 278, handle 17, blade 65)
+THIN_NEAR = 6
+THIN_SEAM = 4  # the least seam px beside a thin part for the seam to be doubtful
+REACH = 8.0  # work px: what the cut dropped in the kept product's colours (subject's colour
+# cubes), joined to it, reaching further out than this from it is a part of the product that
+# went with the other object (a mug's white handle, 63 px; a white cup's rim behind a white
+# mug, 125), or a doubt; a seam along another object's side leaves 1-3 px (its fuzz)
 REMAINS_REACH = 6  # work px beside what the cut drops where its soft remains go too
 REMAINS_RIM = 3  # work px of the kept product's own soft edge they never take (as glued's)
 
@@ -105,6 +124,7 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
     if not seed.any():
         return None
     fg = joined_to(fg, seed) & product  # the product: the cut's piece holding the middle
+    fg |= _specks_inside(fg, product)
     if (fg & middle).sum() < KEEPS_CORE * middle.sum():
         return None  # the cut took part of the product's middle: not parted by colour
     if (beyond & ~fg).sum() < DROPS_BEYOND * beyond.sum():
@@ -114,7 +134,7 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
     if fill_holes(fg).sum() < LEAST_LEFT * fill_holes(product).sum():
         return None
     dropped = product & ~fg
-    if subject._in_colours(rgb[dropped], rgb[fg]) >= SAME:
+    if _most_alike(rgb, dropped, fg) >= SAME:
         return None  # what it drops has the colours of what it keeps: a part of the product
     if _seam_edge(rgb, fg, dropped) < EDGE:
         return None  # the cut runs through flat colour, not along an edge between two objects
@@ -129,6 +149,76 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
         remains &= ~keep
     other |= remains
     return other if other.any() else None
+
+
+def doubtful(rgb: np.ndarray, p: np.ndarray, other: np.ndarray) -> bool:
+    """Whether the seam of a cut (`other`: what apart took off p, the alpha it ran on) is
+    doubtful, for a person to check: a thin part of the product runs into it (THIN_SEAM seam
+    px beside a part thinner than 2 x THIN: a strap or a blade cut across) or what it dropped
+    holds a part in the kept product's colours joined to it and reaching out beyond REACH (a
+    handle taken with the head). A seam along the side of another object, of other colours,
+    is neither (the cup behind a box, the head above a bottle)."""
+    import cv2
+
+    from . import subject
+
+    product = p > 0.5
+    kept, dropped = product & ~other, product & other
+    if not kept.any() or not dropped.any():
+        return False
+    seam = kept & grow(dropped, 1)
+    width = cv2.distanceTransform(kept.view(np.uint8), cv2.DIST_L2, 5)
+    near = np.ones((2 * THIN_NEAR + 1, 2 * THIN_NEAR + 1), np.uint8)
+    if (seam & (cv2.dilate(width, near) < THIN)).sum() >= THIN_SEAM:
+        return True
+    cube = np.array([256, 16, 1])
+    seen = np.bincount((subject._lab(rgb[kept]).astype(np.int32) // 16) @ cube, minlength=4096)
+    like = np.zeros(p.shape, bool)
+    like[dropped] = (seen >= subject.COLOUR_MIN * kept.sum())[
+        (subject._lab(rgb[dropped]).astype(np.int32) // 16) @ cube
+    ]
+    if not like.any():
+        return False
+    joined = joined_to(like, grow(kept, 1))
+    if not joined.any():
+        return False
+    out = cv2.distanceTransform((~kept).view(np.uint8), cv2.DIST_L2, 5)
+    return float(out[joined].max()) > REACH
+
+
+def _most_alike(rgb: np.ndarray, dropped: np.ndarray, kept: np.ndarray) -> float:
+    """The most share in the colours of what the cut keeps (subject's colour cubes) of what it
+    drops, taken whole and piece by piece (8-connected pieces of PIECE of it or more: a
+    scissors' second red ring dropped with specks of gravel is of the kept ring's colours)."""
+    import cv2
+
+    from . import subject
+
+    of = rgb[kept]
+    most = subject._in_colours(rgb[dropped], of)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dropped.view(np.uint8), connectivity=8)
+    for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= PIECE * dropped.sum()):
+        if i > 0:
+            most = max(most, subject._in_colours(rgb[labels == i], of))
+    return most
+
+
+def _specks_inside(kept: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """The outline's pixels the cut drops in small pieces that the kept product encloses all
+    round (a label's letters, a highlight: each under SPECK of what it keeps; not a speck in an
+    opening, which lies beside pixels that are no product): not another object."""
+    import cv2
+
+    from .openings import fill_holes
+
+    holes = fill_holes(kept) & ~kept & product
+    if not holes.any():
+        return holes
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), connectivity=8)
+    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < SPECK * kept.sum())
+    open_to = np.unique(labels[grow(~kept & ~holes, 1) & holes])  # beside no product: a speck
+    small = np.setdiff1d(small[small > 0], open_to)  # of what the model saw in an opening
+    return np.isin(labels, small) & holes
 
 
 def _solidity(mask: np.ndarray) -> float:
@@ -199,13 +289,11 @@ def _cut(rgb: np.ndarray, product: np.ndarray, other: np.ndarray) -> np.ndarray 
     msmall = cv2.resize(msub, size, interpolation=cv2.INTER_NEAREST)
     if not ((msmall == cv2.GC_PR_FGD).any() and (msmall != cv2.GC_PR_FGD).any()):
         return None
-    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-    # GrabCut seeds its colour mixtures by k-means from OpenCV's global generator: a fixed seed
-    # gives the same cut every time (seeds 1-3 cut the sets' scenes alike; 0, 4 and 16 each
-    # lose one busy scene: the cut's colour mixtures are not fully settled in 4 rounds)
-    cv2.setRNGSeed(2)
+    # the two colour mixtures start from a k-means of fixed, data-derived start (_mixture), not
+    # OpenCV's k-means++ from its global generator: the same cut whatever the generator's state
+    bgd, fgd = _models(small, msmall)
     try:
-        cv2.grabCut(small, msmall, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(small, msmall, None, bgd, fgd, ITERATIONS, cv2.GC_EVAL)
     except cv2.error:
         return None
     found = ((msmall == cv2.GC_FGD) | (msmall == cv2.GC_PR_FGD)).astype(np.uint8) * 255
@@ -213,3 +301,57 @@ def _cut(rgb: np.ndarray, product: np.ndarray, other: np.ndarray) -> np.ndarray 
     out = np.zeros(product.shape, bool)
     out[box] = found
     return out
+
+
+COMPONENTS = 5  # GrabCut's components per colour mixture (OpenCV's GMM::componentsCount)
+KMEANS_ROUNDS = 10  # its k-means rounds (OpenCV's kMeansItCount)
+
+
+def _models(small: np.ndarray, msmall: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GrabCut's two colour mixtures (background, product) as OpenCV reads them, each from
+    its pixels of the cut's start mask (GC_BGD and GC_PR_BGD the background's)."""
+    import cv2
+
+    px = small.reshape(-1, 3).astype(np.float64)
+    bg = ((msmall == cv2.GC_BGD) | (msmall == cv2.GC_PR_BGD)).ravel()
+    return _mixture(px[bg]), _mixture(px[~bg])
+
+
+def _mixture(x: np.ndarray) -> np.ndarray:
+    """A colour mixture of COMPONENTS Gaussians, as GrabCut starts one (k-means, then each
+    cluster's weight, mean and covariance) but from a start fixed by the data: the samples cut
+    into COMPONENTS equal parts along their principal axis. OpenCV's layout (1x65 float64):
+    the weights, then the means (3 each), then the covariances (9 each)."""
+    k = COMPONENTS
+    model = np.zeros((1, k * 13))
+    if len(x) == 0:
+        return model
+    centred = x - x.mean(axis=0)
+    axis = np.linalg.eigh(centred.T @ centred)[1][:, -1]
+    order = np.argsort(centred @ axis, kind="stable")
+    labels = np.empty(len(x), np.intp)
+    labels[order] = np.arange(len(x)) * k // len(x)
+    squares = (x * x).sum(axis=1)
+    for _ in range(KMEANS_ROUNDS):
+        counts = np.bincount(labels, minlength=k)
+        live = np.flatnonzero(counts)
+        centres = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
+        centres = centres[live] / counts[live, None]
+        d = squares[:, None] - 2.0 * (x @ centres.T) + (centres * centres).sum(axis=1)
+        new = live[d.argmin(axis=1)]
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    counts = np.bincount(labels, minlength=k)
+    for c in range(k):
+        if counts[c] == 0:
+            continue
+        xs = x[labels == c]
+        mean = xs.mean(axis=0)
+        cov = (xs - mean).T @ (xs - mean) / len(xs)
+        if np.linalg.det(cov) <= np.finfo(np.float64).eps:
+            cov += 0.01 * np.eye(3)  # as OpenCV's learning does for a flat cluster
+        model[0, c] = counts[c] / len(x)
+        model[0, k + 3 * c : k + 3 * c + 3] = mean
+        model[0, 4 * k + 9 * c : 4 * k + 9 * c + 9] = cov.ravel()
+    return model

@@ -25,8 +25,10 @@ Each figure answers one question a reviewer would otherwise answer by squinting:
   a grey smudge on the white, and which often go with a part of the product lost among them?
 - parted: did a step take another object off the product, judging pixels the model was sure
   of (imaging.parted's graph cut on a busy photo: the coffee cup behind a box)? The share of
-  the outline it took off; any is flagged, as the seam, a handle or a strap of the product's
-  own, and the other object's faint remains are for a person to check.
+  the outline it took off where its seam is doubtful (parted.doubtful: a thin part of the
+  product, a strap, a handle or a blade, runs into the seam, or a part in the product's colours
+  went with the other object), else 0; any is flagged. A seam along another object's side (the
+  cup behind a box, the head above a bottle) reads 0.
 - cut_panel: did the cut punch a hole through a panel printed on the product (a box's label
   cut out as an opening: a flat field with text, in a colour the backdrop does not have)?
 - fill: how much of the canvas does the product span (vs the preset's fill)?

@@ -131,14 +131,15 @@ def _finished(
     by a graph cut (imaging.parted, preset `parted`, on by default), pieces of another object
     glued on (imaging.glued, preset `glued`, on by default), then faint ends (imaging.extent).
     made: what the steps made product where the model hardly saw any (glued counts it as
-    doubt). notes["parted"]: the share of the outline (p > 0.5) the graph cut took off (QA's
-    `parted`: a judgement on pixels the model was sure of, which a reviewer checks)."""
+    doubt). notes["parted"]: the share of the outline (p > 0.5) the graph cut took off where
+    its seam is doubtful (parted.doubtful; QA's `parted`: a judgement on pixels the model was
+    sure of, which a reviewer checks)."""
     if preset.get("parted", True):
-        from .parted import apart
+        from .parted import apart, doubtful
 
         other = apart(work_rgb, p, keep)
         if other is not None:
-            if notes is not None:
+            if notes is not None and doubtful(work_rgb, p, other):
                 outline = int((p > 0.5).sum())
                 notes["parted"] = float((other & (p > 0.5)).sum()) / max(outline, 1)
             p = p.copy()
