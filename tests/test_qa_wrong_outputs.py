@@ -421,18 +421,25 @@ def test_a_patch_of_the_backdrop_left_soft_beside_the_product_fails_uncertainty(
     now clears that piece (IoU 0.99, read ok): the wrong output is the one without it."""
     out, value = white_output("greybottle", "moon", 13, glued=False)
     assert value < 0.95
-    assert flagged_by(out.qa) == {"uncertainty", "foreign_part"}, out.qa["flags"]
+    # and the patch's soft part apart from the neck, a smudge on the white (faint 0.064)
+    assert flagged_by(out.qa) == {"uncertainty", "foreign_part", "faint"}, out.qa["flags"]
     out, value = white_output("greybottle", "moon", 13)
-    assert value >= 0.98 and not out.qa["flags"], (value, out.qa["flags"])
+    # right, and nothing but the moon's crater left faint beside the neck (faint 0.05, at the
+    # limit: a light smudge on the white) may be flagged
+    assert value >= 0.98 and flagged_by(out.qa) <= {"faint"}, (value, out.qa["flags"])
+    assert out.qa["uncertainty"] <= 0.09 and out.qa["foreign_part"] <= 0.02
 
 
 @pytest.mark.parametrize("size", [(450, 600), (900, 1200)])
 def test_the_model_s_doubt_the_steps_settled_is_no_uncertainty(size):
     """A frame on grass: the model's map was unsure (0.34 of the box); the openings and the
-    refinement settled it (0.07 left), and the output is right: no flag at all."""
+    refinement settled it (0.07 left), and the output is right: no uncertainty flag."""
     out, value = white_output("frame", "grass", 7, size)
     assert value >= 0.95
-    assert out.qa["uncertainty"] < 0.08 and out.qa["flags"] == [], out.qa["flags"]
+    assert out.qa["uncertainty"] < 0.08, out.qa["flags"]
+    # the one flag left: faint (0.06-0.07), the grass blades kept soft outside the frame's sides,
+    # which the composite shows as dark hairs on the white
+    assert flagged_by(out.qa) <= {"faint"}, out.qa["flags"]
 
 
 @pytest.mark.parametrize("size", [(450, 600), (900, 1200)])

@@ -724,8 +724,10 @@ def faint(alpha: np.ndarray) -> float:
     is no edge: the composite shows it as a grey smudge on the white (a face beside a
     padlock's shackle, a page's words between a chair's legs, a moon's crater beside a bottle).
     A chair on a bamboo mat that lost a leg among the slats kept the slats under its seat at
-    alpha 0.1-0.4 (0.18 of the product) and read ok on every other figure. White mode clears
-    such remains (modes/white.py, preset `faint`) and reports this share of what it cleared."""
+    alpha 0.1-0.4 (0.18 of the product) and read ok on every other figure. They are flagged,
+    not cleared: the undecided alpha is what uncertainty and halo read a wrong cut by (a
+    chair's legs on a clock face, the phantom's ellipse taken for scissors), and a person sees
+    at once whether the smudge is all there is."""
     return faint_remains(alpha)[1]
 
 

@@ -50,7 +50,6 @@ class Cut:
     levels: np.ndarray | None = None  # alpha as the stored 8-bit mask (round(alpha * 255))
     image: Image.Image | None = None  # `source` as the Pillow image it was resampled into
     parted: float = 0.0  # share of the outline imaging.parted took off as another object
-    faint: float = 0.0  # qa.faint of the refined alpha: its faint remains, then cleared
 
 
 def _model(preset, settings) -> str:
@@ -89,8 +88,6 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     the refinement, and pinned again on the refined alpha (`Constraints.pin`): nothing after
     the model can re-fill a removed pixel or clear a kept one. In between, preset `touch_cut`
     (default on) lets a stroke fix the whole wrong region it touches (imaging.touch_cut).
-    The refined alpha's faint remains off the product's body are cleared (preset `faint`,
-    default on; qa.faint_remains), except on a source that is already cut out.
     """
     pixels = np.asarray(rgb) if rgb.mode == "RGB" else None  # read once, for both resizes
     model, side = _model(preset, settings), int(preset.get("work_side", 640))
@@ -127,14 +124,11 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
         own = np.asarray(compose.resample_region(source_alpha, region), np.float32) / 255.0
         alpha = np.minimum(alpha, own)
         fit["covers"] = False  # new partly transparent pixels may lie outside the fit
-    remains, faint = qa.faint_remains(alpha)  # soft remains off the body: a smudge on white
-    if remains is not None and source_alpha is None and preset.get("faint", True):
-        alpha = np.where(remains, np.float32(0.0), alpha)  # a subset of the fit's pixels left
     if constraints is not None and constraints.pin(alpha, region):
         fit["covers"] = False
     levels, alpha = _quantise(alpha)
     parted = float(notes.get("parted", 0.0))
-    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img, parted, faint)
+    return Cut(placement, region, source, alpha, model_p, fit, levels, source_img, parted)
 
 
 def _quantise(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,7 +232,7 @@ class WhiteMode:
             "de_p95": de_p95,
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
             "uncertainty": qa.uncertainty(cut.alpha),  # what the steps left undecided
-            "faint": cut.faint,  # soft remains off the product's body (cleared, see cut_out)
+            "faint": qa.faint(cut.alpha),  # soft remains off the product's body
             "bg_inside": qa.background_inside(cut.source, cut.alpha, shape=shape),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
             "soft_holes": qa.soft_holes(cut.source, cut.alpha, shape=shape),

@@ -128,8 +128,8 @@ FIGURES = (  # (figure, threshold key, how the figure must compare, label, what 
         "max",
         N_("faint remains"),
         N_(
-            "Share of the product found as faint remains apart from it (a grey smudge on"
-            " white; white mode clears them): check that no part of the product was lost there."
+            "Share of the product found as faint remains apart from it, a grey smudge on"
+            " white: check what it is, and that no part of the product was lost there."
         ),
     ),
     (
