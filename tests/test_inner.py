@@ -62,14 +62,20 @@ def test_plain_photos_cost_no_look(monkeypatch, kind, bg):
 
 @pytest.mark.parametrize("kind, bg, zoom", [("mug", "light", 0.6), ("bag", "grass", 0.7)])
 def test_a_product_filling_the_frame_keeps_its_map(monkeypatch, kind, bg, zoom):
-    """Big enough to run the look (the outline spans the frame), but the crop cuts the product:
-    its outline there touches the crop's sides and is not taken."""
+    """Big enough for the look (the outline spans the frame), but of one colour: no run; and
+    were the model to run, the crop cuts the product, its outline there touches the crop's
+    sides and is not taken."""
     looked = _counted(monkeypatch)
     sc = scene(kind, bg, SIZE, 0, zoom)
     p = _model_p(sc.image)
-    assert inner.big(p)
-    assert inner.look(np.asarray(sc.image), p, "u2netp") is p
-    assert len(looked) == 1
+    rgb = np.asarray(sc.image)
+    assert inner.big(p) and not inner.apart(rgb, p)
+    assert inner.look(rgb, p, "u2netp") is p
+    assert not looked
+    box = inner.centred(p.shape, inner.SHARE)
+    l, t, r, b = box
+    crop = inner._predict(rgb[t:b, l:r], "u2netp") > 0.5
+    assert not inner.taken(rgb, p > 0.5, crop, box)
 
 
 def test_taken_refuses_a_label_of_the_products_colours():

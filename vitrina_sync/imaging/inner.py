@@ -9,9 +9,10 @@ phantom: IoU 0.46). The product is what a seller centred; the model on the frame
 outlines the product alone (box on the phantom: 0.999 on the crop).
 
 Cheap test first (`big`): the outline's box spans SPAN of the frame's width and height and its
-filled outline is FULL of the frame (3 of the speed benchmark's 96 photos: a bag and the
-astronaut's ring on their busy photos; none of the 48 held-out ones). Then one model run on the
-crop, whose map is taken (`taken`) only where it is a product whole inside the crop (touching
+filled outline is FULL of the frame, and (`apart`) the outline in the frame's middle differs in
+colour from what the crop leaves out (RIM_DE): 2 of the speed benchmark's 96 photos (the bag on
+the coffee photo, twice; none of the 48 held-out ones), 0 of bench_closeups' 132 (16 of them are
+`big`: one product filling the frame, of one colour). Then one model run on the crop, whose map is taken (`taken`) only where it is a product whole inside the crop (touching
 none of its sides, so a product filling the frame, which the crop cuts, never is), holding the
 frame's middle, lying inside the first outline, a small part of it (at most PART: the crop did
 part the product from something else) and apart from what it drops in colour (RISE_DE: mean
@@ -31,6 +32,9 @@ SHARE = 0.85  # the crop the model looks at again: each side's share of the fram
 PART = 0.6  # the most share of the first outline (filled, in the crop) the crop's outline is
 LEAST = 0.03  # and the least (a speck is no product)
 INVENTED = 0.05  # the most share of the crop's outline off the first outline (3 px grown)
+RIM_DE = 22.0  # the least colour difference (8-bit CIELAB, mean colours) between the outline in
+# the frame's middle and the outline the crop leaves out, where the model runs (the phantom's
+# ellipse around the box 35, the colour wheel around the bag 31; close-ups of one product 6-15)
 
 
 def big(p: np.ndarray) -> bool:
@@ -44,6 +48,23 @@ def big(p: np.ndarray) -> bool:
     if (rows[-1] + 1 - rows[0]) < SPAN * h or (cols[-1] + 1 - cols[0]) < SPAN * w:
         return False
     return bool(fill_holes(product).sum() >= FULL * h * w)
+
+
+def apart(rgb: np.ndarray, p: np.ndarray) -> bool:
+    """Whether the first outline (p > 0.5) in the frame's middle (CENTRE) differs in colour by
+    RIM_DE from the outline the crop (SHARE) leaves out: another thing around the product. A
+    close-up of one product, which the crop cuts, is of one colour (no run); one whose middle
+    the outline does not hold (a frame's opening) is not looked at either."""
+    product = p > 0.5
+    ml, mt, mr, mb = centred(p.shape, CENTRE)
+    middle = rgb[mt:mb, ml:mr][product[mt:mb, ml:mr]]
+    l, t, r, b = centred(p.shape, SHARE)
+    outer = product.copy()
+    outer[t:b, l:r] = False
+    rim = rgb[outer]
+    if not len(middle) or not len(rim):
+        return False
+    return float(np.linalg.norm(_lab(rim).mean(axis=0) - _lab(middle).mean(axis=0))) >= RIM_DE
 
 
 def taken(rgb: np.ndarray, first: np.ndarray, crop: np.ndarray, box) -> bool:
@@ -71,8 +92,9 @@ def taken(rgb: np.ndarray, first: np.ndarray, crop: np.ndarray, box) -> bool:
 
 def look(rgb: np.ndarray, p: np.ndarray, model: str) -> np.ndarray:
     """The model's map, or the crop's where the first outline is `big` and the crop's outline is
-    `taken` (0 outside the crop). rgb: the work copy; p: the model's alpha on it."""
-    if not big(p):
+    `taken` (0 outside the crop). rgb: the work copy; p: the model's alpha on it. The model
+    runs only where the first outline is `big` and `apart`."""
+    if not big(p) or not apart(rgb, p):
         return p
     box = centred(p.shape, SHARE)
     l, t, r, b = box
