@@ -34,7 +34,9 @@ def _counted(monkeypatch) -> list:
     return looked
 
 
-@pytest.mark.parametrize("kind, bg", [("box", "shepp_logan_phantom"), ("bag", "colorwheel")])
+@pytest.mark.parametrize(
+    "kind, bg", [("box", "shepp_logan_phantom"), ("bag", "colorwheel"), ("bottle", "coffee")]
+)
 def test_the_product_inside_the_backdrops_salient_thing_is_found(monkeypatch, kind, bg):
     looked = _counted(monkeypatch)
     sc = scene(kind, bg, SIZE)
