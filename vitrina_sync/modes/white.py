@@ -26,6 +26,7 @@ from ..imaging import (
     compose,
     cutout,
     edge_colour,
+    inner,
     openings,
     qa,
     refine,
@@ -94,6 +95,8 @@ def cut_out(rgb: Image.Image, source_alpha, preset, settings, constraints=None) 
     work, model_p = cutout.predict_work(rgb, model, settings, side, pixels)
     if preset.get("reframe", True):  # a product filling the frame: the model on it zoomed out
         model_p = reframe.apply(work, model_p, model, settings, side)
+    if preset.get("inner_look", True):  # the product inside the backdrop's own salient thing
+        model_p = inner.look(np.asarray(work), model_p, model)
     if source_alpha is not None:  # transparent parts of a cut-out source are never product
         own = np.asarray(source_alpha.resize(work.size, Image.Resampling.BOX), np.float32) / 255.0
         model_p = np.minimum(model_p, own)
