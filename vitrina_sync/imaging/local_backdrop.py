@@ -40,13 +40,21 @@ def _cells(lab_px: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def colour_set(lab_px: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """The cells of the colours at `where`, each with its 26 neighbours (a bool table)."""
-    from scipy import ndimage
-
+    """The cells of the colours at `where`, each with its 26 neighbours (a bool table: the
+    occupied cells shifted by each neighbour's offset, the same as a 3x3x3 binary dilation of
+    them, a few times faster)."""
     table = np.zeros((L_CELLS, AB_CELLS, AB_CELLS), bool)
     li, ai, bi = _cells(lab_px[where])
-    table[li, ai, bi] = True
-    return ndimage.binary_dilation(table, np.ones((3, 3, 3), bool))
+    cells = np.unique((li * AB_CELLS + ai) * AB_CELLS + bi)
+    li, rest = np.divmod(cells, AB_CELLS * AB_CELLS)
+    ai, bi = np.divmod(rest, AB_CELLS)
+    for dl in (-1, 0, 1):
+        lj = np.clip(li + dl, 0, L_CELLS - 1)
+        for da in (-1, 0, 1):
+            aj = np.clip(ai + da, 0, AB_CELLS - 1)
+            for db in (-1, 0, 1):
+                table[lj, aj, np.clip(bi + db, 0, AB_CELLS - 1)] = True
+    return table
 
 
 def in_set(table: np.ndarray, lab_px: np.ndarray) -> np.ndarray:
