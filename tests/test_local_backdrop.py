@@ -67,6 +67,9 @@ def test_a_small_dark_part_away_from_any_opening_is_kept():
     outside = ~openings.fill_holes(product)
     none = np.zeros((h, w), bool)
     assert not local_backdrop.regions(models, product, outside, none).any()
+    rim = openings.grow(lab[..., 0] < 20, 2) & product & ~(lab[..., 0] < 20)
+    lab[rim] = GREEN  # the rim the colour models took: still no opening's rest
+    assert not local_backdrop.regions(models, product, outside, rim).any()
 
 
 def test_a_product_in_the_backdrops_own_colours_is_left_to_the_other_steps():

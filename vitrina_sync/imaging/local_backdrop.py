@@ -13,9 +13,9 @@ colours form candidate regions. One is cleared only if it is enclosed (off the o
 has a colour step (>= STEP) to the product around it, that product is not itself in the ring's
 colours (under LIKE of it: a white mug beside a white cup is not told apart this way), it is no
 printed panel (a flat field with marks: a box's label), no soft light on the product
-(highlights.soft_parts: a padlock's gloss), and it either meets an opening already found (the
-rest of that opening) or is large on its own (>= ALONE of the product: a padlock's dark keyhole,
-1% of it, is in a busy backdrop's dark colours too).
+(highlights.soft_parts: a padlock's gloss), and it is, with the openings already found that it
+meets (it is their rest), >= ALONE of the product (a padlock's dark keyhole, 1% of it, is in a
+busy backdrop's dark colours too, and the colour models may have taken its rim).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ LIKE = 0.3  # the most share of the product around a region that may be in the r
 STEP = 7.0  # the least CIELAB step between a region's rim and the product around it
 SOLID = 0.9  # the least share of a region's filled area in the ring's colours
 LEAST_SHARE = 0.002  # of the product: the least region that meets a found opening
-ALONE = 0.03  # of the product: the least region that meets none
+ALONE = 0.03  # of the product: the least region with the found openings it meets
 
 
 def _cells(lab_px: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,12 +81,16 @@ def regions(models, product: np.ndarray, outside: np.ndarray, found: np.ndarray,
         near &= ~keep
     smallest = max(24.0, LEAST_SHARE * area)
     _, labels, size = components(near)
-    met = grow(found, 2) if found.any() else None
+    _, found_labels, found_size = components(found)
+    found_size[0] = 0
     for i in np.flatnonzero(size >= smallest):
         if i == 0:
             continue
         region = labels == i
-        if size[i] < ALONE * area and (met is None or not (met & region).any()):
+        # with the openings found that it meets, >= ALONE of the product (a padlock's keyhole
+        # whose rim the colour models took is no opening's rest)
+        met = np.unique(found_labels[grow(region, 2)])
+        if size[i] + int(found_size[met].sum()) < ALONE * area:
             continue
         filled = fill_holes(region)
         if (grow(filled, 2) & outside).any() or region.sum() < SOLID * filled.sum():
