@@ -13,9 +13,11 @@ colours form candidate regions. One is cleared only if it is enclosed (off the o
 has a colour step (>= STEP) to the product around it, that product is not itself in the ring's
 colours (under LIKE of it: a white mug beside a white cup is not told apart this way), it is no
 printed panel (a flat field with marks: a box's label), no soft light on the product
-(highlights.soft_parts: a padlock's gloss), and it is, with the openings already found that it
-meets (it is their rest), >= ALONE of the product (a padlock's dark keyhole, 1% of it, is in a
-busy backdrop's dark colours too, and the colour models may have taken its rim).
+(highlights.soft_parts: a padlock's gloss), and it is the rest of openings already found: it
+meets them, lies at least WITHIN in their convex hull (the stroke crossing a frame's opening;
+not a coffee cup's rim beside the cup's inside the models found, the cup outlined with a ring),
+and with them makes >= ALONE of the product (a padlock's dark keyhole, 1% of it, is in a busy
+backdrop's dark colours too, and the colour models may have taken its rim).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ LIKE = 0.3  # the most share of the product around a region that may be in the r
 STEP = 7.0  # the least CIELAB step between a region's rim and the product around it
 SOLID = 0.9  # the least share of a region's filled area in the ring's colours
 LEAST_SHARE = 0.002  # of the product: the least region that meets a found opening
+WITHIN = 0.5  # the least share of a region in the hull of the openings it meets
 ALONE = 0.03  # of the product: the least region with the found openings it meets
 
 
@@ -90,7 +93,13 @@ def regions(models, product: np.ndarray, outside: np.ndarray, found: np.ndarray,
         # with the openings found that it meets, >= ALONE of the product (a padlock's keyhole
         # whose rim the colour models took is no opening's rest)
         met = np.unique(found_labels[grow(region, 2)])
-        if size[i] + int(found_size[met].sum()) < ALONE * area:
+        met = met[met > 0]
+        if len(met) == 0 or size[i] + int(found_size[met].sum()) < ALONE * area:
+            continue
+        # within the hull of the openings it meets: the stroke crossing a frame's opening; a
+        # coffee cup's rim beside the cup's inside found as an opening is not
+        within = hull(np.isin(found_labels, met))
+        if (region & within).sum() < WITHIN * region.sum():
             continue
         filled = fill_holes(region)
         if (grow(filled, 2) & outside).any() or region.sum() < SOLID * filled.sum():
