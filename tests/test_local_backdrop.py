@@ -79,3 +79,13 @@ def test_a_product_in_the_backdrops_own_colours_is_left_to_the_other_steps():
     models.lab[models.lab[..., 0] < 20] = WHITE  # the frame white, as the backdrop's stroke
     models.lab[95:105, 60:140] = ORANGE
     assert not local_backdrop.regions(models, product, outside, found).any()
+
+
+def test_a_region_beside_a_found_opening_but_off_its_hull_is_kept():
+    """The colours just around the product beside an opening found, but outside its convex hull
+    (a coffee cup's white rim beside the cup's inside, the cup outlined with a ring): another
+    object's part, not that opening's rest."""
+    models, product, outside, found = _frame_scene()
+    found[:] = False
+    found[50:95, 60:100] = True  # only the opening's upper left found: the stroke runs past it
+    assert not local_backdrop.regions(models, product, outside, found).any()
