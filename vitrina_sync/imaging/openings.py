@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from . import backdrop_fit, highlights, product_colours
+from . import backdrop_fit, highlights, local_backdrop, product_colours
 from . import joined_openings as _joined
 from .compiled import loops, readonly
 
@@ -337,6 +337,8 @@ def match_regions(
         found &= ~highlights.soft_parts(models.lab, found, product, models.ratio)
     if limits.joined and found.any():
         found |= _joined.settle(rgb, p, found, keep)
+        if models.continued is None:  # the backdrop's colours just around the product
+            found |= local_backdrop.regions(models, product, outside, found, keep)
         off = product_colours.off_colour(models, found, product, sample)
         if report is not None:
             report["off_colour"] = off  # for the repairs' regrowth (the same copy)
