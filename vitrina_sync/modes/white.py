@@ -162,7 +162,9 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-11"  # 11: another salient object parted by a graph cut (imaging/parted.py),
+    version = "white-12"  # 12: inner_look (imaging/inner.py), local_backdrop in the openings,
+    # parted's own colour mixtures and doubtful seams, QA faint;
+    # 11: another salient object parted by a graph cut (imaging/parted.py),
     # grown pieces glued on cleared; 10: glued pieces of another object cleared (imaging/glued.py)
     # 9: printed panels kept, objects seen through openings, thin parts
     # given back, faint ends and shelf packs dropped
