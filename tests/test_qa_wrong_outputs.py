@@ -399,7 +399,9 @@ def test_no_ok_over_an_output_under_095_iou_on_the_ground_truth_sets():
             low += 1
             if not out.qa["flags"]:
                 wrong_ok.append((sc.name, round(value, 3)))
-    assert low >= 8  # the set has hard cases (the busy photos): the check is not vacuous
+    # the set has hard cases (the busy photos): the check is not vacuous (white-11: 8 under
+    # 0.95; white-12: 7, parted and inner_look cutting the bag and the bottle on coffee right)
+    assert low >= 6
     assert wrong_ok == []
 
 
