@@ -29,7 +29,8 @@ def test_unsubscribe_ends_the_listener_thread_without_waiting(redis_url):
 def test_worker_process_stops_cleanly_on_sigterm(redis_url, tmp_path):
     conn = connect(redis_url)
     cmd = [sys.executable, "-m", "vitrina_sync.worker", "--url", redis_url, "--name", "w-stop"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stderr=subprocess.DEVNULL)
+    log = open(tmp_path / "err.log", "w")  # noqa: SIM115 - the worker's stderr, read on failure
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stderr=log)
     try:
         deadline = time.monotonic() + 60
         while not Worker.all(connection=conn) and time.monotonic() < deadline:
@@ -37,12 +38,14 @@ def test_worker_process_stops_cleanly_on_sigterm(redis_url, tmp_path):
         assert [w.name for w in Worker.all(connection=conn)] == ["w-stop"]
         start = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        code = proc.wait(10)
+        assert code == 0, (tmp_path / "err.log").read_text()[-3000:]
         assert time.monotonic() - start < 5  # was ~1-2 s: scheduler, listener thread, teardown
         assert Worker.all(connection=conn) == []  # deregistered before it left
     finally:
         if proc.poll() is None:
             proc.kill()
+        log.close()
 
 
 JOB_MEMORY = """
