@@ -53,6 +53,20 @@ def write_catalog(path: Path, rows: list[list], headers: list[str] | None = None
     return path
 
 
+def counted_predictions(monkeypatch, module) -> list:
+    """The crops a step's model runs look at (`module._predict` patched to note each one's
+    shape): imaging.subject's and imaging.inner's second looks."""
+    looked: list = []
+    predict = module._predict
+
+    def counted(rgb, model):
+        looked.append(rgb.shape)
+        return predict(rgb, model)
+
+    monkeypatch.setattr(module, "_predict", counted)
+    return looked
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A catalog folder with photos/ (the example photos) and vitrina.toml using small canvases."""

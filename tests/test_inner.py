@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import counted_predictions
 from synthetic import iou, scene
 
 from vitrina_sync.imaging import cutout, inner
@@ -21,24 +22,11 @@ def _model_p(img) -> np.ndarray:
         pytest.skip(f"u2netp not available: {exc}")
 
 
-def _counted(monkeypatch) -> list:
-    """The crops the model looked at, as inner.look runs."""
-    looked: list = []
-    predict = inner._predict
-
-    def counted(rgb, model):
-        looked.append(rgb.shape)
-        return predict(rgb, model)
-
-    monkeypatch.setattr(inner, "_predict", counted)
-    return looked
-
-
 @pytest.mark.parametrize(
     "kind, bg", [("box", "shepp_logan_phantom"), ("bag", "colorwheel"), ("bottle", "coffee")]
 )
 def test_the_product_inside_the_backdrops_salient_thing_is_found(monkeypatch, kind, bg):
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, inner)
     sc = scene(kind, bg, SIZE)
     p = _model_p(sc.image)
     assert iou(p, sc.alpha) < 0.7  # the model outlined the ellipse / the wheel with it
@@ -54,7 +42,7 @@ def test_the_product_inside_the_backdrops_salient_thing_is_found(monkeypatch, ki
 @pytest.mark.parametrize("bg", ["light", "green", "gravel", "brick", "grass"])
 @pytest.mark.parametrize("kind", ["box", "bottle", "mug"])
 def test_plain_photos_cost_no_look(monkeypatch, kind, bg):
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, inner)
     sc = scene(kind, bg, SIZE)
     p = _model_p(sc.image)
     assert not inner.big(p)
@@ -67,7 +55,7 @@ def test_a_product_filling_the_frame_keeps_its_map(monkeypatch, kind, bg, zoom):
     """Big enough for the look (the outline spans the frame), but of one colour: no run; and
     were the model to run, the crop cuts the product, its outline there touches the crop's
     sides and is not taken."""
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, inner)
     sc = scene(kind, bg, SIZE, 0, zoom)
     p = _model_p(sc.image)
     rgb = np.asarray(sc.image)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import counted_predictions
 from synthetic import background, iou, product, scene
 
 from vitrina_sync.imaging import cutout, steps, subject
@@ -61,21 +62,8 @@ def test_a_keep_stroke_on_the_other_object_keeps_it():
     assert not subject.apart(np.asarray(sc.image), p, "u2netp", keep).any()
 
 
-def _counted(monkeypatch) -> list:
-    """The crops the model looked at, as subject.apart runs."""
-    looked: list = []
-    predict = subject._predict
-
-    def counted(rgb, model):
-        looked.append(rgb.shape)
-        return predict(rgb, model)
-
-    monkeypatch.setattr(subject, "_predict", counted)
-    return looked
-
-
 def test_a_product_the_frame_cuts_is_kept_whole_without_a_look(monkeypatch):
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, subject)
     for shift in ((190, 0), (150, 150)):  # past the right side; the bottom
         img, truth = _composite([("bottle", *shift)])
         assert truth[:, -1].any() or truth[-1].any()
@@ -93,7 +81,7 @@ def test_the_look_runs_only_where_the_crop_parts_the_objects(monkeypatch):
     cup behind a box (it finds the box) and on the astronaut's head above it (centred_look: the
     crop cuts the box there and nothing changes), not on plain backgrounds; one look per photo
     where it runs."""
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, subject)
     for bg, runs in (("coffee", 1), ("astronaut", 1), ("light", 0), ("green", 0)):
         sc = scene("box", bg, SIZE)
         p = _model_p(sc.image)
@@ -106,7 +94,7 @@ def test_a_kits_second_item_across_the_crops_side_or_at_the_corner_stays(monkeyp
     """Whether or not the model looks again: a second box of the first's colour across the
     crop's side makes it look (the product's piece has the colour of the piece apart), a
     bottle of another colour does not (parted_by_colour: the strays step's piece)."""
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, subject)
     for second, shift, runs in (
         ("box", (190, 0), 1),  # across the widest crop's right side
         ("bottle", (190, 0), 0),
@@ -247,7 +235,7 @@ def test_no_look_where_what_rises_above_has_the_products_colour(monkeypatch):
 def test_the_white_mug_on_the_white_cup_costs_no_look(monkeypatch):
     """The real model on the mug on the coffee photo: it outlines the cup with the mug, and the
     crop would keep both (the look ran and changed nothing before the colour rule)."""
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, subject)
     sc = scene("mug", "coffee", SIZE)
     p = _model_p(sc.image)
     product = p > 0.5
@@ -264,7 +252,7 @@ def test_the_head_above_a_bottle_goes_on_the_centred_look(monkeypatch):
     """The astronaut's head above the bottle (and the mug): the first crop keeps the face (it is
     not promising), the crop of the outline's box made even about the frame's centre finds the
     product whole, one look."""
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, subject)
     for kind, before, after in (("bottle", 0.75, 0.99), ("mug", 0.75, 0.95)):
         sc = scene(kind, "astronaut", SIZE)
         p = _model_p(sc.image)
@@ -283,7 +271,7 @@ def test_the_centred_look_keeps_a_kit_or_a_product_placed_aside(monkeypatch):
     reaches out, and a product the frame cuts. Without the colour rules (RISE_DE, EVEN_SAME)
     the model looks at the kits and the crop cuts their second item: its outline there is not
     whole, and nothing goes either."""
-    looked = _counted(monkeypatch)
+    looked = counted_predictions(monkeypatch, subject)
     kits = [[("box", -30, 0), ("bottle", 140, 0)], [("box", -20, 0), ("bottle", 110, -40)]]
     cases = []
     for items in (
