@@ -31,6 +31,9 @@ measured only before and after it;
 `held-out-10` = a tenth (procedural bamboo mat, granite, a velvet drape, burlap and a cutting mat,
 a grey cat photo, teal and mustard sweeps), written before round 11 and measured only before and
 after it;
+`held-out-11` = an eleventh (procedural brushed steel, a glass mosaic, a gingham tablecloth, moss
+and crumpled white paper, a grey astronaut photo, coral and forest sweeps), written before round 12
+and measured only before and after it;
 `tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
@@ -92,6 +95,7 @@ SETS = (
     "held-out-8",
     "held-out-9",
     "held-out-10",
+    "held-out-11",
 )
 
 
@@ -115,6 +119,7 @@ def cases(name: str) -> list[tuple]:
         "held-out-8": synthetic.HELD_OUT_8,
         "held-out-9": synthetic.HELD_OUT_9,
         "held-out-10": synthetic.HELD_OUT_10,
+        "held-out-11": synthetic.HELD_OUT_11,
     }[name]
 
 

@@ -429,6 +429,8 @@ SWEEPS = {
     "rose": ((236, 190, 200), (198, 140, 156)),  # held-out-9: a dusty pink backdrop
     "teal": ((120, 184, 186), (64, 124, 128)),  # held-out-10: a muted teal backdrop
     "mustard": ((230, 196, 102), (194, 150, 60)),  # held-out-10: a mustard yellow backdrop
+    "coral": ((244, 160, 140), (214, 118, 102)),  # held-out-11: a coral backdrop
+    "forest": ((74, 112, 84), (38, 64, 46)),  # held-out-11: a dark green backdrop
 }
 GREY_PHOTOS = {  # low-contrast grey: (photo, contrast, mean)
     "greygrass": ("grass", 0.45, 125.0),
@@ -438,6 +440,7 @@ GREY_PHOTOS = {  # low-contrast grey: (photo, contrast, mean)
     "greyrocket": ("rocket", 0.5, 126.0),  # held-out-8
     "greyclock": ("clock", 0.55, 132.0),  # held-out-9
     "greychelsea": ("chelsea", 0.5, 128.0),  # held-out-10
+    "greyastronaut": ("astronaut", 0.5, 124.0),  # held-out-11
 }
 
 
@@ -831,6 +834,92 @@ def _cuttingmat(size) -> np.ndarray:
     return np.clip(arr + 0.5, 0, 255).astype(np.uint8)
 
 
+def _steel(size) -> np.ndarray:
+    """Brushed stainless steel: fine horizontal streaks, a broad cool sheen across the sheet."""
+    rng = np.random.default_rng(1101)
+    w, h = size
+    streak = rng.standard_normal((h, 1)) * 0.05 + rng.standard_normal((h, w)) * 0.012
+    along = np.asarray(
+        Image.fromarray(rng.standard_normal((h, w)).astype(np.float32), "F")
+        .resize((max(w // 40, 2), h), Image.Resampling.BOX)
+        .resize((w, h), Image.Resampling.BILINEAR),
+        np.float32,
+    )
+    x = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
+    sheen = 0.78 + 0.16 * np.exp(-((x - 0.25) ** 2) / 0.18) + 0.04 * _smooth_noise(rng, size, 250)
+    tone = sheen + streak + 0.02 * along
+    col = tone[..., None] * np.array([176, 182, 190], np.float32)
+    return np.clip(col + 0.5, 0, 255).astype(np.uint8)
+
+
+def _mosaic(size) -> np.ndarray:
+    """A glass mosaic: small square tiles in sea blues and greens, each its own shade, light grout."""
+    rng = np.random.default_rng(1102)
+    w, h = size
+    tile = max(w / 30, 5)
+    palette = np.array(
+        [[40, 110, 150], [70, 150, 170], [30, 80, 120], [90, 170, 150], [150, 200, 210]],
+        np.float32,
+    )
+    gx, gy = int(w / tile) + 2, int(h / tile) + 2
+    pick = palette[rng.integers(0, len(palette), (gy, gx))] * rng.uniform(0.85, 1.15, (gy, gx, 1))
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    iy, ix = (y / tile).astype(int), (x / tile).astype(int)
+    col = pick[iy, ix]
+    u, v = (x % tile) / tile, (y % tile) / tile
+    glint = 1 + 0.18 * np.clip(1 - np.hypot(u - 0.3, v - 0.3) * 3, 0, 1)
+    col = col * glint[..., None]
+    grout = (u < 0.1) | (v < 0.1)
+    col[grout] = np.array([214, 210, 200], np.float32)
+    return np.clip(col + 0.5, 0, 255).astype(np.uint8)
+
+
+def _gingham(size) -> np.ndarray:
+    """A red and white gingham tablecloth: woven checks of white, pink and red, a soft fold."""
+    rng = np.random.default_rng(1103)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    check = max(w / 16, 6)
+    wobble = 2.0 * _smooth_noise(rng, size, 200)
+    band_x = (np.floor((x + wobble) / check) % 2) == 0
+    band_y = (np.floor((y + wobble) / check) % 2) == 0
+    red = band_x.astype(np.float32) + band_y.astype(np.float32)  # 0 white, 1 pink, 2 red
+    white, deep = np.array([246, 244, 240], np.float32), np.array([196, 36, 48], np.float32)
+    col = white + (deep - white) * (red / 2)[..., None] ** 0.8
+    fold = 1 - 0.12 * np.exp(-((x - w * 0.62 - 20 * _smooth_noise(rng, size, 300)) ** 2) / (w * 3))
+    weave = 1 + 0.03 * np.sin(x * 2.1) * np.sin(y * 2.1)
+    return np.clip(col * (fold * weave)[..., None] + 0.5, 0, 255).astype(np.uint8)
+
+
+def _moss(size) -> np.ndarray:
+    """A moss bed: springy green tufts at several scales, dark hollows and a few yellow tips."""
+    rng = np.random.default_rng(1104)
+    n = 0.5 * _smooth_noise(rng, size, 4) + 0.35 * _smooth_noise(rng, size, 14)
+    n = n + 0.3 * _smooth_noise(rng, size, 60)
+    tone = 0.55 + 0.45 * np.tanh(1.6 * n)
+    tips = _smooth_noise(rng, size, 3) > 0.8
+    col = tone[..., None] * np.array([92, 132, 48], np.float32)
+    col[tips] = np.array([176, 180, 70], np.float32)
+    return np.clip(col + 0.5, 0, 255).astype(np.uint8)
+
+
+def _crumpled(size) -> np.ndarray:
+    """Crumpled white paper: near-white facets, each lit a little differently, with sharp creases."""
+    rng = np.random.default_rng(1105)
+    w, h = size
+    pts = rng.uniform(0, 1, (60, 2)) * np.array([w, h], np.float32)
+    shade = rng.uniform(0.86, 1.0, 60).astype(np.float32)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    d = (x[..., None] - pts[:, 0]) ** 2 + (y[..., None] - pts[:, 1]) ** 2
+    two = np.partition(d, 1, axis=2)
+    first, second = two[..., 0], two[..., 1]
+    tone = shade[np.argmin(d, axis=2)] + 0.02 * _smooth_noise(rng, size, 40)
+    crease = (np.sqrt(second) - np.sqrt(first)) < 1.5
+    tone = np.where(crease, tone * 0.9, tone)
+    col = tone[..., None] * np.array([250, 249, 246], np.float32)
+    return np.clip(col + 0.5, 0, 255).astype(np.uint8)
+
+
 TEXTURES = {  # procedural backdrops (seeded, so the same pixels on every run)
     "wood": _wood,  # held-out-6
     "marble": _marble,
@@ -857,6 +946,11 @@ TEXTURES = {  # procedural backdrops (seeded, so the same pixels on every run)
     "velvet": _velvet,
     "burlap": _burlap,
     "cuttingmat": _cuttingmat,
+    "steel": _steel,  # held-out-11
+    "mosaic": _mosaic,
+    "gingham": _gingham,
+    "moss": _moss,
+    "crumpled": _crumpled,
 }
 
 
@@ -1178,6 +1272,29 @@ HELD_OUT_10 = [
     ("bag", "burlap", 0, False),
     ("padlock", "mustard", 149, False),
     ("frame", "teal", 150, False),
+]
+
+
+# HELD_OUT_11: an eleventh untouched set, written at the start of issue 16's round 12 before any of
+# its changes (backdrops no other set uses: procedural brushed steel, a glass mosaic, a gingham
+# tablecloth, moss and crumpled white paper, a low-contrast grey astronaut photo; coral and forest
+# sweeps) and measured only before and after that round (bench/bench_masks.py --set held-out-11).
+HELD_OUT_11 = [
+    ("padlock", "mosaic", 151, False),
+    ("ring", "moss", 0, False),
+    ("bluemug", "gingham", 152, False),
+    ("bottle", "crumpled", 0, False),
+    ("box", "steel", 0, False),
+    ("frame", "mosaic", 153, False),
+    ("hoop", "gingham", 154, False),
+    ("chair", "moss", 155, False),
+    ("scissors", "steel", 156, False),
+    ("greybottle", "greyastronaut", 157, True),
+    ("whitelabel", "crumpled", 158, False),
+    ("mug", "coral", 0, False),
+    ("bag", "forest", 0, False),
+    ("padlock", "coral", 159, False),
+    ("frame", "forest", 160, False),
 ]
 
 
