@@ -48,6 +48,61 @@ def test_worker_process_stops_cleanly_on_sigterm(redis_url, tmp_path):
         log.close()
 
 
+STOP_AT = """
+import signal, sys
+from vitrina_sync import worker
+
+where, url = sys.argv[1], sys.argv[2]
+cls = worker.VitrinaWorker
+
+
+def signalled(name, before):
+    original = getattr(cls, name)
+
+    def patched(self, *args, **kwargs):
+        if before:
+            signal.raise_signal(signal.SIGTERM)  # its handler runs at the next bytecode
+        result = original(self, *args, **kwargs)
+        if not before:
+            signal.raise_signal(signal.SIGTERM)
+        return result
+
+    setattr(cls, name, patched)
+
+
+if where == "after-birth":  # registered, RQ's handlers not installed yet
+    signalled("register_birth", before=False)
+elif where == "relay-start":  # RQ's handlers installed, its loop's try not entered yet
+    signalled("_start_signal_relay", before=True)
+elif where == "burst-teardown":  # the loop is done; the teardown has not deregistered yet
+    signalled("register_death", before=True)
+args = ["--url", url, "--name", "w-" + where] + (["--burst"] if "burst" in where else [])
+worker.exit_now(worker.main(args))
+"""
+
+
+@pytest.mark.parametrize("where", ["after-birth", "relay-start", "burst-teardown"])
+def test_a_stop_signal_outside_the_work_loop_is_a_clean_stop(redis_url, tmp_path, where):
+    """A SIGTERM anywhere in the worker's life once it is registered stops it warm: exit 0,
+    deregistered. RQ 3's work() installs its handlers only after registering the worker
+    (after-birth: the process was killed, -15, and stayed registered), and its handler raises
+    StopRequested whenever the worker is not busy, which escapes outside the loop's `try`
+    (relay-start, burst-teardown: exit 1, a StopRequested traceback, the worker left registered;
+    the CI run's exit 1 of test_worker_process_stops_cleanly_on_sigterm)."""
+    conn = connect(redis_url)
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_AT, where, redis_url],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "StopRequested" not in done.stderr
+    assert Worker.all(connection=conn) == []  # deregistered before it left
+
+
 JOB_MEMORY = """
 import resource, sys
 import numpy as np

@@ -19,6 +19,8 @@ from typing import NoReturn
 
 import psutil
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
+from rq.worker import WorkerStatus
 
 from .errors import VitrinaError
 from .queue import connect
@@ -51,9 +53,53 @@ class VitrinaWorker(SimpleWorker):
             self.pubsub_thread.join(timeout=1)
             self.pubsub.close()
 
+    handlers_installed = False
+    in_pop = False  # in dequeue_job_and_maintain_ttl: a stop signal raises StopRequested
+
+    def bootstrap(self, *args, **kwargs):
+        """RQ's bootstrap with the stop handlers installed first.
+
+        RQ's work() registers the worker (register_birth, in bootstrap), subscribes to its
+        channel and only then installs its SIGTERM/SIGINT handlers: a stop signal in between
+        met the default action and killed the process (-15), still registered. Whoever waits
+        for the worker to show up in RQ's registry (LocalWorkers, the tests) may stop it at once.
+        """
+        self._install_signal_handlers()
+        super().bootstrap(*args, **kwargs)
+
     def _install_signal_handlers(self):
+        if self.handlers_installed:  # work() calls it again after bootstrap: a stop handled by
+            return  # then switched the handlers to a cold stop, which must stay
+        self.handlers_installed = True
         super()._install_signal_handlers()
         self._start_signal_relay()
+
+    def _shutdown(self):
+        """A warm stop: StopRequested only where RQ's loop catches it, the flag elsewhere.
+
+        RQ raises StopRequested from the signal handler whenever the worker is not busy, to break
+        its blocking pop. Raised anywhere else it escapes: in bootstrap, in the bytecodes between
+        RQ's handler install and its loop's `try` (where this class starts its signal relay,
+        which waits for its thread to start: long on a busy box), or in the teardown after a
+        burst run, it left work() uncaught, skipped or cut the teardown (the worker stayed
+        registered) and the process exited 1 with a StopRequested traceback. Outside the pop the
+        flag is enough: RQ's loop checks it before each pop, and the pop checks it again here.
+        """
+        if self.in_pop:
+            raise StopRequested()
+        if self.get_state() == WorkerStatus.BUSY:
+            super()._shutdown()  # RQ's: finish the job, then stop
+        else:
+            self._stop_requested = True
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        self.in_pop = True
+        try:
+            if self._stop_requested:  # a stop handled after the loop's check, before in_pop
+                raise StopRequested()
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        finally:
+            self.in_pop = False  # a job taken runs to its end on a stop from here on
 
     def _start_signal_relay(self) -> None:
         """Make sure a SIGTERM/SIGINT reaches an idle worker that is blocked in its blocking pop.
