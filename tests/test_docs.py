@@ -43,3 +43,23 @@ def test_every_command_the_readme_names_exists():
     for name in named:
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0, f"`vitrina-sync {name}` from the README does not exist"
+
+
+def test_every_option_the_readme_command_table_shows_exists():
+    """Each row of README's command table: the command (`users add`, `models fetch` included)
+    and every --option it shows are in that command's --help."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    table = readme[readme.index("## Commands") : readme.index("## The catalog")]
+    rows = re.findall(r"^\| `vitrina-sync ([^`]+)`", table, re.MULTILINE)
+    assert len(rows) >= 11, rows
+    for row in rows:
+        words = row.split()
+        path = []
+        for word in words:
+            if not re.fullmatch(r"[a-z]+", word):
+                break
+            path.append(word)
+        result = CliRunner().invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, f"`vitrina-sync {' '.join(path)}`: {result.output}"
+        for option in re.findall(r"--[a-z][a-z-]*", row):
+            assert option in result.output, f"`vitrina-sync {row}`: no {option}"

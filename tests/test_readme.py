@@ -13,8 +13,10 @@ so the default model is not fetched again):
 - `make test` is only resolved (`make -n test`): running the whole suite inside itself would be
   recursive. It must be a target make knows, ending in the pytest run.
 - the server block runs as one bash script, verbatim; only when port 8000 is taken here is the
-  port (and nothing else) swapped for a free one. serve must answer /healthz with 200, name the
-  users file `users add` wrote, and stop cleanly on SIGTERM.
+  port (and nothing else) swapped for a free one. serve must answer /healthz with 200 and /metrics
+  with the families the README names (no login for either), name the users file `users add`
+  wrote, and stop cleanly on SIGTERM.
+- the README's `vitrina.toml` examples load as settings, as written.
 """
 
 from __future__ import annotations
@@ -167,6 +169,21 @@ def test_server_block_runs_as_written(project):
         assert users_file == home / "data" / "vitrina-sync" / "users.json"  # no catalog needed
         assert json.loads(users_file.read_text())["users"]["anna"]["role"] == "admin"
         assert f"users from {users_file})" in text  # serve reads the file users add wrote
+        # README: /metrics, no login, Prometheus text with the families it names
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            assert r.status == 200 and r.headers["Content-Type"].startswith("text/plain")
+            metrics = r.read().decode()
+        for family in (
+            'vitrina_rows{catalog="examples/catalog.xlsx",status=',  # rows per status
+            'vitrina_jobs_total{outcome="done"}',
+            'vitrina_jobs_total{outcome="failed"}',
+            "vitrina_sync_seconds_count",
+            "vitrina_sync_loop_restarts_total",
+            "# TYPE vitrina_sheets_api_requests_total counter",  # samples for Google Sheets only
+            "# TYPE vitrina_sheets_api_retries_total counter",
+            "# TYPE vitrina_storage_failures_total counter",
+        ):
+            assert family in metrics, f"{family} not in /metrics:\n{metrics[-3000:]}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         stopped = wait_for_line(log_path, "vitrina-sync serve: stopped", 60)
@@ -255,3 +272,31 @@ def test_serve_still_reads_a_catalogs_own_users_file(tmp_path, monkeypatch):
     legacy.parent.mkdir(parents=True)
     legacy.write_text('{"users": {}}')
     assert serve_users_file(load_settings(None), None, tmp_path / "out") == legacy
+
+
+# -- the README's vitrina.toml examples ----------------------------------------------------------
+def toml_blocks() -> list[str]:
+    return re.findall(r"^```toml\n(.*?)^```", README.read_text("utf-8"), re.DOTALL | re.MULTILINE)
+
+
+def test_the_readme_toml_examples_load_as_written(tmp_path, monkeypatch):
+    """Each ```toml block, saved as a catalog's vitrina.toml, loads into the settings it shows
+    (a renamed setting or a TOML slip in the README fails here). Nothing is contacted: the S3
+    example is only read."""
+    from vitrina_sync.settings import settings_for_catalog
+
+    for name in [k for k in os.environ if k.startswith("VITRINA_")]:
+        monkeypatch.delenv(name)
+    blocks = toml_blocks()
+    assert len(blocks) == 2, "a new toml example in the README: teach this test"
+    languages, bucket = blocks
+    (tmp_path / "vitrina.toml").write_text(languages, "utf-8")
+    settings = settings_for_catalog(tmp_path)
+    assert settings["reject_reasons"][0] == {"en": "scratches", "ru": "царапины", "kk": "сызаттар"}
+    assert settings["checklists"]["kitchen"][1] == "lid"
+    (tmp_path / "vitrina.toml").write_text(bucket, "utf-8")
+    settings = settings_for_catalog(tmp_path)
+    assert settings["assets"] == "s3://shop-photos/catalog"
+    assert settings["storage"] == "s3://shop-media/vitrina"
+    assert settings["s3_endpoint_url"] == "https://storage.yandexcloud.net"
+    assert settings["public_base_url"] == "https://shop-media.website.yandexcloud.net"

@@ -71,7 +71,8 @@ def check_base_url(base_url: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise PackError(
             f"--base-url {base_url!r}: need the http(s) address where the pack's files will be "
-            "hosted (manifests hold their URLs)"
+            "hosted (manifests hold their URLs): pass --base-url, set base_url in "
+            "[marketplaces.<name>], or use --publish"
         )
     return base_url.rstrip("/")
 
