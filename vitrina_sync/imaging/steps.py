@@ -150,6 +150,11 @@ def _finished(
 
                 gone = other if model is None else other | ((model > 0.5) & (p <= 0.5))
                 p[after_parting(work_rgb, p, gone, keep)] = 0.0
+            if model is not None and preset.get("regrow", True):  # straps across the other
+                from .thin_parts import crossing
+
+                back = crossing(work_rgb, model, p)
+                p[back] = model[back]
     if preset.get("glued", True):
         from .glued import without_pieces
 
