@@ -129,12 +129,17 @@ def _finished(
     work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, made=None, notes=None, model=None
 ) -> np.ndarray:
     """The last clearing steps: another salient object of a busy photo parted from the product
-    by a graph cut (imaging.parted, preset `parted`, on by default), pieces of another object
-    glued on (imaging.glued, preset `glued`, on by default), then faint ends (imaging.extent).
+    by a graph cut (imaging.parted, preset `parted`, on by default) and, where it took one
+    off, the rest of an opening the other object filled (imaging.opening_rest, preset
+    `opening_rest`, on) and the lines in the product's colour taken with it (straps across the
+    cup: thin_parts.crossing, with preset `regrow`); pieces of another object glued on
+    (imaging.glued, preset `glued`, on by default), then faint ends (imaging.extent).
     made: what the steps made product where the model hardly saw any (glued counts it as
-    doubt). notes["parted"]: the share of the outline (p > 0.5) the graph cut took off where
-    its seam is doubtful (parted.doubtful; QA's `parted`: a judgement on pixels the model was
-    sure of, which a reviewer checks)."""
+    doubt). model: the map the steps started from (the model's, constraints set): its sure
+    pixels the steps cleared are backdrop colours to opening_rest, and crossing looks for
+    lines there. notes["parted"]: the share of the outline (p > 0.5) the graph cut took off
+    where its seam is doubtful (parted.doubtful, judged on the cut before anything is given
+    back; QA's `parted`: a judgement on pixels the model was sure of, which a reviewer checks)."""
     if preset.get("parted", True):
         from .parted import apart, doubtful
 
