@@ -18,8 +18,10 @@ with it where they are few (SLIVER). A region with no colour step to the product
 (STEP) is not taken, nor anything of a product that has no opening: a box's white label over
 the coffee photo is in the cup's colours and none of the red box's, and stays.
 
-Runs only where parted took something off (one photo in many: ~5-10 ms there, on the openings
-step's ~320 px copy).
+Runs only where parted took something off (one photo in many; 0 ms elsewhere): 2-17 ms of CPU
+there (process_time on tune's busy scenes, the box shared), on the openings step's ~320 px copy.
+tune: ring-on-coffee 0.738 -> 0.914 (kept opening 0.555 -> 0.003); no other scene of the sets
+moved.
 """
 
 from __future__ import annotations
