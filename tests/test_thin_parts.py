@@ -208,3 +208,45 @@ def test_the_distance_to_the_outline_on_its_box_is_the_whole_maps():
     steps = 0.955 * np.arange(700)[:, None] + 1.3693 * np.arange(700)[None, :]
     for bar in (thin_parts.RING, thin_parts.RING + 1.5, thin_parts.REACH, thin_parts.FREE_REACH):
         assert np.abs(steps - bar).min() > 0.01
+
+
+def _crossed(seed: int = 5):
+    """A brown bag whose straps cross a large disc of another object (crema-coloured) that the
+    model outlined with it at p 1 (body, straps and disc), after the clearing steps took the disc
+    and the straps with it: (rgb, model map, map after the steps, straps)."""
+    rng = np.random.default_rng(seed)
+    rgb = np.empty((H, W, 3), np.float32)
+    rgb[:] = (70, 40, 30)
+    disc = drawn(lambda d: d.ellipse((60, 40, 420, 360), fill=255))
+    rgb[disc] = (190, 125, 70)
+    body = drawn(lambda d: d.rectangle(BODY, fill=255))
+    lines = drawn(straps) & ~body
+    rgb[body | lines] = BROWN
+    rgb = np.clip(rgb + rng.normal(0, 2.0, rgb.shape) + 0.5, 0, 255).astype(np.uint8)
+    model = np.where(body | lines | disc, 1.0, 0.0).astype(np.float32)
+    after = np.where(body, 1.0, 0.0).astype(np.float32)
+    return rgb, model, after, lines
+
+
+def test_straps_the_steps_took_with_another_object_come_back():
+    rgb, model, after, lines = _crossed()
+    back = thin_parts.crossing(rgb, model, after)
+    assert back[lines].mean() > 0.9
+    assert not (back & ~thin_parts.openings.grow(lines, 2)).any()
+
+
+def test_what_the_steps_took_in_other_colours_or_as_blocks_stays_taken():
+    rgb, model, after, lines = _crossed()
+    rgb[lines] = (190, 125, 70)  # no strap: the other object's colour all over
+    assert not thin_parts.crossing(rgb, model, after).any()
+    rgb, model, after, lines = _crossed()
+    block = drawn(lambda d: d.rectangle((150, 150, 330, 250), fill=255)) & ~lines
+    rgb[block] = BROWN  # a brown block of the other object, where the straps cross it
+    back = thin_parts.crossing(rgb, model, after)
+    assert not (back & block).any()
+
+
+def test_nothing_comes_back_that_the_model_did_not_outline():
+    rgb, model, after, lines = _crossed()
+    model[lines] = 0.0
+    assert not thin_parts.crossing(rgb, model, after).any()

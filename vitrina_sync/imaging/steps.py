@@ -111,9 +111,10 @@ def after_model(
     cleared |= other
     added &= ~other
     if not cleared.any() and not added.any():
-        return _finished(work_rgb, p, preset, keep, notes=notes)
+        return _finished(work_rgb, p, preset, keep, notes=notes, model=p)
     outline = (p > 0.5) | added  # the outline the steps saw, for what the drop leaves
-    p = p.copy() if constraints is None else p  # constraints made p a copy already
+    model = p
+    p = p.copy()
     p[cleared] = 0.0
     p[added] = 1.0
     apart &= cleared & outline
@@ -121,19 +122,24 @@ def after_model(
         from .repairs import leftovers
 
         p[leftovers(outline, p, apart, other & apart, keep, added)] = 0.0
-    return _finished(work_rgb, p, preset, keep, added if added.any() else None, notes)
+    return _finished(work_rgb, p, preset, keep, added if added.any() else None, notes, model)
 
 
 def _finished(
-    work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, made=None, notes=None
+    work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, made=None, notes=None, model=None
 ) -> np.ndarray:
     """The last clearing steps: another salient object of a busy photo parted from the product
-    by a graph cut (imaging.parted, preset `parted`, on by default), pieces of another object
-    glued on (imaging.glued, preset `glued`, on by default), then faint ends (imaging.extent).
+    by a graph cut (imaging.parted, preset `parted`, on by default) and, where it took one
+    off, the rest of an opening the other object filled (imaging.opening_rest, preset
+    `opening_rest`, on) and the lines in the product's colour taken with it (straps across the
+    cup: thin_parts.crossing, with preset `regrow`); pieces of another object glued on
+    (imaging.glued, preset `glued`, on by default), then faint ends (imaging.extent).
     made: what the steps made product where the model hardly saw any (glued counts it as
-    doubt). notes["parted"]: the share of the outline (p > 0.5) the graph cut took off where
-    its seam is doubtful (parted.doubtful; QA's `parted`: a judgement on pixels the model was
-    sure of, which a reviewer checks)."""
+    doubt). model: the map the steps started from (the model's, constraints set): its sure
+    pixels the steps cleared are backdrop colours to opening_rest, and crossing looks for
+    lines there. notes["parted"]: the share of the outline (p > 0.5) the graph cut took off
+    where its seam is doubtful (parted.doubtful, judged on the cut before anything is given
+    back; QA's `parted`: a judgement on pixels the model was sure of, which a reviewer checks)."""
     if preset.get("parted", True):
         from .parted import apart, doubtful
 
@@ -144,6 +150,16 @@ def _finished(
                 notes["parted"] = float((other & (p > 0.5)).sum()) / max(outline, 1)
             p = p.copy()
             p[other] = 0.0
+            if preset.get("opening_rest", True):  # what the other object left in an opening
+                from .opening_rest import after_parting
+
+                gone = other if model is None else other | ((model > 0.5) & (p <= 0.5))
+                p[after_parting(work_rgb, p, gone, keep)] = 0.0
+            if model is not None and preset.get("regrow", True):  # straps across the other
+                from .thin_parts import crossing
+
+                back = crossing(work_rgb, model, p)
+                p[back] = model[back]
     if preset.get("glued", True):
         from .glued import without_pieces
 

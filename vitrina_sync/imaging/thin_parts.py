@@ -165,3 +165,38 @@ def _product_coloured(rgb, faint: np.ndarray, product: np.ndarray, far: np.ndarr
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BLOCK + 1, 2 * BLOCK + 1))
     block = cv2.morphologyEx((alike & ~product).view(np.uint8), cv2.MORPH_OPEN, disk) > 0
     return faint & alike & ~openings.grow(block, 1)
+
+
+def crossing(rgb: np.ndarray, model: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Pixels to give back: lines in the product's colour that the model was sure of (p > 0.5
+    in `model`, its map) and the clearing steps took (p <= 0.5 now), leaving the product and
+    coming back to it (`_parts`' lines) or free-ended and long: a bag's straps across the
+    coffee cup, taken with the crema by the openings step (a 5 px strap on its 320 px copy is
+    smoothed into the opening) and with the cup by imaging.parted (its cut runs at half
+    scale). Where the model saw the opening whole, its answer is no ridge along the strap (it
+    is 1 on both sides): the colour and the line's shape are the evidence here; the model's
+    own outline is where they are looked for."""
+    import cv2
+
+    product = p > 0.5
+    out = np.zeros(p.shape, bool)
+    if not product.any():
+        return out
+    lost = (model > 0.5) & ~product & ~openings.fill_holes(product)
+    if not lost.any():
+        return out
+    near = _box(product | lost, 0)
+    off = np.zeros(p.shape, np.float32)
+    off[near] = cv2.distanceTransform((~product[near]).view(np.uint8), cv2.DIST_L2, 3)
+    if not (lost & (off > REACH)).any():
+        return out
+    far = _parts(lost, off, lines=False)
+    if not far.any():
+        return out
+    box = _box(far, REACH + BLOCK + JOINT + 2)
+    like = _product_coloured(rgb[box], lost[box], product[box], far[box])
+    found = openings.joined_to(like, openings.grow(product[box], 1))
+    loops = _parts(found, off[box], lines=True)
+    if loops.any():
+        out[box] = openings.joined_to(found, loops)
+    return out
