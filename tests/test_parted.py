@@ -194,6 +194,25 @@ def test_a_colour_mixture_is_opencvs_layout_and_fixed_by_its_data():
     assert np.allclose(parted._mixture(x[rng.permutation(len(x))]), model)  # order-free
 
 
+def test_a_colour_mixture_is_the_same_bits_with_or_without_numba(monkeypatch):
+    """The k-means rounds compiled (kernels.nearest_centres) give the numpy rounds' mixture bit
+    for bit: on 8-bit colours, on float samples, and on three colours (clusters left empty)."""
+    pytest.importorskip("numba")
+    from vitrina_sync.imaging import compiled
+
+    rng = np.random.default_rng(3)
+    samples = [
+        rng.integers(0, 256, (4000, 3)).astype(np.float64),
+        np.concatenate([rng.normal(m, 6.0, (700, 3)) for m in (30, 100, 170, 240)]),
+        np.repeat(np.array([[10.0, 20, 30], [200, 10, 10], [90, 90, 90]]), 300, axis=0),
+        np.round(rng.normal(128, 40, (9000, 3))).clip(0, 255),
+    ]
+    compiled_models = [parted._mixture(x) for x in samples]
+    monkeypatch.setattr(compiled, "loops", lambda: None)
+    for x, model in zip(samples, compiled_models, strict=True):
+        assert parted._mixture(x).tobytes() == model.tobytes()
+
+
 def _parted_by_hand(kind, cut_also=None):
     """A product over the coffee photo with another object (a skin-coloured head) behind its
     top, the outline (p) both, and `other` what a cut took off: the head, and where `cut_also`

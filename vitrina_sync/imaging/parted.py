@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
 from .openings import grow, joined_to
 
 SHRINK = 0.03  # the even box shrunk by this share of its long side for the cut's samples: what
@@ -171,12 +172,8 @@ def doubtful(rgb: np.ndarray, p: np.ndarray, other: np.ndarray) -> bool:
     near = np.ones((2 * THIN_NEAR + 1, 2 * THIN_NEAR + 1), np.uint8)
     if (seam & (cv2.dilate(width, near) < THIN)).sum() >= THIN_SEAM:
         return True
-    cube = np.array([256, 16, 1])
-    seen = np.bincount((subject._lab(rgb[kept]).astype(np.int32) // 16) @ cube, minlength=4096)
     like = np.zeros(p.shape, bool)
-    like[dropped] = (seen >= subject.COLOUR_MIN * kept.sum())[
-        (subject._lab(rgb[dropped]).astype(np.int32) // 16) @ cube
-    ]
+    like[dropped] = subject._known_colours(rgb[kept])[subject._cubes(rgb[dropped])]
     if not like.any():
         return False
     joined = joined_to(like, grow(kept, 1))
@@ -194,12 +191,16 @@ def _most_alike(rgb: np.ndarray, dropped: np.ndarray, kept: np.ndarray) -> float
 
     from . import subject
 
-    of = rgb[kept]
-    most = subject._in_colours(rgb[dropped], of)
+    of, pixels = rgb[kept], rgb[dropped]
+    if not len(of) or not len(pixels):
+        return 1.0  # as subject._in_colours
+    known = subject._known_colours(of)[subject._cubes(pixels)]  # per dropped pixel, in order
+    most = float(known.mean())
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dropped.view(np.uint8), connectivity=8)
+    pieces = labels[dropped]
     for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= PIECE * dropped.sum()):
-        if i > 0:
-            most = max(most, subject._in_colours(rgb[labels == i], of))
+        if i > 0:  # the piece's pixels, as rgb[labels == i] orders them
+            most = max(most, float(known[pieces == i].mean()))
     return most
 
 
@@ -332,16 +333,23 @@ def _mixture(x: np.ndarray) -> np.ndarray:
     labels = np.empty(len(x), np.intp)
     labels[order] = np.arange(len(x)) * k // len(x)
     squares = (x * x).sum(axis=1)
+    counts = np.bincount(labels, minlength=k)
+    sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
+    kernels = compiled.loops()
     for _ in range(KMEANS_ROUNDS):
-        counts = np.bincount(labels, minlength=k)
         live = np.flatnonzero(counts)
-        centres = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
-        centres = centres[live] / counts[live, None]
-        d = squares[:, None] - 2.0 * (x @ centres.T) + (centres * centres).sum(axis=1)
-        new = live[d.argmin(axis=1)]
+        centres = sums[live] / counts[live, None]
+        prod, centre_sq = x @ centres.T, (centres * centres).sum(axis=1)
+        if kernels is not None:  # the round below in one compiled pass (the same bits)
+            if not kernels.nearest_centres(x, squares, prod, centre_sq, live, labels, counts, sums):
+                break
+            continue
+        new = live[(squares[:, None] - 2.0 * prod + centre_sq).argmin(axis=1)]
         if np.array_equal(new, labels):
             break
         labels = new
+        counts = np.bincount(labels, minlength=k)
+        sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
     counts = np.bincount(labels, minlength=k)
     for c in range(k):
         if counts[c] == 0:

@@ -211,12 +211,17 @@ def _in_colours(pixels: np.ndarray, of: np.ndarray) -> float:
     `of`'s: a cube holding at least COLOUR_MIN of its pixels."""
     if not len(pixels) or not len(of):
         return 1.0
+    return float(_known_colours(of)[_cubes(pixels)].mean())
 
-    def cube(px):
-        return (_lab(px).astype(np.int32) // 16) @ np.array([256, 16, 1])
 
-    seen = np.bincount(cube(of), minlength=4096)
-    return float((seen >= COLOUR_MIN * len(of))[cube(pixels)].mean())
+def _cubes(pixels: np.ndarray) -> np.ndarray:
+    """Each pixel's colour cube (8-bit CIELAB in cubes of 16, numbered 0-4095)."""
+    return (_lab(pixels).astype(np.int32) // 16) @ np.array([256, 16, 1])
+
+
+def _known_colours(of: np.ndarray) -> np.ndarray:
+    """Per colour cube, whether it holds at least COLOUR_MIN of `of`'s pixels (n x 3 RGB)."""
+    return np.bincount(_cubes(of), minlength=4096) >= COLOUR_MIN * len(of)
 
 
 def _even_box(product: np.ndarray) -> tuple[int, int, int, int]:

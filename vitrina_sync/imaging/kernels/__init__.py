@@ -8,6 +8,7 @@ kernel by name, whichever module owns it, and `warm()`.
 - sampling: bilinear gathers on sampling.Grid's tables, the guided filter's alpha;
 - filters: scipy's uniform and sparse Gaussian filters, the guided filter's maps and systems;
 - colour_fit: refine's two-colour step and edge_colour's estimates from its fit;
+- clusters: the k-means rounds of parted's colour mixtures;
 - resampling: Pillow's resize (BOX, LANCZOS);
 - floats: the float32 constants they share.
 
@@ -18,7 +19,7 @@ modes pass (views of the canvas are "A" layout, the region's own arrays "C").
 
 from __future__ import annotations
 
-from . import blocks, canvas, colour_fit, filters, masks, resampling, sampling
+from . import blocks, canvas, clusters, colour_fit, filters, masks, resampling, sampling
 from .blocks import block_means_at, masked_blocks, reduce_float, split_blocks
 from .canvas import (
     any_changed,
@@ -29,13 +30,14 @@ from .canvas import (
     edge_pairs,
     uncertain_count,
 )
+from .clusters import nearest_centres
 from .colour_fit import edge_estimates, off_the_line, two_colour
 from .filters import box_planes, guided_solve, guided_stats, smooth
 from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
 from .sampling import gather, gather_rows_cols, guided_apply, mark_rows_cols
 
-MODULES = (canvas, blocks, masks, sampling, filters, colour_fit, resampling)
+MODULES = (canvas, blocks, masks, sampling, filters, colour_fit, resampling, clusters)
 __all__ = [
     "BOX",
     "LANCZOS",
@@ -60,6 +62,7 @@ __all__ = [
     "mark_rows_cols",
     "mask_pixels",
     "masked_blocks",
+    "nearest_centres",
     "off_the_line",
     "quantise",
     "reduce_float",
