@@ -825,9 +825,9 @@ def sharpness(crop: Image.Image) -> float:
     has a small Laplacian however sharp (a brown chair on charcoal read 10.4, a grey bottle on
     a grey gradient 1.7: sharp photos, flagged): where its 5x5 neighbourhood spans STEP_LEAST
     levels or more, the Laplacian per level of that span says how wide the edge is, whatever its
-    step (its mean square times STEP_SHARPNESS: those two 30.6 and 29.4; every photo of the sets
-    blurred by 1.5 px at 512 px reads under the limit either way, by 1 px all but a grey bottle
-    on a grey clock, 17.6)."""
+    step (its mean square times STEP_SHARPNESS: those two 30.6 and 29.4). Every photo of the
+    sets blurred by 1.5 or 2 px at 512 px is flagged or not as before; blurred by 1 px, all but
+    a grey bottle on a grey clock (1.6 -> 17.6)."""
     import cv2
 
     scale = SHARPNESS_SIDE / max(crop.size)
