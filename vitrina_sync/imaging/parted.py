@@ -69,6 +69,10 @@ THIN = 5.0  # work px: a part of the kept product within THIN_NEAR px of the sea
 # thin seam on the sets; straps 278, handle 17, blade 65)
 THIN_NEAR = 6
 THIN_SEAM = 4  # the least seam px beside a thin part for the seam to be doubtful
+INTO = 2.0  # a thin part runs into the seam where its rim there (THIN_NEAR px of the seam's
+# stretch) meets what the cut dropped this many times as often as the backdrop: the bag's
+# strap stumps in the coffee cup the cut dropped, 5-10 times; a scissors' blade tips beside a
+# face, the backdrop on their other side, 0.3-1.3
 REACH = 8.0  # work px: what the cut dropped in the kept product's colours (subject's colour
 # cubes), joined to it, reaching further out than this from it is a part of the product that
 # went with the other object (a mug's white handle, 63 px; a white cup's rim behind a white
@@ -170,7 +174,8 @@ def doubtful(rgb: np.ndarray, p: np.ndarray, other: np.ndarray) -> bool:
     seam = kept & grow(dropped, 1)
     width = cv2.distanceTransform(kept.view(np.uint8), cv2.DIST_L2, 5)
     near = np.ones((2 * THIN_NEAR + 1, 2 * THIN_NEAR + 1), np.uint8)
-    if (seam & (cv2.dilate(width, near) < THIN)).sum() >= THIN_SEAM:
+    thin_seam = seam & (cv2.dilate(width, near) < THIN)
+    if thin_seam.sum() >= THIN_SEAM and _runs_into(thin_seam, kept, dropped, p):
         return True
     like = np.zeros(p.shape, bool)
     like[dropped] = subject._known_colours(rgb[kept])[subject._cubes(rgb[dropped])]
@@ -181,6 +186,23 @@ def doubtful(rgb: np.ndarray, p: np.ndarray, other: np.ndarray) -> bool:
         return False
     out = cv2.distanceTransform((~kept).view(np.uint8), cv2.DIST_L2, 5)
     return float(out[joined].max()) > REACH
+
+
+def _runs_into(thin_seam: np.ndarray, kept: np.ndarray, dropped: np.ndarray, p) -> bool:
+    """Whether THIN_SEAM px or more of the seam beside thin parts lie on stretches where the
+    kept product's rim meets what the cut dropped INTO times as often as the backdrop (p <=
+    0.5): the thin part runs into the other object (a strap's stump in the cup), not along its
+    edge with the backdrop on its other side (a blade's tip beside a face)."""
+    import cv2
+
+    n, labels = cv2.connectedComponents(grow(thin_seam, 3).view(np.uint8), connectivity=8)
+    rim = kept & grow(~kept, 1)
+    to_dropped = np.bincount(labels[rim & grow(dropped, 1)], minlength=n)
+    to_backdrop = np.bincount(labels[rim & grow(p <= 0.5, 1)], minlength=n)
+    seam_px = np.bincount(labels[thin_seam], minlength=n)
+    into = to_dropped >= INTO * to_backdrop
+    into[0] = False
+    return int(seam_px[into].sum()) >= THIN_SEAM
 
 
 def _most_alike(rgb: np.ndarray, dropped: np.ndarray, kept: np.ndarray) -> float:
