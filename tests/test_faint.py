@@ -55,3 +55,17 @@ def test_faint_remains_are_measured_off_the_body_only():
     assert abs(share - 6000 / (800 * 500)) < 1e-9
     alpha[1040:1100, 300:400] = 0.6  # over 0.5: a part of the body, not remains
     assert qa.faint(alpha) == 0.0
+
+
+def test_a_thin_leg_s_own_soft_edge_is_no_faint_remains():
+    """On a large canvas the body is dilated on blocks; a block is body where any pixel of it is,
+    so a leg 2 px wide keeps its 2 px soft edge near it (it read 0.036 when a block needed half its
+    pixels to be body), while a smudge as far from the leg is still seen."""
+    a = np.zeros((2000, 2000), np.float32)
+    a[1700:1800, 600:1400] = 1.0  # a seat
+    a[200:1700, 1000:1002] = 1.0  # a thin leg rising from it
+    a[200:1700, 1002:1004] = 0.3  # the leg's soft edge
+    assert qa.faint(a) == 0.0
+    a[200:1700, 1100:1104] = 0.3  # a smudge 100 px off the leg
+    far, share = qa.faint_remains(a)
+    assert share > 0.05 and far[1000, 1101] and not far[1000, 1003]

@@ -752,8 +752,12 @@ def faint_remains(alpha: np.ndarray) -> tuple[np.ndarray | None, float]:
     h, w = alpha.shape
     k = -(-max(h, w) // FAINT_SIDE)  # the dilation on k x k blocks (a block is body if any is)
     blocks = body.view(np.uint8)
-    if k > 1:  # a block's mean over 0: some pixel of it is body
-        blocks = cv2.resize(blocks, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+    if k > 1:  # a block's mean over 0: some pixel of it is body (255 each, so that one pixel of
+        # k*k still rounds to >= 1; at 0/1 the mean rounded to 0 unless half the block was body
+        # and a thin leg's own edge read as faint remains)
+        blocks = cv2.resize(
+            blocks * np.uint8(255), (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA
+        )
     r = max(1, int(reach / k))  # the reach less up to a block: a block's any-pixel is nearer
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     near = cv2.dilate(blocks, disk)
