@@ -162,7 +162,9 @@ def geometry(cut: Cut) -> dict:
 class WhiteMode:
     name = "white"
     queue = "cpu"
-    version = "white-12"  # 12: inner_look (imaging/inner.py), local_backdrop in the openings,
+    version = "white-13"  # 13: opening_rest and thin_parts.crossing after parted, QA sharpness of
+    # low-contrast sharp edges, parted's doubtful seams only where a thin part runs into the
+    # dropped object, faint's block dilation as documented; 12: inner_look (imaging/inner.py), local_backdrop in the openings,
     # parted's own colour mixtures and doubtful seams, QA faint;
     # 11: another salient object parted by a graph cut (imaging/parted.py),
     # grown pieces glued on cleared; 10: glued pieces of another object cleared (imaging/glued.py)
