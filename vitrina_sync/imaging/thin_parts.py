@@ -40,7 +40,6 @@ def given_back(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, strays=None)
     ridge along each (_ridges). What the steps before cleared stays cleared (an opening, a
     remnant, an outgrowth), but for `strays`: pieces apart from the product, which a strap's
     stronger pieces are."""
-    import cv2
 
     product = (p > 0.5) & ~cleared
     out = np.zeros(p.shape, bool)
@@ -48,25 +47,38 @@ def given_back(rgb: np.ndarray, p: np.ndarray, cleared: np.ndarray, strays=None)
         return out
     stays = cleared if strays is None else cleared & ~strays
     faint = (p > FAINT_P) & ~stays & ~openings.fill_holes(product)
-    # px to the outline, read at faint pixels only: worked out on the box of the product and
+    lines = _lines_off(rgb, product, faint)
+    if lines is not None:
+        box, found = lines
+        out[box] = _ridges(found, p[box], product[box])
+    return out
+
+
+def _lines_off(rgb: np.ndarray, product: np.ndarray, candidates: np.ndarray):
+    """(the box, the candidates in the product's colour joined to it that form lines: `_parts`'
+    loops and long free ends, with what joins them) where some candidate lies REACH px or more
+    off the product; None where none does (the usual case, cheap)."""
+    import cv2
+
+    # px to the outline, read at the candidates only: worked out on the box of the product and
     # them (a chamfer distance's shortest path lies in the box of its two ends), 0 elsewhere;
     # the same values up to float32 rounding (OpenCV sums its steps along other paths), and
     # no sum of its steps lies within 0.01 of a bar they are compared with (test)
-    near = _box(product | faint, 0)
-    off = np.zeros(p.shape, np.float32)
+    near = _box(product | candidates, 0)
+    off = np.zeros(product.shape, np.float32)
     off[near] = cv2.distanceTransform((~product[near]).view(np.uint8), cv2.DIST_L2, 3)
-    if not (faint & (off > REACH)).any():  # the usual case: nothing faint far off, cheap
-        return out
-    far = _parts(faint, off, lines=False)  # at the ring and far off: what may be a part
+    if not (candidates & (off > REACH)).any():
+        return None
+    far = _parts(candidates, off, lines=False)  # at the ring and far off: what may be a part
     if not far.any():
-        return out
+        return None
     box = _box(far, REACH + BLOCK + JOINT + 2)
-    like = _product_coloured(rgb[box], faint[box], product[box], far[box])
+    like = _product_coloured(rgb[box], candidates[box], product[box], far[box])
     found = openings.joined_to(like, openings.grow(product[box], 1))
     loops = _parts(found, off[box], lines=True)
-    if loops.any():
-        out[box] = _ridges(openings.joined_to(found, loops), p[box], product[box])
-    return out
+    if not loops.any():
+        return None
+    return box, openings.joined_to(found, loops)
 
 
 def _ridges(parts: np.ndarray, p: np.ndarray, product: np.ndarray) -> np.ndarray:
@@ -176,7 +188,6 @@ def crossing(rgb: np.ndarray, model: np.ndarray, p: np.ndarray) -> np.ndarray:
     scale). Where the model saw the opening whole, its answer is no ridge along the strap (it
     is 1 on both sides): the colour and the line's shape are the evidence here; the model's
     own outline is where they are looked for."""
-    import cv2
 
     product = p > 0.5
     out = np.zeros(p.shape, bool)
@@ -185,18 +196,8 @@ def crossing(rgb: np.ndarray, model: np.ndarray, p: np.ndarray) -> np.ndarray:
     lost = (model > 0.5) & ~product & ~openings.fill_holes(product)
     if not lost.any():
         return out
-    near = _box(product | lost, 0)
-    off = np.zeros(p.shape, np.float32)
-    off[near] = cv2.distanceTransform((~product[near]).view(np.uint8), cv2.DIST_L2, 3)
-    if not (lost & (off > REACH)).any():
-        return out
-    far = _parts(lost, off, lines=False)
-    if not far.any():
-        return out
-    box = _box(far, REACH + BLOCK + JOINT + 2)
-    like = _product_coloured(rgb[box], lost[box], product[box], far[box])
-    found = openings.joined_to(like, openings.grow(product[box], 1))
-    loops = _parts(found, off[box], lines=True)
-    if loops.any():
-        out[box] = openings.joined_to(found, loops)
+    lines = _lines_off(rgb, product, lost)
+    if lines is not None:
+        box, found = lines
+        out[box] = found
     return out
