@@ -45,10 +45,16 @@ class VitrinaWorker(SimpleWorker):
         RQ sends UNSUBSCRIBE and then stops the thread: when the server's reply woke the thread
         before the flag was cleared, it went back to a 60 s read and the join gave up after its
         1 s timeout, so about every other worker stop took a second longer. Stopped first, the
-        thread wakes on the reply, sees the flag and ends at once.
+        thread wakes on the reply, sees the flag and ends at once. redis-py 8.2's stop() also
+        joins the thread, with no timeout unless given one: told to wait there, before the
+        UNSUBSCRIBE that wakes it, it waited out the thread's 60 s read (a recycling worker
+        stopped a minute late), so it is told not to wait (timeout 0; older stop() takes none).
         """
         if self.pubsub_thread:
-            self.pubsub_thread.stop()
+            try:
+                self.pubsub_thread.stop(timeout=0)
+            except TypeError:  # redis-py < 8.2: stop() only clears the flag
+                self.pubsub_thread.stop()
             self.pubsub.unsubscribe()
             self.pubsub_thread.join(timeout=1)
             self.pubsub.close()
