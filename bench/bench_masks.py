@@ -34,6 +34,9 @@ after it;
 `held-out-11` = an eleventh (procedural brushed steel, a glass mosaic, a gingham tablecloth, moss
 and crumpled white paper, a grey astronaut photo, coral and forest sweeps), written before round 12
 and measured only before and after it;
+`held-out-12` = a twelfth (procedural hexagon tiles, garden mulch, bubble wrap, a shag rug and
+rippled sand, a grey coffee photo, butter and plum sweeps), written before round 13 and measured
+only before and after it;
 `tune-6` = close-ups, products filling more of the frame (round 6's tuning scenes). Scores
 are on the output canvas against the true alpha put through the same geometric transform:
 IoU (alpha > 0.5), boundary F at 1 px, kept background = share of the true openings' area that
@@ -96,6 +99,7 @@ SETS = (
     "held-out-9",
     "held-out-10",
     "held-out-11",
+    "held-out-12",
 )
 
 
@@ -120,6 +124,7 @@ def cases(name: str) -> list[tuple]:
         "held-out-9": synthetic.HELD_OUT_9,
         "held-out-10": synthetic.HELD_OUT_10,
         "held-out-11": synthetic.HELD_OUT_11,
+        "held-out-12": synthetic.HELD_OUT_12,
     }[name]
 
 
