@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -146,11 +145,19 @@ def test_excel_lock_file_waits_then_fails_clearly_and_writes_nothing(tmp_path, s
     assert path.read_bytes() == before
 
 
-def test_lock_released_during_retries_then_written_and_said(tmp_path, settings):
+def test_lock_released_during_retries_then_written_and_said(tmp_path, settings, monkeypatch):
+    from vitrina_sync.catalog import xlsx
+
     path = write_catalog(tmp_path / "c.xlsx", [["A", "photos/mug.jpg"]])
     lock = tmp_path / "~$c.xlsx"
     lock.write_bytes(b"lock")
-    threading.Timer(0.08, lock.unlink).start()
+    real_sleep = xlsx.time.sleep
+
+    def excel_closes_while_we_wait(seconds):  # during the first wait (a timer raced a loaded box)
+        lock.unlink(missing_ok=True)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(xlsx.time, "sleep", excel_closes_while_we_wait)
     report = open_catalog(str(path), settings).write_back([RowUpdate("A", {"status": "x"})])
     assert report.written == ["A"] and report.retries >= 1
     assert any("re-read and re-applied" in n for n in report.notes)
@@ -237,11 +244,16 @@ def test_lock_file_appearing_while_we_save_is_waited_out(tmp_path, settings, mon
     calls = []
 
     def save_while_excel_opens_it(book, before):
-        if not calls:
-            lock.write_bytes(b"lock")
-            threading.Timer(0.02, lock.unlink).start()
+        # Excel opens the file while our first save runs and closes it before the retry (the
+        # lock goes when that save returns: a 20 ms timer raced a save slowed by a loaded box)
         calls.append(1)
-        return real_save(book, before)
+        if len(calls) > 1:
+            return real_save(book, before)
+        lock.write_bytes(b"lock")
+        try:
+            return real_save(book, before)
+        finally:
+            lock.unlink()
 
     monkeypatch.setattr(cat, "_save_atomically", save_while_excel_opens_it)
     report = cat.write_back([RowUpdate("A", {"status": "x"})])
