@@ -18,6 +18,12 @@ with it where they are few (SLIVER). A region with no colour step to the product
 (STEP) is not taken, nor anything of a product that has no opening: a box's white label over
 the coffee photo is in the cup's colours and none of the red box's, and stays.
 
+Round 13: the product's colours are read off the seam parted cut (its outline band within one
+band of what parted took holds what the other object left joined to the product: the astronaut's
+face between a bag's straps, in the colours of the head parted took; bag-on-astronaut 0.818 ->
+0.936, kept opening 0.395 -> 0.040), or from the whole band where under BAND_LEAST of it is off
+the seam (a ring the other object surrounds).
+
 Runs only where parted took something off (one photo in many; 0 ms elsewhere): 2-17 ms of CPU
 there (process_time on tune's busy scenes, the box shared), on the openings step's ~320 px copy.
 tune: ring-on-coffee 0.738 -> 0.914 (kept opening 0.555 -> 0.003); no other scene of the sets
