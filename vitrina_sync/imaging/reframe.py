@@ -127,10 +127,11 @@ def better(work_rgb: np.ndarray, first: np.ndarray, wider: np.ndarray, why: str)
     first map was the better one; a box cut by the frame: 0.59 -> 0.02); or, where the first
     was undecided, `lost` (the product with the background it encloses: the openings step
     clears that) and the wider is not ringed."""
+    from .photo_outline import outlines_photo
     from .qa import uncertainty
 
-    if not (wider > 0.5).any():
-        return False
+    if not (wider > 0.5).any() or outlines_photo(first, wider):
+        return False  # the wider map outlines the photo, not the product the first saw whole
     doubt = doubtful(work_rgb, wider)
     if why == "undecided" and doubt != "ringed" and lost(first, wider):
         return True
