@@ -215,12 +215,13 @@ def refine_alpha(
         # outside the band alpha is exactly 0 or 1: the uncertain pixels are the band's, in order
         unsure = (q > 0.0) & (q < 1.0)
         _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]), image=image)
-    if params.get("settle", True) and settle.low_contrast(region, alpha, image):
+    gate = settle.low_contrast(region, alpha, image) if params.get("settle", True) else None
+    if gate is not None:
         # a low-contrast edge on a textured backdrop: growth past the model's own edge that the
         # photo cannot support goes back to the model's edge (imaging/settle.py)
         soft = resample_float(p_work, size, work_box)
         soft = np.clip((soft - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
-        if settle.settle(alpha, soft, ys, xs) and fit is not None:
+        if settle.settle(alpha, soft, ys, xs, region, gate) and fit is not None:
             fit["covers"] = False  # pixels outside the fit's list may now be partly transparent
     return alpha
 

@@ -24,6 +24,9 @@ MIN_SPREAD = 1.0  # the backdrop beside the edge is textured (median local CIELA
 MAX_STEP = 20.0  # median local step product -> background along the edge (CIELAB) under this
 MAX_RATIO = 2.5  # ... and under this many times (the background's spread + 1)
 MIN_ZONE = 20  # reduced edge pixels with both sides measured, or the gate stays shut
+SEEN = 16.0  # just outside the refined edge the photo is this far (CIELAB) from the product...
+REACH = 10  # ... on at least SHARE of the edge within REACH px: the photo shows that edge there
+SHARE = 0.5
 
 
 def _sums(lab: np.ndarray, square: np.ndarray, weight: np.ndarray, size: tuple[int, int]):
@@ -43,13 +46,15 @@ def low_contrast(region: np.ndarray, alpha: np.ndarray, image=None, info: dict |
     background (alpha <= 0.02) in a (2 RADIUS + 1)^2 window, read on the edge between them;
     their median step under MAX_STEP and under MAX_RATIO x (the background's median local
     spread + 1), that spread at least MIN_SPREAD (a plain backdrop never passes).
-    image: `region` as a Pillow image (reduced by Pillow's box filter, ~1 ms)."""
+    image: `region` as a Pillow image (reduced by Pillow's box filter, ~1 ms). Returns None where
+    the gate stays shut, else the product's local mean colour on the reduced grid (h, w, 3
+    CIELAB; 0 where no product is near) for `settle`."""
     import cv2
     from PIL import Image
 
     h, w = alpha.shape
     if h < 4 * SCALE or w < 4 * SCALE:
-        return False
+        return None
     small = (image if image is not None else Image.fromarray(region)).reduce(SCALE)
     rgb = np.asarray(small)
     a = alpha[SCALE // 2 :: SCALE, SCALE // 2 :: SCALE][: rgb.shape[0], : rgb.shape[1]]
@@ -62,7 +67,7 @@ def low_contrast(region: np.ndarray, alpha: np.ndarray, image=None, info: dict |
     sum_bg, sq_bg = _sums(lab, square, bg, window)
     zone = (fg == 0) & (bg == 0) & (sum_fg[..., 0] >= 5) & (sum_bg[..., 0] >= 5)
     if np.count_nonzero(zone) < MIN_ZONE:
-        return False
+        return None
     f, b, q = sum_fg[zone], sum_bg[zone], sq_bg[zone]
     mean_fg, mean_bg = f[:, 1:] / f[:, :1], b[:, 1:] / b[:, :1]
     step = float(np.median(np.sqrt(((mean_fg - mean_bg) ** 2).sum(axis=1))))
@@ -70,15 +75,55 @@ def low_contrast(region: np.ndarray, alpha: np.ndarray, image=None, info: dict |
     spread = float(np.median(np.sqrt(np.maximum(var_bg, 0.0))))
     if info is not None:
         info.update(step=step, spread=spread)
-    return spread >= MIN_SPREAD and step < MAX_STEP and step < MAX_RATIO * (spread + 1.0)
+    if not (spread >= MIN_SPREAD and step < MAX_STEP and step < MAX_RATIO * (spread + 1.0)):
+        return None
+    return sum_fg[..., 1:] / np.maximum(sum_fg[..., :1], 1e-6)
 
 
-def settle(alpha: np.ndarray, soft: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> int:
+def settle(
+    alpha: np.ndarray,
+    soft: np.ndarray,
+    ys: np.ndarray,
+    xs: np.ndarray,
+    region: np.ndarray | None = None,
+    product_mean: np.ndarray | None = None,
+) -> int:
     """In place: band pixels (ys, xs) outside the model's edge (soft < 0.5, soft = the model's
     map upscaled and stretched as the refinement stretches it) that the refinement made more
-    opaque than the model take the model's value. Returns how many moved."""
+    opaque than the model take the model's value, unless the photo shows the refined edge near
+    them (with `region` and `product_mean` from low_contrast: on at least SHARE of the pixels
+    just outside the refined edge within REACH px, the photo is SEEN or more from the product's
+    local colour: a padlock's body against a page, where the model's edge lay inside the
+    product). Returns how many moved."""
+    import cv2
+
     a = alpha[ys, xs]
     s = soft[ys, xs]
     grown = (s < 0.5) & (a > s)
-    alpha[ys[grown], xs[grown]] = s[grown]
-    return int(np.count_nonzero(grown))
+    if not grown.any():
+        return 0
+    gy, gx = ys[grown], xs[grown]
+    if region is not None and product_mean is not None:
+        h, w = alpha.shape
+        margin = REACH + 3
+        t, b = max(0, int(gy.min()) - margin), min(h, int(gy.max()) + 1 + margin)
+        left, right = max(0, int(gx.min()) - margin), min(w, int(gx.max()) + 1 + margin)
+        hard = (alpha[t:b, left:right] > 0.5).view(np.uint8)
+        near = cv2.dilate(hard, np.ones((5, 5), np.uint8))
+        oy, ox = np.nonzero(near > hard)  # within 2 px outside the refined edge
+        colours = region[t + oy, left + ox].astype(np.float32) * np.float32(1 / 255.0)
+        lab = cv2.cvtColor(colours[:, None, :], cv2.COLOR_RGB2LAB)[:, 0, :]
+        ry = np.minimum((t + oy) // SCALE, product_mean.shape[0] - 1)
+        rx = np.minimum((left + ox) // SCALE, product_mean.shape[1] - 1)
+        seen = np.sqrt(((lab - product_mean[ry, rx]) ** 2).sum(axis=1)) >= SEEN
+        edge = np.zeros(hard.shape, np.float32)
+        edge[oy, ox] = 1.0
+        shown = np.zeros(hard.shape, np.float32)
+        shown[oy[seen], ox[seen]] = 1.0
+        window = (2 * REACH + 1, 2 * REACH + 1)
+        total = cv2.boxFilter(edge, -1, window, normalize=False)
+        share = cv2.boxFilter(shown, -1, window, normalize=False) / np.maximum(total, 1e-6)
+        keep = share[gy - t, gx - left] >= SHARE
+        gy, gx = gy[~keep], gx[~keep]
+    alpha[gy, gx] = soft[gy, gx]
+    return len(gy)
