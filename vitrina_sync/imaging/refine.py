@@ -215,7 +215,9 @@ def refine_alpha(
         # outside the band alpha is exactly 0 or 1: the uncertain pixels are the band's, in order
         unsure = (q > 0.0) & (q < 1.0)
         _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]), image=image)
-    gate = settle.low_contrast(region, alpha, image) if params.get("settle", True) else None
+    gate = None
+    if params.get("settle", True):
+        gate = settle.low_contrast(region, alpha, image, work=(work_rgb, work_box))
     if gate is not None:
         # a low-contrast edge on a textured backdrop: growth past the model's own edge that the
         # photo cannot support goes back to the model's edge (imaging/settle.py)

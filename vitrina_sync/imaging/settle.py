@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SCALE = 6  # the gate's statistics on the refined region reduced by this factor
-RADIUS = 3  # their window's half side (reduced pixels: ~40 output pixels across)
+GRID = 180  # the gate's statistics on a grid of about this many cells along the region's long
+# side (a reduction by 6 on bench_masks' 1200 px canvas, by ~10 on the job's 2000 px one)
+RADIUS = 3  # their window's half side (grid cells: ~1/25 of the product's long side across)
 MIN_SPREAD = 1.0  # the backdrop beside the edge is textured (median local CIELAB spread)
 MAX_STEP = 20.0  # median local step product -> background along the edge (CIELAB) under this
 MAX_RATIO = 2.5  # ... and under this many times (the background's spread + 1)
@@ -40,25 +41,53 @@ def _sums(lab: np.ndarray, square: np.ndarray, weight: np.ndarray, size: tuple[i
     )
 
 
-def low_contrast(region: np.ndarray, alpha: np.ndarray, image=None, info: dict | None = None):
-    """Whether the product's edge is low-contrast against a textured backdrop: on the refined
-    region reduced SCALE times, the local means of the product (alpha >= 0.7) and of the
+def scale(shape) -> int:
+    """The grid's cell side in region pixels."""
+    return max(2, round(max(shape) / GRID))
+
+
+def _colours(region, image, work, size, cell) -> np.ndarray:
+    """The region's colours on the grid (size = (w, h) cells of cell x cell region pixels): from
+    the work copy where given (work_rgb, work_box: the model's reduced photo and the region's
+    box on it; a box-filtered resize of a few hundred pixels, ~0.3 ms), else the region reduced."""
+    from PIL import Image
+
+    if work is not None:
+        work_rgb, (left, top, right, bottom) = work
+        h, w = region.shape[:2]
+        box = (
+            left,
+            top,
+            left + size[0] * cell * (right - left) / w,
+            top + size[1] * cell * (bottom - top) / h,
+        )
+        img = Image.fromarray(np.ascontiguousarray(work_rgb))
+        return np.asarray(img.resize(size, Image.Resampling.BOX, box=box))
+    small = (image if image is not None else Image.fromarray(region)).reduce(cell)
+    return np.asarray(small)[: size[1], : size[0]]
+
+
+def low_contrast(
+    region: np.ndarray, alpha: np.ndarray, image=None, info: dict | None = None, work=None
+):
+    """Whether the product's edge is low-contrast against a textured backdrop: on a grid of
+    cells of `scale` region pixels, the local means of the product (alpha >= 0.7) and of the
     background (alpha <= 0.02) in a (2 RADIUS + 1)^2 window, read on the edge between them;
     their median step under MAX_STEP and under MAX_RATIO x (the background's median local
     spread + 1), that spread at least MIN_SPREAD (a plain backdrop never passes).
-    image: `region` as a Pillow image (reduced by Pillow's box filter, ~1 ms). Returns None where
+    image: `region` as a Pillow image; work: (work_rgb, work_box), the colours read from the work
+    copy instead of reducing the region (see _colours). Returns None where
     the gate stays shut, else the product's local mean colour on the reduced grid (h, w, 3
     CIELAB; 0 where no product is near) for `settle`."""
     import cv2
-    from PIL import Image
 
     h, w = alpha.shape
-    if h < 4 * SCALE or w < 4 * SCALE:
+    cell = scale(alpha.shape)
+    size = (w // cell, h // cell)
+    if min(size) < 4:
         return None
-    small = (image if image is not None else Image.fromarray(region)).reduce(SCALE)
-    rgb = np.asarray(small)
-    a = alpha[SCALE // 2 :: SCALE, SCALE // 2 :: SCALE][: rgb.shape[0], : rgb.shape[1]]
-    rgb = rgb[: a.shape[0], : a.shape[1]]
+    a = alpha[cell // 2 :: cell, cell // 2 :: cell][: size[1], : size[0]]
+    rgb = _colours(region, image, work, size, cell)
     lab = cv2.cvtColor(rgb.astype(np.float32) * np.float32(1 / 255.0), cv2.COLOR_RGB2LAB)
     square = (lab * lab).sum(axis=2)
     fg, bg = (a >= 0.7).astype(np.float32), (a <= 0.02).astype(np.float32)
@@ -113,8 +142,9 @@ def settle(
         oy, ox = np.nonzero(near > hard)  # within 2 px outside the refined edge
         colours = region[t + oy, left + ox].astype(np.float32) * np.float32(1 / 255.0)
         lab = cv2.cvtColor(colours[:, None, :], cv2.COLOR_RGB2LAB)[:, 0, :]
-        ry = np.minimum((t + oy) // SCALE, product_mean.shape[0] - 1)
-        rx = np.minimum((left + ox) // SCALE, product_mean.shape[1] - 1)
+        cell = scale(alpha.shape)
+        ry = np.minimum((t + oy) // cell, product_mean.shape[0] - 1)
+        rx = np.minimum((left + ox) // cell, product_mean.shape[1] - 1)
         seen = np.sqrt(((lab - product_mean[ry, rx]) ** 2).sum(axis=1)) >= SEEN
         edge = np.zeros(hard.shape, np.float32)
         edge[oy, ox] = 1.0
