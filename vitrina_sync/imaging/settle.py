@@ -9,9 +9,13 @@ a textured backdrop (`low_contrast`: along the model's edge the local step from 
 own colour to the background's is small, in absolute terms and against the background's own
 spread there), the pixels the refinement made more opaque than the model's own soft edge,
 outside that edge (model p < 0.5), are moved back to the model's edge (the model's soft value):
-growth the photo cannot support. Inside the model's edge and where the model's edge is the one
-that is wrong, nothing changes. Plain backdrops (a white label on a white product, a bottle on a
-sweep) and contrasting edges never pass the gate: there the guide sees the edge.
+growth the photo cannot support. Growth stays where the photo shows the refined edge locally
+(just outside it the photo is far from the product's colour: a padlock's body on a page, where
+the model's edge lay inside the product). Inside the model's edge, and where the model's own
+edge is the wrong one (grey bottle on the moon: +5-6 px), nothing changes. Plain backdrops (a
+white label on a white product, a bottle on a sweep) and contrasting edges never pass the gate.
+Cost: the gate ~2-3 ms a photo (0 of bench_white's 48 project photos and 1 of its 48 held-out
+photos pass it); ~13-35 ms more where it passes (2000 px canvas).
 """
 
 from __future__ import annotations
