@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from . import camouflage, compiled, ndimage
+from . import camouflage, compiled, ndimage, settle
 from .compiled import compiled_layouts, loops, readonly  # noqa: F401 - qa.py imports loops here
 from .local_means import (  # noqa: F401 - block_mean, local_mean: qa.py imports them from here
     block_mean,
@@ -215,6 +215,16 @@ def refine_alpha(
         # outside the band alpha is exactly 0 or 1: the uncertain pixels are the band's, in order
         unsure = (q > 0.0) & (q < 1.0)
         _two_colour(region, alpha, spread, fit, at=(ys[unsure], xs[unsure]), image=image)
+    gate = None
+    if params.get("settle", True):
+        gate = settle.low_contrast(region, alpha, image, work=(work_rgb, work_box))
+    if gate is not None:
+        # a low-contrast edge on a textured backdrop: growth past the model's own edge that the
+        # photo cannot support goes back to the model's edge (imaging/settle.py)
+        soft = resample_float(p_work, size, work_box)
+        soft = np.clip((soft - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
+        if settle.settle(alpha, soft, ys, xs, region, gate) and fit is not None:
+            fit["covers"] = False  # pixels outside the fit's list may now be partly transparent
     return alpha
 
 
