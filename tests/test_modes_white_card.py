@@ -77,7 +77,7 @@ def test_white_output_contract(box_on_green):
         assert isinstance(out.qa[key], float), key
     assert out.qa["flags"] == [] and out.qa["summary"].endswith("| ok")
     assert out.qa["summary"].startswith("dE 0.0 | halo 0.00 | fill 0.85")
-    assert "u2netp 8e83ca70" in out.ai_version and "white-13" in out.ai_version
+    assert "u2netp 8e83ca70" in out.ai_version and "white-14" in out.ai_version
     json.dumps(out.qa)
     json.dumps(out.extra)
 
@@ -283,7 +283,7 @@ def test_card_solid_colour_and_pixel_lock(card):
     source = on_canvas(out, np.asarray(sc.image))
     assert (img[mask == 255] == source[mask == 255]).all()
     assert "purity" not in out.qa and out.qa["halo"] < 0.03
-    assert "card-12" in out.ai_version
+    assert "card-13" in out.ai_version
 
 
 def test_card_gradient(card):

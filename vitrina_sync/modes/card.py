@@ -62,7 +62,7 @@ def render_background(spec: str, canvas: tuple[int, int], settings) -> np.ndarra
 class CardMode(WhiteMode):
     name = "card"
     version = (
-        "card-12"  # 12: white-13's cutout; 11: white-12's; 10: white-11's; 9: white-10's; 8: white-9's; 7: white-8's;
+        "card-13"  # 13: white-14's cutout; 12: white-13's; 11: white-12's; 10: white-11's; 9: white-10's; 8: white-9's; 7: white-8's;
         # 6: white-7's; 5: white-6's; 4: white-5's; 3: white-4's; 2: white-3's
     )
     measures_purity = False  # the background is meant to be coloured
