@@ -83,11 +83,14 @@ def test_beside_counts_the_rows_the_kept_product_shares():
     assert parted._beside(kept, cap, cap) == 0.0
 
 
-def test_rise_is_none_for_an_outline_of_one_colour():
+def test_rise_is_none_for_an_outline_of_one_colour_or_a_top_in_rows_of_its_own():
     rgb = np.full((120, 90, 3), 90, np.uint8)
     central = np.zeros((120, 90), bool)
     central[10:110, 20:70] = True
     assert parted._rise(rgb, central, 40) is None
-    rgb[:40] = (200, 30, 40)  # above the middle, in a colour the core lacks
+    rgb[:40] = (200, 30, 40)  # above the middle, in a colour the core lacks: a top of its own
+    assert parted._rise(rgb, central, 40) is None
+    rgb[:40, 40:50] = 90  # the product's neck in the core's colour beside it: a head behind it
     seed = parted._rise(rgb, central, 40)
-    assert seed is not None and seed[:40].sum() == central[:40].sum() and not seed[40:].any()
+    assert seed is not None and seed[:40].sum() == central[:40].sum() - 300
+    assert not seed[40:].any() and not seed[:, 40:50].any()
