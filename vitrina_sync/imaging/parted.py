@@ -23,6 +23,15 @@ second ring is the first's red) and runs along an edge of the photo (EDGE: not t
 colour); otherwise nothing changes. Small pieces it drops that the kept product encloses all
 round (a label's letters) stay (SPECK). The cut's colour mixtures start from a k-means of fixed,
 data-derived start (_mixture), so the cut does not depend on OpenCV's global generator.
+Round 13, a second seed (_rise): where the outline is centred, so that nothing reaches out of
+the even box (the other object straight above the product: a snake's head between a bag's
+straps on the logo photo, a head behind a grey bottle's neck), the other object's samples are
+the outline above the frame's middle third in colours the outline in the frame's central sixth
+lacks (RISE_LEAST of it or more), and the cut is kept, past the same tests (SAME on what it
+drops joined to the seed), only where what it drops spans rows the kept product spans too
+(BESIDE: a cap, a lid or a top of another colour sits in rows of its own). bag-on-logo 0.767 ->
+0.998, greybottle-on-greyastronaut-s157 0.663 -> 0.975 (both flagged `parted`, their seams
+doubtful); ~1 ms more where the outline is centred and busy, the cut where the seed is found.
 `doubtful` says whether its seam is for a person to check (QA's `parted`): a thin part of the
 product runs into it, or a part in the product's colours went with the other object. It only
 clears (never adds product), and the model does not run again: ~2-5 ms where it does not run,
@@ -77,6 +86,15 @@ REACH = 8.0  # work px: what the cut dropped in the kept product's colours (subj
 # cubes), joined to it, reaching further out than this from it is a part of the product that
 # went with the other object (a mug's white handle, 63 px; a white cup's rim behind a white
 # mug, 125), or a doubt; a seam along another object's side leaves 1-3 px (its fuzz)
+CORE = 1 / 6  # the second seed (_rise): the product's colours are those of the outline in the
+# frame's central CORE of each side (the body of what the seller centred)
+RISE_LEAST = 0.05  # the least share of the outline in colours the core lacks, above the frame's
+# middle third, where the second seed runs (a snake's head between a bag's straps
+# on the logo 0.10, the head above a grey bottle 0.27)
+BESIDE = 0.3  # the least share of the rows what a cut from the second seed drops spans that
+# hold the kept product too (see _beside): a snake's head between a bag's straps 0.81, a head behind
+# a grey bottle's neck 0.63; a cap or a top a quarter or a third of a bottle of another colour
+# 0.00-0.03 (the seed's own rows, before the cut: bag 0.68, grey bottle 0.96, caps 0.00-0.12)
 REMAINS_REACH = 6  # work px beside what the cut drops where its soft remains go too
 REMAINS_RIM = 3  # work px of the kept product's own soft edge they never take (as glued's)
 
@@ -105,11 +123,12 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
     padded = np.zeros(p.shape, bool)
     padded[max(0, t - m) : b + m, max(0, l - m) : r + m] = True
     beyond = central & ~padded
-    if beyond.sum() < subject.EVEN_OUT * central.sum():
-        return None  # the outline is centred: what it holds is the product's
-    if keep is not None and (keep & beyond).any():
-        return None
     ml, mt, mr, mb = subject.centred(p.shape, subject.CENTRE)
+    rises = beyond.sum() < subject.EVEN_OUT * central.sum()  # centred: the second seed's case
+    if rises:
+        beyond = _rise(rgb, central, mt)
+        if beyond is None:
+            return None  # the outline is centred and of the core's colours: the product's
     middle = np.zeros(p.shape, bool)
     middle[mt:mb, ml:mr] = True
     middle &= central  # the product's middle: the outline in the frame's middle third
@@ -119,10 +138,16 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
         return None  # a plain backdrop: no other object to take; an off-centre product's part
     if _solidity(central) > SOLID:
         return None  # one convex whole: one object, however it is placed
-    s = round(SHRINK * side)
-    inner = np.zeros(p.shape, bool)
-    inner[t + s : max(t + s, b - s), l + s : max(l + s, r - s)] = True
-    fg = _cut(rgb, product, central & ~inner)
+    if keep is not None and (keep & beyond).any():
+        return None
+    if rises:
+        seeds = beyond
+    else:
+        s = round(SHRINK * side)
+        inner = np.zeros(p.shape, bool)
+        inner[t + s : max(t + s, b - s), l + s : max(l + s, r - s)] = True
+        seeds = central & ~inner
+    fg = _cut(rgb, product, seeds)
     if fg is None:
         return None
     seed = fg & middle
@@ -139,7 +164,13 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
     if fill_holes(fg).sum() < LEAST_LEFT * fill_holes(product).sum():
         return None
     dropped = product & ~fg
-    if _most_alike(rgb, dropped, fg) >= SAME:
+    if rises and _beside(fg, dropped, beyond) < BESIDE:
+        return None  # a part on top of the body alone: a cap, a lid, a top of another colour
+    # from the second seed, judged on what it drops joined to the seed (the head above a
+    # bottle; a grey suit beside it goes with the head, and a part of the product's colours
+    # joined to what goes is parted's doubt for QA)
+    judged = joined_to(dropped, dropped & beyond) if rises else dropped
+    if _most_alike(rgb, judged, fg) >= SAME:
         return None  # what it drops has the colours of what it keeps: a part of the product
     if _seam_edge(rgb, fg, dropped) < EDGE:
         return None  # the cut runs through flat colour, not along an edge between two objects
@@ -154,6 +185,43 @@ def apart(rgb: np.ndarray, p: np.ndarray, keep=None) -> np.ndarray | None:
         remains &= ~keep
     other |= remains
     return other if other.any() else None
+
+
+def _rise(rgb: np.ndarray, central: np.ndarray, top: int) -> np.ndarray | None:
+    """The second seed, where the outline is centred (the other object behind the product
+    rising straight above it): the outline's pixels above the frame's middle third (rows
+    under `top`) in colours (subject's colour cubes) the outline in the frame's central CORE
+    lacks, or None where they are under RISE_LEAST of the outline or the outline's other pixels
+    lie in under BESIDE of their rows. Only above: below the middle a product's own shading
+    leaves colours its core lacks (a bag's brown gradient)."""
+    from . import subject
+
+    cl, ct, cr, cb = subject.centred(central.shape, CORE)
+    core = rgb[ct:cb, cl:cr][central[ct:cb, cl:cr]]
+    if not len(core):
+        return None
+    out = central.copy()
+    out[top:] = False
+    out[out] = ~subject._known_colours(core)[subject._cubes(rgb[out])]
+    if out.sum() < RISE_LEAST * central.sum():
+        return None
+    rows = out.any(axis=1)  # before the cut (~65 ms), the rows test on the seed itself: the
+    # product beside it in BESIDE of its rows (a cap's rows hold the cap alone: 0.00-0.12)
+    if (rows & (central & ~out).any(axis=1)).sum() < BESIDE * rows.sum():
+        return None
+    return out
+
+
+def _beside(kept: np.ndarray, dropped: np.ndarray, seeds: np.ndarray) -> float:
+    """The share of the rows that the cut's dropped pieces holding `seeds` span where the kept
+    product lies too: another object behind the product spans rows of it (a head behind a
+    bottle's neck, a snake's head between a bag's straps); a cap, a lid or a top of another
+    colour sits on top of the product, in rows of its own."""
+    gone = joined_to(dropped, dropped & seeds)
+    rows = gone.any(axis=1)
+    if not rows.any():
+        return 0.0
+    return float((rows & kept.any(axis=1)).sum()) / float(rows.sum())
 
 
 def doubtful(rgb: np.ndarray, p: np.ndarray, other: np.ndarray) -> bool:
