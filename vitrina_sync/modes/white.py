@@ -163,8 +163,8 @@ class WhiteMode:
     name = "white"
     queue = "cpu"
     version = "white-14"  # 14: settle on low-contrast edges, reframe turns down a wider map that
-    # is the photo's outline (photo_outline), opening_rest's product colours off parted's seam;
-    # 13: opening_rest and thin_parts.crossing after parted, QA sharpness of
+    # is the photo's outline (photo_outline), opening_rest's product colours off parted's seam,
+    # parted's second seed where nothing reaches out of the centred box; 13: opening_rest and thin_parts.crossing after parted, QA sharpness of
     # low-contrast sharp edges, parted's doubtful seams only where a thin part runs into the
     # dropped object, faint's block dilation as documented; 12: inner_look (imaging/inner.py), local_backdrop in the openings,
     # parted's own colour mixtures and doubtful seams, QA faint;
