@@ -57,7 +57,7 @@ def test_settle_moves_only_growth_past_the_model_edge():
     alpha = np.array([[1.0, 0.9, 0.8, 0.3, 0.2]], np.float32)
     soft = np.array([[0.9, 0.95, 0.4, 0.4, 0.3]], np.float32)
     ys, xs = np.zeros(5, np.int64), np.arange(5)
-    assert settle.settle(alpha, soft, ys, xs) == 1
+    assert settle.settle(alpha, soft[ys, xs], ys, xs) == 1
     # inside the model's edge (soft >= 0.5) and where the refinement is already under the model
     # nothing moves; the grown pixel outside it takes the model's value
     assert alpha[0].tolist() == pytest.approx([1.0, 0.9, 0.4, 0.3, 0.2])
@@ -79,7 +79,7 @@ def test_settle_keeps_growth_where_the_photo_shows_the_edge():
     soft = np.clip((146.5 - r) / 3, 0, 1).astype(np.float32)  # the model's edge 4 px inside
     ys, xs = np.nonzero((r > 140) & (r < 156))
     before = alpha.copy()
-    assert settle.settle(alpha, soft, ys, xs, rgb, gate) > 0
+    assert settle.settle(alpha, soft[ys, xs], ys, xs, rgb, gate) > 0
     lost = (before > 0.5) & (alpha <= 0.5)
     assert lost[:, : w // 2].sum() > 500  # the grey side settled on the model's edge
     assert not lost[:, w // 2 + 110 :].any()  # against the page the refined edge stays

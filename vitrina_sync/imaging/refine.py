@@ -152,6 +152,14 @@ def _band_and_hard(work_band: np.ndarray, p_work: np.ndarray, size, work_box, r:
     return out >= 2, (out & 1).astype(np.float32)
 
 
+def _model_edge(p_work: np.ndarray, size, work_box, ys, xs) -> np.ndarray:
+    """The model's own soft edge at the band pixels (ys, xs): p_work upscaled to `size` over
+    work_box, stretched as the guided filter's output is (SNAP) -- what the camouflage path keeps
+    and what `settle` moves growth back to."""
+    soft = pixels_at(resample_float(p_work, size, work_box), ys, xs)
+    return np.clip((soft - SNAP) / (1 - 2 * SNAP), 0, 1)
+
+
 def refine_alpha(
     work_rgb: np.ndarray,
     p_work: np.ndarray,
@@ -185,8 +193,7 @@ def refine_alpha(
         # background's texture into alpha (a fuzz that grows the product); the model's own
         # soft edge, upscaled, is the better estimate
         ys, xs = pixel_list(band)
-        soft = resample_float(p_work, size, work_box)
-        put_at(alpha, ys, xs, np.clip((pixels_at(soft, ys, xs) - SNAP) / (1 - 2 * SNAP), 0, 1))
+        put_at(alpha, ys, xs, _model_edge(p_work, size, work_box, ys, xs))
         return alpha
     target = (p_work > 0.5).astype(np.float32) if params.get("refine_hard", False) else p_work
     # The coefficients are only sampled near the band: fit them on the band's box (plus both box
@@ -221,8 +228,7 @@ def refine_alpha(
     if gate is not None:
         # a low-contrast edge on a textured backdrop: growth past the model's own edge that the
         # photo cannot support goes back to the model's edge (imaging/settle.py)
-        soft = resample_float(p_work, size, work_box)
-        soft = np.clip((soft - SNAP) / (1.0 - 2.0 * SNAP), 0.0, 1.0)
+        soft = _model_edge(p_work, size, work_box, ys, xs)
         if settle.settle(alpha, soft, ys, xs, region, gate) and fit is not None:
             fit["covers"] = False  # pixels outside the fit's list may now be partly transparent
     return alpha

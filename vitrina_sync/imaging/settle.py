@@ -122,7 +122,8 @@ def settle(
     product_mean: np.ndarray | None = None,
 ) -> int:
     """In place: band pixels (ys, xs) outside the model's edge (soft < 0.5, soft = the model's
-    map upscaled and stretched as the refinement stretches it) that the refinement made more
+    map upscaled and stretched as the refinement stretches it, at those pixels: refine's
+    _model_edge) that the refinement made more
     opaque than the model take the model's value, unless the photo shows the refined edge near
     them (with `region` and `product_mean` from low_contrast: on at least SHARE of the pixels
     just outside the refined edge within REACH px, the photo is SEEN or more from the product's
@@ -131,11 +132,10 @@ def settle(
     import cv2
 
     a = alpha[ys, xs]
-    s = soft[ys, xs]
-    grown = (s < 0.5) & (a > s)
+    grown = (soft < 0.5) & (a > soft)
     if not grown.any():
         return 0
-    gy, gx = ys[grown], xs[grown]
+    gy, gx, back = ys[grown], xs[grown], soft[grown]
     if region is not None and product_mean is not None:
         h, w = alpha.shape
         margin = REACH + 3
@@ -158,6 +158,6 @@ def settle(
         total = cv2.boxFilter(edge, -1, window, normalize=False)
         share = cv2.boxFilter(shown, -1, window, normalize=False) / np.maximum(total, 1e-6)
         keep = share[gy - t, gx - left] >= SHARE
-        gy, gx = gy[~keep], gx[~keep]
-    alpha[gy, gx] = soft[gy, gx]
+        gy, gx, back = gy[~keep], gx[~keep], back[~keep]
+    alpha[gy, gx] = back
     return len(gy)
