@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .reframe import _border  # the frame's edge pixels (reframe imports this module lazily)
+
 MARGIN = 0.03  # the least gap between the first outline's box and each side of the frame, as a
 # share of the long side (padlock on tiles, frame on mosaic, mug on checkerboard: 0.12-0.25)
 RUNS_OUT = 0.1  # the least share of the frame's edge pixels the wider outline covers (those
 # three: 0.21-0.57; the wider maps reframe rightly takes: 0.00 and 0.30 from a first map at 0.15)
 LEAST = 0.01  # the least share of the frame the first outline covers (under it: reframe.lost)
-
-
-def _edge(mask: np.ndarray) -> np.ndarray:
-    return np.concatenate([mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]])
 
 
 def inside(first: np.ndarray) -> bool:
@@ -43,4 +41,4 @@ def outlines_photo(first: np.ndarray, wider: np.ndarray) -> bool:
     """Whether the wider framing's map (alpha over the work copy) runs out of the frame
     (RUNS_OUT of its edge) where the first map (alpha) saw the product whole inside it
     (`inside`): the model outlined the photo, not the product."""
-    return inside(first) and float(_edge(wider > 0.5).mean()) >= RUNS_OUT
+    return inside(first) and float(_border(wider > 0.5).mean()) >= RUNS_OUT
