@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,7 +50,7 @@ class Clock:
 
 def instrument(clock: Clock, session) -> None:
     from vitrina_sync import store
-    from vitrina_sync.imaging import compose, cutout, openings, refine
+    from vitrina_sync.imaging import compose, cutout, refine
     from vitrina_sync.modes import white
 
     try:  # refine.py before its split held edge_colours
@@ -57,12 +58,17 @@ def instrument(clock: Clock, session) -> None:
     except ImportError:
         edge_colour = refine
     clock.wrap(cutout, "predict_work", "predict_work (prep+inference)")
-    clock.wrap(cutout, "second_look", "second_look")
-    try:  # the steps after the model: imaging/steps.py, openings.py before it
+    if hasattr(cutout, "second_look"):
+        clock.wrap(cutout, "second_look", "second_look")
+    try:  # the steps after the model: imaging/steps.py, openings.py before it, none at 78fe031
         from vitrina_sync.imaging import steps as after_model
     except ImportError:
-        after_model = openings
-    clock.wrap(after_model, "after_model", "after_model (openings, repairs)")
+        try:
+            from vitrina_sync.imaging import openings as after_model
+        except ImportError:
+            after_model = None
+    if after_model is not None:
+        clock.wrap(after_model, "after_model", "after_model (openings, repairs)")
     for name in ("resample_region", "resample_region_both"):
         if hasattr(compose, name):
             clock.wrap(compose, name, "resample_region")
@@ -124,7 +130,11 @@ def measure(set_name: str, n: int, reps: int) -> dict[str, float]:
         t1 = time.process_time()
         out = mode.process(loaded, ModeContext(path.stem, "0" * 12, preset, settings))
         t2 = time.process_time()
-        store.output_files(path, b"", out, "JPEG", {"result": {}})
+        if hasattr(store, "output_files"):
+            store.output_files(path, b"", out, "JPEG", {"result": {}})
+        else:  # 78fe031 wrote the files straight into a folder
+            with tempfile.TemporaryDirectory() as folder:
+                store._write_files(Path(folder), path, b"", out, "JPEG", {"result": {}})
         t3 = time.process_time()
         for label, seconds in zip(TOTALS, (t1 - t0, t2 - t1, t3 - t2), strict=True):
             clock.add(label, seconds)
