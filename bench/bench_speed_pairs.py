@@ -9,6 +9,13 @@ round: `vitrina-sync run` on 48 photos of 1500x2000 with 2 workers (bench_white.
 first with PYTHONPATH pointing at the base tree, then at this tree; then `rembg p` once on the
 same folder. Other work on the box moves both sides of a pair alike, so the ratio of each pair
 is what to read.
+
+78fe031's worker stalls on redis-py 8.2 (its pubsub stop joins a thread blocked in a 60 s read;
+fixed in ca4c7fc), which halves its speed on today's packages. --extra-path puts a folder first
+on both sides' path, e.g. redis-py 8.1.0, which both trees run on:
+
+    .venv/bin/pip install --target /tmp/redis81 --no-deps redis==8.1.0
+    .venv/bin/python bench/bench_speed_pairs.py --base /tmp/base --extra-path /tmp/redis81
 """
 
 from __future__ import annotations
@@ -24,13 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def pythonpath(tree: Path) -> str:
+def pythonpath(tree: Path, extra: Path | None = None) -> str:
     parts = [tree] + [tree / "plugins" / p for p in ("kaspi", "wildberries", "ozon")]
-    return os.pathsep.join(str(p) for p in parts)
+    return os.pathsep.join(str(p) for p in ([extra] if extra else []) + parts)
 
 
-def job(tree: Path, set_name: str, n: int, noise: float) -> float:
-    env = dict(os.environ, PYTHONPATH=pythonpath(tree))
+def job(tree: Path, set_name: str, n: int, noise: float, extra: Path | None = None) -> float:
+    env = dict(os.environ, PYTHONPATH=pythonpath(tree, extra))
     cmd = [sys.executable, str(ROOT / "bench" / "bench_white.py"), "--job-only", "--job-path", "2"]
     cmd += ["--set", set_name, "--n", str(n), "--noise", str(noise)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
@@ -45,6 +52,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=48)
     parser.add_argument("--noise", type=float, default=3.0)
     parser.add_argument("--sets", default="project,held-out")
+    parser.add_argument(
+        "--extra-path", type=Path, help="a folder put first on both trees' path (see above)"
+    )
     args = parser.parse_args()
     import bench_white
 
@@ -52,8 +62,8 @@ def main() -> None:
         print(f"set {set_name}:", flush=True)
         ratios = []
         for _ in range(args.rounds):
-            before = job(args.base, set_name, args.n, args.noise)
-            after = job(ROOT, set_name, args.n, args.noise)
+            before = job(args.base, set_name, args.n, args.noise, args.extra_path)
+            after = job(ROOT, set_name, args.n, args.noise, args.extra_path)
             ratios.append(after / before)
             print(f"  before {before:.3f}  after {after:.3f}  after/before {after / before:.3f}")
         folder = bench_white.OUT / (f"white_in_noise{args.noise:g}" if args.noise else "white_in")
