@@ -195,7 +195,7 @@ def test_a_colour_mixture_is_opencvs_layout_and_fixed_by_its_data():
 
 
 def test_a_colour_mixture_is_the_same_bits_with_or_without_numba(monkeypatch):
-    """The k-means rounds compiled (kernels.nearest_centres) give the numpy rounds' mixture bit
+    """The k-means rounds compiled (kernels.kmeans_rounds) give the numpy rounds' mixture bit
     for bit: on 8-bit colours, on float samples, and on three colours (clusters left empty)."""
     pytest.importorskip("numba")
     from vitrina_sync.imaging import compiled

@@ -426,14 +426,12 @@ def _mixture(x: np.ndarray) -> np.ndarray:
     counts = np.bincount(labels, minlength=k)
     sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
     kernels = compiled.loops()
-    for _ in range(KMEANS_ROUNDS):
+    if kernels is not None:  # the rounds below compiled, whole (the same bits; no matmul)
+        kernels.kmeans_rounds(x, squares, labels, counts, sums, KMEANS_ROUNDS)
+    for _ in range(0 if kernels is not None else KMEANS_ROUNDS):
         live = np.flatnonzero(counts)
         centres = sums[live] / counts[live, None]
         prod, centre_sq = x @ centres.T, (centres * centres).sum(axis=1)
-        if kernels is not None:  # the round below in one compiled pass (the same bits)
-            if not kernels.nearest_centres(x, squares, prod, centre_sq, live, labels, counts, sums):
-                break
-            continue
         new = live[(squares[:, None] - 2.0 * prod + centre_sq).argmin(axis=1)]
         if np.array_equal(new, labels):
             break
