@@ -350,8 +350,15 @@ def _spread(rgb: np.ndarray, product: np.ndarray) -> float:
     4-16 px out, averaged (on 1 px in 2 each way)."""
     from .reframe import _lab
 
-    band = grow(product, 16) & ~grow(product, 4)
-    px = rgb[::2, ::2][band[::2, ::2]]
+    rows, cols = np.flatnonzero(product.any(axis=1)), np.flatnonzero(product.any(axis=0))
+    if not len(rows):
+        return 0.0
+    # the band lies within 16 px of the outline's box: grown there alone (the same pixels),
+    # from an even row and column (the same 1 px in 2, in the same order)
+    t, l = max(0, rows[0] - 16) & ~1, max(0, cols[0] - 16) & ~1
+    box = slice(t, rows[-1] + 17), slice(l, cols[-1] + 17)
+    band = grow(product[box], 16) & ~grow(product[box], 4)
+    px = rgb[box][::2, ::2][band[::2, ::2]]
     if len(px) < 16:
         return 0.0
     return float(_lab(px).std(axis=0).mean())
@@ -365,15 +372,21 @@ def _cut(rgb: np.ndarray, product: np.ndarray, other: np.ndarray) -> np.ndarray 
 
     from .openings import box_of
 
-    near = grow(product, 12)
-    box = box_of(near)
+    box = box_of(product)
     if box is None:
         return None
-    mask = np.full(product.shape, cv2.GC_BGD, np.uint8)
-    mask[grow(product, 6)] = cv2.GC_PR_BGD
-    mask[product] = cv2.GC_PR_FGD
-    mask[other] = cv2.GC_PR_BGD
-    sub, msub = np.ascontiguousarray(rgb[box][..., ::-1]), mask[box]
+    h, w = product.shape  # the box of the outline grown by 12 px (the disk reaches 12 px along
+    # each axis), the start mask made on it alone (it holds the whole outline: the same pixels)
+    box = (
+        slice(max(0, box[0].start - 12), min(h, box[0].stop + 12)),
+        slice(max(0, box[1].start - 12), min(w, box[1].stop + 12)),
+    )
+    inside = product[box]
+    msub = np.full(inside.shape, cv2.GC_BGD, np.uint8)
+    msub[grow(inside, 6)] = cv2.GC_PR_BGD
+    msub[inside] = cv2.GC_PR_FGD
+    msub[other[box]] = cv2.GC_PR_BGD
+    sub = np.ascontiguousarray(rgb[box][..., ::-1])
     hs, ws = msub.shape
     size = (max(8, round(ws * SCALE)), max(8, round(hs * SCALE)))
     small = cv2.resize(sub, size, interpolation=cv2.INTER_AREA)
