@@ -432,25 +432,24 @@ def _mixture(x: np.ndarray) -> np.ndarray:
         return model
     centred = x - x.mean(axis=0)
     axis = np.linalg.eigh(centred.T @ centred)[1][:, -1]
-    order = np.argsort(centred @ axis, kind="stable")
-    labels = np.empty(len(x), np.intp)
-    labels[order] = np.arange(len(x)) * k // len(x)
-    squares = (x * x).sum(axis=1)
-    counts = np.bincount(labels, minlength=k)
-    sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
+    labels = _parts(centred @ axis, k)
     kernels = compiled.loops()
     if kernels is not None:  # the rounds below compiled, whole (the same bits; no matmul)
-        kernels.kmeans_rounds(x, squares, labels, counts, sums, KMEANS_ROUNDS)
-    for _ in range(0 if kernels is not None else KMEANS_ROUNDS):
-        live = np.flatnonzero(counts)
-        centres = sums[live] / counts[live, None]
-        prod, centre_sq = x @ centres.T, (centres * centres).sum(axis=1)
-        new = live[(squares[:, None] - 2.0 * prod + centre_sq).argmin(axis=1)]
-        if np.array_equal(new, labels):
-            break
-        labels = new
+        kernels.kmeans_rounds(x, labels, k, KMEANS_ROUNDS)
+    else:
+        squares = (x * x).sum(axis=1)
         counts = np.bincount(labels, minlength=k)
         sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
+        for _ in range(KMEANS_ROUNDS):
+            live = np.flatnonzero(counts)
+            centres = sums[live] / counts[live, None]
+            prod, centre_sq = x @ centres.T, (centres * centres).sum(axis=1)
+            new = live[(squares[:, None] - 2.0 * prod + centre_sq).argmin(axis=1)]
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            counts = np.bincount(labels, minlength=k)
+            sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
     counts = np.bincount(labels, minlength=k)
     for c in range(k):
         if counts[c] == 0:
@@ -464,3 +463,22 @@ def _mixture(x: np.ndarray) -> np.ndarray:
         model[0, k + 3 * c : k + 3 * c + 3] = mean
         model[0, 4 * k + 9 * c : 4 * k + 9 * c + 9] = cov.ravel()
     return model
+
+
+def _parts(v: np.ndarray, k: int) -> np.ndarray:
+    """Each sample's part when v's samples, in order (ties by index, as a stable argsort), are
+    cut into k equal parts: rank * k // n. From the k - 1 order statistics at the parts' bounds
+    (np.partition), not a sort."""
+    n = len(v)
+    labels = np.zeros(n, np.intp)
+    bounds = [b for b in ((j * n + k - 1) // k for j in range(1, k)) if b < n]
+    if not bounds:
+        return labels
+    stats = np.partition(v, bounds)
+    index = np.arange(n)
+    for b in bounds:  # rank >= b: above the bound's value, or at it from its index on
+        at = stats[b]
+        same = v == at
+        first = np.flatnonzero(same)[b - np.count_nonzero(v < at)]
+        labels += (v > at) | (same & (index >= first))
+    return labels

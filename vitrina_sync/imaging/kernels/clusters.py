@@ -22,10 +22,12 @@ def _fma(typingctx, a, b, c):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def kmeans_rounds(x, squares, labels, counts, sums, rounds):  # pragma: no cover
-    """parted._mixture's k-means rounds whole (up to `rounds`, until no label changes), labels
-    (intp), counts (int64, k) and sums (float64, k x 3; exact on 8-bit samples) updated in
-    place. Each round as the numpy round writes it: the live centres sums / counts, their
+def kmeans_rounds(x, labels, k, rounds):  # pragma: no cover
+    """parted._mixture's k-means rounds whole (up to `rounds`, until no label changes) from
+    labels (intp, 0 to k - 1), updated in place. Each sample's squares summed as numpy's row
+    sum adds them ((x0*x0 + x1*x1) + x2*x2), each cluster's count and sums (float64, in sample
+    order, as np.bincount adds them; exact on 8-bit samples); then each round as the numpy
+    round writes it: the live centres sums / counts, their
     squares summed as numpy's row sum adds them ((c0*c0 + c1*c1) + c2*c2), each sample's
     products with them as OpenBLAS's dgemm makes x @ centres.T, with fused multiply-adds
     (fma(x2, c2, fma(x1, c1, x0 * c0)): the same bits on every product of the project photos'
@@ -35,7 +37,17 @@ def kmeans_rounds(x, squares, labels, counts, sums, rounds):  # pragma: no cover
     (as np.bincount). No matmul per round (nor OpenBLAS's threads spinning: ~2x its CPU).
     Returns the rounds run."""
     n = x.shape[0]
-    k = counts.shape[0]
+    squares = np.empty(n)
+    counts = np.zeros(k, np.int64)
+    sums = np.zeros((k, 3))
+    for i in range(n):
+        x0, x1, x2 = x[i, 0], x[i, 1], x[i, 2]
+        squares[i] = (x0 * x0 + x1 * x1) + x2 * x2
+        c = labels[i]
+        counts[c] += 1
+        sums[c, 0] += x0
+        sums[c, 1] += x1
+        sums[c, 2] += x2
     live = np.empty(k, np.int64)
     centres = np.empty((k, 3))
     centre_sq = np.empty(k)
@@ -81,5 +93,4 @@ def kmeans_rounds(x, squares, labels, counts, sums, rounds):  # pragma: no cover
 
 def warm() -> None:
     """The layouts parted._mixture passes."""
-    x = np.zeros((1, 3))
-    kmeans_rounds(x, np.zeros(1), np.zeros(1, np.intp), np.ones(2, np.int64), np.zeros((2, 3)), 1)
+    kmeans_rounds(np.zeros((1, 3)), np.zeros(1, np.intp), 2, 1)
