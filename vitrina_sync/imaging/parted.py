@@ -280,15 +280,18 @@ def _most_alike(rgb: np.ndarray, dropped: np.ndarray, kept: np.ndarray) -> float
     import cv2
 
     from . import subject
+    from .openings import box_of
 
     of, pixels = rgb[kept], rgb[dropped]
     if not len(of) or not len(pixels):
         return 1.0  # as subject._in_colours
     known = subject._known_colours(of)[subject._cubes(pixels)]  # per dropped pixel, in order
     most = float(known.mean())
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(dropped.view(np.uint8), connectivity=8)
-    pieces = labels[dropped]
-    for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= PIECE * dropped.sum()):
+    inside = dropped[box_of(dropped)]  # its pieces on its box (the same pixels, in order)
+    _, labels = cv2.connectedComponents(inside.view(np.uint8), connectivity=8)
+    pieces = labels[inside]
+    areas = np.bincount(pieces)
+    for i in np.flatnonzero(areas >= PIECE * len(pieces)):
         if i > 0:  # the piece's pixels, as rgb[labels == i] orders them
             most = max(most, float(known[pieces == i].mean()))
     return most
@@ -300,16 +303,26 @@ def _specks_inside(kept: np.ndarray, product: np.ndarray) -> np.ndarray:
     opening, which lies beside pixels that are no product): not another object."""
     import cv2
 
-    from .openings import fill_holes
+    from .openings import box_of, fill_holes
 
     holes = fill_holes(kept) & ~kept & product
-    if not holes.any():
+    box = box_of(holes)
+    if box is None:
         return holes
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), connectivity=8)
-    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < SPECK * kept.sum())
-    open_to = np.unique(labels[grow(~kept & ~holes, 1) & holes])  # beside no product: a speck
-    small = np.setdiff1d(small[small > 0], open_to)  # of what the model saw in an opening
-    return np.isin(labels, small) & holes
+    h, w = holes.shape  # judged on their box grown by 1 px (the same pieces and neighbours)
+    box = (
+        slice(max(0, box[0].start - 1), min(h, box[0].stop + 1)),
+        slice(max(0, box[1].start - 1), min(w, box[1].stop + 1)),
+    )
+    inside, kept_there = holes[box], kept[box]
+    _, labels = cv2.connectedComponents(inside.view(np.uint8), connectivity=8)
+    areas = np.bincount(labels[inside], minlength=labels.max() + 1)
+    small = np.flatnonzero(areas < SPECK * kept.sum())
+    open_to = np.unique(labels[grow(~kept_there & ~inside, 1) & inside])  # beside no product:
+    small = np.setdiff1d(small[small > 0], open_to)  # a speck of what the model saw in an opening
+    out = np.zeros(holes.shape, bool)
+    out[box] = np.isin(labels, small) & inside
+    return out
 
 
 def _solidity(mask: np.ndarray) -> float:
