@@ -194,8 +194,24 @@ def test_a_colour_mixture_is_opencvs_layout_and_fixed_by_its_data():
     assert np.allclose(parted._mixture(x[rng.permutation(len(x))]), model)  # order-free
 
 
+def test_the_mixtures_start_parts_are_a_stable_sorts():
+    """_parts (order statistics at the parts' bounds) labels each sample rank * k // n of a
+    stable argsort: ties by index, -0.0 with 0.0, fewer samples than parts."""
+    rng = np.random.default_rng(5)
+    for trial in range(600):
+        n, k = int(rng.integers(1, 300)), int(rng.integers(1, 7))
+        v = (
+            rng.normal(size=n),
+            rng.integers(-3, 4, n).astype(np.float64),
+            np.where(rng.random(n) < 0.5, -0.0, 0.0),
+        )[trial % 3]
+        want = np.empty(n, np.intp)
+        want[np.argsort(v, kind="stable")] = np.arange(n) * k // n
+        assert np.array_equal(parted._parts(v, k), want)
+
+
 def test_a_colour_mixture_is_the_same_bits_with_or_without_numba(monkeypatch):
-    """The k-means rounds compiled (kernels.nearest_centres) give the numpy rounds' mixture bit
+    """The k-means rounds compiled (kernels.kmeans_rounds) give the numpy rounds' mixture bit
     for bit: on 8-bit colours, on float samples, and on three colours (clusters left empty)."""
     pytest.importorskip("numba")
     from vitrina_sync.imaging import compiled

@@ -35,8 +35,10 @@ doubtful); ~1 ms more where the outline is centred and busy, the cut where the s
 `doubtful` says whether its seam is for a person to check (QA's `parted`): a thin part of the
 product runs into it, or a part in the product's colours went with the other object. It only
 clears (never adds product), and the model does not run again: ~2-5 ms where it does not run,
-~0.1-0.5 s of CPU where the cut runs (on the outline's box at half scale; ~60 ms of it the
-colour mixtures' start, ~5 ms `doubtful`).
+~0.1-0.3 s of CPU where the cut runs (on the outline's box at half scale: cv2.grabCut ~90 ms
+on the project photos, mostly its max-flow and its mixtures' exp; ~10 ms the colour mixtures'
+start, compiled; ~5 ms `doubtful`). A smaller SCALE is faster but not the same cut (0.4: -13
+ms a cut photo; ring-on-coffee 0.915 -> 0.738, frame-on-colorwheel-s73 0.392 -> 0.000).
 """
 
 from __future__ import annotations
@@ -280,15 +282,18 @@ def _most_alike(rgb: np.ndarray, dropped: np.ndarray, kept: np.ndarray) -> float
     import cv2
 
     from . import subject
+    from .openings import box_of
 
     of, pixels = rgb[kept], rgb[dropped]
     if not len(of) or not len(pixels):
         return 1.0  # as subject._in_colours
     known = subject._known_colours(of)[subject._cubes(pixels)]  # per dropped pixel, in order
     most = float(known.mean())
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(dropped.view(np.uint8), connectivity=8)
-    pieces = labels[dropped]
-    for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= PIECE * dropped.sum()):
+    inside = dropped[box_of(dropped)]  # its pieces on its box (the same pixels, in order)
+    _, labels = cv2.connectedComponents(inside.view(np.uint8), connectivity=8)
+    pieces = labels[inside]
+    areas = np.bincount(pieces)
+    for i in np.flatnonzero(areas >= PIECE * len(pieces)):
         if i > 0:  # the piece's pixels, as rgb[labels == i] orders them
             most = max(most, float(known[pieces == i].mean()))
     return most
@@ -300,16 +305,26 @@ def _specks_inside(kept: np.ndarray, product: np.ndarray) -> np.ndarray:
     opening, which lies beside pixels that are no product): not another object."""
     import cv2
 
-    from .openings import fill_holes
+    from .openings import box_of, fill_holes
 
     holes = fill_holes(kept) & ~kept & product
-    if not holes.any():
+    box = box_of(holes)
+    if box is None:
         return holes
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(holes.view(np.uint8), connectivity=8)
-    small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < SPECK * kept.sum())
-    open_to = np.unique(labels[grow(~kept & ~holes, 1) & holes])  # beside no product: a speck
-    small = np.setdiff1d(small[small > 0], open_to)  # of what the model saw in an opening
-    return np.isin(labels, small) & holes
+    h, w = holes.shape  # judged on their box grown by 1 px (the same pieces and neighbours)
+    box = (
+        slice(max(0, box[0].start - 1), min(h, box[0].stop + 1)),
+        slice(max(0, box[1].start - 1), min(w, box[1].stop + 1)),
+    )
+    inside, kept_there = holes[box], kept[box]
+    _, labels = cv2.connectedComponents(inside.view(np.uint8), connectivity=8)
+    areas = np.bincount(labels[inside], minlength=labels.max() + 1)
+    small = np.flatnonzero(areas < SPECK * kept.sum())
+    open_to = np.unique(labels[grow(~kept_there & ~inside, 1) & inside])  # beside no product:
+    small = np.setdiff1d(small[small > 0], open_to)  # a speck of what the model saw in an opening
+    out = np.zeros(holes.shape, bool)
+    out[box] = np.isin(labels, small) & inside
+    return out
 
 
 def _solidity(mask: np.ndarray) -> float:
@@ -350,8 +365,15 @@ def _spread(rgb: np.ndarray, product: np.ndarray) -> float:
     4-16 px out, averaged (on 1 px in 2 each way)."""
     from .reframe import _lab
 
-    band = grow(product, 16) & ~grow(product, 4)
-    px = rgb[::2, ::2][band[::2, ::2]]
+    rows, cols = np.flatnonzero(product.any(axis=1)), np.flatnonzero(product.any(axis=0))
+    if not len(rows):
+        return 0.0
+    # the band lies within 16 px of the outline's box: grown there alone (the same pixels),
+    # from an even row and column (the same 1 px in 2, in the same order)
+    t, l = max(0, rows[0] - 16) & ~1, max(0, cols[0] - 16) & ~1
+    box = slice(t, rows[-1] + 17), slice(l, cols[-1] + 17)
+    band = grow(product[box], 16) & ~grow(product[box], 4)
+    px = rgb[box][::2, ::2][band[::2, ::2]]
     if len(px) < 16:
         return 0.0
     return float(_lab(px).std(axis=0).mean())
@@ -365,15 +387,21 @@ def _cut(rgb: np.ndarray, product: np.ndarray, other: np.ndarray) -> np.ndarray 
 
     from .openings import box_of
 
-    near = grow(product, 12)
-    box = box_of(near)
+    box = box_of(product)
     if box is None:
         return None
-    mask = np.full(product.shape, cv2.GC_BGD, np.uint8)
-    mask[grow(product, 6)] = cv2.GC_PR_BGD
-    mask[product] = cv2.GC_PR_FGD
-    mask[other] = cv2.GC_PR_BGD
-    sub, msub = np.ascontiguousarray(rgb[box][..., ::-1]), mask[box]
+    h, w = product.shape  # the box of the outline grown by 12 px (the disk reaches 12 px along
+    # each axis), the start mask made on it alone (it holds the whole outline: the same pixels)
+    box = (
+        slice(max(0, box[0].start - 12), min(h, box[0].stop + 12)),
+        slice(max(0, box[1].start - 12), min(w, box[1].stop + 12)),
+    )
+    inside = product[box]
+    msub = np.full(inside.shape, cv2.GC_BGD, np.uint8)
+    msub[grow(inside, 6)] = cv2.GC_PR_BGD
+    msub[inside] = cv2.GC_PR_FGD
+    msub[other[box]] = cv2.GC_PR_BGD
+    sub = np.ascontiguousarray(rgb[box][..., ::-1])
     hs, ws = msub.shape
     size = (max(8, round(ws * SCALE)), max(8, round(hs * SCALE)))
     small = cv2.resize(sub, size, interpolation=cv2.INTER_AREA)
@@ -419,27 +447,24 @@ def _mixture(x: np.ndarray) -> np.ndarray:
         return model
     centred = x - x.mean(axis=0)
     axis = np.linalg.eigh(centred.T @ centred)[1][:, -1]
-    order = np.argsort(centred @ axis, kind="stable")
-    labels = np.empty(len(x), np.intp)
-    labels[order] = np.arange(len(x)) * k // len(x)
-    squares = (x * x).sum(axis=1)
-    counts = np.bincount(labels, minlength=k)
-    sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
+    labels = _parts(centred @ axis, k)
     kernels = compiled.loops()
-    for _ in range(KMEANS_ROUNDS):
-        live = np.flatnonzero(counts)
-        centres = sums[live] / counts[live, None]
-        prod, centre_sq = x @ centres.T, (centres * centres).sum(axis=1)
-        if kernels is not None:  # the round below in one compiled pass (the same bits)
-            if not kernels.nearest_centres(x, squares, prod, centre_sq, live, labels, counts, sums):
-                break
-            continue
-        new = live[(squares[:, None] - 2.0 * prod + centre_sq).argmin(axis=1)]
-        if np.array_equal(new, labels):
-            break
-        labels = new
+    if kernels is not None:  # the rounds below compiled, whole (the same bits; no matmul)
+        kernels.kmeans_rounds(x, labels, k, KMEANS_ROUNDS)
+    else:
+        squares = (x * x).sum(axis=1)
         counts = np.bincount(labels, minlength=k)
         sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
+        for _ in range(KMEANS_ROUNDS):
+            live = np.flatnonzero(counts)
+            centres = sums[live] / counts[live, None]
+            prod, centre_sq = x @ centres.T, (centres * centres).sum(axis=1)
+            new = live[(squares[:, None] - 2.0 * prod + centre_sq).argmin(axis=1)]
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            counts = np.bincount(labels, minlength=k)
+            sums = np.stack([np.bincount(labels, x[:, i], k) for i in range(3)], axis=1)
     counts = np.bincount(labels, minlength=k)
     for c in range(k):
         if counts[c] == 0:
@@ -453,3 +478,22 @@ def _mixture(x: np.ndarray) -> np.ndarray:
         model[0, k + 3 * c : k + 3 * c + 3] = mean
         model[0, 4 * k + 9 * c : 4 * k + 9 * c + 9] = cov.ravel()
     return model
+
+
+def _parts(v: np.ndarray, k: int) -> np.ndarray:
+    """Each sample's part when v's samples, in order (ties by index, as a stable argsort), are
+    cut into k equal parts: rank * k // n. From the k - 1 order statistics at the parts' bounds
+    (np.partition), not a sort."""
+    n = len(v)
+    labels = np.zeros(n, np.intp)
+    bounds = [b for b in ((j * n + k - 1) // k for j in range(1, k)) if b < n]
+    if not bounds:
+        return labels
+    stats = np.partition(v, bounds)
+    index = np.arange(n)
+    for b in bounds:  # rank >= b: above the bound's value, or at it from its index on
+        at = stats[b]
+        same = v == at
+        first = np.flatnonzero(same)[b - np.count_nonzero(v < at)]
+        labels += (v > at) | (same & (index >= first))
+    return labels

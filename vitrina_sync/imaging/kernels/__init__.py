@@ -30,7 +30,7 @@ from .canvas import (
     edge_pairs,
     uncertain_count,
 )
-from .clusters import nearest_centres
+from .clusters import kmeans_rounds
 from .colour_fit import edge_estimates, off_the_line, two_colour
 from .filters import box_planes, guided_solve, guided_stats, smooth
 from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
@@ -59,10 +59,10 @@ __all__ = [
     "guided_solve",
     "guided_stats",
     "halo_masks",
+    "kmeans_rounds",
     "mark_rows_cols",
     "mask_pixels",
     "masked_blocks",
-    "nearest_centres",
     "off_the_line",
     "quantise",
     "reduce_float",
