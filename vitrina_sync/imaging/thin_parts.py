@@ -147,11 +147,13 @@ def _ends_apart(labels: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
 
 
 def _box(mask: np.ndarray, pad: int):
-    ys, xs = np.nonzero(mask)
+    """The slices of (non-empty) mask's bounding box grown by pad, inside the map (from its
+    rows' and columns' any: no list of its pixels)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     h, w = mask.shape
     return (
-        slice(max(0, ys.min() - pad), min(h, ys.max() + pad + 1)),
-        slice(max(0, xs.min() - pad), min(w, xs.max() + pad + 1)),
+        slice(max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1)),
+        slice(max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1)),
     )
 
 
