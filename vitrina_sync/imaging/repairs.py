@@ -259,7 +259,11 @@ def faint_parts(
 
     h, w = p.shape
     k = max(1, max(h, w) // openings.SIDE)
-    small_p, small_cleared = openings.reduced_map(p, k, models), openings.reduced(cleared, k)
+    small_p = openings.reduced_map(p, k, models)
+    ready = models is not None and models.lab.shape[:2] == small_p.shape
+    if ready and models.ratio is not None and models.continued is not None:
+        return np.zeros(p.shape, bool)  # a plain backdrop (below): nothing else to work out
+    small_cleared = openings.reduced(cleared, k)
     kept = (small_p > 0.5) & ~small_cleared
     area = int(kept.sum())
     if area < 100:
