@@ -129,7 +129,7 @@ def cores(ratio: np.ndarray, product, outside, smallest: float, keep=None) -> np
     if n <= 1:
         return np.zeros_like(product)
     touching = np.zeros(n, bool)
-    touching[np.unique(labels[grow(outside, 2) & weak])] = True
+    touching[labels[grow(outside, 2) & weak]] = True
     touching[0] = False
     core = touching[labels] & ~grow(outside, OFF_EDGE)
     core &= grow(shrink(core, THIN), THIN)
@@ -141,8 +141,9 @@ def _large(mask: np.ndarray, least: float) -> np.ndarray:
     from .openings import components
 
     _, parts, area = components(mask)
-    big = np.flatnonzero(area >= least)
-    return np.isin(parts, big[big > 0])
+    big = area >= least  # a table of the parts (not np.isin's search): the same pixels
+    big[0] = False
+    return big[parts]
 
 
 def _seeds(p: np.ndarray, sure: np.ndarray, near: np.ndarray, keep=None):
@@ -151,10 +152,9 @@ def _seeds(p: np.ndarray, sure: np.ndarray, near: np.ndarray, keep=None):
     probably product on `sure` within AROUND of `near`, product under a `keep` stroke."""
     import cv2
 
-    from .openings import grow
+    from .openings import box_of, grow
 
-    ys, xs = np.nonzero(grow(near, PAD))
-    sl = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    sl = box_of(grow(near, PAD))  # near is not empty
     seeds = np.full(sure[sl].shape, cv2.GC_BGD, np.uint8)
     seeds[(p[sl] > 0.05) & (p[sl] <= 0.5)] = cv2.GC_PR_BGD
     seeds[sure[sl]] = cv2.GC_FGD
@@ -185,6 +185,11 @@ def cut(
     from .openings import OFF_EDGE, components, grow
 
     product = p > 0.5
+    # the openings kept are mostly (AGREE) in `core`: together at most |core| / AGREE pixels,
+    # so a core under AGREE * least can give none (no cut made; each cut seeds OpenCV's
+    # generator itself, so the cuts after it do not change)
+    if float(np.count_nonzero(core)) < AGREE * max(least, 1):
+        return np.zeros_like(product)
     sl, seeds = _seeds(p, product, core, keep)
     if enclosed and (seeds == cv2.GC_BGD).sum() < smallest:
         seeds[core[sl]] = cv2.GC_PR_BGD

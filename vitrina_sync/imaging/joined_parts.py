@@ -162,10 +162,13 @@ def thick_parts(odd: np.ndarray, radius: int, least: float):
     thick = cv2.morphologyEx(odd.view(np.uint8), cv2.MORPH_OPEN, _disk(radius))
     if not thick.any():
         return None
-    n, labels = cv2.connectedComponents(thick, connectivity=8)
     depth = cv2.distanceTransform(thick, cv2.DIST_L2, 3)
+    far = depth >= least * max(odd.shape)
+    if not (far & (thick > 0)).any():  # no piece that deep (most maps): no labels needed
+        return None
+    n, labels = cv2.connectedComponents(thick, connectivity=8)
     deep = np.zeros(n, bool)
-    deep[labels[depth >= least * max(odd.shape)]] = True
+    deep[labels[far]] = True
     deep[0] = False
     return (labels, deep) if deep.any() else None
 

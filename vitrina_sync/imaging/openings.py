@@ -97,7 +97,15 @@ def texture(lightness: np.ndarray) -> np.ndarray:
 
 
 def bins(lab_px: np.ndarray, tex: np.ndarray) -> np.ndarray:
-    """One histogram bin per pixel: L* (10), a* and b* (16 each, 8 units), texture (4)."""
+    """One histogram bin per pixel: L* (10), a* and b* (16 each, 8 units), texture (4); in one
+    compiled pass where there is numba (kernels.histogram_bins: the same float32 steps)."""
+    kernels = loops()
+    fits = lab_px.dtype == tex.dtype == np.float32 and lab_px.ndim == 3 and tex.ndim == 2
+    if kernels is not None and fits:
+        out = np.empty(tex.shape, np.int32)
+        edges = np.asarray(TEX_EDGES, np.float32)
+        kernels.histogram_bins(lab_px, tex, L_BINS, AB_STEP, AB_BINS, edges, out)
+        return out
     li = np.clip((lab_px[..., 0] / 10.0).astype(np.int32), 0, L_BINS - 1)
     ai = np.clip(((lab_px[..., 1] + 64.0) / AB_STEP).astype(np.int32), 0, AB_BINS - 1)
     bi = np.clip(((lab_px[..., 2] + 64.0) / AB_STEP).astype(np.int32), 0, AB_BINS - 1)
@@ -185,7 +193,12 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     import cv2
 
     n, labels = cv2.connectedComponents(mask.view(np.uint8), connectivity=8)
-    return n, labels, np.bincount(labels.ravel(), minlength=n).astype(np.int32)
+    kernels = loops()
+    if kernels is None:
+        return n, labels, np.bincount(labels.ravel(), minlength=n).astype(np.int32)
+    area = np.empty(n, np.int32)  # the same counts, one compiled pass (no int64 copy)
+    kernels.label_sizes(labels, n, area)
+    return n, labels, area
 
 
 def box_of(mask: np.ndarray):
@@ -438,24 +451,35 @@ THIN = 3  # px: half the width of a line that is no part of such a region
 
 
 def _candidates(weak: np.ndarray, strong: np.ndarray, smallest: float):
-    """(region, slice) per connected region of `weak` large enough and half `strong` (the
-    regions' boxes found for those alone: scipy's find_objects)."""
+    """(region, slice) per connected region of `weak` large enough and half `strong`: their
+    sizes, strong pixels and boxes in one compiled pass over the labels (kernels.label_boxes;
+    without numba bincounts and scipy's find_objects, for the chosen regions alone)."""
+    import cv2
     from scipy import ndimage
 
-    n, labels, size = components(weak)
-    strong = np.bincount(labels[strong], minlength=n)
+    kernels = loops()
+    corners = None
+    if kernels is None or weak.dtype != bool or strong.dtype != bool:
+        n, labels, size = components(weak)
+        strong = np.bincount(labels[strong], minlength=n)
+    else:  # sizes, strong counts and boxes in one compiled pass over the labels
+        n, labels = cv2.connectedComponents(weak.view(np.uint8), connectivity=8)
+        size, counts = np.empty(n, np.int32), np.empty(n, np.int64)
+        corners = np.empty((n, 4), np.int64)
+        kernels.label_boxes(labels, n, strong, size, counts, corners)
+        strong = counts
     chosen = np.flatnonzero((size >= smallest) & (strong >= 0.5 * size))
     chosen = chosen[chosen > 0]
     if len(chosen) == 0:
         return
-    boxes = ndimage.find_objects(labels, int(chosen[-1]))
+    if corners is None:
+        found = ndimage.find_objects(labels, int(chosen[-1]))
+        boxes = [(r.start, r.stop, c.start, c.stop) for r, c in (found[i - 1] for i in chosen)]
+    else:
+        boxes = corners[chosen].tolist()
     pad = 8
-    for i in chosen:
-        rows, cols = boxes[i - 1]
-        sl = (
-            slice(max(0, rows.start - pad), rows.stop + pad),
-            slice(max(0, cols.start - pad), cols.stop + pad),
-        )
+    for i, (top, bottom, left, right) in zip(chosen, boxes, strict=True):
+        sl = (slice(max(0, top - pad), bottom + pad), slice(max(0, left - pad), right + pad))
         yield labels[sl] == i, sl
 
 

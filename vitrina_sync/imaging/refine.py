@@ -149,7 +149,12 @@ def _band_and_hard(work_band: np.ndarray, p_work: np.ndarray, size, work_box, r:
     codes = (work_band.view(np.uint8) << 1) | (p_work > 0.5).view(np.uint8)
     img = Image.fromarray(codes, "L").resize(size, Image.Resampling.NEAREST, box=work_box)
     out = np.asarray(img)
-    return out >= 2, (out & 1).astype(np.float32)
+    kernels = compiled.loops()
+    if kernels is None or out.ndim != 2 or not out.flags.c_contiguous:
+        return out >= 2, (out & 1).astype(np.float32)
+    band, hard = np.empty(out.shape, bool), np.empty(out.shape, np.float32)
+    kernels.split_codes(readonly(out), band, hard)  # both maps in one compiled pass
+    return band, hard
 
 
 def _model_edge(p_work: np.ndarray, size, work_box, ys, xs) -> np.ndarray:

@@ -36,10 +36,12 @@ def soft_remnants(p: np.ndarray, found: np.ndarray, keep=None, rgb=None) -> np.n
     n, labels = cv2.connectedComponents(holes.view(np.uint8), connectivity=4)
     if n <= 1:
         return out
-    cleared = np.unique(labels[found[box]])
+    cleared = np.zeros(n, bool)  # a table of the holes (no sorting): the same pixels
+    cleared[labels[found[box]]] = True
     if rgb is not None:
-        cleared = np.union1d(cleared, textured_holes(rgb[box], labels, n, shrink(holes, 2)))
-    out[box] = np.isin(labels, cleared[cleared > 0]) & (p[box] > 0.0)
+        cleared[textured_holes(rgb[box], labels, n, shrink(holes, 2))] = True
+    cleared[0] = False
+    out[box] = cleared[labels] & (p[box] > 0.0)
     if keep is not None:
         out &= ~keep
     return out
@@ -94,7 +96,9 @@ def strays(p: np.ndarray, keep=None, models=None) -> np.ndarray:
         small = np.setdiff1d(small, held)
     if len(small) == 0:
         return np.zeros(p.shape, bool)
-    return np.isin(labels, small)
+    chosen = np.zeros(n, bool)  # a table of the pieces (not np.isin's search): the same pixels
+    chosen[small] = True
+    return chosen[labels]
 
 
 def leftovers(outline: np.ndarray, p: np.ndarray, gone: np.ndarray, other, keep=None, made=None):
@@ -207,16 +211,18 @@ def dropped_parts(p: np.ndarray, cleared: np.ndarray, off=None):
     n, labels = cv2.connectedComponents(dropped.view(np.uint8), connectivity=8)
     if n <= 1:
         return np.zeros(p.shape, bool)
-    sure = np.bincount(labels.ravel(), (p > SURE).ravel(), n)
+    # counts of the parts' pixels (exact as the float sums of 0/1 weights were), tables set
+    # by the labels themselves (no sorted np.unique): the same verdicts
+    sure = np.bincount(labels[p > SURE], minlength=n)
     size = np.bincount(labels.ravel(), minlength=n)
     linked_area = (p > LINK) & ~(cleared & ~dropped)
     m, link_labels = cv2.connectedComponents(linked_area.view(np.uint8), connectivity=8)
     holding = np.zeros(m, bool)
-    holding[np.unique(link_labels[kept])] = True
+    holding[link_labels[kept]] = True
     holding[0] = False
     attached = np.zeros(n, bool)
-    attached[np.unique(labels[holding[link_labels] & dropped])] = True
-    inside = np.bincount(labels.ravel(), enclosed.ravel(), n)
+    attached[labels[holding[link_labels] & dropped]] = True
+    inside = np.bincount(labels[enclosed], minlength=n)
     back = attached & (sure >= 0.8 * size) & (inside < 0.5 * size)
     small = None if off is None else _on_copy(labels, off.shape)
     if small is not None:
@@ -253,7 +259,11 @@ def faint_parts(
 
     h, w = p.shape
     k = max(1, max(h, w) // openings.SIDE)
-    small_p, small_cleared = openings.reduced_map(p, k, models), openings.reduced(cleared, k)
+    small_p = openings.reduced_map(p, k, models)
+    ready = models is not None and models.lab.shape[:2] == small_p.shape
+    if ready and models.ratio is not None and models.continued is not None:
+        return np.zeros(p.shape, bool)  # a plain backdrop (below): nothing else to work out
+    small_cleared = openings.reduced(cleared, k)
     kept = (small_p > 0.5) & ~small_cleared
     area = int(kept.sum())
     if area < 100:

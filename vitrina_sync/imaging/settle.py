@@ -65,8 +65,14 @@ def _colours(region, image, work, size, cell) -> np.ndarray:
             left + size[0] * cell * (right - left) / w,
             top + size[1] * cell * (bottom - top) / h,
         )
-        img = Image.fromarray(np.ascontiguousarray(work_rgb))
-        return np.asarray(img.resize(size, Image.Resampling.BOX, box=box))
+        from .compiled import readonly
+        from .resample import resized_pixels
+
+        pixels = readonly(np.ascontiguousarray(work_rgb))
+        img = Image.fromarray(pixels)
+        # Pillow's BOX resize through the compiled kernels where there is numba (same bytes)
+        out = resized_pixels(img, size, Image.Resampling.BOX, box, pixels=pixels)
+        return np.asarray(img.resize(size, Image.Resampling.BOX, box=box)) if out is None else out
     small = (image if image is not None else Image.fromarray(region)).reduce(cell)
     return np.asarray(small)[: size[1], : size[0]]
 

@@ -186,7 +186,12 @@ def step_masks(work_rgb: np.ndarray, p: np.ndarray, preset, keep=None, other=Non
     least = LEAST_LEFT * float(fill_holes(inside).sum())
 
     def bounded(mask: np.ndarray, cleared: np.ndarray) -> np.ndarray:
-        if not mask.any() or fill_holes(inside & ~cleared[box] & ~mask[box]).sum() >= least:
+        if not mask.any():
+            return mask
+        left = inside & ~cleared[box] & ~mask[box]
+        # filling holes only adds pixels: where the outline left holds `least` unfilled, it
+        # does filled (no flood fill needed)
+        if np.count_nonzero(left) >= least or fill_holes(left).sum() >= least:
             return mask
         return np.zeros_like(mask)
 

@@ -65,10 +65,11 @@ def _lines_off(rgb: np.ndarray, product: np.ndarray, candidates: np.ndarray):
     # the same values up to float32 rounding (OpenCV sums its steps along other paths), and
     # no sum of its steps lies within 0.01 of a bar they are compared with (test)
     near = _box(product | candidates, 0)
-    off = np.zeros(product.shape, np.float32)
-    off[near] = cv2.distanceTransform((~product[near]).view(np.uint8), cv2.DIST_L2, 3)
-    if not (candidates & (off > REACH)).any():
+    inside = cv2.distanceTransform((~product[near]).view(np.uint8), cv2.DIST_L2, 3)
+    if not (candidates[near] & (inside > REACH)).any():  # the candidates lie in the box
         return None
+    off = np.zeros(product.shape, np.float32)
+    off[near] = inside
     far = _parts(candidates, off, lines=False)  # at the ring and far off: what may be a part
     if not far.any():
         return None
@@ -147,11 +148,13 @@ def _ends_apart(labels: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
 
 
 def _box(mask: np.ndarray, pad: int):
-    ys, xs = np.nonzero(mask)
+    """The slices of (non-empty) mask's bounding box grown by pad, inside the map (from its
+    rows' and columns' any: no list of its pixels)."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     h, w = mask.shape
     return (
-        slice(max(0, ys.min() - pad), min(h, ys.max() + pad + 1)),
-        slice(max(0, xs.min() - pad), min(w, xs.max() + pad + 1)),
+        slice(max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1)),
+        slice(max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1)),
     )
 
 

@@ -31,9 +31,19 @@ from .canvas import (
     uncertain_count,
 )
 from .clusters import kmeans_rounds
-from .colour_fit import edge_estimates, off_the_line, two_colour
+from .colour_fit import edge_estimates, histogram_bins, off_the_line, two_colour
 from .filters import box_planes, guided_solve, guided_stats, smooth
-from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
+from .masks import (
+    disk_within,
+    edge_seeds,
+    halo_masks,
+    label_boxes,
+    label_sizes,
+    mask_pixels,
+    quantise,
+    split_codes,
+    taxicab_within,
+)
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
 from .sampling import gather, gather_rows_cols, guided_apply, mark_rows_cols
 
@@ -59,7 +69,10 @@ __all__ = [
     "guided_solve",
     "guided_stats",
     "halo_masks",
+    "histogram_bins",
     "kmeans_rounds",
+    "label_boxes",
+    "label_sizes",
     "mark_rows_cols",
     "mask_pixels",
     "masked_blocks",
@@ -70,6 +83,7 @@ __all__ = [
     "resample_rows",
     "smooth",
     "split_blocks",
+    "split_codes",
     "taxicab_within",
     "two_colour",
     "uncertain_count",

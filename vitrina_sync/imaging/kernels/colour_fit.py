@@ -115,6 +115,31 @@ def edge_estimates(region, alpha, ys, xs, inner, back, mass_f, mass_b, keep_ys, 
     return k
 
 
+@numba.njit(cache=True, nogil=True)
+def _bin(v, offset, step, top):  # pragma: no cover - compiled
+    """np.clip(((v + offset) / step).astype(np.int32), 0, top) for one float32 value."""
+    i = np.int32((v + offset) / step)  # float32 arithmetic, truncated toward zero as astype
+    return min(max(i, np.int32(0)), np.int32(top))
+
+
+@numba.njit(cache=True, nogil=True)
+def histogram_bins(lab, tex, l_bins, ab_step, ab_bins, edges, out):  # pragma: no cover - compiled
+    """openings.bins in one pass, the same bin per pixel: lab (h, w, 3) and tex (h, w) float32,
+    edges the three texture edges (float32); out int32 (h, w)."""
+    h, w = tex.shape
+    zero, ten, off = F32(0.0), F32(10.0), F32(64.0)
+    step = F32(ab_step)
+    e0, e1, e2 = F32(edges[0]), F32(edges[1]), F32(edges[2])
+    for y in range(h):
+        for x in range(w):
+            li = _bin(lab[y, x, 0], zero, ten, l_bins - 1)
+            ai = _bin(lab[y, x, 1], off, step, ab_bins - 1)
+            bi = _bin(lab[y, x, 2], off, step, ab_bins - 1)
+            t = tex[y, x]
+            ti = np.int32(t > e0) + np.int32(t > e1) + np.int32(t > e2)
+            out[y, x] = ((li * ab_bins + ai) * ab_bins + bi) * 4 + ti
+
+
 def warm() -> None:
     """The layouts refine and edge_colour pass."""
     region = readonly(np.zeros((2, 2, 3), np.uint8))
@@ -125,3 +150,13 @@ def warm() -> None:
     )
     edge_estimates(region, alpha, ys, xs, fg, fg, mass, mass, ys.copy(), xs.copy(), fg.copy())
     off_the_line(region, alpha, ys, xs, fg, fg, mass, mass, F32(1.0), fg.copy())
+    edges = np.array((1.5, 4.0, 10.0), np.float32)  # openings.bins' layouts
+    histogram_bins(
+        np.zeros((2, 2, 3), np.float32),
+        np.zeros((2, 2), np.float32),
+        10,
+        8.0,
+        16,
+        edges,
+        np.empty((2, 2), np.int32),
+    )

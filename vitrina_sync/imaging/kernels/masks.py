@@ -226,6 +226,63 @@ def quantise(alpha, levels, out):  # pragma: no cover - compiled
             out[y, x] = v / top
 
 
+@numba.njit(cache=True, nogil=True)
+def label_sizes(labels, n, out):  # pragma: no cover - compiled
+    """np.bincount(labels.ravel(), minlength=n) into out (int32, n), labels int32 (h, w) in
+    [0, n): cv2.connectedComponents' parts' pixel counts, without bincount's int64 copy."""
+    out[:] = 0
+    h, w = labels.shape
+    for y in range(h):
+        row = labels[y]
+        for x in range(w):
+            out[row[x]] += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def label_boxes(labels, n, strong, sizes, counts, boxes):  # pragma: no cover - compiled
+    """One pass over cv2.connectedComponents' labels (int32 (h, w), in [0, n)): per label its
+    pixel count (sizes, int32: np.bincount(labels.ravel(), minlength=n)), its pixels where
+    `strong` (bool (h, w)) is set (counts, int64: np.bincount(labels[strong], minlength=n)) and
+    its box as (top, bottom, left, right), bottom and right exclusive (boxes, int64 (n, 4):
+    scipy's find_objects' slices; (0, 0, 0, 0) for a label with no pixel)."""
+    sizes[:] = 0
+    counts[:] = 0
+    h, w = labels.shape
+    for i in range(n):
+        boxes[i, 0] = h
+        boxes[i, 1] = 0
+        boxes[i, 2] = w
+        boxes[i, 3] = 0
+    for y in range(h):
+        row, hard = labels[y], strong[y]
+        for x in range(w):
+            v = row[x]
+            sizes[v] += 1
+            if hard[x]:
+                counts[v] += 1
+            boxes[v, 0] = min(boxes[v, 0], y)
+            boxes[v, 1] = y + 1
+            boxes[v, 2] = min(boxes[v, 2], x)
+            if x >= boxes[v, 3]:
+                boxes[v, 3] = x + 1
+    for i in range(n):
+        if sizes[i] == 0:
+            boxes[i, 0] = boxes[i, 1] = boxes[i, 2] = boxes[i, 3] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def split_codes(codes, band, hard):  # pragma: no cover - compiled
+    """refine._band_and_hard's two maps from its 8-bit codes (the band in bit 1, the hard mask
+    in bit 0): band = codes >= 2 (bool), hard = (codes & 1) as float32 0/1, in one pass."""
+    h, w = codes.shape
+    for y in range(h):
+        row, b, a = codes[y], band[y], hard[y]
+        for x in range(w):
+            c = row[x]
+            b[x] = c >= 2
+            a[x] = np.float32(c & 1)
+
+
 def warm() -> None:
     """The layouts refine, sampling.pixel_list and qa.halo pass."""
     where = np.ones((2, 2), bool)
@@ -234,6 +291,13 @@ def warm() -> None:
     disk_within(where.view(np.uint8), 1, False, np.empty((2, 2), np.uint8))
     disk_within(where.view(np.uint8), 1, True, np.empty((2, 2), np.uint8))
     edge_seeds(np.zeros((2, 2), np.float32))
+    labels = np.zeros((2, 2), np.int32)  # cv2.connectedComponents' labels (openings.components)
+    label_sizes(labels, 1, np.empty(1, np.int32))
+    codes = readonly(np.zeros((2, 2), np.uint8))  # refine._band_and_hard's, read-only (Pillow)
+    split_codes(codes, np.empty((2, 2), np.bool_), np.empty((2, 2), np.float32))
+    label_boxes(
+        labels, 1, where, np.empty(1, np.int32), np.empty(1, np.int64), np.empty((1, 4), np.int64)
+    )
     mask_pixels(where)
     mask_pixels(readonly(where))  # pixel_list's masks: made here, or read-only from Pillow
     halo_masks(readonly(np.full((2, 2), 0.5, np.float32)), 1)  # qa.halo passes a read-only view
