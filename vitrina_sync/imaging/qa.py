@@ -48,6 +48,7 @@ from PIL import Image
 
 from . import ndimage
 from .colour import delta_e_rgb
+from .compiled import readonly
 from .flag_names import CHECKS, FILL
 from .refine import (
     block_mean,
@@ -58,7 +59,6 @@ from .refine import (
     loops,
     pixel_list,
     pixels_at,
-    readonly,
 )
 
 DEFAULTS: dict[str, float] = {
@@ -266,6 +266,7 @@ class ShapeCopy:
         self.models = None  # openings' colour models of the copy, once bg_inside built them
         self._built = False, None  # colour_models' own, where bg_inside built none of the copy
         self._coarse = None
+        self._edges = self._inside = self._sure_bg = None
 
     def coarse(self) -> ShapeCopy:
         """This copy, or where its long side is over COARSE_SIDE (a region 480-639 px long, which
@@ -312,6 +313,39 @@ class ShapeCopy:
             self._filled = fill_holes(self.product)
         return self._filled
 
+    def edges(self) -> np.ndarray:
+        """The photo's edges on the copy (cv2.Canny at joined_parts' EDGE_LOW/EDGE_HIGH, bool),
+        made once for kept_opening's backdrop texture and foreign_part's seams (read-only:
+        a caller that marks them works on a copy)."""
+        if self._edges is None:
+            import cv2
+
+            from .joined_parts import EDGE_HIGH, EDGE_LOW
+
+            edges = cv2.Canny(np.ascontiguousarray(self.rgb), EDGE_LOW, EDGE_HIGH).view(bool)
+            self._edges = readonly(edges)
+        return self._edges
+
+    def inside(self) -> np.ndarray:
+        """Each pixel's distance to the outside of the filled product (cv2.distanceTransform,
+        L2, 5x5 mask), made once for kept_opening's two looks (read-only)."""
+        if self._inside is None:
+            import cv2
+
+            inside = cv2.distanceTransform(self.filled.view(np.uint8), cv2.DIST_L2, 5)
+            self._inside = readonly(inside)
+        return self._inside
+
+    def sure_bg(self) -> np.ndarray:
+        """The sure background on the copy: alpha under 0.05 and openings.margin off the
+        product (as openings.match_regions takes it), made once (read-only)."""
+        if self._sure_bg is None:
+            from .openings import grow, margin
+
+            alpha = self.alpha
+            self._sure_bg = readonly((alpha < 0.05) & ~grow(self.product, margin(alpha.shape)))
+        return self._sure_bg
+
     def holes(self):
         """(n, labels, stats) of the holes in the product (filled less product, 8-connected:
         cv2.connectedComponentsWithStats), made once for soft_holes and cut_panel; None where
@@ -343,7 +377,7 @@ class ShapeCopy:
         """openings' colour models of the copy: bg_inside's (refitted by kept_opening) where
         they are of this copy, else built once from its sure sides (openings.margin off the
         outline); None if a side is too thin to model."""
-        from .openings import build, grow, margin, shrink
+        from .openings import build, margin, shrink
 
         models = self.models
         if (
@@ -355,9 +389,7 @@ class ShapeCopy:
         done, built = self._built
         if not done:
             alpha = self.alpha
-            gap = margin(alpha.shape)
-            sure_bg = (alpha < 0.05) & ~grow(alpha > 0.5, gap)
-            built = build(self.rgb, sure_bg, shrink(alpha > 0.95, gap))
+            built = build(self.rgb, self.sure_bg(), shrink(alpha > 0.95, margin(alpha.shape)))
             self._built = True, built
         return built
 
@@ -624,7 +656,7 @@ def lost_part(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> 
     Plain backdrops only (openings' `continued`, fitted without the product-coloured pixels,
     which a lost part is): on texture a patch of the product's colour is no evidence.
     shape: the ShapeCopy bg_inside used (its colour models are then reused)."""
-    from .openings import _continued, grow, margin
+    from .openings import _continued, grow
 
     if shape is None:
         shape = ShapeCopy(source, alpha, image)
@@ -632,8 +664,7 @@ def lost_part(source: np.ndarray, alpha: np.ndarray, image=None, shape=None) -> 
     if modelled is None:
         return 0.0
     product, area, models = modelled
-    small = shape.alpha
-    sure_bg = (small < 0.05) & ~grow(product, margin(small.shape))
+    sure_bg = shape.sure_bg()
     like = (models.ratio < LOST_PRODUCT_LIKE) & ~grow(product, LOST_RING)
     if like.sum() <= LOST_SHARE_LEAST * area:  # too few to matter: the usual case, cheap
         return 0.0
