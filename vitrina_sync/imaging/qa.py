@@ -102,6 +102,7 @@ FAINT_LEAST = 0.05  # alpha over this is kept (a 13 of 255 in the mask)
 FAINT_REACH = 0.008  # of the product's long side: farther from its body is no soft edge
 FAINT_LEAST_REACH = 4.0  # px: a small product's honest soft edge spans as much
 FAINT_SIDE = 600  # faint_remains dilates the body on blocks of a larger alpha
+FAINT_AMBIGUOUS = 0.05  # levels: a block's mean this near cv2's rounding edge is left to cv2
 DE_SAMPLES = 200_000
 HALO_FULL_SIDE = 1200  # above this many pixels the halo is measured on a 2x reduced grid  # CIEDE2000 on an even subsample: the figure, not every pixel, is needed
 
@@ -761,7 +762,108 @@ def faint(alpha: np.ndarray) -> float:
     not cleared: the undecided alpha is what uncertainty and halo read a wrong cut by (a
     chair's legs on a clock face, the phantom's ellipse taken for scissors), and a person sees
     at once whether the smudge is all there is."""
-    return faint_remains(alpha)[1]
+    kernels = loops()
+    if kernels is None or alpha.dtype != np.float32 or alpha.ndim != 2:
+        return faint_remains(alpha)[1]
+    return _faint_compiled(alpha, kernels)
+
+
+def _faint_compiled(alpha: np.ndarray, kernels) -> float:
+    """faint_remains' share in two compiled passes over the alpha (the body's box and count
+    and the blocks it weighs in, then the count of far soft pixels through the blocks'
+    dilation), without its region-sized masks, the body's resize or the dilation brought back
+    to full size: the same counts. A block is body where cv2's INTER_AREA mean of the body
+    (255 each) rounds to 1 or more: where a body pixel weighs in it whole (255 / k^2 at
+    least), else worked out over its pixels; a mean within FAINT_AMBIGUOUS of the rounding's
+    edge, where two sums' float rounding could differ, is left to faint_remains."""
+    import cv2
+
+    h, w = alpha.shape
+    k = -(-max(h, w) // FAINT_SIDE)
+    if k == 1 or k > 20:  # a small map: no blocks; 255 / k^2 under 0.6 past 20
+        return faint_remains(alpha)[1]
+    small = (-(-h // k), -(-w // k))
+    cells, weights, spans = _area_weights(w, small[1])
+    row_cells, row_weights, row_spans = _area_weights(h, small[0])
+    touch = np.zeros((small[0] + 1, small[1] + 1), np.uint8)  # a spare row and column
+    strong = np.zeros_like(touch)
+    top, bottom, left, right, count, soft = kernels.faint_body(
+        alpha, cells, spans, row_cells, touch, strong
+    )
+    if top < 0 or not soft:
+        return 0.0
+    blocks = strong[:-1, :-1]
+    ys, xs = np.nonzero(touch[:-1, :-1] > blocks)  # a body pixel's part only: their means
+    if len(ys):
+        level = np.empty(len(ys))
+        kernels.area_means(
+            alpha, cells, weights, row_cells, row_weights, ys, xs, spans, row_spans, level
+        )
+        if (np.abs(level - 0.5) < FAINT_AMBIGUOUS).any():
+            return faint_remains(alpha)[1]
+        blocks[ys, xs] = level > 0.5
+    reach = max(FAINT_LEAST_REACH, FAINT_REACH * max(bottom - top, right - left))
+    r = max(1, int(reach / k))
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate(np.ascontiguousarray(blocks), disk)
+    # which block each pixel reads, as cv2's nearest resize to (w, h) maps them
+    rows_at, cols_at = _nearest_index(small[0], h), _nearest_index(small[1], w)
+    _, seen = kernels.faint_count(alpha, near, rows_at, cols_at, np.float32(FAINT_LEAST))
+    return seen / count
+
+
+def _area_weights(size: int, small: int) -> np.ndarray:
+    """cv2.resize's INTER_AREA weights from a line of `size` pixels to `small` cells (its
+    computeResizeAreaTab, float32 weights; a pixel's overlap under 1e-3 left out), per source
+    pixel: (cells, weights), each (2, size): its first cell and weight, its second cell and
+    weight (the spare cell `small` and 0: none); and spans (2, small): each cell's first and
+    last source pixel."""
+    scale = 1.0 / (small / size)  # cv2's scale_x = 1 / inv_scale_x
+    cells = np.arange(small)
+    start = cells * scale
+    end = start + scale
+    width = np.minimum(scale, size - start)
+    last = np.minimum(np.floor(end).astype(np.int64), size - 1)
+    first = np.minimum(np.ceil(start).astype(np.int64), last)
+    left, right = first - start > 1e-3, end - last > 1e-3
+    full = last - first
+    src = np.concatenate(
+        [
+            first[left] - 1,
+            np.repeat(first - np.cumsum(full) + full, full) + np.arange(full.sum()),
+            last[right],
+        ]
+    )
+    cell = np.concatenate([cells[left], np.repeat(cells, full), cells[right]])
+    weight = np.concatenate(
+        [
+            (first - start)[left] / width[left],
+            np.repeat(1.0 / width, full),
+            np.minimum(np.minimum(end - last, 1.0), width)[right] / width[right],
+        ]
+    ).astype(np.float32)
+    order = np.lexsort((cell, src))
+    src, cell, weight = src[order], cell[order], weight[order]
+    second = np.zeros(len(src), bool)
+    second[1:] = src[1:] == src[:-1]  # a pixel across two cells: its second entry
+    cells = np.full((2, size), small, np.int64)  # `small`: the spare cell (weight 0)
+    weights = np.zeros((2, size))
+    for slot, pick in enumerate((~second, second)):
+        cells[slot, src[pick]], weights[slot, src[pick]] = cell[pick], weight[pick]
+    spans = np.zeros((2, small), np.int64)  # each cell's first and last source pixel
+    spans[0], spans[1] = size, -1
+    np.minimum.at(spans[0], cell, src)
+    np.maximum.at(spans[1], cell, src)
+    return cells, weights, spans
+
+
+def _nearest_index(small: int, size: int) -> np.ndarray:
+    """The source index of each of `size` pixels that cv2.resize's INTER_NEAREST reads from a
+    line of `small` (the resize of the indices themselves: exact in float32)."""
+    import cv2
+
+    line = np.arange(small, dtype=np.float32)[None, :]
+    return cv2.resize(line, (size, 1), interpolation=cv2.INTER_NEAREST)[0].astype(np.int64)
 
 
 def faint_remains(alpha: np.ndarray) -> tuple[np.ndarray | None, float]:

@@ -10,6 +10,7 @@ kernel by name, whichever module owns it, and `warm()`.
 - colour_fit: refine's two-colour step and edge_colour's estimates from its fit;
 - clusters: the k-means rounds of parted's colour mixtures;
 - resampling: Pillow's resize (BOX, LANCZOS);
+- figures: QA's faint body and count, highlights' neighbour steps;
 - floats: the float32 constants they share.
 
 Imported lazily through `loops()`: numba is a heavy import (it comes with rembg), and
@@ -19,7 +20,7 @@ modes pass (views of the canvas are "A" layout, the region's own arrays "C").
 
 from __future__ import annotations
 
-from . import blocks, canvas, clusters, colour_fit, filters, masks, resampling, sampling
+from . import blocks, canvas, clusters, colour_fit, figures, filters, masks, resampling, sampling
 from .blocks import block_means_at, masked_blocks, reduce_float, split_blocks
 from .canvas import (
     any_changed,
@@ -32,16 +33,18 @@ from .canvas import (
 )
 from .clusters import nearest_centres
 from .colour_fit import edge_estimates, off_the_line, two_colour
+from .figures import area_means, faint_body, faint_count, neighbour_steps
 from .filters import box_planes, guided_solve, guided_stats, smooth
 from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
 from .sampling import gather, gather_rows_cols, guided_apply, mark_rows_cols
 
-MODULES = (canvas, blocks, masks, sampling, filters, colour_fit, resampling, clusters)
+MODULES = (canvas, blocks, masks, sampling, filters, colour_fit, resampling, clusters, figures)
 __all__ = [
     "BOX",
     "LANCZOS",
     "any_changed",
+    "area_means",
     "blend_edge",
     "block_means_at",
     "box_planes",
@@ -52,6 +55,8 @@ __all__ = [
     "edge_estimates",
     "edge_pairs",
     "edge_seeds",
+    "faint_body",
+    "faint_count",
     "filter_taps",
     "gather",
     "gather_rows_cols",
@@ -63,6 +68,7 @@ __all__ = [
     "mask_pixels",
     "masked_blocks",
     "nearest_centres",
+    "neighbour_steps",
     "off_the_line",
     "quantise",
     "reduce_float",
