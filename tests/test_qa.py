@@ -203,6 +203,40 @@ def test_colour_drift_fast_path_matches_the_sampled_computation():
     assert qa.colour_drift(src, strided, opaque) == (mean, p95)
 
 
+def test_region_looks_count_what_colour_drift_and_purity_count():
+    """One compiled pass over the region (white mode's figures) gives colour_drift's `changed`
+    and purity's counts in the box: the same as _any_changed and _white_in_box."""
+    rng = np.random.default_rng(7)
+    src = rng.integers(0, 256, (120, 90, 3)).astype(np.uint8)
+    levels = rng.choice(np.array([0, 0, 17, 128, 255, 255], np.uint8), (120, 90))
+    canvas = np.full((200, 150, 3), 255, np.uint8)
+    l, t, r, b = 30, 40, 120, 160
+    out = canvas[t:b, l:r]
+    out[levels == 255] = src[levels == 255]
+    out[levels == 17] = 200
+    out[(levels == 0) & (rng.random((120, 90)) < 0.1)] = 254  # not quite white
+    mask = np.zeros((200, 150), np.uint8)
+    mask[t:b, l:r] = levels
+    shadow = rng.random((120, 90)) < 0.2
+    shadow_mask = np.zeros((200, 150), bool)
+    shadow_mask[t:b, l:r] = shadow
+    for broken in (False, True):
+        if broken:
+            ys, xs = np.nonzero(levels == 255)
+            out[ys[5], xs[5]] = src[ys[5], xs[5]] ^ 1
+        looks = qa.region_looks(src, out, levels, shadow)
+        if looks is None:  # no numba
+            return
+        changed, in_box = looks
+        assert changed == qa._any_changed(src, out, levels == 255) == broken
+        assert in_box == qa._white_in_box(canvas, mask, shadow_mask, (l, t, r, b))
+        no_shadow = qa.region_looks(src, out, levels)[1]
+        assert no_shadow == qa._white_in_box(canvas, mask, None, (l, t, r, b))
+        assert qa.purity(canvas, mask, shadow_mask, (l, t, r, b), in_box) == qa.purity(
+            canvas, mask, shadow_mask, (l, t, r, b)
+        )
+
+
 def test_halo_with_a_broadcast_background_equals_the_full_array():
     sc = scene("bottle", "green", (1000, 1400))  # over HALO_FULL_SIDE: the reduced path too
     src = np.asarray(sc.image)

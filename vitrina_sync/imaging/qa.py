@@ -117,9 +117,15 @@ def thresholds(settings, category: str) -> dict[str, float]:
     return merged
 
 
-def colour_drift(source: np.ndarray, output: np.ndarray, opaque: np.ndarray) -> tuple[float, float]:
-    """CIEDE2000 mean and p95 between source and output pixels where `opaque` (same geometry)."""
-    if source.dtype == output.dtype == np.uint8 and not _any_changed(source, output, opaque):
+def colour_drift(
+    source: np.ndarray, output: np.ndarray, opaque, changed: bool | None = None
+) -> tuple[float, float]:
+    """CIEDE2000 mean and p95 between source and output pixels where `opaque` (same geometry).
+    changed: whether any opaque pixel differs, where the caller counted it already
+    (region_looks; `opaque` may then be None where it is False)."""
+    if changed is None and source.dtype == output.dtype == np.uint8:
+        changed = _any_changed(source, output, opaque)
+    if changed is False and source.dtype == output.dtype == np.uint8:
         return 0.0, 0.0  # every opaque pixel is bit-identical: dE is exactly 0 everywhere
     ys, xs = np.nonzero(opaque)
     if len(ys) == 0:
@@ -143,6 +149,28 @@ def _any_changed(source: np.ndarray, output: np.ndarray, where: np.ndarray) -> b
     changed = diff[..., 0] | diff[..., 1]
     changed |= diff[..., 2]
     return bool(((changed != 0) & where).any())
+
+
+def region_looks(source, output, levels, shadow=None):
+    """(whether any opaque pixel, levels 255, differs between source and output: colour_drift's
+    `changed`; (background pixels, levels 0 and not `shadow`, and how many are exactly white):
+    purity's `in_box` counts) over the output region in one compiled pass, or None without
+    numba or for other layouts. levels: the stored mask's steps over the region (255 <=> alpha
+    exactly 1); shadow: a bool map of the region or None."""
+    kernels = loops()
+    if (
+        kernels is None
+        or levels is None
+        or levels.dtype != np.uint8
+        or source.dtype != np.uint8
+        or output.dtype != np.uint8
+        or source.shape != output.shape
+        or source.shape[:2] != levels.shape
+    ):
+        return None
+    none = np.zeros((0, 0), bool) if shadow is None else shadow
+    changed, inside, white = kernels.drift_and_white(source, output, levels, none)
+    return changed > 0, (int(inside), int(white))
 
 
 def edge_ring(alpha: np.ndarray, width: int) -> np.ndarray:
@@ -910,11 +938,13 @@ def fill(mask: np.ndarray) -> float:
     return max((cols[-1] + 1 - cols[0]) / mask.shape[1], (rows[-1] + 1 - rows[0]) / mask.shape[0])
 
 
-def purity(image: np.ndarray, mask: np.ndarray, shadow_mask=None, box=None) -> float:
+def purity(image: np.ndarray, mask: np.ndarray, shadow_mask=None, box=None, in_box=None) -> float:
     """Share of exactly-white pixels where there is no product (and no shadow).
 
     box: the only part of the canvas the product (and its shadow) can touch; outside it every
     pixel is background, and a strip whose minimum is 255 is all white (a fast check).
+    in_box: (background pixels in box, how many are exactly white), where the caller counted
+    them already (region_looks).
     """
     if box is None:
         box = (0, 0, image.shape[1], image.shape[0])
@@ -927,7 +957,9 @@ def purity(image: np.ndarray, mask: np.ndarray, shadow_mask=None, box=None) -> f
         else int((s == 255).all(axis=2).sum())
         for s in strips
     )
-    inside, white = _white_in_box(image, mask, shadow_mask, (l, t, r, b))
+    if in_box is None:
+        in_box = _white_in_box(image, mask, shadow_mask, (l, t, r, b))
+    inside, white = in_box
     total = outside_box + inside
     return float((white_strips + white) / total) if total else 1.0
 

@@ -230,7 +230,12 @@ class WhiteMode:
         out_region = out[t:b, l:r]
         out_img = image.crop((l, t, r, b)) if image is not None and not compiled.loops() else None
         images = (cut.image, out_img) if cut.image else None
-        de_mean, de_p95 = qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0)
+        region_shadow = None if shadow is None else shadow > 0
+        # the opaque pixels' changes and the background's white counted in one pass (numba)
+        looks = qa.region_looks(cut.source, out_region, cut.levels, region_shadow)
+        changed = None if looks is None else looks[0]
+        opaque = None if changed is False else cut.alpha >= 1.0  # no mask where none changed
+        de_mean, de_p95 = qa.colour_drift(cut.source, out_region, opaque, changed)
         box, crop = cut.placement.box, cut.placement.crop
         upscale = max(
             (box[2] - box[0]) / (crop[2] - crop[0]), (box[3] - box[1]) / (crop[3] - crop[1])
@@ -254,10 +259,11 @@ class WhiteMode:
         figures.update(qa.model_figures(cut.source, cut.alpha, (l, t), shape))
         if self.measures_purity:
             shadow_mask = None
-            if shadow is not None:
+            if shadow is not None and looks is None:
                 shadow_mask = np.zeros(mask.shape, bool)
-                shadow_mask[t:b, l:r] = shadow > 0
-            figures["purity"] = qa.purity(out, mask, shadow_mask, cut.region.canvas)
+                shadow_mask[t:b, l:r] = region_shadow
+            in_box = None if looks is None else looks[1]
+            figures["purity"] = qa.purity(out, mask, shadow_mask, cut.region.canvas, in_box)
         return figures
 
     def ai_version(self, preset, settings) -> str:

@@ -33,7 +33,7 @@ from .canvas import (
 )
 from .clusters import nearest_centres
 from .colour_fit import edge_estimates, off_the_line, two_colour
-from .figures import area_means, faint_body, faint_count, neighbour_steps
+from .figures import area_means, drift_and_white, faint_body, faint_count, neighbour_steps
 from .filters import box_planes, guided_solve, guided_stats, smooth
 from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
@@ -52,6 +52,7 @@ __all__ = [
     "copy_where",
     "count_white",
     "disk_within",
+    "drift_and_white",
     "edge_estimates",
     "edge_pairs",
     "edge_seeds",

@@ -1,5 +1,6 @@
-"""QA figures' whole-map loops: faint's body and count (qa.faint), and highlights.steps (the
-largest neighbour step, kept_opening's and the highlights' sharpness) in one pass."""
+"""QA figures' whole-map loops: faint's body and count (qa.faint), highlights.steps (the
+largest neighbour step, kept_opening's and the highlights' sharpness) in one pass, and
+colour_drift's and purity's looks at the output region in one pass."""
 
 from __future__ import annotations
 
@@ -184,6 +185,43 @@ def neighbour_steps(lab_px, out):  # pragma: no cover - compiled
                 under[x - 1] = max(under[x - 1], far)
 
 
+@numba.njit(cache=True, nogil=True)
+def drift_and_white(source, output, levels, shadow):  # pragma: no cover - compiled
+    """colour_drift's and purity's looks at the output region in one pass: (how many opaque
+    pixels, levels 255, differ between source and output (h,w,3 uint8); how many pixels are
+    background, levels 0 and no shadow (an empty `shadow`: none); how many of those are
+    exactly white). Branch-free per pixel, row slices indexed from 0."""
+    h, w = levels.shape
+    has_shadow = shadow.shape[0] > 0
+    changed = inside = white = 0
+    for y in range(h):
+        src, out, lv = source[y], output[y], levels[y]
+        row_changed = row_in = row_white = 0
+        if has_shadow:
+            sh = shadow[y]
+            for x in range(w):
+                m = lv[x]
+                o0, o1, o2 = out[x, 0], out[x, 1], out[x, 2]
+                diff = (o0 != src[x, 0]) | (o1 != src[x, 1]) | (o2 != src[x, 2])
+                row_changed += np.int64((m == 255) & diff)
+                bg = np.int64((m == 0) & (not sh[x]))
+                row_in += bg
+                row_white += bg & np.int64((o0 & o1 & o2) == 255)
+        else:
+            for x in range(w):
+                m = lv[x]
+                o0, o1, o2 = out[x, 0], out[x, 1], out[x, 2]
+                diff = (o0 != src[x, 0]) | (o1 != src[x, 1]) | (o2 != src[x, 2])
+                row_changed += np.int64((m == 255) & diff)
+                bg = np.int64(m == 0)
+                row_in += bg
+                row_white += bg & np.int64((o0 & o1 & o2) == 255)
+        changed += row_changed
+        inside += row_in
+        white += row_white
+    return changed, inside, white
+
+
 def warm() -> None:
     """The layouts qa.faint and highlights.sharpness pass."""
     alpha = np.full((2, 2), 0.5, np.float32)
@@ -198,3 +236,8 @@ def warm() -> None:
     faint_count(alpha, near, index, index, F32(0.05))
     faint_count(readonly(alpha), near, index, index, F32(0.05))
     neighbour_steps(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32))
+    canvas = np.zeros((4, 6, 3), np.uint8)
+    view, levels = canvas[1:3, 1:3], np.zeros((2, 2), np.uint8)
+    for source in (np.zeros((2, 2, 3), np.uint8), readonly(np.zeros((2, 2, 3), np.uint8))):
+        drift_and_white(source, view, levels, np.zeros((0, 0), bool))
+        drift_and_white(source, view, levels, np.zeros((2, 2), bool))
