@@ -114,6 +114,7 @@ def test_uncertainty_fill_purity_known_answers():
     mask = np.zeros((200, 100), np.uint8)
     mask[50:150, 10:60] = 255
     assert qa.fill(mask) == pytest.approx(0.5)
+    assert qa.fill(mask, (5, 40, 70, 160)) == qa.fill(mask)  # read on the region it lies in
     img = np.full((200, 100, 3), 255, np.uint8)
     img[0, 0] = (254, 255, 255)
     assert qa.purity(img, mask) == pytest.approx(1 - 1 / (200 * 100 - 100 * 50))

@@ -930,9 +930,11 @@ def faint_remains(alpha: np.ndarray) -> tuple[np.ndarray | None, float]:
     return far, seen / int(np.count_nonzero(body))
 
 
-def fill(mask: np.ndarray) -> float:
-    """The product's larger span relative to the canvas (the preset's `fill`)."""
-    rows, cols = np.nonzero(mask.max(axis=1) > 127)[0], np.nonzero(mask.max(axis=0) > 127)[0]
+def fill(mask: np.ndarray, box=None) -> float:
+    """The product's larger span relative to the canvas (the preset's `fill`). box: (l, t, r,
+    b), the only part of the mask that can be set (the region: spans read there alone)."""
+    part = mask if box is None else mask[box[1] : box[3], box[0] : box[2]]
+    rows, cols = np.nonzero(part.max(axis=1) > 127)[0], np.nonzero(part.max(axis=0) > 127)[0]
     if len(rows) == 0:
         return 0.0
     return max((cols[-1] + 1 - cols[0]) / mask.shape[1], (rows[-1] + 1 - rows[0]) / mask.shape[0])

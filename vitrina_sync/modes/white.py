@@ -250,7 +250,7 @@ class WhiteMode:
             "bg_inside": qa.background_inside(cut.source, cut.alpha, shape=shape),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
             "soft_holes": qa.soft_holes(cut.source, cut.alpha, shape=shape),
-            "fill": qa.fill(mask),
+            "fill": qa.fill(mask, cut.region.canvas),  # the mask is 0 off the region
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
             "parted": cut.parted,  # another object cut off by the graph cut: look at its seam
