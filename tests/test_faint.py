@@ -73,8 +73,9 @@ def test_a_thin_leg_s_own_soft_edge_is_no_faint_remains():
 
 def test_the_compiled_figure_is_faint_remains_share_bit_for_bit():
     """qa.faint's compiled passes (the blocks' INTER_AREA means worked out from their weights,
-    the dilation read through cv2's nearest mapping) give faint_remains' share exactly, on
-    sizes whose blocks do and do not divide them, and with the numpy path (no numba)."""
+    the dilation read through cv2's nearest mapping) give faint_remains' share exactly, and
+    uncertainty's figure off the same pass, on sizes whose blocks do and do not divide
+    them."""
     from vitrina_sync.imaging import compiled
 
     rng = np.random.default_rng(16)
@@ -87,5 +88,9 @@ def test_the_compiled_figure_is_faint_remains_share_bit_for_bit():
             a[specks] = rng.integers(1, 160, int(specks.sum())) / np.float32(255)
             want = qa.faint_remains(a)[1]
             assert qa.faint(a) == want and type(qa.faint(a)) is type(want)
-    if compiled.loops() is not None:
-        assert qa._faint_compiled(a, compiled.loops()) == qa.faint_remains(a)[1]
+            both = qa.faint_and_uncertainty(a)  # white mode's one pass for both
+            assert both == (want, qa.uncertainty(a)) and type(both[1]) is float
+    kernels = compiled.loops()
+    if kernels is not None:
+        assert qa._faint_compiled(a, kernels) == (qa.faint_remains(a)[1], qa.uncertainty(a))
+        assert qa._faint_compiled(np.zeros((900, 700), np.float32), kernels) == (0.0, 1.0)

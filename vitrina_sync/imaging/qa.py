@@ -789,36 +789,54 @@ def faint(alpha: np.ndarray) -> float:
     not cleared: the undecided alpha is what uncertainty and halo read a wrong cut by (a
     chair's legs on a clock face, the phantom's ellipse taken for scissors), and a person sees
     at once whether the smudge is all there is."""
+    return faint_and_uncertainty(alpha)[0]
+
+
+def faint_and_uncertainty(alpha: np.ndarray) -> tuple[float, float]:
+    """(faint(alpha), uncertainty(alpha)): white mode reads both off one compiled pass over
+    the alpha where it can (_faint_compiled), else each on its own."""
     kernels = loops()
-    if kernels is None or alpha.dtype != np.float32 or alpha.ndim != 2:
-        return faint_remains(alpha)[1]
-    return _faint_compiled(alpha, kernels)
+    if kernels is not None and alpha.dtype == np.float32 and alpha.ndim == 2:
+        both = _faint_compiled(alpha, kernels)
+        if both is not None:
+            return both
+    return faint_remains(alpha)[1], uncertainty(alpha)
 
 
-def _faint_compiled(alpha: np.ndarray, kernels) -> float:
-    """faint_remains' share in two compiled passes over the alpha (the body's box and count
-    and the blocks it weighs in, then the count of far soft pixels through the blocks'
-    dilation), without its region-sized masks, the body's resize or the dilation brought back
-    to full size: the same counts. A block is body where cv2's INTER_AREA mean of the body
-    (255 each) rounds to 1 or more: where a body pixel weighs in it whole (255 / k^2 at
-    least), else worked out over its pixels; a mean within FAINT_AMBIGUOUS of the rounding's
-    edge, where two sums' float rounding could differ, is left to faint_remains."""
+def _faint_compiled(alpha: np.ndarray, kernels) -> tuple[float, float] | None:
+    """(faint_remains' share, uncertainty) in two compiled passes over the alpha (the body's
+    box and count, the blocks it weighs in and uncertainty's sampled pixels, then the count
+    of far soft pixels through the blocks' dilation), without faint_remains' region-sized
+    masks, the body's resize or the dilation brought back to full size: the same counts. A
+    block is body where cv2's INTER_AREA mean of the body (255 each) rounds to 1 or more:
+    where a body pixel weighs in it whole (255 / k^2 at least), else worked out over its
+    pixels; a mean within FAINT_AMBIGUOUS of the rounding's edge, where two sums' float
+    rounding could differ, is left to faint_remains. None for maps without blocks (under
+    FAINT_SIDE px) or with blocks over 20 px (255 / k^2 under 0.6)."""
     import cv2
 
     h, w = alpha.shape
     k = -(-max(h, w) // FAINT_SIDE)
-    if k == 1 or k > 20:  # a small map: no blocks; 255 / k^2 under 0.6 past 20
-        return faint_remains(alpha)[1]
+    if k == 1 or k > 20:
+        return None
     small = (-(-h // k), -(-w // k))
     cells, weights, spans = _area_weights(w, small[1])
     row_cells, row_weights, row_spans = _area_weights(h, small[0])
     touch = np.zeros((small[0] + 1, small[1] + 1), np.uint8)  # a spare row and column
     strong = np.zeros_like(touch)
+    step = -(-max(h, w) // UNCERTAINTY_SIDE)  # uncertainty's sampling
+    uncertain = np.empty((-(-h // step), -(-w // step)), np.uint8)
+    sampled = np.empty(4, np.int64)
     top, bottom, left, right, count, soft = kernels.faint_body(
-        alpha, cells, spans, row_cells, touch, strong
+        alpha, cells, spans, row_cells, touch, strong, step, uncertain, sampled
     )
+    s_top, s_bottom, s_left, s_right = (int(v) for v in sampled)
+    undecided = 1.0  # as uncertainty: no pixel over 0.5, no box
+    if s_top >= 0:
+        box = uncertain[s_top : s_bottom + 1, s_left : s_right + 1]
+        undecided = int(np.count_nonzero(box)) / box.size
     if top < 0 or not soft:
-        return 0.0
+        return 0.0, undecided
     blocks = strong[:-1, :-1]
     ys, xs = np.nonzero(touch[:-1, :-1] > blocks)  # a body pixel's part only: their means
     if len(ys):
@@ -827,7 +845,7 @@ def _faint_compiled(alpha: np.ndarray, kernels) -> float:
             alpha, cells, weights, row_cells, row_weights, ys, xs, spans, row_spans, level
         )
         if (np.abs(level - 0.5) < FAINT_AMBIGUOUS).any():
-            return faint_remains(alpha)[1]
+            return faint_remains(alpha)[1], undecided
         blocks[ys, xs] = level > 0.5
     reach = max(FAINT_LEAST_REACH, FAINT_REACH * max(bottom - top, right - left))
     r = max(1, int(reach / k))
@@ -836,7 +854,7 @@ def _faint_compiled(alpha: np.ndarray, kernels) -> float:
     # which block each pixel reads, as cv2's nearest resize to (w, h) maps them
     rows_at, cols_at = _nearest_index(small[0], h), _nearest_index(small[1], w)
     _, seen = kernels.faint_count(alpha, near, rows_at, cols_at, np.float32(FAINT_LEAST))
-    return seen / count
+    return seen / count, undecided
 
 
 def _area_weights(size: int, small: int) -> np.ndarray:

@@ -241,12 +241,13 @@ class WhiteMode:
             (box[2] - box[0]) / (crop[2] - crop[0]), (box[3] - box[1]) / (crop[3] - crop[1])
         )
         shape = qa.ShapeCopy(cut.source, cut.alpha, cut.image)  # bg_inside's and soft_holes'
+        faint, undecided = qa.faint_and_uncertainty(cut.alpha)  # one pass over the alpha
         figures = {
             "de_mean": de_mean,
             "de_p95": de_p95,
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
-            "uncertainty": qa.uncertainty(cut.alpha),  # what the steps left undecided
-            "faint": qa.faint(cut.alpha),  # soft remains off the product's body
+            "uncertainty": undecided,  # what the steps left undecided
+            "faint": faint,  # soft remains off the product's body
             "bg_inside": qa.background_inside(cut.source, cut.alpha, shape=shape),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
             "soft_holes": qa.soft_holes(cut.source, cut.alpha, shape=shape),

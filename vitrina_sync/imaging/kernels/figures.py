@@ -32,7 +32,9 @@ def _flush(touched, whole, spans, one_block, sums, touch, strong, cy):  # pragma
 
 
 @numba.njit(cache=True, nogil=True)
-def faint_body(alpha, cells, spans, row_cells, touch, strong):  # pragma: no cover - compiled
+def faint_body(
+    alpha, cells, spans, row_cells, touch, strong, step, uncertain, sampled
+):  # pragma: no cover - compiled
     """qa.faint_remains' first looks at a float32 alpha in one pass: the body's (alpha > 0.5)
     box (top, bottom, left, right; bottom/right exclusive; top -1 where there is none), its
     pixel count and whether any pixel is soft (0 < alpha <= 0.5); and which blocks of
@@ -42,7 +44,11 @@ def faint_body(alpha, cells, spans, row_cells, touch, strong):  # pragma: no cov
     last block w' or h' where it lies in one block only), spans (2, w'): each block's first
     and last column; touch, strong: (h' + 1, w' + 1)
     uint8, all 0. Branch-free per pixel (the loops vectorise): the rows' marks are ORed per
-    block row and spread to the blocks once per block row."""
+    block row and spread to the blocks once per block row.
+    And qa.uncertainty's looks at every step-th pixel of every step-th row (kernels.canvas.
+    uncertain_count's): uncertain[y // step, x // step] = 0.1 < alpha < 0.9 (float32), and
+    sampled (int64, 4) = the box (top, bottom, left, right; inclusive, in the sampled grid;
+    top -1 where there is none) of the sampled pixels over 0.5."""
     h, w = alpha.shape
     half, zero = F32(0.5), F32(0.0)
     spare_y = touch.shape[0] - 1
@@ -59,6 +65,9 @@ def faint_body(alpha, cells, spans, row_cells, touch, strong):  # pragma: no cov
     body = np.empty(w, np.uint8)
     sums = np.zeros((2, w + 1), np.int32)
     current, at = 0, 0  # the block row lines[at] collects (lines[1 - at]: the next)
+    low, high = F32(0.1), F32(0.9)
+    sampled_w = uncertain.shape[1]
+    sampled[0], sampled[1], sampled[2], sampled[3] = -1, -1, sampled_w, -1
     for y in range(h):
         row = alpha[y]
         a, b = row_cells[0, y], row_cells[1, y]
@@ -73,6 +82,27 @@ def faint_body(alpha, cells, spans, row_cells, touch, strong):  # pragma: no cov
             body[x] = inside
             n += inside
             soft |= np.uint8(v > zero) & (inside ^ np.uint8(1))
+        if y % step == 0:  # a sampled row: uncertainty's looks
+            line = uncertain[y // step]
+            for i in range(sampled_w):
+                v = row[i * step]
+                line[i] = (v > low) & (v < high)
+            if n:
+                first_i, last_i = -1, -1
+                for i in range(sampled_w):
+                    if body[i * step]:
+                        first_i = i
+                        break
+                for i in range(sampled_w - 1, first_i - 1, -1):
+                    if body[i * step]:
+                        last_i = i
+                        break
+                if first_i >= 0:
+                    if sampled[0] < 0:
+                        sampled[0] = y // step
+                    sampled[1] = y // step
+                    sampled[2] = min(sampled[2], first_i)
+                    sampled[3] = max(sampled[3], last_i)
         if n == 0:
             continue
         if top < 0:
@@ -226,9 +256,9 @@ def warm() -> None:
     """The layouts qa.faint and highlights.sharpness pass."""
     alpha = np.full((2, 2), 0.5, np.float32)
     cells, weights = np.zeros((2, 2), np.int64), np.zeros((2, 2))
-    touch = np.zeros((2, 2), np.uint8)
-    faint_body(alpha, cells, cells, cells, touch, touch)
-    faint_body(readonly(alpha), cells, cells, cells, touch, touch)
+    touch, box = np.zeros((2, 2), np.uint8), np.zeros(4, np.int64)
+    faint_body(alpha, cells, cells, cells, touch, touch, 1, touch, box)
+    faint_body(readonly(alpha), cells, cells, cells, touch, touch, 1, touch, box)
     at, out = np.zeros(1, np.int64), np.zeros(1)
     area_means(alpha, cells, weights, cells, weights, at, at, cells, cells, out)
     area_means(readonly(alpha), cells, weights, cells, weights, at, at, cells, cells, out)
