@@ -238,6 +238,32 @@ def test_region_looks_count_what_colour_drift_and_purity_count():
         )
 
 
+def test_halo_s_fields_from_the_full_size_source_are_block_fields_of_its_half():
+    """qa.halo's local means on a large region read block_fields of the source reduced 2x by
+    Pillow; kernels.halved_fields makes both (by 2 with the inner mask, by 4 with the outer)
+    from the full-size source in one pass: the same values, odd sizes included."""
+    from PIL import Image
+
+    from vitrina_sync.imaging import compiled
+    from vitrina_sync.imaging.local_means import block_fields
+
+    kernels = compiled.loops()
+    if kernels is None:
+        return
+    rng = np.random.default_rng(3)
+    for h, w in [(41, 37), (40, 38), (7, 9), (63, 64)]:
+        src = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        half = np.asarray(Image.fromarray(src, "RGB").reduce(2))
+        inner = rng.random(half.shape[:2]) < 0.5
+        outer = rng.random(half.shape[:2]) < 0.3
+        hh, hw = inner.shape
+        near = np.empty(((hh - 1) // 2 + 1, (hw - 1) // 2 + 1, 4), np.float32)
+        far = np.empty(((hh - 1) // 4 + 1, (hw - 1) // 4 + 1, 4), np.float32)
+        kernels.halved_fields(src, inner, outer, near, far, 2, 4)
+        assert np.array_equal(near, block_fields(half, inner, 2))
+        assert np.array_equal(far, block_fields(half, outer, 4))
+
+
 def test_halo_with_a_broadcast_background_equals_the_full_array():
     sc = scene("bottle", "green", (1000, 1400))  # over HALO_FULL_SIDE: the reduced path too
     src = np.asarray(sc.image)

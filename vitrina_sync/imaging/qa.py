@@ -49,6 +49,7 @@ from PIL import Image
 from .colour import delta_e_rgb
 from .compiled import readonly
 from .flag_names import CHECKS, FILL
+from .local_means import local_mean_of
 from .refine import (
     block_mean,
     channel_sum,
@@ -204,11 +205,18 @@ def halo(
     the half-size reduction then skips converting two region-sized arrays.
     """
     plain = background.ndim == 3 and background.strides[:2] == (0, 0)  # one colour, broadcast
-    src_img, reduce_output = None, 1
+    src_img, reduce_output, halved = None, 1, None
     kernels = loops()
     if max(alpha.shape) > HALO_FULL_SIDE:  # large outputs: measured at half size (same verdict)
         src_img, out_img = images or (None, None)
-        if source.dtype == np.uint8:  # the reduced image serves local_mean below as it is
+        if (
+            kernels is not None
+            and source.dtype == np.uint8
+            and source.ndim == 3
+            and source.flags.c_contiguous
+        ):  # both local means' fields from the full-size source in one pass, below
+            halved = readonly(source)
+        elif source.dtype == np.uint8:  # the reduced image serves local_mean below as it is
             whole = Image.fromarray(source, "RGB") if src_img is None else src_img
             src_img = whole.reduce(2)  # block_mean's own reduction
             source = np.asarray(src_img)
@@ -233,13 +241,22 @@ def halo(
     ys, xs = pixel_list(band)
     if len(ys) == 0:
         return 0.0
-    src = source
-    if src_img is None and source.dtype == np.uint8:
-        src_img = Image.fromarray(source, "RGB")
     # the product's colour varies (labels, gloss): take it from close by; the background's from
     # a wider neighbourhood (a soft edge spreads over a few pixels)
-    prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
-    old, mass_b = local_mean(src, outer, ys, xs, 4.0 * width, image=src_img)
+    if halved is not None:  # block_fields of the half-size source (Pillow's reduce(2)) by 2
+        # with `inner` and by 4 with `outer`, from the full-size source: the same sums
+        h, w = inner.shape
+        near = np.empty(((h - 1) // 2 + 1, (w - 1) // 2 + 1, 4), np.float32)
+        far = np.empty(((h - 1) // 4 + 1, (w - 1) // 4 + 1, 4), np.float32)
+        kernels.halved_fields(halved, inner, outer, near, far, 2, 4)
+        prod, mass_f = local_mean_of(near, ys, xs, 1.5 * width, 2)
+        old, mass_b = local_mean_of(far, ys, xs, 4.0 * width, 4)
+    else:
+        src = source
+        if src_img is None and source.dtype == np.uint8:
+            src_img = Image.fromarray(source, "RGB")
+        prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
+        old, mass_b = local_mean(src, outer, ys, xs, 4.0 * width, image=src_img)
     a = pixels_at(alpha, ys, xs)[:, None]
     # one colour broadcast: that colour for every pixel (same products, no gather)
     back = background[0, 0] if plain else pixels_at(background, ys, xs)

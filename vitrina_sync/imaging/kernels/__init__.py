@@ -21,7 +21,7 @@ modes pass (views of the canvas are "A" layout, the region's own arrays "C").
 from __future__ import annotations
 
 from . import blocks, canvas, clusters, colour_fit, figures, filters, masks, resampling, sampling
-from .blocks import block_means_at, masked_blocks, reduce_float, split_blocks
+from .blocks import block_means_at, halved_fields, masked_blocks, reduce_float, split_blocks
 from .canvas import (
     any_changed,
     blend_edge,
@@ -65,6 +65,7 @@ __all__ = [
     "guided_solve",
     "guided_stats",
     "halo_masks",
+    "halved_fields",
     "mark_rows_cols",
     "mask_pixels",
     "masked_blocks",

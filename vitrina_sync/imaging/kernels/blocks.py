@@ -182,6 +182,115 @@ def masked_blocks(rgb, weight, step, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def _finish_fields(acc, rows, step, w, out, by):  # pragma: no cover - compiled
+    """One row of masked_blocks' output from its tiles' sums (acc: per block count, r, g, b)
+    over `rows` rows of a map `w` wide: the same rounding, partial tiles included."""
+    for bx in range(out.shape[1]):
+        x0, x1 = bx * step, min(bx * step + step, w)
+        n = rows * (x1 - x0)
+        mult, amend = np.int64(_reduce_multiplier(n)), n // 2
+        out[by, bx, 0] = F32((255 * acc[bx, 0] + amend) * mult >> 24) / F32(255.0)
+        out[by, bx, 1] = F32((acc[bx, 1] + amend) * mult >> 24)
+        out[by, bx, 2] = F32((acc[bx, 2] + amend) * mult >> 24)
+        out[by, bx, 3] = F32((acc[bx, 3] + amend) * mult >> 24)
+        acc[bx, 0] = acc[bx, 1] = acc[bx, 2] = acc[bx, 3] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def halved_fields(rgb, inner, outer, near, far, step_near, step_far):  # pragma: no cover
+    """qa.halo's two block_fields (masked_blocks) of the source reduced 2x by Pillow (reduce(2):
+    each half-size pixel the rounded mean of its 2x2 tile, partial at the right and bottom),
+    from the full-size source in one pass, without the half-size copy: near = masked_blocks
+    of it with `inner` by step_near, far = with `outer` by step_far (inner, outer: bool on
+    the half-size grid). The same integer sums, so the same bits."""
+    h2, w2 = inner.shape
+    h, w = rgb.shape[0], rgb.shape[1]
+    half = np.empty((w2, 3), np.int64)
+    acc_near = np.zeros((near.shape[1], 4), np.int64)
+    acc_far = np.zeros((far.shape[1], 4), np.int64)
+    mults = np.zeros(5, np.int64)  # tiles of 1, 2 or 4 pixels
+    for n in (1, 2, 4):
+        mults[n] = np.int64(_reduce_multiplier(n))
+    rows_near = rows_far = 0
+    for y in range(h2):
+        y0, y1 = 2 * y, min(2 * y + 2, h)
+        top, bottom = rgb[y0], rgb[y1 - 1]
+        tall = y1 - y0
+        if tall == 2:  # Pillow's reduce(2) of this row of tiles: whole ones (sum + 2) >> 2
+            flat_top, flat_bottom = top.reshape(w * 3), bottom.reshape(w * 3)
+            flat_half = half.reshape(w2 * 3)
+            for x in range(w // 2):
+                i, o = 6 * x, 3 * x
+                flat_half[o] = (
+                    np.int64(flat_top[i])
+                    + np.int64(flat_top[i + 3])
+                    + np.int64(flat_bottom[i])
+                    + np.int64(flat_bottom[i + 3])
+                    + 2
+                ) >> 2
+                flat_half[o + 1] = (
+                    np.int64(flat_top[i + 1])
+                    + np.int64(flat_top[i + 4])
+                    + np.int64(flat_bottom[i + 1])
+                    + np.int64(flat_bottom[i + 4])
+                    + 2
+                ) >> 2
+                flat_half[o + 2] = (
+                    np.int64(flat_top[i + 2])
+                    + np.int64(flat_top[i + 5])
+                    + np.int64(flat_bottom[i + 2])
+                    + np.int64(flat_bottom[i + 5])
+                    + 2
+                ) >> 2
+        else:
+            for x in range(w // 2):
+                for c in range(3):
+                    ss = np.int64(top[2 * x, c]) + np.int64(top[2 * x + 1, c])
+                    half[x, c] = (ss + 1) * mults[2] >> 24
+        if w % 2:  # the last, partial column of tiles
+            x = w2 - 1
+            n = tall
+            for c in range(3):
+                ss = np.int64(top[2 * x, c])
+                if tall == 2:
+                    ss += np.int64(bottom[2 * x, c])
+                half[x, c] = (ss + n // 2) * mults[n] >> 24
+        line_in, line_out = inner[y], outer[y]
+        for bx in range(acc_near.shape[0]):
+            c0 = c1 = c2 = c3 = 0
+            for x in range(bx * step_near, min(bx * step_near + step_near, w2)):
+                m = np.int64(line_in[x])
+                c0 += m
+                c1 += m * half[x, 0]
+                c2 += m * half[x, 1]
+                c3 += m * half[x, 2]
+            acc_near[bx, 0] += c0
+            acc_near[bx, 1] += c1
+            acc_near[bx, 2] += c2
+            acc_near[bx, 3] += c3
+        for bx in range(acc_far.shape[0]):
+            c0 = c1 = c2 = c3 = 0
+            for x in range(bx * step_far, min(bx * step_far + step_far, w2)):
+                m = np.int64(line_out[x])
+                c0 += m
+                c1 += m * half[x, 0]
+                c2 += m * half[x, 1]
+                c3 += m * half[x, 2]
+            acc_far[bx, 0] += c0
+            acc_far[bx, 1] += c1
+            acc_far[bx, 2] += c2
+            acc_far[bx, 3] += c3
+        rows_near += 1
+        rows_far += 1
+        if rows_near == step_near or y == h2 - 1:
+            _finish_fields(acc_near, rows_near, step_near, w2, near, y // step_near)
+            rows_near = 0
+        if rows_far == step_far or y == h2 - 1:
+            _finish_fields(acc_far, rows_far, step_far, w2, far, y // step_far)
+            rows_far = 0
+
+
+@numba.njit(cache=True, nogil=True)
 def block_means_at(rgb, ys, xs, step, out):
     """Pillow's reduce(step) of an RGB image (see masked_blocks), only at the reduced grid's
     cells (ys, xs): out[i] the tile's rounded means (uint8)."""  # pragma: no cover - compiled
@@ -208,5 +317,8 @@ def warm() -> None:
     reduce_float(alpha_map, 2, 2, np.empty((1, 1), np.float32))
     reduce_float(np.zeros((2, 2), np.float32), 2, 2, np.empty((1, 1), np.float32))
     masked_blocks(region, np.ones((2, 2), bool), 2, np.empty((1, 1, 4), np.float32))
+    masks = np.ones((1, 1), bool)  # halo_masks' own; the source read-only (qa.halo)
+    fields = np.empty((1, 1, 4), np.float32)
+    halved_fields(region, masks, masks, fields, fields, 2, 4)
     ys, xs = np.zeros(1, np.int64), np.zeros(1, np.int64)
     block_means_at(canvas[1:3, 1:3], ys, xs, 2, np.empty((1, 3), np.uint8))  # the canvas's region
