@@ -225,13 +225,13 @@ def test_region_looks_count_what_colour_drift_and_purity_count():
         if broken:
             ys, xs = np.nonzero(levels == 255)
             out[ys[5], xs[5]] = src[ys[5], xs[5]] ^ 1
-        looks = qa.region_looks(src, out, levels, shadow)
+        looks = qa.region_looks(src, canvas, (l, t, r, b), levels, shadow)
         if looks is None:  # no numba
             return
         changed, in_box = looks
         assert changed == qa._any_changed(src, out, levels == 255) == broken
         assert in_box == qa._white_in_box(canvas, mask, shadow_mask, (l, t, r, b))
-        no_shadow = qa.region_looks(src, out, levels)[1]
+        no_shadow = qa.region_looks(src, canvas, (l, t, r, b), levels)[1]
         assert no_shadow == qa._white_in_box(canvas, mask, None, (l, t, r, b))
         assert qa.purity(canvas, mask, shadow_mask, (l, t, r, b), in_box) == qa.purity(
             canvas, mask, shadow_mask, (l, t, r, b)

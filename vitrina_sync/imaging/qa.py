@@ -152,25 +152,29 @@ def _any_changed(source: np.ndarray, output: np.ndarray, where: np.ndarray) -> b
     return bool(((changed != 0) & where).any())
 
 
-def region_looks(source, output, levels, shadow=None):
-    """(whether any opaque pixel, levels 255, differs between source and output: colour_drift's
-    `changed`; (background pixels, levels 0 and not `shadow`, and how many are exactly white):
-    purity's `in_box` counts) over the output region in one compiled pass, or None without
-    numba or for other layouts. levels: the stored mask's steps over the region (255 <=> alpha
-    exactly 1); shadow: a bool map of the region or None."""
+def region_looks(source, canvas, box, levels, shadow=None):
+    """(whether any opaque pixel, levels 255, differs between source and the canvas' region
+    box (l, t, r, b): colour_drift's `changed`; (background pixels there, levels 0 and not
+    `shadow`, and how many are exactly white): purity's `in_box` counts) in one compiled
+    pass, or None without numba or for other layouts. levels: the stored mask's steps over
+    the region (255 <=> alpha exactly 1); shadow: a bool map of the region or None."""
     kernels = loops()
+    l, t, r, b = (int(v) for v in box)
     if (
         kernels is None
         or levels is None
         or levels.dtype != np.uint8
         or source.dtype != np.uint8
-        or output.dtype != np.uint8
-        or source.shape != output.shape
-        or source.shape[:2] != levels.shape
+        or canvas.dtype != np.uint8
+        or canvas.ndim != 3
+        or not canvas.flags.c_contiguous
+        or not source.flags.c_contiguous
+        or source.shape != (b - t, r - l, 3)
+        or levels.shape != source.shape[:2]
     ):
         return None
     none = np.zeros((0, 0), bool) if shadow is None else shadow
-    changed, inside, white = kernels.drift_and_white(source, output, levels, none)
+    changed, inside, white = kernels.drift_and_white(source, canvas, levels, none, (l, t, r, b))
     return changed > 0, (int(inside), int(white))
 
 

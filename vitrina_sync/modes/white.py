@@ -232,7 +232,7 @@ class WhiteMode:
         images = (cut.image, out_img) if cut.image else None
         region_shadow = None if shadow is None else shadow > 0
         # the opaque pixels' changes and the background's white counted in one pass (numba)
-        looks = qa.region_looks(cut.source, out_region, cut.levels, region_shadow)
+        looks = qa.region_looks(cut.source, out, cut.region.canvas, cut.levels, region_shadow)
         changed = None if looks is None else looks[0]
         opaque = None if changed is False else cut.alpha >= 1.0  # no mask where none changed
         de_mean, de_p95 = qa.colour_drift(cut.source, out_region, opaque, changed)

@@ -216,36 +216,36 @@ def neighbour_steps(lab_px, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def drift_and_white(source, output, levels, shadow):  # pragma: no cover - compiled
+def drift_and_white(source, canvas, levels, shadow, box):  # pragma: no cover - compiled
     """colour_drift's and purity's looks at the output region in one pass: (how many opaque
-    pixels, levels 255, differ between source and output (h,w,3 uint8); how many pixels are
+    pixels, levels 255, differ between source (h,w,3 uint8) and the canvas' region box
+    (l, t, r, b) of a C-contiguous (H,W,3 uint8) canvas; how many of the region's pixels are
     background, levels 0 and no shadow (an empty `shadow`: none); how many of those are
-    exactly white). Branch-free per pixel, row slices indexed from 0."""
+    exactly white). Per row the bytes are compared flat (the loop vectorises), then read per
+    pixel."""
+    l, t, r, _ = box
     h, w = levels.shape
     has_shadow = shadow.shape[0] > 0
     changed = inside = white = 0
+    differ = np.empty(w * 3, np.uint8)
+    width = canvas.shape[1] * 3
     for y in range(h):
-        src, out, lv = source[y], output[y], levels[y]
+        src = source[y].reshape(w * 3)
+        out = canvas[t + y].reshape(width)[3 * l : 3 * r]
+        lv = levels[y]
+        for i in range(w * 3):
+            differ[i] = src[i] ^ out[i]
         row_changed = row_in = row_white = 0
-        if has_shadow:
-            sh = shadow[y]
-            for x in range(w):
-                m = lv[x]
-                o0, o1, o2 = out[x, 0], out[x, 1], out[x, 2]
-                diff = (o0 != src[x, 0]) | (o1 != src[x, 1]) | (o2 != src[x, 2])
-                row_changed += np.int64((m == 255) & diff)
-                bg = np.int64((m == 0) & (not sh[x]))
-                row_in += bg
-                row_white += bg & np.int64((o0 & o1 & o2) == 255)
-        else:
-            for x in range(w):
-                m = lv[x]
-                o0, o1, o2 = out[x, 0], out[x, 1], out[x, 2]
-                diff = (o0 != src[x, 0]) | (o1 != src[x, 1]) | (o2 != src[x, 2])
-                row_changed += np.int64((m == 255) & diff)
-                bg = np.int64(m == 0)
-                row_in += bg
-                row_white += bg & np.int64((o0 & o1 & o2) == 255)
+        for x in range(w):
+            m = lv[x]
+            d = differ[3 * x] | differ[3 * x + 1] | differ[3 * x + 2]
+            a = out[3 * x] & out[3 * x + 1] & out[3 * x + 2]
+            row_changed += np.int64((m == 255) & (d != 0))
+            bg = np.int64(m == 0)
+            if has_shadow:
+                bg &= np.int64(not shadow[y, x])
+            row_in += bg
+            row_white += bg & np.int64(a == 255)
         changed += row_changed
         inside += row_in
         white += row_white
@@ -266,8 +266,7 @@ def warm() -> None:
     faint_count(alpha, near, index, index, F32(0.05))
     faint_count(readonly(alpha), near, index, index, F32(0.05))
     neighbour_steps(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32))
-    canvas = np.zeros((4, 6, 3), np.uint8)
-    view, levels = canvas[1:3, 1:3], np.zeros((2, 2), np.uint8)
+    canvas, levels = np.zeros((4, 6, 3), np.uint8), np.zeros((2, 2), np.uint8)
     for source in (np.zeros((2, 2, 3), np.uint8), readonly(np.zeros((2, 2, 3), np.uint8))):
-        drift_and_white(source, view, levels, np.zeros((0, 0), bool))
-        drift_and_white(source, view, levels, np.zeros((2, 2), bool))
+        drift_and_white(source, canvas, levels, np.zeros((0, 0), bool), (1, 1, 3, 3))
+        drift_and_white(source, canvas, levels, np.zeros((2, 2), bool), (1, 1, 3, 3))
