@@ -259,7 +259,7 @@ def test_halo_s_fields_from_the_full_size_source_are_block_fields_of_its_half():
         hh, hw = inner.shape
         near = np.empty(((hh - 1) // 2 + 1, (hw - 1) // 2 + 1, 4), np.float32)
         far = np.empty(((hh - 1) // 4 + 1, (hw - 1) // 4 + 1, 4), np.float32)
-        kernels.halved_fields(src, inner, outer, near, far, 2, 4)
+        kernels.halved_fields(src, inner, outer, near, far)
         assert np.array_equal(near, block_fields(half, inner, 2))
         assert np.array_equal(far, block_fields(half, outer, 4))
 

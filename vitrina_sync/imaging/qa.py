@@ -252,7 +252,7 @@ def halo(
         h, w = inner.shape
         near = np.empty(((h - 1) // 2 + 1, (w - 1) // 2 + 1, 4), np.float32)
         far = np.empty(((h - 1) // 4 + 1, (w - 1) // 4 + 1, 4), np.float32)
-        kernels.halved_fields(halved, inner, outer, near, far, 2, 4)
+        kernels.halved_fields(halved, inner, outer, near, far)
         prod, mass_f = local_mean_of(near, ys, xs, 1.5 * width, 2)
         old, mass_b = local_mean_of(far, ys, xs, 4.0 * width, 4)
     else:

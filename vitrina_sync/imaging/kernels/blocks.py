@@ -197,96 +197,75 @@ def _finish_fields(acc, rows, step, w, out, by):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def halved_fields(rgb, inner, outer, near, far, step_near, step_far):  # pragma: no cover
+def halved_fields(rgb, inner, outer, near, far):  # pragma: no cover - compiled
     """qa.halo's two block_fields (masked_blocks) of the source reduced 2x by Pillow (reduce(2):
     each half-size pixel the rounded mean of its 2x2 tile, partial at the right and bottom),
     from the full-size source in one pass, without the half-size copy: near = masked_blocks
-    of it with `inner` by step_near, far = with `outer` by step_far (inner, outer: bool on
-    the half-size grid). The same integer sums, so the same bits."""
+    of it with `inner` by 2, far = with `outer` by 4 (inner, outer: bool on the half-size
+    grid). The same integer sums, so the same bits. Rows are read flat
+    and the lines padded with zeros past their end (the last block's missing pixels weigh 0)."""
     h2, w2 = inner.shape
     h, w = rgb.shape[0], rgb.shape[1]
-    half = np.empty((w2, 3), np.int64)
+    pad = 4
+    half = np.zeros((w2 + pad) * 3, np.int64)
+    weight_near = np.zeros(w2 + pad, np.int64)
+    weight_far = np.zeros(w2 + pad, np.int64)
     acc_near = np.zeros((near.shape[1], 4), np.int64)
     acc_far = np.zeros((far.shape[1], 4), np.int64)
-    mults = np.zeros(5, np.int64)  # tiles of 1, 2 or 4 pixels
-    for n in (1, 2, 4):
-        mults[n] = np.int64(_reduce_multiplier(n))
     rows_near = rows_far = 0
     for y in range(h2):
         y0, y1 = 2 * y, min(2 * y + 2, h)
-        top, bottom = rgb[y0], rgb[y1 - 1]
+        top, bottom = rgb[y0].reshape(w * 3), rgb[y1 - 1].reshape(w * 3)
         tall = y1 - y0
         if tall == 2:  # Pillow's reduce(2) of this row of tiles: whole ones (sum + 2) >> 2
-            flat_top, flat_bottom = top.reshape(w * 3), bottom.reshape(w * 3)
-            flat_half = half.reshape(w2 * 3)
             for x in range(w // 2):
                 i, o = 6 * x, 3 * x
-                flat_half[o] = (
-                    np.int64(flat_top[i])
-                    + np.int64(flat_top[i + 3])
-                    + np.int64(flat_bottom[i])
-                    + np.int64(flat_bottom[i + 3])
-                    + 2
-                ) >> 2
-                flat_half[o + 1] = (
-                    np.int64(flat_top[i + 1])
-                    + np.int64(flat_top[i + 4])
-                    + np.int64(flat_bottom[i + 1])
-                    + np.int64(flat_bottom[i + 4])
-                    + 2
-                ) >> 2
-                flat_half[o + 2] = (
-                    np.int64(flat_top[i + 2])
-                    + np.int64(flat_top[i + 5])
-                    + np.int64(flat_bottom[i + 2])
-                    + np.int64(flat_bottom[i + 5])
-                    + 2
-                ) >> 2
-        else:
-            for x in range(w // 2):
                 for c in range(3):
-                    ss = np.int64(top[2 * x, c]) + np.int64(top[2 * x + 1, c])
-                    half[x, c] = (ss + 1) * mults[2] >> 24
-        if w % 2:  # the last, partial column of tiles
-            x = w2 - 1
-            n = tall
+                    half[o + c] = (
+                        np.int64(top[i + c])
+                        + np.int64(top[i + 3 + c])
+                        + np.int64(bottom[i + c])
+                        + np.int64(bottom[i + 3 + c])
+                        + 2
+                    ) >> 2
+        else:  # the last row of tiles, one row tall: (sum + 1) >> 1
+            for x in range(w // 2):
+                i, o = 6 * x, 3 * x
+                for c in range(3):
+                    half[o + c] = (np.int64(top[i + c]) + np.int64(top[i + 3 + c]) + 1) >> 1
+        if w % 2:  # the last column of tiles, one pixel wide
+            o = 3 * (w2 - 1)
             for c in range(3):
-                ss = np.int64(top[2 * x, c])
                 if tall == 2:
-                    ss += np.int64(bottom[2 * x, c])
-                half[x, c] = (ss + n // 2) * mults[n] >> 24
+                    half[o + c] = (np.int64(top[o * 2 + c]) + np.int64(bottom[o * 2 + c]) + 1) >> 1
+                else:
+                    half[o + c] = np.int64(top[o * 2 + c])
         line_in, line_out = inner[y], outer[y]
-        for bx in range(acc_near.shape[0]):
-            c0 = c1 = c2 = c3 = 0
-            for x in range(bx * step_near, min(bx * step_near + step_near, w2)):
-                m = np.int64(line_in[x])
-                c0 += m
-                c1 += m * half[x, 0]
-                c2 += m * half[x, 1]
-                c3 += m * half[x, 2]
-            acc_near[bx, 0] += c0
-            acc_near[bx, 1] += c1
-            acc_near[bx, 2] += c2
-            acc_near[bx, 3] += c3
-        for bx in range(acc_far.shape[0]):
-            c0 = c1 = c2 = c3 = 0
-            for x in range(bx * step_far, min(bx * step_far + step_far, w2)):
-                m = np.int64(line_out[x])
-                c0 += m
-                c1 += m * half[x, 0]
-                c2 += m * half[x, 1]
-                c3 += m * half[x, 2]
-            acc_far[bx, 0] += c0
-            acc_far[bx, 1] += c1
-            acc_far[bx, 2] += c2
-            acc_far[bx, 3] += c3
+        for x in range(w2):
+            weight_near[x] = line_in[x]
+            weight_far[x] = line_out[x]
+        for bx in range(near.shape[1]):  # blocks of 2
+            x = 2 * bx
+            a, b = weight_near[x], weight_near[x + 1]
+            acc_near[bx, 0] += a + b
+            for c in range(3):
+                acc_near[bx, 1 + c] += a * half[3 * x + c] + b * half[3 * x + 3 + c]
+        for bx in range(far.shape[1]):  # blocks of 4
+            x = 4 * bx
+            a, b, e, f = weight_far[x], weight_far[x + 1], weight_far[x + 2], weight_far[x + 3]
+            acc_far[bx, 0] += a + b + e + f
+            for c in range(3):
+                i = 3 * x + c
+                acc_far[bx, 1 + c] += (
+                    a * half[i] + b * half[i + 3] + e * half[i + 6] + f * half[i + 9]
+                )
         rows_near += 1
         rows_far += 1
-        if rows_near == step_near or y == h2 - 1:
-            _finish_fields(acc_near, rows_near, step_near, w2, near, y // step_near)
+        if rows_near == 2 or y == h2 - 1:
+            _finish_fields(acc_near, rows_near, 2, w2, near, y // 2)
             rows_near = 0
-        if rows_far == step_far or y == h2 - 1:
-            _finish_fields(acc_far, rows_far, step_far, w2, far, y // step_far)
+        if rows_far == 4 or y == h2 - 1:
+            _finish_fields(acc_far, rows_far, 4, w2, far, y // 4)
             rows_far = 0
 
 
@@ -319,6 +298,6 @@ def warm() -> None:
     masked_blocks(region, np.ones((2, 2), bool), 2, np.empty((1, 1, 4), np.float32))
     masks = np.ones((1, 1), bool)  # halo_masks' own; the source read-only (qa.halo)
     fields = np.empty((1, 1, 4), np.float32)
-    halved_fields(region, masks, masks, fields, fields, 2, 4)
+    halved_fields(region, masks, masks, fields, fields)
     ys, xs = np.zeros(1, np.int64), np.zeros(1, np.int64)
     block_means_at(canvas[1:3, 1:3], ys, xs, 2, np.empty((1, 3), np.uint8))  # the canvas's region
