@@ -264,14 +264,20 @@ def test_halo_s_fields_from_the_full_size_source_are_block_fields_of_its_half():
         assert np.array_equal(far, block_fields(half, outer, 4))
 
 
-def test_halo_with_a_broadcast_background_equals_the_full_array():
-    sc = scene("bottle", "green", (1000, 1400))  # over HALO_FULL_SIDE: the reduced path too
+@pytest.mark.parametrize("size", [(1000, 1400), (600, 800)])
+def test_halo_with_a_broadcast_background_equals_the_full_array(size):
+    """One colour broadcast (the compiled verdict, kernels.figures.halo_verdict) and the full
+    array (halo's numpy lines): the same figure, over HALO_FULL_SIDE (the reduced path) and
+    under it; a clean composite too."""
+    sc = scene("bottle", "green", size)
     src = np.asarray(sc.image)
     grown = ndimage.binary_dilation(sc.alpha > 0.5, iterations=6).astype(np.float32)
     haloed = _composite(sc, grown)
     full = np.full_like(src, 255)
     plain = np.broadcast_to(np.full(3, 255, np.uint8), src.shape)
     assert qa.halo(src, haloed, grown, plain) == qa.halo(src, haloed, grown, full) > 0.2
+    clean = _composite(sc, sc.alpha, sc.product)
+    assert qa.halo(src, clean, sc.alpha, plain) == qa.halo(src, clean, sc.alpha, full)
 
 
 def test_halo_and_bg_inside_with_pillow_images_equal_the_array_path():

@@ -261,7 +261,16 @@ def halo(
             src_img = Image.fromarray(source, "RGB")
         prod, mass_f = local_mean(src, inner, ys, xs, 1.5 * width, step=2, image=src_img)
         old, mass_b = local_mean(src, outer, ys, xs, 4.0 * width, image=src_img)
-    a = pixels_at(alpha, ys, xs)[:, None]
+    a = pixels_at(alpha, ys, xs)
+    if (
+        kernels is not None
+        and plain
+        and output.dtype == np.uint8
+        and a.dtype == prod.dtype == old.dtype == mass_f.dtype == mass_b.dtype == np.float32
+    ):  # the verdict below in one compiled pass (the same float32 operations)
+        bands = (ys, xs, reduce_output)
+        return _halo_compiled(kernels, a, prod, old, mass_f, mass_b, background, output, bands)
+    a = a[:, None]
     # one colour broadcast: that colour for every pixel (same products, no gather)
     back = background[0, 0] if plain else pixels_at(background, ys, xs)
     expected = a * prod + (1.0 - a) * back.astype(np.float32)
@@ -292,6 +301,26 @@ def halo(
     tinted = (off_gap > HALO_OFF_BLEND) & (off_shift > 10.0) & (off_shift > 0.1 * off_gap)
     haloed = (shift > 10.0) & (shift > 0.1 * gap) & (tinted | (shift > HALO_MOSTLY * gap))
     return float(haloed[known].mean())
+
+
+def _halo_compiled(kernels, a, prod, old, mass_f, mass_b, background, output, bands) -> float:
+    """halo's verdict from its band's local colours (one background colour, broadcast), as
+    its numpy lines give it, in compiled passes (kernels.figures.halo_known, halo_verdict):
+    the output's band pixels are read only where some pixel is known."""
+    ys, xs, reduce_output = bands
+    back = np.ascontiguousarray(background[0, 0], np.float32)
+    mass_f, mass_b = np.ascontiguousarray(mass_f), np.ascontiguousarray(mass_b)
+    prod, old = np.ascontiguousarray(prod), np.ascontiguousarray(old)
+    if kernels.halo_known(a, prod, old, mass_f, mass_b, back) == 0:
+        return 0.0
+    if reduce_output > 1:  # the same means as block_mean's Pillow reduce, at the band only
+        got = np.empty((len(ys), 3), np.uint8)
+        kernels.block_means_at(output, ys, xs, reduce_output, got)
+    else:
+        got = np.ascontiguousarray(pixels_at(output, ys, xs))
+    limits = np.float32(HALO_OFF_BLEND), np.float32(HALO_MOSTLY)
+    haloed, known = kernels.halo_verdict(a, prod, old, mass_f, mass_b, back, got, *limits)
+    return float(haloed / known)
 
 
 def _off_blend(colour: np.ndarray, span: np.ndarray, span_sq: np.ndarray) -> np.ndarray:

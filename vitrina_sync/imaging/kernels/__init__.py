@@ -33,7 +33,15 @@ from .canvas import (
 )
 from .clusters import nearest_centres
 from .colour_fit import edge_estimates, off_the_line, two_colour
-from .figures import area_means, drift_and_white, faint_body, faint_count, neighbour_steps
+from .figures import (
+    area_means,
+    drift_and_white,
+    faint_body,
+    faint_count,
+    halo_known,
+    halo_verdict,
+    neighbour_steps,
+)
 from .filters import box_planes, guided_solve, guided_stats, smooth
 from .masks import disk_within, edge_seeds, halo_masks, mask_pixels, quantise, taxicab_within
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
@@ -64,7 +72,9 @@ __all__ = [
     "guided_apply",
     "guided_solve",
     "guided_stats",
+    "halo_known",
     "halo_masks",
+    "halo_verdict",
     "halved_fields",
     "mark_rows_cols",
     "mask_pixels",

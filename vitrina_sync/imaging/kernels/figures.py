@@ -252,6 +252,66 @@ def drift_and_white(source, canvas, levels, shadow, box):  # pragma: no cover - 
     return changed, inside, white
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _halo_pixel(a, prod, old, back):  # pragma: no cover - compiled
+    """qa.halo's expected colour's move toward the old background at one pixel, in float32
+    as numpy computes it: (toward (3), gap)."""
+    one = F32(1.0)
+    t0 = old[0] - (a * prod[0] + (one - a) * back[0])
+    t1 = old[1] - (a * prod[1] + (one - a) * back[1])
+    t2 = old[2] - (a * prod[2] + (one - a) * back[2])
+    return t0, t1, t2, np.sqrt((t0 * t0 + t1 * t1) + t2 * t2)
+
+
+@numba.njit(cache=True, nogil=True)
+def halo_known(a, prod, old, mass_f, mass_b, back):  # pragma: no cover - compiled
+    """How many band pixels qa.halo can judge: both local masses over 1e-3 and a gap to the
+    old background over 40 (float32 thresholds, as numpy compares float32 with a Python
+    float)."""
+    least, far = F32(1e-3), F32(40.0)
+    known = 0
+    for i in range(a.shape[0]):
+        _, _, _, gap = _halo_pixel(a[i], prod[i], old[i], back)
+        known += (mass_f[i] > least) & (mass_b[i] > least) & (gap > far)
+    return known
+
+
+@numba.njit(cache=True, nogil=True)
+def halo_verdict(a, prod, old, mass_f, mass_b, back, got, off_blend, mostly):  # pragma: no cover
+    """qa.halo's verdict over the band in one pass, the same float32 operations in the same
+    order as its numpy lines (channel sums ((c0 + c1) + c2), constants as float32): (haloed
+    pixels among the known, known pixels)."""
+    least, far, ten, tenth = F32(1e-3), F32(40.0), F32(10.0), F32(0.1)
+    one, zero = F32(1.0), F32(0.0)
+    b0, b1, b2 = back[0], back[1], back[2]
+    haloed = known = 0
+    for i in range(a.shape[0]):
+        p, o = prod[i], old[i]
+        t0, t1, t2, gap = _halo_pixel(a[i], p, o, back)
+        if not ((mass_f[i] > least) & (mass_b[i] > least) & (gap > far)):
+            continue
+        known += 1
+        ai = a[i]
+        g0, g1, g2 = F32(got[i, 0]), F32(got[i, 1]), F32(got[i, 2])
+        m0 = g0 - (ai * p[0] + (one - ai) * b0)
+        m1 = g1 - (ai * p[1] + (one - ai) * b1)
+        m2 = g2 - (ai * p[2] + (one - ai) * b2)
+        shift = ((m0 * t0 + m1 * t1) + m2 * t2) / max(gap, one)
+        s0, s1, s2 = p[0] - b0, p[1] - b1, p[2] - b2
+        span_sq = max((s0 * s0 + s1 * s1) + s2 * s2, one)
+        c0, c1, c2 = o[0] - b0, o[1] - b1, o[2] - b2  # the old background off the blends
+        k = min(max(((c0 * s0 + c1 * s1) + c2 * s2) / span_sq, zero), one)
+        f0, f1, f2 = c0 - k * s0, c1 - k * s1, c2 - k * s2
+        off_gap = np.sqrt((f0 * f0 + f1 * f1) + f2 * f2)
+        c0, c1, c2 = g0 - b0, g1 - b1, g2 - b2  # the output off the blends
+        k = min(max(((c0 * s0 + c1 * s1) + c2 * s2) / span_sq, zero), one)
+        e0, e1, e2 = c0 - k * s0, c1 - k * s1, c2 - k * s2
+        off_shift = ((e0 * f0 + e1 * f1) + e2 * f2) / max(off_gap, one)
+        tinted = (off_gap > off_blend) & (off_shift > ten) & (off_shift > tenth * off_gap)
+        haloed += (shift > ten) & (shift > tenth * gap) & (tinted | (shift > mostly * gap))
+    return haloed, known
+
+
 def warm() -> None:
     """The layouts qa.faint and highlights.sharpness pass."""
     alpha = np.full((2, 2), 0.5, np.float32)
@@ -266,6 +326,13 @@ def warm() -> None:
     faint_count(alpha, near, index, index, F32(0.05))
     faint_count(readonly(alpha), near, index, index, F32(0.05))
     neighbour_steps(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32))
+    a, colours, back = (
+        np.zeros(1, np.float32),
+        np.zeros((1, 3), np.float32),
+        np.zeros(3, np.float32),
+    )
+    halo_known(a, colours, colours, a, a, back)
+    halo_verdict(a, colours, colours, a, a, back, np.zeros((1, 3), np.uint8), F32(40.0), F32(0.5))
     canvas, levels = np.zeros((4, 6, 3), np.uint8), np.zeros((2, 2), np.uint8)
     for source in (np.zeros((2, 2, 3), np.uint8), readonly(np.zeros((2, 2, 3), np.uint8))):
         drift_and_white(source, canvas, levels, np.zeros((0, 0), bool), (1, 1, 3, 3))
