@@ -69,3 +69,28 @@ def test_a_thin_leg_s_own_soft_edge_is_no_faint_remains():
     a[200:1700, 1100:1104] = 0.3  # a smudge 100 px off the leg
     far, share = qa.faint_remains(a)
     assert share > 0.05 and far[1000, 1101] and not far[1000, 1003]
+
+
+def test_the_compiled_figure_is_faint_remains_share_bit_for_bit():
+    """qa.faint's compiled passes (the blocks' INTER_AREA means worked out from their weights,
+    the dilation read through cv2's nearest mapping) give faint_remains' share exactly, and
+    uncertainty's figure off the same pass, on sizes whose blocks do and do not divide
+    them."""
+    from vitrina_sync.imaging import compiled
+
+    rng = np.random.default_rng(16)
+    for h, w in [(1200, 900), (1770, 921), (1301, 643), (601, 1999), (2400, 37), (650, 650)]:
+        for _ in range(3):
+            a = np.zeros((h, w), np.float32)
+            cy, cx = rng.integers(0, h), rng.integers(0, w)
+            a[max(0, cy - h // 4) : cy + h // 4, max(0, cx - w // 5) : cx + w // 5] = 1.0
+            specks = rng.random((h, w)) < 0.003
+            a[specks] = rng.integers(1, 160, int(specks.sum())) / np.float32(255)
+            want = qa.faint_remains(a)[1]
+            assert qa.faint(a) == want and type(qa.faint(a)) is type(want)
+            both = qa.faint_and_uncertainty(a)  # white mode's one pass for both
+            assert both == (want, qa.uncertainty(a)) and type(both[1]) is float
+    kernels = compiled.loops()
+    if kernels is not None:
+        assert qa._faint_compiled(a, kernels) == (qa.faint_remains(a)[1], qa.uncertainty(a))
+        assert qa._faint_compiled(np.zeros((900, 700), np.float32), kernels) == (0.0, 1.0)

@@ -114,6 +114,7 @@ def test_uncertainty_fill_purity_known_answers():
     mask = np.zeros((200, 100), np.uint8)
     mask[50:150, 10:60] = 255
     assert qa.fill(mask) == pytest.approx(0.5)
+    assert qa.fill(mask, (5, 40, 70, 160)) == qa.fill(mask)  # read on the region it lies in
     img = np.full((200, 100, 3), 255, np.uint8)
     img[0, 0] = (254, 255, 255)
     assert qa.purity(img, mask) == pytest.approx(1 - 1 / (200 * 100 - 100 * 50))
@@ -203,14 +204,80 @@ def test_colour_drift_fast_path_matches_the_sampled_computation():
     assert qa.colour_drift(src, strided, opaque) == (mean, p95)
 
 
-def test_halo_with_a_broadcast_background_equals_the_full_array():
-    sc = scene("bottle", "green", (1000, 1400))  # over HALO_FULL_SIDE: the reduced path too
+def test_region_looks_count_what_colour_drift_and_purity_count():
+    """One compiled pass over the region (white mode's figures) gives colour_drift's `changed`
+    and purity's counts in the box: the same as _any_changed and _white_in_box."""
+    rng = np.random.default_rng(7)
+    src = rng.integers(0, 256, (120, 90, 3)).astype(np.uint8)
+    levels = rng.choice(np.array([0, 0, 17, 128, 255, 255], np.uint8), (120, 90))
+    canvas = np.full((200, 150, 3), 255, np.uint8)
+    l, t, r, b = 30, 40, 120, 160
+    out = canvas[t:b, l:r]
+    out[levels == 255] = src[levels == 255]
+    out[levels == 17] = 200
+    out[(levels == 0) & (rng.random((120, 90)) < 0.1)] = 254  # not quite white
+    mask = np.zeros((200, 150), np.uint8)
+    mask[t:b, l:r] = levels
+    shadow = rng.random((120, 90)) < 0.2
+    shadow_mask = np.zeros((200, 150), bool)
+    shadow_mask[t:b, l:r] = shadow
+    for broken in (False, True):
+        if broken:
+            ys, xs = np.nonzero(levels == 255)
+            out[ys[5], xs[5]] = src[ys[5], xs[5]] ^ 1
+        looks = qa.region_looks(src, canvas, (l, t, r, b), levels, shadow)
+        if looks is None:  # no numba
+            return
+        changed, in_box = looks
+        assert changed == qa._any_changed(src, out, levels == 255) == broken
+        assert in_box == qa._white_in_box(canvas, mask, shadow_mask, (l, t, r, b))
+        no_shadow = qa.region_looks(src, canvas, (l, t, r, b), levels)[1]
+        assert no_shadow == qa._white_in_box(canvas, mask, None, (l, t, r, b))
+        assert qa.purity(canvas, mask, shadow_mask, (l, t, r, b), in_box) == qa.purity(
+            canvas, mask, shadow_mask, (l, t, r, b)
+        )
+
+
+def test_halo_s_fields_from_the_full_size_source_are_block_fields_of_its_half():
+    """qa.halo's local means on a large region read block_fields of the source reduced 2x by
+    Pillow; kernels.halved_fields makes both (by 2 with the inner mask, by 4 with the outer)
+    from the full-size source in one pass: the same values, odd sizes included."""
+    from PIL import Image
+
+    from vitrina_sync.imaging import compiled
+    from vitrina_sync.imaging.local_means import block_fields
+
+    kernels = compiled.loops()
+    if kernels is None:
+        return
+    rng = np.random.default_rng(3)
+    for h, w in [(41, 37), (40, 38), (7, 9), (63, 64)]:
+        src = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        half = np.asarray(Image.fromarray(src, "RGB").reduce(2))
+        inner = rng.random(half.shape[:2]) < 0.5
+        outer = rng.random(half.shape[:2]) < 0.3
+        hh, hw = inner.shape
+        near = np.empty(((hh - 1) // 2 + 1, (hw - 1) // 2 + 1, 4), np.float32)
+        far = np.empty(((hh - 1) // 4 + 1, (hw - 1) // 4 + 1, 4), np.float32)
+        kernels.halved_fields(src, inner, outer, near, far)
+        assert np.array_equal(near, block_fields(half, inner, 2))
+        assert np.array_equal(far, block_fields(half, outer, 4))
+
+
+@pytest.mark.parametrize("size", [(1000, 1400), (600, 800)])
+def test_halo_with_a_broadcast_background_equals_the_full_array(size):
+    """One colour broadcast (the compiled verdict, kernels.figures.halo_verdict) and the full
+    array (halo's numpy lines): the same figure, over HALO_FULL_SIDE (the reduced path) and
+    under it; a clean composite too."""
+    sc = scene("bottle", "green", size)
     src = np.asarray(sc.image)
     grown = ndimage.binary_dilation(sc.alpha > 0.5, iterations=6).astype(np.float32)
     haloed = _composite(sc, grown)
     full = np.full_like(src, 255)
     plain = np.broadcast_to(np.full(3, 255, np.uint8), src.shape)
     assert qa.halo(src, haloed, grown, plain) == qa.halo(src, haloed, grown, full) > 0.2
+    clean = _composite(sc, sc.alpha, sc.product)
+    assert qa.halo(src, clean, sc.alpha, plain) == qa.halo(src, clean, sc.alpha, full)
 
 
 def test_halo_and_bg_inside_with_pillow_images_equal_the_array_path():

@@ -48,9 +48,16 @@ NEIGHBOUR_PAIRS = (  # each pair of 8-neighbours once, as the slices of its two 
 
 
 def steps(lab_px: np.ndarray) -> np.ndarray:
-    """Each pixel's largest CIELAB distance to one of its 8 neighbours."""
+    """Each pixel's largest CIELAB distance to one of its 8 neighbours (one compiled pass
+    where there is numba: kernels.figures.neighbour_steps, the same sums)."""
+    from .compiled import loops
+
     h, w, _ = lab_px.shape
     out = np.zeros((h, w), np.float32)
+    kernels = loops()
+    if kernels is not None and lab_px.dtype == np.float32 and lab_px.flags.c_contiguous:
+        kernels.neighbour_steps(lab_px, out)
+        return out
     for a, b in NEIGHBOUR_PAIRS:
         d = lab_px[a] - lab_px[b]
         far = np.sqrt(np.einsum("ijk,ijk->ij", d, d))

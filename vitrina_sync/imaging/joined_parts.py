@@ -62,15 +62,17 @@ def doubtful(alpha: np.ndarray, product: np.ndarray, rgb: np.ndarray) -> np.ndar
     return _at_seam(found, opaque, rgb)
 
 
-def seamed(product: np.ndarray, rgb: np.ndarray, least: float = THICK) -> np.ndarray:
+def seamed(product: np.ndarray, rgb: np.ndarray, least: float = THICK, edges=None) -> np.ndarray:
     """Pixels of thick pieces (`least` of the copy's long side deep, what the edges leave) the
     photo's edges cut off from the rest of the product that jut out of the rest's convex hull
-    (the seam rule above)."""
+    (the seam rule above). edges: rgb's Canny edges at EDGE_LOW/EDGE_HIGH, where the caller
+    has them (qa.ShapeCopy.edges)."""
     import cv2
 
     from .openings import _disk, grow
 
-    edges = cv2.Canny(np.ascontiguousarray(rgb), EDGE_LOW, EDGE_HIGH).view(bool)
+    if edges is None:
+        edges = cv2.Canny(np.ascontiguousarray(rgb), EDGE_LOW, EDGE_HIGH).view(bool)
     cut = (product & ~grow(edges, 1)).view(np.uint8)
     thick = cv2.morphologyEx(cut, cv2.MORPH_OPEN, _disk(SOFT_OPEN))  # rims along edges go
     _, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=4)
@@ -196,7 +198,8 @@ def share(shape) -> float:
     if area < LEAST_PRODUCT:
         return 0.0
     rgb = shape.rgb
-    found = doubtful(alpha, product, rgb) | textured(rgb, product) | seamed(product, rgb)
+    found = doubtful(alpha, product, rgb) | textured(rgb, product)
+    found |= seamed(product, rgb, edges=shape.edges())  # kept_opening's Canny, where it ran
     figure = float(found.sum()) / area
     coarse = shape.coarse()
     if coarse is not shape and coarse.area >= LEAST_PRODUCT:

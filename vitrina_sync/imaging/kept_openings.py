@@ -117,7 +117,7 @@ def _kept_whole(shape, models, product, filled):
     import cv2
 
     area = int(product.sum())
-    inside = cv2.distanceTransform(filled.view(np.uint8), cv2.DIST_L2, 5)  # px to the outside
+    inside = shape.inside()  # px to the outside (of `filled`, the copy's own: made once)
     models = _fitted(shape, models, product, filled, inside)
     if models is None:
         return 0.0, None
@@ -147,17 +147,16 @@ def _kept_busy(shape):
     scale."""
     import cv2
 
-    from .joined_parts import EDGE_HIGH, EDGE_LOW, SOFT_OPEN
-    from .openings import _continued, _disk, margin
+    from .joined_parts import SOFT_OPEN
+    from .openings import _continued, _disk
     from .qa import _continued_under
 
-    product, area, p = shape.product, shape.area, shape.alpha
-    sure_bg = (p < 0.05) & ~grow(product, margin(p.shape))
+    product, area = shape.product, shape.area
+    sure_bg = shape.sure_bg()  # the copy's, shared with the figures after
     if area < 400 or int(sure_bg.sum()) < 200:
         return 0.0, None
-    rgb = np.ascontiguousarray(shape.rgb)
     colours = shape.lab()  # bg_inside's, where its models are of this copy
-    edges = cv2.Canny(rgb, EDGE_LOW, EDGE_HIGH).view(bool)
+    edges = shape.edges().copy()  # Canny at joined_parts' thresholds (foreign_part's too)
     # steps, not ramps: a gloss streak's soft sides make Canny's lines too (a padlock's on a
     # printed page as many as the page's blurred print), none of them sharp (the steepest
     # step under highlights.SOFT of the colour range around: 0 of them; of a star field's,
@@ -166,7 +165,7 @@ def _kept_busy(shape):
     edges[edges] = ratio >= highlights.SOFT
     density = cv2.blur(edges.astype(np.float32), (BUSY_WINDOW, BUSY_WINDOW))
     backdrop = float(density[sure_bg].mean())
-    inside = cv2.distanceTransform(shape.filled.view(np.uint8), cv2.DIST_L2, 5)
+    inside = shape.inside()  # _kept_whole's, where this is its copy
     rim = product & (inside > OFF_EDGE) & (inside <= OFF_EDGE + BUSY_WINDOW)
     if not rim.any():
         return 0.0, None

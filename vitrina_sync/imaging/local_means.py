@@ -173,6 +173,12 @@ def local_mean(
     a third value: the local colour spread (RGB std between blocks: the texture of the area).
     image: rgb as a Pillow image already.
     """
-    fields = block_fields(rgb, weight, step, spread, image)
+    return local_mean_of(
+        block_fields(rgb, weight, step, spread, image), ys, xs, sigma, step, spread
+    )
+
+
+def local_mean_of(fields: np.ndarray, ys, xs, sigma: float, step: int, spread=False):
+    """local_mean from its block_fields (made by the caller: qa.halo makes two in one pass)."""
     grid = step_grid(fields.shape, ys, xs, step)
     return from_fields(grid(smooth_for(fields, smoothing(sigma, step), grid)), spread)

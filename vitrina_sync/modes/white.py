@@ -230,22 +230,28 @@ class WhiteMode:
         out_region = out[t:b, l:r]
         out_img = image.crop((l, t, r, b)) if image is not None and not compiled.loops() else None
         images = (cut.image, out_img) if cut.image else None
-        de_mean, de_p95 = qa.colour_drift(cut.source, out_region, cut.alpha >= 1.0)
+        region_shadow = None if shadow is None else shadow > 0
+        # the opaque pixels' changes and the background's white counted in one pass (numba)
+        looks = qa.region_looks(cut.source, out, cut.region.canvas, cut.levels, region_shadow)
+        changed = None if looks is None else looks[0]
+        opaque = None if changed is False else cut.alpha >= 1.0  # no mask where none changed
+        de_mean, de_p95 = qa.colour_drift(cut.source, out_region, opaque, changed)
         box, crop = cut.placement.box, cut.placement.crop
         upscale = max(
             (box[2] - box[0]) / (crop[2] - crop[0]), (box[3] - box[1]) / (crop[3] - crop[1])
         )
         shape = qa.ShapeCopy(cut.source, cut.alpha, cut.image)  # bg_inside's and soft_holes'
+        faint, undecided = qa.faint_and_uncertainty(cut.alpha)  # one pass over the alpha
         figures = {
             "de_mean": de_mean,
             "de_p95": de_p95,
             "halo": qa.halo(cut.source, out_region, cut.alpha, new_bg, images),
-            "uncertainty": qa.uncertainty(cut.alpha),  # what the steps left undecided
-            "faint": qa.faint(cut.alpha),  # soft remains off the product's body
+            "uncertainty": undecided,  # what the steps left undecided
+            "faint": faint,  # soft remains off the product's body
             "bg_inside": qa.background_inside(cut.source, cut.alpha, shape=shape),
             "border": qa.border(cut.alpha, cut.region.source, rgb.size),
             "soft_holes": qa.soft_holes(cut.source, cut.alpha, shape=shape),
-            "fill": qa.fill(mask),
+            "fill": qa.fill(mask, cut.region.canvas),  # the mask is 0 off the region
             "sharpness": qa.sharpness(rgb.crop(crop)),
             "headroom": 1.0 / upscale,
             "parted": cut.parted,  # another object cut off by the graph cut: look at its seam
@@ -254,10 +260,11 @@ class WhiteMode:
         figures.update(qa.model_figures(cut.source, cut.alpha, (l, t), shape))
         if self.measures_purity:
             shadow_mask = None
-            if shadow is not None:
+            if shadow is not None and looks is None:
                 shadow_mask = np.zeros(mask.shape, bool)
-                shadow_mask[t:b, l:r] = shadow > 0
-            figures["purity"] = qa.purity(out, mask, shadow_mask, cut.region.canvas)
+                shadow_mask[t:b, l:r] = region_shadow
+            in_box = None if looks is None else looks[1]
+            figures["purity"] = qa.purity(out, mask, shadow_mask, cut.region.canvas, in_box)
         return figures
 
     def ai_version(self, preset, settings) -> str:

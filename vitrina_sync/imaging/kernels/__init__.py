@@ -10,6 +10,7 @@ kernel by name, whichever module owns it, and `warm()`.
 - colour_fit: refine's two-colour step and edge_colour's estimates from its fit;
 - clusters: the k-means rounds of parted's colour mixtures;
 - resampling: Pillow's resize (BOX, LANCZOS);
+- figures: QA's faint body and count, highlights' neighbour steps;
 - floats: the float32 constants they share.
 
 Imported lazily through `loops()`: numba is a heavy import (it comes with rembg), and
@@ -19,8 +20,8 @@ modes pass (views of the canvas are "A" layout, the region's own arrays "C").
 
 from __future__ import annotations
 
-from . import blocks, canvas, clusters, colour_fit, filters, masks, resampling, sampling
-from .blocks import block_means_at, masked_blocks, reduce_float, split_blocks
+from . import blocks, canvas, clusters, colour_fit, figures, filters, masks, resampling, sampling
+from .blocks import block_means_at, halved_fields, masked_blocks, reduce_float, split_blocks
 from .canvas import (
     any_changed,
     blend_edge,
@@ -32,6 +33,15 @@ from .canvas import (
 )
 from .clusters import kmeans_rounds
 from .colour_fit import edge_estimates, histogram_bins, off_the_line, two_colour
+from .figures import (
+    area_means,
+    drift_and_white,
+    faint_body,
+    faint_count,
+    halo_known,
+    halo_verdict,
+    neighbour_steps,
+)
 from .filters import box_planes, guided_solve, guided_stats, smooth
 from .masks import (
     disk_within,
@@ -47,11 +57,12 @@ from .masks import (
 from .resampling import BOX, LANCZOS, filter_taps, resample_columns, resample_rows
 from .sampling import gather, gather_rows_cols, guided_apply, mark_rows_cols
 
-MODULES = (canvas, blocks, masks, sampling, filters, colour_fit, resampling, clusters)
+MODULES = (canvas, blocks, masks, sampling, filters, colour_fit, resampling, clusters, figures)
 __all__ = [
     "BOX",
     "LANCZOS",
     "any_changed",
+    "area_means",
     "blend_edge",
     "block_means_at",
     "box_planes",
@@ -59,16 +70,22 @@ __all__ = [
     "copy_where",
     "count_white",
     "disk_within",
+    "drift_and_white",
     "edge_estimates",
     "edge_pairs",
     "edge_seeds",
+    "faint_body",
+    "faint_count",
     "filter_taps",
     "gather",
     "gather_rows_cols",
     "guided_apply",
     "guided_solve",
     "guided_stats",
+    "halo_known",
     "halo_masks",
+    "halo_verdict",
+    "halved_fields",
     "histogram_bins",
     "kmeans_rounds",
     "label_boxes",
@@ -76,6 +93,7 @@ __all__ = [
     "mark_rows_cols",
     "mask_pixels",
     "masked_blocks",
+    "neighbour_steps",
     "off_the_line",
     "quantise",
     "reduce_float",

@@ -182,6 +182,94 @@ def masked_blocks(rgb, weight, step, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def _finish_fields(acc, rows, step, w, out, by):  # pragma: no cover - compiled
+    """One row of masked_blocks' output from its tiles' sums (acc: per block count, r, g, b)
+    over `rows` rows of a map `w` wide: the same rounding, partial tiles included."""
+    for bx in range(out.shape[1]):
+        x0, x1 = bx * step, min(bx * step + step, w)
+        n = rows * (x1 - x0)
+        mult, amend = np.int64(_reduce_multiplier(n)), n // 2
+        out[by, bx, 0] = F32((255 * acc[bx, 0] + amend) * mult >> 24) / F32(255.0)
+        out[by, bx, 1] = F32((acc[bx, 1] + amend) * mult >> 24)
+        out[by, bx, 2] = F32((acc[bx, 2] + amend) * mult >> 24)
+        out[by, bx, 3] = F32((acc[bx, 3] + amend) * mult >> 24)
+        acc[bx, 0] = acc[bx, 1] = acc[bx, 2] = acc[bx, 3] = 0
+
+
+@numba.njit(cache=True, nogil=True)
+def halved_fields(rgb, inner, outer, near, far):  # pragma: no cover - compiled
+    """qa.halo's two block_fields (masked_blocks) of the source reduced 2x by Pillow (reduce(2):
+    each half-size pixel the rounded mean of its 2x2 tile, partial at the right and bottom),
+    from the full-size source in one pass, without the half-size copy: near = masked_blocks
+    of it with `inner` by 2, far = with `outer` by 4 (inner, outer: bool on the half-size
+    grid). The same integer sums, so the same bits. Rows are read flat
+    and the lines padded with zeros past their end (the last block's missing pixels weigh 0)."""
+    h2, w2 = inner.shape
+    h, w = rgb.shape[0], rgb.shape[1]
+    pad = 4
+    half = np.zeros((w2 + pad) * 3, np.int64)
+    weight_near = np.zeros(w2 + pad, np.int64)
+    weight_far = np.zeros(w2 + pad, np.int64)
+    acc_near = np.zeros((near.shape[1], 4), np.int64)
+    acc_far = np.zeros((far.shape[1], 4), np.int64)
+    rows_near = rows_far = 0
+    for y in range(h2):
+        y0, y1 = 2 * y, min(2 * y + 2, h)
+        top, bottom = rgb[y0].reshape(w * 3), rgb[y1 - 1].reshape(w * 3)
+        tall = y1 - y0
+        if tall == 2:  # Pillow's reduce(2) of this row of tiles: whole ones (sum + 2) >> 2
+            for x in range(w // 2):
+                i, o = 6 * x, 3 * x
+                for c in range(3):
+                    half[o + c] = (
+                        np.int64(top[i + c])
+                        + np.int64(top[i + 3 + c])
+                        + np.int64(bottom[i + c])
+                        + np.int64(bottom[i + 3 + c])
+                        + 2
+                    ) >> 2
+        else:  # the last row of tiles, one row tall: (sum + 1) >> 1
+            for x in range(w // 2):
+                i, o = 6 * x, 3 * x
+                for c in range(3):
+                    half[o + c] = (np.int64(top[i + c]) + np.int64(top[i + 3 + c]) + 1) >> 1
+        if w % 2:  # the last column of tiles, one pixel wide
+            o = 3 * (w2 - 1)
+            for c in range(3):
+                if tall == 2:
+                    half[o + c] = (np.int64(top[o * 2 + c]) + np.int64(bottom[o * 2 + c]) + 1) >> 1
+                else:
+                    half[o + c] = np.int64(top[o * 2 + c])
+        line_in, line_out = inner[y], outer[y]
+        for x in range(w2):
+            weight_near[x] = line_in[x]
+            weight_far[x] = line_out[x]
+        for bx in range(near.shape[1]):  # blocks of 2
+            x = 2 * bx
+            a, b = weight_near[x], weight_near[x + 1]
+            acc_near[bx, 0] += a + b
+            for c in range(3):
+                acc_near[bx, 1 + c] += a * half[3 * x + c] + b * half[3 * x + 3 + c]
+        for bx in range(far.shape[1]):  # blocks of 4
+            x = 4 * bx
+            a, b, e, f = weight_far[x], weight_far[x + 1], weight_far[x + 2], weight_far[x + 3]
+            acc_far[bx, 0] += a + b + e + f
+            for c in range(3):
+                i = 3 * x + c
+                acc_far[bx, 1 + c] += (
+                    a * half[i] + b * half[i + 3] + e * half[i + 6] + f * half[i + 9]
+                )
+        rows_near += 1
+        rows_far += 1
+        if rows_near == 2 or y == h2 - 1:
+            _finish_fields(acc_near, rows_near, 2, w2, near, y // 2)
+            rows_near = 0
+        if rows_far == 4 or y == h2 - 1:
+            _finish_fields(acc_far, rows_far, 4, w2, far, y // 4)
+            rows_far = 0
+
+
+@numba.njit(cache=True, nogil=True)
 def block_means_at(rgb, ys, xs, step, out):
     """Pillow's reduce(step) of an RGB image (see masked_blocks), only at the reduced grid's
     cells (ys, xs): out[i] the tile's rounded means (uint8)."""  # pragma: no cover - compiled
@@ -208,5 +296,8 @@ def warm() -> None:
     reduce_float(alpha_map, 2, 2, np.empty((1, 1), np.float32))
     reduce_float(np.zeros((2, 2), np.float32), 2, 2, np.empty((1, 1), np.float32))
     masked_blocks(region, np.ones((2, 2), bool), 2, np.empty((1, 1, 4), np.float32))
+    masks = np.ones((1, 1), bool)  # halo_masks' own; the source read-only (qa.halo)
+    fields = np.empty((1, 1, 4), np.float32)
+    halved_fields(region, masks, masks, fields, fields)
     ys, xs = np.zeros(1, np.int64), np.zeros(1, np.int64)
     block_means_at(canvas[1:3, 1:3], ys, xs, 2, np.empty((1, 3), np.uint8))  # the canvas's region
