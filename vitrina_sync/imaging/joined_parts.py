@@ -62,6 +62,14 @@ def doubtful(alpha: np.ndarray, product: np.ndarray, rgb: np.ndarray) -> np.ndar
     return _at_seam(found, opaque, rgb)
 
 
+def canny(rgb: np.ndarray) -> np.ndarray:
+    """The photo's edges (cv2.Canny at EDGE_LOW/EDGE_HIGH, bool) seamed cuts the product along
+    (qa.ShapeCopy.edges keeps them for kept_opening's backdrop texture too)."""
+    import cv2
+
+    return cv2.Canny(np.ascontiguousarray(rgb), EDGE_LOW, EDGE_HIGH).view(bool)
+
+
 def seamed(product: np.ndarray, rgb: np.ndarray, least: float = THICK, edges=None) -> np.ndarray:
     """Pixels of thick pieces (`least` of the copy's long side deep, what the edges leave) the
     photo's edges cut off from the rest of the product that jut out of the rest's convex hull
@@ -72,7 +80,7 @@ def seamed(product: np.ndarray, rgb: np.ndarray, least: float = THICK, edges=Non
     from .openings import _disk, grow
 
     if edges is None:
-        edges = cv2.Canny(np.ascontiguousarray(rgb), EDGE_LOW, EDGE_HIGH).view(bool)
+        edges = canny(rgb)
     cut = (product & ~grow(edges, 1)).view(np.uint8)
     thick = cv2.morphologyEx(cut, cv2.MORPH_OPEN, _disk(SOFT_OPEN))  # rims along edges go
     _, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=4)

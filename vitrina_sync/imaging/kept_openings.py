@@ -118,7 +118,7 @@ def _kept_whole(shape, models, product, filled):
 
     area = int(product.sum())
     inside = shape.inside()  # px to the outside (of `filled`, the copy's own: made once)
-    models = _fitted(shape, models, product, filled, inside)
+    models = _fitted(shape, models, filled, inside)
     if models is None:
         return 0.0, None
     line = edge_pixels(models.lab, EDGE_STEP)  # the photo's edges
@@ -233,7 +233,7 @@ def _kept_part(shape, product, filled):
     return best
 
 
-def _fitted(shape, models, product, filled, inside):
+def _fitted(shape, models, filled, inside):
     """The colour models of the copy with the product's fitted to its sure pixels along the
     outline (where no opening is): bg_inside's, refitted, or built here; None if either side
     is too thin to model."""
@@ -245,7 +245,7 @@ def _fitted(shape, models, product, filled, inside):
     band = sure_fg & (inside <= _band_width(filled))
     band = band if band.sum() >= 200 else sure_fg
     if models is None:
-        return build(shape.rgb, (p < 0.05) & ~grow(product, gap), band)
+        return build(shape.rgb, shape.sure_bg(), band)  # the copy's, as colour_models takes it
     models.fit(band)
     return models
 

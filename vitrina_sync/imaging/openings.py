@@ -201,13 +201,18 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     return n, labels, area
 
 
-def box_of(mask: np.ndarray):
-    """The slices of mask's bounding box, or None where it is empty (fill_holes of a mask
-    inside a box is the same on the box: its holes lie in it, off its rim)."""
+def box_of(mask: np.ndarray, pad: int = 0):
+    """The slices of mask's bounding box grown by pad px (inside the map), or None where it is
+    empty (fill_holes of a mask inside a box is the same on the box: its holes lie in it, off
+    its rim)."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if len(rows) == 0:
         return None
-    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    h, w = mask.shape
+    return (
+        slice(max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1)),
+        slice(max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1)),
+    )
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:

@@ -308,14 +308,9 @@ def _specks_inside(kept: np.ndarray, product: np.ndarray) -> np.ndarray:
     from .openings import box_of, fill_holes
 
     holes = fill_holes(kept) & ~kept & product
-    box = box_of(holes)
+    box = box_of(holes, 1)  # judged on their box grown by 1 px (the same pieces and neighbours)
     if box is None:
         return holes
-    h, w = holes.shape  # judged on their box grown by 1 px (the same pieces and neighbours)
-    box = (
-        slice(max(0, box[0].start - 1), min(h, box[0].stop + 1)),
-        slice(max(0, box[1].start - 1), min(w, box[1].stop + 1)),
-    )
     inside, kept_there = holes[box], kept[box]
     _, labels = cv2.connectedComponents(inside.view(np.uint8), connectivity=8)
     areas = np.bincount(labels[inside], minlength=labels.max() + 1)
@@ -387,15 +382,11 @@ def _cut(rgb: np.ndarray, product: np.ndarray, other: np.ndarray) -> np.ndarray 
 
     from .openings import box_of
 
-    box = box_of(product)
+    # the box of the outline grown by 12 px (the disk reaches 12 px along each axis), the start
+    # mask made on it alone (it holds the whole outline: the same pixels)
+    box = box_of(product, 12)
     if box is None:
         return None
-    h, w = product.shape  # the box of the outline grown by 12 px (the disk reaches 12 px along
-    # each axis), the start mask made on it alone (it holds the whole outline: the same pixels)
-    box = (
-        slice(max(0, box[0].start - 12), min(h, box[0].stop + 12)),
-        slice(max(0, box[1].start - 12), min(w, box[1].stop + 12)),
-    )
     inside = product[box]
     msub = np.full(inside.shape, cv2.GC_BGD, np.uint8)
     msub[grow(inside, 6)] = cv2.GC_PR_BGD

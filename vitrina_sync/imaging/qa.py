@@ -396,12 +396,9 @@ class ShapeCopy:
         made once for kept_opening's backdrop texture and foreign_part's seams (read-only:
         a caller that marks them works on a copy)."""
         if self._edges is None:
-            import cv2
+            from .joined_parts import canny
 
-            from .joined_parts import EDGE_HIGH, EDGE_LOW
-
-            edges = cv2.Canny(np.ascontiguousarray(self.rgb), EDGE_LOW, EDGE_HIGH).view(bool)
-            self._edges = readonly(edges)
+            self._edges = readonly(canny(self.rgb))
         return self._edges
 
     def inside(self) -> np.ndarray:

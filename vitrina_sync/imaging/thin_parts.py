@@ -64,7 +64,7 @@ def _lines_off(rgb: np.ndarray, product: np.ndarray, candidates: np.ndarray):
     # them (a chamfer distance's shortest path lies in the box of its two ends), 0 elsewhere;
     # the same values up to float32 rounding (OpenCV sums its steps along other paths), and
     # no sum of its steps lies within 0.01 of a bar they are compared with (test)
-    near = _box(product | candidates, 0)
+    near = openings.box_of(product | candidates)
     inside = cv2.distanceTransform((~product[near]).view(np.uint8), cv2.DIST_L2, 3)
     if not (candidates[near] & (inside > REACH)).any():  # the candidates lie in the box
         return None
@@ -73,7 +73,7 @@ def _lines_off(rgb: np.ndarray, product: np.ndarray, candidates: np.ndarray):
     far = _parts(candidates, off, lines=False)  # at the ring and far off: what may be a part
     if not far.any():
         return None
-    box = _box(far, REACH + BLOCK + JOINT + 2)
+    box = openings.box_of(far, REACH + BLOCK + JOINT + 2)
     like = _product_coloured(rgb[box], candidates[box], product[box], far[box])
     found = openings.joined_to(like, openings.grow(product[box], 1))
     loops = _parts(found, off[box], lines=True)
@@ -145,17 +145,6 @@ def _ends_apart(labels: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
         np.maximum.at(high, which, coord)
         spread |= high - low >= ENDS_APART
     return apart & spread
-
-
-def _box(mask: np.ndarray, pad: int):
-    """The slices of (non-empty) mask's bounding box grown by pad, inside the map (from its
-    rows' and columns' any: no list of its pixels)."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    h, w = mask.shape
-    return (
-        slice(max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1)),
-        slice(max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1)),
-    )
 
 
 _SQUARED = np.stack(  # 8-bit Lab's steps squared in CIELAB units: L 100/255 per step, a and b 1
