@@ -173,12 +173,19 @@ def masked_blocks(rgb, weight, step, out):
                         s0 += np.int64(rgb[y, x, 0])
                         s1 += np.int64(rgb[y, x, 1])
                         s2 += np.int64(rgb[y, x, 2])
-            n = (y1 - y0) * (x1 - x0)
-            mult, amend = np.int64(_reduce_multiplier(n)), n // 2
-            out[by, bx, 0] = F32((255 * count + amend) * mult >> 24) / F32(255.0)
-            out[by, bx, 1] = F32((s0 + amend) * mult >> 24)
-            out[by, bx, 2] = F32((s1 + amend) * mult >> 24)
-            out[by, bx, 3] = F32((s2 + amend) * mult >> 24)
+            _block_field(out, by, bx, (y1 - y0) * (x1 - x0), count, s0, s1, s2)
+
+
+@numba.njit(cache=True, nogil=True)
+def _block_field(out, by, bx, n, count, s0, s1, s2):  # pragma: no cover - compiled
+    """One block of masked_blocks' output from its tile's sums over n pixels (count of the
+    mask's, r, g, b): Pillow's reduce rounding (sum plus half the tile, times its float32
+    reciprocal, >> 24)."""
+    mult, amend = np.int64(_reduce_multiplier(n)), n // 2
+    out[by, bx, 0] = F32((255 * count + amend) * mult >> 24) / F32(255.0)
+    out[by, bx, 1] = F32((s0 + amend) * mult >> 24)
+    out[by, bx, 2] = F32((s1 + amend) * mult >> 24)
+    out[by, bx, 3] = F32((s2 + amend) * mult >> 24)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -187,12 +194,7 @@ def _finish_fields(acc, rows, step, w, out, by):  # pragma: no cover - compiled
     over `rows` rows of a map `w` wide: the same rounding, partial tiles included."""
     for bx in range(out.shape[1]):
         x0, x1 = bx * step, min(bx * step + step, w)
-        n = rows * (x1 - x0)
-        mult, amend = np.int64(_reduce_multiplier(n)), n // 2
-        out[by, bx, 0] = F32((255 * acc[bx, 0] + amend) * mult >> 24) / F32(255.0)
-        out[by, bx, 1] = F32((acc[bx, 1] + amend) * mult >> 24)
-        out[by, bx, 2] = F32((acc[bx, 2] + amend) * mult >> 24)
-        out[by, bx, 3] = F32((acc[bx, 3] + amend) * mult >> 24)
+        _block_field(out, by, bx, rows * (x1 - x0), acc[bx, 0], acc[bx, 1], acc[bx, 2], acc[bx, 3])
         acc[bx, 0] = acc[bx, 1] = acc[bx, 2] = acc[bx, 3] = 0
 
 
