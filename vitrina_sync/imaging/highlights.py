@@ -49,7 +49,7 @@ NEIGHBOUR_PAIRS = (  # each pair of 8-neighbours once, as the slices of its two 
 
 def steps(lab_px: np.ndarray) -> np.ndarray:
     """Each pixel's largest CIELAB distance to one of its 8 neighbours (one compiled pass
-    where there is numba: kernels.figures.neighbour_steps, the same sums)."""
+    where there is numba: kernels.canvas.neighbour_steps, the same sums)."""
     from .compiled import loops
 
     h, w, _ = lab_px.shape

@@ -29,6 +29,7 @@ from .canvas import (
     copy_where,
     count_white,
     edge_pairs,
+    neighbour_steps,
     uncertain_count,
 )
 from .clusters import kmeans_rounds
@@ -40,7 +41,6 @@ from .figures import (
     faint_count,
     halo_known,
     halo_verdict,
-    neighbour_steps,
 )
 from .filters import box_planes, guided_solve, guided_stats, smooth
 from .masks import (

@@ -1,6 +1,6 @@
 """Whole-region loops over (h,w,3) uint8 images, one pass where numpy needs several
 region-sized temporaries: QA's comparisons (changed pixels, exact white) and compositing's
-copies and edge blend."""
+copies and edge blend; and the float32 CIELAB neighbour pairs (edge_pairs, neighbour_steps)."""
 
 from __future__ import annotations
 
@@ -104,44 +104,71 @@ def uncertain_count(p, step):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _pair_sq(a, i, b, j):  # pragma: no cover - compiled
+    """The squared CIELAB distance of pixel i of row a and pixel j of row b (float32 rows
+    (w, 3)), ((d0 * d0 + d1 * d1) + d2 * d2) in float32 as numpy's einsum sums it."""
+    d0 = a[i, 0] - b[j, 0]
+    d1 = a[i, 1] - b[j, 1]
+    d2 = a[i, 2] - b[j, 2]
+    return (d0 * d0 + d1 * d1) + d2 * d2
+
+
+@numba.njit(cache=True, nogil=True)
 def edge_pairs(lab_px, bar, line):  # pragma: no cover - compiled
     """kept_openings.edge_pixels in one pass: line (h,w bool, all False) set at both pixels of
     each pair of 8-neighbours (right, down, down-right, down-left) whose squared CIELAB
-    distance, ((d0 * d0 + d1 * d1) + d2 * d2) in float32 as numpy's einsum sums it, is at least
-    bar (float32). Rows as slices indexed from 0 (no negative-index checks)."""
+    distance (_pair_sq) is at least bar (float32). Rows as slices indexed from 0 (no
+    negative-index checks)."""
     h, w = line.shape
     for y in range(h):
         here, mark = lab_px[y], line[y]
         for x in range(w - 1):  # right
-            d0 = here[x, 0] - here[x + 1, 0]
-            d1 = here[x, 1] - here[x + 1, 1]
-            d2 = here[x, 2] - here[x + 1, 2]
-            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+            if _pair_sq(here, x, here, x + 1) >= bar:
                 mark[x] = True
                 mark[x + 1] = True
         if y + 1 >= h:
             continue
         below, under = lab_px[y + 1], line[y + 1]
         for x in range(w):  # down
-            d0 = here[x, 0] - below[x, 0]
-            d1 = here[x, 1] - below[x, 1]
-            d2 = here[x, 2] - below[x, 2]
-            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+            if _pair_sq(here, x, below, x) >= bar:
                 mark[x] = True
                 under[x] = True
         for x in range(w - 1):  # down-right, and down-left from x + 1
-            d0 = here[x, 0] - below[x + 1, 0]
-            d1 = here[x, 1] - below[x + 1, 1]
-            d2 = here[x, 2] - below[x + 1, 2]
-            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+            if _pair_sq(here, x, below, x + 1) >= bar:
                 mark[x] = True
                 under[x + 1] = True
-            d0 = here[x + 1, 0] - below[x, 0]
-            d1 = here[x + 1, 1] - below[x, 1]
-            d2 = here[x + 1, 2] - below[x, 2]
-            if (d0 * d0 + d1 * d1) + d2 * d2 >= bar:
+            if _pair_sq(here, x + 1, below, x) >= bar:
                 mark[x + 1] = True
                 under[x] = True
+
+
+@numba.njit(cache=True, nogil=True)
+def neighbour_steps(lab_px, out):  # pragma: no cover - compiled
+    """highlights.steps in one pass: out (h,w float32, all 0) = each pixel's largest float32
+    CIELAB distance to one of its 8 neighbours, the root of edge_pairs' sums (_pair_sq), over
+    the same four pairs (right, down, down-right, down-left)."""
+    h, w, _ = lab_px.shape
+    for y in range(h):
+        here, mark = lab_px[y], out[y]
+        for x in range(w - 1):  # right
+            far = np.sqrt(_pair_sq(here, x, here, x + 1))
+            mark[x] = max(mark[x], far)
+            mark[x + 1] = max(mark[x + 1], far)
+        if y == h - 1:
+            continue
+        below, under = lab_px[y + 1], out[y + 1]
+        for x in range(w):  # down, down-right, down-left
+            far = np.sqrt(_pair_sq(here, x, below, x))
+            mark[x] = max(mark[x], far)
+            under[x] = max(under[x], far)
+            if x < w - 1:
+                far = np.sqrt(_pair_sq(here, x, below, x + 1))
+                mark[x] = max(mark[x], far)
+                under[x + 1] = max(under[x + 1], far)
+            if x > 0:
+                far = np.sqrt(_pair_sq(here, x, below, x - 1))
+                mark[x] = max(mark[x], far)
+                under[x - 1] = max(under[x - 1], far)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -185,3 +212,4 @@ def warm() -> None:
     copy_opaque(view, region, alpha)
     uncertain_count(alpha, 1)
     edge_pairs(np.zeros((2, 2, 3), np.float32), F32(1.0), np.zeros((2, 2), bool))
+    neighbour_steps(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32))

@@ -1,6 +1,6 @@
-"""QA figures' whole-map loops: faint's body and count (qa.faint), highlights.steps (the
-largest neighbour step, kept_opening's and the highlights' sharpness) in one pass, and
-colour_drift's and purity's looks at the output region in one pass."""
+"""QA figures' whole-map loops: faint's body and count (qa.faint), and colour_drift's and
+purity's looks at the output region in one pass (highlights.steps' neighbour_steps lives in
+canvas.py beside edge_pairs, whose pair distance it shares)."""
 
 from __future__ import annotations
 
@@ -179,43 +179,6 @@ def faint_count(alpha, near, rows, cols, least):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def neighbour_steps(lab_px, out):  # pragma: no cover - compiled
-    """highlights.steps in one pass: out (h,w float32, all 0) = each pixel's largest float32
-    CIELAB distance to one of its 8 neighbours, sqrt(((d0 * d0 + d1 * d1) + d2 * d2)) as
-    numpy's einsum sums it (kernels.canvas.edge_pairs' sums), over the same four pairs (right,
-    down, down-right, down-left)."""
-    h, w, _ = lab_px.shape
-    for y in range(h):
-        here, mark = lab_px[y], out[y]
-        for x in range(w - 1):  # right
-            d0 = here[x, 0] - here[x + 1, 0]
-            d1 = here[x, 1] - here[x + 1, 1]
-            d2 = here[x, 2] - here[x + 1, 2]
-            far = np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
-            mark[x] = max(mark[x], far)
-            mark[x + 1] = max(mark[x + 1], far)
-        if y == h - 1:
-            continue
-        below, under = lab_px[y + 1], out[y + 1]
-        for x in range(w):  # down, down-right, down-left
-            a0, a1, a2 = here[x, 0], here[x, 1], here[x, 2]
-            d0, d1, d2 = a0 - below[x, 0], a1 - below[x, 1], a2 - below[x, 2]
-            far = np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
-            mark[x] = max(mark[x], far)
-            under[x] = max(under[x], far)
-            if x < w - 1:
-                d0, d1, d2 = a0 - below[x + 1, 0], a1 - below[x + 1, 1], a2 - below[x + 1, 2]
-                far = np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
-                mark[x] = max(mark[x], far)
-                under[x + 1] = max(under[x + 1], far)
-            if x > 0:
-                d0, d1, d2 = a0 - below[x - 1, 0], a1 - below[x - 1, 1], a2 - below[x - 1, 2]
-                far = np.sqrt((d0 * d0 + d1 * d1) + d2 * d2)
-                mark[x] = max(mark[x], far)
-                under[x - 1] = max(under[x - 1], far)
-
-
-@numba.njit(cache=True, nogil=True)
 def drift_and_white(source, canvas, levels, shadow, box):  # pragma: no cover - compiled
     """colour_drift's and purity's looks at the output region in one pass: (how many opaque
     pixels, levels 255, differ between source (h,w,3 uint8) and the canvas' region box
@@ -325,7 +288,6 @@ def warm() -> None:
     index, near = np.zeros(2, np.int64), np.zeros((1, 1), np.uint8)
     faint_count(alpha, near, index, index, F32(0.05))
     faint_count(readonly(alpha), near, index, index, F32(0.05))
-    neighbour_steps(np.zeros((2, 2, 3), np.float32), np.zeros((2, 2), np.float32))
     a, colours, back = (
         np.zeros(1, np.float32),
         np.zeros((1, 3), np.float32),
