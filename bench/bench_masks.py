@@ -45,7 +45,9 @@ aspect, dE p95 = the QA figure (CIEDE2000 inside the opaque mask), ghost = share
 alpha mass more than 3 px (canvas) outside the true alpha (another object's faint remains);
 "IoU < 0.95 passed as ok" counts outputs QA reads ok that are wrong, "IoU >= 0.95 flagged" the
 false alarms (right outputs QA flags, for any figure, source sharpness and headroom included).
-Models: u2netp always; isnet-general-use and birefnet-general when their files are present.
+Models: u2netp always; isnet-general-use and birefnet-general when their files are present in
+the model folder ($U2NET_HOME, default ~/.u2net), each with the work size of white mode's
+shipped preset for it (`model_keys`: 1024 px for white.isnet and white.birefnet, 640 for u2netp).
 """
 
 from __future__ import annotations
@@ -185,14 +187,27 @@ def source(kind, bg, seed, grey16, size, zoom=1.0):
     return sc, LoadedImage(sc.image, "PNG")
 
 
+def model_keys(model: str) -> dict:
+    """The settings white mode's shipped preset for `model` gives it beside the model's name (the
+    work size: `white.isnet` and `white.birefnet` run at 1024 px, u2netp at the default 640),
+    so each model is measured as a seller's preset runs it."""
+    from vitrina_sync.presets import all_presets
+
+    for params in all_presets({}).get("white", {}).values():
+        if params.get("model") == model:
+            return {k: params[k] for k in ("work_side",) if k in params}
+    return {}
+
+
 def run(set_name, size, canvas, model, variants):
     mode = WhiteMode()
     rows = []
+    keys = model_keys(model)
     for kind, bg, seed, grey16, *zoom in cases(set_name):
         sc, loaded = source(kind, bg, seed, grey16, size, *zoom)
         row = {"scene": sc.name, "family": synthetic.family(kind, bg)}
         for name, extra in variants.items():
-            preset = {"canvas": [canvas, canvas], "fill": 0.85, "model": model, **extra}
+            preset = {"canvas": [canvas, canvas], "fill": 0.85, "model": model, **keys, **extra}
             out = mode.process(loaded, ModeContext("b", "0", preset, SETTINGS))
             row[name] = score(out, synthetic.truth_on_canvas(out, sc.alpha), sc.alpha)
         rows.append(row)
