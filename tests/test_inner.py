@@ -83,3 +83,17 @@ def test_taken_refuses_a_label_of_the_products_colours():
     assert not inner.taken(rgb, first, crop, box)
     rgb[80:120, 80:120] = (40, 60, 200)  # a blue product inside the red thing: taken
     assert inner.taken(rgb, first, crop, box)
+
+
+def test_the_look_at_a_1024_px_work_copy_keeps_the_crops_shape(monkeypatch):
+    """white.isnet and white.birefnet work at 1024 px: the central crop of that copy (870 px
+    long) is predicted at its own size, not reduced to 640 first (a map of another shape than
+    the crop raised ValueError in `taken` on bottle-on-coffee, so the row failed)."""
+    looked = counted_predictions(monkeypatch, inner)
+    sc = scene("bottle", "coffee", (768, 1024))
+    _model_p(sc.image)  # skips where u2netp is not installed
+    p = cutout.predict_work(sc.image, "u2netp", None, 1024)[1]
+    assert p.shape == (1024, 768) and inner.big(p)
+    out = inner.look(np.asarray(sc.image), p, "u2netp")
+    assert len(looked) == 1 and out.shape == p.shape
+    assert iou(out, sc.alpha) > 0.95  # the bottle found on the crop, as at 640 px

@@ -374,12 +374,16 @@ def _predict(rgb: np.ndarray, model: str) -> np.ndarray | None:
     """The model's alpha on rgb (its own size), or None without the model. At the model's own
     320 px: on a smaller input (the graph made shape-free, 160-288 px: 0.3-0.8 of the CPU) the
     crop's outline keeps the cup on the box-on-coffee photo and the cat's eye by the ring, and
-    the gains are lost (box-on-coffee 1.000 -> 0.666 at 288 px, ring-on-chelsea 0.997 -> 0.915)."""
+    the gains are lost (box-on-coffee 1.000 -> 0.666 at 288 px, ring-on-chelsea 0.997 -> 0.915).
+    The map comes back at rgb's own size whatever the preset's work size: a crop of a 1024 px
+    work copy (white.isnet, white.birefnet) is not reduced to 640 px first (that map, of another
+    shape than the crop, broke inner.look on bottle-on-coffee)."""
     from ..errors import ModelMissing
     from . import cutout
 
+    side = max(rgb.shape[:2])  # no reduction: predict_work reduces only past `side`
     try:
-        _, p = cutout.predict_work(Image.fromarray(np.ascontiguousarray(rgb)), model, None)
+        _, p = cutout.predict_work(Image.fromarray(np.ascontiguousarray(rgb)), model, None, side)
     except ModelMissing:
         return None
     return p
