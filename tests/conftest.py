@@ -53,6 +53,18 @@ def write_catalog(path: Path, rows: list[list], headers: list[str] | None = None
     return path
 
 
+def bench_script(name: str):
+    """bench/<name>.py loaded as a module (the bench folder is no package), for tests of the
+    benchmarks' own code."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def counted_predictions(monkeypatch, module) -> list:
     """The crops a step's model runs look at (`module._predict` patched to note each one's
     shape): imaging.subject's and imaging.inner's second looks."""

@@ -4,23 +4,13 @@ them at u2netp's 640 would hand them an upsampled copy (round 15 first did)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).parents[1]
+from conftest import bench_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    path = ROOT / "bench" / "bench_masks.py"
-    spec = importlib.util.spec_from_file_location("bench_masks_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("bench_masks")
 
 
 def test_each_model_gets_its_shipped_presets_work_side(bench):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import bench_script
 from PIL import Image, ImageDraw
 
 pytest.importorskip("diffusers")
@@ -218,18 +219,8 @@ def test_modes_register_on_the_gpu_queue():
     assert modes["scene"].queue == "gpu" and modes["apparel"].queue == "gpu"
 
 
-def _bench(name: str):
-    import importlib.util
-
-    path = Path(__file__).parents[1] / "bench" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_gpu_bench_dry_run_and_refusal_without_cuda(capsys):
-    bench = _bench("gpu_scene")
+    bench = bench_script("gpu_scene")
     assert bench.main(["--dry-run", "--only", "SD-1.5"]) == 0
     assert "| SD-1.5 | ours:" in capsys.readouterr().out
     import torch
@@ -242,7 +233,7 @@ def test_gpu_bench_dry_run_and_refusal_without_cuda(capsys):
 def test_gpu_checks_smoke_run_on_cpu(capsys):
     """bench/gpu_checks.py (the checks a GPU machine runs) goes through production's loader; on
     CPU its --cpu smoke run must pass the same checks, bar the dtype and the memory one."""
-    checks = _bench("gpu_checks")
+    checks = bench_script("gpu_checks")
     assert checks.main(["--cpu"]) == 0
     out = capsys.readouterr().out
     assert "FAIL" not in out and "smoke run done" in out
@@ -259,7 +250,7 @@ def test_gpu_bench_configs_are_the_real_sizes():
     import torch
     from diffusers import UNet2DConditionModel
 
-    bench = _bench("gpu_scene")
+    bench = bench_script("gpu_scene")
     for cfg, millions in ((bench.SD15, 859.5), (bench.SDXL, 2567.5)):
         with torch.device("meta"):  # shapes only: no memory, no init time
             unet = UNet2DConditionModel(in_channels=9, out_channels=4, **cfg["unet"])

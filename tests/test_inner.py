@@ -15,9 +15,9 @@ from vitrina_sync.imaging import cutout, inner
 SIZE = (480, 640)  # the work copy's size of a 900x1200 photo
 
 
-def _model_p(img) -> np.ndarray:
+def _model_p(img, side: int = 640) -> np.ndarray:
     try:
-        return cutout.predict_work(img, "u2netp", None)[1]
+        return cutout.predict_work(img, "u2netp", None, side)[1]
     except Exception as exc:  # noqa: BLE001 - no model installed here
         pytest.skip(f"u2netp not available: {exc}")
 
@@ -91,8 +91,7 @@ def test_the_look_at_a_1024_px_work_copy_keeps_the_crops_shape(monkeypatch):
     the crop raised ValueError in `taken` on bottle-on-coffee, so the row failed)."""
     looked = counted_predictions(monkeypatch, inner)
     sc = scene("bottle", "coffee", (768, 1024))
-    _model_p(sc.image)  # skips where u2netp is not installed
-    p = cutout.predict_work(sc.image, "u2netp", None, 1024)[1]
+    p = _model_p(sc.image, 1024)
     assert p.shape == (1024, 768) and inner.big(p)
     out = inner.look(np.asarray(sc.image), p, "u2netp")
     assert len(looked) == 1 and out.shape == p.shape

@@ -44,6 +44,13 @@ def resize_both(img: Image.Image, size, method, box=None, pixels=None):
     return out, rgb_image(out)
 
 
+def resized_array(img: Image.Image, size, method, box=None, pixels=None) -> np.ndarray:
+    """np.asarray(img.resize(size, method, box=box)), the same bytes: through the compiled
+    kernels where resized_pixels serves (read-only then), else through Pillow."""
+    out = resized_pixels(img, size, method, box, pixels)
+    return np.asarray(img.resize(size, method, box=box)) if out is None else out
+
+
 def resize_grey(img: Image.Image, size: tuple[int, int], method) -> Image.Image:
     """`img.resize(size, method)` for an "L" image (the model's mask back to the work size),
     the same bytes: BOX or LANCZOS through the compiled vertical pass, the horizontal pass as

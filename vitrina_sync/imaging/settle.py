@@ -66,13 +66,11 @@ def _colours(region, image, work, size, cell) -> np.ndarray:
             top + size[1] * cell * (bottom - top) / h,
         )
         from .compiled import readonly
-        from .resample import resized_pixels
+        from .resample import resized_array
 
         pixels = readonly(np.ascontiguousarray(work_rgb))
-        img = Image.fromarray(pixels)
         # Pillow's BOX resize through the compiled kernels where there is numba (same bytes)
-        out = resized_pixels(img, size, Image.Resampling.BOX, box, pixels=pixels)
-        return np.asarray(img.resize(size, Image.Resampling.BOX, box=box)) if out is None else out
+        return resized_array(Image.fromarray(pixels), size, Image.Resampling.BOX, box, pixels)
     small = (image if image is not None else Image.fromarray(region)).reduce(cell)
     return np.asarray(small)[: size[1], : size[0]]
 
